@@ -1,0 +1,205 @@
+import Foundation
+import KipCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where text goes: a file descriptor, or a buffer in tests.
+public final class Output: @unchecked Sendable {
+    private let handle: FileHandle?
+    public private(set) var buffer = ""
+
+    public init(handle: FileHandle) { self.handle = handle }
+    public init() { handle = nil }
+
+    public func write(_ s: String) {
+        if let handle { try? handle.write(contentsOf: Data(s.utf8)) } else { buffer += s }
+    }
+    public func line(_ s: String = "") { write(s + "\n") }
+}
+
+/// Where input comes from: standard input, or a script of lines in tests.
+public protocol Input: AnyObject {
+    func readLine() -> String?
+    func readAll() -> Data
+}
+
+public final class StandardInput: Input {
+    public init() {}
+    public func readLine() -> String? { Swift.readLine(strippingNewline: true) }
+    public func readAll() -> Data { FileHandle.standardInput.readDataToEndOfFile() }
+}
+
+public final class ScriptedInput: Input {
+    private var lines: [String]
+    public init(_ lines: [String]) { self.lines = lines }
+    public func readLine() -> String? { lines.isEmpty ? nil : lines.removeFirst() }
+    public func readAll() -> Data {
+        defer { lines = [] }
+        return Data(lines.joined(separator: "\n").utf8)
+    }
+}
+
+public struct Terminal: Sendable {
+    public var stdinIsTerminal: Bool
+    public var stdoutIsTerminal: Bool
+    public var stderrIsTerminal: Bool
+
+    public init(stdin: Bool, stdout: Bool, stderr: Bool) {
+        stdinIsTerminal = stdin
+        stdoutIsTerminal = stdout
+        stderrIsTerminal = stderr
+    }
+
+    public static var current: Terminal { Terminal(stdin: isatty(0) == 1, stdout: isatty(1) == 1, stderr: isatty(2) == 1) }
+}
+
+/// Random bytes; the system CSPRNG in production, a fixed sequence in tests.
+public protocol RandomSource: AnyObject {
+    func bytes(_ n: Int) -> [UInt8]
+}
+
+public final class SystemRandom: RandomSource {
+    public init() {}
+    public func bytes(_ n: Int) -> [UInt8] {
+        var g = SystemRandomNumberGenerator()
+        return (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) }
+    }
+}
+
+/// Everything a command may touch, injected: streams, terminal facts, environment,
+/// clock, randomness, config and the kubectl runner.
+public final class Context {
+    public let stdin: Input
+    public let stdout: Output
+    public let stderr: Output
+    public let terminal: Terminal
+    public let env: [String: String]
+    public let clock: () -> Date
+    public let random: RandomSource
+    public let config: ConfigStore
+    public let runner: CommandRunner
+    /// Global option values of this invocation.
+    public var globals = Invocation(command: [])
+
+    public init(
+        stdin: Input, stdout: Output, stderr: Output, terminal: Terminal, env: [String: String],
+        clock: @escaping () -> Date, random: RandomSource, config: ConfigStore, runner: CommandRunner
+    ) {
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+        self.terminal = terminal
+        self.env = env
+        self.clock = clock
+        self.random = random
+        self.config = config
+        self.runner = runner
+    }
+
+    public var output: String { globals.value("output") ?? "table" }
+    public var dryRun: Bool { globals.has("dry-run") }
+    public var yes: Bool { globals.has("yes") }
+    public var verbose: Bool { globals.has("verbose") }
+
+    /// The colour policy: `--color`, then `NO_COLOR`, then a terminal whose TERM is not dumb.
+    public var color: Bool {
+        switch globals.value("color") ?? "auto" {
+        case "always": return true
+        case "never": return false
+        default:
+            if env["NO_COLOR"].map({ !$0.isEmpty }) ?? false { return false }
+            return terminal.stdoutIsTerminal && env["TERM"] != "dumb"
+        }
+    }
+
+    public lazy var printer = Printer(out: stdout, err: stderr, color: color)
+
+    // MARK: Cluster
+
+    /// The cluster this command talks to and its name in kip's config.
+    public func cluster() throws -> ClusterTarget {
+        let cfg = try config.load()
+        let flagContext = globals.value("context")
+        let flagKubeconfig = globals.value("kubeconfig")
+        if let name = globals.value("cluster") ?? env["KIP_CLUSTER"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let c = cfg.clusters[name] else {
+                let known = cfg.clusters.keys.sorted()
+                throw KipError(
+                    "unknown cluster '\(name)': "
+                        + (known.isEmpty ? "add it with 'kip cluster add \(name) --context CONTEXT'" : "known clusters are \(known.joined(separator: ", ")) (see 'kip cluster list')"))
+            }
+            return ClusterTarget(name: name, context: flagContext ?? c.context, kubeconfig: flagKubeconfig ?? c.kubeconfig)
+        }
+        if let flagContext {
+            let named = cfg.clusters.first { $0.value.context == flagContext && (flagKubeconfig == nil || $0.value.kubeconfig == flagKubeconfig) }
+            return ClusterTarget(name: named?.key ?? flagContext, context: flagContext, kubeconfig: flagKubeconfig ?? named?.value.kubeconfig)
+        }
+        if flagKubeconfig == nil, let cur = cfg.currentCluster, let c = cfg.clusters[cur] {
+            return ClusterTarget(name: cur, context: c.context, kubeconfig: c.kubeconfig)
+        }
+        // No kip config: kubectl's current context is the implicit cluster.
+        let ctx = try currentContext(kubeconfig: flagKubeconfig)
+        return ClusterTarget(name: ctx, context: ctx, kubeconfig: flagKubeconfig)
+    }
+
+    /// The current context of a kubeconfig, read from the file (no process) when it is
+    /// plain YAML, else asked of `kubectl config current-context`.
+    public func currentContext(kubeconfig: String?) throws -> String {
+        let path = kubeconfig ?? env["KUBECONFIG"].flatMap { $0.split(separator: ":").first.map(String.init) }
+            ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.kube/config")
+        if let text = try? String(contentsOfFile: path, encoding: .utf8), let doc = try? MiniYAML.parse(text),
+            let ctx = doc["current-context"]?.stringValue, !ctx.isEmpty
+        {
+            return ctx
+        }
+        var argv = ["kubectl", "config", "current-context"]
+        if let kubeconfig { argv += ["--kubeconfig", kubeconfig] }
+        trace(argv)
+        let r: ProcessResult
+        do { r = try runner.run(argv, stdin: nil) } catch let e as RunnerError { throw KipError(e.description) }
+        let ctx = String(decoding: r.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard r.status == 0, !ctx.isEmpty else {
+            throw KipError("no cluster: kubectl has no current context; run 'kip cluster add NAME --context CONTEXT' or pass --context")
+        }
+        return ctx
+    }
+
+    private func trace(_ argv: [String]) {
+        if verbose { stderr.line("+ " + argv.map(KubectlDriver.shellQuote).joined(separator: " ")) }
+    }
+
+    public func driver(_ target: ClusterTarget? = nil) throws -> KubectlDriver {
+        let t = try target ?? cluster()
+        return KubectlDriver(runner: runner, target: t, trace: verbose ? { [stderr] in stderr.line($0) } : nil)
+    }
+
+    // MARK: Prompts
+
+    /// Asks a yes/no question on a terminal; never waits without one.
+    public func confirm(_ question: String) throws -> Bool {
+        if yes { return true }
+        guard terminal.stdinIsTerminal else {
+            throw KipError("\(question.trimmingCharacters(in: CharacterSet(charactersIn: "? "))): no terminal to ask on; pass --yes to go ahead")
+        }
+        stderr.write("\(question) [y/N] ")
+        guard let answer = stdin.readLine() else { stderr.line(); return false }
+        return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+
+    /// Asks to type `expected` to confirm a destructive action; `--yes` or `--confirm
+    /// NAME` answer without a terminal.
+    public func confirmTyped(_ expected: String, what: String, confirmFlag: String?) throws -> Bool {
+        if let c = confirmFlag {
+            guard c == expected else { throw KipError("--confirm '\(c)' does not match '\(expected)': nothing was deleted") }
+            return true
+        }
+        if yes { return true }
+        guard terminal.stdinIsTerminal else {
+            throw KipError("refusing to delete \(what) without confirmation: no terminal to ask on; pass --confirm \(expected) or --yes")
+        }
+        stderr.write("Type '\(expected)' to confirm: ")
+        guard let answer = stdin.readLine() else { stderr.line(); return false }
+        return answer.trimmingCharacters(in: .whitespaces) == expected
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import KipCore
+
+/// The command table and the one entry point `main` calls.
+public enum Kip {
+    public static let version = "0.1.0"
+
+    public static let root: CommandSpec = CommandSpec(
+        "kip", "Projects made of environments on Kubernetes, through kubectl.",
+        discussion: """
+            A project is a pipeline of environments (test → acc → prod), each one a namespace.
+            kip renders what you ask for into Kubernetes objects and applies them with
+            'kubectl apply --server-side'; it runs nothing in the cluster.
+            """,
+        subcommands: [
+            InstallCommand.spec,
+            ProjectCommands.spec,
+            ClusterCommands.spec,
+            CommandSpec(
+                "completion", "Print a shell completion script.",
+                discussion: "Load it with: source <(kip completion bash)",
+                arguments: [ArgumentSpec("shell", "bash or zsh.")],
+                handler: { inv, ctx in
+                    guard let s = Completion.script(inv.arguments[0], root: Kip.root) else {
+                        throw UsageError(message: "Unknown shell '\(inv.arguments[0])'. Please provide one of 'bash' or 'zsh'.", command: ["completion"])
+                    }
+                    ctx.stdout.write(s)
+                    return 0
+                }),
+            CommandSpec("version", "Show kip's version.", handler: { _, ctx in ctx.stdout.line("kip \(Kip.version)"); return 0 }),
+        ])
+
+    /// Parses and runs one command line; returns the exit code. Only `main` exits.
+    public static func run(_ args: [String], _ ctx: Context) -> Int32 {
+        let parser = Parser(root: root)
+        do {
+            switch try parser.parse(args) {
+            case .version:
+                ctx.stdout.line("kip \(version)")
+                return 0
+            case .help(let path):
+                ctx.stdout.write(Help.text(root.find(path) ?? root, version: version))
+                return 0
+            case .run(let inv):
+                ctx.globals = inv
+                guard let cmd = root.find(inv.command), let handler = cmd.handler else { return 2 }
+                return try handler(inv, ctx)
+            }
+        } catch let e as UsageError {
+            reportUsage(e, ctx)
+            return 2
+        } catch let e as KipError {
+            ctx.printer.error(e)
+            return e.exitCode
+        } catch {
+            ctx.printer.error(KipError("\(error)"))
+            return 1
+        }
+    }
+
+    static func reportUsage(_ e: UsageError, _ ctx: Context) {
+        let cmd = root.find(e.command) ?? root
+        ctx.stderr.line("Error: \(e.message)")
+        ctx.stderr.line("Usage: \(Help.usage(cmd))")
+        ctx.stderr.line("  See '\(cmd.fullName) --help'.")
+    }
+
+    /// The production context: real streams, terminal, clock, CSPRNG and kubectl.
+    public static func liveContext() -> Context {
+        let env = ProcessInfo.processInfo.environment
+        var overrides: [String: String] = [:]
+        if let k = env["KIP_KUBECTL"], !k.isEmpty { overrides["kubectl"] = k }
+        return Context(
+            stdin: StandardInput(), stdout: Output(handle: .standardOutput), stderr: Output(handle: .standardError),
+            terminal: .current, env: env, clock: Date.init, random: SystemRandom(),
+            config: ConfigStore(directory: ConfigStore.defaultDirectory(env: env)),
+            runner: ProcessRunner(environment: env, overrides: overrides))
+    }
+}

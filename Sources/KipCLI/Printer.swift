@@ -1,0 +1,56 @@
+import KipCore
+
+/// `✔`/`⚠`/`✗` lines, aligned tables, and JSON/YAML documents. Whether to colour is
+/// decided once, by the context; the printer never looks at the terminal itself.
+public struct Printer {
+    let out: Output
+    let err: Output
+    let color: Bool
+
+    public init(out: Output, err: Output, color: Bool) {
+        self.out = out
+        self.err = err
+        self.color = color
+    }
+
+    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    public func success(_ s: String) { out.line(paint("✔", "32") + " " + s) }
+    public func warning(_ s: String) { err.line(paint("⚠", "33") + " " + s) }
+    public func failure(_ s: String) { out.line(paint("✗", "31") + " " + s) }
+    public func line(_ s: String = "") { out.line(s) }
+
+    public func error(_ e: KipError) {
+        err.line(paint("Error:", "31") + " " + e.message)
+        for d in e.detail { err.line("  " + d) }
+    }
+
+    /// Columns separated by three spaces, as kubectl prints them.
+    public func table(_ header: [String], _ rows: [[String]]) {
+        out.write(Self.table(header, rows))
+    }
+
+    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        func fmt(_ r: [String]) -> String {
+            var s = ""
+            for (i, c) in r.enumerated() {
+                if i == r.count - 1 { s += c } else { s += c + String(repeating: " ", count: widths[i] - c.count + 3) }
+            }
+            return s.trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        return fmt(header) + rows.map(fmt).joined()
+    }
+
+    /// A document for `-o json|yaml`: nothing else goes to stdout.
+    public func document(_ v: JSON, format: String) {
+        if format == "yaml" { out.write(YAML.emit(v)) } else { out.line(v.serialized(pretty: true)) }
+    }
+
+    /// Manifests for `--dry-run`: one List as JSON or YAML.
+    public func manifests(_ objects: [JSON], format: String) {
+        let list: JSON = ["apiVersion": "v1", "kind": "List", "items": .array(objects)]
+        document(list, format: format == "yaml" ? "yaml" : "json")
+    }
+}

@@ -1,0 +1,362 @@
+import Foundation
+import KipCore
+
+/// `kip project …`: projects and their environments.
+enum ProjectCommands {
+    static let spec = CommandSpec(
+        "project", "Create, list and change projects and their environments.",
+        subcommands: [
+            CommandSpec(
+                "create", "Create a project: one namespace per environment.",
+                discussion: """
+                    Without --environments the project has the single environment 'default', whose
+                    namespace is the project name. Image pull secrets of the 'default' namespace are
+                    copied into every environment.
+                    """,
+                arguments: [ArgumentSpec("name", "The project's short code (a DNS-1123 label), used in namespaces.")],
+                options: [
+                    .list("environments", "env", "Environments in pipeline order (e.g. test,acc,prod)."),
+                    .value("display-name", "text", "Human-readable name for consoles."),
+                ], handler: create),
+            CommandSpec(
+                "list", "List projects and their environments in pipeline order.",
+                discussion: "-o wide adds display names and namespaces.", handler: list),
+            CommandSpec(
+                "show", "Show a project's environments, namespaces and what each holds.",
+                arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)], handler: show),
+            CommandSpec(
+                "info", "Same as 'kip project show'.",
+                arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)], handler: show),
+            CommandSpec(
+                "add-env", "Add a blank environment at the end of a project's pipeline.",
+                arguments: [
+                    ArgumentSpec("project", "Project (default: the active project).", optional: true),
+                    ArgumentSpec("env", "New environment name."),
+                ], handler: addEnv),
+            CommandSpec(
+                "remove-env", "Remove an environment: its namespace and everything in it.",
+                discussion: "Asks to type the environment name. Without a terminal, pass --confirm ENV or --yes.",
+                arguments: [
+                    ArgumentSpec("project", "Project (default: the active project).", optional: true),
+                    ArgumentSpec("env", "Environment to remove."),
+                ],
+                options: [.value("confirm", "env", "Confirm by naming the environment (for scripts).")], handler: removeEnv),
+            CommandSpec(
+                "delete", "Delete a project, all its environments and everything in them.",
+                discussion: "Asks to type the project name. Without a terminal, pass --confirm NAME or --yes.",
+                arguments: [ArgumentSpec("name", "Project to delete.")],
+                options: [.value("confirm", "name", "Confirm by naming the project (for scripts).")], handler: delete),
+            CommandSpec(
+                "use", "Set the active project (and environment) of the current cluster.",
+                discussion: "After it, --project and --environment may be left out; an explicit flag still wins.",
+                arguments: [ArgumentSpec("project", "NAME or NAME/ENV.", optional: true)],
+                options: [.flag("clear", "Forget the active project of the current cluster.")], handler: use),
+            CommandSpec(
+                "sync", "Bring a project's namespaces back to what its definition says.",
+                discussion: """
+                    Recreates missing namespaces, repairs their labels and owner references, and
+                    re-copies the pull secrets of the 'default' namespace. Namespaces labelled with the
+                    project that no environment declares are reported, and removed with --prune.
+                    """,
+                arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
+                options: [.flag("prune", "Delete namespaces of environments the project no longer declares.")], handler: sync),
+        ])
+
+    // MARK: Helpers
+
+    static let readForPlanning = ["namespaces", CRDs.project, "secrets"]
+
+    static func arrow(_ envs: [String]) -> String { envs.joined(separator: " → ") }
+
+    /// The project named on the line, else the active one of this cluster.
+    static func projectName(_ given: String?, _ ctx: Context, _ target: ClusterTarget) throws -> String {
+        if let given { return given }
+        guard let a = try ctx.config.load().active[target.name] else {
+            throw KipError("no project given and no active project on cluster \"\(target.name)\": name one, or run 'kip project use NAME'")
+        }
+        return a.project
+    }
+
+    static func inventory(_ items: [JSON]) -> String {
+        var counts: [String: Int] = [:]
+        for o in items { counts[o["kind"]?.stringValue ?? "", default: 0] += 1 }
+        let order = [("App", "app"), ("Service", "service"), ("Volume", "volume"), ("Function", "function"), ("Job", "job")]
+        let parts = order.compactMap { k, word in counts[k].map { "\($0) \(word)\($0 == 1 ? "" : "s")" } }
+        return parts.isEmpty ? "empty" : parts.joined(separator: ", ")
+    }
+
+    // MARK: create
+
+    static func create(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        if let p = Naming.checkProject(name) { throw KipError(p) }
+        let envs = inv.options["environments"]
+        let driver = try ctx.driver()
+        let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
+        var (project, completing) = try ProjectPlanner.create(
+            name: name, environments: envs, displayName: inv.value("display-name"), observed: observed)
+        if ctx.dryRun {
+            let children = project.environments.flatMap {
+                Render.environment(project, $0, uid: project.uid ?? "<uid of project \(name)>", pullSecrets: observed.pullSecrets)
+            }
+            ctx.printer.manifests([project.manifest] + children, format: ctx.output)
+            return 0
+        }
+        ctx.printer.line(completing ? "Completing project \"\(name)\"..." : "Creating project \"\(name)\"...")
+        let applied = try driver.apply([project.manifest])
+        guard let uid = applied.first?.at("metadata", "uid")?.stringValue else {
+            throw KipError("the API server returned no uid for project \"\(name)\"; run 'kip project sync \(name)'")
+        }
+        project.uid = uid
+        let children = project.environments.flatMap { Render.environment(project, $0, uid: uid, pullSecrets: observed.pullSecrets) }
+        do {
+            try driver.apply(children)
+        } catch var e as KipError {
+            e.message += "; the Project exists: run the same command again, or 'kip project sync \(name)', to finish"
+            throw e
+        }
+        for env in project.environments { ctx.printer.success(env.namespace) }
+        if project.environments.count > 1 { ctx.printer.line("Promotion pipeline: \(arrow(project.pipeline))") }
+        return 0
+    }
+
+    // MARK: list
+
+    static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let projects = try ctx.driver().get([CRDs.project]).compactMap(Project.init).sorted { $0.name < $1.name }
+        switch ctx.output {
+        case "json", "yaml":
+            ctx.printer.document(.array(projects.map(document)), format: ctx.output)
+        default:
+            if projects.isEmpty {
+                ctx.stderr.line("No projects. Create one with 'kip project create NAME'.")
+                return 0
+            }
+            let wide = ctx.output == "wide"
+            var header = ["PROJECT", "ENVIRONMENTS"]
+            if wide { header += ["DISPLAY NAME", "NAMESPACES"] }
+            ctx.printer.table(
+                header,
+                projects.map { p in
+                    var row = [p.name, p.pipeline.joined(separator: ", ")]
+                    if wide { row += [p.displayName ?? "-", p.environments.map(\.namespace).joined(separator: ",")] }
+                    return row
+                })
+        }
+        return 0
+    }
+
+    static func document(_ p: Project) -> JSON {
+        var o: JSON = [
+            "name": .string(p.name),
+            "environments": .array(p.environments.map { ["name": .string($0.name), "namespace": .string($0.namespace)] }),
+        ]
+        if let d = p.displayName { o["displayName"] = .string(d) }
+        return o
+    }
+
+    // MARK: show
+
+    static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let driver = try ctx.driver()
+        let name = try projectName(inv.arguments.first, ctx, driver.target)
+        let items = try driver.get(["namespaces", CRDs.project] + CRDs.workloadKinds, allNamespaces: true, selector: "\(Keys.project)=\(name)")
+        let observed = Observed(items: items)
+        guard let p = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+        switch ctx.output {
+        case "json", "yaml":
+            var doc = document(p)
+            doc["environments"] = .array(
+                p.environments.map { e in
+                    var o: JSON = ["name": .string(e.name), "namespace": .string(e.namespace), "exists": .bool(observed.namespaces[e.namespace] != nil)]
+                    var byKind: [String: [JSON]] = [:]
+                    for w in observed.workloads[e.namespace] ?? [] {
+                        byKind[(w["kind"]?.stringValue ?? "").lowercased() + "s", default: []].append(w.at("metadata", "name") ?? "")
+                    }
+                    for k in ["apps", "services", "volumes", "functions", "jobs"] { o[k] = .array(byKind[k] ?? []) }
+                    return o
+                })
+            ctx.printer.document(doc, format: ctx.output)
+        default:
+            ctx.printer.line("Project:       \(p.name)")
+            if let d = p.displayName { ctx.printer.line("Display name:  \(d)") }
+            ctx.printer.line(p.environments.count > 1 ? "Pipeline:      \(arrow(p.pipeline))" : "Environment:   \(p.pipeline.joined())")
+            ctx.printer.line()
+            let rows: [[String]] = p.environments.map { e in
+                let ws = observed.workloads[e.namespace] ?? []
+                func count(_ k: String) -> String { String(ws.filter { $0["kind"]?.stringValue == k }.count) }
+                return [
+                    e.name, e.namespace, observed.namespaces[e.namespace] == nil ? "Missing" : "Active", count("App"), count("Service"),
+                    count("Volume"), count("Function"), count("Job"),
+                ]
+            }
+            ctx.printer.table(["ENVIRONMENT", "NAMESPACE", "STATUS", "APPS", "SERVICES", "VOLUMES", "FUNCTIONS", "JOBS"], rows)
+            if rows.contains(where: { $0[2] == "Missing" }) {
+                ctx.printer.warning("some namespaces are missing: run 'kip project sync \(p.name)'")
+            }
+        }
+        return 0
+    }
+
+    // MARK: add-env / remove-env
+
+    static func projectAndEnv(_ inv: Invocation, _ ctx: Context, _ target: ClusterTarget) throws -> (String, String) {
+        if inv.arguments.count == 2 { return (inv.arguments[0], inv.arguments[1]) }
+        return (try projectName(nil, ctx, target), inv.arguments[0])
+    }
+
+    static func addEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let driver = try ctx.driver()
+        let (name, env) = try projectAndEnv(inv, ctx, driver.target)
+        if let p = Naming.checkEnvironment(env) { throw KipError(p) }
+        let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
+        guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+        let updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
+        let added = updated.environments.last!
+        let uid = project.uid ?? ""
+        let objects = [updated.manifest] + Render.environment(updated, added, uid: uid, pullSecrets: observed.pullSecrets)
+        if ctx.dryRun {
+            ctx.printer.manifests(objects, format: ctx.output)
+            return 0
+        }
+        ctx.printer.line("Adding environment \"\(env)\" to project \"\(name)\"...")
+        try driver.apply(objects)
+        ctx.printer.success(added.namespace)
+        ctx.printer.line("Promotion pipeline: \(arrow(updated.pipeline))")
+        return 0
+    }
+
+    static func removeEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let driver = try ctx.driver()
+        let (name, env) = try projectAndEnv(inv, ctx, driver.target)
+        let observed = Observed(
+            items: try driver.get([CRDs.project, "namespaces"] + CRDs.workloadKinds, allNamespaces: true, selector: "\(Keys.project)=\(name)"))
+        guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+        let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
+        if ctx.dryRun {
+            ctx.printer.manifests([updated.manifest], format: ctx.output)
+            ctx.stderr.line("Would delete namespace \(removed.namespace) and everything in it.")
+            return 0
+        }
+        let held = observed.workloads[removed.namespace] ?? []
+        ctx.stderr.line("Environment \"\(env)\" of project \"\(name)\" is namespace \(removed.namespace): \(inventory(held)).")
+        for w in held.sorted(by: { ($0["kind"]?.stringValue ?? "", $0.at("metadata", "name")?.stringValue ?? "") < ($1["kind"]?.stringValue ?? "", $1.at("metadata", "name")?.stringValue ?? "") }) {
+            ctx.stderr.line("  \((w["kind"]?.stringValue ?? "").lowercased()) \(w.at("metadata", "name")?.stringValue ?? "")")
+        }
+        ctx.stderr.line("Removing it deletes the namespace and everything in it: apps, services and their data, secrets, volumes. This cannot be undone.")
+        guard try ctx.confirmTyped(env, what: "environment \"\(env)\"", confirmFlag: inv.value("confirm")) else {
+            ctx.stderr.line("Not removed.")
+            return 1
+        }
+        try driver.apply([updated.manifest])
+        try driver.delete(refs: ["namespace/\(removed.namespace)"])
+        ctx.printer.success("Removed environment \"\(env)\" (namespace \(removed.namespace))")
+        ctx.printer.line(updated.environments.count > 1 ? "Promotion pipeline: \(arrow(updated.pipeline))" : "Environment: \(updated.pipeline.joined())")
+        try ctx.config.update { cfg in
+            if cfg.active[driver.target.name]?.project == name, cfg.active[driver.target.name]?.environment == env {
+                cfg.active[driver.target.name]?.environment = nil
+            }
+        }
+        return 0
+    }
+
+    // MARK: delete
+
+    static func delete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        let driver = try ctx.driver()
+        let observed = Observed(
+            items: try driver.get([CRDs.project, "namespaces"] + CRDs.workloadKinds, allNamespaces: true, selector: "\(Keys.project)=\(name)"))
+        guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+        let namespaces = Set(project.environments.map(\.namespace)).union(observed.namespaces.keys).sorted()
+        if ctx.dryRun {
+            ctx.stderr.line("Would delete project \(name) and namespaces \(namespaces.joined(separator: ", ")).")
+            return 0
+        }
+        ctx.stderr.line("Project \"\(name)\" has \(project.environments.count) environment(s):")
+        for e in project.environments {
+            ctx.stderr.line("  \(e.name)  \(e.namespace): \(inventory(observed.workloads[e.namespace] ?? []))")
+        }
+        ctx.stderr.line("Deleting it deletes every environment, app, service and its data. This cannot be undone.")
+        guard try ctx.confirmTyped(name, what: "project \"\(name)\"", confirmFlag: inv.value("confirm")) else {
+            ctx.stderr.line("Not deleted.")
+            return 1
+        }
+        try driver.delete(refs: ["\(CRDs.project)/\(name)"] + namespaces.map { "namespace/\($0)" })
+        for ns in namespaces { ctx.printer.success("deleted \(ns)") }
+        ctx.printer.success("Project \"\(name)\" deleted")
+        try ctx.config.update { cfg in
+            for (cluster, a) in cfg.active where cluster == driver.target.name && a.project == name { cfg.active[cluster] = nil }
+        }
+        return 0
+    }
+
+    // MARK: use
+
+    static func use(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let target = try ctx.cluster()
+        if inv.has("clear") {
+            if !inv.arguments.isEmpty { throw UsageError(message: "--clear takes no project", command: ["project", "use"]) }
+            try ctx.config.update { $0.active[target.name] = nil }
+            ctx.printer.success("No active project on cluster \"\(target.name)\"")
+            return 0
+        }
+        guard let arg = inv.arguments.first else {
+            throw UsageError(message: "Missing expected argument '<project>' (or --clear)", command: ["project", "use"])
+        }
+        let projects = try ctx.driver(target).get([CRDs.project]).compactMap(Project.init)
+        let parts = arg.split(separator: "/", maxSplits: 1).map(String.init)
+        let observed = Observed(items: [])
+        guard let p = projects.first(where: { $0.name == parts[0] }) else {
+            var o = observed
+            o.projects = projects
+            throw ProjectPlanner.unknownProject(parts[0], observed: o)
+        }
+        var env: String? = parts.count > 1 ? parts[1] : nil
+        if let e = env, p.environment(e) == nil {
+            throw KipError("project \"\(p.name)\" has no environment \"\(e)\"; it has: \(p.pipeline.joined(separator: ", "))")
+        }
+        if env == nil, p.environments.count == 1 { env = p.environments[0].name }
+        let active = KipConfig.Active(project: p.name, environment: env)
+        try ctx.config.update { cfg in
+            cfg.active[target.name] = active
+        }
+        ctx.printer.success("Active project: \(active.display) on cluster \"\(target.name)\"")
+        return 0
+    }
+
+    // MARK: sync
+
+    static func sync(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let driver = try ctx.driver()
+        let name = try projectName(inv.arguments.first, ctx, driver.target)
+        var items = try driver.get(readForPlanning, namespace: "default")
+        guard let project = Observed(items: items).project(name) else {
+            throw ProjectPlanner.unknownProject(name, observed: Observed(items: items))
+        }
+        items += try driver.get(["secrets", "serviceaccounts"], allNamespaces: true, selector: "\(Keys.project)=\(name)")
+        let plan = try ProjectPlanner.sync(project, observed: Observed(items: items))
+        if ctx.dryRun {
+            ctx.printer.manifests(plan.apply, format: ctx.output)
+            return 0
+        }
+        try driver.apply(plan.apply)
+        for c in plan.changes { ctx.printer.success(c) }
+        var pruned: [String] = []
+        if !plan.strays.isEmpty {
+            if inv.has("prune") {
+                try driver.delete(refs: plan.strays.map { "namespace/\($0)" })
+                pruned = plan.strays
+                for s in plan.strays { ctx.printer.success("deleted namespace \(s) (no environment declares it)") }
+            } else {
+                for s in plan.strays {
+                    ctx.printer.warning("namespace \(s) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it")
+                }
+            }
+        }
+        if plan.changes.isEmpty && pruned.isEmpty {
+            ctx.printer.success("Project \"\(name)\" matches its definition: nothing to change")
+        }
+        return 0
+    }
+}

@@ -1,0 +1,135 @@
+/// The CustomResourceDefinitions of `kipper.run/v1alpha1` that `kip install` applies,
+/// with structural OpenAPI schemas so the API server validates what kip (or anyone
+/// with kubectl) writes.
+public enum CRDs {
+    static func str(_ description: String, pattern: String? = nil) -> JSON {
+        var s: JSON = ["type": "string", "description": .string(description)]
+        if let pattern { s["pattern"] = .string(pattern) }
+        return s
+    }
+    static func int(_ description: String, min: Int? = nil, max: Int? = nil) -> JSON {
+        var s: JSON = ["type": "integer", "description": .string(description)]
+        if let min { s["minimum"] = .int(min) }
+        if let max { s["maximum"] = .int(max) }
+        return s
+    }
+    static func obj(_ props: [String: JSON], required: [String] = [], _ description: String = "") -> JSON {
+        var s: JSON = ["type": "object", "properties": .object(props)]
+        if !required.isEmpty { s["required"] = JSON.strings(required) }
+        if !description.isEmpty { s["description"] = .string(description) }
+        return s
+    }
+    static func arr(_ items: JSON, _ description: String = "") -> JSON {
+        var s: JSON = ["type": "array", "items": items]
+        if !description.isEmpty { s["description"] = .string(description) }
+        return s
+    }
+
+    static let dnsLabel = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+    static let quantity = "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$"
+
+    static let envVar = obj(["name": str("Variable name."), "value": str("Value.")], required: ["name"])
+    static let resources = obj([
+        "cpuRequest": str("CPU request, e.g. 100m.", pattern: quantity), "cpuLimit": str("CPU limit.", pattern: quantity),
+        "memoryRequest": str("Memory request, e.g. 128Mi.", pattern: quantity),
+        "memoryLimit": str("Memory limit, e.g. 256Mi.", pattern: quantity),
+    ])
+    static let status: JSON = ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
+
+    static let schemas: [(kind: String, plural: String, scope: String, short: [String], columns: [JSON], spec: JSON)] = [
+        (
+            "Project", "projects", "Cluster", ["kproj"],
+            [
+                ["name": "Display", "type": "string", "jsonPath": ".spec.displayName"],
+            ],
+            obj(
+                [
+                    "displayName": str("Human-readable name for consoles."),
+                    "environments": arr(
+                        obj(
+                            ["name": str("Environment name.", pattern: dnsLabel), "namespace": str("Namespace of the environment.", pattern: dnsLabel)],
+                            required: ["name", "namespace"]), "Environments in pipeline order."),
+                ], required: ["environments"])
+        ),
+        (
+            "App", "apps", "Namespaced", ["kapp"],
+            [["name": "Image", "type": "string", "jsonPath": ".spec.image"], ["name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"]],
+            obj(
+                [
+                    "image": str("Container image reference."), "port": int("Container port.", min: 1, max: 65535),
+                    "replicas": int("Replica count.", min: 0),
+                    "env": arr(envVar), "secretEnv": arr(str("Keys of the app's secret exposed as variables.")),
+                    "resources": resources,
+                    "autoscale": obj([
+                        "min": int("Minimum replicas.", min: 1), "max": int("Maximum replicas.", min: 1),
+                        "cpuPercent": int("Target CPU utilisation.", min: 1, max: 100),
+                    ], required: ["min", "max"]),
+                    "route": obj(["host": str("Public hostname.")], required: ["host"]),
+                    "bindings": arr(obj(["service": str("Service short name.", pattern: dnsLabel), "prefix": str("Variable prefix.")], required: ["service"])),
+                    "volumes": arr(obj(["volume": str("Volume name.", pattern: dnsLabel), "path": str("Mount path.")], required: ["volume", "path"])),
+                ], required: ["image"])
+        ),
+        (
+            "Service", "services", "Namespaced", ["kipsvc"],
+            [["name": "Type", "type": "string", "jsonPath": ".spec.type"], ["name": "Version", "type": "string", "jsonPath": ".spec.version"], ["name": "Storage", "type": "string", "jsonPath": ".spec.storage"]],
+            obj(
+                [
+                    "type": ["type": "string", "enum": ["postgres", "mysql", "redis"], "description": "Database or cache type."],
+                    "version": str("Engine version."), "storage": str("Storage size, e.g. 1Gi.", pattern: quantity),
+                ], required: ["type"])
+        ),
+        (
+            "Volume", "volumes", "Namespaced", ["kvol"],
+            [["name": "Size", "type": "string", "jsonPath": ".spec.size"]],
+            obj(["size": str("Size, e.g. 1Gi.", pattern: quantity), "mounts": arr(obj(["app": str("App name."), "path": str("Mount path.")], required: ["app", "path"]))], required: ["size"])
+        ),
+        (
+            "Function", "functions", "Namespaced", ["kfn"],
+            [["name": "Image", "type": "string", "jsonPath": ".spec.image"]],
+            obj(["image": str("Container image reference."), "port": int("Container port.", min: 1, max: 65535), "env": arr(envVar)], required: ["image"])
+        ),
+        (
+            "Job", "jobs", "Namespaced", ["kjob"],
+            [["name": "Schedule", "type": "string", "jsonPath": ".spec.schedule"]],
+            obj(["image": str("Container image reference."), "schedule": str("Cron schedule; none for a one-off Job."), "command": arr(str("Argument.")), "env": arr(envVar)], required: ["image"])
+        ),
+    ]
+
+    public static var all: [JSON] {
+        schemas.map { s in
+            let singular = s.kind.lowercased()
+            let root = obj(["spec": s.spec, "status": status], required: ["spec"])
+            return [
+                "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                "metadata": [
+                    "name": .string("\(s.plural).\(Keys.group)"),
+                    "labels": [Keys.managedBy: .string(Keys.managedByValue)],
+                ],
+                "spec": [
+                    "group": .string(Keys.group), "scope": .string(s.scope),
+                    "names": [
+                        "kind": .string(s.kind), "plural": .string(s.plural), "singular": .string(singular),
+                        "listKind": .string(s.kind + "List"), "shortNames": JSON.strings(s.short), "categories": ["kip"],
+                    ],
+                    "versions": [
+                        [
+                            "name": .string(Keys.version), "served": true, "storage": true,
+                            "schema": ["openAPIV3Schema": root],
+                            "additionalPrinterColumns": .array(s.columns + [["name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"]]),
+                        ]
+                    ],
+                ],
+            ]
+        }
+    }
+
+    /// `kubectl get` names for kip's kinds, fully qualified so that `services` and `jobs`
+    /// never mean the built-in ones.
+    public static let project = "projects.kipper.run"
+    public static let app = "apps.kipper.run"
+    public static let service = "services.kipper.run"
+    public static let volume = "volumes.kipper.run"
+    public static let function = "functions.kipper.run"
+    public static let job = "jobs.kipper.run"
+    public static let workloadKinds = [app, service, volume, function, job]
+}

@@ -1,0 +1,152 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one finished process left behind.
+public struct ProcessResult: Equatable, Sendable {
+    public var status: Int32
+    public var stdout: Data
+    public var stderr: Data
+
+    public init(status: Int32, stdout: Data = Data(), stderr: Data = Data()) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+}
+
+/// Runs one program to completion. The only thing in kip that starts processes.
+public protocol CommandRunner: AnyObject {
+    /// `argv[0]` is a program name looked up on PATH.
+    func run(_ argv: [String], stdin: Data?) throws -> ProcessResult
+}
+
+public enum RunnerError: Error, Equatable, CustomStringConvertible {
+    case notFound(String)
+    case launch(String, String)
+    case signalled(String, Int32)
+
+    public var description: String {
+        switch self {
+        case .notFound(let p):
+            return "\(p) not found on PATH: install \(p), or set KIP_KUBECTL to its full path"
+        case .launch(let p, let why): return "could not start \(p): \(why)"
+        case .signalled(let p, let sig): return "\(p) was killed by signal \(sig)"
+        }
+    }
+}
+
+/// A small lock-guarded box so reader threads can hand their bytes back in Swift 6 mode.
+final class Box<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ v: T) { value = v }
+    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// Runs programs with Foundation's `Process`: stdout and stderr are drained on their own
+/// threads and stdin written from a third, so a child's large output never fills a pipe
+/// and a child that exits without reading stdin does not take kip down (SIGPIPE is
+/// ignored in `main`, and the write error is swallowed).
+public final class ProcessRunner: CommandRunner {
+    private let environment: [String: String]
+    /// Overrides for program names (`kubectl` -> `/opt/k/kubectl`).
+    private let overrides: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, overrides: [String: String] = [:]) {
+        self.environment = environment
+        self.overrides = overrides
+    }
+
+    public func resolve(_ program: String) -> String? {
+        if let o = overrides[program] { return FileManager.default.isExecutableFile(atPath: o) ? o : nil }
+        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
+        for dir in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let p = "\(dir)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    public func run(_ argv: [String], stdin: Data?) throws -> ProcessResult {
+        guard let program = argv.first else { throw RunnerError.launch("", "empty command") }
+        guard let path = resolve(program) else { throw RunnerError.notFound(program) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = Array(argv.dropFirst())
+        p.environment = environment
+        let outPipe = Pipe()
+        let errPipe = Pipe()
+        let inPipe = Pipe()
+        p.standardOutput = outPipe
+        p.standardError = errPipe
+        p.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
+        do { try p.run() } catch { throw RunnerError.launch(program, "\(error)") }
+
+        let out = Box(Data())
+        let err = Box(Data())
+        let group = DispatchGroup()
+        func drain(_ h: FileHandle, into box: Box<Data>) {
+            group.enter()
+            Thread.detachNewThread {
+                var acc = Data()
+                while true {
+                    let chunk = h.availableData
+                    if chunk.isEmpty { break }
+                    acc.append(chunk)
+                }
+                box.set(acc)
+                group.leave()
+            }
+        }
+        drain(outPipe.fileHandleForReading, into: out)
+        drain(errPipe.fileHandleForReading, into: err)
+        if let stdin {
+            let w = inPipe.fileHandleForWriting
+            group.enter()
+            Thread.detachNewThread {
+                // A child that exits early closes its end: the write fails with EPIPE, which
+                // is not kip's error; the child's status tells what happened.
+                try? w.write(contentsOf: stdin)
+                try? w.close()
+                group.leave()
+            }
+        }
+        p.waitUntilExit()
+        group.wait()
+        if p.terminationReason == .uncaughtSignal { throw RunnerError.signalled(program, p.terminationStatus) }
+        return ProcessResult(status: p.terminationStatus, stdout: out.get(), stderr: err.get())
+    }
+}
+
+/// A runner for unit tests: records every call as a value and answers from a script.
+public final class RecordingRunner: CommandRunner, @unchecked Sendable {
+    public struct Call: Equatable, Sendable {
+        public var argv: [String]
+        public var stdin: String?
+        public init(argv: [String], stdin: String?) {
+            self.argv = argv
+            self.stdin = stdin
+        }
+    }
+    public private(set) var calls: [Call] = []
+    private var responses: [ProcessResult]
+    private let fallback: ([String], Data?) -> ProcessResult
+
+    /// Answers with `responses` in order, then with `fallback`.
+    public init(
+        responses: [ProcessResult] = [],
+        fallback: @escaping ([String], Data?) -> ProcessResult = { _, _ in ProcessResult(status: 0, stdout: Data("{\"kind\":\"List\",\"items\":[]}".utf8)) }
+    ) {
+        self.responses = responses
+        self.fallback = fallback
+    }
+
+    public func run(_ argv: [String], stdin: Data?) throws -> ProcessResult {
+        calls.append(Call(argv: argv, stdin: stdin.map { String(decoding: $0, as: UTF8.self) }))
+        if !responses.isEmpty { return responses.removeFirst() }
+        return fallback(argv, stdin)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// A user-facing failure: one sentence that says what went wrong and what to do, an exit
+/// code, and optional detail lines (a failed kubectl call's argv and stderr).
+public struct KipError: Error, Equatable, CustomStringConvertible {
+    public var message: String
+    public var detail: [String]
+    public var exitCode: Int32
+
+    public init(_ message: String, detail: [String] = [], exitCode: Int32 = 1) {
+        self.message = message
+        self.detail = detail
+        self.exitCode = exitCode
+    }
+
+    public var description: String { message }
+}
+
+/// Which cluster kubectl talks to. kip always passes the context (and kubeconfig)
+/// explicitly, never relying on kubectl's own current context.
+public struct ClusterTarget: Equatable, Sendable {
+    public var name: String
+    public var context: String?
+    public var kubeconfig: String?
+
+    public init(name: String, context: String?, kubeconfig: String?) {
+        self.name = name
+        self.context = context
+        self.kubeconfig = kubeconfig
+    }
+}
+
+/// kubectl verbs, as kip uses them. Manifests and secret values go on stdin, never argv.
+public final class KubectlDriver {
+    public let runner: CommandRunner
+    public let target: ClusterTarget
+    private let trace: ((String) -> Void)?
+
+    public init(runner: CommandRunner, target: ClusterTarget, trace: ((String) -> Void)? = nil) {
+        self.runner = runner
+        self.target = target
+        self.trace = trace
+    }
+
+    private var connection: [String] {
+        var a: [String] = []
+        if let k = target.kubeconfig { a += ["--kubeconfig", k] }
+        if let c = target.context { a += ["--context", c] }
+        return a
+    }
+
+    /// Runs `kubectl <args>` and returns stdout, or throws with argv and stderr.
+    @discardableResult
+    public func kubectl(_ args: [String], stdin: Data? = nil) throws -> Data {
+        let argv = ["kubectl"] + connection + args
+        trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))
+        let r: ProcessResult
+        do { r = try runner.run(argv, stdin: stdin) } catch let e as RunnerError {
+            throw KipError(e.description)
+        }
+        guard r.status == 0 else { throw failure(argv, r) }
+        return r.stdout
+    }
+
+    private func failure(_ argv: [String], _ r: ProcessResult) -> KipError {
+        let err = String(decoding: r.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let lines = err.split(separator: "\n").map(String.init)
+        var summary = lines.last(where: { !$0.isEmpty }) ?? "exit status \(r.status)"
+        if let m = err.range(of: "the server doesn't have a resource type \"") {
+            let kind = err[m.upperBound...].prefix { $0 != "\"" }
+            summary = "the cluster does not know \"\(kind)\": run 'kip install' on cluster \"\(target.name)\" first"
+            return KipError(summary, detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
+        }
+        if err.contains("connection refused") || err.contains("Unable to connect to the server") {
+            summary = "cannot reach cluster \"\(target.name)\": \(summary)"
+        } else {
+            summary = "kubectl failed: \(summary)"
+        }
+        return KipError(summary, detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
+    }
+
+    /// Server-side apply of every object in one call, as a stream of JSON objects on
+    /// stdin (kubectl validates each object's kind against the server's OpenAPI, which
+    /// has no `List`); returns the objects as the server stored them, uids included.
+    @discardableResult
+    public func apply(_ objects: [JSON]) throws -> [JSON] {
+        if objects.isEmpty { return [] }
+        let stream = objects.map { $0.serialized() }.joined(separator: "\n") + "\n"
+        let out = try kubectl(
+            ["apply", "--server-side", "--field-manager=kip", "--force-conflicts", "-o", "json", "-f", "-"],
+            stdin: Data(stream.utf8))
+        return try Self.items(out)
+    }
+
+    /// One `kubectl get` for several kinds: `kinds` comma-joined (`namespaces,projects`).
+    public func get(
+        _ kinds: [String], namespace: String? = nil, allNamespaces: Bool = false, selector: String? = nil
+    ) throws -> [JSON] {
+        var args = ["get", kinds.joined(separator: ","), "-o", "json"]
+        if allNamespaces { args.append("-A") } else if let namespace { args += ["-n", namespace] }
+        if let selector { args += ["-l", selector] }
+        return try Self.items(try kubectl(args))
+    }
+
+    /// Named objects of one kind; missing ones are left out rather than failing.
+    public func get(_ kind: String, names: [String], namespace: String? = nil) throws -> [JSON] {
+        if names.isEmpty { return [] }
+        var args = ["get", kind] + names + ["-o", "json", "--ignore-not-found"]
+        if let namespace { args += ["-n", namespace] }
+        let out = try kubectl(args)
+        if out.isEmpty { return [] }
+        return try Self.items(out)
+    }
+
+    /// Deletes named objects of one kind; absent ones are not an error. Does not wait:
+    /// the cluster's garbage collector finishes the cascade.
+    public func delete(_ kind: String, names: [String], namespace: String? = nil) throws {
+        if names.isEmpty { return }
+        var args = ["delete", kind] + names + ["--ignore-not-found", "--wait=false"]
+        if let namespace { args += ["-n", namespace] }
+        try kubectl(args)
+    }
+
+    /// Deletes objects named `type/name` (cluster-scoped or in `namespace`) in one call.
+    public func delete(refs: [String], namespace: String? = nil) throws {
+        if refs.isEmpty { return }
+        var args = ["delete"] + refs + ["--ignore-not-found", "--wait=false"]
+        if let namespace { args += ["-n", namespace] }
+        try kubectl(args)
+    }
+
+    static func items(_ out: Data) throws -> [JSON] {
+        if out.isEmpty { return [] }
+        let doc: JSON
+        do { doc = try JSON.parse(out) } catch { throw KipError("kubectl printed something that is not JSON: \(error)") }
+        if let items = doc["items"]?.arrayValue { return items }
+        return [doc]
+    }
+
+    public static func shellQuote(_ s: String) -> String {
+        if !s.isEmpty, s.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_./=:,@%+".unicodeScalars.contains($0) }) {
+            return s
+        }
+        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

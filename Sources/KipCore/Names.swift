@@ -1,0 +1,75 @@
+/// Label and annotation keys kip writes, in one place.
+public enum Keys {
+    public static let group = "kipper.run"
+    public static let version = "v1alpha1"
+    public static let apiVersion = "kipper.run/v1alpha1"
+
+    public static let managedBy = "app.kubernetes.io/managed-by"
+    public static let managedByValue = "kip"
+    public static let project = "kipper.run/project"
+    public static let environment = "kipper.run/environment"
+    public static let envOrder = "kipper.run/env-order"
+    public static let pullSecretSource = "kipper.run/pull-secret-source"
+    public static let displayName = "kipper.run/display-name"
+
+    public static let promotedFrom = "kipper.run/promoted-from"
+    public static let promotedAt = "kipper.run/promoted-at"
+    public static let promotedImage = "kipper.run/promoted-image"
+
+    /// Where the cluster's settings live: annotations of this namespace (see README).
+    public static let systemNamespace = "kipper-system"
+    public static let orgAnnotation = "kipper.run/org"
+    public static let domainAnnotation = "kipper.run/domain"
+}
+
+/// Project, environment and namespace naming rules (design §4).
+public enum Naming {
+    public static let defaultEnvironment = "default"
+
+    /// `[org-]project[-env]`; no suffix for the single `default` environment, and never a
+    /// second org prefix on a project whose code already starts with it.
+    public static func namespace(org: String?, project: String, environment: String) -> String {
+        var base = project
+        if let org, !org.isEmpty, !project.hasPrefix(org + "-") { base = org + "-" + project }
+        return environment == defaultEnvironment ? base : base + "-" + environment
+    }
+
+    /// A reason the project code is unusable, or nil.
+    public static func checkProject(_ name: String) -> String? {
+        if name.isEmpty { return "project name is empty" }
+        if !DNS.isLabel(name) {
+            if name.count > DNS.labelMax { return "project name '\(name)' is \(name.count) characters; the limit is 63" }
+            return "project name '\(name)' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. yourr-name)"
+        }
+        return nil
+    }
+
+    public static func checkEnvironment(_ name: String) -> String? {
+        if name.isEmpty { return "environment name is empty" }
+        if !DNS.isLabel(name) {
+            return "environment name '\(name)' is not a DNS-1123 label: use lower-case letters, digits and '-' (e.g. test, acc, prod)"
+        }
+        return nil
+    }
+
+    /// Checks a whole pipeline and the namespaces it resolves to; the first problem, or nil.
+    public static func checkPipeline(org: String?, project: String, environments: [String]) -> String? {
+        if let p = checkProject(project) { return p }
+        if environments.isEmpty { return "a project needs at least one environment" }
+        var seen = Set<String>()
+        for e in environments {
+            if let p = checkEnvironment(e) { return p }
+            if !seen.insert(e).inserted { return "environment '\(e)' is listed twice" }
+        }
+        if environments.count > 1, environments.contains(defaultEnvironment) {
+            return "'default' names the single environment of a simple project; name the environments of a pipeline (e.g. test,acc,prod)"
+        }
+        for e in environments {
+            let ns = namespace(org: org, project: project, environment: e)
+            if ns.count > DNS.labelMax {
+                return "namespace '\(ns)' would be \(ns.count) characters; Kubernetes allows 63: use a shorter project or environment name"
+            }
+        }
+        return nil
+    }
+}

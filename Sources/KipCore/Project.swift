@@ -1,0 +1,138 @@
+/// The cluster's kip settings, read from the `kipper-system` namespace's annotations.
+public struct ClusterSettings: Equatable, Sendable {
+    public var org: String?
+    public var domain: String?
+
+    public init(org: String? = nil, domain: String? = nil) {
+        self.org = org
+        self.domain = domain
+    }
+
+    /// nil when kip is not installed (no `kipper-system` namespace among `namespaces`).
+    public static func from(namespaces: [JSON]) -> ClusterSettings? {
+        guard let ns = namespaces.first(where: { $0.at("metadata", "name")?.stringValue == Keys.systemNamespace }) else { return nil }
+        let a = ns.at("metadata", "annotations")?.stringMap ?? [:]
+        return ClusterSettings(org: a[Keys.orgAnnotation].flatMap { $0.isEmpty ? nil : $0 }, domain: a[Keys.domainAnnotation].flatMap { $0.isEmpty ? nil : $0 })
+    }
+}
+
+/// A Project CR as kip models it.
+public struct Project: Equatable, Sendable {
+    public struct Environment: Equatable, Sendable {
+        public var name: String
+        public var namespace: String
+        public init(name: String, namespace: String) {
+            self.name = name
+            self.namespace = namespace
+        }
+    }
+
+    public var name: String
+    public var displayName: String?
+    public var environments: [Environment]
+    public var uid: String?
+
+    public init(name: String, displayName: String?, environments: [Environment], uid: String? = nil) {
+        self.name = name
+        self.displayName = displayName
+        self.environments = environments
+        self.uid = uid
+    }
+
+    public init?(_ o: JSON) {
+        guard o["kind"]?.stringValue == "Project", let name = o.at("metadata", "name")?.stringValue else { return nil }
+        self.name = name
+        displayName = o.at("spec", "displayName")?.stringValue
+        environments = (o.at("spec", "environments")?.arrayValue ?? []).compactMap { e in
+            guard let n = e["name"]?.stringValue, let ns = e["namespace"]?.stringValue else { return nil }
+            return Environment(name: n, namespace: ns)
+        }
+        uid = o.at("metadata", "uid")?.stringValue
+    }
+
+    public var pipeline: [String] { environments.map(\.name) }
+    public func environment(_ name: String) -> Environment? { environments.first { $0.name == name } }
+    public var isSimple: Bool { environments.count == 1 && environments[0].name == Naming.defaultEnvironment }
+
+    /// The CR kip applies.
+    public var manifest: JSON {
+        var spec: JSON = ["environments": .array(environments.map { ["name": .string($0.name), "namespace": .string($0.namespace)] })]
+        if let displayName { spec["displayName"] = .string(displayName) }
+        return [
+            "apiVersion": .string(Keys.apiVersion), "kind": "Project",
+            "metadata": ["name": .string(name), "labels": .object(Render.labels(project: name, environment: nil))],
+            "spec": spec,
+        ]
+    }
+}
+
+/// Builders of the native objects kip writes, each with kip's labels and an owner
+/// reference, so `kubectl delete` of the owner cascades through the garbage collector.
+public enum Render {
+    public static func labels(project: String, environment: String?, extra: [String: String] = [:]) -> [String: JSON] {
+        var l: [String: JSON] = [Keys.managedBy: .string(Keys.managedByValue), Keys.project: .string(project)]
+        if let environment { l[Keys.environment] = .string(environment) }
+        for (k, v) in extra { l[k] = .string(v) }
+        return l
+    }
+
+    public static func ownerReference(apiVersion: String = Keys.apiVersion, kind: String, name: String, uid: String) -> JSON {
+        [
+            "apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(name), "uid": .string(uid),
+            "controller": true, "blockOwnerDeletion": true,
+        ]
+    }
+
+    public static func namespace(_ p: Project, _ env: Project.Environment, uid: String) -> JSON {
+        let order = p.environments.firstIndex(of: env) ?? 0
+        var meta: JSON = [
+            "name": .string(env.namespace),
+            "labels": .object(labels(project: p.name, environment: env.name, extra: [Keys.envOrder: String(order)])),
+            "ownerReferences": [ownerReference(kind: "Project", name: p.name, uid: uid)],
+        ]
+        if let d = p.displayName { meta["annotations"] = [Keys.displayName: .string(d)] }
+        return ["apiVersion": "v1", "kind": "Namespace", "metadata": meta]
+    }
+
+    /// Is this Secret an image pull secret (the two registry credential types)?
+    public static func isPullSecret(_ s: JSON) -> Bool {
+        let t = s["type"]?.stringValue
+        return t == "kubernetes.io/dockerconfigjson" || t == "kubernetes.io/dockercfg"
+    }
+
+    /// A copy of a pull secret of the `default` namespace into an environment.
+    public static func pullSecret(_ source: JSON, _ p: Project, _ env: Project.Environment, uid: String) -> JSON {
+        [
+            "apiVersion": "v1", "kind": "Secret", "type": source["type"] ?? "kubernetes.io/dockerconfigjson",
+            "metadata": [
+                "name": source.at("metadata", "name") ?? "", "namespace": .string(env.namespace),
+                "labels": .object(labels(project: p.name, environment: env.name, extra: [Keys.pullSecretSource: "default"])),
+                "ownerReferences": [ownerReference(kind: "Project", name: p.name, uid: uid)],
+            ],
+            "data": source["data"] ?? [:],
+        ]
+    }
+
+    /// The `default` ServiceAccount of an environment, listing its pull secrets.
+    public static func defaultServiceAccount(_ p: Project, _ env: Project.Environment, pullSecrets: [String]) -> JSON {
+        [
+            "apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": [
+                "name": "default", "namespace": .string(env.namespace),
+                "labels": .object(labels(project: p.name, environment: env.name)),
+            ],
+            "imagePullSecrets": .array(pullSecrets.sorted().map { ["name": .string($0)] }),
+        ]
+    }
+
+    /// Everything an environment needs besides its namespace's existence: the namespace
+    /// itself, copies of the pull secrets, and the default ServiceAccount listing them.
+    public static func environment(_ p: Project, _ env: Project.Environment, uid: String, pullSecrets: [JSON]) -> [JSON] {
+        var out = [namespace(p, env, uid: uid)]
+        out += pullSecrets.map { pullSecret($0, p, env, uid: uid) }
+        if !pullSecrets.isEmpty {
+            out.append(defaultServiceAccount(p, env, pullSecrets: pullSecrets.compactMap { $0.at("metadata", "name")?.stringValue }))
+        }
+        return out
+    }
+}

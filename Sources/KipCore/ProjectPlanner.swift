@@ -1,0 +1,181 @@
+/// What one `kubectl get` saw of the cluster, sorted by kind.
+public struct Observed: Equatable, Sendable {
+    public var settings: ClusterSettings?
+    public var projects: [Project] = []
+    public var namespaces: [String: JSON] = [:]
+    /// Secrets by namespace.
+    public var secrets: [String: [JSON]] = [:]
+    public var serviceAccounts: [String: [JSON]] = [:]
+    /// kip workload CRs (App, Service, Volume, Function, Job) by namespace.
+    public var workloads: [String: [JSON]] = [:]
+
+    public init(items: [JSON]) {
+        var nsList: [JSON] = []
+        for o in items {
+            let kind = o["kind"]?.stringValue ?? ""
+            let ns = o.at("metadata", "namespace")?.stringValue ?? ""
+            let isKip = o["apiVersion"]?.stringValue?.hasPrefix(Keys.group + "/") == true
+            switch kind {
+            case "Namespace":
+                nsList.append(o)
+                namespaces[o.at("metadata", "name")?.stringValue ?? ""] = o
+            case "Project" where isKip:
+                if let p = Project(o) { projects.append(p) }
+            case "Secret": secrets[ns, default: []].append(o)
+            case "ServiceAccount": serviceAccounts[ns, default: []].append(o)
+            default:
+                if isKip { workloads[ns, default: []].append(o) }
+            }
+        }
+        projects.sort { $0.name < $1.name }
+        settings = ClusterSettings.from(namespaces: nsList)
+    }
+
+    public func project(_ name: String) -> Project? { projects.first { $0.name == name } }
+    public var pullSecrets: [JSON] { (secrets["default"] ?? []).filter(Render.isPullSecret) }
+}
+
+/// Pure planning of project changes: observed state and a request in, the objects to
+/// apply (or a refusal) out. No I/O.
+public enum ProjectPlanner {
+    /// The project `kip project create` should apply, or why not. `completing` is true
+    /// when the same project exists but some of its environments are missing (a create
+    /// that stopped half-way), which a re-run finishes.
+    public static func create(name: String, environments: [String]?, displayName: String?, observed: Observed) throws
+        -> (project: Project, completing: Bool)
+    {
+        guard let settings = observed.settings else { throw notInstalled() }
+        let envs = environments ?? [Naming.defaultEnvironment]
+        if let problem = Naming.checkPipeline(org: settings.org, project: name, environments: envs) { throw KipError(problem) }
+        let project = Project(
+            name: name, displayName: displayName,
+            environments: envs.map { .init(name: $0, namespace: Naming.namespace(org: settings.org, project: name, environment: $0)) })
+        var completing = false
+        if let existing = observed.project(name) {
+            let same = existing.environments == project.environments && (displayName == nil || existing.displayName == displayName)
+            let missing = existing.environments.contains { observed.namespaces[$0.namespace] == nil }
+            guard same, missing else {
+                throw KipError("project \"\(name)\" already exists (environments: \(existing.pipeline.joined(separator: ", "))): see 'kip project show \(name)'")
+            }
+            completing = true
+        }
+        try checkNamespaces(project, observed: observed)
+        return (Project(name: name, displayName: displayName ?? observed.project(name)?.displayName, environments: project.environments, uid: observed.project(name)?.uid), completing)
+    }
+
+    /// Refuses namespaces that another project resolves to, or that exist without
+    /// belonging to this project.
+    static func checkNamespaces(_ project: Project, observed: Observed) throws {
+        for env in project.environments {
+            for other in observed.projects where other.name != project.name {
+                if let clash = other.environments.first(where: { $0.namespace == env.namespace }) {
+                    throw KipError(
+                        "namespace \"\(env.namespace)\" is already environment \"\(clash.name)\" of project \"\(other.name)\": project \"\(project.name)\" cannot use it; choose another project or environment name")
+                }
+            }
+            if let ns = observed.namespaces[env.namespace] {
+                let owner = ns.at("metadata", "labels", Keys.project)?.stringValue
+                if owner != project.name {
+                    throw KipError(
+                        "namespace \"\(env.namespace)\" already exists and "
+                            + (owner.map { "belongs to project \"\($0)\"" } ?? "was not created by kip")
+                            + ": kip will not take it over; choose another project or environment name")
+                }
+            }
+        }
+    }
+
+    public static func addEnvironment(_ project: Project, env: String, observed: Observed) throws -> Project {
+        guard let settings = observed.settings else { throw notInstalled() }
+        if project.environment(env) != nil {
+            throw KipError("project \"\(project.name)\" already has environment \"\(env)\"")
+        }
+        if project.isSimple {
+            throw KipError(
+                "project \"\(project.name)\" is a simple project (one 'default' environment in namespace \"\(project.environments[0].namespace)\"); environments can be added to a project created with --environments")
+        }
+        let envs = project.pipeline + [env]
+        if let problem = Naming.checkPipeline(org: settings.org, project: project.name, environments: envs) { throw KipError(problem) }
+        var p = project
+        p.environments.append(.init(name: env, namespace: Naming.namespace(org: settings.org, project: project.name, environment: env)))
+        try checkNamespaces(Project(name: p.name, displayName: nil, environments: [p.environments.last!]), observed: observed)
+        return p
+    }
+
+    public static func removeEnvironment(_ project: Project, env: String) throws -> (Project, Project.Environment) {
+        guard let e = project.environment(env) else {
+            throw KipError("project \"\(project.name)\" has no environment \"\(env)\"; it has: \(project.pipeline.joined(separator: ", "))")
+        }
+        if project.environments.count == 1 {
+            throw KipError("\"\(env)\" is the last environment of project \"\(project.name)\": a project keeps at least one; delete the project instead with 'kip project delete \(project.name)'")
+        }
+        var p = project
+        p.environments.removeAll { $0.name == env }
+        return (p, e)
+    }
+
+    /// `kip project sync`: what to apply to bring the project back to its CR, the changes
+    /// in words, and the namespaces labelled with the project that no environment declares.
+    public struct SyncPlan: Equatable {
+        public var apply: [JSON]
+        public var changes: [String]
+        public var strays: [String]
+    }
+
+    public static func sync(_ project: Project, observed: Observed) throws -> SyncPlan {
+        guard let uid = project.uid else { throw KipError("project \"\(project.name)\" has no uid; it was not read from the cluster") }
+        try checkNamespaces(project, observed: observed)
+        var apply: [JSON] = []
+        var changes: [String] = []
+        let pull = observed.pullSecrets
+        for env in project.environments {
+            let want = Render.environment(project, env, uid: uid, pullSecrets: pull)
+            apply += want
+            guard let have = observed.namespaces[env.namespace] else {
+                changes.append("created namespace \(env.namespace) (environment \(env.name))")
+                continue
+            }
+            let wantLabels = want[0].at("metadata", "labels")?.stringMap ?? [:]
+            let haveLabels = have.at("metadata", "labels")?.stringMap ?? [:]
+            if wantLabels.contains(where: { haveLabels[$0.key] != $0.value }) {
+                changes.append("repaired labels of namespace \(env.namespace)")
+            }
+            let haveOwner = (have.at("metadata", "ownerReferences")?.arrayValue ?? []).contains { $0["uid"]?.stringValue == uid }
+            if !haveOwner { changes.append("restored the owner reference of namespace \(env.namespace) to project \(project.name)") }
+            let haveSecrets = observed.secrets[env.namespace] ?? []
+            for s in pull {
+                let name = s.at("metadata", "name")?.stringValue ?? ""
+                let copy = haveSecrets.first { $0.at("metadata", "name")?.stringValue == name }
+                if copy == nil {
+                    changes.append("copied pull secret \(name) into \(env.namespace)")
+                } else if copy?["data"] != s["data"] || copy?["type"] != s["type"] {
+                    changes.append("updated pull secret \(name) in \(env.namespace)")
+                }
+            }
+            if !pull.isEmpty {
+                let sa = (observed.serviceAccounts[env.namespace] ?? []).first { $0.at("metadata", "name")?.stringValue == "default" }
+                let listed = Set((sa?["imagePullSecrets"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
+                let wanted = Set(pull.compactMap { $0.at("metadata", "name")?.stringValue })
+                if !wanted.isSubset(of: listed) { changes.append("listed the pull secrets in the default ServiceAccount of \(env.namespace)") }
+            }
+        }
+        let declared = Set(project.environments.map(\.namespace))
+        let strays = observed.namespaces.values
+            .filter { $0.at("metadata", "labels", Keys.project)?.stringValue == project.name }
+            .compactMap { $0.at("metadata", "name")?.stringValue }
+            .filter { !declared.contains($0) }
+            .sorted()
+        return SyncPlan(apply: apply, changes: changes, strays: strays)
+    }
+
+    public static func notInstalled() -> KipError {
+        KipError("kip is not installed on this cluster: run 'kip install' first")
+    }
+
+    public static func unknownProject(_ name: String, observed: Observed) -> KipError {
+        let names = observed.projects.map(\.name)
+        return KipError(
+            "project \"\(name)\" does not exist: "
+                + (names.isEmpty ? "create it with 'kip project create \(name)'" : "projects on this cluster are \(names.joined(separator: ", "))"))
+    }
+}

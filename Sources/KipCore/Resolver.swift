@@ -1,0 +1,87 @@
+/// Where a command acts: a project's environment, or the `default` namespace.
+public struct Scope: Equatable, Sendable {
+    public var project: String?
+    public var environment: String?
+    public var namespace: String
+
+    public init(project: String?, environment: String?, namespace: String) {
+        self.project = project
+        self.environment = environment
+        self.namespace = namespace
+    }
+}
+
+/// `--project` / `--environment` resolution (design §5): explicit flags first; then the
+/// active project of the current cluster (its environment only when neither flag is
+/// given); then the `default` namespace. `--project` takes `name`, `name/env`, or the
+/// namespace form `name-env`.
+public enum Resolver {
+    public static func resolve(project flag: String?, environment envFlag: String?, active: KipConfig.Active?, projects: [Project])
+        throws -> Scope
+    {
+        func find(_ name: String) -> Project? { projects.first { $0.name == name } }
+        func scope(_ p: Project, _ env: String?, source: String) throws -> Scope {
+            guard let env else {
+                if p.environments.count == 1 {
+                    let e = p.environments[0]
+                    return Scope(project: p.name, environment: e.name, namespace: e.namespace)
+                }
+                throw KipError(
+                    "project \"\(p.name)\" has environments \(p.pipeline.joined(separator: ", ")): pass --environment (or --project \(p.name)/\(p.pipeline[0]))")
+            }
+            guard let e = p.environment(env) else {
+                throw KipError("project \"\(p.name)\" has no environment \"\(env)\" (\(source)); it has: \(p.pipeline.joined(separator: ", "))")
+            }
+            return Scope(project: p.name, environment: e.name, namespace: e.namespace)
+        }
+        func unknown(_ name: String) -> KipError {
+            KipError(
+                "project \"\(name)\" does not exist"
+                    + (projects.isEmpty ? ": create it with 'kip project create \(name)'" : "; projects are \(projects.map(\.name).joined(separator: ", "))"))
+        }
+
+        if let flag {
+            var name = flag
+            var env = envFlag
+            if let slash = flag.firstIndex(of: "/") {
+                name = String(flag[..<slash])
+                let fromFlag = String(flag[flag.index(after: slash)...])
+                if let envFlag, envFlag != fromFlag {
+                    throw KipError("--project \(flag) names environment \"\(fromFlag)\" but --environment says \"\(envFlag)\": give one")
+                }
+                env = fromFlag
+            }
+            if let p = find(name) { return try scope(p, env, source: "--project") }
+            // The namespace form: the namespace of some project's environment, or
+            // `project-env` without the org prefix.
+            var candidates: [(Project, Project.Environment)] = []
+            for p in projects {
+                for e in p.environments where e.namespace == name || "\(p.name)-\(e.name)" == name {
+                    candidates.append((p, e))
+                }
+            }
+            if candidates.count > 1 {
+                let list = candidates.map { "\($0.0.name)/\($0.1.name)" }.joined(separator: ", ")
+                throw KipError("--project \(name) is ambiguous: it could be \(list); use the name/env form")
+            }
+            if let (p, e) = candidates.first {
+                if let env, env != e.name {
+                    throw KipError("--project \(name) is environment \"\(e.name)\" of project \"\(p.name)\" but --environment says \"\(env)\"")
+                }
+                return Scope(project: p.name, environment: e.name, namespace: e.namespace)
+            }
+            throw unknown(name)
+        }
+        if let active {
+            guard let p = find(active.project) else {
+                throw KipError("the active project \"\(active.project)\" no longer exists: run 'kip project use NAME' or 'kip project use --clear'")
+            }
+            if let envFlag { return try scope(p, envFlag, source: "--environment") }
+            return try scope(p, active.environment, source: "active project")
+        }
+        if let envFlag {
+            throw KipError("--environment \(envFlag) needs a project: pass --project, or set one with 'kip project use NAME'")
+        }
+        return Scope(project: nil, environment: nil, namespace: "default")
+    }
+}
