@@ -15,10 +15,11 @@ let package = Package(
         .target(name: "KipSandbox", dependencies: ["KipCore"]),
         .executableTarget(name: "kip", dependencies: ["KipCLI"]),
         .executableTarget(name: "kip-sandbox", dependencies: ["KipSandbox"]),
-        .testTarget(name: "KipCoreTests", dependencies: ["KipCore"], exclude: ["Golden"]),
-        .testTarget(name: "KipCLITests", dependencies: ["KipCLI", "KipCore"], exclude: ["Golden"]),
-        .testTarget(name: "KipSandboxTests", dependencies: ["KipSandbox", "KipCore"]),
-        .testTarget(name: "E2ETests", dependencies: ["KipCore"]),
+        .target(name: "KipTestSupport", dependencies: ["KipCore"], path: "Tests/KipTestSupport"),
+        .testTarget(name: "KipCoreTests", dependencies: ["KipCore", "KipTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "KipCLITests", dependencies: ["KipCLI", "KipCore", "KipTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "KipSandboxTests", dependencies: ["KipSandbox", "KipCore", "KipTestSupport"]),
+        .testTarget(name: "E2ETests", dependencies: ["KipCore", "KipTestSupport"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -38,7 +38,8 @@ public struct Printer {
             for (i, c) in r.enumerated() {
                 if i == r.count - 1 { s += c } else { s += c + String(repeating: " ", count: widths[i] - c.count + 3) }
             }
-            return s.trimmingCharacters(in: .whitespaces) + "\n"
+            while s.hasSuffix(" ") { s.removeLast() }
+            return s + "\n"
         }
         return fmt(header) + rows.map(fmt).joined()
     }

@@ -70,7 +70,12 @@ public final class ProcessRunner: CommandRunner {
         return nil
     }
 
+    /// Writing to a child that already exited raises SIGPIPE, whose default action ends
+    /// the whole process; `main` ignores it too, this covers every other host (tests).
+    private static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN); return () }()
+
     public func run(_ argv: [String], stdin: Data?) throws -> ProcessResult {
+        Self.ignoreSIGPIPE
         guard let program = argv.first else { throw RunnerError.launch("", "empty command") }
         guard let path = resolve(program) else { throw RunnerError.notFound(program) }
         let p = Process()
