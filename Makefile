@@ -1,0 +1,46 @@
+# kip: build, test, demo, bench, install. Needs Swift 6 and kubectl on PATH.
+PREFIX ?= /usr/local
+SWIFT ?= swift
+DEBUG_BIN := .build/debug
+RELEASE_BIN := .build/release
+
+.PHONY: all build release test demo bench install uninstall check-kubectl discovery-data clean
+
+all: build
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+check-kubectl:
+	@command -v kubectl >/dev/null 2>&1 || { echo "kubectl is not on PATH: install kubectl (the e2e tests and the demo drive the real kubectl)" >&2; exit 1; }
+
+# Unit tests, golden files, and e2e tests of the built kip + real kubectl against kip-sandbox.
+# Set KIP_E2E_KUBECONFIG to run the e2e tests against a real cluster instead.
+test: check-kubectl build
+	$(SWIFT) test
+
+# The product page, end to end, against a throw-away kip-sandbox.
+demo: check-kubectl build
+	@scripts/demo.sh $(DEBUG_BIN)
+
+# kubectl process counts and wall time per command, next to raw kubectl apply.
+bench: check-kubectl release
+	@scripts/bench.sh $(RELEASE_BIN)
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(RELEASE_BIN)/kip $(DESTDIR)$(PREFIX)/bin/kip
+	install -m 0755 $(RELEASE_BIN)/kip-sandbox $(DESTDIR)$(PREFIX)/bin/kip-sandbox
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/kip $(DESTDIR)$(PREFIX)/bin/kip-sandbox
+
+# Regenerates the sandbox's built-in discovery from ../shared/kube/api-resources.json.
+discovery-data:
+	python3 scripts/discovery-data.py ../shared/kube/api-resources.json Sources/KipSandbox/DiscoveryData.swift
+
+clean:
+	rm -rf .build

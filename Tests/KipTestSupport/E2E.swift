@@ -1,0 +1,141 @@
+import Foundation
+import KipCore
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one command left behind.
+public struct Run: CustomStringConvertible {
+    public var code: Int32
+    public var stdout: String
+    public var stderr: String
+    public var description: String { "exit \(code)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+}
+
+/// One cluster for one test: a fresh `kip-sandbox` process with its own kubeconfig,
+/// `KIP_HOME` and `KUBECACHEDIR`, or, when `KIP_E2E_KUBECONFIG` is set, that real cluster
+/// (names made unique per test and the test's projects deleted afterwards).
+public final class E2ECluster {
+    public let kubeconfig: String
+    public let home: String
+    public let cacheDir: String
+    public let requestLog: String
+    public let isReal: Bool
+    private var process: Process?
+    private let suffix: String
+    private var created: [String] = []
+    public let binDir: String
+
+    /// Starts a sandbox (with `faults`, in kip-sandbox's `--fault` syntax) unless a real
+    /// cluster is configured; tests that need faults skip on a real cluster.
+    public init(_ test: XCTestCase, faults: [String] = [], sandboxOnly: Bool = false) throws {
+        let dir = temporaryDirectory(test)
+        home = dir + "/kip-home"
+        cacheDir = dir + "/kube-cache"
+        requestLog = dir + "/requests.jsonl"
+        suffix = String(UUID().uuidString.prefix(6).lowercased())
+        binDir = ProcessInfo.processInfo.environment["KIP_BIN_DIR"] ?? packageRoot().appendingPathComponent(".build/debug").path
+        guard FileManager.default.isExecutableFile(atPath: binDir + "/kip") else {
+            throw XCTSkip("kip is not built in \(binDir): run 'swift build' (make test does) first")
+        }
+        if !sandboxOnly, let real = ProcessInfo.processInfo.environment["KIP_E2E_KUBECONFIG"], !real.isEmpty {
+            if !faults.isEmpty { throw XCTSkip("fault injection needs kip-sandbox; skipped on a real cluster") }
+            kubeconfig = real
+            isReal = true
+        } else {
+            kubeconfig = dir + "/kubeconfig"
+            isReal = false
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binDir + "/kip-sandbox")
+            p.arguments = ["--port", "0", "--kubeconfig-out", kubeconfig, "--request-log", requestLog] + faults.flatMap { ["--fault", $0] }
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.standardError
+            try p.run()
+            process = p
+            let deadline = Date().addingTimeInterval(10)
+            while !FileManager.default.fileExists(atPath: kubeconfig) {
+                guard Date() < deadline, p.isRunning else { throw XCTSkip("kip-sandbox did not start") }
+                usleep(5_000)
+            }
+        }
+        test.addTeardownBlock { [self] in self.stop() }
+    }
+
+    /// A name for this test: the given one on the sandbox, made unique on a real cluster.
+    public func name(_ base: String) -> String {
+        let n = isReal ? "\(base)-\(suffix)" : base
+        if !created.contains(n) { created.append(n) }
+        return n
+    }
+
+    public var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["KIP_HOME"] = home
+        env["KUBECONFIG"] = kubeconfig
+        env["KUBECACHEDIR"] = cacheDir
+        env["HOME"] = home
+        env["NO_COLOR"] = "1"
+        env["KIP_CLUSTER"] = nil
+        return env
+    }
+
+    public func run(_ argv: [String], stdin: String? = nil, env extra: [String: String] = [:]) -> Run {
+        var env = environment
+        for (k, v) in extra { env[k] = v }
+        do {
+            let r = try ProcessRunner(environment: env).run(argv, stdin: stdin.map { Data($0.utf8) })
+            return Run(code: r.status, stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
+        } catch {
+            return Run(code: -1, stdout: "", stderr: "\(error)")
+        }
+    }
+
+    /// Runs the built kip.
+    @discardableResult
+    public func kip(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) -> Run {
+        run([binDir + "/kip"] + args, stdin: stdin, env: env)
+    }
+
+    @discardableResult
+    public func kip(_ line: String, stdin: String? = nil) -> Run {
+        kip(line.split(separator: " ").map(String.init), stdin: stdin)
+    }
+
+    /// Runs the real kubectl against the same cluster.
+    @discardableResult
+    public func kubectl(_ args: [String], stdin: String? = nil) -> Run { run(["kubectl"] + args, stdin: stdin) }
+
+    public func kubectlJSON(_ args: [String]) throws -> JSON {
+        let r = kubectl(args + ["-o", "json"])
+        guard r.code == 0 else { throw KipError("kubectl \(args.joined(separator: " ")) failed: \(r.stderr)") }
+        return try JSON.parse(r.stdout)
+    }
+
+    /// Names of the objects of `kind` (optionally in a namespace).
+    public func names(_ kind: String, namespace: String? = nil) throws -> [String] {
+        var args = ["get", kind]
+        if let namespace { args += ["-n", namespace] }
+        return (try kubectlJSON(args)["items"]?.arrayValue ?? []).compactMap { $0.at("metadata", "name")?.stringValue }.sorted()
+    }
+
+    /// The sandbox's request log (empty on a real cluster).
+    public func requests() -> [JSON] {
+        guard let text = try? String(contentsOfFile: requestLog, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+    }
+
+    /// Number of kubectl processes kip started, read from `kip -v` output.
+    public static func kubectlCalls(_ r: Run) -> Int { r.stderr.split(separator: "\n").filter { $0.hasPrefix("+ kubectl") }.count }
+
+    func stop() {
+        if isReal {
+            for n in created { _ = kubectl(["delete", "projects.kipper.run", n, "--ignore-not-found", "--wait=false"]) }
+        }
+        if let p = process, p.isRunning {
+            p.terminate()
+            p.waitUntilExit()
+        }
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The product page, end to end: kip and the real kubectl against a throw-away kip-sandbox.
+# kip-sandbox is an in-memory API server: it stores objects and runs no pods.
+set -euo pipefail
+bin="${1:-.build/debug}"
+work="$(mktemp -d)"
+export KIP_HOME="$work/kip" KUBECONFIG="$work/kubeconfig" KUBECACHEDIR="$work/kube-cache"
+"$bin/kip-sandbox" --port 0 --kubeconfig-out "$KUBECONFIG" > "$work/sandbox.log" 2>&1 &
+sandbox=$!
+trap 'kill $sandbox 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 200); do [ -f "$KUBECONFIG" ] && break; sleep 0.05; done
+[ -f "$KUBECONFIG" ] || { echo "demo: kip-sandbox did not start" >&2; cat "$work/sandbox.log" >&2; exit 1; }
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+kip() { "$bin/kip" "$@"; }
+
+echo "kip demo against kip-sandbox ($(head -1 "$work/sandbox.log"))"
+step kip cluster add apprunr.com --context kip-sandbox
+step kip install --domain apprunr.com
+step kip project create myapp
+step kip project create yourr-name --display-name "yourr.name Domain Platform" --environments test,acc,prod
+step kip project list
+step kip project use yourr-name/test
+step kip cluster list
+step kip project add-env staging
+step kip project show
+step kip project remove-env staging --confirm staging
+step kubectl get namespaces -l app.kubernetes.io/managed-by=kip
+step kip project delete myapp --yes
+step kip project list -o json
+echo
+echo "demo: done"
