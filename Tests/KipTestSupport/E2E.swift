@@ -103,6 +103,60 @@ public final class E2ECluster {
         kip(line.split(separator: " ").map(String.init), stdin: stdin)
     }
 
+    /// Runs the built kip on a pseudo-terminal (stdin, stdout and stderr all a terminal),
+    /// typing `input` line by line; `interruptAfterPrompt` sends SIGINT once `prompt`
+    /// appears instead of typing. Returns the exit code (negative for a signal) and
+    /// everything the terminal showed.
+    public func kipInTerminal(
+        _ args: [String], input: [String] = [], waitFor prompt: String? = nil, interrupt: Bool = false, noColor: Bool = true
+    ) throws -> Run {
+        var master: Int32 = 0
+        var slave: Int32 = 0
+        guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw KipError("openpty failed") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binDir + "/kip")
+        p.arguments = args
+        var env = environment
+        env["TERM"] = "xterm"
+        if !noColor { env["NO_COLOR"] = nil }
+        p.environment = env
+        let slaveHandle = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
+        p.standardInput = slaveHandle
+        p.standardOutput = slaveHandle
+        p.standardError = slaveHandle
+        try p.run()
+        close(slave)
+        var seen = Data()
+        var buf = [UInt8](repeating: 0, count: 4096)
+        func pump(until deadline: Date, _ done: () -> Bool) {
+            while Date() < deadline && !done() {
+                var pfd = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+                if poll(&pfd, 1, 50) > 0 {
+                    let n = read(master, &buf, buf.count)
+                    if n <= 0 { return }
+                    seen.append(contentsOf: buf[0..<n])
+                }
+            }
+        }
+        if let prompt {
+            pump(until: Date().addingTimeInterval(20)) { String(decoding: seen, as: UTF8.self).contains(prompt) }
+        }
+        if interrupt {
+            kill(p.processIdentifier, SIGINT)
+        } else {
+            for line in input {
+                let bytes = Array((line + "\n").utf8)
+                _ = bytes.withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
+            }
+        }
+        pump(until: Date().addingTimeInterval(30)) { !p.isRunning }
+        pump(until: Date().addingTimeInterval(0.3)) { false }
+        p.waitUntilExit()
+        close(master)
+        let code = p.terminationReason == .uncaughtSignal ? -p.terminationStatus : p.terminationStatus
+        return Run(code: code, stdout: String(decoding: seen, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n"), stderr: "")
+    }
+
     /// Runs the real kubectl against the same cluster.
     @discardableResult
     public func kubectl(_ args: [String], stdin: String? = nil) -> Run { run(["kubectl"] + args, stdin: stdin) }
