@@ -187,6 +187,32 @@ public final class Context {
         return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }
 
+    /// A secret value: from stdin when it is not a terminal (one trailing newline
+    /// dropped), else typed at a prompt with echo off. Never from argv.
+    public func readSecret(prompt: String) throws -> String {
+        var value: String
+        if terminal.stdinIsTerminal {
+            stderr.write(prompt)
+            var old = termios()
+            let haveTTY = tcgetattr(0, &old) == 0
+            if haveTTY {
+                var quiet = old
+                quiet.c_lflag &= ~tcflag_t(ECHO)
+                tcsetattr(0, TCSAFLUSH, &quiet)
+            }
+            let line = stdin.readLine()
+            if haveTTY { tcsetattr(0, TCSAFLUSH, &old) }
+            stderr.line()
+            guard let line else { throw KipError("no value given: nothing was changed") }
+            value = line
+        } else {
+            value = String(decoding: stdin.readAll(), as: UTF8.self)
+            if value.hasSuffix("\r\n") { value.removeLast(2) } else if value.hasSuffix("\n") { value.removeLast() }
+        }
+        if value.isEmpty { throw KipError("the value is empty: pipe it on stdin (printf %s \"$VALUE\" | kip …) or type it at the prompt") }
+        return value
+    }
+
     /// Asks to type `expected` to confirm a destructive action; `--yes` or `--confirm
     /// NAME` answer without a terminal.
     public func confirmTyped(_ expected: String, what: String, confirmFlag: String?) throws -> Bool {

@@ -16,7 +16,7 @@ public enum Help {
         for o in c.options {
             var s = o.usageForm
             if o.isList { s += " ..." }
-            parts.append("[\(s)]")
+            parts.append(o.required ? s : "[\(s)]")
         }
         return parts.joined(separator: " ")
     }
@@ -34,7 +34,8 @@ public enum Help {
         var extra: [String] = []
         if let ch = o.choices { extra.append("values: " + ch.joined(separator: ", ")) }
         if let d = o.defaultValue { extra.append("default: \(d)") }
-        if o.isList { extra.append("repeatable, comma-separated") }
+        if o.isList { extra.append(o.splitsCommas ? "repeatable, comma-separated" : "repeatable") }
+        if o.required { extra.append("required") }
         if !extra.isEmpty { t += " (" + extra.joined(separator: "; ") + ")" }
         return t
     }

@@ -15,6 +15,11 @@ public enum Kip {
         subcommands: [
             InstallCommand.spec,
             ProjectCommands.spec,
+            AppCommands.spec,
+            WorkloadCommands.service,
+            WorkloadCommands.volume,
+            WorkloadCommands.function,
+            WorkloadCommands.job,
             ClusterCommands.spec,
             CommandSpec(
                 "completion", "Print a shell completion script.",

@@ -42,7 +42,7 @@ public struct Parser {
 
         func record(_ spec: OptionSpec, _ value: String?) throws {
             guard let value else { options[spec.long] = []; return }
-            let parts = spec.isList ? value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [value]
+            let parts = spec.isList && spec.splitsCommas ? value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [value]
             for p in parts {
                 if let choices = spec.choices, !choices.contains(p) {
                     throw usageError("The value '\(p)' is invalid for '\(spec.usageForm)'. Please provide one of \(Self.orList(choices)).")
@@ -130,6 +130,9 @@ public struct Parser {
         if cmd.handler == nil {
             if cmd === root, positionals.isEmpty { return .help([]) }
             return .help(path)
+        }
+        for o in cmd.options where o.required && options[o.long] == nil {
+            throw usageError("Missing expected option '\(o.usageForm)'")
         }
         // Positional arguments against the declaration.
         let required = cmd.arguments.filter { !$0.optional }.count

@@ -9,6 +9,10 @@ public struct OptionSpec: Sendable {
     public var isList: Bool
     public var choices: [String]?
     public var defaultValue: String?
+    /// List values also split on commas (`--environments a,b`); off for `--env K=V`.
+    public var splitsCommas: Bool = true
+    /// The command cannot run without it.
+    public var required: Bool = false
 
     public static func flag(_ long: String, short: Character? = nil, _ help: String) -> OptionSpec {
         OptionSpec(long: long, short: short, valueName: nil, help: help, isList: false, choices: nil, defaultValue: nil)
@@ -23,6 +27,19 @@ public struct OptionSpec: Sendable {
 
     public static func list(_ long: String, _ valueName: String, _ help: String) -> OptionSpec {
         OptionSpec(long: long, short: nil, valueName: valueName, help: help, isList: true, choices: nil, defaultValue: nil)
+    }
+
+    /// Repeatable, each occurrence one value (values may hold commas).
+    public static func repeated(_ long: String, _ valueName: String, _ help: String) -> OptionSpec {
+        var o = list(long, valueName, help)
+        o.splitsCommas = false
+        return o
+    }
+
+    public static func required(_ long: String, _ valueName: String, _ help: String) -> OptionSpec {
+        var o = value(long, valueName, help)
+        o.required = true
+        return o
     }
 
     var label: String {

@@ -26,7 +26,7 @@ public enum CRDs {
     }
 
     static let dnsLabel = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-    static let quantity = "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$"
+    static let quantity = "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 
     static let envVar = obj(["name": str("Variable name."), "value": str("Value.")], required: ["name"])
     static let resources = obj([
@@ -81,7 +81,7 @@ public enum CRDs {
         (
             "Volume", "volumes", "Namespaced", ["kvol"],
             [["name": "Size", "type": "string", "jsonPath": ".spec.size"]],
-            obj(["size": str("Size, e.g. 1Gi.", pattern: quantity), "mounts": arr(obj(["app": str("App name."), "path": str("Mount path.")], required: ["app", "path"]))], required: ["size"])
+            obj(["size": str("Size, e.g. 1Gi.", pattern: quantity)], required: ["size"])
         ),
         (
             "Function", "functions", "Namespaced", ["kfn"],

@@ -83,11 +83,11 @@ public final class KubectlDriver {
     /// stdin (kubectl validates each object's kind against the server's OpenAPI, which
     /// has no `List`); returns the objects as the server stored them, uids included.
     @discardableResult
-    public func apply(_ objects: [JSON]) throws -> [JSON] {
+    public func apply(_ objects: [JSON], fieldManager: String = "kip") throws -> [JSON] {
         if objects.isEmpty { return [] }
         let stream = objects.map { $0.serialized() }.joined(separator: "\n") + "\n"
         let out = try kubectl(
-            ["apply", "--server-side", "--field-manager=kip", "--force-conflicts", "-o", "json", "-f", "-"],
+            ["apply", "--server-side", "--field-manager=\(fieldManager)", "--force-conflicts", "-o", "json", "-f", "-"],
             stdin: Data(stream.utf8))
         return try Self.items(out)
     }

@@ -8,6 +8,8 @@ public struct Observed: Equatable, Sendable {
     public var serviceAccounts: [String: [JSON]] = [:]
     /// kip workload CRs (App, Service, Volume, Function, Job) by namespace.
     public var workloads: [String: [JSON]] = [:]
+    /// Every other object (Deployments, Services, Ingresses, …) by namespace.
+    public var natives: [String: [JSON]] = [:]
 
     public init(items: [JSON]) {
         var nsList: [JSON] = []
@@ -24,7 +26,7 @@ public struct Observed: Equatable, Sendable {
             case "Secret": secrets[ns, default: []].append(o)
             case "ServiceAccount": serviceAccounts[ns, default: []].append(o)
             default:
-                if isKip { workloads[ns, default: []].append(o) }
+                if isKip { workloads[ns, default: []].append(o) } else { natives[ns, default: []].append(o) }
             }
         }
         projects.sort { $0.name < $1.name }

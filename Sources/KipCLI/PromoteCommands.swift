@@ -1,0 +1,5 @@
+import KipCore
+
+enum PromoteCommands {
+    static let specs: [CommandSpec] = []
+}

@@ -1,0 +1,313 @@
+import Foundation
+import KipCore
+
+/// `kip service|volume|function|job …`: the other kinds an environment holds.
+enum WorkloadCommands {
+    // MARK: service
+
+    static let service = CommandSpec(
+        "service", "Databases and caches (postgres, mysql, redis), one per environment.",
+        subcommands: [
+            CommandSpec(
+                "add", "Add a database or cache: StatefulSet, headless Service and fresh credentials.",
+                discussion: "The password comes from the system's random source (192 bits) and is stored in the Secret <name>-credentials; it never appears on a command line.",
+                arguments: [ArgumentSpec("type", "postgres, mysql or redis.")],
+                options: [
+                    .required("name", "name", "Service name."),
+                    .value("version", "version", "Engine version (default: postgres 16, mysql 8.4, redis 7)."),
+                    .value("storage", "size", "Storage size.", default: "1Gi"),
+                ] + scopeOptions, handler: serviceAdd),
+            CommandSpec("list", "List the services of an environment.", options: scopeOptions, handler: serviceList),
+            CommandSpec(
+                "info", "Connection details of a service (password masked).", arguments: [ArgumentSpec("name", "Service name.")],
+                options: [.flag("show-password", "Print the password and URL unmasked.")] + scopeOptions, handler: serviceInfo),
+            CommandSpec(
+                "delete", "Delete a service and its data.", discussion: "Asks to type the service name. Without a terminal, pass --confirm NAME or --yes.",
+                arguments: [ArgumentSpec("name", "Service name.")],
+                options: [.value("confirm", "name", "Confirm by naming the service (for scripts).")] + scopeOptions, handler: serviceDelete),
+        ])
+
+    static func serviceAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let type = inv.arguments[0]
+        guard let engine = Workloads.engines[type] else {
+            throw KipError("unknown service type '\(type)': use postgres, mysql or redis")
+        }
+        let name = inv.value("name")!
+        try Check.name(name, .service)
+        let storage = try Check.quantity(inv.value("storage") ?? "1Gi", flag: "--storage")!
+        let version = inv.value("version") ?? engine.defaultVersion
+        guard !version.isEmpty, version.allSatisfy({ $0.isLetter || $0.isNumber || ".-_".contains($0) }) else {
+            throw KipError("--version '\(version)' is not an image tag (e.g. 16, 8.4, 7.2)")
+        }
+        let w = try Workspace(inv, ctx)
+        try w.checkNameFree(name, for: .service)
+        if let existing = w.cr(.service, name) {
+            if existing.at("spec", "type")?.stringValue != type {
+                throw KipError("service \(name) in \(w.scope.namespace) is a \(existing.at("spec", "type")?.stringValue ?? "?"): delete it first to change its type")
+            }
+            if let s = existing.at("spec", "storage")?.stringValue, s != storage {
+                throw KipError("service \(name) has \(s) of storage; the size of an existing database cannot change here")
+            }
+        }
+        let cr = Workloads.cr(.service, name, w.scope, spec: ["type": .string(type), "version": .string(version), "storage": .string(storage)])
+        let r = try w.save([cr])
+        w.report(.service, name, r)
+        if !ctx.dryRun {
+            ctx.printer.line("  credentials in Secret \(name)-credentials; 'kip app bind APP \(name)' gives an app its URL")
+        }
+        return 0
+    }
+
+    static func serviceList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try Workspace(inv, ctx)
+        let items = w.crs(.service)
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(w.document(items), format: ctx.output)
+        } else if items.isEmpty {
+            ctx.stderr.line("No services in \(w.scope.namespace). Add one with 'kip service add postgres --name db'.")
+        } else {
+            ctx.printer.table(
+                ["NAME", "TYPE", "VERSION", "STORAGE", "HOST"],
+                items.map { s in
+                    let name = s.at("metadata", "name")?.stringValue ?? ""
+                    return [name, s.at("spec", "type")?.stringValue ?? "", s.at("spec", "version")?.stringValue ?? "", s.at("spec", "storage")?.stringValue ?? "", Workloads.host(name, w.scope)]
+                })
+        }
+        return 0
+    }
+
+    static func serviceInfo(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try Workspace(inv, ctx)
+        let name = inv.arguments[0]
+        let cr = try w.require(.service, name)
+        var creds: [String: String] = [:]
+        for (k, v) in w.secret("\(name)-credentials")?["data"]?.objectValue ?? [:] {
+            if let b = v.stringValue, let d = Data(base64Encoded: b) { creds[k] = String(decoding: d, as: UTF8.self) }
+        }
+        let show = inv.has("show-password")
+        let mask = "********"
+        var url = creds["url"] ?? ""
+        if !show, let pw = creds["password"], !pw.isEmpty { url = url.replacingOccurrences(of: pw, with: mask) }
+        let fields: [(String, String)] = [
+            ("type", cr.at("spec", "type")?.stringValue ?? ""), ("version", cr.at("spec", "version")?.stringValue ?? ""),
+            ("storage", cr.at("spec", "storage")?.stringValue ?? ""), ("host", creds["host"] ?? Workloads.host(name, w.scope)),
+            ("port", creds["port"] ?? ""), ("user", creds["user"] ?? ""), ("database", creds["database"] ?? ""),
+            ("password", creds["password"] == nil ? "" : (show ? creds["password"]! : mask)), ("url", url),
+            ("secret", "\(name)-credentials"),
+        ]
+        if ctx.output == "json" || ctx.output == "yaml" {
+            var doc: JSON = ["name": .string(name), "namespace": .string(w.scope.namespace)]
+            for (k, v) in fields { doc[k] = .string(v) }
+            ctx.printer.document(doc, format: ctx.output)
+            return 0
+        }
+        if creds.isEmpty { ctx.printer.warning("Secret \(name)-credentials is missing: run 'kip service add \(cr.at("spec", "type")?.stringValue ?? "postgres") --name \(name)' again to regenerate it") }
+        ctx.printer.line("Service:    \(name) (\(w.scope.namespace))")
+        let labels = ["url": "URL", "host": "Host", "port": "Port", "user": "User", "database": "Database", "password": "Password", "type": "Type", "version": "Version", "storage": "Storage", "secret": "Secret"]
+        for (k, v) in fields { ctx.printer.line(((labels[k] ?? k) + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v) }
+        return 0
+    }
+
+    static func serviceDelete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try Workspace(inv, ctx)
+        let name = inv.arguments[0]
+        _ = try w.require(.service, name)
+        let users = w.crs(.app).filter { ($0.at("spec", "bindings")?.arrayValue ?? []).contains { $0["service"]?.stringValue == name } }
+            .compactMap { $0.at("metadata", "name")?.stringValue }
+        if !ctx.dryRun {
+            ctx.stderr.line("Deleting service \(name) in \(w.scope.namespace) destroys its data and credentials. This cannot be undone.")
+            if !users.isEmpty { ctx.stderr.line("Apps bound to it: \(users.joined(separator: ", ")).") }
+            guard try ctx.confirmTyped(name, what: "service \"\(name)\"", confirmFlag: inv.value("confirm")) else {
+                ctx.stderr.line("Not deleted.")
+                return 1
+            }
+        }
+        try w.delete(.service, name)
+        return 0
+    }
+
+    // MARK: volume
+
+    static let volume = CommandSpec(
+        "volume", "Persistent volumes apps can mount.",
+        subcommands: [
+            CommandSpec(
+                "add", "Add a volume (a PersistentVolumeClaim), optionally mounting it into an app.",
+                arguments: [ArgumentSpec("name", "Volume name.")],
+                options: [.required("size", "size", "Size (e.g. 1Gi)."), .repeated("mount", "app:/path", "Mount it into an app at a path.")] + scopeOptions,
+                handler: volumeAdd),
+            CommandSpec("list", "List the volumes of an environment.", options: scopeOptions, handler: volumeList),
+            CommandSpec(
+                "delete", "Delete a volume and its data.", arguments: [ArgumentSpec("name", "Volume name.")],
+                options: [.value("confirm", "name", "Confirm by naming the volume (for scripts).")] + scopeOptions, handler: volumeDelete),
+        ])
+
+    static func volumeAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        try Check.name(name, .volume)
+        let size = try Check.quantity(inv.value("size"), flag: "--size")!
+        let w = try Workspace(inv, ctx)
+        if let s = w.cr(.volume, name)?.at("spec", "size")?.stringValue, s != size {
+            throw KipError("volume \(name) is \(s); the size of an existing volume cannot change here")
+        }
+        var crs = [Workloads.cr(.volume, name, w.scope, spec: ["size": .string(size)])]
+        for m in inv.values("mount") {
+            let parts = m.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[1].hasPrefix("/") else { throw KipError("--mount '\(m)' must be APP:/path") }
+            let app = try w.require(.app, parts[0])
+            var spec = app["spec"] ?? [:]
+            var mounts = (spec["volumes"]?.arrayValue ?? []).filter { $0["volume"]?.stringValue != name }
+            mounts.append(["volume": .string(name), "path": .string(parts[1])])
+            spec["volumes"] = .array(mounts)
+            crs.append(Workloads.cr(.app, parts[0], w.scope, spec: spec, annotations: Workloads.promotion(app)))
+        }
+        let r = try w.save(crs)
+        w.report(.volume, name, r)
+        for c in crs.dropFirst() { if !ctx.dryRun { ctx.printer.line("  mounted into app \(c.at("metadata", "name")?.stringValue ?? "")") } }
+        return 0
+    }
+
+    static func volumeList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try Workspace(inv, ctx)
+        let items = w.crs(.volume)
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(w.document(items), format: ctx.output)
+        } else if items.isEmpty {
+            ctx.stderr.line("No volumes in \(w.scope.namespace). Add one with 'kip volume add NAME --size 1Gi'.")
+        } else {
+            ctx.printer.table(
+                ["NAME", "SIZE", "MOUNTED BY"],
+                items.map { v in
+                    let name = v.at("metadata", "name")?.stringValue ?? ""
+                    let by = w.crs(.app).compactMap { a -> String? in
+                        guard let m = (a.at("spec", "volumes")?.arrayValue ?? []).first(where: { $0["volume"]?.stringValue == name }) else { return nil }
+                        return "\(a.at("metadata", "name")?.stringValue ?? ""):\(m["path"]?.stringValue ?? "")"
+                    }
+                    return [name, v.at("spec", "size")?.stringValue ?? "", by.joined(separator: ",").ifEmpty("-")]
+                })
+        }
+        return 0
+    }
+
+    static func volumeDelete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try Workspace(inv, ctx)
+        let name = inv.arguments[0]
+        _ = try w.require(.volume, name)
+        let users = w.crs(.app).filter { ($0.at("spec", "volumes")?.arrayValue ?? []).contains { $0["volume"]?.stringValue == name } }
+            .compactMap { $0.at("metadata", "name")?.stringValue }
+        if !users.isEmpty {
+            throw KipError("volume \(name) is mounted by \(users.joined(separator: ", ")): re-deploy without '--volume \(name):…' first")
+        }
+        if !ctx.dryRun {
+            ctx.stderr.line("Deleting volume \(name) in \(w.scope.namespace) destroys its data. This cannot be undone.")
+            guard try ctx.confirmTyped(name, what: "volume \"\(name)\"", confirmFlag: inv.value("confirm")) else {
+                ctx.stderr.line("Not deleted.")
+                return 1
+            }
+        }
+        try w.delete(.volume, name)
+        return 0
+    }
+
+    // MARK: function
+
+    static let function = CommandSpec(
+        "function", "Small HTTP services (a Deployment and a Service).",
+        subcommands: [
+            CommandSpec(
+                "deploy", "Create or update a function.", arguments: [ArgumentSpec("name", "Function name.")],
+                options: [
+                    .required("image", "image", "Container image."), .value("port", "port", "Port it listens on.", default: "8080"),
+                    .repeated("env", "key=value", "Environment variable."),
+                ] + scopeOptions, handler: functionDeploy),
+            CommandSpec("list", "List the functions of an environment.", options: scopeOptions, handler: { inv, ctx in try simpleList(inv, ctx, .function) }),
+            CommandSpec(
+                "delete", "Delete a function.", arguments: [ArgumentSpec("name", "Function name.")], options: scopeOptions,
+                handler: { inv, ctx in try confirmedDelete(inv, ctx, .function) }),
+        ])
+
+    static func functionDeploy(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        try Check.name(name, .function)
+        var spec: JSON = ["image": .string(inv.value("image")!), "port": .int(try Check.port(inv.value("port") ?? "8080")!)]
+        let env = try Check.env(inv.values("env"))
+        if !env.isEmpty { spec["env"] = .array(env) }
+        let w = try Workspace(inv, ctx)
+        try w.checkNameFree(name, for: .function)
+        w.report(.function, name, try w.save([Workloads.cr(.function, name, w.scope, spec: spec)]))
+        return 0
+    }
+
+    // MARK: job
+
+    static let job = CommandSpec(
+        "job", "Jobs: a CronJob with a schedule, a one-off Job without.",
+        subcommands: [
+            CommandSpec(
+                "add", "Add a job.", discussion: "The command goes after '--' (e.g. kip job add backup --image x --schedule '0 3 * * *' -- pg_dump …), or as repeated --command values.",
+                arguments: [ArgumentSpec("name", "Job name."), ArgumentSpec("command", "Command and arguments.", optional: true, variadic: true)],
+                options: [
+                    .required("image", "image", "Container image."), .value("schedule", "cron", "Cron schedule (e.g. '0 3 * * *'); none runs it once."),
+                    .repeated("command", "arg", "Command argument (repeat for each)."), .repeated("env", "key=value", "Environment variable."),
+                ] + scopeOptions, handler: jobAdd),
+            CommandSpec("list", "List the jobs of an environment.", options: scopeOptions, handler: { inv, ctx in try simpleList(inv, ctx, .job) }),
+            CommandSpec(
+                "delete", "Delete a job.", arguments: [ArgumentSpec("name", "Job name.")], options: scopeOptions,
+                handler: { inv, ctx in try confirmedDelete(inv, ctx, .job) }),
+        ])
+
+    static func jobAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        try Check.name(name, .job)
+        var spec: JSON = ["image": .string(inv.value("image")!)]
+        if let s = inv.value("schedule") {
+            if let p = Cron.problem(s) { throw KipError(p) }
+            spec["schedule"] = .string(s)
+        }
+        let command = inv.values("command") + inv.arguments.dropFirst()
+        if !command.isEmpty { spec["command"] = JSON.strings(command) }
+        let env = try Check.env(inv.values("env"))
+        if !env.isEmpty { spec["env"] = .array(env) }
+        let w = try Workspace(inv, ctx)
+        try w.checkNameFree(name, for: .job)
+        if let old = w.cr(.job, name), old["spec"] != spec, old.at("spec", "schedule") == nil {
+            throw KipError("job \(name) is a one-off Job, which Kubernetes cannot change once created: 'kip job delete \(name)' first")
+        }
+        w.report(.job, name, try w.save([Workloads.cr(.job, name, w.scope, spec: spec)]))
+        return 0
+    }
+
+    // MARK: shared
+
+    static func simpleList(_ inv: Invocation, _ ctx: Context, _ kind: WorkloadKind) throws -> Int32 {
+        let w = try Workspace(inv, ctx)
+        let items = w.crs(kind)
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(w.document(items), format: ctx.output)
+        } else if items.isEmpty {
+            ctx.stderr.line("No \(kind.plural) in \(w.scope.namespace).")
+        } else {
+            let extra = kind == .job ? "SCHEDULE" : "PORT"
+            ctx.printer.table(
+                ["NAME", "IMAGE", extra],
+                items.map { o in
+                    let s = o["spec"] ?? [:]
+                    let x = kind == .job ? (s["schedule"]?.stringValue ?? "(once)") : String(s["port"]?.intValue ?? 8080)
+                    return [o.at("metadata", "name")?.stringValue ?? "", s["image"]?.stringValue ?? "", x]
+                })
+        }
+        return 0
+    }
+
+    static func confirmedDelete(_ inv: Invocation, _ ctx: Context, _ kind: WorkloadKind) throws -> Int32 {
+        let w = try Workspace(inv, ctx)
+        let name = inv.arguments[0]
+        _ = try w.require(kind, name)
+        guard try ctx.dryRun || ctx.confirm("Delete \(kind.word) \(name) in \(w.scope.namespace)?") else {
+            ctx.stderr.line("Not deleted.")
+            return 1
+        }
+        try w.delete(kind, name)
+        return 0
+    }
+}

@@ -1,0 +1,354 @@
+import Foundation
+
+/// The kip kinds that live in an environment.
+public enum WorkloadKind: String, CaseIterable, Sendable {
+    case app = "App", service = "Service", volume = "Volume", function = "Function", job = "Job"
+
+    public var word: String { rawValue.lowercased() }
+    public var plural: String { word + "s" }
+    /// `apps.kipper.run`: never ambiguous with built-in `services` or `jobs`.
+    public var resource: String { "\(plural).\(Keys.group)" }
+    /// Label on every object rendered from a CR of this kind (`kipper.run/app=api`).
+    public var labelKey: String { "\(Keys.group)/\(word)" }
+}
+
+/// Where a workload lives and what kip knows of that place.
+public struct WorkloadScope: Equatable, Sendable {
+    public var project: String?
+    public var environment: String?
+    public var namespace: String
+    public var domain: String?
+    /// Names of the image pull secrets in the namespace.
+    public var pullSecrets: [String]
+
+    public init(project: String?, environment: String?, namespace: String, domain: String?, pullSecrets: [String]) {
+        self.project = project
+        self.environment = environment
+        self.namespace = namespace
+        self.domain = domain
+        self.pullSecrets = pullSecrets
+    }
+
+    /// The default route host: `<app>-<env>.<domain>`, `<app>.<domain>` for `default`.
+    public func defaultHost(_ app: String) -> String? {
+        guard let domain, !domain.isEmpty else { return nil }
+        if let env = environment, env != Naming.defaultEnvironment { return "\(app)-\(env).\(domain)" }
+        return "\(app).\(domain)"
+    }
+}
+
+/// Renders kip CRs into the native objects kip applies with them.
+public enum Workloads {
+    public static func labels(_ scope: WorkloadScope, _ kind: WorkloadKind?, _ name: String?) -> [String: JSON] {
+        var l: [String: JSON] = [Keys.managedBy: .string(Keys.managedByValue)]
+        if let p = scope.project { l[Keys.project] = .string(p) }
+        if let e = scope.environment { l[Keys.environment] = .string(e) }
+        if let kind, let name { l[kind.labelKey] = .string(name) }
+        return l
+    }
+
+    /// A kip CR with kip's labels; `annotations` carried as given (promotion records).
+    public static func cr(_ kind: WorkloadKind, _ name: String, _ scope: WorkloadScope, spec: JSON, annotations: [String: String] = [:]) -> JSON {
+        var meta: JSON = ["name": .string(name), "namespace": .string(scope.namespace), "labels": .object(labels(scope, nil, nil))]
+        if !annotations.isEmpty { meta["annotations"] = JSON.strings(annotations) }
+        return ["apiVersion": .string(Keys.apiVersion), "kind": .string(kind.rawValue), "metadata": meta, "spec": spec]
+    }
+
+    static func meta(_ name: String, _ scope: WorkloadScope, _ kind: WorkloadKind, owner: String, uid: String, annotations: [String: String] = [:]) -> JSON {
+        var m: JSON = [
+            "name": .string(name), "namespace": .string(scope.namespace), "labels": .object(labels(scope, kind, owner)),
+            "ownerReferences": [Render.ownerReference(kind: kind.rawValue, name: owner, uid: uid)],
+        ]
+        if !annotations.isEmpty { m["annotations"] = JSON.strings(annotations) }
+        return m
+    }
+
+    /// Children of any kip CR.
+    public static func render(_ cr: JSON, _ scope: WorkloadScope, uid: String, existingSecrets: Set<String>, password: () -> String) -> [JSON] {
+        guard let kind = WorkloadKind(rawValue: cr["kind"]?.stringValue ?? ""), let name = cr.at("metadata", "name")?.stringValue else { return [] }
+        let spec = cr["spec"] ?? [:]
+        switch kind {
+        case .app: return app(name, spec, scope, uid: uid, annotations: promotion(cr))
+        case .service:
+            return service(name, spec, scope, uid: uid, withCredentials: !existingSecrets.contains("\(name)-credentials"), password: password)
+        case .volume: return [pvc(name, spec, scope, uid: uid)]
+        case .function: return function(name, spec, scope, uid: uid)
+        case .job: return [job(name, spec, scope, uid: uid)]
+        }
+    }
+
+    /// Promotion annotations of an App CR, carried onto its Deployment.
+    public static func promotion(_ cr: JSON) -> [String: String] {
+        (cr.at("metadata", "annotations")?.stringMap ?? [:]).filter {
+            [Keys.promotedFrom, Keys.promotedAt, Keys.promotedImage].contains($0.key)
+        }
+    }
+
+    static func envVars(_ spec: JSON) -> [JSON] {
+        (spec["env"]?.arrayValue ?? []).map { ["name": $0["name"] ?? "", "value": $0["value"] ?? ""] }
+    }
+
+    /// `DATABASE_URL`, `DATABASE_HOST`, … from the bound service's credentials Secret.
+    public static let bindingKeys: [(suffix: String, key: String)] = [
+        ("URL", "url"), ("HOST", "host"), ("PORT", "port"), ("USER", "user"), ("PASSWORD", "password"), ("NAME", "database"),
+    ]
+
+    static func bindingEnv(_ spec: JSON) -> [JSON] {
+        (spec["bindings"]?.arrayValue ?? []).flatMap { b -> [JSON] in
+            let svc = b["service"]?.stringValue ?? ""
+            let prefix = b["prefix"]?.stringValue ?? "DATABASE"
+            return bindingKeys.map { k in
+                ["name": .string("\(prefix)_\(k.suffix)"), "valueFrom": ["secretKeyRef": ["name": .string("\(svc)-credentials"), "key": .string(k.key)]]]
+            }
+        }
+    }
+
+    static func resources(_ spec: JSON) -> JSON? {
+        let r = spec["resources"]?.stringMap ?? [:]
+        var req: [String: JSON] = [:]
+        var lim: [String: JSON] = [:]
+        if let v = r["cpuRequest"] { req["cpu"] = .string(v) }
+        if let v = r["memoryRequest"] { req["memory"] = .string(v) }
+        if let v = r["cpuLimit"] { lim["cpu"] = .string(v) }
+        if let v = r["memoryLimit"] { lim["memory"] = .string(v) }
+        var out: [String: JSON] = [:]
+        if !req.isEmpty { out["requests"] = .object(req) }
+        if !lim.isEmpty { out["limits"] = .object(lim) }
+        return out.isEmpty ? nil : .object(out)
+    }
+
+    static func podSpec(_ containers: [JSON], _ scope: WorkloadScope, volumes: [JSON] = [], restart: String? = nil) -> JSON {
+        var s: JSON = ["containers": .array(containers)]
+        if !scope.pullSecrets.isEmpty { s["imagePullSecrets"] = .array(scope.pullSecrets.sorted().map { ["name": .string($0)] }) }
+        if !volumes.isEmpty { s["volumes"] = .array(volumes) }
+        if let restart { s["restartPolicy"] = .string(restart) }
+        return s
+    }
+
+    static func app(_ name: String, _ spec: JSON, _ scope: WorkloadScope, uid: String, annotations: [String: String]) -> [JSON] {
+        let port = spec["port"]?.intValue
+        var container: JSON = ["name": .string(name), "image": spec["image"] ?? ""]
+        if let port { container["ports"] = [["name": "http", "containerPort": .int(port)]] }
+        let env = envVars(spec) + bindingEnv(spec)
+        if !env.isEmpty { container["env"] = .array(env) }
+        container["envFrom"] = [["secretRef": ["name": .string("\(name)-secrets"), "optional": true]]]
+        if let r = resources(spec) { container["resources"] = r }
+        let mounts = spec["volumes"]?.arrayValue ?? []
+        if !mounts.isEmpty {
+            container["volumeMounts"] = .array(mounts.map { ["name": $0["volume"] ?? "", "mountPath": $0["path"] ?? ""] })
+        }
+        let volumes: [JSON] = mounts.map { ["name": $0["volume"] ?? "", "persistentVolumeClaim": ["claimName": $0["volume"] ?? ""]] }
+        let selector: JSON = [WorkloadKind.app.labelKey: .string(name)]
+        var podLabels = labels(scope, .app, name)
+        podLabels[WorkloadKind.app.labelKey] = .string(name)
+        var dspec: JSON = [
+            "selector": ["matchLabels": selector],
+            "template": ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope, volumes: volumes)],
+        ]
+        let autoscale = spec["autoscale"]
+        if autoscale == nil { dspec["replicas"] = .int(spec["replicas"]?.intValue ?? 1) }
+        var out: [JSON] = [
+            ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(name, scope, .app, owner: name, uid: uid, annotations: annotations), "spec": dspec]
+        ]
+        if let port { out.append(clusterService(name, port: port, scope, .app, uid: uid)) }
+        if let host = spec.at("route", "host")?.stringValue, let port {
+            _ = port
+            out.append([
+                "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta(name, scope, .app, owner: name, uid: uid),
+                "spec": [
+                    "rules": [[
+                        "host": .string(host),
+                        "http": ["paths": [["path": "/", "pathType": "Prefix", "backend": ["service": ["name": .string(name), "port": ["number": 80]]]]]],
+                    ]]
+                ],
+            ])
+        }
+        if let a = autoscale {
+            out.append([
+                "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta(name, scope, .app, owner: name, uid: uid),
+                "spec": [
+                    "scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": .string(name)],
+                    "minReplicas": a["min"] ?? 1, "maxReplicas": a["max"] ?? 1,
+                    "metrics": [[
+                        "type": "Resource",
+                        "resource": ["name": "cpu", "target": ["type": "Utilization", "averageUtilization": a["cpuPercent"] ?? 80]],
+                    ]],
+                ],
+            ])
+        }
+        return out
+    }
+
+    static func clusterService(_ name: String, port: Int, _ scope: WorkloadScope, _ kind: WorkloadKind, uid: String) -> JSON {
+        [
+            "apiVersion": "v1", "kind": "Service", "metadata": meta(name, scope, kind, owner: name, uid: uid),
+            "spec": [
+                "type": "ClusterIP", "selector": [kind.labelKey: .string(name)],
+                "ports": [["name": "http", "port": 80, "targetPort": .int(port), "protocol": "TCP"]],
+            ],
+        ]
+    }
+
+    /// Engine facts per service type.
+    public struct Engine: Sendable {
+        public var image: String
+        public var defaultVersion: String
+        public var port: Int
+        public var user: String
+        public var dataPath: String
+        public var scheme: String
+    }
+
+    public static let engines: [String: Engine] = [
+        "postgres": Engine(image: "postgres", defaultVersion: "16", port: 5432, user: "app", dataPath: "/var/lib/postgresql/data", scheme: "postgresql"),
+        "mysql": Engine(image: "mysql", defaultVersion: "8.4", port: 3306, user: "app", dataPath: "/var/lib/mysql", scheme: "mysql"),
+        "redis": Engine(image: "redis", defaultVersion: "7", port: 6379, user: "default", dataPath: "/data", scheme: "redis"),
+    ]
+
+    public static func host(_ service: String, _ scope: WorkloadScope) -> String { "\(service).\(scope.namespace).svc.cluster.local" }
+
+    public static func database(_ service: String) -> String { service.replacingOccurrences(of: "-", with: "_") }
+
+    static func service(_ name: String, _ spec: JSON, _ scope: WorkloadScope, uid: String, withCredentials: Bool, password: () -> String) -> [JSON] {
+        let type = spec["type"]?.stringValue ?? "postgres"
+        guard let e = engines[type] else { return [] }
+        let version = spec["version"]?.stringValue ?? e.defaultVersion
+        let secret = "\(name)-credentials"
+        func fromSecret(_ env: String, _ key: String) -> JSON {
+            ["name": .string(env), "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]]]
+        }
+        var env: [JSON]
+        var args: [JSON] = []
+        switch type {
+        case "postgres":
+            env = [fromSecret("POSTGRES_USER", "user"), fromSecret("POSTGRES_PASSWORD", "password"), fromSecret("POSTGRES_DB", "database"),
+                   ["name": "PGDATA", "value": .string(e.dataPath + "/pgdata")]]
+        case "mysql":
+            env = [fromSecret("MYSQL_USER", "user"), fromSecret("MYSQL_PASSWORD", "password"), fromSecret("MYSQL_DATABASE", "database"),
+                   fromSecret("MYSQL_ROOT_PASSWORD", "password")]
+        default:
+            env = [fromSecret("REDIS_PASSWORD", "password")]
+            args = ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes"]
+        }
+        var container: JSON = [
+            "name": .string(type), "image": .string("\(e.image):\(version)"), "env": .array(env),
+            "ports": [["name": .string(type), "containerPort": .int(e.port)]],
+            "volumeMounts": [["name": "data", "mountPath": .string(e.dataPath)]],
+        ]
+        if !args.isEmpty { container["args"] = .array(args) }
+        var podLabels = labels(scope, .service, name)
+        podLabels[WorkloadKind.service.labelKey] = .string(name)
+        var out: [JSON] = [
+            [
+                "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta(name, scope, .service, owner: name, uid: uid),
+                "spec": [
+                    "serviceName": .string(name), "replicas": 1,
+                    "selector": ["matchLabels": [WorkloadKind.service.labelKey: .string(name)]],
+                    "template": ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope)],
+                    "volumeClaimTemplates": [[
+                        "metadata": ["name": "data"],
+                        "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": spec["storage"] ?? "1Gi"]]],
+                    ]],
+                    "persistentVolumeClaimRetentionPolicy": ["whenDeleted": "Delete", "whenScaled": "Retain"],
+                ],
+            ],
+            [
+                "apiVersion": "v1", "kind": "Service", "metadata": meta(name, scope, .service, owner: name, uid: uid),
+                "spec": [
+                    "clusterIP": "None", "selector": [WorkloadKind.service.labelKey: .string(name)],
+                    "ports": [["name": .string(type), "port": .int(e.port), "targetPort": .int(e.port)]],
+                ],
+            ],
+        ]
+        if withCredentials {
+            out.append(credentials(name, type: type, scope, uid: uid, password: password()))
+        }
+        return out
+    }
+
+    /// The credentials Secret: fresh, never copied; the password only ever on stdin.
+    public static func credentials(_ name: String, type: String, _ scope: WorkloadScope, uid: String, password: String) -> JSON {
+        let e = engines[type]!
+        let h = host(name, scope)
+        let db = database(name)
+        let url: String
+        switch type {
+        case "redis": url = "redis://:\(password)@\(h):\(e.port)/0"
+        default: url = "\(e.scheme)://\(e.user):\(password)@\(h):\(e.port)/\(db)"
+        }
+        let data: [String: String] = [
+            "host": h, "port": String(e.port), "user": e.user, "password": password, "database": type == "redis" ? "0" : db, "url": url,
+        ]
+        return [
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": meta("\(name)-credentials", scope, .service, owner: name, uid: uid),
+            "data": .object(data.mapValues { .string(Data($0.utf8).base64EncodedString()) }),
+        ]
+    }
+
+    static func pvc(_ name: String, _ spec: JSON, _ scope: WorkloadScope, uid: String) -> JSON {
+        [
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta(name, scope, .volume, owner: name, uid: uid),
+            "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": spec["size"] ?? "1Gi"]]],
+        ]
+    }
+
+    static func function(_ name: String, _ spec: JSON, _ scope: WorkloadScope, uid: String) -> [JSON] {
+        let port = spec["port"]?.intValue ?? 8080
+        var container: JSON = ["name": .string(name), "image": spec["image"] ?? "", "ports": [["name": "http", "containerPort": .int(port)]]]
+        let env = envVars(spec)
+        if !env.isEmpty { container["env"] = .array(env) }
+        var podLabels = labels(scope, .function, name)
+        podLabels[WorkloadKind.function.labelKey] = .string(name)
+        return [
+            [
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(name, scope, .function, owner: name, uid: uid),
+                "spec": [
+                    "replicas": 1, "selector": ["matchLabels": [WorkloadKind.function.labelKey: .string(name)]],
+                    "template": ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope)],
+                ],
+            ],
+            clusterService(name, port: port, scope, .function, uid: uid),
+        ]
+    }
+
+    static func job(_ name: String, _ spec: JSON, _ scope: WorkloadScope, uid: String) -> JSON {
+        var container: JSON = ["name": .string(name), "image": spec["image"] ?? ""]
+        if let c = spec["command"]?.arrayValue, !c.isEmpty { container["command"] = .array(c) }
+        let env = envVars(spec)
+        if !env.isEmpty { container["env"] = .array(env) }
+        var podLabels = labels(scope, .job, name)
+        podLabels[WorkloadKind.job.labelKey] = .string(name)
+        let template: JSON = ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope, restart: "OnFailure")]
+        if let schedule = spec["schedule"]?.stringValue {
+            return [
+                "apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta(name, scope, .job, owner: name, uid: uid),
+                "spec": ["schedule": .string(schedule), "concurrencyPolicy": "Forbid", "jobTemplate": ["spec": ["backoffLimit": 3, "template": template]]],
+            ]
+        }
+        return [
+            "apiVersion": "batch/v1", "kind": "Job", "metadata": meta(name, scope, .job, owner: name, uid: uid),
+            "spec": ["backoffLimit": 3, "template": template],
+        ]
+    }
+
+    /// `kind.group/name` for kubectl (`deployment.apps/api`, `service/api`).
+    public static func ref(_ o: JSON) -> String {
+        let kind = (o["kind"]?.stringValue ?? "").lowercased()
+        let api = o["apiVersion"]?.stringValue ?? ""
+        let group = api.contains("/") ? String(api.split(separator: "/")[0]) : ""
+        let name = o.at("metadata", "name")?.stringValue ?? ""
+        return group.isEmpty ? "\(kind)/\(name)" : "\(kind).\(group)/\(name)"
+    }
+
+    /// Children that exist for `owner` but are no longer rendered (an Ingress after the
+    /// route went, an HPA after autoscaling stopped). Secrets are never pruned here:
+    /// credentials and user secrets outlive a re-render.
+    public static func stale(existing: [JSON], rendered: [JSON], kind: WorkloadKind, owner: String) -> [JSON] {
+        let keep = Set(rendered.map(ref))
+        return existing.filter { o in
+            o.at("metadata", "labels", kind.labelKey)?.stringValue == owner && o["kind"]?.stringValue != "Secret"
+                && !keep.contains(ref(o))
+        }
+    }
+}
