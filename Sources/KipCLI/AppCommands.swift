@@ -106,7 +106,7 @@ enum AppCommands {
             return ["volume": .string(parts[0]), "path": .string(parts[1])]
         }
         if !volumes.isEmpty { spec["volumes"] = .array(volumes) }
-        let cr = Workloads.cr(.app, name, w.scope, spec: spec, annotations: Workloads.promotion(w.cr(.app, name) ?? [:]))
+        let cr = Workloads.app(name, w.scope, spec: spec, replacing: w.cr(.app, name))
         let r = try w.save([cr])
         w.report(.app, name, r)
         if !ctx.dryRun, let host = spec.at("route", "host")?.stringValue { ctx.printer.line("URL: http://\(host)") }
@@ -231,7 +231,7 @@ enum AppCommands {
         let current = try w.require(.app, name)
         var spec = current["spec"] ?? [:]
         try change(&spec, w)
-        let cr = Workloads.cr(.app, name, w.scope, spec: spec, annotations: Workloads.promotion(current))
+        let cr = Workloads.app(name, w.scope, spec: spec, replacing: current)
         w.report(.app, name, try w.save([cr]))
         return 0
     }

@@ -1,5 +1,173 @@
+import Foundation
 import KipCore
 
+/// `kip app promote|history|rollback`: images along the pipeline.
 enum PromoteCommands {
-    static let specs: [CommandSpec] = []
+    static let specs: [CommandSpec] = [
+        CommandSpec(
+            "promote", "Copy an app's image to the next environment (nothing else).",
+            discussion: """
+                Only the image moves: replicas, resources, env vars, secrets and volumes stay as each
+                environment has them. --to alone promotes from the environment before it. Asks on a
+                terminal; without one, pass --yes.
+                """,
+            arguments: [ArgumentSpec("app", "App to promote (or --all).", optional: true)],
+            options: [
+                .flag("all", "Promote every app of the source environment."),
+                .value("from", "env", "Source environment (default: the one before --to)."),
+                .required("to", "env", "Target environment."),
+                .flag("force", "Allow promoting backwards or skipping a stage."),
+                .value("project", "project", "Project (default: the active project)."),
+            ], handler: promote),
+        CommandSpec(
+            "history", "An app's promotion history (last 20).", arguments: [ArgumentSpec("app", "App name.")], options: scopeOptions,
+            handler: history),
+        CommandSpec(
+            "rollback", "Restore an earlier image of an app (recorded in its history).",
+            arguments: [ArgumentSpec("app", "App name.")],
+            options: [.value("to-revision", "n", "Revision whose image to restore (default: the image before the latest change).")] + scopeOptions,
+            handler: rollback),
+    ]
+
+    static func promote(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let all = inv.has("all")
+        let app = inv.arguments.first
+        if all == (app != nil) {
+            throw UsageError(message: all ? "Give an app or --all, not both" : "Missing expected argument '<app>' (or --all)", command: ["app", "promote"])
+        }
+        let w = try Workspace(projectOf: inv, ctx)
+        let project = w.project!
+        let (from, to) = try Promotion.environments(project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
+        let src = try w.at(project.environment(from)!)
+        let dst = try w.at(project.environment(to)!)
+        let items = Promotion.plan(apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app))
+        if inv.has("force") {
+            let p = project.pipeline
+            let (si, ti) = (p.firstIndex(of: from)!, p.firstIndex(of: to)!)
+            if si > ti { ctx.printer.warning("\(from) → \(to) goes backwards (--force)") } else if ti - si > 1 { ctx.printer.warning("\(from) → \(to) skips \(p[(si + 1)..<ti].joined(separator: ", ")) (--force)") }
+        }
+        // A single app is all or nothing: refuse before writing.
+        if !all, let item = items.first, let problem = refusal(item, from: from, to: to, project: project.name, dst: dst) {
+            throw KipError(problem)
+        }
+        if items.isEmpty { throw KipError("no apps in \(from) (\(src.scope.namespace)) to promote") }
+        ctx.printer.line("Promote \(from) → \(to) (\(project.name))")
+        if ctx.dryRun {
+            let width = items.map(\.app.count).max() ?? 0
+            for i in items {
+                let pad = i.app.padding(toLength: width, withPad: " ", startingAt: 0)
+                switch i.outcome {
+                case .promote(let before, let after): ctx.printer.line("\(pad)  \(to): \(before.isEmpty ? "(none)" : before) → \(after)")
+                case .unchanged(let img): ctx.printer.line("\(pad)  \(to): \(img) (unchanged)")
+                default: ctx.printer.line("\(pad)  \(refusal(i, from: from, to: to, project: project.name, dst: dst) ?? "")")
+                }
+            }
+            return 0
+        }
+        ctx.printer.line("Apps: \(items.map(\.app).joined(separator: ", "))")
+        guard try ctx.confirm("Promote to \(to)?") else {
+            ctx.stderr.line("Nothing promoted.")
+            return 1
+        }
+        let at = Promotion.timestamp(ctx.clock())
+        var updated: [String: JSON] = [:]
+        for i in items {
+            guard case .promote(_, let after) = i.outcome, let t = dst.cr(.app, i.app) else { continue }
+            updated[i.app] = Promotion.promoted(t, image: after, from: from, at: at)
+        }
+        let crs = updated.keys.sorted().map { updated[$0]! }
+        var failed: [String: String] = [:]
+        if !crs.isEmpty {
+            // One apply: the App CRs (their uids are known) and the Deployments and other
+            // objects rendered from them.
+            let children = crs.flatMap { Workloads.render($0, dst.scope, uid: $0.at("metadata", "uid")?.stringValue ?? "", existingSecrets: [], password: { "" }) }
+            let objects = crs.map(Workloads.applyable) + children
+            let (_, error) = try dst.driver.applyReportingFailures(objects)
+            if let error {
+                if !all { throw error }
+                // kubectl goes on past a failed object and says only what failed: read back
+                // which apps carry the new image on both their App and their Deployment.
+                let now = try dst.driver.get([WorkloadKind.app.resource, "deployments.apps"], namespace: dst.scope.namespace, selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+                func image(_ kind: String, _ n: String) -> String? {
+                    let o = now.first { $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == n }
+                    return kind == "App" ? o?.at("spec", "image")?.stringValue : o?.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
+                }
+                for (n, cr) in updated {
+                    let want = cr.at("spec", "image")?.stringValue
+                    if image("App", n) != want || image("Deployment", n) != want {
+                        failed[n] = "\(error.message) (run the same promote again to finish)"
+                    }
+                }
+            }
+        }
+        var promoted = 0
+        var problems = 0
+        for i in items {
+            switch i.outcome {
+            case .promote(_, let after):
+                if let why = failed[i.app] {
+                    ctx.printer.failure("\(i.app): not promoted: \(why)")
+                    problems += 1
+                } else {
+                    ctx.printer.success("\(i.app) → \(to) (\(after))")
+                    promoted += 1
+                }
+            case .unchanged(let img): ctx.printer.line("= \(i.app) already runs \(img) in \(to)")
+            default:
+                ctx.printer.failure(refusal(i, from: from, to: to, project: project.name, dst: dst) ?? i.app)
+                problems += 1
+            }
+        }
+        if all { ctx.printer.line("Done: \(promoted) of \(items.count) promoted") }
+        return problems > 0 ? 1 : 0
+    }
+
+    static func refusal(_ i: Promotion.Item, from: String, to: String, project: String, dst: Workspace) -> String? {
+        switch i.outcome {
+        case .missingTarget:
+            return "app \(i.app) does not exist in \(to): create it first with 'kip app deploy --name \(i.app) --image IMAGE --port PORT --project \(project) --environment \(to)'"
+        case .missingSource: return "app \(i.app) does not exist in \(from): nothing to promote"
+        case .noImage: return "app \(i.app) in \(from) has no image to promote"
+        default: return nil
+        }
+    }
+
+    static func history(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try Workspace(inv, ctx)
+        let a = try w.require(.app, inv.arguments[0])
+        let h = Promotion.history(a)
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(.array(h.map(\.json)), format: ctx.output)
+        } else if h.isEmpty {
+            ctx.stderr.line("App \(inv.arguments[0]) in \(w.scope.namespace) has no promotion history.")
+        } else {
+            ctx.printer.table(
+                ["REVISION", "ACTION", "FROM", "IMAGE BEFORE", "IMAGE AFTER", "AT"],
+                h.reversed().map { [String($0.revision), $0.action, $0.from, $0.imageBefore.ifEmpty("-"), $0.imageAfter, $0.at] })
+        }
+        return 0
+    }
+
+    static func rollback(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        var revision: Int? = nil
+        if let r = inv.value("to-revision") {
+            guard let n = Int(r), n > 0 else { throw KipError("--to-revision '\(r)' must be a revision number from 'kip app history'") }
+            revision = n
+        }
+        let w = try Workspace(inv, ctx)
+        let name = inv.arguments[0]
+        let a = try w.require(.app, name)
+        let (image, entry) = try Promotion.rollbackImage(a, toRevision: revision)
+        if image == a.at("spec", "image")?.stringValue { throw KipError("app \(name) already runs \(image) in \(w.scope.namespace)") }
+        let cr = Promotion.promoted(a, image: image, from: entry.from, action: "rollback", at: Promotion.timestamp(ctx.clock()))
+        if !ctx.dryRun {
+            guard try ctx.confirm("Roll app \(name) in \(w.scope.namespace) back to \(image)?") else {
+                ctx.stderr.line("Nothing changed.")
+                return 1
+            }
+        }
+        try w.save([cr])
+        if !ctx.dryRun { ctx.printer.success("\(name) rolled back to \(image) in \(w.scope.namespace) (revision \(entry.revision))") }
+        return 0
+    }
 }

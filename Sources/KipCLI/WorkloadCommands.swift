@@ -159,7 +159,7 @@ enum WorkloadCommands {
             var mounts = (spec["volumes"]?.arrayValue ?? []).filter { $0["volume"]?.stringValue != name }
             mounts.append(["volume": .string(name), "path": .string(parts[1])])
             spec["volumes"] = .array(mounts)
-            crs.append(Workloads.cr(.app, parts[0], w.scope, spec: spec, annotations: Workloads.promotion(app)))
+            crs.append(Workloads.app(parts[0], w.scope, spec: spec, replacing: app))
         }
         let r = try w.save(crs)
         w.report(.volume, name, r)

@@ -22,18 +22,58 @@ final class Workspace {
             "statefulsets.apps", "persistentvolumeclaims", "cronjobs.batch", "jobs.batch",
         ]
 
-    init(_ inv: Invocation, _ ctx: Context) throws {
-        self.ctx = ctx
-        driver = try ctx.driver()
-        observed = Observed(items: try driver.get(Self.kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
-        guard let settings = observed.settings else { throw ProjectPlanner.notInstalled() }
+    /// The project whose environments a command spans (promotion); nil for one environment.
+    let project: Project?
+
+    /// Reads the cluster and resolves the environment the command acts in.
+    convenience init(_ inv: Invocation, _ ctx: Context) throws {
+        let driver = try ctx.driver()
+        let observed = Observed(items: try driver.get(Self.kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
+        guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
         let active = try ctx.config.load().active[driver.target.name]
         let s = try Resolver.resolve(project: inv.value("project"), environment: inv.value("environment"), active: active, projects: observed.projects)
+        self.init(ctx, driver, observed, project: nil, project: s.project, environment: s.environment, namespace: s.namespace)
         if let p = s.project, observed.namespaces[s.namespace] == nil {
             throw KipError("namespace \(s.namespace) of project \(p) is missing: run 'kip project sync \(p)'")
         }
-        let pull = (observed.secrets[s.namespace] ?? []).filter(Render.isPullSecret).compactMap { $0.at("metadata", "name")?.stringValue }
-        scope = WorkloadScope(project: s.project, environment: s.environment, namespace: s.namespace, domain: settings.domain, pullSecrets: pull)
+    }
+
+    /// Reads the cluster and resolves only the project (`--project NAME`, `NAME/ENV`,
+    /// the namespace form, or the active project): for commands that span environments.
+    convenience init(projectOf inv: Invocation, _ ctx: Context) throws {
+        let driver = try ctx.driver()
+        let observed = Observed(items: try driver.get(Self.kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
+        guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
+        var name: String
+        if let flag = inv.value("project") {
+            name = String(flag.split(separator: "/").first ?? "")
+            if observed.project(name) == nil, let s = try? Resolver.resolve(project: flag, environment: nil, active: nil, projects: observed.projects) {
+                name = s.project ?? name
+            }
+        } else if let a = try ctx.config.load().active[driver.target.name] {
+            name = a.project
+        } else {
+            throw KipError("no project: pass --project NAME, or set one with 'kip project use NAME'")
+        }
+        guard let p = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+        self.init(ctx, driver, observed, project: p, project: p.name, environment: nil, namespace: "")
+    }
+
+    private init(_ ctx: Context, _ driver: KubectlDriver, _ observed: Observed, project: Project?, project name: String?, environment: String?, namespace: String) {
+        self.ctx = ctx
+        self.driver = driver
+        self.observed = observed
+        self.project = project
+        let pull = (observed.secrets[namespace] ?? []).filter(Render.isPullSecret).compactMap { $0.at("metadata", "name")?.stringValue }
+        scope = WorkloadScope(project: name, environment: environment, namespace: namespace, domain: observed.settings?.domain, pullSecrets: pull)
+    }
+
+    /// The same reading, in one environment of the project.
+    func at(_ env: Project.Environment) throws -> Workspace {
+        guard observed.namespaces[env.namespace] != nil else {
+            throw KipError("namespace \(env.namespace) of project \(scope.project ?? "") is missing: run 'kip project sync \(scope.project ?? "")'")
+        }
+        return Workspace(ctx, driver, observed, project: project, project: scope.project, environment: env.name, namespace: env.namespace)
     }
 
     var place: String { scope.project.map { "\($0)/\(scope.environment ?? "")" } ?? "namespace \(scope.namespace)" }
@@ -77,7 +117,8 @@ final class Workspace {
     /// are known), else the CRs first and then their children with the returned uids;
     /// finally deletes children a CR no longer renders. Returns what was applied.
     @discardableResult
-    func save(_ crs: [JSON], extra: [JSON] = []) throws -> (created: [String], children: [JSON], removed: [JSON]) {
+    func save(_ given: [JSON], extra: [JSON] = []) throws -> (created: [String], children: [JSON], removed: [JSON]) {
+        let crs = given.map(Workloads.applyable)
         let existingSecrets = Set(secrets.compactMap { $0.at("metadata", "name")?.stringValue })
         let pw = password()
         func key(_ o: JSON) -> String { "\(o["kind"]?.stringValue ?? "")/\(o.at("metadata", "name")?.stringValue ?? "")" }

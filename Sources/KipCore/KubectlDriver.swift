@@ -52,14 +52,28 @@ public final class KubectlDriver {
     /// Runs `kubectl <args>` and returns stdout, or throws with argv and stderr.
     @discardableResult
     public func kubectl(_ args: [String], stdin: Data? = nil) throws -> Data {
-        let argv = ["kubectl"] + connection + args
-        trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))
-        let r: ProcessResult
-        do { r = try runner.run(argv, stdin: stdin) } catch let e as RunnerError {
-            throw KipError(e.description)
-        }
+        let (argv, r) = try run(args, stdin: stdin)
         guard r.status == 0 else { throw failure(argv, r) }
         return r.stdout
+    }
+
+    private func run(_ args: [String], stdin: Data?) throws -> ([String], ProcessResult) {
+        let argv = ["kubectl"] + connection + args
+        trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))
+        do { return (argv, try runner.run(argv, stdin: stdin)) } catch let e as RunnerError {
+            throw KipError(e.description)
+        }
+    }
+
+    /// Like `apply`, but a failure of some objects is returned with the objects kubectl
+    /// did apply, so a command that writes many things can say which ones failed.
+    public func applyReportingFailures(_ objects: [JSON], fieldManager: String = "kip") throws -> (applied: [JSON], error: KipError?) {
+        if objects.isEmpty { return ([], nil) }
+        let stream = objects.map { $0.serialized() }.joined(separator: "\n") + "\n"
+        let (argv, r) = try run(
+            ["apply", "--server-side", "--field-manager=\(fieldManager)", "--force-conflicts", "-o", "json", "-f", "-"], stdin: Data(stream.utf8))
+        let applied = (try? Self.items(r.stdout)) ?? []
+        return (applied, r.status == 0 ? nil : failure(argv, r))
     }
 
     private func failure(_ argv: [String], _ r: ProcessResult) -> KipError {

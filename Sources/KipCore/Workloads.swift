@@ -77,6 +77,24 @@ public enum Workloads {
         }
     }
 
+    /// An App CR that keeps what promotion recorded on the one it replaces: the
+    /// promotion annotations and `status.history`.
+    public static func app(_ name: String, _ scope: WorkloadScope, spec: JSON, replacing existing: JSON?) -> JSON {
+        var cr = Workloads.cr(.app, name, scope, spec: spec, annotations: promotion(existing ?? [:]))
+        if let h = existing?.at("status", "history") { cr.set(["status", "history"], h) }
+        return cr
+    }
+
+    /// A CR read from the cluster, made fit to apply again: the server-set metadata
+    /// (uid, resourceVersion, managedFields, …) removed.
+    public static func applyable(_ cr: JSON) -> JSON {
+        var o = cr
+        for f in ["uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink"] {
+            o.set(["metadata", f], nil)
+        }
+        return o
+    }
+
     /// Promotion annotations of an App CR, carried onto its Deployment.
     public static func promotion(_ cr: JSON) -> [String: String] {
         (cr.at("metadata", "annotations")?.stringMap ?? [:]).filter {

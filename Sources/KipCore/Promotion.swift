@@ -1,0 +1,140 @@
+import Foundation
+
+/// One line of an app's promotion history, kept in the App's `status.history`.
+public struct HistoryEntry: Equatable, Sendable {
+    public var revision: Int
+    public var action: String  // "promote" or "rollback"
+    public var from: String  // source environment; for a rollback, the environment itself
+    public var imageBefore: String
+    public var imageAfter: String
+    public var at: String
+
+    public init(revision: Int, action: String, from: String, imageBefore: String, imageAfter: String, at: String) {
+        self.revision = revision
+        self.action = action
+        self.from = from
+        self.imageBefore = imageBefore
+        self.imageAfter = imageAfter
+        self.at = at
+    }
+
+    public init?(_ j: JSON) {
+        guard let r = j["revision"]?.intValue, let a = j["action"]?.stringValue else { return nil }
+        self.init(
+            revision: r, action: a, from: j["from"]?.stringValue ?? "", imageBefore: j["imageBefore"]?.stringValue ?? "",
+            imageAfter: j["imageAfter"]?.stringValue ?? "", at: j["at"]?.stringValue ?? "")
+    }
+
+    public var json: JSON {
+        [
+            "revision": .int(revision), "action": .string(action), "from": .string(from), "imageBefore": .string(imageBefore),
+            "imageAfter": .string(imageAfter), "at": .string(at),
+        ]
+    }
+}
+
+/// Promotion along a project's pipeline (design §7): pure planning.
+public enum Promotion {
+    public static let historyLimit = 20
+
+    public static func history(_ app: JSON) -> [HistoryEntry] {
+        (app.at("status", "history")?.arrayValue ?? []).compactMap(HistoryEntry.init)
+    }
+
+    /// UTC RFC 3339, second precision.
+    public static func timestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: d)
+    }
+
+    /// Source and target environments; `--to` alone promotes from the stage before it.
+    /// Backwards or skipping a stage needs `force`.
+    public static func environments(_ project: Project, from: String?, to: String, force: Bool) throws -> (from: String, to: String) {
+        let pipeline = project.pipeline
+        guard let ti = pipeline.firstIndex(of: to) else {
+            throw KipError("project \"\(project.name)\" has no environment \"\(to)\"; its pipeline is \(pipeline.joined(separator: " → "))")
+        }
+        let source: String
+        if let from {
+            guard pipeline.contains(from) else {
+                throw KipError("project \"\(project.name)\" has no environment \"\(from)\"; its pipeline is \(pipeline.joined(separator: " → "))")
+            }
+            source = from
+        } else {
+            guard ti > 0 else { throw KipError("\(to) is the first environment of \(pipeline.joined(separator: " → ")): nothing comes before it; pass --from") }
+            source = pipeline[ti - 1]
+        }
+        let si = pipeline.firstIndex(of: source)!
+        if si == ti { throw KipError("source and target are both \(to): promote between two environments") }
+        if !force {
+            if si > ti {
+                throw KipError("\(source) → \(to) goes backwards along \(pipeline.joined(separator: " → ")): pass --force to do it anyway")
+            }
+            if ti - si > 1 {
+                let skipped = pipeline[(si + 1)..<ti].joined(separator: ", ")
+                throw KipError("\(source) → \(to) skips \(skipped): pass --force to do it anyway, or promote one stage at a time")
+            }
+        }
+        return (source, to)
+    }
+
+    public enum Outcome: Equatable {
+        case promote(before: String, after: String)
+        case unchanged(String)
+        case missingTarget
+        case missingSource
+        case noImage
+    }
+
+    public struct Item: Equatable {
+        public var app: String
+        public var outcome: Outcome
+    }
+
+    /// What promoting `apps` (nil: every app of the source) would do.
+    public static func plan(apps: [String]?, source: [JSON], target: [JSON]) -> [Item] {
+        func image(_ o: JSON?) -> String? { o?.at("spec", "image")?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
+        func find(_ list: [JSON], _ n: String) -> JSON? { list.first { $0.at("metadata", "name")?.stringValue == n } }
+        let names = apps ?? source.compactMap { $0.at("metadata", "name")?.stringValue }.sorted()
+        return names.map { n in
+            guard let s = find(source, n) else { return Item(app: n, outcome: .missingSource) }
+            guard let img = image(s) else { return Item(app: n, outcome: .noImage) }
+            guard let t = find(target, n) else { return Item(app: n, outcome: .missingTarget) }
+            let before = image(t) ?? ""
+            return Item(app: n, outcome: before == img ? .unchanged(img) : .promote(before: before, after: img))
+        }
+    }
+
+    /// The target App with the new image, the promotion annotations and a history entry
+    /// (the last `historyLimit` kept). Nothing else of the target changes.
+    public static func promoted(_ target: JSON, image: String, from: String, action: String = "promote", at: String) -> JSON {
+        var t = target
+        let before = t.at("spec", "image")?.stringValue ?? ""
+        t.set(["spec", "image"], .string(image))
+        t.set(["metadata", "annotations", Keys.promotedFrom], .string(from))
+        t.set(["metadata", "annotations", Keys.promotedAt], .string(at))
+        t.set(["metadata", "annotations", Keys.promotedImage], .string(image))
+        var h = history(target)
+        let next = (h.map(\.revision).max() ?? 0) + 1
+        h.append(HistoryEntry(revision: next, action: action, from: from, imageBefore: before, imageAfter: image, at: at))
+        if h.count > historyLimit { h.removeFirst(h.count - historyLimit) }
+        t.set(["status", "history"], .array(h.map(\.json)))
+        return t
+    }
+
+    /// The image a rollback restores: revision N's image, else the one before the latest change.
+    public static func rollbackImage(_ app: JSON, toRevision: Int?) throws -> (image: String, entry: HistoryEntry) {
+        let h = history(app)
+        guard let last = h.last else { throw KipError("app has no promotion history to roll back to") }
+        if let n = toRevision {
+            guard let e = h.first(where: { $0.revision == n }) else {
+                throw KipError("no revision \(n) in the history; revisions kept: \(h.map { String($0.revision) }.joined(separator: ", "))")
+            }
+            return (e.imageAfter, e)
+        }
+        guard !last.imageBefore.isEmpty else { throw KipError("revision \(last.revision) has no earlier image to restore") }
+        return (last.imageBefore, last)
+    }
+}
