@@ -91,6 +91,10 @@ public enum Promotion {
     public struct Item: Equatable {
         public var app: String
         public var outcome: Outcome
+        public init(app: String, outcome: Outcome) {
+            self.app = app
+            self.outcome = outcome
+        }
     }
 
     /// What promoting `apps` (nil: every app of the source) would do.

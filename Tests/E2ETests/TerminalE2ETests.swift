@@ -26,6 +26,20 @@ final class TerminalE2ETests: XCTestCase {
         XCTAssertFalse(try c.names("namespaces").contains("\(p)-staging"))
     }
 
+    func testPromoteAsksOnATerminalAsTheProductPageShows() throws {
+        let p = c.name("yourr-name")
+        XCTAssertEqual(c.kip(["project", "create", p, "--environments", "test,acc"]).code, 0)
+        for (env, img) in [("test", "registry.example.com/api:v1.2.3"), ("acc", "registry.example.com/api:v1.2.2")] {
+            XCTAssertEqual(c.kip(["app", "deploy", "--name", "api", "--image", img, "--port", "3000", "--project", p, "--environment", env]).code, 0)
+        }
+        let r = try c.kipInTerminal(["app", "promote", "api", "--from", "test", "--to", "acc", "--project", p], input: ["y"], waitFor: "[y/N] ")
+        XCTAssertEqual(r.code, 0, r.stdout)
+        XCTAssertEqual(r.stdout, "Promote test → acc (\(p))\nApps: api\nPromote to acc? [y/N] y\n✔ api → acc (registry.example.com/api:v1.2.3)\n")
+        let no = try c.kipInTerminal(["app", "promote", "api", "--from", "test", "--to", "acc", "--project", p], input: ["n"], waitFor: "[y/N] ")
+        XCTAssertEqual(no.code, 1)
+        XCTAssertTrue(no.stdout.hasSuffix("Nothing promoted.\n"), no.stdout)
+    }
+
     func testCtrlCAtTheDeletePromptChangesNothing() throws {
         let p = c.name("keep")
         XCTAssertEqual(c.kip(["project", "create", p]).code, 0)
