@@ -23,8 +23,19 @@ step kip project list
 step kip project use yourr-name/test
 step kip cluster list
 step kip project add-env staging
-step kip project show
 step kip project remove-env staging --confirm staging
+step kip app deploy --name api --image registry.example.com/api:v1.2.2 --port 3000 --project yourr-name --environment test
+step kip app deploy --name api --image registry.example.com/api:v1.2.2 --port 3000 --replicas 3 --memory-limit 1Gi --project yourr-name --environment acc
+step kip service add postgres --name db --project yourr-name-test --storage 1Gi
+printf '\n\033[1m$ %s\033[0m\n' "printf postgres://… | kip app secret set api DATABASE_URL --project yourr-name-test"
+printf 'postgres://app:example@db.yourr-name-test.svc.cluster.local:5432/db' | kip app secret set api DATABASE_URL --project yourr-name-test
+step kip app bind api db
+step kip service info db
+step kip app deploy --name api --image registry.example.com/api:v1.2.3 --port 3000 --bind db --project yourr-name --environment test
+step kip app promote api --from test --to acc --project yourr-name --dry-run
+step kip app promote api --from test --to acc --project yourr-name --yes
+step kip app history api --project yourr-name/acc
+step kip project show
 step kubectl get namespaces -l app.kubernetes.io/managed-by=kip
 step kip project delete myapp --yes
 step kip project list -o json
