@@ -28,11 +28,18 @@ enum ProjectCommands {
                 "info", "Same as 'kip project show'.",
                 arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)], handler: show),
             CommandSpec(
-                "add-env", "Add a blank environment at the end of a project's pipeline.",
+                "add-env", "Add an environment at the end of a project's pipeline: blank, or a copy of another.",
+                discussion: """
+                    --copy-from SRC recreates every app, service, volume, function and job of SRC with
+                    their user secrets; service credentials and pull secrets are fresh, databases and
+                    volumes start empty, routes get the new environment's default host. --customize walks
+                    through the five-step wizard; --plan prints the same plan, and --overrides applies an
+                    edited one without questions. Running the same copy again finishes one that stopped.
+                    """,
                 arguments: [
                     ArgumentSpec("project", "Project (default: the active project).", optional: true),
                     ArgumentSpec("env", "New environment name."),
-                ], handler: addEnv),
+                ], options: CopyCommands.addEnvOptions, handler: addEnv),
             CommandSpec(
                 "remove-env", "Remove an environment: its namespace and everything in it.",
                 discussion: "Asks to type the environment name. Without a terminal, pass --confirm ENV or --yes.",
@@ -60,6 +67,7 @@ enum ProjectCommands {
                     """,
                 arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
                 options: [.flag("prune", "Delete namespaces of environments the project no longer declares.")], handler: sync),
+            CopyCommands.diffSpec,
         ])
 
     // MARK: Helpers
@@ -208,6 +216,10 @@ enum ProjectCommands {
     static func addEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let (name, env) = try projectAndEnv(inv, ctx, driver.target)
+        if let src = inv.value("copy-from") { return try CopyCommands.copy(inv, ctx, project: name, env: env, from: src) }
+        for f in ["customize", "plan", "overrides", "prod-defaults"] where inv.has(f) {
+            throw KipError("--\(f) goes with --copy-from: name the environment to copy")
+        }
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
         guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }

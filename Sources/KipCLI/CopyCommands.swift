@@ -1,0 +1,168 @@
+import Foundation
+import KipCore
+
+/// `kip project add-env … --copy-from SRC` (as-is, `--customize`, `--plan`,
+/// `--overrides`) and `kip project diff`.
+enum CopyCommands {
+    static let addEnvOptions: [OptionSpec] = [
+        .value("copy-from", "env", "Seed the new environment with everything in this one."),
+        .flag("customize", "Open the five-step wizard before anything is created (needs a terminal)."),
+        .flag("plan", "Print the pre-filled copy plan (-o json|yaml) and change nothing."),
+        .value("overrides", "file", "Apply an edited plan (JSON, or the YAML that --plan -o yaml prints)."),
+        .flag("prod-defaults", "Replicas at least 2 and memory limits × 1.5."),
+    ]
+
+    static func kinds(_ namespaceScoped: Bool) -> [String] {
+        ["namespaces", CRDs.project] + WorkloadKind.allCases.map(\.resource) + ["secrets"]
+    }
+
+    /// One read: every namespace and project, and the kip objects and secrets of `ns`.
+    static func read(_ driver: KubectlDriver, namespace ns: String) throws -> Observed {
+        Observed(items: try driver.get(kinds(true), namespace: ns))
+    }
+
+    static func copy(_ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String) throws -> Int32 {
+        if let p = Naming.checkEnvironment(env) { throw KipError(p) }
+        if inv.has("customize") && (inv.has("plan") || inv.has("overrides")) {
+            throw KipError("--customize is the interactive form of --plan/--overrides: use one or the other")
+        }
+        if inv.has("customize") && !ctx.terminal.stdinIsTerminal {
+            throw KipError("the wizard needs a terminal: in scripts use '--plan -o yaml > plan.yaml' and '--overrides plan.yaml'")
+        }
+        let driver = try ctx.driver()
+        // Guess the source namespace from the cached org; read again if the guess was wrong.
+        let cachedOrg = try ctx.config.load().clusters[driver.target.name]?.org
+        var observed = try read(driver, namespace: Naming.namespace(org: cachedOrg, project: name, environment: src))
+        guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+        guard let source = project.environment(src) else {
+            throw KipError("project \"\(name)\" has no environment \"\(src)\" to copy from; it has: \(project.pipeline.joined(separator: ", "))")
+        }
+        if observed.namespaces[source.namespace] == nil { throw KipError("namespace \(source.namespace) of \(name)/\(src) is missing: run 'kip project sync \(name)'") }
+        if source.namespace != Naming.namespace(org: cachedOrg, project: name, environment: src) {
+            observed = try read(driver, namespace: source.namespace)
+        }
+        if env == src { throw KipError("cannot copy \(src) onto itself: name a new environment") }
+        // A re-run completes an earlier copy into an environment the project already has.
+        var updated = project
+        let target: Project.Environment
+        var rerun = false
+        if let existing = project.environment(env) {
+            target = existing
+            rerun = true
+            let there = Observed(items: try driver.get(WorkloadKind.allCases.map(\.resource), namespace: existing.namespace))
+            observed.workloads[existing.namespace] = there.workloads[existing.namespace] ?? []
+        } else {
+            updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
+            target = updated.environments.last!
+        }
+        var plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed)
+        let foreign = CopyPlanner.foreign(plan, observed: observed)
+        if !foreign.isEmpty {
+            throw KipError("environment \(env) already holds \(foreign.prefix(5).joined(separator: ", ")) that did not come from copying \(src): copy into a new environment")
+        }
+        if let file = inv.value("overrides") {
+            guard let data = FileManager.default.contents(atPath: file) else { throw KipError("cannot read --overrides \(file)") }
+            let text = String(decoding: data, as: UTF8.self)
+            let doc: JSON
+            do { doc = text.trimmingCharacters(in: .whitespaces).hasPrefix("{") ? try JSON.parse(data) : try MiniYAML.parse(text) } catch {
+                throw KipError("--overrides \(file) is neither JSON nor the YAML --plan prints: \(error)")
+            }
+            try CopyPlanner.applyOverrides(doc, to: &plan)
+        }
+        if inv.has("prod-defaults") { CopyPlanner.prodDefaults(&plan) }
+        if inv.has("plan") {
+            let doc = CopyPlanner.document(plan)
+            if ctx.output == "yaml" { ctx.printer.document(doc, format: "yaml") } else if ctx.output == "json" {
+                ctx.printer.document(doc, format: "json")
+            } else {
+                Wizard.printPlan(plan, ctx)
+            }
+            return 0
+        }
+        if inv.has("customize") {
+            guard try Wizard(plan: plan, ctx: ctx).run(&plan) else {
+                ctx.stderr.line("Nothing created.")
+                return 1
+            }
+        }
+        // The objects: Project and namespace (with pull secrets), then every CR, in one
+        // apply; then everything the CRs own, with their uids, in a second.
+        let uid = project.uid ?? ""
+        let pull = (observed.secrets[source.namespace] ?? []).filter(Render.isPullSecret)
+        let scope = WorkloadScope(project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain, pullSecrets: pull.compactMap { $0.at("metadata", "name")?.stringValue })
+        let crs = CopyPlanner.crs(plan, scope: scope)
+        let first = (rerun ? [] : [updated.manifest]) + Render.environment(updated, target, uid: uid, pullSecrets: pull) + crs
+        let existingSecrets = Set((observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue })
+        func children(_ uids: [String: String]) -> [JSON] {
+            crs.flatMap { cr -> [JSON] in
+                let key = "\(cr["kind"]?.stringValue ?? "")/\(cr.at("metadata", "name")?.stringValue ?? "")"
+                return Workloads.render(cr, scope, uid: uids[key] ?? "<uid of \(key)>", existingSecrets: existingSecrets, password: {
+                    Data(ctx.random.bytes(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                })
+            } + CopyPlanner.secrets(plan, scope: scope, appUIDs: uids.reduce(into: [:]) { acc, kv in
+                if kv.key.hasPrefix("App/") { acc[String(kv.key.dropFirst(4))] = kv.value }
+            })
+        }
+        if ctx.dryRun {
+            var second = children([:])
+            for i in second.indices where second[i]["kind"]?.stringValue == "Secret" {
+                second[i]["data"] = .object((second[i]["data"]?.objectValue ?? [:]).mapValues { _ in "<hidden>" })
+            }
+            ctx.printer.manifests(first + second, format: ctx.output)
+            return 0
+        }
+        ctx.printer.line("\(rerun ? "Completing" : "Adding") environment \"\(env)\" of project \"\(name)\", copied from \(src)...")
+        var uids: [String: String] = [:]
+        for o in try driver.apply(first) where o.at("metadata", "namespace")?.stringValue == target.namespace {
+            if let k = o["kind"]?.stringValue, WorkloadKind(rawValue: k) != nil, o["apiVersion"]?.stringValue == Keys.apiVersion,
+                let n = o.at("metadata", "name")?.stringValue, let u = o.at("metadata", "uid")?.stringValue
+            {
+                uids["\(k)/\(n)"] = u
+            }
+        }
+        do {
+            try driver.apply(children(uids))
+        } catch var e as KipError {
+            e.message += "; run the same command again to finish the copy"
+            throw e
+        }
+        ctx.printer.success(target.namespace)
+        ctx.printer.line("Promotion pipeline: \(updated.pipeline.joined(separator: " → "))")
+        ctx.printer.success(plan.summary)
+        if !plan.overriddenApps.isEmpty { ctx.printer.line("  overrides on \(plan.overriddenApps.count) app(s): \(plan.overriddenApps.joined(separator: ", "))") }
+        for w in plan.routeChanges + plan.warnings { ctx.printer.warning(w) }
+        return 0
+    }
+
+    // MARK: diff
+
+    static let diffSpec = CommandSpec(
+        "diff", "What differs between two environments, app by app. Exit 0 when identical, 1 when not.",
+        discussion: "Secret values are never shown, only whether they differ. A value that differs only by the environment's namespace, and routes that are each environment's default host, count as the same.",
+        arguments: [
+            ArgumentSpec("project", "Project (default: the active project).", optional: true),
+            ArgumentSpec("env1", "One environment."), ArgumentSpec("env2", "The other environment."),
+        ], handler: diff)
+
+    static func diff(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let driver = try ctx.driver()
+        let args = inv.arguments
+        let name = args.count == 3 ? args[0] : try ProjectCommands.projectName(nil, ctx, driver.target)
+        let (e1, e2) = args.count == 3 ? (args[1], args[2]) : (args[0], args[1])
+        guard args.count >= 2 else { throw UsageError(message: "Missing expected argument '<env2>'", command: ["project", "diff"]) }
+        let observed = Observed(items: try driver.get([CRDs.project] + WorkloadKind.allCases.map(\.resource) + ["secrets"], allNamespaces: true, selector: "\(Keys.project)=\(name)"))
+        guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+        for e in [e1, e2] where project.environment(e) == nil {
+            throw KipError("project \"\(name)\" has no environment \"\(e)\"; it has: \(project.pipeline.joined(separator: ", "))")
+        }
+        let d = EnvironmentDiff.compare(project.environment(e1)!, project.environment(e2)!, observed: observed)
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(d.document, format: ctx.output)
+        } else if d.entries.isEmpty {
+            ctx.printer.success("\(e1) and \(e2) are identical")
+        } else {
+            for line in d.lines { ctx.printer.line(line) }
+        }
+        return d.entries.isEmpty ? 0 : 1
+    }
+}
