@@ -161,7 +161,7 @@ public enum CopyPlanner {
         }
         for f in of(.function) + of(.job) {
             for e in f.at("spec", "env")?.arrayValue ?? [] where (e["value"]?.stringValue ?? "").contains(source.namespace) {
-                warnings.append("\((f["kind"]?.stringValue ?? "").lowercased()) \(f.at("metadata", "name")?.stringValue ?? "") env \(e["name"]?.stringValue ?? "") mentions \(source.namespace); copied as it is")
+                warnings.append("\((f["kind"]?.stringValue ?? "").lowercased()) \(f.at("metadata", "name")?.stringValue ?? "") env \(e["name"]?.stringValue ?? ""): \(source.namespace) rewritten to \(target.namespace)")
             }
         }
         return CopyPlan(
@@ -197,8 +197,20 @@ public enum CopyPlanner {
             out.append(Workloads.cr(.service, s.name, scope, spec: ["type": .string(s.type), "version": .string(s.version), "storage": .string(s.storage)], annotations: mark))
         }
         for (n, size) in plan.volumes { out.append(Workloads.cr(.volume, n, scope, spec: ["size": .string(size)], annotations: mark)) }
-        for f in plan.functions { out.append(Workloads.cr(.function, f.at("metadata", "name")?.stringValue ?? "", scope, spec: f["spec"] ?? [:], annotations: mark)) }
-        for j in plan.jobs { out.append(Workloads.cr(.job, j.at("metadata", "name")?.stringValue ?? "", scope, spec: j["spec"] ?? [:], annotations: mark)) }
+        // Functions and jobs are copied whole, with the same namespace rewrite in their env.
+        func rewritten(_ spec: JSON?) -> JSON {
+            var s = spec ?? [:]
+            if let env = s["env"]?.arrayValue {
+                s["env"] = .array(env.map { e in
+                    var e = e
+                    e["value"] = .string(NamespaceRewrite.rewrite(e["value"]?.stringValue ?? "", from: plan.source.namespace, to: plan.target.namespace))
+                    return e
+                })
+            }
+            return s
+        }
+        for f in plan.functions { out.append(Workloads.cr(.function, f.at("metadata", "name")?.stringValue ?? "", scope, spec: rewritten(f["spec"]), annotations: mark)) }
+        for j in plan.jobs { out.append(Workloads.cr(.job, j.at("metadata", "name")?.stringValue ?? "", scope, spec: rewritten(j["spec"]), annotations: mark)) }
         return out
     }
 
