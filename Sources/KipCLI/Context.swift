@@ -148,6 +148,9 @@ public final class Context {
     public func currentContext(kubeconfig: String?) throws -> String {
         let path = kubeconfig ?? env["KUBECONFIG"].flatMap { $0.split(separator: ":").first.map(String.init) }
             ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.kube/config")
+        if !FileManager.default.fileExists(atPath: path) {
+            throw KipError("kubeconfig \(path) does not exist: pass --kubeconfig, set KUBECONFIG, or add a cluster with 'kip cluster add NAME --kubeconfig PATH'")
+        }
         if let text = try? String(contentsOfFile: path, encoding: .utf8), let doc = try? MiniYAML.parse(text),
             let ctx = doc["current-context"]?.stringValue, !ctx.isEmpty
         {

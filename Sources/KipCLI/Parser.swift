@@ -138,7 +138,7 @@ public struct Parser {
         let required = cmd.arguments.filter { !$0.optional }.count
         let variadic = cmd.arguments.last?.variadic == true
         if positionals.count < required {
-            let missing = cmd.arguments[positionals.count]
+            let missing = cmd.arguments.filter { !$0.optional }[positionals.count]
             throw usageError("Missing expected argument '<\(missing.name)>'")
         }
         if !variadic, positionals.count > cmd.arguments.count {

@@ -112,18 +112,10 @@ enum WorkloadCommands {
         let w = try Workspace(inv, ctx)
         let name = inv.arguments[0]
         _ = try w.require(.service, name)
-        let users = w.crs(.app).filter { ($0.at("spec", "bindings")?.arrayValue ?? []).contains { $0["service"]?.stringValue == name } }
-            .compactMap { $0.at("metadata", "name")?.stringValue }
-        if !ctx.dryRun {
-            ctx.stderr.line("Deleting service \(name) in \(w.scope.namespace) destroys its data and credentials. This cannot be undone.")
-            if !users.isEmpty { ctx.stderr.line("Apps bound to it: \(users.joined(separator: ", ")).") }
-            guard try ctx.confirmTyped(name, what: "service \"\(name)\"", confirmFlag: inv.value("confirm")) else {
-                ctx.stderr.line("Not deleted.")
-                return 1
-            }
-        }
-        try w.delete(.service, name)
-        return 0
+        let users = w.apps(referencing: name, in: "bindings", key: "service")
+        var warning = ["Deleting service \(name) in \(w.scope.namespace) destroys its data and credentials. This cannot be undone."]
+        if !users.isEmpty { warning.append("Apps bound to it: \(users.joined(separator: ", ")).") }
+        return try w.deleteHoldingData(.service, name, warning: warning, confirm: inv.value("confirm"))
     }
 
     // MARK: volume
@@ -193,20 +185,12 @@ enum WorkloadCommands {
         let w = try Workspace(inv, ctx)
         let name = inv.arguments[0]
         _ = try w.require(.volume, name)
-        let users = w.crs(.app).filter { ($0.at("spec", "volumes")?.arrayValue ?? []).contains { $0["volume"]?.stringValue == name } }
-            .compactMap { $0.at("metadata", "name")?.stringValue }
+        let users = w.apps(referencing: name, in: "volumes", key: "volume")
         if !users.isEmpty {
             throw KipError("volume \(name) is mounted by \(users.joined(separator: ", ")): re-deploy without '--volume \(name):…' first")
         }
-        if !ctx.dryRun {
-            ctx.stderr.line("Deleting volume \(name) in \(w.scope.namespace) destroys its data. This cannot be undone.")
-            guard try ctx.confirmTyped(name, what: "volume \"\(name)\"", confirmFlag: inv.value("confirm")) else {
-                ctx.stderr.line("Not deleted.")
-                return 1
-            }
-        }
-        try w.delete(.volume, name)
-        return 0
+        return try w.deleteHoldingData(
+            .volume, name, warning: ["Deleting volume \(name) in \(w.scope.namespace) destroys its data. This cannot be undone."], confirm: inv.value("confirm"))
     }
 
     // MARK: function

@@ -199,6 +199,26 @@ final class Workspace {
         })
     }
 
+    /// Apps whose spec lists `name` in `field` (`bindings` by service, `volumes` by volume).
+    func apps(referencing name: String, in field: String, key: String) -> [String] {
+        crs(.app).filter { ($0.at("spec", field)?.arrayValue ?? []).contains { $0[key]?.stringValue == name } }
+            .compactMap { $0.at("metadata", "name")?.stringValue }
+    }
+
+    /// Deletes a CR whose data goes with it, after the warning and a typed confirmation.
+    func deleteHoldingData(_ kind: WorkloadKind, _ name: String, warning: [String], confirm: String?) throws -> Int32 {
+        _ = try require(kind, name)
+        if !ctx.dryRun {
+            for w in warning { ctx.stderr.line(w) }
+            guard try ctx.confirmTyped(name, what: "\(kind.word) \"\(name)\"", confirmFlag: confirm) else {
+                ctx.stderr.line("Not deleted.")
+                return 1
+            }
+        }
+        try delete(kind, name)
+        return 0
+    }
+
     /// Deletes one kip CR (its children follow through owner references).
     func delete(_ kind: WorkloadKind, _ name: String) throws {
         _ = try require(kind, name)

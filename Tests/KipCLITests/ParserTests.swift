@@ -51,6 +51,8 @@ final class ParserTests: XCTestCase {
             (["project", "create", "x", "--environments"], "Missing value for '--environments <env>'"),
             (["project", "create", "x", "--environments", "--display-name", "y"], "Missing value for '--environments <env>'"),
             (["project", "create"], "Missing expected argument '<name>'"),
+            (["project", "remove-env"], "Missing expected argument '<env>'"),
+            (["app", "deploy", "--name", "x", "--port", "80"], "Missing expected option '--image <image>'"),
             (["project", "create", "a", "b"], "Unexpected argument 'b'"),
             (["projet", "list"], "Unknown command 'projet'. Did you mean 'project'?"),
             (["project", "lst"], "Unknown command 'lst'. Did you mean 'list'?"),
