@@ -12,13 +12,9 @@ enum CopyCommands {
         .flag("prod-defaults", "Replicas at least 2 and memory limits × 1.5."),
     ]
 
-    static func kinds(_ namespaceScoped: Bool) -> [String] {
-        ["namespaces", CRDs.project] + WorkloadKind.allCases.map(\.resource) + ["secrets"]
-    }
-
     /// One read: every namespace and project, and the kip objects and secrets of `ns`.
     static func read(_ driver: KubectlDriver, namespace ns: String) throws -> Observed {
-        Observed(items: try driver.get(kinds(true), namespace: ns))
+        Observed(items: try driver.get(["namespaces", CRDs.project] + WorkloadKind.allCases.map(\.resource) + ["secrets"], namespace: ns))
     }
 
     static func copy(_ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String) throws -> Int32 {

@@ -117,7 +117,7 @@ final class Workspace {
     /// are known), else the CRs first and then their children with the returned uids;
     /// finally deletes children a CR no longer renders. Returns what was applied.
     @discardableResult
-    func save(_ given: [JSON], extra: [JSON] = []) throws -> (created: [String], children: [JSON], removed: [JSON]) {
+    func save(_ given: [JSON]) throws -> (created: [String], children: [JSON], removed: [JSON]) {
         let crs = given.map(Workloads.applyable)
         let existingSecrets = Set(secrets.compactMap { $0.at("metadata", "name")?.stringValue })
         let pw = password()
@@ -139,20 +139,20 @@ final class Workspace {
         }
         let created = crs.filter { uids[key($0)] == nil }.map(key)
         if ctx.dryRun {
-            ctx.printer.manifests(crs + extra + children { uids[key($0)] ?? "<uid of \(key($0))>" }, format: ctx.output)
+            ctx.printer.manifests(crs + children { uids[key($0)] ?? "<uid of \(key($0))>" }, format: ctx.output)
             for s in stale { ctx.stderr.line("Would delete \(Workloads.ref(s)).") }
             return (created, [], stale)
         }
         let kids: [JSON]
         if created.isEmpty {
             kids = children { uids[key($0)]! }
-            try driver.apply(crs + extra + kids)
+            try driver.apply(crs + kids)
         } else {
             for o in try driver.apply(crs) {
                 if let uid = o.at("metadata", "uid")?.stringValue { uids[key(o)] = uid }
             }
             kids = children { uids[key($0)] ?? "" }
-            try driver.apply(extra + kids)
+            try driver.apply(kids)
         }
         if !stale.isEmpty { try driver.delete(refs: stale.map(Workloads.ref), namespace: scope.namespace) }
         return (created, kids, stale)

@@ -59,6 +59,22 @@ final class KubectlAgainstSandboxTests: XCTestCase {
         XCTAssertEqual(cm.at("metadata", "labels"), ["x": "1"])
     }
 
+    func testPatchesAndUpdatesWithResourceVersionConflicts() throws {
+        _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"1","gone":"x"}}"#)
+        XCTAssertEqual(c.kubectl(["patch", "configmap", "a", "--type", "merge", "-p", #"{"data":{"gone":null,"new":"2"}}"#]).code, 0)
+        XCTAssertEqual(try c.kubectlJSON(["get", "configmap", "a"])["data"], ["k": "1", "new": "2"])
+        XCTAssertEqual(c.kubectl(["patch", "configmap", "a", "-p", #"{"metadata":{"labels":{"l":"v"}}}"#]).code, 0, "strategic merge patch")
+        XCTAssertEqual(try c.kubectlJSON(["get", "configmap", "a"]).at("metadata", "labels"), ["l": "v"])
+        var current = try c.kubectlJSON(["get", "configmap", "a"])
+        current.set(["data", "k"], "3")
+        XCTAssertEqual(c.kubectl(["replace", "-f", "-"], stdin: current.serialized()).code, 0)
+        current.set(["data", "k"], "4")  // still the old resourceVersion
+        let stale = c.kubectl(["replace", "-f", "-"], stdin: current.serialized())
+        XCTAssertEqual(stale.code, 1)
+        XCTAssertTrue(stale.stderr.contains("Operation cannot be fulfilled on configmaps \"a\": the object has been modified"), stale.stderr)
+        XCTAssertEqual(try c.kubectlJSON(["get", "configmap", "a"]).at("data", "k"), "3")
+    }
+
     func testConflictsBetweenManagersAndForce() throws {
         _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"1"}}"#)
         let other = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"2"}}"#
@@ -166,6 +182,32 @@ final class KubectlAgainstSandboxTests: XCTestCase {
         XCTAssertEqual(f.kubectl(["get", "namespaces", "-o", "name"]).code, 0)
         let log = f.requests().filter { $0["path"] == "/api/v1/namespaces" }
         XCTAssertEqual(log.compactMap { $0["status"]?.intValue }, [500, 200])
+    }
+
+    func testStartsFastPrintsItsAddressAndExitsCleanlyOnSignals() throws {
+        for sig in [SIGTERM, SIGINT] {
+            let dir = temporaryDirectory(self)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: c.binDir + "/kip-sandbox")
+            p.arguments = ["--port", "0", "--kubeconfig-out", dir + "/kc"]
+            let out = Pipe()
+            p.standardOutput = out
+            let started = Date()
+            try p.run()
+            while !FileManager.default.fileExists(atPath: dir + "/kc") && Date().timeIntervalSince(started) < 10 { usleep(5_000) }
+            let kc = try String(contentsOfFile: dir + "/kc", encoding: .utf8)
+            XCTAssertTrue(kc.contains("server: http://127.0.0.1:"), kc)
+            usleep(100_000)
+            kill(p.processIdentifier, sig)
+            p.waitUntilExit()
+            let line = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertTrue(line.hasPrefix("kip-sandbox listening on http://127.0.0.1:"), line)
+            XCTAssertEqual(p.terminationReason, .exit)
+            XCTAssertEqual(p.terminationStatus, 0)
+        }
+        let bad = c.run([c.binDir + "/kip-sandbox", "--fault", "nonsense"])
+        XCTAssertEqual(bad.code, 2)
+        XCTAssertEqual(bad.stderr, "kip-sandbox: bad --fault 'nonsense': expected 'METHOD PATHGLOB:STATUS|+MSms:once|always|every-N|after-N'\n")
     }
 
     func testFiftyConcurrentKubectlProcesses() throws {

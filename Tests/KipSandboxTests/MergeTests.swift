@@ -1,3 +1,4 @@
+import Foundation
 import KipCore
 import XCTest
 
@@ -46,6 +47,33 @@ final class MergeTests: XCTestCase {
     func testMergePatch() {
         let base: JSON = ["a": ["b": 1, "c": 2], "l": [1, 2]]
         XCTAssertEqual(mergePatch(base, ["a": ["b": nil, "d": 3], "l": [9]]), ["a": ["c": 2, "d": 3], "l": [9]])
+    }
+
+    func testServerSideApplyTakesAYAMLBody() throws {
+        let api = APIServer()
+        let yaml = """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: y
+              namespace: default
+              labels:
+                tier: "web"
+            data:
+              key: "value"
+            """
+        let req = HTTPRequest(
+            method: "PATCH", path: "/api/v1/namespaces/default/configmaps/y", query: ["fieldManager": "t"], rawQuery: "fieldManager=t",
+            headers: ["content-type": "application/apply-patch+yaml"], body: Data(yaml.utf8))
+        let resp = api.handle(req)
+        XCTAssertEqual(resp.status, 201)
+        let obj = try JSON.parse(resp.body)
+        XCTAssertEqual(obj.at("data", "key"), "value")
+        XCTAssertEqual(obj.at("metadata", "labels", "tier"), "web")
+        XCTAssertEqual(obj.at("metadata", "managedFields")?.arrayValue?.first?["manager"], "t")
+        var noManager = req
+        noManager.query = [:]
+        XCTAssertEqual(api.handle(noManager).status, 400, "apply needs a field manager")
     }
 
     func testFaultRules() throws {
