@@ -148,7 +148,7 @@ enum AppCommands {
     // MARK: list / show / delete
 
     static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try Workspace(inv, ctx, reading: [WorkloadKind.app.resource])
         let apps = w.crs(.app)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(apps), format: ctx.output)
@@ -177,7 +177,7 @@ enum AppCommands {
     }
 
     static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try Workspace(inv, ctx, reading: [WorkloadKind.app.resource, "secrets"])
         let a = try w.require(.app, inv.arguments[0])
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document([a]).arrayValue![0], format: ctx.output)
@@ -320,7 +320,7 @@ enum AppCommands {
     }
 
     static func secretList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try Workspace(inv, ctx, reading: ["secrets"])
         let keys = currentSecrets(w, inv.arguments[0]).keys.sorted()
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(JSON.strings(keys), format: ctx.output)

@@ -133,7 +133,7 @@ enum PromoteCommands {
     }
 
     static func history(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try Workspace(inv, ctx, reading: [WorkloadKind.app.resource])
         let a = try w.require(.app, inv.arguments[0])
         let h = Promotion.history(a)
         if ctx.output == "json" || ctx.output == "yaml" {

@@ -59,7 +59,7 @@ enum WorkloadCommands {
     }
 
     static func serviceList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try Workspace(inv, ctx, reading: [WorkloadKind.service.resource])
         let items = w.crs(.service)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)
@@ -77,7 +77,7 @@ enum WorkloadCommands {
     }
 
     static func serviceInfo(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try Workspace(inv, ctx, reading: [WorkloadKind.service.resource, "secrets"])
         let name = inv.arguments[0]
         let cr = try w.require(.service, name)
         var creds: [String: String] = [:]
@@ -160,7 +160,7 @@ enum WorkloadCommands {
     }
 
     static func volumeList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try Workspace(inv, ctx, reading: [WorkloadKind.volume.resource, WorkloadKind.app.resource])
         let items = w.crs(.volume)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)
@@ -264,7 +264,7 @@ enum WorkloadCommands {
     // MARK: shared
 
     static func simpleList(_ inv: Invocation, _ ctx: Context, _ kind: WorkloadKind) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try Workspace(inv, ctx, reading: [kind.resource])
         let items = w.crs(kind)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)

@@ -25,10 +25,12 @@ final class Workspace {
     /// The project whose environments a command spans (promotion); nil for one environment.
     let project: Project?
 
-    /// Reads the cluster and resolves the environment the command acts in.
-    convenience init(_ inv: Invocation, _ ctx: Context) throws {
+    /// Reads the cluster and resolves the environment the command acts in. Commands that
+    /// only look name the kinds they need (`reading`); namespaces and projects always come.
+    convenience init(_ inv: Invocation, _ ctx: Context, reading: [String]? = nil) throws {
         let driver = try ctx.driver()
-        let observed = Observed(items: try driver.get(Self.kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
+        let kinds = reading.map { ["namespaces", CRDs.project] + $0 } ?? Self.kinds
+        let observed = Observed(items: try driver.get(kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
         guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
         let active = try ctx.config.load().active[driver.target.name]
         let s = try Resolver.resolve(project: inv.value("project"), environment: inv.value("environment"), active: active, projects: observed.projects)

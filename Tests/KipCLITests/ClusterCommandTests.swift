@@ -77,6 +77,22 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertNil(try t.context.config.load().active["a"])
     }
 
+    func testKipClusterAndTheClusterFlagPickTheCluster() throws {
+        let home = NSTemporaryDirectory() + "kip-ctx-" + UUID().uuidString.prefix(8).lowercased()
+        let t = TestContext(runner: fakeKubectl(), home: home)
+        _ = run(t, "cluster add a --context kind-a")
+        _ = run(t, "cluster add b --context kind-b")
+        let viaEnv = TestContext(runner: fakeKubectl(), env: ["KIP_CLUSTER": "b"], home: home)
+        XCTAssertEqual(Kip.run(["project", "list", "-v"], viaEnv.context), 0)
+        XCTAssertTrue(viaEnv.stderr.contains("+ kubectl --context kind-b get"), viaEnv.stderr)
+        let flagWins = TestContext(runner: fakeKubectl(), env: ["KIP_CLUSTER": "b"], home: home)
+        XCTAssertEqual(Kip.run(["project", "list", "-v", "--cluster", "a"], flagWins.context), 0)
+        XCTAssertTrue(flagWins.stderr.contains("+ kubectl --context kind-a get"), flagWins.stderr)
+        let unknown = TestContext(runner: fakeKubectl(), env: ["KIP_CLUSTER": "zzz"], home: home)
+        XCTAssertEqual(Kip.run(["project", "list"], unknown.context), 1)
+        XCTAssertEqual(unknown.stderr, "Error: unknown cluster 'zzz': known clusters are a, b (see 'kip cluster list')\n")
+    }
+
     func testVerbosePrintsKubectlArgvToStderr() {
         let t = TestContext(runner: fakeKubectl())
         _ = run(t, "cluster add a --context kind-a")
