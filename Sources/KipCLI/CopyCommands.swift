@@ -92,9 +92,7 @@ enum CopyCommands {
         func children(_ uids: [String: String]) -> [JSON] {
             crs.flatMap { cr -> [JSON] in
                 let key = "\(cr["kind"]?.stringValue ?? "")/\(cr.at("metadata", "name")?.stringValue ?? "")"
-                return Workloads.render(cr, scope, uid: uids[key] ?? "<uid of \(key)>", existingSecrets: existingSecrets, password: {
-                    Data(ctx.random.bytes(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-                })
+                return Workloads.render(cr, scope, uid: uids[key] ?? "<uid of \(key)>", existingSecrets: existingSecrets, password: { Workspace.password(ctx.random) })
             } + CopyPlanner.secrets(plan, scope: scope, appUIDs: uids.reduce(into: [:]) { acc, kv in
                 if kv.key.hasPrefix("App/") { acc[String(kv.key.dropFirst(4))] = kv.value }
             })

@@ -111,8 +111,12 @@ final class Workspace {
         }
     }
 
-    func password() -> String {
-        Data(ctx.random.bytes(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    func password() -> String { Self.password(ctx.random) }
+
+    /// A fresh service password: 24 bytes (192 bits) of the random source, base64url, so
+    /// it sits in a connection URL unescaped.
+    static func password(_ random: RandomSource) -> String {
+        Data(random.bytes(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
     }
 
     /// Applies CRs and what they own: one apply when every CR already exists (their uids
