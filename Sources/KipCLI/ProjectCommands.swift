@@ -298,7 +298,7 @@ enum ProjectCommands {
         for ns in namespaces { ctx.printer.success("deleted \(ns)") }
         ctx.printer.success("Project \"\(name)\" deleted")
         try ctx.config.update { cfg in
-            for (cluster, a) in cfg.active where cluster == driver.target.name && a.project == name { cfg.active[cluster] = nil }
+            if cfg.active[driver.target.name]?.project == name { cfg.active[driver.target.name] = nil }
         }
         return 0
     }
@@ -316,14 +316,9 @@ enum ProjectCommands {
         guard let arg = inv.arguments.first else {
             throw UsageError(message: "Missing expected argument '<project>' (or --clear)", command: ["project", "use"])
         }
-        let projects = try ctx.driver(target).get([CRDs.project]).compactMap(Project.init)
+        let observed = Observed(items: try ctx.driver(target).get([CRDs.project]))
         let parts = arg.split(separator: "/", maxSplits: 1).map(String.init)
-        let observed = Observed(items: [])
-        guard let p = projects.first(where: { $0.name == parts[0] }) else {
-            var o = observed
-            o.projects = projects
-            throw ProjectPlanner.unknownProject(parts[0], observed: o)
-        }
+        guard let p = observed.project(parts[0]) else { throw ProjectPlanner.unknownProject(parts[0], observed: observed) }
         var env: String? = parts.count > 1 ? parts[1] : nil
         if let e = env, p.environment(e) == nil {
             throw KipError("project \"\(p.name)\" has no environment \"\(e)\"; it has: \(p.pipeline.joined(separator: ", "))")

@@ -82,7 +82,7 @@ enum PromoteCommands {
             // objects rendered from them.
             let children = crs.flatMap { Workloads.render($0, dst.scope, uid: $0.at("metadata", "uid")?.stringValue ?? "", existingSecrets: [], password: { "" }) }
             let objects = crs.map(Workloads.applyable) + children
-            let (_, error) = try dst.driver.applyReportingFailures(objects)
+            let error = try dst.driver.applyReportingFailure(objects)
             if let error {
                 if !all { throw error }
                 // kubectl goes on past a failed object and says only what failed: read back

@@ -130,7 +130,7 @@ struct Wizard {
         l.append("Apps (\(p.apps.count)): " + p.apps.map(\.name).joined(separator: ", ").ifEmpty("none"))
         l.append("Services (\(p.services.count)): " + p.services.map { "\($0.name) (\($0.type) \($0.version), \($0.storage))" }.joined(separator: ", ").ifEmpty("none"))
         if !p.services.isEmpty { l.append("  each gets its own pod, PVC and fresh credentials; the data starts empty") }
-        l.append("Volumes (\(p.volumes.count)): " + p.volumes.map { "\($0.0) (\($0.1), empty)" }.joined(separator: ", ").ifEmpty("none"))
+        l.append("Volumes (\(p.volumes.count)): " + p.volumes.map { "\($0.name) (\($0.size), empty)" }.joined(separator: ", ").ifEmpty("none"))
         if !p.functions.isEmpty { l.append("Functions (\(p.functions.count)): " + p.functions.compactMap { $0.at("metadata", "name")?.stringValue }.joined(separator: ", ")) }
         if !p.jobs.isEmpty { l.append("Jobs (\(p.jobs.count)): " + p.jobs.compactMap { $0.at("metadata", "name")?.stringValue }.joined(separator: ", ")) }
         l.append("Secrets: \(p.secretCount) (duplicated)")

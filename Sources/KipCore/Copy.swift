@@ -58,6 +58,15 @@ public struct CopyPlan: Equatable, Sendable {
         public var spec: JSON
     }
 
+    public struct Volume: Equatable, Sendable {
+        public var name: String
+        public var size: String
+        public init(name: String, size: String) {
+            self.name = name
+            self.size = size
+        }
+    }
+
     public struct Service: Equatable, Sendable {
         public var name: String
         public var type: String
@@ -70,8 +79,7 @@ public struct CopyPlan: Equatable, Sendable {
     public var target: Project.Environment
     public var apps: [App]
     public var services: [Service]
-    /// Volume name → size.
-    public var volumes: [(String, String)]
+    public var volumes: [Volume]
     public var functions: [JSON]
     public var jobs: [JSON]
     /// App name → its user secret data (base64 values, never printed).
@@ -79,12 +87,6 @@ public struct CopyPlan: Equatable, Sendable {
     public var warnings: [String]
     /// The plan as first computed, to count overrides against.
     public var original: [App]
-
-    public static func == (a: CopyPlan, b: CopyPlan) -> Bool {
-        a.project == b.project && a.source == b.source && a.target == b.target && a.apps == b.apps && a.services == b.services
-            && a.volumes.map { "\($0.0)=\($0.1)" } == b.volumes.map { "\($0.0)=\($0.1)" } && a.functions == b.functions && a.jobs == b.jobs
-            && a.secrets == b.secrets && a.warnings == b.warnings
-    }
 
     public var secretCount: Int { secrets.values.reduce(0) { $0 + $1.count } }
 
@@ -166,7 +168,7 @@ public enum CopyPlanner {
         }
         return CopyPlan(
             project: project.name, source: source, target: target, apps: apps, services: services,
-            volumes: of(.volume).map { ($0.at("metadata", "name")?.stringValue ?? "", $0.at("spec", "size")?.stringValue ?? "") },
+            volumes: of(.volume).map { .init(name: $0.at("metadata", "name")?.stringValue ?? "", size: $0.at("spec", "size")?.stringValue ?? "") },
             functions: of(.function), jobs: of(.job), secrets: secrets, warnings: warnings, original: apps)
     }
 
@@ -196,7 +198,7 @@ public enum CopyPlanner {
         for s in plan.services {
             out.append(Workloads.cr(.service, s.name, scope, spec: ["type": .string(s.type), "version": .string(s.version), "storage": .string(s.storage)], annotations: mark))
         }
-        for (n, size) in plan.volumes { out.append(Workloads.cr(.volume, n, scope, spec: ["size": .string(size)], annotations: mark)) }
+        for v in plan.volumes { out.append(Workloads.cr(.volume, v.name, scope, spec: ["size": .string(v.size)], annotations: mark)) }
         // Functions and jobs are copied whole, with the same namespace rewrite in their env.
         func rewritten(_ spec: JSON?) -> JSON {
             var s = spec ?? [:]
@@ -257,7 +259,7 @@ public enum CopyPlanner {
             "sourceNamespace": .string(plan.source.namespace), "targetNamespace": .string(plan.target.namespace),
             "apps": .array(apps),
             "services": .array(plan.services.map { ["name": .string($0.name), "type": .string($0.type), "version": .string($0.version), "storage": .string($0.storage)] }),
-            "volumes": .array(plan.volumes.map { ["name": .string($0.0), "size": .string($0.1)] }),
+            "volumes": .array(plan.volumes.map { ["name": .string($0.name), "size": .string($0.size)] }),
             "functions": JSON.strings(plan.functions.compactMap { $0.at("metadata", "name")?.stringValue }),
             "jobs": JSON.strings(plan.jobs.compactMap { $0.at("metadata", "name")?.stringValue }),
             "secrets": .array(plan.secrets.keys.sorted().map { ["app": .string($0), "keys": JSON.strings(plan.secrets[$0]!.keys.sorted())] }),

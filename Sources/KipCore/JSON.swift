@@ -172,21 +172,6 @@ extension JSON {
         }
     }
 
-    /// Parses a stream of concatenated JSON documents (what `kubectl get -o json` never
-    /// produces, but what a user's file may hold).
-    public static func parseStream(_ data: Data) throws -> [JSON] {
-        try data.withUnsafeBytes { raw -> [JSON] in
-            var p = Parser(bytes: raw.bindMemory(to: UInt8.self))
-            var out: [JSON] = []
-            p.skipSpace()
-            while p.i < p.bytes.count {
-                out.append(try p.value(depth: 0))
-                p.skipSpace()
-            }
-            return out
-        }
-    }
-
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var i = 0

@@ -65,15 +65,15 @@ public final class KubectlDriver {
         }
     }
 
-    /// Like `apply`, but a failure of some objects is returned with the objects kubectl
-    /// did apply, so a command that writes many things can say which ones failed.
-    public func applyReportingFailures(_ objects: [JSON], fieldManager: String = "kip") throws -> (applied: [JSON], error: KipError?) {
-        if objects.isEmpty { return ([], nil) }
+    /// Like `apply`, but a failed object is returned as an error instead of thrown, so a
+    /// command that writes many things can go on to find out which ones failed (kubectl
+    /// prints nothing of what it did apply when any object fails).
+    public func applyReportingFailure(_ objects: [JSON], fieldManager: String = "kip") throws -> KipError? {
+        if objects.isEmpty { return nil }
         let stream = objects.map { $0.serialized() }.joined(separator: "\n") + "\n"
         let (argv, r) = try run(
             ["apply", "--server-side", "--field-manager=\(fieldManager)", "--force-conflicts", "-o", "json", "-f", "-"], stdin: Data(stream.utf8))
-        let applied = (try? Self.items(r.stdout)) ?? []
-        return (applied, r.status == 0 ? nil : failure(argv, r))
+        return r.status == 0 ? nil : failure(argv, r)
     }
 
     private func failure(_ argv: [String], _ r: ProcessResult) -> KipError {
@@ -126,16 +126,9 @@ public final class KubectlDriver {
         return try Self.items(out)
     }
 
-    /// Deletes named objects of one kind; absent ones are not an error. Does not wait:
-    /// the cluster's garbage collector finishes the cascade.
-    public func delete(_ kind: String, names: [String], namespace: String? = nil) throws {
-        if names.isEmpty { return }
-        var args = ["delete", kind] + names + ["--ignore-not-found", "--wait=false"]
-        if let namespace { args += ["-n", namespace] }
-        try kubectl(args)
-    }
-
-    /// Deletes objects named `type/name` (cluster-scoped or in `namespace`) in one call.
+    /// Deletes objects named `type/name` (cluster-scoped or in `namespace`) in one call;
+    /// absent ones are not an error, and it does not wait: the cluster's garbage collector
+    /// finishes the cascade.
     public func delete(refs: [String], namespace: String? = nil) throws {
         if refs.isEmpty { return }
         var args = ["delete"] + refs + ["--ignore-not-found", "--wait=false"]

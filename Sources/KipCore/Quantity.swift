@@ -30,14 +30,6 @@ public enum Quantity {
         return "\(flag) '\(s)' is not a Kubernetes quantity: \(hint)"
     }
 
-    /// Bytes (or millicores ×1000 for CPU) as an exact rational: value = numerator / 10^scale.
-    static func value(_ s: String) -> (Decimal)? {
-        guard let (num, suf) = split(s), let d = Decimal(string: num) else { return nil }
-        if let b = binary.first(where: { $0.0 == suf }) { return d * pow(Decimal(2), b.1) }
-        let e = decimal.first { $0.0 == suf }!.1
-        return e >= 0 ? d * pow(Decimal(10), e) : d / pow(Decimal(10), -e)
-    }
-
     /// Memory × factor, written in the largest binary unit that keeps it whole
     /// (`1Gi` × 1.5 → `1536Mi`, `256Mi` → `384Mi`, `500M` → `750M`).
     public static func scaleMemory(_ s: String, by factor: Decimal) -> String? {

@@ -169,8 +169,7 @@ public enum Workloads {
             ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(name, scope, .app, owner: name, uid: uid, annotations: annotations), "spec": dspec]
         ]
         if let port { out.append(clusterService(name, port: port, scope, .app, uid: uid)) }
-        if let host = spec.at("route", "host")?.stringValue, let port {
-            _ = port
+        if let host = spec.at("route", "host")?.stringValue, port != nil {
             out.append([
                 "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta(name, scope, .app, owner: name, uid: uid),
                 "spec": [

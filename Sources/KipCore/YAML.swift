@@ -11,11 +11,6 @@ public enum YAML {
         return out
     }
 
-    /// Several documents separated by `---`.
-    public static func emitStream(_ values: [JSON]) -> String {
-        values.map(emit).joined(separator: "---\n")
-    }
-
     private static func scalar(_ v: JSON) -> String {
         switch v {
         case .object: return "{}"

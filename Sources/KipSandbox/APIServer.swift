@@ -20,9 +20,9 @@ struct APIError: Error {
     static func badRequest(_ m: String) -> APIError { APIError(code: 400, reason: "BadRequest", message: m) }
     static func invalid(_ r: ResourceInfo, _ name: String, _ errs: [FieldError]) -> APIError {
         let body = errs.count == 1 ? errs[0].text : "[" + errs.map(\.text).joined(separator: ", ") + "]"
+        let kind = r.group.isEmpty ? r.kind : "\(r.kind).\(r.group)"
         return APIError(
-            code: 422, reason: "Invalid", message: "\(r.kind).\(r.group.isEmpty ? "" : r.group + ".")\"\(name)\" is invalid: \(body)"
-                .replacingOccurrences(of: "\(r.kind).\"", with: "\(r.kind) \""),
+            code: 422, reason: "Invalid", message: "\(kind) \"\(name)\" is invalid: \(body)",
             details: [
                 "name": .string(name), "group": .string(r.group), "kind": .string(r.kind),
                 "causes": .array(errs.map { e in

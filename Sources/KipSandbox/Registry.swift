@@ -69,11 +69,6 @@ struct Registry {
         groupVersions.first { $0.gv == gv }?.resources.first { $0.plural == plural }
     }
 
-    func resource(group: String, kind: String) -> ResourceInfo? {
-        for (_, rs) in groupVersions { if let r = rs.first(where: { $0.group == group && $0.kind == kind }) { return r } }
-        return nil
-    }
-
     func resources(groupVersion gv: String) -> [ResourceInfo]? { groupVersions.first { $0.gv == gv }?.resources }
 
     var allResources: [ResourceInfo] { groupVersions.flatMap(\.resources) }

@@ -35,7 +35,7 @@ final class CopyTests: XCTestCase {
         let plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed())
         XCTAssertEqual(plan.apps.map(\.name), ["api", "worker"])
         XCTAssertEqual(plan.services.map { "\($0.name) \($0.type) \($0.version) \($0.storage)" }, ["db postgres 16 1Gi"])
-        XCTAssertEqual(plan.volumes.map(\.0), ["uploads"])
+        XCTAssertEqual(plan.volumes, [.init(name: "uploads", size: "2Gi")])
         XCTAssertEqual(plan.functions.count, 1)
         XCTAssertEqual(plan.jobs.count, 1)
         XCTAssertEqual(plan.secrets.keys.sorted(), ["api"], "user secrets only; service credentials are regenerated")

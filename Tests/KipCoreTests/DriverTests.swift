@@ -35,11 +35,11 @@ final class DriverTests: XCTestCase {
     func testFailedCallReportsArgvAndStderr() {
         let runner = RecordingRunner(responses: [ProcessResult(status: 1, stderr: Data("Error from server (Forbidden): nope\n".utf8))])
         let d = KubectlDriver(runner: runner, target: target)
-        XCTAssertThrowsError(try d.delete("namespace", names: ["a"])) { e in
+        XCTAssertThrowsError(try d.delete(refs: ["namespace/a"])) { e in
             let k = e as! KipError
             XCTAssertEqual(k.message, "kubectl failed: Error from server (Forbidden): nope")
             XCTAssertEqual(k.detail, [
-                "$ kubectl --kubeconfig /k/config --context apprunr delete namespace a --ignore-not-found --wait=false",
+                "$ kubectl --kubeconfig /k/config --context apprunr delete namespace/a --ignore-not-found --wait=false",
                 "  Error from server (Forbidden): nope",
             ])
         }

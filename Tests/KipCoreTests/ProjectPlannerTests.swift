@@ -79,8 +79,9 @@ final class ProjectPlannerTests: XCTestCase {
             refusal("team", ["test"]),
             "namespace \"team-test\" already exists and was not created by kip: kip will not take it over; choose another project or environment name")
         XCTAssertEqual(refusal("x", ["a", "a"]), "environment 'a' is listed twice")
-        XCTAssertEqual(
-            (try? ProjectPlanner.create(name: "x", environments: nil, displayName: nil, observed: observed([]))) == nil, true)
+        XCTAssertThrowsError(try ProjectPlanner.create(name: "x", environments: nil, displayName: nil, observed: observed([]))) { e in
+            XCTAssertEqual((e as? KipError)?.message, "kip is not installed on this cluster: run 'kip install' first")
+        }
     }
 
     func testCreateCompletesAHalfCreatedProject() throws {
