@@ -17,6 +17,13 @@ struct APIError: Error {
             code: 404, reason: "NotFound", message: "\(qualified(r)) \"\(name)\" not found",
             details: ["name": .string(name), "group": .string(r.group), "kind": .string(r.plural)])
     }
+    /// The 409 of a failed resourceVersion precondition, in kube-apiserver's words.
+    static func modified(_ r: ResourceInfo, _ name: String) -> APIError {
+        APIError(
+            code: 409, reason: "Conflict",
+            message: "Operation cannot be fulfilled on \(qualified(r)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+            details: ["name": .string(name), "group": .string(r.group), "kind": .string(r.plural)])
+    }
     static func badRequest(_ m: String) -> APIError { APIError(code: 400, reason: "BadRequest", message: m) }
     static func invalid(_ r: ResourceInfo, _ name: String, _ errs: [FieldError]) -> APIError {
         let body = errs.count == 1 ? errs[0].text : "[" + errs.map(\.text).joined(separator: ", ") + "]"
@@ -128,6 +135,13 @@ public final class APIServer: @unchecked Sendable {
             _ = try? create(resource: registry.resource(groupVersion: "v1", plural: "namespaces")!, namespace: nil,
                 body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]], manager: "kube-apiserver")
         }
+    }
+
+    /// Reads the discovery registry under the lock.
+    func withRegistry<T>(_ body: (Registry) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(registry)
     }
 
     // MARK: HTTP entry point
@@ -586,10 +600,7 @@ public final class APIServer: @unchecked Sendable {
         guard let old = objects[r.storageKey]?[k] else { throw APIError.notFound(r, name) }
         var o = try prepare(body, r, namespace: namespace, name: name, strict: strict)
         if let rv = o.at("metadata", "resourceVersion")?.stringValue, !rv.isEmpty, rv != old.at("metadata", "resourceVersion")?.stringValue {
-            throw APIError(
-                code: 409, reason: "Conflict",
-                message: "Operation cannot be fulfilled on \(qualified(r)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
-                details: ["name": .string(name), "group": .string(r.group), "kind": .string(r.plural)])
+            throw APIError.modified(r, name)
         }
         o.set(["metadata", "managedFields"], nil)
         if o["status"] == nil { o["status"] = old["status"] }
@@ -606,7 +617,9 @@ public final class APIServer: @unchecked Sendable {
         guard let old = objects[r.storageKey]?[k] else { lock.unlock(); throw APIError.notFound(r, name) }
         lock.unlock()
         var merged = mergePatch(old, patch)
-        merged.set(["metadata", "resourceVersion"], patch.at("metadata", "resourceVersion"))
+        // The version the patch was merged onto is its precondition: a write in between
+        // (after the lock was let go) is a 409, never silently overwritten.
+        merged.set(["metadata", "resourceVersion"], patch.at("metadata", "resourceVersion") ?? old.at("metadata", "resourceVersion"))
         return try update(r, namespace: namespace, name: name, body: merged, manager: manager, strict: strict)
     }
 
@@ -615,9 +628,13 @@ public final class APIServer: @unchecked Sendable {
         defer { lock.unlock() }
         var cfg = try prepare(config, r, namespace: namespace, name: name, strict: strict)
         cfg.set(["metadata", "managedFields"], nil)
-        cfg.set(["metadata", "resourceVersion"], nil)
         let k = key(r.namespaced ? namespace : nil, name)
         let old = objects[r.storageKey]?[k]
+        // A resourceVersion in an applied object is a precondition, as on a real server.
+        if let rv = cfg.at("metadata", "resourceVersion")?.stringValue, !rv.isEmpty, rv != old?.at("metadata", "resourceVersion")?.stringValue {
+            throw APIError.modified(r, name)
+        }
+        cfg.set(["metadata", "resourceVersion"], nil)
         if old == nil { try checkNamespace(r, namespace) }
         let uid = old?.at("metadata", "uid")?.stringValue
         let result = serverSideApply(

@@ -33,7 +33,7 @@ final class CopyE2ETests: XCTestCase {
         try setUp(E2ECluster(self))
         let r = c.kip(["project", "add-env", p, "prod", "--copy-from", "test", "-v"])
         XCTAssertEqual(r.code, 0, "\(r)")
-        XCTAssertEqual(E2ECluster.kubectlCalls(r), 3, "one read, the CRs, what they own")
+        XCTAssertEqual(E2ECluster.kubectlCalls(r), 4, "one read, the CRs, what they own, the user secrets (their own field manager)")
         XCTAssertEqual(r.stdout, """
             Adding environment "prod" of project "\(p!)", copied from test...
             ✔ \(ns("prod"))

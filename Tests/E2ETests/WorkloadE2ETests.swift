@@ -101,7 +101,7 @@ final class WorkloadE2ETests: XCTestCase {
         XCTAssertEqual(kip("volume list --project PROJ-test").stdout, "NAME      SIZE   MOUNTED BY\nuploads   2Gi    api:/data\n")
         XCTAssertEqual(kip("function deploy hello --image fn/hello:1 --project PROJ-test").code, 0)
         XCTAssertEqual(try c.names("deployments", namespace: test), ["api", "hello"])
-        XCTAssertEqual(kip("job add backup --image postgres:16 --schedule 0_3_*_*_* --project PROJ-test").code, 1, "five fields")
+        XCTAssertEqual(kip("job add backup --image postgres:16 --schedule 0_3_*_*_* --project PROJ-test").code, 2, "five fields")
         XCTAssertEqual(c.kip(["job", "add", "backup", "--image", "postgres:16", "--schedule", "0 3 * * *", "--project", test, "--", "pg_dump", "-f", "/tmp/x"]).code, 0)
         XCTAssertEqual(kip("job add migrate --image r/api:1 --project PROJ-test --command ./migrate").code, 0)
         XCTAssertEqual(try c.names("cronjobs", namespace: test), ["backup"])
@@ -119,15 +119,9 @@ final class WorkloadE2ETests: XCTestCase {
         XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ-test").code, 0)
         let cases: [(String, String)] = [
             ("service add mongo --name db --project PROJ-test", "Error: unknown service type 'mongo': use postgres, mysql or redis\n"),
-            ("service add postgres --name db --storage 1GB --project PROJ-test", "Error: --storage '1GB' is not a Kubernetes quantity: use 1Gi\n"),
-            ("volume add v --size 10gb --project PROJ-test", "Error: --size '10gb' is not a Kubernetes quantity: use 10Gi\n"),
-            ("app deploy --name web --image x --port 70000 --project PROJ-test", "Error: --port 70000 is out of range 1-65535\n"),
-            ("app deploy --name web --image x --port 80 --memory-limit 1GB --project PROJ-test", "Error: --memory-limit '1GB' is not a Kubernetes quantity: use 1Gi\n"),
             ("app deploy --name web --image x --port 80 --bind db --project PROJ-test", "Error: service \"db\" does not exist in \(test): add it with 'kip service add postgres --name db'\n"),
             ("app deploy --name web --image x --port 80 --volume data:/data --project PROJ-test", "Error: volume \"data\" does not exist in \(test): add it with 'kip volume add data --size 1Gi'\n"),
-            ("app deploy --name Web --image x --port 80 --project PROJ-test", "Error: app name 'Web' is not valid: use at most 63 lower-case letters, digits and '-', starting with a letter (e.g. api)\n"),
             ("function deploy api --image x --project PROJ-test", "Error: app \"api\" already exists in \(test): an app, function, job and service cannot share a name\n"),
-            ("app deploy --name web --image x --port 80 --autoscale 5:2 --project PROJ-test", "Error: --autoscale '5:2' must be MIN:MAX[:CPU%] with 1 ≤ MIN ≤ MAX (e.g. 2:10:70)\n"),
             ("app deploy --name web --image x --port 80 --project PROJ-staging", "Error: project \"PROJ-staging\" does not exist; projects are PROJ\n"),
             ("app secret set api BAD=KEY --project PROJ-test", "Error: 'BAD=KEY' is not a valid variable name: use letters, digits, '_', '-' or '.', not starting with a digit\n"),
         ]
@@ -137,8 +131,25 @@ final class WorkloadE2ETests: XCTestCase {
             XCTAssertEqual(r.code, 1, line)
             XCTAssertEqual(r.stderr, err.replacingOccurrences(of: "PROJ", with: p), line)
         }
+        // A bad option value is a usage error: exit 2, the reason, the usage line.
+        let usage: [(String, String)] = [
+            ("service add postgres --name db --storage 1GB --project PROJ-test", "'1GB' is invalid for '--storage <size>': not a Kubernetes quantity: use 1Gi"),
+            ("volume add v --size 10gb --project PROJ-test", "'10gb' is invalid for '--size <size>': not a Kubernetes quantity: use 10Gi"),
+            ("app deploy --name web --image x --port 70000 --project PROJ-test", "'70000' is invalid for '--port <port>': must be a whole number from 1 to 65535"),
+            ("app deploy --name web --image x --port 80 --memory-limit 1GB --project PROJ-test", "'1GB' is invalid for '--memory-limit <quantity>': not a Kubernetes quantity: use 1Gi"),
+            ("app deploy --name Web --image x --port 80 --project PROJ-test", "'Web' is invalid for '--name <name>': use at most 63 lower-case letters, digits and '-', starting with a letter (e.g. api)"),
+            ("app deploy --name web --image x --port 80 --autoscale 5:2 --project PROJ-test", "'5:2' is invalid for '--autoscale <min:max[:cpu%]>': must be MIN:MAX[:CPU%] with 1 ≤ MIN ≤ MAX (e.g. 2:10:70)"),
+            ("app deploy --name web --image x --port 80 --route a.example.com --no-route --project PROJ-test", "'--route <host>' and '--no-route' cannot be used together"),
+        ]
+        for (line, err) in usage {
+            let r = kip(line)
+            XCTAssertEqual(r.code, 2, line)
+            XCTAssertEqual(r.stderr.split(separator: "\n").first.map(String.init), "Error: " + (err.hasPrefix("'-") ? err : "The value " + err), line)
+            XCTAssertTrue(r.stderr.contains("Usage: kip "), r.stderr)
+        }
         let cron = c.kip(["job", "add", "j", "--image", "x", "--schedule", "61 * * * *", "--project", test])
-        XCTAssertEqual(cron.stderr, "Error: --schedule '61 * * * *': minute '61' is out of range 0-59\n")
+        XCTAssertEqual(cron.code, 2)
+        XCTAssertTrue(cron.stderr.hasPrefix("Error: The value '61 * * * *' is invalid for '--schedule <cron>': minute '61' is out of range 0-59\n"), cron.stderr)
         XCTAssertEqual(writes(), before, "refused commands write nothing")
     }
 

@@ -47,7 +47,7 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertNil(cfg.active["b"])
         XCTAssertEqual(cfg.active["a"], KipConfig.Active(project: "shop", environment: "test"))
         // Every kubectl call carried the context explicitly.
-        for call in t.runner.calls where call.argv.contains("get") {
+        for call in t.recorder.calls where call.argv.contains("get") {
             XCTAssertTrue(call.argv.contains("--context"), "\(call.argv)")
         }
     }

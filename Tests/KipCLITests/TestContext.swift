@@ -9,12 +9,14 @@ import XCTest
 final class TestContext {
     let out = Output()
     let err = Output()
-    let runner: RecordingRunner
+    let runner: CommandRunner
+    /// The runner as a recorder, for tests that gave one.
+    var recorder: RecordingRunner { runner as! RecordingRunner }
     let context: Context
     let home: String
 
     init(
-        runner: RecordingRunner = RecordingRunner(), input: [String] = [], terminal: Bool = false, env: [String: String] = [:],
+        runner: CommandRunner = RecordingRunner(), input: [String] = [], terminal: Bool = false, env: [String: String] = [:],
         home: String? = nil
     ) {
         self.runner = runner

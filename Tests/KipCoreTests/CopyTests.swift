@@ -51,7 +51,7 @@ final class CopyTests: XCTestCase {
         XCTAssertEqual(api.at("metadata", "namespace"), "shop-prod")
         // Fresh credentials: the target has no credentials Secret, so the Service renders one.
         let db = crs.first { $0["kind"] == "Service" }!
-        let kids = Workloads.render(db, scope, uid: "u", existingSecrets: [], password: { "fresh" })
+        let kids = Workloads.render(db, scope, uid: "u", password: { _ in "fresh" })
         XCTAssertTrue(kids.contains { $0.at("metadata", "name") == "db-credentials" })
         assertGolden(CopyPlanner.document(plan).serialized(pretty: true) + "\n", "copy-plan.json")
     }

@@ -8,7 +8,7 @@ final class WorkloadRenderTests: XCTestCase {
     let uid = "00000000-0000-4000-8000-0000000000aa"
 
     func golden(_ cr: JSON, _ name: String, secrets: Set<String> = []) {
-        let children = Workloads.render(cr, scope, uid: uid, existingSecrets: secrets, password: { "s3cr3t-Passw0rd_not-random-XYZ" })
+        let children = Workloads.render(cr, scope, uid: uid, password: { secrets.contains(SecretNames.credentials($0)) ? nil : "s3cr3t-Passw0rd_not-random-XYZ" })
         assertGolden(JSON.array([cr] + children).serialized(pretty: true) + "\n", "render/\(name).json")
     }
 
@@ -38,7 +38,7 @@ final class WorkloadRenderTests: XCTestCase {
     }
 
     func testServiceKeepsExistingCredentials() {
-        let children = Workloads.render(Workloads.cr(.service, "db", scope, spec: ["type": "postgres"]), scope, uid: uid, existingSecrets: ["db-credentials"], password: { XCTFail("no new password"); return "" })
+        let children = Workloads.render(Workloads.cr(.service, "db", scope, spec: ["type": "postgres"]), scope, uid: uid, password: { _ in nil })
         XCTAssertEqual(children.map { $0["kind"]?.stringValue ?? "" }, ["StatefulSet", "Service"])
     }
 
@@ -59,8 +59,8 @@ final class WorkloadRenderTests: XCTestCase {
     }
 
     func testStaleChildrenAfterRouteAndAutoscaleGo() {
-        let before = Workloads.render(Workloads.cr(.app, "api", scope, spec: ["image": "x", "port": 80, "route": ["host": "h.example.com"], "autoscale": ["min": 1, "max": 3]]), scope, uid: uid, existingSecrets: [], password: { "" })
-        let after = Workloads.render(Workloads.cr(.app, "api", scope, spec: ["image": "x", "port": 80]), scope, uid: uid, existingSecrets: [], password: { "" })
+        let before = Workloads.render(Workloads.cr(.app, "api", scope, spec: ["image": "x", "port": 80, "route": ["host": "h.example.com"], "autoscale": ["min": 1, "max": 3]]), scope, uid: uid, password: { _ in nil })
+        let after = Workloads.render(Workloads.cr(.app, "api", scope, spec: ["image": "x", "port": 80]), scope, uid: uid, password: { _ in nil })
         XCTAssertEqual(Workloads.stale(existing: before, rendered: after, kind: .app, owner: "api").map(Workloads.ref),
                        ["ingress.networking.k8s.io/api", "horizontalpodautoscaler.autoscaling/api"])
     }

@@ -12,11 +12,8 @@ enum WorkloadCommands {
                 "add", "Add a database or cache: StatefulSet, headless Service and fresh credentials.",
                 discussion: "The password comes from the system's random source (192 bits) and is stored in the Secret <name>-credentials; it never appears on a command line.",
                 arguments: [ArgumentSpec("type", "postgres, mysql or redis.")],
-                options: [
-                    .required("name", "name", "Service name."),
-                    .value("version", "version", "Engine version (default: postgres 16, mysql 8.4, redis 7)."),
-                    .value("storage", "size", "Storage size.", default: "1Gi"),
-                ] + scopeOptions, handler: serviceAdd),
+                options: [ServiceOpts.name.spec, ServiceOpts.version.spec, ServiceOpts.storage.spec] + scopeOptions,
+                handler: serviceAdd),
             CommandSpec("list", "List the services of an environment.", options: scopeOptions, handler: serviceList),
             CommandSpec(
                 "info", "Connection details of a service (password masked).", arguments: [ArgumentSpec("name", "Service name.")],
@@ -27,33 +24,43 @@ enum WorkloadCommands {
                 options: [.value("confirm", "name", "Confirm by naming the service (for scripts).")] + scopeOptions, handler: serviceDelete),
         ])
 
+    enum ServiceOpts {
+        static let name = Option<String>.name("name", "name", "Service name.", required: true)
+        static let version = Option<String>(
+            .value("version", "version", "Engine version (default: postgres 16, mysql 8.4, redis 7).")
+        ) { v in
+            guard !v.isEmpty, v.allSatisfy({ $0.isLetter || $0.isNumber || ".-_".contains($0) }) else {
+                throw BadValue("not an image tag (e.g. 16, 8.4, 7.2)")
+            }
+            return v
+        }
+        static let storage = Option<String>.quantity("storage", "Storage size.", valueName: "size", default: ServiceSpec.defaultStorage)
+    }
+
     static func serviceAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let type = inv.arguments[0]
         guard let engine = Workloads.engines[type] else {
             throw KipError("unknown service type '\(type)': use postgres, mysql or redis")
         }
-        let name = inv.value("name")!
-        try Check.name(name, .service)
-        let storage = try Check.quantity(inv.value("storage") ?? "1Gi", flag: "--storage")!
-        let version = inv.value("version") ?? engine.defaultVersion
-        guard !version.isEmpty, version.allSatisfy({ $0.isLetter || $0.isNumber || ".-_".contains($0) }) else {
-            throw KipError("--version '\(version)' is not an image tag (e.g. 16, 8.4, 7.2)")
-        }
-        let w = try Workspace(inv, ctx)
-        try w.checkNameFree(name, for: .service)
-        if let existing = w.cr(.service, name) {
-            if existing.at("spec", "type")?.stringValue != type {
-                throw KipError("service \(name) in \(w.scope.namespace) is a \(existing.at("spec", "type")?.stringValue ?? "?"): delete it first to change its type")
+        let name = try inv.require(ServiceOpts.name)
+        let spec = ServiceSpec(
+            type: type, version: try inv.get(ServiceOpts.version) ?? engine.defaultVersion,
+            storage: try inv.get(ServiceOpts.storage) ?? ServiceSpec.defaultStorage)
+        try ctx.write {
+            let w = try Workspace(inv, ctx)
+            try w.checkNameFree(name, for: .service)
+            if let existing = w.cr(.service, name).map({ ServiceSpec(json: $0["spec"] ?? [:]).resolved }) {
+                if existing.type != type {
+                    throw KipError("service \(name) in \(w.scope.namespace) is a \(existing.type): delete it first to change its type")
+                }
+                if let s = existing.storage, s != spec.storage {
+                    throw KipError("service \(name) has \(s) of storage; the size of an existing database cannot change here")
+                }
             }
-            if let s = existing.at("spec", "storage")?.stringValue, s != storage {
-                throw KipError("service \(name) has \(s) of storage; the size of an existing database cannot change here")
-            }
-        }
-        let cr = Workloads.cr(.service, name, w.scope, spec: ["type": .string(type), "version": .string(version), "storage": .string(storage)])
-        let r = try w.save([cr])
-        w.report(.service, name, r)
-        if !ctx.dryRun {
-            ctx.printer.line("  credentials in Secret \(name)-credentials; 'kip app bind APP \(name)' gives an app its URL")
+            var plan = w.plan(.service, name, [Workloads.cr(.service, name, w.scope, spec: spec.json)])
+            plan.report.append(
+                .info("  credentials in Secret \(SecretNames.credentials(name)); 'kip app bind APP \(name)' gives an app its URL"))
+            return plan
         }
         return 0
     }
@@ -81,7 +88,7 @@ enum WorkloadCommands {
         let name = inv.arguments[0]
         let cr = try w.require(.service, name)
         var creds: [String: String] = [:]
-        for (k, v) in w.secret("\(name)-credentials")?["data"]?.objectValue ?? [:] {
+        for (k, v) in w.secret(SecretNames.credentials(name))?["data"]?.objectValue ?? [:] {
             if let b = v.stringValue, let d = Data(base64Encoded: b) { creds[k] = String(decoding: d, as: UTF8.self) }
         }
         let show = inv.has("show-password")
@@ -93,7 +100,7 @@ enum WorkloadCommands {
             ("storage", cr.at("spec", "storage")?.stringValue ?? ""), ("host", creds["host"] ?? Workloads.host(name, w.scope)),
             ("port", creds["port"] ?? ""), ("user", creds["user"] ?? ""), ("database", creds["database"] ?? ""),
             ("password", creds["password"] == nil ? "" : (show ? creds["password"]! : mask)), ("url", url),
-            ("secret", "\(name)-credentials"),
+            ("secret", SecretNames.credentials(name)),
         ]
         if ctx.output == "json" || ctx.output == "yaml" {
             var doc: JSON = ["name": .string(name), "namespace": .string(w.scope.namespace)]
@@ -126,7 +133,7 @@ enum WorkloadCommands {
             CommandSpec(
                 "add", "Add a volume (a PersistentVolumeClaim), optionally mounting it into an app.",
                 arguments: [ArgumentSpec("name", "Volume name.")],
-                options: [.required("size", "size", "Size (e.g. 1Gi)."), .repeated("mount", "app:/path", "Mount it into an app at a path.")] + scopeOptions,
+                options: [VolumeOpts.size.spec, VolumeOpts.mount.spec] + scopeOptions,
                 handler: volumeAdd),
             CommandSpec("list", "List the volumes of an environment.", options: scopeOptions, handler: volumeList),
             CommandSpec(
@@ -134,28 +141,39 @@ enum WorkloadCommands {
                 options: [.value("confirm", "name", "Confirm by naming the volume (for scripts).")] + scopeOptions, handler: volumeDelete),
         ])
 
+    enum VolumeOpts {
+        static let size: Option<String> = {
+            var o = Option<String>.quantity("size", "Size (e.g. 1Gi).", valueName: "size")
+            var spec = o.spec
+            spec.required = true
+            o = Option(spec, parse: o.parse)
+            return o
+        }()
+        static let mount = ListOption<Mount>.mount("mount", "app:/path", "Mount it into an app at a path.")
+    }
+
     static func volumeAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
         try Check.name(name, .volume)
-        let size = try Check.quantity(inv.value("size"), flag: "--size")!
-        let w = try Workspace(inv, ctx)
-        if let s = w.cr(.volume, name)?.at("spec", "size")?.stringValue, s != size {
-            throw KipError("volume \(name) is \(s); the size of an existing volume cannot change here")
+        let size = try inv.require(VolumeOpts.size)
+        let mounts = try inv.get(VolumeOpts.mount)
+        try ctx.write {
+            let w = try Workspace(inv, ctx)
+            if let s = w.cr(.volume, name).map({ VolumeSpec(json: $0["spec"] ?? [:]).size }), s != size {
+                throw KipError("volume \(name) is \(s); the size of an existing volume cannot change here")
+            }
+            var crs = [Workloads.cr(.volume, name, w.scope, spec: VolumeSpec(size: size).json)]
+            for m in mounts {
+                // A mount reads `app:/path`: the name part is the app.
+                let app = try w.require(.app, m.volume)
+                var spec = AppSpec(json: app["spec"] ?? [:])
+                spec.volumes = spec.volumes.filter { $0.volume != name } + [Mount(volume: name, path: m.path)]
+                crs.append(Workloads.app(m.volume, w.scope, spec: spec, replacing: app))
+            }
+            var plan = w.plan(.volume, name, crs)
+            plan.report += mounts.map { .info("  mounted into app \($0.volume)") }
+            return plan
         }
-        var crs = [Workloads.cr(.volume, name, w.scope, spec: ["size": .string(size)])]
-        for m in inv.values("mount") {
-            let parts = m.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2, parts[1].hasPrefix("/") else { throw KipError("--mount '\(m)' must be APP:/path") }
-            let app = try w.require(.app, parts[0])
-            var spec = app["spec"] ?? [:]
-            var mounts = (spec["volumes"]?.arrayValue ?? []).filter { $0["volume"]?.stringValue != name }
-            mounts.append(["volume": .string(name), "path": .string(parts[1])])
-            spec["volumes"] = .array(mounts)
-            crs.append(Workloads.app(parts[0], w.scope, spec: spec, replacing: app))
-        }
-        let r = try w.save(crs)
-        w.report(.volume, name, r)
-        for c in crs.dropFirst() { if !ctx.dryRun { ctx.printer.line("  mounted into app \(c.at("metadata", "name")?.stringValue ?? "")") } }
         return 0
     }
 
@@ -200,25 +218,31 @@ enum WorkloadCommands {
         subcommands: [
             CommandSpec(
                 "deploy", "Create or update a function.", arguments: [ArgumentSpec("name", "Function name.")],
-                options: [
-                    .required("image", "image", "Container image."), .value("port", "port", "Port it listens on.", default: "8080"),
-                    .repeated("env", "key=value", "Environment variable."),
-                ] + scopeOptions, handler: functionDeploy),
+                options: [FunctionOpts.image.spec, FunctionOpts.port.spec, FunctionOpts.env.spec] + scopeOptions,
+                handler: functionDeploy),
             CommandSpec("list", "List the functions of an environment.", options: scopeOptions, handler: { inv, ctx in try simpleList(inv, ctx, .function) }),
             CommandSpec(
                 "delete", "Delete a function.", arguments: [ArgumentSpec("name", "Function name.")], options: scopeOptions,
                 handler: { inv, ctx in try confirmedDelete(inv, ctx, .function) }),
         ])
 
+    enum FunctionOpts {
+        static let image = Option<String>.string("image", "image", "Container image.", required: true)
+        static let port = Option<Int>.port("Port it listens on.", default: FunctionSpec.defaultPort)
+        static let env = ListOption<EnvVar>.env()
+    }
+
     static func functionDeploy(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
         try Check.name(name, .function)
-        var spec: JSON = ["image": .string(inv.value("image")!), "port": .int(try Check.port(inv.value("port") ?? "8080")!)]
-        let env = try Check.env(inv.values("env"))
-        if !env.isEmpty { spec["env"] = .array(env) }
-        let w = try Workspace(inv, ctx)
-        try w.checkNameFree(name, for: .function)
-        w.report(.function, name, try w.save([Workloads.cr(.function, name, w.scope, spec: spec)]))
+        let spec = FunctionSpec(
+            image: try inv.require(FunctionOpts.image), port: try inv.get(FunctionOpts.port) ?? FunctionSpec.defaultPort,
+            env: Check.unique(try inv.get(FunctionOpts.env)))
+        try ctx.write {
+            let w = try Workspace(inv, ctx)
+            try w.checkNameFree(name, for: .function)
+            return w.plan(.function, name, [Workloads.cr(.function, name, w.scope, spec: spec.json)])
+        }
         return 0
     }
 
@@ -230,34 +254,40 @@ enum WorkloadCommands {
             CommandSpec(
                 "add", "Add a job.", discussion: "The command goes after '--' (e.g. kip job add backup --image x --schedule '0 3 * * *' -- pg_dump …), or as repeated --command values.",
                 arguments: [ArgumentSpec("name", "Job name."), ArgumentSpec("command", "Command and arguments.", optional: true, variadic: true)],
-                options: [
-                    .required("image", "image", "Container image."), .value("schedule", "cron", "Cron schedule (e.g. '0 3 * * *'); none runs it once."),
-                    .repeated("command", "arg", "Command argument (repeat for each)."), .repeated("env", "key=value", "Environment variable."),
-                ] + scopeOptions, handler: jobAdd),
+                options: [JobOpts.image.spec, JobOpts.schedule.spec, JobOpts.command.spec, JobOpts.env.spec] + scopeOptions,
+                handler: jobAdd),
             CommandSpec("list", "List the jobs of an environment.", options: scopeOptions, handler: { inv, ctx in try simpleList(inv, ctx, .job) }),
             CommandSpec(
                 "delete", "Delete a job.", arguments: [ArgumentSpec("name", "Job name.")], options: scopeOptions,
                 handler: { inv, ctx in try confirmedDelete(inv, ctx, .job) }),
         ])
 
+    enum JobOpts {
+        static let image = Option<String>.string("image", "image", "Container image.", required: true)
+        static let schedule = Option<String>(.value("schedule", "cron", "Cron schedule (e.g. '0 3 * * *'); none runs it once.")) { v in
+            if let p = Cron.problem(v) {
+                throw BadValue(p.replacingOccurrences(of: "--schedule '\(v)': ", with: "").replacingOccurrences(of: "--schedule '\(v)' ", with: ""))
+            }
+            return v
+        }
+        static let command = ListOption<String>.strings("command", "arg", "Command argument (repeat for each).")
+        static let env = ListOption<EnvVar>.env()
+    }
+
     static func jobAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
         try Check.name(name, .job)
-        var spec: JSON = ["image": .string(inv.value("image")!)]
-        if let s = inv.value("schedule") {
-            if let p = Cron.problem(s) { throw KipError(p) }
-            spec["schedule"] = .string(s)
+        let spec = JobSpec(
+            image: try inv.require(JobOpts.image), schedule: try inv.get(JobOpts.schedule),
+            command: try inv.get(JobOpts.command) + inv.arguments.dropFirst(), env: Check.unique(try inv.get(JobOpts.env)))
+        try ctx.write {
+            let w = try Workspace(inv, ctx)
+            try w.checkNameFree(name, for: .job)
+            if let old = w.cr(.job, name).map({ JobSpec(json: $0["spec"] ?? [:]) }), old != spec, old.schedule == nil {
+                throw KipError("job \(name) is a one-off Job, which Kubernetes cannot change once created: 'kip job delete \(name)' first")
+            }
+            return w.plan(.job, name, [Workloads.cr(.job, name, w.scope, spec: spec.json)])
         }
-        let command = inv.values("command") + inv.arguments.dropFirst()
-        if !command.isEmpty { spec["command"] = JSON.strings(command) }
-        let env = try Check.env(inv.values("env"))
-        if !env.isEmpty { spec["env"] = .array(env) }
-        let w = try Workspace(inv, ctx)
-        try w.checkNameFree(name, for: .job)
-        if let old = w.cr(.job, name), old["spec"] != spec, old.at("spec", "schedule") == nil {
-            throw KipError("job \(name) is a one-off Job, which Kubernetes cannot change once created: 'kip job delete \(name)' first")
-        }
-        w.report(.job, name, try w.save([Workloads.cr(.job, name, w.scope, spec: spec)]))
         return 0
     }
 

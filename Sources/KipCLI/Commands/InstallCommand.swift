@@ -48,22 +48,21 @@ enum InstallCommand {
                 "annotations": [Keys.orgAnnotation: .string(org ?? ""), Keys.domainAnnotation: .string(domain ?? "")],
             ],
         ]
-        let objects = CRDs.all + [system]
-        if ctx.dryRun {
-            ctx.printer.manifests(objects, format: ctx.output)
-            return 0
-        }
-        try driver.apply(objects)
+        var plan = Plan()
+        plan.owners = CRDs.all + [system]
+        let o = (org ?? "").isEmpty ? "none" : org!
+        let d = (domain ?? "").isEmpty ? "none" : domain!
+        plan.report = [
+            .success("Resource types: projects, apps, services, volumes, functions, jobs (\(Keys.apiVersion))"),
+            .success("Cluster \"\(driver.target.name)\": org \(o), domain \(d)"),
+        ]
+        guard try ctx.write(plan) != nil else { return 0 }
         try ctx.config.update { cfg in
             guard var c = cfg.clusters[driver.target.name] else { return }
             c.org = (org ?? "").isEmpty ? nil : org
             c.domain = (domain ?? "").isEmpty ? nil : domain
             cfg.clusters[driver.target.name] = c
         }
-        ctx.printer.success("Resource types: projects, apps, services, volumes, functions, jobs (\(Keys.apiVersion))")
-        let o = (org ?? "").isEmpty ? "none" : org!
-        let d = (domain ?? "").isEmpty ? "none" : domain!
-        ctx.printer.success("Cluster \"\(driver.target.name)\": org \(o), domain \(d)")
         return 0
     }
 }

@@ -111,85 +111,72 @@ final class Workspace {
         }
     }
 
-    func password() -> String { Self.password(ctx.random) }
-
     /// A fresh service password: 24 bytes (192 bits) of the random source, base64url, so
     /// it sits in a connection URL unescaped.
     static func password(_ random: RandomSource) -> String {
         Data(random.bytes(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
     }
 
-    /// Applies CRs and what they own: one apply when every CR already exists (their uids
-    /// are known), else the CRs first and then their children with the returned uids;
-    /// finally deletes children a CR no longer renders. Returns what was applied.
-    @discardableResult
-    func save(_ given: [JSON]) throws -> (created: [String], children: [JSON], removed: [JSON]) {
+    /// The plan that writes these CRs and what they own: the CRs (their uids known when
+    /// they exist), their rendered children, an owner for user secrets set before their
+    /// app existed, and the deletion of children a CR no longer renders. Each new service
+    /// gets its own fresh password; an existing credentials Secret is never regenerated.
+    func plan(_ given: [JSON]) -> Plan {
         let crs = given.map(Workloads.applyable)
         let existingSecrets = Set(secrets.compactMap { $0.at("metadata", "name")?.stringValue })
-        let pw = password()
-        func key(_ o: JSON) -> String { "\(o["kind"]?.stringValue ?? "")/\(o.at("metadata", "name")?.stringValue ?? "")" }
-        var uids: [String: String] = [:]
-        for c in crs {
-            if let k = WorkloadKind(rawValue: c["kind"]?.stringValue ?? ""), let uid = cr(k, c.at("metadata", "name")?.stringValue ?? "")?.at("metadata", "uid")?.stringValue {
-                uids[key(c)] = uid
-            }
-        }
-        func children(_ uidOf: (JSON) -> String) -> [JSON] {
-            crs.flatMap { Workloads.render($0, scope, uid: uidOf($0), existingSecrets: existingSecrets, password: { pw }) } + adoptions(crs, uidOf)
-        }
-        var stale: [JSON] = []
+        let scope = self.scope
+        var passwords: [String: String] = [:]
+        var plan = Plan()
+        plan.owners = crs
         for c in crs {
             guard let k = WorkloadKind(rawValue: c["kind"]?.stringValue ?? ""), let name = c.at("metadata", "name")?.stringValue else { continue }
-            let rendered = Workloads.render(c, scope, uid: "-", existingSecrets: existingSecrets, password: { pw })
-            stale += Workloads.stale(existing: natives, rendered: rendered, kind: k, owner: name)
+            if let uid = cr(k, name)?.at("metadata", "uid")?.stringValue { plan.knownUIDs[Plan.key(c)] = uid }
+            if k == .service, !existingSecrets.contains(SecretNames.credentials(name)) { passwords[name] = Self.password(ctx.random) }
+            let rendered = Workloads.render(c, scope, uid: "-", password: { passwords[$0] })
+            plan.deletes += Workloads.stale(existing: natives, rendered: rendered, kind: k, owner: name)
+                .map { Plan.Deletion(ref: Workloads.ref($0), namespace: scope.namespace) }
         }
-        let created = crs.filter { uids[key($0)] == nil }.map(key)
-        if ctx.dryRun {
-            ctx.printer.manifests(crs + children { uids[key($0)] ?? "<uid of \(key($0))>" }, format: ctx.output)
-            for s in stale { ctx.stderr.line("Would delete \(Workloads.ref(s)).") }
-            return (created, [], stale)
+        let orphans = crs.compactMap { c -> String? in
+            guard c["kind"]?.stringValue == "App", let name = c.at("metadata", "name")?.stringValue,
+                let s = secret(SecretNames.app(name)), s.at("metadata", "ownerReferences") == nil
+            else { return nil }
+            return name
         }
-        let kids: [JSON]
-        if created.isEmpty {
-            kids = children { uids[key($0)]! }
-            try driver.apply(crs + kids)
-        } else {
-            for o in try driver.apply(crs) {
-                if let uid = o.at("metadata", "uid")?.stringValue { uids[key(o)] = uid }
-            }
-            kids = children { uids[key($0)] ?? "" }
-            try driver.apply(kids)
+        plan.owned = { uids in
+            crs.flatMap { Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { passwords[$0] }) }
+                + orphans.map { Self.secretOwner(app: $0, scope, uid: uids["App/\($0)"] ?? "") }
         }
-        if !stale.isEmpty { try driver.delete(refs: stale.map(Workloads.ref), namespace: scope.namespace) }
-        return (created, kids, stale)
+        plan.resumeHint = "run the same command again to finish"
+        return plan
     }
 
     /// A user secret set before its app existed gets the App as owner once it does.
-    private func adoptions(_ crs: [JSON], _ uidOf: (JSON) -> String) -> [JSON] {
-        crs.compactMap { c -> JSON? in
-            guard c["kind"]?.stringValue == "App", let name = c.at("metadata", "name")?.stringValue,
-                let s = secret("\(name)-secrets"), s.at("metadata", "ownerReferences") == nil
-            else { return nil }
-            return [
-                "apiVersion": "v1", "kind": "Secret",
-                "metadata": [
-                    "name": .string("\(name)-secrets"), "namespace": .string(scope.namespace),
-                    "ownerReferences": [Render.ownerReference(kind: "App", name: name, uid: uidOf(c))],
-                ],
-            ]
-        }
+    private static func secretOwner(app: String, _ scope: WorkloadScope, uid: String) -> JSON {
+        [
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": [
+                "name": .string(SecretNames.app(app)), "namespace": .string(scope.namespace),
+                "ownerReferences": [Render.ownerReference(kind: "App", name: app, uid: uid)],
+            ],
+        ]
     }
 
-    /// Prints what a save did, in one line per object kind.
-    func report(_ kind: WorkloadKind, _ name: String, _ r: (created: [String], children: [JSON], removed: [JSON])) {
-        if ctx.dryRun { return }
-        let verb = r.created.contains("\(kind.rawValue)/\(name)") ? "created" : "updated"
-        ctx.printer.success("\(kind.word) \(name) \(verb) in \(scope.namespace)")
-        let mine = r.children.filter { $0.at("metadata", "labels", kind.labelKey)?.stringValue == name }
+    /// Plans the CR of `kind` `name` and says so: created or updated, what it renders,
+    /// and what it no longer renders.
+    func plan(_ kind: WorkloadKind, _ name: String, _ crs: [JSON]) -> Plan {
+        var plan = plan(crs)
+        let verb = cr(kind, name) == nil ? "created" : "updated"
+        plan.report.append(.success("\(kind.word) \(name) \(verb) in \(scope.namespace)"))
+        let mine = plan.manifests.filter { $0.at("metadata", "labels", kind.labelKey)?.stringValue == name }
         if !mine.isEmpty {
-            ctx.printer.line("  applied " + mine.map { "\($0["kind"]?.stringValue ?? "") \($0.at("metadata", "name")?.stringValue ?? "")" }.joined(separator: ", "))
+            plan.report.append(.info("  applied " + mine.map { "\($0["kind"]?.stringValue ?? "") \($0.at("metadata", "name")?.stringValue ?? "")" }.joined(separator: ", ")))
         }
-        for s in r.removed { ctx.printer.line("  deleted \(s["kind"]?.stringValue ?? "") \(s.at("metadata", "name")?.stringValue ?? "") (no longer asked for)") }
+        for d in plan.deletes {
+            let parts = d.ref.split(separator: "/", maxSplits: 1)
+            let kindName = natives.first { Workloads.ref($0) == d.ref }?["kind"]?.stringValue ?? String(parts[0])
+            plan.report.append(.info("  deleted \(kindName) \(parts.count > 1 ? String(parts[1]) : "") (no longer asked for)"))
+        }
+        return plan
     }
 
     /// `-o json|yaml` document of CRs: name plus spec, as stored.
@@ -228,12 +215,10 @@ final class Workspace {
     /// Deletes one kip CR (its children follow through owner references).
     func delete(_ kind: WorkloadKind, _ name: String) throws {
         _ = try require(kind, name)
-        if ctx.dryRun {
-            ctx.stderr.line("Would delete \(kind.word) \(name) in \(scope.namespace) and everything it owns.")
-            return
-        }
-        try driver.delete(refs: ["\(kind.word).\(Keys.group)/\(name)"], namespace: scope.namespace)
-        ctx.printer.success("\(kind.word) \(name) deleted from \(scope.namespace)")
+        var plan = Plan()
+        plan.deletes = [Plan.Deletion(ref: "\(kind.word).\(Keys.group)/\(name)", namespace: scope.namespace)]
+        plan.report = [.success("\(kind.word) \(name) deleted from \(scope.namespace)")]
+        try ctx.write(plan)
     }
 }
 
@@ -246,38 +231,28 @@ enum Check {
         }
     }
 
-    static func port(_ s: String?, flag: String = "--port") throws -> Int? {
-        guard let s else { return nil }
-        guard let p = Int(s), p >= 1, p <= 65535 else { throw KipError("\(flag) \(s) is out of range 1-65535") }
-        return p
+    /// `KEY=VALUE` arguments; a key given twice keeps its last value.
+    static func env(_ pairs: [String]) throws -> [EnvVar] {
+        unique(
+            try pairs.map { p in
+                guard let eq = p.firstIndex(of: "=") else { throw KipError("'\(p)' must be KEY=VALUE") }
+                let k = String(p[..<eq])
+                try envKey(k)
+                return EnvVar(name: k, value: String(p[p.index(after: eq)...]))
+            })
     }
 
-    static func quantity(_ s: String?, flag: String) throws -> String? {
-        guard let s else { return nil }
-        if let p = Quantity.problem(s, flag: flag) { throw KipError(p) }
-        return s
-    }
-
-    static func env(_ pairs: [String]) throws -> [JSON] {
-        var seen: [String: Int] = [:]
-        var out: [JSON] = []
-        for p in pairs {
-            guard let eq = p.firstIndex(of: "=") else { throw KipError("--env '\(p)' must be KEY=VALUE") }
-            let k = String(p[..<eq])
-            try envKey(k)
-            let v = String(p[p.index(after: eq)...])
-            if let i = seen[k] { out[i] = ["name": .string(k), "value": .string(v)] } else {
-                seen[k] = out.count
-                out.append(["name": .string(k), "value": .string(v)])
-            }
+    /// One entry per name, at its first position, with its last value.
+    static func unique(_ env: [EnvVar]) -> [EnvVar] {
+        var out: [EnvVar] = []
+        for e in env {
+            if let i = out.firstIndex(where: { $0.name == e.name }) { out[i] = e } else { out.append(e) }
         }
         return out
     }
 
     static func envKey(_ k: String) throws {
-        let ok = !k.isEmpty && !(k.first!.isNumber) && k.unicodeScalars.allSatisfy {
-            CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "_" || $0 == "." || $0 == "-"
-        }
-        if !ok { throw KipError("'\(k)' is not a valid variable name: use letters, digits, '_', '-' or '.', not starting with a digit") }
+        if let why = EnvNames.problem(k) { throw KipError(why) }
     }
+
 }

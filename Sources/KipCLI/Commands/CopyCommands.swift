@@ -81,50 +81,18 @@ enum CopyCommands {
                 return 1
             }
         }
-        // The objects: Project and namespace (with pull secrets), then every CR, in one
-        // apply; then everything the CRs own, with their uids, in a second.
-        let uid = project.uid ?? ""
         let pull = (observed.secrets[source.namespace] ?? []).filter(Render.isPullSecret)
-        let scope = WorkloadScope(project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain, pullSecrets: pull.compactMap { $0.at("metadata", "name")?.stringValue })
-        let crs = CopyPlanner.crs(plan, scope: scope)
-        let first = (rerun ? [] : [updated.manifest]) + Render.environment(updated, target, uid: uid, pullSecrets: pull) + crs
-        let existingSecrets = Set((observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue })
-        func children(_ uids: [String: String]) -> [JSON] {
-            crs.flatMap { cr -> [JSON] in
-                let key = "\(cr["kind"]?.stringValue ?? "")/\(cr.at("metadata", "name")?.stringValue ?? "")"
-                return Workloads.render(cr, scope, uid: uids[key] ?? "<uid of \(key)>", existingSecrets: existingSecrets, password: { Workspace.password(ctx.random) })
-            } + CopyPlanner.secrets(plan, scope: scope, appUIDs: uids.reduce(into: [:]) { acc, kv in
-                if kv.key.hasPrefix("App/") { acc[String(kv.key.dropFirst(4))] = kv.value }
-            })
+        let scope = WorkloadScope(
+            project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain,
+            pullSecrets: pull.compactMap { $0.at("metadata", "name")?.stringValue })
+        let write = CopyPlanner.writePlan(
+            plan, project: updated, addsEnvironment: !rerun, pullSecrets: pull, scope: scope,
+            existingSecrets: Set((observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
+            password: { Workspace.password(ctx.random) })
+        if !ctx.dryRun {
+            ctx.printer.line("\(rerun ? "Completing" : "Adding") environment \"\(env)\" of project \"\(name)\", copied from \(src)...")
         }
-        if ctx.dryRun {
-            var second = children([:])
-            for i in second.indices where second[i]["kind"]?.stringValue == "Secret" {
-                second[i]["data"] = .object((second[i]["data"]?.objectValue ?? [:]).mapValues { _ in "<hidden>" })
-            }
-            ctx.printer.manifests(first + second, format: ctx.output)
-            return 0
-        }
-        ctx.printer.line("\(rerun ? "Completing" : "Adding") environment \"\(env)\" of project \"\(name)\", copied from \(src)...")
-        var uids: [String: String] = [:]
-        for o in try driver.apply(first) where o.at("metadata", "namespace")?.stringValue == target.namespace {
-            if let k = o["kind"]?.stringValue, WorkloadKind(rawValue: k) != nil, o["apiVersion"]?.stringValue == Keys.apiVersion,
-                let n = o.at("metadata", "name")?.stringValue, let u = o.at("metadata", "uid")?.stringValue
-            {
-                uids["\(k)/\(n)"] = u
-            }
-        }
-        do {
-            try driver.apply(children(uids))
-        } catch var e as KipError {
-            e.message += "; run the same command again to finish the copy"
-            throw e
-        }
-        ctx.printer.success(target.namespace)
-        ctx.printer.line("Promotion pipeline: \(updated.pipeline.joined(separator: " → "))")
-        ctx.printer.success(plan.summary)
-        if !plan.overriddenApps.isEmpty { ctx.printer.line("  overrides on \(plan.overriddenApps.count) app(s): \(plan.overriddenApps.joined(separator: ", "))") }
-        for w in plan.routeChanges + plan.warnings { ctx.printer.warning(w) }
+        try ctx.write(write)
         return 0
     }
 

@@ -98,33 +98,14 @@ enum ProjectCommands {
     static func create(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
         if let p = Naming.checkProject(name) { throw KipError(p) }
-        let envs = inv.options["environments"]
         let driver = try ctx.driver()
-        let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
-        var (project, completing) = try ProjectPlanner.create(
-            name: name, environments: envs, displayName: inv.value("display-name"), observed: observed)
-        if ctx.dryRun {
-            let children = project.environments.flatMap {
-                Render.environment(project, $0, uid: project.uid ?? "<uid of project \(name)>", pullSecrets: observed.pullSecrets)
-            }
-            ctx.printer.manifests([project.manifest] + children, format: ctx.output)
-            return 0
+        try ctx.write {
+            let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
+            let (project, completing) = try ProjectPlanner.create(
+                name: name, environments: inv.options["environments"], displayName: inv.value("display-name"), observed: observed)
+            if !ctx.dryRun { ctx.printer.line(completing ? "Completing project \"\(name)\"..." : "Creating project \"\(name)\"...") }
+            return ProjectPlanner.writePlan(project, environments: project.environments, pullSecrets: observed.pullSecrets)
         }
-        ctx.printer.line(completing ? "Completing project \"\(name)\"..." : "Creating project \"\(name)\"...")
-        let applied = try driver.apply([project.manifest])
-        guard let uid = applied.first?.at("metadata", "uid")?.stringValue else {
-            throw KipError("the API server returned no uid for project \"\(name)\"; run 'kip project sync \(name)'")
-        }
-        project.uid = uid
-        let children = project.environments.flatMap { Render.environment(project, $0, uid: uid, pullSecrets: observed.pullSecrets) }
-        do {
-            try driver.apply(children)
-        } catch var e as KipError {
-            e.message += "; the Project exists: run the same command again, or 'kip project sync \(name)', to finish"
-            throw e
-        }
-        for env in project.environments { ctx.printer.success(env.namespace) }
-        if project.environments.count > 1 { ctx.printer.line("Promotion pipeline: \(arrow(project.pipeline))") }
         return 0
     }
 
@@ -221,20 +202,13 @@ enum ProjectCommands {
             throw KipError("--\(f) goes with --copy-from: name the environment to copy")
         }
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
-        let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
-        guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
-        let updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
-        let added = updated.environments.last!
-        let uid = project.uid ?? ""
-        let objects = [updated.manifest] + Render.environment(updated, added, uid: uid, pullSecrets: observed.pullSecrets)
-        if ctx.dryRun {
-            ctx.printer.manifests(objects, format: ctx.output)
-            return 0
+        try ctx.write {
+            let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
+            guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+            let updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
+            if !ctx.dryRun { ctx.printer.line("Adding environment \"\(env)\" to project \"\(name)\"...") }
+            return ProjectPlanner.writePlan(updated, environments: [updated.environments.last!], pullSecrets: observed.pullSecrets)
         }
-        ctx.printer.line("Adding environment \"\(env)\" to project \"\(name)\"...")
-        try driver.apply(objects)
-        ctx.printer.success(added.namespace)
-        ctx.printer.line("Promotion pipeline: \(arrow(updated.pipeline))")
         return 0
     }
 
@@ -245,12 +219,8 @@ enum ProjectCommands {
             items: try driver.get([CRDs.project, "namespaces"] + CRDs.workloadKinds, allNamespaces: true, selector: "\(Keys.project)=\(name)"))
         guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
         let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
-        if ctx.dryRun {
-            ctx.printer.manifests([updated.manifest], format: ctx.output)
-            ctx.stderr.line("Would delete namespace \(removed.namespace) and everything in it.")
-            return 0
-        }
         let held = observed.workloads[removed.namespace] ?? []
+        if !ctx.dryRun {
         ctx.stderr.line("Environment \"\(env)\" of project \"\(name)\" is namespace \(removed.namespace): \(inventory(held)).")
         for w in held.sorted(by: { ($0["kind"]?.stringValue ?? "", $0.at("metadata", "name")?.stringValue ?? "") < ($1["kind"]?.stringValue ?? "", $1.at("metadata", "name")?.stringValue ?? "") }) {
             ctx.stderr.line("  \((w["kind"]?.stringValue ?? "").lowercased()) \(w.at("metadata", "name")?.stringValue ?? "")")
@@ -260,10 +230,16 @@ enum ProjectCommands {
             ctx.stderr.line("Not removed.")
             return 1
         }
-        try driver.apply([updated.manifest])
-        try driver.delete(refs: ["namespace/\(removed.namespace)"])
-        ctx.printer.success("Removed environment \"\(env)\" (namespace \(removed.namespace))")
-        ctx.printer.line(updated.environments.count > 1 ? "Promotion pipeline: \(arrow(updated.pipeline))" : "Environment: \(updated.pipeline.joined())")
+        }
+        var plan = Plan()
+        plan.owners = [updated.manifest]
+        plan.knownUIDs[Plan.key(updated.manifest)] = updated.uid
+        plan.deletes = [Plan.Deletion(ref: "namespace/\(removed.namespace)", namespace: nil)]
+        plan.report = [
+            .success("Removed environment \"\(env)\" (namespace \(removed.namespace))"),
+            .info(updated.environments.count > 1 ? "Promotion pipeline: \(arrow(updated.pipeline))" : "Environment: \(updated.pipeline.joined())"),
+        ]
+        guard try ctx.write(plan) != nil else { return 0 }
         try ctx.config.update { cfg in
             if cfg.active[driver.target.name]?.project == name, cfg.active[driver.target.name]?.environment == env {
                 cfg.active[driver.target.name]?.environment = nil
@@ -281,10 +257,10 @@ enum ProjectCommands {
             items: try driver.get([CRDs.project, "namespaces"] + CRDs.workloadKinds, allNamespaces: true, selector: "\(Keys.project)=\(name)"))
         guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
         let namespaces = Set(project.environments.map(\.namespace)).union(observed.namespaces.keys).sorted()
-        if ctx.dryRun {
-            ctx.stderr.line("Would delete project \(name) and namespaces \(namespaces.joined(separator: ", ")).")
-            return 0
-        }
+        var plan = Plan()
+        plan.deletes = [Plan.Deletion(ref: "\(CRDs.project)/\(name)", namespace: nil)] + namespaces.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
+        plan.report = namespaces.map { .success("deleted \($0)") } + [.success("Project \"\(name)\" deleted")]
+        if ctx.dryRun { return try ctx.write(plan).map { _ in 0 } ?? 0 }
         ctx.stderr.line("Project \"\(name)\" has \(project.environments.count) environment(s):")
         for e in project.environments {
             ctx.stderr.line("  \(e.name)  \(e.namespace): \(inventory(observed.workloads[e.namespace] ?? []))")
@@ -294,9 +270,7 @@ enum ProjectCommands {
             ctx.stderr.line("Not deleted.")
             return 1
         }
-        try driver.delete(refs: ["\(CRDs.project)/\(name)"] + namespaces.map { "namespace/\($0)" })
-        for ns in namespaces { ctx.printer.success("deleted \(ns)") }
-        ctx.printer.success("Project \"\(name)\" deleted")
+        try ctx.write(plan)
         try ctx.config.update { cfg in
             if cfg.active[driver.target.name]?.project == name { cfg.active[driver.target.name] = nil }
         }
@@ -342,28 +316,22 @@ enum ProjectCommands {
             throw ProjectPlanner.unknownProject(name, observed: Observed(items: items))
         }
         items += try driver.get(["secrets", "serviceaccounts"], allNamespaces: true, selector: "\(Keys.project)=\(name)")
-        let plan = try ProjectPlanner.sync(project, observed: Observed(items: items))
-        if ctx.dryRun {
-            ctx.printer.manifests(plan.apply, format: ctx.output)
-            return 0
-        }
-        try driver.apply(plan.apply)
-        for c in plan.changes { ctx.printer.success(c) }
-        var pruned: [String] = []
-        if !plan.strays.isEmpty {
-            if inv.has("prune") {
-                try driver.delete(refs: plan.strays.map { "namespace/\($0)" })
-                pruned = plan.strays
-                for s in plan.strays { ctx.printer.success("deleted namespace \(s) (no environment declares it)") }
-            } else {
-                for s in plan.strays {
-                    ctx.printer.warning("namespace \(s) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it")
-                }
+        let sync = try ProjectPlanner.sync(project, observed: Observed(items: items))
+        var plan = Plan()
+        plan.owners = sync.apply
+        plan.report = sync.changes.map { .success($0) }
+        if inv.has("prune") {
+            plan.deletes = sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
+            plan.report += sync.strays.map { .success("deleted namespace \($0) (no environment declares it)") }
+        } else {
+            plan.report += sync.strays.map {
+                .warning("namespace \($0) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it")
             }
         }
-        if plan.changes.isEmpty && pruned.isEmpty {
-            ctx.printer.success("Project \"\(name)\" matches its definition: nothing to change")
+        if sync.changes.isEmpty && plan.deletes.isEmpty {
+            plan.report.append(.success("Project \"\(name)\" matches its definition: nothing to change"))
         }
+        try ctx.write(plan)
         return 0
     }
 }

@@ -22,6 +22,14 @@ public enum Keys {
     public static let domainAnnotation = "kipper.run/domain"
 }
 
+/// Names of the Secrets kip derives from a workload's name.
+public enum SecretNames {
+    /// An app's own secrets (`kip app secret set`), exposed to it through `envFrom`.
+    public static func app(_ app: String) -> String { "\(app)-secrets" }
+    /// A service's generated credentials, which bindings reference.
+    public static func credentials(_ service: String) -> String { "\(service)-credentials" }
+}
+
 /// Project, environment and namespace naming rules (design §4).
 public enum Naming {
     public static let defaultEnvironment = "default"

@@ -141,4 +141,35 @@ public enum Promotion {
         guard !last.imageBefore.isEmpty else { throw KipError("revision \(last.revision) has no earlier image to restore") }
         return (last.imageBefore, last)
     }
+
+    /// The plan that writes promotion `items` into the target environment: each
+    /// promoted App CR (its resourceVersion the precondition) with its Deployment and
+    /// other children, in one apply. The dry-run summary shows each app's image change.
+    public static func writePlan(_ items: [Item], target: [JSON], scope: WorkloadScope, from: String, to: String, at: String) -> Plan {
+        var plan = Plan()
+        for i in items {
+            guard case .promote(_, let after) = i.outcome,
+                let t = target.first(where: { $0.at("metadata", "name")?.stringValue == i.app })
+            else { continue }
+            let cr = Workloads.applyable(promoted(t, image: after, from: from, at: at))
+            plan.owners.append(cr)
+            if let uid = t.at("metadata", "uid")?.stringValue { plan.knownUIDs[Plan.key(cr)] = uid }
+        }
+        let owners = plan.owners
+        plan.owned = { uids in
+            owners.flatMap { Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { _ in nil }) }
+        }
+        let width = items.map(\.app.count).max() ?? 0
+        plan.summary = items.map { i in
+            let pad = i.app.padding(toLength: width, withPad: " ", startingAt: 0)
+            switch i.outcome {
+            case .promote(let before, let after): return "\(pad)  \(to): \(before.isEmpty ? "(none)" : before) → \(after)"
+            case .unchanged(let img): return "\(pad)  \(to): \(img) (unchanged)"
+            case .missingTarget: return "\(pad)  not in \(to)"
+            case .missingSource: return "\(pad)  not in \(from)"
+            case .noImage: return "\(pad)  no image in \(from)"
+            }
+        }
+        return plan
+    }
 }

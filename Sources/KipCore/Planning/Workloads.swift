@@ -63,33 +63,34 @@ public enum Workloads {
         return m
     }
 
-    /// Children of any kip CR.
-    public static func render(_ cr: JSON, _ scope: WorkloadScope, uid: String, existingSecrets: Set<String>, password: () -> String) -> [JSON] {
+    /// Children of any kip CR. A service's credentials Secret is rendered only when
+    /// `password` gives one (a new service); an existing one is never regenerated.
+    public static func render(_ cr: JSON, _ scope: WorkloadScope, uid: String, password: (String) -> String?) -> [JSON] {
         guard let kind = WorkloadKind(rawValue: cr["kind"]?.stringValue ?? ""), let name = cr.at("metadata", "name")?.stringValue else { return [] }
         let spec = cr["spec"] ?? [:]
         switch kind {
-        case .app: return app(name, spec, scope, uid: uid, annotations: promotion(cr))
-        case .service:
-            return service(name, spec, scope, uid: uid, withCredentials: !existingSecrets.contains("\(name)-credentials"), password: password)
-        case .volume: return [pvc(name, spec, scope, uid: uid)]
-        case .function: return function(name, spec, scope, uid: uid)
-        case .job: return [job(name, spec, scope, uid: uid)]
+        case .app: return app(name, AppSpec(json: spec).resolved, scope, uid: uid, annotations: promotion(cr))
+        case .service: return service(name, ServiceSpec(json: spec).resolved, scope, uid: uid, password: password(name))
+        case .volume: return [pvc(name, VolumeSpec(json: spec), scope, uid: uid)]
+        case .function: return function(name, FunctionSpec(json: spec).resolved, scope, uid: uid)
+        case .job: return [job(name, JobSpec(json: spec), scope, uid: uid)]
         }
     }
 
     /// An App CR that keeps what promotion recorded on the one it replaces: the
     /// promotion annotations and `status.history`.
-    public static func app(_ name: String, _ scope: WorkloadScope, spec: JSON, replacing existing: JSON?) -> JSON {
-        var cr = Workloads.cr(.app, name, scope, spec: spec, annotations: promotion(existing ?? [:]))
+    public static func app(_ name: String, _ scope: WorkloadScope, spec: AppSpec, replacing existing: JSON?) -> JSON {
+        var cr = Workloads.cr(.app, name, scope, spec: spec.json, annotations: promotion(existing ?? [:]))
         if let h = existing?.at("status", "history") { cr.set(["status", "history"], h) }
         return cr
     }
 
     /// A CR read from the cluster, made fit to apply again: the server-set metadata
-    /// (uid, resourceVersion, managedFields, …) removed.
+    /// (uid, managedFields, …) removed. The resourceVersion stays, as the precondition
+    /// of a read-modify-write: the server refuses the write if someone wrote in between.
     public static func applyable(_ cr: JSON) -> JSON {
         var o = cr
-        for f in ["uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink"] {
+        for f in ["uid", "generation", "creationTimestamp", "managedFields", "selfLink"] {
             o.set(["metadata", f], nil)
         }
         return o
@@ -102,8 +103,8 @@ public enum Workloads {
         }
     }
 
-    static func envVars(_ spec: JSON) -> [JSON] {
-        (spec["env"]?.arrayValue ?? []).map { ["name": $0["name"] ?? "", "value": $0["value"] ?? ""] }
+    static func envVars(_ env: [EnvVar]) -> [JSON] {
+        env.map { ["name": .string($0.name), "value": .string($0.value)] }
     }
 
     /// `DATABASE_URL`, `DATABASE_HOST`, … from the bound service's credentials Secret.
@@ -111,24 +112,24 @@ public enum Workloads {
         ("URL", "url"), ("HOST", "host"), ("PORT", "port"), ("USER", "user"), ("PASSWORD", "password"), ("NAME", "database"),
     ]
 
-    static func bindingEnv(_ spec: JSON) -> [JSON] {
-        (spec["bindings"]?.arrayValue ?? []).flatMap { b -> [JSON] in
-            let svc = b["service"]?.stringValue ?? ""
-            let prefix = b["prefix"]?.stringValue ?? "DATABASE"
-            return bindingKeys.map { k in
-                ["name": .string("\(prefix)_\(k.suffix)"), "valueFrom": ["secretKeyRef": ["name": .string("\(svc)-credentials"), "key": .string(k.key)]]]
+    static func bindingEnv(_ bindings: [Binding]) -> [JSON] {
+        bindings.flatMap { b -> [JSON] in
+            bindingKeys.map { k in
+                [
+                    "name": .string("\(b.prefix)_\(k.suffix)"),
+                    "valueFrom": ["secretKeyRef": ["name": .string(SecretNames.credentials(b.service)), "key": .string(k.key)]],
+                ]
             }
         }
     }
 
-    static func resources(_ spec: JSON) -> JSON? {
-        let r = spec["resources"]?.stringMap ?? [:]
+    static func resources(_ r: Resources) -> JSON? {
         var req: [String: JSON] = [:]
         var lim: [String: JSON] = [:]
-        if let v = r["cpuRequest"] { req["cpu"] = .string(v) }
-        if let v = r["memoryRequest"] { req["memory"] = .string(v) }
-        if let v = r["cpuLimit"] { lim["cpu"] = .string(v) }
-        if let v = r["memoryLimit"] { lim["memory"] = .string(v) }
+        if let v = r.cpuRequest { req["cpu"] = .string(v) }
+        if let v = r.memoryRequest { req["memory"] = .string(v) }
+        if let v = r.cpuLimit { lim["cpu"] = .string(v) }
+        if let v = r.memoryLimit { lim["memory"] = .string(v) }
         var out: [String: JSON] = [:]
         if !req.isEmpty { out["requests"] = .object(req) }
         if !lim.isEmpty { out["limits"] = .object(lim) }
@@ -143,19 +144,18 @@ public enum Workloads {
         return s
     }
 
-    static func app(_ name: String, _ spec: JSON, _ scope: WorkloadScope, uid: String, annotations: [String: String]) -> [JSON] {
-        let port = spec["port"]?.intValue
-        var container: JSON = ["name": .string(name), "image": spec["image"] ?? ""]
+    static func app(_ name: String, _ spec: AppSpec, _ scope: WorkloadScope, uid: String, annotations: [String: String]) -> [JSON] {
+        let port = spec.port
+        var container: JSON = ["name": .string(name), "image": .string(spec.image)]
         if let port { container["ports"] = [["name": "http", "containerPort": .int(port)]] }
-        let env = envVars(spec) + bindingEnv(spec)
+        let env = envVars(spec.env) + bindingEnv(spec.bindings)
         if !env.isEmpty { container["env"] = .array(env) }
-        container["envFrom"] = [["secretRef": ["name": .string("\(name)-secrets"), "optional": true]]]
-        if let r = resources(spec) { container["resources"] = r }
-        let mounts = spec["volumes"]?.arrayValue ?? []
-        if !mounts.isEmpty {
-            container["volumeMounts"] = .array(mounts.map { ["name": $0["volume"] ?? "", "mountPath": $0["path"] ?? ""] })
+        container["envFrom"] = [["secretRef": ["name": .string(SecretNames.app(name)), "optional": true]]]
+        if let r = resources(spec.resources) { container["resources"] = r }
+        if !spec.volumes.isEmpty {
+            container["volumeMounts"] = .array(spec.volumes.map { ["name": .string($0.volume), "mountPath": .string($0.path)] })
         }
-        let volumes: [JSON] = mounts.map { ["name": $0["volume"] ?? "", "persistentVolumeClaim": ["claimName": $0["volume"] ?? ""]] }
+        let volumes: [JSON] = spec.volumes.map { ["name": .string($0.volume), "persistentVolumeClaim": ["claimName": .string($0.volume)]] }
         let selector: JSON = [WorkloadKind.app.labelKey: .string(name)]
         var podLabels = labels(scope, .app, name)
         podLabels[WorkloadKind.app.labelKey] = .string(name)
@@ -163,13 +163,12 @@ public enum Workloads {
             "selector": ["matchLabels": selector],
             "template": ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope, volumes: volumes)],
         ]
-        let autoscale = spec["autoscale"]
-        if autoscale == nil { dspec["replicas"] = .int(spec["replicas"]?.intValue ?? 1) }
+        if spec.autoscale == nil { dspec["replicas"] = .int(spec.replicas ?? AppSpec.defaultReplicas) }
         var out: [JSON] = [
             ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(name, scope, .app, owner: name, uid: uid, annotations: annotations), "spec": dspec]
         ]
         if let port { out.append(clusterService(name, port: port, scope, .app, uid: uid)) }
-        if let host = spec.at("route", "host")?.stringValue, port != nil {
+        if let host = spec.route, port != nil {
             out.append([
                 "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta(name, scope, .app, owner: name, uid: uid),
                 "spec": [
@@ -180,15 +179,15 @@ public enum Workloads {
                 ],
             ])
         }
-        if let a = autoscale {
+        if let a = spec.autoscale {
             out.append([
                 "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta(name, scope, .app, owner: name, uid: uid),
                 "spec": [
                     "scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": .string(name)],
-                    "minReplicas": a["min"] ?? 1, "maxReplicas": a["max"] ?? 1,
+                    "minReplicas": .int(a.min), "maxReplicas": .int(a.max),
                     "metrics": [[
                         "type": "Resource",
-                        "resource": ["name": "cpu", "target": ["type": "Utilization", "averageUtilization": a["cpuPercent"] ?? 80]],
+                        "resource": ["name": "cpu", "target": ["type": "Utilization", "averageUtilization": .int(a.targetCPUPercent)]],
                     ]],
                 ],
             ])
@@ -226,11 +225,11 @@ public enum Workloads {
 
     public static func database(_ service: String) -> String { service.replacingOccurrences(of: "-", with: "_") }
 
-    static func service(_ name: String, _ spec: JSON, _ scope: WorkloadScope, uid: String, withCredentials: Bool, password: () -> String) -> [JSON] {
-        let type = spec["type"]?.stringValue ?? "postgres"
+    static func service(_ name: String, _ spec: ServiceSpec, _ scope: WorkloadScope, uid: String, password: String?) -> [JSON] {
+        let type = spec.type
         guard let e = engines[type] else { return [] }
-        let version = spec["version"]?.stringValue ?? e.defaultVersion
-        let secret = "\(name)-credentials"
+        let version = spec.version ?? e.defaultVersion
+        let secret = SecretNames.credentials(name)
         func fromSecret(_ env: String, _ key: String) -> JSON {
             ["name": .string(env), "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]]]
         }
@@ -264,7 +263,7 @@ public enum Workloads {
                     "template": ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope)],
                     "volumeClaimTemplates": [[
                         "metadata": ["name": "data"],
-                        "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": spec["storage"] ?? "1Gi"]]],
+                        "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": .string(spec.storage ?? ServiceSpec.defaultStorage)]]],
                     ]],
                     "persistentVolumeClaimRetentionPolicy": ["whenDeleted": "Delete", "whenScaled": "Retain"],
                 ],
@@ -277,8 +276,8 @@ public enum Workloads {
                 ],
             ],
         ]
-        if withCredentials {
-            out.append(credentials(name, type: type, scope, uid: uid, password: password()))
+        if let password {
+            out.append(credentials(name, type: type, scope, uid: uid, password: password))
         }
         return out
     }
@@ -298,22 +297,22 @@ public enum Workloads {
         ]
         return [
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": meta("\(name)-credentials", scope, .service, owner: name, uid: uid),
+            "metadata": meta(SecretNames.credentials(name), scope, .service, owner: name, uid: uid),
             "data": .object(data.mapValues { .string(Data($0.utf8).base64EncodedString()) }),
         ]
     }
 
-    static func pvc(_ name: String, _ spec: JSON, _ scope: WorkloadScope, uid: String) -> JSON {
+    static func pvc(_ name: String, _ spec: VolumeSpec, _ scope: WorkloadScope, uid: String) -> JSON {
         [
             "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta(name, scope, .volume, owner: name, uid: uid),
-            "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": spec["size"] ?? "1Gi"]]],
+            "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": .string(spec.size)]]],
         ]
     }
 
-    static func function(_ name: String, _ spec: JSON, _ scope: WorkloadScope, uid: String) -> [JSON] {
-        let port = spec["port"]?.intValue ?? 8080
-        var container: JSON = ["name": .string(name), "image": spec["image"] ?? "", "ports": [["name": "http", "containerPort": .int(port)]]]
-        let env = envVars(spec)
+    static func function(_ name: String, _ spec: FunctionSpec, _ scope: WorkloadScope, uid: String) -> [JSON] {
+        let port = spec.port ?? FunctionSpec.defaultPort
+        var container: JSON = ["name": .string(name), "image": .string(spec.image), "ports": [["name": "http", "containerPort": .int(port)]]]
+        let env = envVars(spec.env)
         if !env.isEmpty { container["env"] = .array(env) }
         var podLabels = labels(scope, .function, name)
         podLabels[WorkloadKind.function.labelKey] = .string(name)
@@ -329,15 +328,15 @@ public enum Workloads {
         ]
     }
 
-    static func job(_ name: String, _ spec: JSON, _ scope: WorkloadScope, uid: String) -> JSON {
-        var container: JSON = ["name": .string(name), "image": spec["image"] ?? ""]
-        if let c = spec["command"]?.arrayValue, !c.isEmpty { container["command"] = .array(c) }
-        let env = envVars(spec)
+    static func job(_ name: String, _ spec: JobSpec, _ scope: WorkloadScope, uid: String) -> JSON {
+        var container: JSON = ["name": .string(name), "image": .string(spec.image)]
+        if !spec.command.isEmpty { container["command"] = JSON.strings(spec.command) }
+        let env = envVars(spec.env)
         if !env.isEmpty { container["env"] = .array(env) }
         var podLabels = labels(scope, .job, name)
         podLabels[WorkloadKind.job.labelKey] = .string(name)
         let template: JSON = ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope, restart: "OnFailure")]
-        if let schedule = spec["schedule"]?.stringValue {
+        if let schedule = spec.schedule {
             return [
                 "apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta(name, scope, .job, owner: name, uid: uid),
                 "spec": ["schedule": .string(schedule), "concurrencyPolicy": "Forbid", "jobTemplate": ["spec": ["backoffLimit": 3, "template": template]]],

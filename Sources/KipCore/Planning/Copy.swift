@@ -157,7 +157,7 @@ public enum CopyPlanner {
         var secrets: [String: [String: JSON]] = [:]
         for s in observed.secrets[source.namespace] ?? [] {
             guard let app = s.at("metadata", "labels", WorkloadKind.app.labelKey)?.stringValue,
-                s.at("metadata", "name")?.stringValue == "\(app)-secrets", let data = s["data"]?.objectValue, !data.isEmpty
+                s.at("metadata", "name")?.stringValue == SecretNames.app(app), let data = s["data"]?.objectValue, !data.isEmpty
             else { continue }
             secrets[app] = data
         }
@@ -219,10 +219,45 @@ public enum CopyPlanner {
     /// Copies of the user secrets, owned by their apps in the new environment.
     public static func secrets(_ plan: CopyPlan, scope: WorkloadScope, appUIDs: [String: String]) -> [JSON] {
         plan.secrets.keys.sorted().map { app in
-            var meta: JSON = ["name": .string("\(app)-secrets"), "namespace": .string(scope.namespace), "labels": .object(Workloads.labels(scope, .app, app))]
+            var meta: JSON = ["name": .string(SecretNames.app(app)), "namespace": .string(scope.namespace), "labels": .object(Workloads.labels(scope, .app, app))]
             if let uid = appUIDs[app] { meta["ownerReferences"] = [Render.ownerReference(kind: "App", name: app, uid: uid)] }
             return ["apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta, "data": .object(plan.secrets[app]!)]
         }
+    }
+
+    /// The plan that writes a copy: the Project (when the environment is new), the
+    /// target namespace with its pull secrets, and every CR, in one apply; then what the
+    /// CRs own, with their uids; then the user secrets, with the field manager of
+    /// `kip app secret set` so that a later unset removes them. A completing run leaves
+    /// alone the secrets and credentials the target already has: values changed there
+    /// since are kept. Each new service gets its own fresh password from `password`.
+    public static func writePlan(
+        _ plan: CopyPlan, project: Project, addsEnvironment: Bool, pullSecrets: [JSON], scope: WorkloadScope,
+        existingSecrets: Set<String>, password: () -> String
+    ) -> Plan {
+        let crs = Self.crs(plan, scope: scope)
+        var out = Plan()
+        out.owners = (addsEnvironment ? [project.manifest] : []) + Render.environment(project, plan.target, uid: project.uid ?? "", pullSecrets: pullSecrets) + crs
+        if let uid = project.uid { out.knownUIDs["Project/\(project.name)"] = uid }
+        var passwords: [String: String] = [:]
+        for s in plan.services where !existingSecrets.contains(SecretNames.credentials(s.name)) { passwords[s.name] = password() }
+        out.owned = { uids in
+            crs.flatMap { Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { passwords[$0] }) }
+        }
+        var fresh = plan
+        fresh.secrets = plan.secrets.filter { !existingSecrets.contains(SecretNames.app($0.key)) }
+        out.secrets = { uids in
+            secrets(fresh, scope: scope, appUIDs: uids.reduce(into: [:]) { acc, kv in
+                if kv.key.hasPrefix("App/") { acc[String(kv.key.dropFirst(4))] = kv.value }
+            })
+        }
+        out.resumeHint = "run the same command again to finish the copy"
+        out.report = [.success(plan.target.namespace), .info("Promotion pipeline: \(project.pipeline.joined(separator: " → "))"), .success(plan.summary)]
+        if !plan.overriddenApps.isEmpty {
+            out.report.append(.info("  overrides on \(plan.overriddenApps.count) app(s): \(plan.overriddenApps.joined(separator: ", "))"))
+        }
+        out.report += (plan.routeChanges + plan.warnings).map { .warning($0) }
+        return out
     }
 
     /// What already sits in the target that did not come from this copy (a reason to refuse).

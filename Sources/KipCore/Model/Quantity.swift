@@ -20,6 +20,11 @@ public enum Quantity {
 
     /// The sentence for a bad quantity, with the likely intended spelling.
     public static func problem(_ s: String, flag: String) -> String? {
+        reason(s).map { "\(flag) '\(s)' is \($0)" }
+    }
+
+    /// Why `s` is not a quantity (`not a Kubernetes quantity: use 1Gi`), or nil.
+    public static func reason(_ s: String) -> String? {
         if isValid(s) { return nil }
         var hint = "e.g. 1Gi, 512Mi, 500m"
         let upper = s.uppercased()
@@ -27,7 +32,7 @@ public enum Quantity {
             let n = String(s.dropLast(bad.count))
             if isValid(n) { hint = "use \(n)\(good)"; break }
         }
-        return "\(flag) '\(s)' is not a Kubernetes quantity: \(hint)"
+        return "not a Kubernetes quantity: \(hint)"
     }
 
     /// Memory × factor, written in the largest binary unit that keeps it whole

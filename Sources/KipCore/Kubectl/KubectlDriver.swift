@@ -1,35 +1,5 @@
 import Foundation
 
-/// A user-facing failure: one sentence that says what went wrong and what to do, an exit
-/// code, and optional detail lines (a failed kubectl call's argv and stderr).
-public struct KipError: Error, Equatable, CustomStringConvertible {
-    public var message: String
-    public var detail: [String]
-    public var exitCode: Int32
-
-    public init(_ message: String, detail: [String] = [], exitCode: Int32 = 1) {
-        self.message = message
-        self.detail = detail
-        self.exitCode = exitCode
-    }
-
-    public var description: String { message }
-}
-
-/// Which cluster kubectl talks to. kip always passes the context (and kubeconfig)
-/// explicitly, never relying on kubectl's own current context.
-public struct ClusterTarget: Equatable, Sendable {
-    public var name: String
-    public var context: String?
-    public var kubeconfig: String?
-
-    public init(name: String, context: String?, kubeconfig: String?) {
-        self.name = name
-        self.context = context
-        self.kubeconfig = kubeconfig
-    }
-}
-
 /// kubectl verbs, as kip uses them. Manifests and secret values go on stdin, never argv.
 public final class KubectlDriver {
     public let runner: CommandRunner
@@ -84,6 +54,11 @@ public final class KubectlDriver {
             let kind = err[m.upperBound...].prefix { $0 != "\"" }
             summary = "the cluster does not know \"\(kind)\": run 'kip install' on cluster \"\(target.name)\" first"
             return KipError(summary, detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
+        }
+        if err.contains("the object has been modified") {
+            var e = KipError("kubectl failed: \(summary)", detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
+            e.isConflict = true
+            return e
         }
         if err.contains("connection refused") || err.contains("Unable to connect to the server") {
             summary = "cannot reach cluster \"\(target.name)\": \(summary)"

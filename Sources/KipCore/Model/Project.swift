@@ -31,6 +31,9 @@ public struct Project: Equatable, Sendable {
     public var displayName: String?
     public var environments: [Environment]
     public var uid: String?
+    /// The version read from the cluster: sent back as the precondition of a change, so
+    /// that two kip processes changing one project never lose each other's write.
+    public var resourceVersion: String?
 
     public init(name: String, displayName: String?, environments: [Environment], uid: String? = nil) {
         self.name = name
@@ -48,6 +51,7 @@ public struct Project: Equatable, Sendable {
             return Environment(name: n, namespace: ns)
         }
         uid = o.at("metadata", "uid")?.stringValue
+        resourceVersion = o.at("metadata", "resourceVersion")?.stringValue
     }
 
     public var pipeline: [String] { environments.map(\.name) }
@@ -58,11 +62,9 @@ public struct Project: Equatable, Sendable {
     public var manifest: JSON {
         var spec: JSON = ["environments": .array(environments.map { ["name": .string($0.name), "namespace": .string($0.namespace)] })]
         if let displayName { spec["displayName"] = .string(displayName) }
-        return [
-            "apiVersion": .string(Keys.apiVersion), "kind": "Project",
-            "metadata": ["name": .string(name), "labels": .object(Render.labels(project: name, environment: nil))],
-            "spec": spec,
-        ]
+        var meta: JSON = ["name": .string(name), "labels": .object(Render.labels(project: name, environment: nil))]
+        if let resourceVersion { meta["resourceVersion"] = .string(resourceVersion) }
+        return ["apiVersion": .string(Keys.apiVersion), "kind": "Project", "metadata": meta, "spec": spec]
     }
 }
 
@@ -79,7 +81,7 @@ public enum Render {
     public static func ownerReference(apiVersion: String = Keys.apiVersion, kind: String, name: String, uid: String) -> JSON {
         [
             "apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(name), "uid": .string(uid),
-            "controller": true, "blockOwnerDeletion": true,
+            "controller": true,
         ]
     }
 

@@ -51,52 +51,36 @@ enum PromoteCommands {
             throw KipError(problem)
         }
         if items.isEmpty { throw KipError("no apps in \(from) (\(src.scope.namespace)) to promote") }
-        ctx.printer.line("Promote \(from) → \(to) (\(project.name))")
+        var plan = Promotion.writePlan(items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()))
+        let header = "Promote \(from) → \(to) (\(project.name))"
         if ctx.dryRun {
-            let width = items.map(\.app.count).max() ?? 0
-            for i in items {
-                let pad = i.app.padding(toLength: width, withPad: " ", startingAt: 0)
-                switch i.outcome {
-                case .promote(let before, let after): ctx.printer.line("\(pad)  \(to): \(before.isEmpty ? "(none)" : before) → \(after)")
-                case .unchanged(let img): ctx.printer.line("\(pad)  \(to): \(img) (unchanged)")
-                default: ctx.printer.line("\(pad)  \(refusal(i, from: from, to: to, project: project.name, dst: dst) ?? "")")
-                }
-            }
+            plan.summary = [header] + (plan.summary ?? [])
+            try ctx.write(plan)
             return 0
         }
+        ctx.printer.line(header)
         ctx.printer.line("Apps: \(items.map(\.app).joined(separator: ", "))")
         guard try ctx.confirm("Promote to \(to)?") else {
             ctx.stderr.line("Nothing promoted.")
             return 1
         }
-        let at = Promotion.timestamp(ctx.clock())
-        var updated: [String: JSON] = [:]
-        for i in items {
-            guard case .promote(_, let after) = i.outcome, let t = dst.cr(.app, i.app) else { continue }
-            updated[i.app] = Promotion.promoted(t, image: after, from: from, at: at)
-        }
-        let crs = updated.keys.sorted().map { updated[$0]! }
         var failed: [String: String] = [:]
-        if !crs.isEmpty {
-            // One apply: the App CRs (their uids are known) and the Deployments and other
-            // objects rendered from them.
-            let children = crs.flatMap { Workloads.render($0, dst.scope, uid: $0.at("metadata", "uid")?.stringValue ?? "", existingSecrets: [], password: { "" }) }
-            let objects = crs.map(Workloads.applyable) + children
-            let error = try dst.driver.applyReportingFailure(objects)
-            if let error {
-                if !all { throw error }
-                // kubectl goes on past a failed object and says only what failed: read back
-                // which apps carry the new image on both their App and their Deployment.
-                let now = try dst.driver.get([WorkloadKind.app.resource, "deployments.apps"], namespace: dst.scope.namespace, selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
-                func image(_ kind: String, _ n: String) -> String? {
-                    let o = now.first { $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == n }
-                    return kind == "App" ? o?.at("spec", "image")?.stringValue : o?.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
-                }
-                for (n, cr) in updated {
-                    let want = cr.at("spec", "image")?.stringValue
-                    if image("App", n) != want || image("Deployment", n) != want {
-                        failed[n] = "\(error.message) (run the same promote again to finish)"
-                    }
+        do {
+            if !plan.owners.isEmpty { try dst.driver.execute(plan) }
+        } catch let error as KipError {
+            if !all { throw error }
+            // kubectl goes on past a failed object and says only what failed: read back
+            // which apps carry the new image on both their App and their Deployment.
+            let now = try dst.driver.get([WorkloadKind.app.resource, "deployments.apps"], namespace: dst.scope.namespace, selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+            func image(_ kind: String, _ n: String) -> String? {
+                let o = now.first { $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == n }
+                return kind == "App" ? o?.at("spec", "image")?.stringValue : o?.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
+            }
+            for cr in plan.owners {
+                let n = cr.at("metadata", "name")?.stringValue ?? ""
+                let want = cr.at("spec", "image")?.stringValue
+                if image("App", n) != want || image("Deployment", n) != want {
+                    failed[n] = "\(error.message) (run the same promote again to finish)"
                 }
             }
         }
@@ -159,15 +143,16 @@ enum PromoteCommands {
         let a = try w.require(.app, name)
         let (image, entry) = try Promotion.rollbackImage(a, toRevision: revision)
         if image == a.at("spec", "image")?.stringValue { throw KipError("app \(name) already runs \(image) in \(w.scope.namespace)") }
-        let cr = Promotion.promoted(a, image: image, from: entry.from, action: "rollback", at: Promotion.timestamp(ctx.clock()))
         if !ctx.dryRun {
             guard try ctx.confirm("Roll app \(name) in \(w.scope.namespace) back to \(image)?") else {
                 ctx.stderr.line("Nothing changed.")
                 return 1
             }
         }
-        try w.save([cr])
-        if !ctx.dryRun { ctx.printer.success("\(name) rolled back to \(image) in \(w.scope.namespace) (revision \(entry.revision))") }
+        let cr = Promotion.promoted(a, image: image, from: entry.from, action: "rollback", at: Promotion.timestamp(ctx.clock()))
+        var plan = w.plan([cr])
+        plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (revision \(entry.revision))")]
+        try ctx.write(plan)
         return 0
     }
 }

@@ -1,42 +1,3 @@
-/// What one `kubectl get` saw of the cluster, sorted by kind.
-public struct Observed: Equatable, Sendable {
-    public var settings: ClusterSettings?
-    public var projects: [Project] = []
-    public var namespaces: [String: JSON] = [:]
-    /// Secrets by namespace.
-    public var secrets: [String: [JSON]] = [:]
-    public var serviceAccounts: [String: [JSON]] = [:]
-    /// kip workload CRs (App, Service, Volume, Function, Job) by namespace.
-    public var workloads: [String: [JSON]] = [:]
-    /// Every other object (Deployments, Services, Ingresses, …) by namespace.
-    public var natives: [String: [JSON]] = [:]
-
-    public init(items: [JSON]) {
-        var nsList: [JSON] = []
-        for o in items {
-            let kind = o["kind"]?.stringValue ?? ""
-            let ns = o.at("metadata", "namespace")?.stringValue ?? ""
-            let isKip = o["apiVersion"]?.stringValue?.hasPrefix(Keys.group + "/") == true
-            switch kind {
-            case "Namespace":
-                nsList.append(o)
-                namespaces[o.at("metadata", "name")?.stringValue ?? ""] = o
-            case "Project" where isKip:
-                if let p = Project(o) { projects.append(p) }
-            case "Secret": secrets[ns, default: []].append(o)
-            case "ServiceAccount": serviceAccounts[ns, default: []].append(o)
-            default:
-                if isKip { workloads[ns, default: []].append(o) } else { natives[ns, default: []].append(o) }
-            }
-        }
-        projects.sort { $0.name < $1.name }
-        settings = ClusterSettings.from(namespaces: nsList)
-    }
-
-    public func project(_ name: String) -> Project? { projects.first { $0.name == name } }
-    public var pullSecrets: [JSON] { (secrets["default"] ?? []).filter(Render.isPullSecret) }
-}
-
 /// Pure planning of project changes: observed state and a request in, the objects to
 /// apply (or a refusal) out. No I/O.
 public enum ProjectPlanner {
@@ -168,6 +129,23 @@ public enum ProjectPlanner {
             .filter { !declared.contains($0) }
             .sorted()
         return SyncPlan(apply: apply, changes: changes, strays: strays)
+    }
+
+    /// Writes a project and the namespaces (with pull secrets) of `environments`:
+    /// the Project first when it is new (its uid owns the namespaces), else in one apply
+    /// with its resourceVersion as precondition.
+    public static func writePlan(_ project: Project, environments: [Project.Environment], pullSecrets: [JSON]) -> Plan {
+        var plan = Plan()
+        plan.owners = [project.manifest]
+        if let uid = project.uid { plan.knownUIDs[Plan.key(project.manifest)] = uid }
+        let key = Plan.key(project.manifest)
+        plan.owned = { uids in
+            environments.flatMap { Render.environment(project, $0, uid: uids[key] ?? "", pullSecrets: pullSecrets) }
+        }
+        plan.resumeHint = "the Project exists: run the same command again, or 'kip project sync \(project.name)', to finish"
+        plan.report = environments.map { .success($0.namespace) }
+        if project.environments.count > 1 { plan.report.append(.info("Promotion pipeline: \(project.pipeline.joined(separator: " → "))")) }
+        return plan
     }
 
     public static func notInstalled() -> KipError {

@@ -1,0 +1,341 @@
+import Foundation
+import KipCore
+
+/// `kip app …`: apps, their env vars, secrets and bindings.
+enum AppCommands {
+    static let spec = CommandSpec(
+        "app", "Deploy and manage apps in an environment.",
+        subcommands: [
+            CommandSpec(
+                "deploy", "Create or update an app: Deployment, Service, Ingress and autoscaler.",
+                discussion: """
+                    Re-running updates the app in place; what a re-run leaves out is removed. The route
+                    defaults to <app>-<env>.<domain> when the cluster has a wildcard domain.
+                    """,
+                options: [
+                    Opts.name.spec, Opts.image.spec, Opts.port.spec, Opts.replicas.spec, Opts.env.spec,
+                    Opts.cpuRequest.spec, Opts.cpuLimit.spec, Opts.memoryRequest.spec, Opts.memoryLimit.spec,
+                    Opts.autoscale.spec, Opts.route.spec, Opts.noRoute.spec, Opts.bind.spec, Opts.volume.spec,
+                ] + scopeOptions, handler: deploy),
+            CommandSpec("list", "List the apps of an environment.", options: scopeOptions, handler: list),
+            CommandSpec(
+                "show", "Show one app.", arguments: [ArgumentSpec("name", "App name.")], options: scopeOptions, handler: show),
+            CommandSpec(
+                "delete", "Delete an app and everything it owns.", arguments: [ArgumentSpec("name", "App name.")],
+                options: scopeOptions, handler: delete),
+            CommandSpec(
+                "bind", "Give an app a service's connection details as env vars (by reference).",
+                arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("service", "Service name.")],
+                options: [Opts.prefix.spec] + scopeOptions, handler: bind),
+            CommandSpec(
+                "env", "Set or unset an app's environment variables.",
+                subcommands: [
+                    CommandSpec(
+                        "set", "Set env vars (KEY=VALUE …).",
+                        arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("pairs", "KEY=VALUE pairs.", variadic: true)],
+                        options: scopeOptions, handler: envSet),
+                    CommandSpec(
+                        "unset", "Remove env vars (KEY …).",
+                        arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("keys", "Variable names.", variadic: true)],
+                        options: scopeOptions, handler: envUnset),
+                ]),
+            CommandSpec(
+                "secret", "Manage an app's secrets (values never printed).",
+                subcommands: [
+                    CommandSpec(
+                        "set", "Set a secret; the value comes from stdin or a hidden prompt, never from the command line.",
+                        arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("key", "Secret name, exposed as an env var.")],
+                        options: scopeOptions, handler: secretSet),
+                    CommandSpec(
+                        "list", "List an app's secret keys.", arguments: [ArgumentSpec("app", "App name.")], options: scopeOptions,
+                        handler: secretList),
+                    CommandSpec(
+                        "unset", "Remove a secret.", arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("key", "Secret name.")],
+                        options: scopeOptions, handler: secretUnset),
+                ]),
+        ] + PromoteCommands.specs)
+
+    /// The options of `app deploy` and `app bind`, typed.
+    enum Opts {
+        static let name = Option<String>.name("name", "name", "App name.", required: true)
+        static let image = Option<String>.string("image", "image", "Container image (e.g. registry.example.com/api:v1.2.3).", required: true)
+        static let port = Option<Int>.port("Port the container listens on.", required: true)
+        static let replicas = Option<Int>.int("replicas", "n", "Replica count.", default: AppSpec.defaultReplicas, min: 0)
+        static let env = ListOption<EnvVar>.env()
+        static let cpuRequest = Option<String>.quantity("cpu-request", "CPU request (e.g. 100m).")
+        static let cpuLimit = Option<String>.quantity("cpu-limit", "CPU limit (e.g. 500m).")
+        static let memoryRequest = Option<String>.quantity("memory-request", "Memory request (e.g. 128Mi).")
+        static let memoryLimit = Option<String>.quantity("memory-limit", "Memory limit (e.g. 256Mi).")
+        static let autoscale = Option<Autoscale>(
+            .value(
+                "autoscale", "min:max[:cpu%]",
+                "Autoscale between min and max replicas at a CPU target (default \(Autoscale.defaultCPUPercent)%).")
+        ) { s in
+            let p = s.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard (2...3).contains(p.count), !p.contains(nil), let min = p[0], let max = p[1], min >= 1, max >= min else {
+                throw BadValue("must be MIN:MAX[:CPU%] with 1 ≤ MIN ≤ MAX (e.g. 2:10:70)")
+            }
+            if p.count == 3, let cpu = p[2], !(1...100).contains(cpu) { throw BadValue("the CPU target must be 1-100") }
+            return Autoscale(min: min, max: max, cpuPercent: p.count == 3 ? p[2] : nil)
+        }
+        static let route = Option<String>.hostname("route", "Public hostname.")
+        static let noRoute = Flag("no-route", "No public route.")
+        static let bind = ListOption<String>.strings(
+            "bind", "service[:prefix]", "Bind a service: PREFIX_URL, PREFIX_HOST, … (default prefix DATABASE, REDIS for redis).")
+        static let volume = ListOption<Mount>.mount("volume", "volume:/path", "Mount a volume.")
+        static let prefix = Option<String>.string("prefix", "prefix", "Variable prefix (default DATABASE, REDIS for redis).")
+    }
+
+    // MARK: deploy
+
+    static func deploy(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        try inv.exclusive(Opts.route.spec, Opts.noRoute.spec)
+        let name = try inv.require(Opts.name)
+        var spec = AppSpec(image: try inv.require(Opts.image), port: try inv.require(Opts.port))
+        spec.replicas = try inv.get(Opts.replicas)
+        spec.env = Check.unique(try inv.get(Opts.env))
+        spec.resources = Resources(
+            cpuRequest: try inv.get(Opts.cpuRequest), cpuLimit: try inv.get(Opts.cpuLimit),
+            memoryRequest: try inv.get(Opts.memoryRequest), memoryLimit: try inv.get(Opts.memoryLimit))
+        spec.autoscale = try inv.get(Opts.autoscale)
+        let route = try inv.get(Opts.route)
+        let binds = try inv.get(Opts.bind)
+        let mounts = try inv.get(Opts.volume)
+        try ctx.write {
+            let w = try Workspace(inv, ctx)
+            try w.checkNameFree(name, for: .app)
+            var s = spec
+            s.route = route ?? (inv.has(Opts.noRoute) ? nil : w.scope.defaultHost(name))
+            s.bindings = try binds.map { try binding($0, w) }
+            try checkPrefixes(s.bindings)
+            s.volumes = try mounts.map { m in
+                guard w.cr(.volume, m.volume) != nil else {
+                    throw KipError("volume \"\(m.volume)\" does not exist in \(w.scope.namespace): add it with 'kip volume add \(m.volume) --size 1Gi'")
+                }
+                return m
+            }
+            var plan = w.plan(.app, name, [Workloads.app(name, w.scope, spec: s, replacing: w.cr(.app, name))])
+            if let host = s.route { plan.report.append(.info("URL: http://\(host)")) }
+            return plan
+        }
+        return 0
+    }
+
+    static func binding(_ s: String, _ w: Workspace, prefix given: String? = nil) throws -> Binding {
+        let parts = s.split(separator: ":", maxSplits: 1).map(String.init)
+        let svc = parts[0]
+        guard let cr = w.cr(.service, svc) else {
+            throw KipError("service \"\(svc)\" does not exist in \(w.scope.namespace): add it with 'kip service add postgres --name \(svc)'")
+        }
+        let prefix = given ?? (parts.count > 1 ? parts[1] : Binding.defaultPrefix(forType: ServiceSpec(json: cr["spec"] ?? [:]).type))
+        if let why = EnvNames.problem(prefix + "_URL") { throw KipError(why) }
+        return Binding(service: svc, prefix: prefix)
+    }
+
+    static func checkPrefixes(_ bindings: [Binding]) throws {
+        var seen = Set<String>()
+        for b in bindings where !seen.insert(b.prefix).inserted {
+            throw KipError("two bindings use the prefix \(b.prefix): give one a different prefix (--bind db2:ANALYTICS)")
+        }
+    }
+
+    // MARK: list / show / delete
+
+    static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try Workspace(inv, ctx, reading: [WorkloadKind.app.resource])
+        let apps = w.crs(.app)
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(w.document(apps), format: ctx.output)
+            return 0
+        }
+        if apps.isEmpty {
+            ctx.stderr.line("No apps in \(w.scope.namespace). Deploy one with 'kip app deploy --name NAME --image IMAGE --port PORT'.")
+            return 0
+        }
+        let wide = ctx.output == "wide"
+        var header = ["NAME", "IMAGE", "REPLICAS", "ROUTE"]
+        if wide { header += ["BINDINGS", "PROMOTED FROM"] }
+        ctx.printer.table(
+            header,
+            apps.map { a in
+                let s = AppSpec(json: a["spec"] ?? [:])
+                var row = [a.at("metadata", "name")?.stringValue ?? "", s.image, s.replicaText, s.route ?? "-"]
+                if wide {
+                    row.append(s.bindings.map(\.service).joined(separator: ",").ifEmpty("-"))
+                    row.append(a.at("metadata", "annotations", Keys.promotedFrom)?.stringValue ?? "-")
+                }
+                return row
+            })
+        return 0
+    }
+
+    static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try Workspace(inv, ctx, reading: [WorkloadKind.app.resource, "secrets"])
+        let a = try w.require(.app, inv.arguments[0])
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(w.document([a]).arrayValue![0], format: ctx.output)
+            return 0
+        }
+        let s = AppSpec(json: a["spec"] ?? [:])
+        let name = inv.arguments[0]
+        var rows: [(String, String)] = [("App", name), ("Namespace", w.scope.namespace), ("Image", s.image)]
+        rows.append(("Port", s.port.map(String.init) ?? "-"))
+        if let au = s.autoscale {
+            rows.append(("Replicas", "\(s.replicaText) (autoscaled at \(au.targetCPUPercent)% CPU)"))
+        } else {
+            rows.append(("Replicas", s.replicaText))
+        }
+        rows.append(("Route", s.route.map { "http://\($0)" } ?? "-"))
+        if !s.resources.isEmpty {
+            rows.append(("Resources", s.resources.fields.compactMap { k, v in v.map { "\(k)=\($0)" } }.joined(separator: " ")))
+        }
+        for e in s.env { rows.append(("Env", "\(e.name)=\(e.value)")) }
+        for b in s.bindings {
+            rows.append(("Binding", "\(b.service) as \(b.prefix)_URL, _HOST, _PORT, _USER, _PASSWORD, _NAME"))
+        }
+        for v in s.volumes { rows.append(("Volume", "\(v.volume) at \(v.path)")) }
+        let keys = (w.secret(SecretNames.app(name))?["data"]?.objectValue ?? [:]).keys.sorted()
+        if !keys.isEmpty { rows.append(("Secrets", keys.joined(separator: ", "))) }
+        if let from = a.at("metadata", "annotations", Keys.promotedFrom)?.stringValue {
+            rows.append(("Promoted", "from \(from) at \(a.at("metadata", "annotations", Keys.promotedAt)?.stringValue ?? "?")"))
+        }
+        for (k, v) in rows { ctx.printer.line((k + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v) }
+        return 0
+    }
+
+    static func delete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try Workspace(inv, ctx)
+        let name = inv.arguments[0]
+        _ = try w.require(.app, name)
+        guard try ctx.dryRun || ctx.confirm("Delete app \(name) in \(w.scope.namespace) (its Deployment, Service, route and secrets)?") else {
+            ctx.stderr.line("Not deleted.")
+            return 1
+        }
+        try w.delete(.app, name)
+        return 0
+    }
+
+    // MARK: changes to an existing app
+
+    /// Re-plans an app with a changed spec; the App's resourceVersion is the write's
+    /// precondition, so a concurrent change is re-read and applied again, never lost.
+    static func update(_ inv: Invocation, _ ctx: Context, _ name: String, _ change: @escaping (inout AppSpec, Workspace) throws -> Void) throws -> Int32 {
+        try ctx.write {
+            let w = try Workspace(inv, ctx)
+            let current = try w.require(.app, name)
+            var spec = AppSpec(json: current["spec"] ?? [:])
+            try change(&spec, w)
+            return w.plan(.app, name, [Workloads.app(name, w.scope, spec: spec, replacing: current)])
+        }
+        return 0
+    }
+
+    static func bind(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let prefix = try inv.get(Opts.prefix)
+        return try update(inv, ctx, inv.arguments[0]) { spec, w in
+            let b = try binding(inv.arguments[1], w, prefix: prefix)
+            spec.bindings = spec.bindings.filter { $0.service != b.service } + [b]
+            try checkPrefixes(spec.bindings)
+        }
+    }
+
+    static func envSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let pairs = try Check.env(Array(inv.arguments.dropFirst()))
+        return try update(inv, ctx, inv.arguments[0]) { spec, _ in
+            for p in pairs {
+                if let i = spec.env.firstIndex(where: { $0.name == p.name }) { spec.env[i] = p } else { spec.env.append(p) }
+            }
+        }
+    }
+
+    static func envUnset(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let keys = Array(inv.arguments.dropFirst())
+        return try update(inv, ctx, inv.arguments[0]) { spec, w in
+            for k in keys where !spec.env.contains(where: { $0.name == k }) {
+                throw KipError("app \(inv.arguments[0]) in \(w.scope.namespace) has no env var \(k)")
+            }
+            spec.env.removeAll { keys.contains($0.name) }
+        }
+    }
+
+    // MARK: secrets
+
+    /// The plan that writes the user secret `<app>-secrets` with these values. It is
+    /// written by its own field manager, so that re-deploying the app never touches its
+    /// values, and with the resourceVersion read as precondition, so that two changes to
+    /// one app's secrets at once never lose one.
+    static func secretPlan(_ w: Workspace, app: String, data: [String: String]) -> Plan {
+        var meta: JSON = [
+            "name": .string(SecretNames.app(app)), "namespace": .string(w.scope.namespace),
+            "labels": .object(Workloads.labels(w.scope, .app, app)),
+        ]
+        if let uid = w.cr(.app, app)?.at("metadata", "uid")?.stringValue {
+            meta["ownerReferences"] = [Render.ownerReference(kind: "App", name: app, uid: uid)]
+        }
+        if let rv = w.secret(SecretNames.app(app))?.at("metadata", "resourceVersion") { meta["resourceVersion"] = rv }
+        let secret: JSON = [
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta,
+            "data": .object(data.mapValues { .string(Data($0.utf8).base64EncodedString()) }),
+        ]
+        var plan = Plan()
+        plan.secrets = { _ in [secret] }
+        return plan
+    }
+
+    static func currentSecrets(_ w: Workspace, _ app: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in w.secret(SecretNames.app(app))?["data"]?.objectValue ?? [:] {
+            if let b = v.stringValue, let d = Data(base64Encoded: b) { out[k] = String(decoding: d, as: UTF8.self) }
+        }
+        return out
+    }
+
+    static func secretSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let (app, key) = (inv.arguments[0], inv.arguments[1])
+        try Check.name(app, .app)
+        try Check.envKey(key)
+        var value: String?
+        try ctx.write {
+            let w = try Workspace(inv, ctx)
+            if value == nil { value = try ctx.readSecret(prompt: "Value for \(key) (input hidden): ") }
+            var data = currentSecrets(w, app)
+            let existed = data[key] != nil
+            data[key] = value
+            var plan = secretPlan(w, app: app, data: data)
+            plan.report = [.success("secret \(key) \(existed ? "updated" : "set") for app \(app) in \(w.scope.namespace)")]
+            if w.cr(.app, app) == nil { plan.report.append(.info("  app \(app) is not deployed here yet; it picks the secret up when it is")) }
+            return plan
+        }
+        return 0
+    }
+
+    static func secretList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try Workspace(inv, ctx, reading: ["secrets"])
+        let keys = currentSecrets(w, inv.arguments[0]).keys.sorted()
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(JSON.strings(keys), format: ctx.output)
+        } else if keys.isEmpty {
+            ctx.stderr.line("App \(inv.arguments[0]) has no secrets in \(w.scope.namespace).")
+        } else {
+            ctx.printer.table(["KEY"], keys.map { [$0] })
+        }
+        return 0
+    }
+
+    static func secretUnset(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let (app, key) = (inv.arguments[0], inv.arguments[1])
+        try ctx.write {
+            let w = try Workspace(inv, ctx)
+            var data = currentSecrets(w, app)
+            guard data.removeValue(forKey: key) != nil else { throw KipError("app \(app) has no secret \(key) in \(w.scope.namespace)") }
+            var plan = secretPlan(w, app: app, data: data)
+            plan.report = [.success("secret \(key) removed from app \(app) in \(w.scope.namespace)")]
+            return plan
+        }
+        return 0
+    }
+}
+
+extension String {
+    func ifEmpty(_ s: String) -> String { isEmpty ? s : self }
+}

@@ -1,0 +1,38 @@
+/// What one `kubectl get` saw of the cluster, sorted by kind.
+public struct Observed: Equatable, Sendable {
+    public var settings: ClusterSettings?
+    public var projects: [Project] = []
+    public var namespaces: [String: JSON] = [:]
+    /// Secrets by namespace.
+    public var secrets: [String: [JSON]] = [:]
+    public var serviceAccounts: [String: [JSON]] = [:]
+    /// kip workload CRs (App, Service, Volume, Function, Job) by namespace.
+    public var workloads: [String: [JSON]] = [:]
+    /// Every other object (Deployments, Services, Ingresses, …) by namespace.
+    public var natives: [String: [JSON]] = [:]
+
+    public init(items: [JSON]) {
+        var nsList: [JSON] = []
+        for o in items {
+            let kind = o["kind"]?.stringValue ?? ""
+            let ns = o.at("metadata", "namespace")?.stringValue ?? ""
+            let isKip = o["apiVersion"]?.stringValue?.hasPrefix(Keys.group + "/") == true
+            switch kind {
+            case "Namespace":
+                nsList.append(o)
+                namespaces[o.at("metadata", "name")?.stringValue ?? ""] = o
+            case "Project" where isKip:
+                if let p = Project(o) { projects.append(p) }
+            case "Secret": secrets[ns, default: []].append(o)
+            case "ServiceAccount": serviceAccounts[ns, default: []].append(o)
+            default:
+                if isKip { workloads[ns, default: []].append(o) } else { natives[ns, default: []].append(o) }
+            }
+        }
+        projects.sort { $0.name < $1.name }
+        settings = ClusterSettings.from(namespaces: nsList)
+    }
+
+    public func project(_ name: String) -> Project? { projects.first { $0.name == name } }
+    public var pullSecrets: [JSON] { (secrets["default"] ?? []).filter(Render.isPullSecret) }
+}

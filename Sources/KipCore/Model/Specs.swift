@@ -1,0 +1,277 @@
+/// The specs of kip's workload CRs as Swift values. Each is decoded from and encoded to
+/// its CR's `spec` here and nowhere else; defaults are declared once, on the type, and
+/// the parser's help, the renderer and the diff read them from there.
+public protocol WorkloadSpec: Equatable, Sendable {
+    static var kind: WorkloadKind { get }
+    init(json: JSON)
+    /// The CR's `spec`, with unset optional fields and empty lists left out.
+    var json: JSON { get }
+    /// The same spec with every default spelled out: what the renderer uses, and what
+    /// two specs are compared on.
+    var resolved: Self { get }
+}
+
+public struct EnvVar: Equatable, Sendable {
+    public var name: String
+    public var value: String
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    static func list(_ j: JSON?) -> [EnvVar] {
+        (j?.arrayValue ?? []).map { EnvVar(name: $0["name"]?.stringValue ?? "", value: $0["value"]?.stringValue ?? "") }
+    }
+    static func json(_ l: [EnvVar]) -> JSON { .array(l.map { ["name": .string($0.name), "value": .string($0.value)] }) }
+}
+
+public struct Resources: Equatable, Sendable {
+    public var cpuRequest: String?
+    public var cpuLimit: String?
+    public var memoryRequest: String?
+    public var memoryLimit: String?
+    public init(cpuRequest: String? = nil, cpuLimit: String? = nil, memoryRequest: String? = nil, memoryLimit: String? = nil) {
+        self.cpuRequest = cpuRequest
+        self.cpuLimit = cpuLimit
+        self.memoryRequest = memoryRequest
+        self.memoryLimit = memoryLimit
+    }
+
+    /// Field name in the CR, value; in that order everywhere kip prints them.
+    public var fields: [(String, String?)] {
+        [("cpuRequest", cpuRequest), ("cpuLimit", cpuLimit), ("memoryRequest", memoryRequest), ("memoryLimit", memoryLimit)]
+    }
+    public var isEmpty: Bool { fields.allSatisfy { $0.1 == nil } }
+
+    init(json j: JSON?) {
+        let m = j?.stringMap ?? [:]
+        self.init(cpuRequest: m["cpuRequest"], cpuLimit: m["cpuLimit"], memoryRequest: m["memoryRequest"], memoryLimit: m["memoryLimit"])
+    }
+    var json: JSON { .object(Dictionary(uniqueKeysWithValues: fields.compactMap { k, v in v.map { (k, JSON.string($0)) } })) }
+}
+
+public struct Autoscale: Equatable, Sendable {
+    public static let defaultCPUPercent = 80
+    public var min: Int
+    public var max: Int
+    public var cpuPercent: Int?
+    public init(min: Int, max: Int, cpuPercent: Int? = nil) {
+        self.min = min
+        self.max = max
+        self.cpuPercent = cpuPercent
+    }
+    public var targetCPUPercent: Int { cpuPercent ?? Self.defaultCPUPercent }
+
+    init?(json j: JSON?) {
+        guard let j, !j.isNull else { return nil }
+        self.init(min: j["min"]?.intValue ?? 1, max: j["max"]?.intValue ?? 1, cpuPercent: j["cpuPercent"]?.intValue)
+    }
+    var json: JSON {
+        var a: JSON = ["min": .int(min), "max": .int(max)]
+        if let cpuPercent { a["cpuPercent"] = .int(cpuPercent) }
+        return a
+    }
+}
+
+/// An app's binding to a service: the service's credentials as `PREFIX_URL`, `PREFIX_HOST`, ….
+public struct Binding: Equatable, Sendable {
+    public static let defaultPrefix = "DATABASE"
+    public var service: String
+    public var prefix: String
+    public init(service: String, prefix: String) {
+        self.service = service
+        self.prefix = prefix
+    }
+    /// The prefix a binding gets when none is given: REDIS for redis, else DATABASE.
+    public static func defaultPrefix(forType type: String?) -> String { type == "redis" ? "REDIS" : defaultPrefix }
+}
+
+public struct Mount: Equatable, Sendable {
+    public var volume: String
+    public var path: String
+    public init(volume: String, path: String) {
+        self.volume = volume
+        self.path = path
+    }
+}
+
+public struct AppSpec: WorkloadSpec {
+    public static let kind = WorkloadKind.app
+    public static let defaultReplicas = 1
+
+    public var image: String
+    public var port: Int?
+    public var replicas: Int?
+    public var env: [EnvVar] = []
+    public var resources = Resources()
+    public var autoscale: Autoscale?
+    /// The public hostname, when the app has a route.
+    public var route: String?
+    public var bindings: [Binding] = []
+    public var volumes: [Mount] = []
+
+    public init(image: String, port: Int? = nil) {
+        self.image = image
+        self.port = port
+    }
+
+    public init(json j: JSON) {
+        image = j["image"]?.stringValue ?? ""
+        port = j["port"]?.intValue
+        replicas = j["replicas"]?.intValue
+        env = EnvVar.list(j["env"])
+        resources = Resources(json: j["resources"])
+        autoscale = Autoscale(json: j["autoscale"])
+        route = j.at("route", "host")?.stringValue
+        bindings = (j["bindings"]?.arrayValue ?? []).map {
+            Binding(service: $0["service"]?.stringValue ?? "", prefix: $0["prefix"]?.stringValue ?? Binding.defaultPrefix)
+        }
+        volumes = (j["volumes"]?.arrayValue ?? []).map {
+            Mount(volume: $0["volume"]?.stringValue ?? "", path: $0["path"]?.stringValue ?? "")
+        }
+    }
+
+    public var json: JSON {
+        var s: JSON = ["image": .string(image)]
+        if let port { s["port"] = .int(port) }
+        if let replicas { s["replicas"] = .int(replicas) }
+        if !env.isEmpty { s["env"] = EnvVar.json(env) }
+        if !resources.isEmpty { s["resources"] = resources.json }
+        if let autoscale { s["autoscale"] = autoscale.json }
+        if let route { s["route"] = ["host": .string(route)] }
+        if !bindings.isEmpty {
+            s["bindings"] = .array(bindings.map { ["service": .string($0.service), "prefix": .string($0.prefix)] })
+        }
+        if !volumes.isEmpty { s["volumes"] = .array(volumes.map { ["volume": .string($0.volume), "path": .string($0.path)] }) }
+        return s
+    }
+
+    public var resolved: AppSpec {
+        var s = self
+        if autoscale == nil { s.replicas = replicas ?? Self.defaultReplicas }
+        if var a = s.autoscale {
+            a.cpuPercent = a.targetCPUPercent
+            s.autoscale = a
+        }
+        return s
+    }
+
+    /// How the replica count reads in tables: `2-5` when autoscaled.
+    public var replicaText: String {
+        autoscale.map { "\($0.min)-\($0.max)" } ?? String(replicas ?? Self.defaultReplicas)
+    }
+}
+
+public struct ServiceSpec: WorkloadSpec {
+    public static let kind = WorkloadKind.service
+    public static let defaultStorage = "1Gi"
+
+    public var type: String
+    public var version: String?
+    public var storage: String?
+
+    public init(type: String, version: String? = nil, storage: String? = nil) {
+        self.type = type
+        self.version = version
+        self.storage = storage
+    }
+
+    public init(json j: JSON) {
+        // A CR written by hand may leave the version out, or leave it empty: both mean
+        // the engine's default (an empty tag would render `postgres:`).
+        self.init(
+            type: j["type"]?.stringValue ?? "postgres", version: j["version"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
+            storage: j["storage"]?.stringValue)
+    }
+
+    public var json: JSON {
+        var s: JSON = ["type": .string(type)]
+        if let version { s["version"] = .string(version) }
+        if let storage { s["storage"] = .string(storage) }
+        return s
+    }
+
+    public var resolved: ServiceSpec {
+        ServiceSpec(type: type, version: version ?? Workloads.engines[type]?.defaultVersion, storage: storage ?? Self.defaultStorage)
+    }
+}
+
+public struct VolumeSpec: WorkloadSpec {
+    public static let kind = WorkloadKind.volume
+    public static let defaultSize = "1Gi"
+
+    public var size: String
+    public init(size: String) { self.size = size }
+    public init(json j: JSON) { size = j["size"]?.stringValue ?? Self.defaultSize }
+    public var json: JSON { ["size": .string(size)] }
+    public var resolved: VolumeSpec { self }
+}
+
+public struct FunctionSpec: WorkloadSpec {
+    public static let kind = WorkloadKind.function
+    public static let defaultPort = 8080
+
+    public var image: String
+    public var port: Int?
+    public var env: [EnvVar] = []
+
+    public init(image: String, port: Int? = nil, env: [EnvVar] = []) {
+        self.image = image
+        self.port = port
+        self.env = env
+    }
+    public init(json j: JSON) {
+        self.init(image: j["image"]?.stringValue ?? "", port: j["port"]?.intValue, env: EnvVar.list(j["env"]))
+    }
+    public var json: JSON {
+        var s: JSON = ["image": .string(image)]
+        if let port { s["port"] = .int(port) }
+        if !env.isEmpty { s["env"] = EnvVar.json(env) }
+        return s
+    }
+    public var resolved: FunctionSpec { FunctionSpec(image: image, port: port ?? Self.defaultPort, env: env) }
+}
+
+public struct JobSpec: WorkloadSpec {
+    public static let kind = WorkloadKind.job
+
+    public var image: String
+    /// A cron schedule; nil for a one-off Job.
+    public var schedule: String?
+    public var command: [String] = []
+    public var env: [EnvVar] = []
+
+    public init(image: String, schedule: String? = nil, command: [String] = [], env: [EnvVar] = []) {
+        self.image = image
+        self.schedule = schedule
+        self.command = command
+        self.env = env
+    }
+    public init(json j: JSON) {
+        self.init(
+            image: j["image"]?.stringValue ?? "", schedule: j["schedule"]?.stringValue,
+            command: (j["command"]?.arrayValue ?? []).compactMap(\.stringValue), env: EnvVar.list(j["env"]))
+    }
+    public var json: JSON {
+        var s: JSON = ["image": .string(image)]
+        if let schedule { s["schedule"] = .string(schedule) }
+        if !command.isEmpty { s["command"] = JSON.strings(command) }
+        if !env.isEmpty { s["env"] = EnvVar.json(env) }
+        return s
+    }
+    public var resolved: JobSpec { self }
+}
+
+extension WorkloadKind {
+    /// The typed spec of a CR of this kind, resolved (defaults filled), as JSON: what diff
+    /// compares and the renderer reads.
+    public func resolvedSpec(_ spec: JSON) -> JSON {
+        switch self {
+        case .app: return AppSpec(json: spec).resolved.json
+        case .service: return ServiceSpec(json: spec).resolved.json
+        case .volume: return VolumeSpec(json: spec).resolved.json
+        case .function: return FunctionSpec(json: spec).resolved.json
+        case .job: return JobSpec(json: spec).resolved.json
+        }
+    }
+}

@@ -1,0 +1,153 @@
+/// What one mutating command will do, computed without I/O and then either printed
+/// (`--dry-run`) or carried out by `KubectlDriver.execute`. Every write kip makes goes
+/// through a Plan.
+///
+/// The steps, in order:
+/// 1. `owners`: objects applied first (CRs, a Project, the Namespaces they need).
+///    Their uids, from the server's answer, fill the owner references of step 2.
+///    When every owner already exists (`knownUIDs` has it) steps 1 and 2 are one apply.
+/// 2. `owned(uids)`: the objects rendered from the owners.
+/// 3. `secrets(uids)`: user secrets, applied with their own field manager so that
+///    re-rendering an app never touches their values.
+/// 4. `deletes`: objects no longer rendered, after everything else is written.
+public struct Plan {
+    public enum Line: Equatable, Sendable {
+        case success(String)
+        case info(String)
+        case warning(String)
+    }
+
+    public struct Deletion: Equatable, Sendable {
+        /// `kind.group/name` as kubectl takes it.
+        public var ref: String
+        /// nil for a cluster-scoped object.
+        public var namespace: String?
+        public init(ref: String, namespace: String?) {
+            self.ref = ref
+            self.namespace = namespace
+        }
+    }
+
+    public static let fieldManager = "kip"
+    public static let secretsFieldManager = "kip-secrets"
+
+    public var owners: [JSON] = []
+    /// Uids of owners read from the cluster, by `Plan.key`.
+    public var knownUIDs: [String: String] = [:]
+    public var owned: ([String: String]) -> [JSON] = { _ in [] }
+    public var secrets: ([String: String]) -> [JSON] = { _ in [] }
+    public var deletes: [Deletion] = []
+    /// What to print once the plan is carried out.
+    public var report: [Line] = []
+    /// What `--dry-run` prints instead of the manifests when no `-o json|yaml` is asked
+    /// for, where a command has a readable summary (promotion's image changes).
+    public var summary: [String]?
+    /// Added to an error from step 2 on, when the owners are already written: how to
+    /// finish (re-running the same command always does).
+    public var resumeHint: String?
+
+    public init() {}
+
+    /// `Kind/name`: how owners are told apart within one plan.
+    public static func key(_ o: JSON) -> String {
+        "\(o["kind"]?.stringValue ?? "")/\(o.at("metadata", "name")?.stringValue ?? "")"
+    }
+
+    /// True when every owner already exists, so one apply writes the owners and what
+    /// they own together.
+    public var ownersKnown: Bool { owners.allSatisfy { knownUIDs[Self.key($0)] != nil } }
+
+    /// Whether the plan writes or deletes anything.
+    public var isEmpty: Bool {
+        owners.isEmpty && deletes.isEmpty && owned(knownUIDs).isEmpty && secrets(knownUIDs).isEmpty
+    }
+
+    /// Every object the plan applies, in order, for printing: owners not yet created
+    /// get the placeholder uid `<uid of Kind/name>`, and every Secret value and
+    /// credential reads `<redacted>`.
+    public var manifests: [JSON] {
+        var uids = knownUIDs
+        for o in owners where uids[Self.key(o)] == nil { uids[Self.key(o)] = "<uid of \(Self.key(o))>" }
+        return (owners + owned(uids) + secrets(uids)).map(Self.redacted)
+    }
+
+    public static let redactedValue = "<redacted>"
+
+    /// A Secret with every value replaced; any other object as it is.
+    public static func redacted(_ o: JSON) -> JSON {
+        guard o["kind"]?.stringValue == "Secret" else { return o }
+        var s = o
+        for field in ["data", "stringData"] {
+            if let d = s[field]?.objectValue { s[field] = .object(d.mapValues { _ in .string(redactedValue) }) }
+        }
+        return s
+    }
+
+    /// The plan's deletions in words, for `--dry-run`.
+    public var deletionLines: [String] {
+        deletes.map { d in "Would delete \(d.ref)" + (d.namespace.map { " in \($0)" } ?? "") + "." }
+    }
+}
+
+/// What carrying out a plan wrote, as the server answered.
+public struct Applied: Sendable {
+    public var objects: [JSON] = []
+    /// Owners that did not exist before (by `Plan.key`).
+    public var created: Set<String> = []
+    public var uids: [String: String] = [:]
+}
+
+extension KubectlDriver {
+    /// Carries out a plan (see `Plan` for the steps). An owner the server returns no uid
+    /// for is an error: no placeholder uid ever reaches the cluster.
+    @discardableResult
+    public func execute(_ plan: Plan) throws -> Applied {
+        var result = Applied()
+        var uids = plan.knownUIDs
+        result.created = Set(plan.owners.map(Plan.key).filter { uids[$0] == nil })
+        if plan.ownersKnown {
+            result.objects = try apply(plan.owners + plan.owned(uids))
+        } else {
+            let written = try apply(plan.owners)
+            for o in written {
+                if let uid = o.at("metadata", "uid")?.stringValue { uids[Plan.key(o)] = uid }
+            }
+            for o in plan.owners where uids[Plan.key(o)] == nil {
+                throw KipError("the API server returned no uid for \(Plan.key(o)); nothing it owns was written: run the same command again")
+            }
+            result.objects = written
+            result.objects += try resuming(plan) { try apply(plan.owned(uids)) }
+        }
+        result.uids = uids
+        result.objects += try resuming(plan) { try apply(plan.secrets(uids), fieldManager: Plan.secretsFieldManager) }
+        let byNamespace = Dictionary(grouping: plan.deletes, by: { $0.namespace ?? "" })
+        for ns in byNamespace.keys.sorted() {
+            try resuming(plan) { try delete(refs: byNamespace[ns]!.map(\.ref), namespace: ns.isEmpty ? nil : ns) }
+        }
+        return result
+    }
+
+    private func resuming<T>(_ plan: Plan, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch var e as KipError {
+            if let hint = plan.resumeHint { e.message += "; \(hint)" }
+            throw e
+        }
+    }
+
+    /// Read → plan → execute, again from the read when the server answers 409 Conflict
+    /// because someone else wrote an object between kip's read and its write (the plan
+    /// carries the resourceVersions it read as preconditions). After `attempts` tries,
+    /// a clear error.
+    public func executeRetrying(attempts: Int = 4, _ build: () throws -> Plan) throws -> (Plan, Applied) {
+        var last: KipError?
+        for _ in 0..<attempts {
+            let plan = try build()
+            do { return (plan, try execute(plan)) } catch let e as KipError where e.isConflict {
+                last = e
+            }
+        }
+        var e = last ?? KipError("conflict")
+        e.message = "others kept changing the same objects (\(attempts) tries): \(e.message); run the command again"
+        throw e
+    }
+}
