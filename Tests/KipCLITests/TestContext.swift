@@ -20,6 +20,7 @@ final class TestContext {
         home: String? = nil
     ) {
         self.runner = runner
+        ownsHome = home == nil
         self.home = home ?? (NSTemporaryDirectory() + "kip-ctx-" + UUID().uuidString.prefix(8).lowercased())
         var e = env
         e["HOME"] = self.home
@@ -34,7 +35,10 @@ final class TestContext {
     var stdout: String { out.buffer }
     var stderr: String { err.buffer }
 
-    deinit { try? FileManager.default.removeItem(atPath: home) }
+    /// Removes the home folder only when it made one up itself.
+    private var ownsHome = false
+
+    deinit { if ownsHome { try? FileManager.default.removeItem(atPath: home) } }
 }
 
 final class FixedRandom: RandomSource {

@@ -1,6 +1,6 @@
 /// What differs between two environments of a project, kind by kind and object by object.
 public struct EnvironmentDiff: Equatable {
-    public struct Entry: Equatable {
+    public struct Entry: Equatable, Sendable {
         public var kind: String
         public var name: String
         /// nil when the object exists on one side only (`only` says which).

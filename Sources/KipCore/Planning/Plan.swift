@@ -138,7 +138,7 @@ extension KubectlDriver {
     /// because someone else wrote an object between kip's read and its write (the plan
     /// carries the resourceVersions it read as preconditions). After `attempts` tries,
     /// a clear error.
-    public func executeRetrying(attempts: Int = 4, _ build: () throws -> Plan) throws -> (Plan, Applied) {
+    public func executeRetrying(attempts: Int = 6, _ build: () throws -> Plan) throws -> (Plan, Applied) {
         var last: KipError?
         for _ in 0..<attempts {
             let plan = try build()

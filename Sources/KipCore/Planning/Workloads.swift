@@ -77,11 +77,13 @@ public enum Workloads {
         }
     }
 
-    /// An App CR that keeps what promotion recorded on the one it replaces: the
-    /// promotion annotations and `status.history`.
+    /// An App CR that keeps what promotion recorded on the one it replaces (the
+    /// promotion annotations and `status.history`) and its resourceVersion.
     public static func app(_ name: String, _ scope: WorkloadScope, spec: AppSpec, replacing existing: JSON?) -> JSON {
         var cr = Workloads.cr(.app, name, scope, spec: spec.json, annotations: promotion(existing ?? [:]))
         if let h = existing?.at("status", "history") { cr.set(["status", "history"], h) }
+        // The version read is the write's precondition: a change in between is a 409.
+        if let rv = existing?.at("metadata", "resourceVersion") { cr.set(["metadata", "resourceVersion"], rv) }
         return cr
     }
 
