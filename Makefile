@@ -4,7 +4,7 @@ SWIFT ?= swift
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all build release test demo bench install uninstall check-kubectl discovery-data clean
+.PHONY: all build release test demo bench install uninstall check-kubectl discovery-data clean fmt lint
 
 all: build
 
@@ -19,8 +19,16 @@ check-kubectl:
 
 # Unit tests, golden files, and e2e tests of the built kip + real kubectl against kip-sandbox.
 # Set KIP_E2E_KUBECONFIG to run the e2e tests against a real cluster instead.
-test: check-kubectl build
+test: check-kubectl lint build
 	$(SWIFT) test
+
+# Formats every Swift file in place (.swift-format: 4 spaces, 120 columns).
+fmt:
+	$(SWIFT) format -i -r Sources Tests Package.swift
+
+# Fails on any file swift format would change or warn about.
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
 # The product page, end to end, against a throw-away kip-sandbox.
 demo: check-kubectl build

@@ -18,7 +18,8 @@ let package = Package(
         .target(name: "KipTestSupport", dependencies: ["KipCore"], path: "Tests/KipTestSupport"),
         .testTarget(name: "KipCoreTests", dependencies: ["KipCore", "KipTestSupport"], exclude: ["Golden"]),
         .testTarget(
-            name: "KipCLITests", dependencies: ["KipCLI", "KipCore", "KipSandbox", "KipTestSupport"], exclude: ["Golden"]),
+            name: "KipCLITests", dependencies: ["KipCLI", "KipCore", "KipSandbox", "KipTestSupport"],
+            exclude: ["Golden"]),
         .testTarget(name: "KipSandboxTests", dependencies: ["KipSandbox", "KipCore", "KipTestSupport"]),
         .testTarget(name: "E2ETests", dependencies: ["KipCore", "KipTestSupport"], exclude: ["Golden"]),
     ],

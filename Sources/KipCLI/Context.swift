@@ -1,7 +1,8 @@
 import Foundation
 import KipCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where text goes: a file descriptor, or a buffer in tests.
@@ -51,7 +52,9 @@ public struct Terminal: Sendable {
         stderrIsTerminal = stderr
     }
 
-    public static var current: Terminal { Terminal(stdin: isatty(0) == 1, stdout: isatty(1) == 1, stderr: isatty(2) == 1) }
+    public static var current: Terminal {
+        Terminal(stdin: isatty(0) == 1, stdout: isatty(1) == 1, stderr: isatty(2) == 1)
+    }
 }
 
 /// Random bytes; the system CSPRNG in production, a fixed sequence in tests.
@@ -127,13 +130,20 @@ public final class Context {
                 let known = cfg.clusters.keys.sorted()
                 throw KipError(
                     "unknown cluster '\(name)': "
-                        + (known.isEmpty ? "add it with 'kip cluster add \(name) --context CONTEXT'" : "known clusters are \(known.joined(separator: ", ")) (see 'kip cluster list')"))
+                        + (known.isEmpty
+                            ? "add it with 'kip cluster add \(name) --context CONTEXT'"
+                            : "known clusters are \(known.joined(separator: ", ")) (see 'kip cluster list')"))
             }
-            return ClusterTarget(name: name, context: flagContext ?? c.context, kubeconfig: flagKubeconfig ?? c.kubeconfig)
+            return ClusterTarget(
+                name: name, context: flagContext ?? c.context, kubeconfig: flagKubeconfig ?? c.kubeconfig)
         }
         if let flagContext {
-            let named = cfg.clusters.first { $0.value.context == flagContext && (flagKubeconfig == nil || $0.value.kubeconfig == flagKubeconfig) }
-            return ClusterTarget(name: named?.key ?? flagContext, context: flagContext, kubeconfig: flagKubeconfig ?? named?.value.kubeconfig)
+            let named = cfg.clusters.first {
+                $0.value.context == flagContext && (flagKubeconfig == nil || $0.value.kubeconfig == flagKubeconfig)
+            }
+            return ClusterTarget(
+                name: named?.key ?? flagContext, context: flagContext,
+                kubeconfig: flagKubeconfig ?? named?.value.kubeconfig)
         }
         if flagKubeconfig == nil, let cur = cfg.currentCluster, let c = cfg.clusters[cur] {
             return ClusterTarget(name: cur, context: c.context, kubeconfig: c.kubeconfig)
@@ -146,10 +156,13 @@ public final class Context {
     /// The current context of a kubeconfig, read from the file (no process) when it is
     /// plain YAML, else asked of `kubectl config current-context`.
     public func currentContext(kubeconfig: String?) throws -> String {
-        let path = kubeconfig ?? env["KUBECONFIG"].flatMap { $0.split(separator: ":").first.map(String.init) }
+        let path =
+            kubeconfig ?? env["KUBECONFIG"].flatMap { $0.split(separator: ":").first.map(String.init) }
             ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.kube/config")
         if !FileManager.default.fileExists(atPath: path) {
-            throw KipError("kubeconfig \(path) does not exist: pass --kubeconfig, set KUBECONFIG, or add a cluster with 'kip cluster add NAME --kubeconfig PATH'")
+            throw KipError(
+                "kubeconfig \(path) does not exist: pass --kubeconfig, set KUBECONFIG, or add a cluster with 'kip cluster add NAME --kubeconfig PATH'"
+            )
         }
         if let text = try? String(contentsOfFile: path, encoding: .utf8), let doc = try? MiniYAML.parse(text),
             let ctx = doc["current-context"]?.stringValue, !ctx.isEmpty
@@ -163,7 +176,9 @@ public final class Context {
         do { r = try runner.run(argv, stdin: nil) } catch let e as RunnerError { throw KipError(e.description) }
         let ctx = String(decoding: r.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard r.status == 0, !ctx.isEmpty else {
-            throw KipError("no cluster: kubectl has no current context; run 'kip cluster add NAME --context CONTEXT' or pass --context")
+            throw KipError(
+                "no cluster: kubectl has no current context; run 'kip cluster add NAME --context CONTEXT' or pass --context"
+            )
         }
         return ctx
     }
@@ -183,10 +198,15 @@ public final class Context {
     public func confirm(_ question: String) throws -> Bool {
         if yes { return true }
         guard terminal.stdinIsTerminal else {
-            throw KipError("\(question.trimmingCharacters(in: CharacterSet(charactersIn: "? "))): no terminal to ask on; pass --yes to go ahead")
+            throw KipError(
+                "\(question.trimmingCharacters(in: CharacterSet(charactersIn: "? "))): no terminal to ask on; pass --yes to go ahead"
+            )
         }
         stderr.write("\(question) [y/N] ")
-        guard let answer = stdin.readLine() else { stderr.line(); return false }
+        guard let answer = stdin.readLine() else {
+            stderr.line()
+            return false
+        }
         return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }
 
@@ -212,7 +232,10 @@ public final class Context {
             value = String(decoding: stdin.readAll(), as: UTF8.self)
             if value.hasSuffix("\r\n") { value.removeLast(2) } else if value.hasSuffix("\n") { value.removeLast() }
         }
-        if value.isEmpty { throw KipError("the value is empty: pipe it on stdin (printf %s \"$VALUE\" | kip …) or type it at the prompt") }
+        if value.isEmpty {
+            throw KipError(
+                "the value is empty: pipe it on stdin (printf %s \"$VALUE\" | kip …) or type it at the prompt")
+        }
         return value
     }
 
@@ -220,15 +243,22 @@ public final class Context {
     /// NAME` answer without a terminal.
     public func confirmTyped(_ expected: String, what: String, confirmFlag: String?) throws -> Bool {
         if let c = confirmFlag {
-            guard c == expected else { throw KipError("--confirm '\(c)' does not match '\(expected)': nothing was deleted") }
+            guard c == expected else {
+                throw KipError("--confirm '\(c)' does not match '\(expected)': nothing was deleted")
+            }
             return true
         }
         if yes { return true }
         guard terminal.stdinIsTerminal else {
-            throw KipError("refusing to delete \(what) without confirmation: no terminal to ask on; pass --confirm \(expected) or --yes")
+            throw KipError(
+                "refusing to delete \(what) without confirmation: no terminal to ask on; pass --confirm \(expected) or --yes"
+            )
         }
         stderr.write("Type '\(expected)' to confirm: ")
-        guard let answer = stdin.readLine() else { stderr.line(); return false }
+        guard let answer = stdin.readLine() else {
+            stderr.line()
+            return false
+        }
         return answer.trimmingCharacters(in: .whitespaces) == expected
     }
 }

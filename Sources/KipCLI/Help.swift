@@ -60,10 +60,12 @@ public enum Help {
         if !c.subcommands.isEmpty {
             out += "\nSUBCOMMANDS:\n"
             for s in c.subcommands { out += row(s.name, s.abstract) + "\n" }
-            out += "\n  See 'kip help \(Array(c.path.dropFirst()).map { $0 + " " }.joined())<subcommand>' for detailed help.\n"
+            out +=
+                "\n  See 'kip help \(Array(c.path.dropFirst()).map { $0 + " " }.joined())<subcommand>' for detailed help.\n"
         }
         if !isRoot {
-            out += "\n  Global options: --cluster, --kubeconfig, --context, -o/--output, --dry-run, -y/--yes, --color, -v/--verbose (see 'kip --help').\n"
+            out +=
+                "\n  Global options: --cluster, --kubeconfig, --context, -o/--output, --dry-run, -y/--yes, --color, -v/--verbose (see 'kip --help').\n"
         } else {
             out += "\nENVIRONMENT:\n"
             out += row("KIP_HOME", "Folder of kip's config (default: ~/.kip).") + "\n"
@@ -100,7 +102,8 @@ public enum Completion {
         }
         var values = ""
         for o in globalOptions where o.choices != nil {
-            values += "        --\(o.long)\(o.short.map { "|-\($0)" } ?? "")) COMPREPLY=($(compgen -W \"\(o.choices!.joined(separator: " "))\" -- \"$cur\")); return ;;\n"
+            values +=
+                "        --\(o.long)\(o.short.map { "|-\($0)" } ?? "")) COMPREPLY=($(compgen -W \"\(o.choices!.joined(separator: " "))\" -- \"$cur\")); return ;;\n"
         }
         return """
             # kip completion for bash; load with: source <(kip completion bash)

@@ -27,12 +27,19 @@ public enum Kip {
                 arguments: [ArgumentSpec("shell", "bash or zsh.")],
                 handler: { inv, ctx in
                     guard let s = Completion.script(inv.arguments[0], root: Kip.root) else {
-                        throw UsageError(message: "Unknown shell '\(inv.arguments[0])'. Please provide one of 'bash' or 'zsh'.", command: ["completion"])
+                        throw UsageError(
+                            message: "Unknown shell '\(inv.arguments[0])'. Please provide one of 'bash' or 'zsh'.",
+                            command: ["completion"])
                     }
                     ctx.stdout.write(s)
                     return 0
                 }),
-            CommandSpec("version", "Show kip's version.", handler: { _, ctx in ctx.stdout.line("kip \(Kip.version)"); return 0 }),
+            CommandSpec(
+                "version", "Show kip's version.",
+                handler: { _, ctx in
+                    ctx.stdout.line("kip \(Kip.version)")
+                    return 0
+                }),
         ])
 
     /// Parses and runs one command line; returns the exit code. Only `main` exits.

@@ -52,7 +52,9 @@ extension Option where Value == String {
     }
 
     /// A Kubernetes quantity (`500m`, `1Gi`).
-    public static func quantity(_ long: String, _ help: String, valueName: String = "quantity", default def: String? = nil) -> Option {
+    public static func quantity(
+        _ long: String, _ help: String, valueName: String = "quantity", default def: String? = nil
+    ) -> Option {
         Option(.value(long, valueName, help, default: def)) { v in
             if let why = Quantity.reason(v) { throw BadValue(why) }
             return v
@@ -68,18 +70,24 @@ extension Option where Value == String {
 }
 
 extension Option where Value == Int {
-    public static func int(_ long: String, _ valueName: String, _ help: String, default def: Int? = nil, min: Int, max: Int = Int.max)
+    public static func int(
+        _ long: String, _ valueName: String, _ help: String, default def: Int? = nil, min: Int, max: Int = Int.max
+    )
         -> Option
     {
         Option(.value(long, valueName, help, default: def.map(String.init))) { v in
             guard let n = Int(v), n >= min, n <= max else {
-                throw BadValue(max == Int.max ? "must be a whole number, \(min) or more" : "must be a whole number from \(min) to \(max)")
+                throw BadValue(
+                    max == Int.max
+                        ? "must be a whole number, \(min) or more" : "must be a whole number from \(min) to \(max)")
             }
             return n
         }
     }
 
-    public static func port(_ help: String, long: String = "port", default def: Int? = nil, required: Bool = false) -> Option {
+    public static func port(_ help: String, long: String = "port", default def: Int? = nil, required: Bool = false)
+        -> Option
+    {
         var o = int(long, "port", help, default: def, min: 1, max: 65535)
         var s = o.spec
         s.required = required
@@ -132,7 +140,9 @@ extension Invocation {
 
     /// A required option's value (the parser already refused a line without it).
     public func require<V>(_ o: Option<V>) throws -> V {
-        guard let v = try get(o) else { throw UsageError(message: "Missing expected argument '\(o.spec.usageForm)'", command: command) }
+        guard let v = try get(o) else {
+            throw UsageError(message: "Missing expected argument '\(o.spec.usageForm)'", command: command)
+        }
         return v
     }
 
@@ -165,8 +175,11 @@ enum EnvNames {
         let ok =
             !k.isEmpty && !(k.first!.isNumber)
             && k.unicodeScalars.allSatisfy {
-                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" || $0 == "." || $0 == "-"
+                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" || $0 == "."
+                    || $0 == "-"
             }
-        return ok ? nil : "'\(k)' is not a valid variable name: use letters, digits, '_', '-' or '.', not starting with a digit"
+        return ok
+            ? nil
+            : "'\(k)' is not a valid variable name: use letters, digits, '_', '-' or '.', not starting with a digit"
     }
 }

@@ -3,7 +3,8 @@ public let globalOptions: [OptionSpec] = [
     .value("cluster", "name", "Cluster from kip's config to use (env: KIP_CLUSTER)."),
     .value("kubeconfig", "path", "kubeconfig file for kubectl."),
     .value("context", "name", "kubeconfig context for kubectl."),
-    .value("output", short: "o", "format", "Output format.", choices: ["table", "wide", "json", "yaml"], default: "table"),
+    .value(
+        "output", short: "o", "format", "Output format.", choices: ["table", "wide", "json", "yaml"], default: "table"),
     .flag("dry-run", "Print the manifests a change would apply; change nothing."),
     .flag("yes", short: "y", "Answer yes to confirmations (for scripts)."),
     .value("color", "when", "Colour output.", choices: ["auto", "always", "never"], default: "auto"),
@@ -41,11 +42,18 @@ public struct Parser {
         func usageError(_ m: String) -> UsageError { UsageError(message: m, command: Array(cmd.path.dropFirst())) }
 
         func record(_ spec: OptionSpec, _ value: String?) throws {
-            guard let value else { options[spec.long] = []; return }
-            let parts = spec.isList && spec.splitsCommas ? value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [value]
+            guard let value else {
+                options[spec.long] = []
+                return
+            }
+            let parts =
+                spec.isList && spec.splitsCommas
+                ? value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) : [value]
             for p in parts {
                 if let choices = spec.choices, !choices.contains(p) {
-                    throw usageError("The value '\(p)' is invalid for '\(spec.usageForm)'. Please provide one of \(Self.orList(choices)).")
+                    throw usageError(
+                        "The value '\(p)' is invalid for '\(spec.usageForm)'. Please provide one of \(Self.orList(choices))."
+                    )
                 }
                 if spec.isList && p.isEmpty {
                     throw usageError("Empty value in '\(spec.usageForm)': '\(value)'")
@@ -62,7 +70,11 @@ public struct Parser {
                     if a == "help" && cmd === root {
                         let rest = Array(args[i...]).filter { !$0.hasPrefix("-") }
                         guard root.find(rest) != nil else {
-                            throw UsageError(message: "Unknown command '\(rest.joined(separator: " "))'" + suggest(rest.last ?? "", root.find(Array(rest.dropLast()))?.subcommands.map(\.name) ?? []), command: [])
+                            throw UsageError(
+                                message: "Unknown command '\(rest.joined(separator: " "))'"
+                                    + suggest(
+                                        rest.last ?? "",
+                                        root.find(Array(rest.dropLast()))?.subcommands.map(\.name) ?? []), command: [])
                         }
                         return .help(rest)
                     }
@@ -75,7 +87,10 @@ public struct Parser {
                 positionals.append(a)
                 continue
             }
-            if a == "--" { onlyPositionals = true; continue }
+            if a == "--" {
+                onlyPositionals = true
+                continue
+            }
             if a.hasPrefix("--") {
                 var name = String(a.dropFirst(2))
                 var inline: String? = nil
@@ -85,7 +100,8 @@ public struct Parser {
                 }
                 if name == "version" && cmd === root { return .version }
                 guard let spec = known().first(where: { $0.long == name }) else {
-                    throw usageError("Unknown option '--\(name)'." + suggest("--" + name, known().map { "--" + $0.long }))
+                    throw usageError(
+                        "Unknown option '--\(name)'." + suggest("--" + name, known().map { "--" + $0.long }))
                 }
                 if spec.valueName == nil {
                     if inline != nil { throw usageError("Option '--\(name)' takes no value") }

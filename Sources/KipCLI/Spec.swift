@@ -22,11 +22,14 @@ public struct OptionSpec: Sendable {
         _ long: String, short: Character? = nil, _ valueName: String, _ help: String, choices: [String]? = nil,
         default def: String? = nil
     ) -> OptionSpec {
-        OptionSpec(long: long, short: short, valueName: valueName, help: help, isList: false, choices: choices, defaultValue: def)
+        OptionSpec(
+            long: long, short: short, valueName: valueName, help: help, isList: false, choices: choices,
+            defaultValue: def)
     }
 
     public static func list(_ long: String, _ valueName: String, _ help: String) -> OptionSpec {
-        OptionSpec(long: long, short: nil, valueName: valueName, help: help, isList: true, choices: nil, defaultValue: nil)
+        OptionSpec(
+            long: long, short: nil, valueName: valueName, help: help, isList: true, choices: nil, defaultValue: nil)
     }
 
     /// Repeatable, each occurrence one value (values may hold commas).
@@ -97,7 +100,10 @@ public final class CommandSpec: @unchecked Sendable {
     public var path: [String] {
         var p: [String] = []
         var c: CommandSpec? = self
-        while let cur = c { p.insert(cur.name, at: 0); c = cur.parent }
+        while let cur = c {
+            p.insert(cur.name, at: 0)
+            c = cur.parent
+        }
         return p
     }
 
@@ -107,7 +113,10 @@ public final class CommandSpec: @unchecked Sendable {
 
     public func find(_ path: [String]) -> CommandSpec? {
         var c: CommandSpec = self
-        for p in path { guard let n = c.subcommand(p) else { return nil }; c = n }
+        for p in path {
+            guard let n = c.subcommand(p) else { return nil }
+            c = n
+        }
         return c
     }
 }

@@ -29,7 +29,9 @@ struct Wizard {
             var done = false
             while !done {
                 guard let h = ask("  \(p.apps[i].name) [\(p.apps[i].host ?? "no route")]: ") else { return false }
-                if h.isEmpty { done = true } else if h == "-" {
+                if h.isEmpty {
+                    done = true
+                } else if h == "-" {
                     p.apps[i].host = nil
                     done = true
                 } else if DNS.isSubdomain(h) {
@@ -46,23 +48,39 @@ struct Wizard {
         var suspectOnly = false
         while true {
             let rows = envRows(p, suspectOnly: suspectOnly)
-            if rows.isEmpty { say(suspectOnly ? "  No suspect keys." : "  No env vars.") } else {
-                say(Printer.table(["#", "APP", "KEY", "VALUE", "NOTE"], rows.map { r in
-                    let e = p.apps[r.app].env[r.env]
-                    return [String(r.number), p.apps[r.app].name, e.key, e.value, Self.note(e)]
-                }).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            if rows.isEmpty {
+                say(suspectOnly ? "  No suspect keys." : "  No env vars.")
+            } else {
+                say(
+                    Printer.table(
+                        ["#", "APP", "KEY", "VALUE", "NOTE"],
+                        rows.map { r in
+                            let e = p.apps[r.app].env[r.env]
+                            return [String(r.number), p.apps[r.app].name, e.key, e.value, Self.note(e)]
+                        }
+                    ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             }
-            guard let cmd = ask("  s = suspect only \(suspectOnly ? "off" : "on"), e N = edit, r N = revert, Enter = next: ") else { return false }
+            guard
+                let cmd = ask(
+                    "  s = suspect only \(suspectOnly ? "off" : "on"), e N = edit, r N = revert, Enter = next: ")
+            else { return false }
             if cmd.isEmpty { break }
             let parts = cmd.split(separator: " ", maxSplits: 1).map(String.init)
-            if parts[0] == "s" { suspectOnly.toggle(); continue }
-            guard parts.count == 2, let n = Int(parts[1]), let row = envRows(p, suspectOnly: false).first(where: { $0.number == n }) else {
+            if parts[0] == "s" {
+                suspectOnly.toggle()
+                continue
+            }
+            guard parts.count == 2, let n = Int(parts[1]),
+                let row = envRows(p, suspectOnly: false).first(where: { $0.number == n })
+            else {
                 say("  Unknown command '\(cmd)'.")
                 continue
             }
             switch parts[0] {
             case "e":
-                guard let v = ask("  \(p.apps[row.app].name) \(p.apps[row.app].env[row.env].key) = ") else { return false }
+                guard let v = ask("  \(p.apps[row.app].name) \(p.apps[row.app].env[row.env].key) = ") else {
+                    return false
+                }
                 p.apps[row.app].env[row.env].value = v
             case "r":
                 p.apps[row.app].env[row.env].value = p.apps[row.app].env[row.env].source
@@ -74,22 +92,39 @@ struct Wizard {
         say()
         say("Step 4/5 — Resources")
         while true {
-            say(Printer.table(["APP", "REPLICAS", "MEMORY LIMIT", "CPU LIMIT"], p.apps.map { [$0.name, String($0.replicas), $0.memoryLimit ?? "-", $0.cpuLimit ?? "-"] })
+            say(
+                Printer.table(
+                    ["APP", "REPLICAS", "MEMORY LIMIT", "CPU LIMIT"],
+                    p.apps.map { [$0.name, String($0.replicas), $0.memoryLimit ?? "-", $0.cpuLimit ?? "-"] }
+                )
                 .split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             guard let cmd = ask("  p = apply prod defaults, e APP = edit, Enter = next: ") else { return false }
             if cmd.isEmpty { break }
-            if cmd == "p" { CopyPlanner.prodDefaults(&p); continue }
+            if cmd == "p" {
+                CopyPlanner.prodDefaults(&p)
+                continue
+            }
             let parts = cmd.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2, parts[0] == "e", let i = p.apps.firstIndex(where: { $0.name == parts[1] }) else {
                 say("  Unknown command '\(cmd)'.")
                 continue
             }
             guard let r = ask("  replicas [\(p.apps[i].replicas)]: ") else { return false }
-            if let n = Int(r), n >= 0 { p.apps[i].replicas = n } else if !r.isEmpty { say("  '\(r)' is not a replica count; kept \(p.apps[i].replicas)") }
+            if let n = Int(r), n >= 0 {
+                p.apps[i].replicas = n
+            } else if !r.isEmpty {
+                say("  '\(r)' is not a replica count; kept \(p.apps[i].replicas)")
+            }
             for (label, path) in [("memory limit", \CopyPlan.App.memoryLimit), ("cpu limit", \CopyPlan.App.cpuLimit)] {
                 guard let q = ask("  \(label) [\(p.apps[i][keyPath: path] ?? "-")]: ") else { return false }
-                if q == "-" { p.apps[i][keyPath: path] = nil } else if !q.isEmpty {
-                    if let problem = Quantity.problem(q, flag: label) { say("  \(problem); kept") } else { p.apps[i][keyPath: path] = q }
+                if q == "-" {
+                    p.apps[i][keyPath: path] = nil
+                } else if !q.isEmpty {
+                    if let problem = Quantity.problem(q, flag: label) {
+                        say("  \(problem); kept")
+                    } else {
+                        p.apps[i][keyPath: path] = q
+                    }
                 }
             }
         }
@@ -98,9 +133,12 @@ struct Wizard {
         say("Step 5/5 — Review")
         say("  " + p.summary.replacingOccurrences(of: "copied ", with: "will copy "))
         let o = p.overriddenApps
-        say("  \(o.count) app\(o.count == 1 ? "" : "s") with overrides" + (o.isEmpty ? "" : ": " + o.joined(separator: ", ")))
+        say(
+            "  \(o.count) app\(o.count == 1 ? "" : "s") with overrides"
+                + (o.isEmpty ? "" : ": " + o.joined(separator: ", ")))
         for w in p.routeChanges + p.warnings { say("  ⚠ " + w) }
-        guard let yes = ask("Create environment \(p.target.name)? [y/N] "), ["y", "yes"].contains(yes.lowercased()) else { return false }
+        guard let yes = ask("Create environment \(p.target.name)? [y/N] "), ["y", "yes"].contains(yes.lowercased())
+        else { return false }
         out = p
         return true
     }
@@ -126,13 +164,28 @@ struct Wizard {
     }
 
     static func overview(_ p: CopyPlan) -> [String] {
-        var l = ["Copy \(p.project)/\(p.source.name) (\(p.source.namespace)) into new environment \(p.target.name) (\(p.target.namespace)):"]
+        var l = [
+            "Copy \(p.project)/\(p.source.name) (\(p.source.namespace)) into new environment \(p.target.name) (\(p.target.namespace)):"
+        ]
         l.append("Apps (\(p.apps.count)): " + p.apps.map(\.name).joined(separator: ", ").ifEmpty("none"))
-        l.append("Services (\(p.services.count)): " + p.services.map { "\($0.name) (\($0.type) \($0.version), \($0.storage))" }.joined(separator: ", ").ifEmpty("none"))
+        l.append(
+            "Services (\(p.services.count)): "
+                + p.services.map { "\($0.name) (\($0.type) \($0.version), \($0.storage))" }.joined(separator: ", ")
+                .ifEmpty("none"))
         if !p.services.isEmpty { l.append("  each gets its own pod, PVC and fresh credentials; the data starts empty") }
-        l.append("Volumes (\(p.volumes.count)): " + p.volumes.map { "\($0.name) (\($0.size), empty)" }.joined(separator: ", ").ifEmpty("none"))
-        if !p.functions.isEmpty { l.append("Functions (\(p.functions.count)): " + p.functions.compactMap { $0.at("metadata", "name")?.stringValue }.joined(separator: ", ")) }
-        if !p.jobs.isEmpty { l.append("Jobs (\(p.jobs.count)): " + p.jobs.compactMap { $0.at("metadata", "name")?.stringValue }.joined(separator: ", ")) }
+        l.append(
+            "Volumes (\(p.volumes.count)): "
+                + p.volumes.map { "\($0.name) (\($0.size), empty)" }.joined(separator: ", ").ifEmpty("none"))
+        if !p.functions.isEmpty {
+            l.append(
+                "Functions (\(p.functions.count)): "
+                    + p.functions.compactMap { $0.at("metadata", "name")?.stringValue }.joined(separator: ", "))
+        }
+        if !p.jobs.isEmpty {
+            l.append(
+                "Jobs (\(p.jobs.count)): "
+                    + p.jobs.compactMap { $0.at("metadata", "name")?.stringValue }.joined(separator: ", "))
+        }
         l.append("Secrets: \(p.secretCount) (duplicated)")
         return l
     }
@@ -148,12 +201,20 @@ struct Wizard {
         ctx.printer.line()
         ctx.printer.line("Env vars:")
         let env = p.apps.flatMap { a in a.env.map { [a.name, $0.key, $0.value, note($0)] } }
-        if env.isEmpty { ctx.printer.line("  none") } else {
-            ctx.printer.line(Printer.table(["APP", "KEY", "VALUE", "NOTE"], env).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        if env.isEmpty {
+            ctx.printer.line("  none")
+        } else {
+            ctx.printer.line(
+                Printer.table(["APP", "KEY", "VALUE", "NOTE"], env).split(separator: "\n").map { "  " + $0 }.joined(
+                    separator: "\n"))
         }
         ctx.printer.line()
         ctx.printer.line("Resources:")
-        ctx.printer.line(Printer.table(["APP", "REPLICAS", "MEMORY LIMIT", "CPU LIMIT"], p.apps.map { [$0.name, String($0.replicas), $0.memoryLimit ?? "-", $0.cpuLimit ?? "-"] })
+        ctx.printer.line(
+            Printer.table(
+                ["APP", "REPLICAS", "MEMORY LIMIT", "CPU LIMIT"],
+                p.apps.map { [$0.name, String($0.replicas), $0.memoryLimit ?? "-", $0.cpuLimit ?? "-"] }
+            )
             .split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         for w in p.warnings { ctx.printer.warning(w) }
     }

@@ -2,7 +2,7 @@ import Foundation
 import KipCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An error the API server answers with a `Status` object.
@@ -21,7 +21,8 @@ struct APIError: Error {
     static func modified(_ r: ResourceInfo, _ name: String) -> APIError {
         APIError(
             code: 409, reason: "Conflict",
-            message: "Operation cannot be fulfilled on \(qualified(r)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+            message:
+                "Operation cannot be fulfilled on \(qualified(r)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
             details: ["name": .string(name), "group": .string(r.group), "kind": .string(r.plural)])
     }
     static func badRequest(_ m: String) -> APIError { APIError(code: 400, reason: "BadRequest", message: m) }
@@ -32,10 +33,14 @@ struct APIError: Error {
             code: 422, reason: "Invalid", message: "\(kind) \"\(name)\" is invalid: \(body)",
             details: [
                 "name": .string(name), "group": .string(r.group), "kind": .string(r.kind),
-                "causes": .array(errs.map { e in
-                    let msg = e.text.hasPrefix(e.path + ": ") ? String(e.text.dropFirst(e.path.count + 2)) : e.text
-                    return ["reason": .string(e.kind == "Required value" ? "FieldValueRequired" : "FieldValueInvalid"), "message": .string(msg), "field": .string(e.path)]
-                }),
+                "causes": .array(
+                    errs.map { e in
+                        let msg = e.text.hasPrefix(e.path + ": ") ? String(e.text.dropFirst(e.path.count + 2)) : e.text
+                        return [
+                            "reason": .string(e.kind == "Required value" ? "FieldValueRequired" : "FieldValueInvalid"),
+                            "message": .string(msg), "field": .string(e.path),
+                        ]
+                    }),
             ])
     }
 
@@ -54,8 +59,15 @@ func qualified(_ r: ResourceInfo) -> String { r.group.isEmpty ? r.plural : "\(r.
 /// A fault rule: `METHOD PATHGLOB:STATUS:MODE`, STATUS a code or `+Nms` of latency,
 /// MODE `once`, `always`, `every-N` or `after-N` (the first N pass, then every one fails).
 public struct FaultRule: Sendable {
-    public enum Action: Sendable { case status(Int), latency(Int) }
-    public enum Mode: Sendable { case once, always, every(Int), after(Int) }
+    public enum Action: Sendable {
+        case status(Int)
+        case latency(Int)
+    }
+    public enum Mode: Sendable {
+        case once, always
+        case every(Int)
+        case after(Int)
+    }
     var method: String
     var glob: String
     var action: Action
@@ -80,7 +92,11 @@ public struct FaultRule: Sendable {
             throw bad
         }
         let m = parts.count == 3 ? parts[2] : "always"
-        if m == "once" { mode = .once } else if m == "always" { mode = .always } else if m.hasPrefix("every-"),
+        if m == "once" {
+            mode = .once
+        } else if m == "always" {
+            mode = .always
+        } else if m.hasPrefix("every-"),
             let n = Int(m.dropFirst(6)), n > 0
         {
             mode = .every(n)
@@ -122,7 +138,15 @@ public final class APIServer: @unchecked Sendable {
     private let logLock = NSLock()
     private let now: () -> Date
 
-    public init(faults: [FaultRule] = [], requestLog: String? = nil, now: @escaping () -> Date = Date.init) {
+    /// Uids derived from a counter instead of random bits: the same requests give the
+    /// same uids, for golden files.
+    private let deterministic: Bool
+
+    public init(
+        faults: [FaultRule] = [], requestLog: String? = nil, now: @escaping () -> Date = Date.init,
+        deterministic: Bool = false
+    ) {
+        self.deterministic = deterministic
         self.faults = faults
         self.now = now
         if let requestLog {
@@ -132,8 +156,10 @@ public final class APIServer: @unchecked Sendable {
             logHandle = nil
         }
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-            _ = try? create(resource: registry.resource(groupVersion: "v1", plural: "namespaces")!, namespace: nil,
-                body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]], manager: "kube-apiserver")
+            _ = try? create(
+                resource: registry.resource(groupVersion: "v1", plural: "namespaces")!, namespace: nil,
+                body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]],
+                manager: "kube-apiserver")
         }
     }
 
@@ -166,7 +192,8 @@ public final class APIServer: @unchecked Sendable {
         if let logHandle {
             let line: JSON = [
                 "method": .string(req.method), "path": .string(req.path), "query": .string(req.rawQuery),
-                "status": .int(resp.status), "durationMs": .double((Date().timeIntervalSince(start) * 1000).rounded() / 1),
+                "status": .int(resp.status),
+                "durationMs": .double((Date().timeIntervalSince(start) * 1000).rounded() / 1),
                 "userAgent": .string(req.headers["user-agent"] ?? ""),
             ]
             logLock.lock()
@@ -211,12 +238,16 @@ public final class APIServer: @unchecked Sendable {
             case "apis":
                 if segs.count == 1 { return json(groupList()) }
                 if segs.count == 2 {
-                    guard let g = group(segs[1]) else { throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource") }
+                    guard let g = group(segs[1]) else {
+                        throw APIError(
+                            code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+                    }
                     return json(g)
                 }
                 return try resourceRequest(req, gv: segs[1] + "/" + segs[2], rest: Array(segs.dropFirst(3)))
             default:
-                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+                throw APIError(
+                    code: 404, reason: "NotFound", message: "the server could not find the requested resource")
             }
         } catch let e as APIError {
             return json(e.status, e.code)
@@ -276,7 +307,9 @@ public final class APIServer: @unchecked Sendable {
         if segs.count == 2 {
             var paths: [String: JSON] = [:]
             for (gv, _) in registry.groupVersions {
-                paths[gvPath(gv)] = ["serverRelativeURL": .string("/openapi/v3/\(gvPath(gv))?hash=G\(registry.generation)")]
+                paths[gvPath(gv)] = [
+                    "serverRelativeURL": .string("/openapi/v3/\(gvPath(gv))?hash=G\(registry.generation)")
+                ]
             }
             return json(["paths": .object(paths)])
         }
@@ -287,7 +320,11 @@ public final class APIServer: @unchecked Sendable {
         }
         var paths: [String: JSON] = [:]
         var schemas: [String: JSON] = [:]
-        let param: JSON = ["name": "fieldValidation", "in": "query", "schema": ["type": "string"], "description": "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields."]
+        let param: JSON = [
+            "name": "fieldValidation", "in": "query", "schema": ["type": "string"],
+            "description":
+                "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.",
+        ]
         for r in rs {
             let base = "/" + gvPath(gv) + (r.namespaced ? "/namespaces/{namespace}/" : "/") + r.plural + "/{name}"
             let gvk: JSON = ["group": .string(r.group), "version": .string(r.version), "kind": .string(r.kind)]
@@ -296,7 +333,12 @@ public final class APIServer: @unchecked Sendable {
                 "x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "patch",
                 "operationId": .string("patch\(r.kind)"),
                 "parameters": [param, ["name": "fieldManager", "in": "query", "schema": ["type": "string"]]],
-                "responses": ["200": ["description": "OK", "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/\(ref)")]]]]],
+                "responses": [
+                    "200": [
+                        "description": "OK",
+                        "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/\(ref)")]]],
+                    ]
+                ],
             ]
             paths[base] = ["patch": op]
             var schema = r.schema ?? ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
@@ -319,22 +361,30 @@ public final class APIServer: @unchecked Sendable {
     }
 
     private func resolve(gv: String, rest: [String]) throws -> Target {
-        let notFound = APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        let notFound = APIError(
+            code: 404, reason: "NotFound", message: "the server could not find the requested resource")
         lock.lock()
         defer { lock.unlock() }
         guard !rest.isEmpty else { throw notFound }
-        if rest[0] == "namespaces", rest.count >= 3, let r = registry.resource(groupVersion: gv, plural: rest[2]), r.namespaced {
-            return Target(resource: r, namespace: rest[1], name: rest.count > 3 ? rest[3] : nil, subresource: rest.count > 4 ? rest[4] : nil)
+        if rest[0] == "namespaces", rest.count >= 3, let r = registry.resource(groupVersion: gv, plural: rest[2]),
+            r.namespaced
+        {
+            return Target(
+                resource: r, namespace: rest[1], name: rest.count > 3 ? rest[3] : nil,
+                subresource: rest.count > 4 ? rest[4] : nil)
         }
         guard let r = registry.resource(groupVersion: gv, plural: rest[0]) else { throw notFound }
         if rest.count >= 2 && r.namespaced { throw notFound }
-        return Target(resource: r, namespace: nil, name: rest.count > 1 ? rest[1] : nil, subresource: rest.count > 2 ? rest[2] : nil)
+        return Target(
+            resource: r, namespace: nil, name: rest.count > 1 ? rest[1] : nil,
+            subresource: rest.count > 2 ? rest[2] : nil)
     }
 
     private func resourceRequest(_ req: HTTPRequest, gv: String, rest: [String]) throws -> HTTPResponse {
         if rest.isEmpty {
             guard req.method == "GET", let list = resourceList(gv) else {
-                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+                throw APIError(
+                    code: 404, reason: "NotFound", message: "the server could not find the requested resource")
             }
             return json(list)
         }
@@ -345,20 +395,36 @@ public final class APIServer: @unchecked Sendable {
         case ("GET", nil):
             if req.query["watch"] == "true" || req.query["watch"] == "1" {
                 // No controllers change objects behind a client's back: a watch has nothing to say.
-                return json(["type": "BOOKMARK", "object": ["kind": .string(r.kind), "apiVersion": .string(r.groupVersion), "metadata": ["resourceVersion": .string(String(resourceVersion))]]])
+                return json([
+                    "type": "BOOKMARK",
+                    "object": [
+                        "kind": .string(r.kind), "apiVersion": .string(r.groupVersion),
+                        "metadata": ["resourceVersion": .string(String(resourceVersion))],
+                    ],
+                ])
             }
-            let items = try list(r, namespace: t.namespace, labelSelector: req.query["labelSelector"], fieldSelector: req.query["fieldSelector"])
-            return json(render(list: items, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
+            let items = try list(
+                r, namespace: t.namespace, labelSelector: req.query["labelSelector"],
+                fieldSelector: req.query["fieldSelector"])
+            return json(
+                render(list: items, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
         case ("GET", let name?):
             let obj = try get(r, namespace: t.namespace, name: name)
-            return json(render(object: obj, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
+            return json(
+                render(object: obj, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
         case ("POST", nil):
             let body = try parseBody(req)
             let strict = req.query["fieldValidation"] == "Strict"
-            return json(try create(resource: r, namespace: t.namespace, body: body, manager: manager, strict: strict, dryRun: req.query["dryRun"] != nil), 201)
+            return json(
+                try create(
+                    resource: r, namespace: t.namespace, body: body, manager: manager, strict: strict,
+                    dryRun: req.query["dryRun"] != nil), 201)
         case ("PUT", let name?):
             let body = try parseBody(req)
-            return json(try update(r, namespace: t.namespace, name: name, body: body, manager: manager, strict: req.query["fieldValidation"] == "Strict"))
+            return json(
+                try update(
+                    r, namespace: t.namespace, name: name, body: body, manager: manager,
+                    strict: req.query["fieldValidation"] == "Strict"))
         case ("PATCH", let name?):
             let body = try parseBody(req)
             let ct = (req.headers["content-type"] ?? "").split(separator: ";").first.map(String.init) ?? ""
@@ -366,28 +432,45 @@ public final class APIServer: @unchecked Sendable {
             switch ct {
             case "application/apply-patch+yaml", "application/apply-patch+cbor":
                 guard req.query["fieldManager"] != nil else {
-                    throw APIError.badRequest("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch")
+                    throw APIError.badRequest(
+                        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
+                    )
                 }
-                let (obj, created) = try apply(r, namespace: t.namespace, name: name, config: body, manager: manager, force: req.query["force"] == "true", strict: strict, dryRun: req.query["dryRun"] != nil)
+                let (obj, created) = try apply(
+                    r, namespace: t.namespace, name: name, config: body, manager: manager,
+                    force: req.query["force"] == "true", strict: strict, dryRun: req.query["dryRun"] != nil)
                 return json(obj, created ? 201 : 200)
             case "application/merge-patch+json", "application/strategic-merge-patch+json":
-                return json(try patch(r, namespace: t.namespace, name: name, patch: body, manager: manager, strict: strict))
+                return json(
+                    try patch(r, namespace: t.namespace, name: name, patch: body, manager: manager, strict: strict))
             default:
-                throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+                throw APIError(
+                    code: 415, reason: "UnsupportedMediaType",
+                    message:
+                        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+                )
             }
         case ("DELETE", let name?):
             var policy = req.query["propagationPolicy"]
-            if policy == nil, !req.body.isEmpty, let b = try? JSON.parse(req.body) { policy = b["propagationPolicy"]?.stringValue }
+            if policy == nil, !req.body.isEmpty, let b = try? JSON.parse(req.body) {
+                policy = b["propagationPolicy"]?.stringValue
+            }
             if req.query["orphanDependents"] == "true" { policy = "Orphan" }
             return json(try delete(r, namespace: t.namespace, name: name, policy: policy ?? "Background"))
         case ("DELETE", nil):
-            let items = try list(r, namespace: t.namespace, labelSelector: req.query["labelSelector"], fieldSelector: req.query["fieldSelector"])
+            let items = try list(
+                r, namespace: t.namespace, labelSelector: req.query["labelSelector"],
+                fieldSelector: req.query["fieldSelector"])
             for i in items {
-                _ = try? delete(r, namespace: i.at("metadata", "namespace")?.stringValue, name: i.at("metadata", "name")?.stringValue ?? "", policy: "Background")
+                _ = try? delete(
+                    r, namespace: i.at("metadata", "namespace")?.stringValue,
+                    name: i.at("metadata", "name")?.stringValue ?? "", policy: "Background")
             }
             return json(listDoc(items, r))
         default:
-            throw APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
+            throw APIError(
+                code: 405, reason: "MethodNotAllowed",
+                message: "the server does not allow this method on the requested resource")
         }
     }
 
@@ -398,7 +481,9 @@ public final class APIServer: @unchecked Sendable {
 
     private func parseBody(_ req: HTTPRequest) throws -> JSON {
         if (req.headers["content-type"] ?? "").contains("protobuf") {
-            throw APIError(code: 415, reason: "UnsupportedMediaType", message: "kip-sandbox speaks JSON only, not application/vnd.kubernetes.protobuf")
+            throw APIError(
+                code: 415, reason: "UnsupportedMediaType",
+                message: "kip-sandbox speaks JSON only, not application/vnd.kubernetes.protobuf")
         }
         do {
             let trimmed = String(decoding: req.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -421,8 +506,10 @@ public final class APIServer: @unchecked Sendable {
 
     private func nextUID() -> String {
         uidCounter += 1
-        let r = UInt64.random(in: 0...UInt64.max)
-        return String(format: "%08x-%04x-4%03x-8%03x-%012llx", uidCounter, Int(r & 0xffff), Int((r >> 16) & 0xfff), Int((r >> 28) & 0xfff), (r >> 40) | UInt64(uidCounter))
+        let r = deterministic ? UInt64(uidCounter) &* 0x9E37_79B9_7F4A_7C15 : UInt64.random(in: 0...UInt64.max)
+        return String(
+            format: "%08x-%04x-4%03x-8%03x-%012llx", uidCounter, Int(r & 0xffff), Int((r >> 16) & 0xfff),
+            Int((r >> 28) & 0xfff), (r >> 40) | UInt64(uidCounter))
     }
 
     private func namespaceExists(_ ns: String) -> Bool { objects["/namespaces"]?[ns] != nil }
@@ -430,13 +517,17 @@ public final class APIServer: @unchecked Sendable {
     private func checkNamespace(_ r: ResourceInfo, _ ns: String?) throws {
         guard r.namespaced, let ns else { return }
         if !namespaceExists(ns) {
-            throw APIError(code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found", details: ["name": .string(ns), "kind": "namespaces"])
+            throw APIError(
+                code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found",
+                details: ["name": .string(ns), "kind": "namespaces"])
         }
     }
 
     /// Brings a body into shape: kind and apiVersion, namespace filled in, `stringData`
     /// folded, schema applied; throws what the API server would answer.
-    private func prepare(_ body: JSON, _ r: ResourceInfo, namespace: String?, name: String?, strict: Bool) throws -> JSON {
+    private func prepare(_ body: JSON, _ r: ResourceInfo, namespace: String?, name: String?, strict: Bool) throws
+        -> JSON
+    {
         var o = body
         guard case .object = o else { throw APIError.badRequest("the body of the request must be an object") }
         if let k = o["kind"]?.stringValue, k != r.kind {
@@ -452,7 +543,8 @@ public final class APIServer: @unchecked Sendable {
         }
         if r.namespaced {
             if let bns = o.at("metadata", "namespace")?.stringValue, let namespace, bns != namespace {
-                throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+                throw APIError.badRequest(
+                    "the namespace of the provided object does not match the namespace sent on the request")
             }
             if let namespace { o.set(["metadata", "namespace"], .string(namespace)) }
         } else {
@@ -463,7 +555,8 @@ public final class APIServer: @unchecked Sendable {
             let (pruned, errs) = Validation.custom(o, schema: schema, strict: strict)
             let unknown = errs.filter { $0.kind == "unknown field" }
             if !unknown.isEmpty {
-                throw APIError.badRequest(".\(unknown.map(\.path).sorted().joined(separator: ", .")): field not declared in schema")
+                throw APIError.badRequest(
+                    ".\(unknown.map(\.path).sorted().joined(separator: ", .")): field not declared in schema")
             }
             if !errs.isEmpty { throw APIError.invalid(r, o.at("metadata", "name")?.stringValue ?? "", errs) }
             o = pruned
@@ -480,7 +573,10 @@ public final class APIServer: @unchecked Sendable {
             for f in ["uid", "creationTimestamp"] { o.set(["metadata", f], old.at("metadata", f)) }
             var oldSpec = old
             var newSpec = o
-            for k in ["metadata", "status", "apiVersion", "kind"] { oldSpec[k] = nil; newSpec[k] = nil }
+            for k in ["metadata", "status", "apiVersion", "kind"] {
+                oldSpec[k] = nil
+                newSpec[k] = nil
+            }
             let gen = old.at("metadata", "generation")?.intValue ?? 1
             o.set(["metadata", "generation"], .int(oldSpec == newSpec ? gen : gen + 1))
         } else {
@@ -493,12 +589,24 @@ public final class APIServer: @unchecked Sendable {
             o.set(["metadata", "labels", "kubernetes.io/metadata.name"], o.at("metadata", "name"))
         }
         if r.kind == "CustomResourceDefinition" {
-            o.set(["status", "conditions"], [
-                ["type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found"],
-                ["type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"],
-            ])
+            o.set(
+                ["status", "conditions"],
+                [
+                    [
+                        "type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
+                        "message": "no conflicts found",
+                    ],
+                    [
+                        "type": "Established", "status": "True", "reason": "InitialNamesAccepted",
+                        "message": "the initial names have been accepted",
+                    ],
+                ])
             o.set(["status", "acceptedNames"], o.at("spec", "names"))
-            o.set(["status", "storedVersions"], .array((o.at("spec", "versions")?.arrayValue ?? []).filter { $0["storage"]?.boolValue == true }.compactMap { $0["name"] }))
+            o.set(
+                ["status", "storedVersions"],
+                .array(
+                    (o.at("spec", "versions")?.arrayValue ?? []).filter { $0["storage"]?.boolValue == true }.compactMap
+                    { $0["name"] }))
         }
     }
 
@@ -518,9 +626,14 @@ public final class APIServer: @unchecked Sendable {
         if r.kind == "CustomResourceDefinition" { _ = registry.register(crd: o) }
     }
 
-    func create(resource r: ResourceInfo, namespace: String?, body: JSON, manager: String, strict: Bool = false, dryRun: Bool = false) throws -> JSON {
+    func create(
+        resource r: ResourceInfo, namespace: String?, body: JSON, manager: String, strict: Bool = false,
+        dryRun: Bool = false
+    ) throws -> JSON {
         var body = body
-        if (body.at("metadata", "name")?.stringValue ?? "").isEmpty, let gen = body.at("metadata", "generateName")?.stringValue {
+        if (body.at("metadata", "name")?.stringValue ?? "").isEmpty,
+            let gen = body.at("metadata", "generateName")?.stringValue
+        {
             let suffix = String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement()! })
             body.set(["metadata", "name"], .string(gen + suffix))
         }
@@ -534,12 +647,15 @@ public final class APIServer: @unchecked Sendable {
         }
         let k = key(r.namespaced ? o.at("metadata", "namespace")?.stringValue : nil, name)
         if objects[r.storageKey]?[k] != nil {
-            throw APIError(code: 409, reason: "AlreadyExists", message: "\(qualified(r)) \"\(name)\" already exists", details: ["name": .string(name), "group": .string(r.group), "kind": .string(r.plural)])
+            throw APIError(
+                code: 409, reason: "AlreadyExists", message: "\(qualified(r)) \"\(name)\" already exists",
+                details: ["name": .string(name), "group": .string(r.group), "kind": .string(r.plural)])
         }
         if dryRun { return o }
         finish(&o, old: nil, r)
         let uid = o.at("metadata", "uid")!.stringValue!
-        managed[uid] = recordUpdate(old: nil, new: o, managed: ManagedFields(), manager: manager, apiVersion: r.groupVersion, time: timestamp())
+        managed[uid] = recordUpdate(
+            old: nil, new: o, managed: ManagedFields(), manager: manager, apiVersion: r.groupVersion, time: timestamp())
         store(o, r)
         if r.kind == "Namespace" && r.group.isEmpty { createDefaultServiceAccount(name) }
         return withManaged(o)
@@ -547,7 +663,9 @@ public final class APIServer: @unchecked Sendable {
 
     private func createDefaultServiceAccount(_ ns: String) {
         guard let sa = registry.resource(groupVersion: "v1", plural: "serviceaccounts") else { return }
-        var o: JSON = ["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": "default", "namespace": .string(ns)]]
+        var o: JSON = [
+            "apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": "default", "namespace": .string(ns)],
+        ]
         finish(&o, old: nil, sa)
         store(o, sa)
     }
@@ -555,7 +673,9 @@ public final class APIServer: @unchecked Sendable {
     func get(_ r: ResourceInfo, namespace: String?, name: String) throws -> JSON {
         lock.lock()
         defer { lock.unlock() }
-        guard let o = objects[r.storageKey]?[key(r.namespaced ? namespace : nil, name)] else { throw APIError.notFound(r, name) }
+        guard let o = objects[r.storageKey]?[key(r.namespaced ? namespace : nil, name)] else {
+            throw APIError.notFound(r, name)
+        }
         return withManaged(asVersion(o, r))
     }
 
@@ -593,37 +713,53 @@ public final class APIServer: @unchecked Sendable {
         ]
     }
 
-    func update(_ r: ResourceInfo, namespace: String?, name: String, body: JSON, manager: String, strict: Bool) throws -> JSON {
+    func update(_ r: ResourceInfo, namespace: String?, name: String, body: JSON, manager: String, strict: Bool) throws
+        -> JSON
+    {
         lock.lock()
         defer { lock.unlock() }
         let k = key(r.namespaced ? namespace : nil, name)
         guard let old = objects[r.storageKey]?[k] else { throw APIError.notFound(r, name) }
         var o = try prepare(body, r, namespace: namespace, name: name, strict: strict)
-        if let rv = o.at("metadata", "resourceVersion")?.stringValue, !rv.isEmpty, rv != old.at("metadata", "resourceVersion")?.stringValue {
+        if let rv = o.at("metadata", "resourceVersion")?.stringValue, !rv.isEmpty,
+            rv != old.at("metadata", "resourceVersion")?.stringValue
+        {
             throw APIError.modified(r, name)
         }
         o.set(["metadata", "managedFields"], nil)
         if o["status"] == nil { o["status"] = old["status"] }
         finish(&o, old: old, r)
         let uid = old.at("metadata", "uid")!.stringValue!
-        managed[uid] = recordUpdate(old: old, new: o, managed: managed[uid] ?? ManagedFields(), manager: manager, apiVersion: r.groupVersion, time: timestamp())
+        managed[uid] = recordUpdate(
+            old: old, new: o, managed: managed[uid] ?? ManagedFields(), manager: manager, apiVersion: r.groupVersion,
+            time: timestamp())
         store(o, r)
         return withManaged(o)
     }
 
-    func patch(_ r: ResourceInfo, namespace: String?, name: String, patch: JSON, manager: String, strict: Bool) throws -> JSON {
+    func patch(_ r: ResourceInfo, namespace: String?, name: String, patch: JSON, manager: String, strict: Bool) throws
+        -> JSON
+    {
         lock.lock()
         let k = key(r.namespaced ? namespace : nil, name)
-        guard let old = objects[r.storageKey]?[k] else { lock.unlock(); throw APIError.notFound(r, name) }
+        guard let old = objects[r.storageKey]?[k] else {
+            lock.unlock()
+            throw APIError.notFound(r, name)
+        }
         lock.unlock()
         var merged = mergePatch(old, patch)
         // The version the patch was merged onto is its precondition: a write in between
         // (after the lock was let go) is a 409, never silently overwritten.
-        merged.set(["metadata", "resourceVersion"], patch.at("metadata", "resourceVersion") ?? old.at("metadata", "resourceVersion"))
+        merged.set(
+            ["metadata", "resourceVersion"],
+            patch.at("metadata", "resourceVersion") ?? old.at("metadata", "resourceVersion"))
         return try update(r, namespace: namespace, name: name, body: merged, manager: manager, strict: strict)
     }
 
-    func apply(_ r: ResourceInfo, namespace: String?, name: String, config: JSON, manager: String, force: Bool, strict: Bool, dryRun: Bool) throws -> (JSON, Bool) {
+    func apply(
+        _ r: ResourceInfo, namespace: String?, name: String, config: JSON, manager: String, force: Bool, strict: Bool,
+        dryRun: Bool
+    ) throws -> (JSON, Bool) {
         lock.lock()
         defer { lock.unlock() }
         var cfg = try prepare(config, r, namespace: namespace, name: name, strict: strict)
@@ -631,7 +767,9 @@ public final class APIServer: @unchecked Sendable {
         let k = key(r.namespaced ? namespace : nil, name)
         let old = objects[r.storageKey]?[k]
         // A resourceVersion in an applied object is a precondition, as on a real server.
-        if let rv = cfg.at("metadata", "resourceVersion")?.stringValue, !rv.isEmpty, rv != old?.at("metadata", "resourceVersion")?.stringValue {
+        if let rv = cfg.at("metadata", "resourceVersion")?.stringValue, !rv.isEmpty,
+            rv != old?.at("metadata", "resourceVersion")?.stringValue
+        {
             throw APIError.modified(r, name)
         }
         cfg.set(["metadata", "resourceVersion"], nil)
@@ -644,8 +782,12 @@ public final class APIServer: @unchecked Sendable {
         case .failure(let c):
             let conflicts = c.list
             let list = conflicts.map { "conflict with \"\($0.manager)\": .\($0.path.joined(separator: "."))" }
-            let msg = "Apply failed with \(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"): " + list.joined(separator: "\n")
-            throw APIError(code: 409, reason: "Conflict", message: msg, details: ["name": .string(name), "group": .string(r.group), "kind": .string(r.plural)])
+            let msg =
+                "Apply failed with \(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"): "
+                + list.joined(separator: "\n")
+            throw APIError(
+                code: 409, reason: "Conflict", message: msg,
+                details: ["name": .string(name), "group": .string(r.group), "kind": .string(r.plural)])
         case .success(var (o, owners)):
             if let old {
                 // The merged object must still be valid.
@@ -675,7 +817,8 @@ public final class APIServer: @unchecked Sendable {
         }
         if r.kind == "Namespace" && r.group.isEmpty {
             for sk in objects.keys {
-                for (ok, obj) in objects[sk]! where obj.at("metadata", "namespace")?.stringValue == name && sk != "/namespaces" {
+                for (ok, obj) in objects[sk]!
+                where obj.at("metadata", "namespace")?.stringValue == name && sk != "/namespaces" {
                     remove(sk, ok)
                 }
             }
@@ -700,7 +843,9 @@ public final class APIServer: @unchecked Sendable {
     private func orphan(_ uid: String) {
         for sk in objects.keys {
             for (k, o) in objects[sk]! {
-                guard let refs = o.at("metadata", "ownerReferences")?.arrayValue, refs.contains(where: { $0["uid"]?.stringValue == uid }) else { continue }
+                guard let refs = o.at("metadata", "ownerReferences")?.arrayValue,
+                    refs.contains(where: { $0["uid"]?.stringValue == uid })
+                else { continue }
                 var n = o
                 let kept = refs.filter { $0["uid"]?.stringValue != uid }
                 n.set(["metadata", "ownerReferences"], kept.isEmpty ? nil : .array(kept))
@@ -714,7 +859,9 @@ public final class APIServer: @unchecked Sendable {
     private func collectGarbage() {
         while true {
             var live = Set<String>()
-            for (_, byKey) in objects { for (_, o) in byKey { if let u = o.at("metadata", "uid")?.stringValue { live.insert(u) } } }
+            for (_, byKey) in objects {
+                for (_, o) in byKey { if let u = o.at("metadata", "uid")?.stringValue { live.insert(u) } }
+            }
             var doomed: [(String, String, JSON)] = []
             for (sk, byKey) in objects {
                 for (k, o) in byKey {
@@ -728,7 +875,8 @@ public final class APIServer: @unchecked Sendable {
                 if o["kind"]?.stringValue == "Namespace" && sk == "/namespaces" {
                     let name = o.at("metadata", "name")?.stringValue ?? ""
                     for s in objects.keys {
-                        for (ok, obj) in objects[s]! where obj.at("metadata", "namespace")?.stringValue == name && s != "/namespaces" {
+                        for (ok, obj) in objects[s]!
+                        where obj.at("metadata", "namespace")?.stringValue == name && s != "/namespaces" {
                             remove(s, ok)
                         }
                     }
@@ -766,7 +914,10 @@ public final class APIServer: @unchecked Sendable {
             }
         }
         cols.append(("Age", "", ["metadata", "creationTimestamp"]))
-        let defs: JSON = .array(cols.map { ["name": .string($0.0), "type": "string", "format": .string($0.1), "description": "", "priority": 0] })
+        let defs: JSON = .array(
+            cols.map {
+                ["name": .string($0.0), "type": "string", "format": .string($0.1), "description": "", "priority": 0]
+            })
         let f = ISO8601DateFormatter()
         let rows: [JSON] = items.map { o in
             let cells: [JSON] = cols.map { c in
@@ -776,21 +927,26 @@ public final class APIServer: @unchecked Sendable {
                 }
                 let v = o.at(c.2)
                 if let s = v?.stringValue { return .string(s) }
-                if let a = v?.arrayValue { return .string(a.map { $0.stringValue ?? $0.serialized() }.joined(separator: ",")) }
+                if let a = v?.arrayValue {
+                    return .string(a.map { $0.stringValue ?? $0.serialized() }.joined(separator: ","))
+                }
                 return v ?? ""
             }
             var row: JSON = ["cells": .array(cells)]
             if includeObject == "Object" {
                 row["object"] = o
             } else {
-                row["object"] = ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"] ?? [:]]
+                row["object"] = [
+                    "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"] ?? [:],
+                ]
             }
             return row
         }
         lock.lock()
         defer { lock.unlock() }
         return [
-            "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": ["resourceVersion": .string(String(resourceVersion))],
+            "kind": "Table", "apiVersion": "meta.k8s.io/v1",
+            "metadata": ["resourceVersion": .string(String(resourceVersion))],
             "columnDefinitions": defs, "rows": .array(rows),
         ]
     }

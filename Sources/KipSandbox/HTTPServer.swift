@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One parsed HTTP/1.1 request.
@@ -43,14 +44,19 @@ public final class HTTPServer: @unchecked Sendable {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else {
             let msg = String(cString: strerror(errno))
             close(s)
             throw SandboxError.io("cannot listen on 127.0.0.1:\(port): \(msg)")
         }
-        guard listen(s, 512) == 0 else { close(s); throw SandboxError.io("listen: \(String(cString: strerror(errno)))") }
+        guard listen(s, 512) == 0 else {
+            close(s)
+            throw SandboxError.io("listen: \(String(cString: strerror(errno)))")
+        }
         var got = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &got) {
@@ -115,7 +121,10 @@ public final class HTTPServer: @unchecked Sendable {
             } else if headers["transfer-encoding"]?.lowercased() == "chunked" {
                 while true {
                     var lineEnd = find(buf, [13, 10])
-                    while lineEnd == nil { if !fill() { return }; lineEnd = find(buf, [13, 10]) }
+                    while lineEnd == nil {
+                        if !fill() { return }
+                        lineEnd = find(buf, [13, 10])
+                    }
                     let sizeText = String(decoding: buf[0..<lineEnd!], as: UTF8.self).split(separator: ";").first ?? ""
                     let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
                     buf.removeFirst(lineEnd! + 2)
@@ -136,7 +145,9 @@ public final class HTTPServer: @unchecked Sendable {
             for pair in rawQuery.split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1)
                 let k = String(kv[0]).removingPercentEncoding ?? String(kv[0])
-                let v = kv.count > 1 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
+                let v =
+                    kv.count > 1
+                    ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
                 query[k] = v
             }
             let req = HTTPRequest(
@@ -173,7 +184,10 @@ public final class HTTPServer: @unchecked Sendable {
         while i <= hay.count - needle.count {
             if hay[i] == needle[0] {
                 var ok = true
-                for k in 1..<needle.count where hay[i + k] != needle[k] { ok = false; break }
+                for k in 1..<needle.count where hay[i + k] != needle[k] {
+                    ok = false
+                    break
+                }
                 if ok { return i }
             }
             i += 1

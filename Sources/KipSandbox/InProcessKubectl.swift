@@ -13,7 +13,12 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [[String]] = []
 
-    public init(server: APIServer = APIServer()) { self.server = server }
+    /// By default a server with a fixed clock and counter-based uids, so that what
+    /// commands print is the same on every run.
+    public init(server: APIServer = APIServer(now: { Date(timeIntervalSince1970: 1_800_000_000) }, deterministic: true))
+    {
+        self.server = server
+    }
 
     /// Every command line run so far, without the connection flags.
     public var calls: [[String]] {
@@ -26,7 +31,10 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
         var args: [String] = []
         var i = 1
         while i < argv.count {
-            if ["--kubeconfig", "--context"].contains(argv[i]) { i += 2; continue }
+            if ["--kubeconfig", "--context"].contains(argv[i]) {
+                i += 2
+                continue
+            }
             args.append(argv[i])
             i += 1
         }
@@ -79,23 +87,31 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
         }
     }
 
-    private static let valued: Set<String> = ["-o", "-n", "-l", "-f", "--namespace", "--selector", "--output", "--field-manager"]
+    private static let valued: Set<String> = [
+        "-o", "-n", "-l", "-f", "--namespace", "--selector", "--output", "--field-manager",
+    ]
 
     private func resource(_ token: String) throws -> ResourceInfo {
         guard let r = server.lookup(token) else {
-            throw APIError(code: 404, reason: "NotFound", message: "the server doesn't have a resource type \"\(token)\"")
+            throw APIError(
+                code: 404, reason: "NotFound", message: "the server doesn't have a resource type \"\(token)\"")
         }
         return r
     }
 
     private func output(_ items: [JSON], single: Bool) -> ProcessResult {
-        let doc: JSON = single && items.count == 1 ? items[0] : ["apiVersion": "v1", "kind": "List", "items": .array(items), "metadata": ["resourceVersion": ""]]
+        let doc: JSON =
+            single && items.count == 1
+            ? items[0]
+            : ["apiVersion": "v1", "kind": "List", "items": .array(items), "metadata": ["resourceVersion": ""]]
         return ProcessResult(status: 0, stdout: Data((doc.serialized(pretty: true) + "\n").utf8))
     }
 
     private func get(_ args: [String]) throws -> ProcessResult {
         let line = Line(args, valued: Self.valued)
-        guard line.values["-o"] == "json", let kinds = line.positionals.first else { return fail("InProcessKubectl: get needs TYPE and -o json") }
+        guard line.values["-o"] == "json", let kinds = line.positionals.first else {
+            return fail("InProcessKubectl: get needs TYPE and -o json")
+        }
         let all = line.flags.contains("-A")
         let ns = line.values["-n"] ?? "default"
         let names = Array(line.positionals.dropFirst())
@@ -103,13 +119,16 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
         if names.isEmpty {
             for k in kinds.split(separator: ",") {
                 let r = try resource(String(k))
-                items += try server.list(r, namespace: r.namespaced && !all ? ns : nil, labelSelector: line.values["-l"], fieldSelector: nil)
+                items += try server.list(
+                    r, namespace: r.namespaced && !all ? ns : nil, labelSelector: line.values["-l"], fieldSelector: nil)
             }
             return output(items, single: false)
         }
         let r = try resource(kinds)
         for n in names {
-            do { items.append(try server.get(r, namespace: r.namespaced ? ns : nil, name: n)) } catch let e as APIError where e.code == 404 {
+            do { items.append(try server.get(r, namespace: r.namespaced ? ns : nil, name: n)) } catch let e as APIError
+                where e.code == 404
+            {
                 if !line.flags.contains("--ignore-not-found") { throw e }
             }
         }
@@ -119,7 +138,9 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
 
     private func apply(_ args: [String], _ stdin: Data) throws -> ProcessResult {
         let line = Line(args, valued: Self.valued)
-        guard line.flags.contains("--server-side"), line.values["-f"] == "-" else { return fail("InProcessKubectl: apply needs --server-side -f -") }
+        guard line.flags.contains("--server-side"), line.values["-f"] == "-" else {
+            return fail("InProcessKubectl: apply needs --server-side -f -")
+        }
         let manager = line.values["--field-manager"] ?? "kubectl"
         var applied: [JSON] = []
         var errors: [String] = []
@@ -128,13 +149,17 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
             let kind = o["kind"]?.stringValue ?? ""
             let name = o.at("metadata", "name")?.stringValue ?? ""
             guard let r = server.resource(groupVersion: gv, kind: kind) else {
-                errors.append("error: resource mapping not found for name: \"\(name)\" namespace: \"\": no matches for kind \"\(kind)\" in version \"\(gv)\"")
+                errors.append(
+                    "error: resource mapping not found for name: \"\(name)\" namespace: \"\": no matches for kind \"\(kind)\" in version \"\(gv)\""
+                )
                 continue
             }
             do {
-                let ns = r.namespaced ? (o.at("metadata", "namespace")?.stringValue ?? line.values["-n"] ?? "default") : nil
+                let ns =
+                    r.namespaced ? (o.at("metadata", "namespace")?.stringValue ?? line.values["-n"] ?? "default") : nil
                 let (obj, _) = try server.apply(
-                    r, namespace: ns, name: name, config: o, manager: manager, force: line.flags.contains("--force-conflicts"), strict: true, dryRun: false)
+                    r, namespace: ns, name: name, config: o, manager: manager,
+                    force: line.flags.contains("--force-conflicts"), strict: true, dryRun: false)
                 applied.append(obj)
             } catch let e as APIError {
                 errors.append("Error from server (\(e.reason)): error when applying patch: \(e.message)")
@@ -153,7 +178,9 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
             guard parts.count == 2 else { return fail("InProcessKubectl: delete needs TYPE/NAME, got \(ref)") }
             let r = try resource(parts[0])
             do {
-                _ = try server.delete(r, namespace: r.namespaced ? (line.values["-n"] ?? "default") : nil, name: parts[1], policy: "Background")
+                _ = try server.delete(
+                    r, namespace: r.namespaced ? (line.values["-n"] ?? "default") : nil, name: parts[1],
+                    policy: "Background")
                 out += "\(r.singular)\(r.group.isEmpty ? "" : "." + r.group) \"\(parts[1])\" deleted\n"
             } catch let e as APIError where e.code == 404 && line.flags.contains("--ignore-not-found") {}
         }
@@ -171,7 +198,13 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
         for i in text.indices {
             let c = text[i]
             if inString {
-                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inString = false
+                }
                 continue
             }
             switch c {

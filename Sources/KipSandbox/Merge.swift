@@ -94,7 +94,8 @@ struct ManagedFields: Equatable {
                     fields.set(p.map { "f:" + $0 }, .object([:]))
                 }
                 return [
-                    "manager": .string(String(m.drop { $0 != ":" }.dropFirst())), "operation": .string(e.operation), "apiVersion": .string(e.apiVersion),
+                    "manager": .string(String(m.drop { $0 != ":" }.dropFirst())), "operation": .string(e.operation),
+                    "apiVersion": .string(e.apiVersion),
                     "time": .string(e.time), "fieldsType": "FieldsV1", "fieldsV1": fields,
                 ]
             })
@@ -132,7 +133,8 @@ func serverSideApply(
         }
     }
     if !conflicts.isEmpty {
-        return .failure(ApplyConflicts(list: conflicts.sorted { $0.path.joined(separator: ".") < $1.path.joined(separator: ".") }))
+        return .failure(
+            ApplyConflicts(list: conflicts.sorted { $0.path.joined(separator: ".") < $1.path.joined(separator: ".") }))
     }
     // Fields this manager applied before and no longer applies are removed, unless
     // another manager also owns them.

@@ -49,7 +49,10 @@ struct Registry {
             var subs: [JSON] = []
             for r in list["resources"]?.arrayValue ?? [] {
                 let name = r["name"]?.stringValue ?? ""
-                if name.contains("/") { subs.append(r); continue }
+                if name.contains("/") {
+                    subs.append(r)
+                    continue
+                }
                 rs.append(
                     ResourceInfo(
                         group: group, version: version, plural: name,

@@ -48,12 +48,17 @@ public enum Sandbox {
                 inline = String(a[a.index(after: eq)...])
                 a = String(a[..<eq])
             }
-            func v() throws -> String { if let inline { return inline }; return try value(a) }
+            func v() throws -> String {
+                if let inline { return inline }
+                return try value(a)
+            }
             switch a {
             case "-h", "--help": return nil
             case "--port":
                 let s = try v()
-                guard let p = Int(s), p >= 0, p < 65536 else { throw SandboxError.usage("--port must be 0-65535, got '\(s)'") }
+                guard let p = Int(s), p >= 0, p < 65536 else {
+                    throw SandboxError.usage("--port must be 0-65535, got '\(s)'")
+                }
                 o.port = p
             case "--kubeconfig-out": o.kubeconfigOut = try v()
             case "--request-log": o.requestLog = try v()
@@ -93,7 +98,8 @@ public enum Sandbox {
         server.start()
         if let path = o.kubeconfigOut {
             let tmp = path + ".tmp"
-            try kubeconfig(server: "http://127.0.0.1:\(server.port)").write(toFile: tmp, atomically: false, encoding: .utf8)
+            try kubeconfig(server: "http://127.0.0.1:\(server.port)").write(
+                toFile: tmp, atomically: false, encoding: .utf8)
             _ = rename(tmp, path)
         }
         return server

@@ -21,7 +21,11 @@ struct LabelSelector {
         for ch in text {
             if ch == "(" { depth += 1 }
             if ch == ")" { depth -= 1 }
-            if ch == "," && depth == 0 { parts.append(cur); cur = ""; continue }
+            if ch == "," && depth == 0 {
+                parts.append(cur)
+                cur = ""
+                continue
+            }
             cur.append(ch)
         }
         if !cur.isEmpty { parts.append(cur) }

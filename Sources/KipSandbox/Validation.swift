@@ -25,7 +25,10 @@ enum Validation {
         var errs: [FieldError] = []
         let name = obj.at("metadata", "name")?.stringValue ?? ""
         if name.isEmpty {
-            errs.append(FieldError(path: "metadata.name", kind: "Required value", value: nil, detail: "name or generateName is required"))
+            errs.append(
+                FieldError(
+                    path: "metadata.name", kind: "Required value", value: nil,
+                    detail: "name or generateName is required"))
         } else if r.kind == "Namespace" || (r.kind == "Service" && r.group.isEmpty) {
             let ok = r.kind == "Namespace" ? DNS.isLabel(name) : DNS.isDNS1035Label(name)
             if !ok {
@@ -35,40 +38,55 @@ enum Validation {
                     : (name.count > 63
                         ? "must be no more than 63 characters"
                         : "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")
-                errs.append(FieldError(path: "metadata.name", kind: "Invalid value", value: .string(name), detail: detail))
+                errs.append(
+                    FieldError(path: "metadata.name", kind: "Invalid value", value: .string(name), detail: detail))
             }
         } else if !DNS.isSubdomain(name) {
-            errs.append(FieldError(path: "metadata.name", kind: "Invalid value", value: .string(name), detail: DNS.subdomainMessage(name)))
+            errs.append(
+                FieldError(
+                    path: "metadata.name", kind: "Invalid value", value: .string(name),
+                    detail: DNS.subdomainMessage(name)))
         }
         for (k, v) in obj.at("metadata", "labels")?.objectValue ?? [:] {
             if !DNS.isLabelKey(k) {
                 errs.append(
                     FieldError(
                         path: "metadata.labels", kind: "Invalid value", value: .string(k),
-                        detail: "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"))
+                        detail:
+                            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+                    ))
             }
             guard let s = v.stringValue else {
-                errs.append(FieldError(path: "metadata.labels", kind: "Invalid value", value: v, detail: "label values must be strings"))
+                errs.append(
+                    FieldError(
+                        path: "metadata.labels", kind: "Invalid value", value: v, detail: "label values must be strings"
+                    ))
                 continue
             }
             if !DNS.isLabelValue(s) {
                 errs.append(
                     FieldError(
                         path: "metadata.labels", kind: "Invalid value", value: .string(s),
-                        detail: "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"))
+                        detail:
+                            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+                    ))
             }
         }
         if r.kind == "Secret" && r.group.isEmpty {
             for (k, v) in obj["data"]?.objectValue ?? [:] {
                 guard let s = v.stringValue, Data(base64Encoded: s) != nil else {
-                    errs.append(FieldError(path: "data[\(k)]", kind: "Invalid value", value: nil, detail: "illegal base64 data"))
+                    errs.append(
+                        FieldError(path: "data[\(k)]", kind: "Invalid value", value: nil, detail: "illegal base64 data")
+                    )
                     continue
                 }
             }
         }
         for (i, ref) in (obj.at("metadata", "ownerReferences")?.arrayValue ?? []).enumerated() {
             for f in ["apiVersion", "kind", "name", "uid"] where (ref[f]?.stringValue ?? "").isEmpty {
-                errs.append(FieldError(path: "metadata.ownerReferences[\(i)].\(f)", kind: "Required value", value: nil, detail: ""))
+                errs.append(
+                    FieldError(
+                        path: "metadata.ownerReferences[\(i)].\(f)", kind: "Required value", value: nil, detail: ""))
             }
         }
         return errs
@@ -118,32 +136,45 @@ enum Validation {
         if v == .null, s["nullable"]?.boolValue == true { return v }
         if let t = s["type"]?.stringValue {
             let actual = typeName(v)
-            let ok = actual == t || (t == "number" && actual == "integer")
+            let ok =
+                actual == t || (t == "number" && actual == "integer")
                 || (s["x-kubernetes-int-or-string"]?.boolValue == true && (actual == "integer" || actual == "string"))
             if !ok {
-                errs.append(FieldError(path: p, kind: "Invalid value", value: .string(actual), detail: "\(p) in body must be of type \(t): \"\(actual)\""))
+                errs.append(
+                    FieldError(
+                        path: p, kind: "Invalid value", value: .string(actual),
+                        detail: "\(p) in body must be of type \(t): \"\(actual)\""))
                 return v
             }
         }
         if let e = s["enum"]?.arrayValue, !e.contains(v) {
             let allowed = e.map { $0.stringValue.map { JSON.quoted($0) } ?? $0.serialized() }.joined(separator: ", ")
-            errs.append(FieldError(path: p, kind: "Unsupported value", value: v, detail: "supported values: \(allowed)"))
+            errs.append(
+                FieldError(path: p, kind: "Unsupported value", value: v, detail: "supported values: \(allowed)"))
         }
         if let pattern = s["pattern"]?.stringValue, let str = v.stringValue,
             str.range(of: pattern, options: .regularExpression) == nil
         {
-            errs.append(FieldError(path: p, kind: "Invalid value", value: v, detail: "\(p) in body should match '\(pattern)'"))
+            errs.append(
+                FieldError(path: p, kind: "Invalid value", value: v, detail: "\(p) in body should match '\(pattern)'"))
         }
         if let min = s["minimum"]?.intValue, let n = v.intValue, n < min {
-            errs.append(FieldError(path: p, kind: "Invalid value", value: v, detail: "\(p) in body should be greater than or equal to \(min)"))
+            errs.append(
+                FieldError(
+                    path: p, kind: "Invalid value", value: v,
+                    detail: "\(p) in body should be greater than or equal to \(min)"))
         }
         if let max = s["maximum"]?.intValue, let n = v.intValue, n > max {
-            errs.append(FieldError(path: p, kind: "Invalid value", value: v, detail: "\(p) in body should be less than or equal to \(max)"))
+            errs.append(
+                FieldError(
+                    path: p, kind: "Invalid value", value: v,
+                    detail: "\(p) in body should be less than or equal to \(max)"))
         }
         switch v {
         case .object(let o):
             for r in (s["required"]?.arrayValue ?? []).compactMap(\.stringValue) where o[r] == nil {
-                errs.append(FieldError(path: path.isEmpty ? r : "\(path).\(r)", kind: "Required value", value: nil, detail: ""))
+                errs.append(
+                    FieldError(path: path.isEmpty ? r : "\(path).\(r)", kind: "Required value", value: nil, detail: ""))
             }
             let props = s["properties"]?.objectValue
             let additional = s["additionalProperties"]

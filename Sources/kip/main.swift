@@ -1,7 +1,8 @@
 import Foundation
 import KipCLI
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 signal(SIGPIPE, SIG_IGN)

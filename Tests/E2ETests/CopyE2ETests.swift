@@ -18,8 +18,12 @@ final class CopyE2ETests: XCTestCase {
         for args in [
             ["service", "add", "postgres", "--name", "db", "--storage", "1Gi"],
             ["volume", "add", "uploads", "--size", "2Gi"],
-            ["app", "deploy", "--name", "api", "--image", "r/api:1", "--port", "3000", "--memory-limit", "1Gi", "--bind", "db", "--volume", "uploads:/data",
-             "--env", "SPRING_DATASOURCE_URL=jdbc:postgresql://db.\(ns("test")).svc:5432/db", "--env", "STRIPE_KEY=sk_test_1", "--env", "HOMEPAGE=https://\(ns("test"))ing.example"],
+            [
+                "app", "deploy", "--name", "api", "--image", "r/api:1", "--port", "3000", "--memory-limit", "1Gi",
+                "--bind", "db", "--volume", "uploads:/data",
+                "--env", "SPRING_DATASOURCE_URL=jdbc:postgresql://db.\(ns("test")).svc:5432/db", "--env",
+                "STRIPE_KEY=sk_test_1", "--env", "HOMEPAGE=https://\(ns("test"))ing.example",
+            ],
             ["app", "deploy", "--name", "web", "--image", "r/web:1", "--port", "80", "--no-route"],
             ["job", "add", "nightly", "--image", "r/api:1", "--schedule", "0 1 * * *"],
         ] {
@@ -33,8 +37,12 @@ final class CopyE2ETests: XCTestCase {
         try setUp(E2ECluster(self))
         let r = c.kip(["project", "add-env", p, "prod", "--copy-from", "test", "-v"])
         XCTAssertEqual(r.code, 0, "\(r)")
-        XCTAssertEqual(E2ECluster.kubectlCalls(r), 4, "one read, the CRs, what they own, the user secrets (their own field manager)")
-        XCTAssertEqual(r.stdout, """
+        XCTAssertEqual(
+            E2ECluster.kubectlCalls(r), 4,
+            "one read, the CRs, what they own, the user secrets (their own field manager)")
+        XCTAssertEqual(
+            r.stdout,
+            """
             Adding environment "prod" of project "\(p!)", copied from test...
             ✔ \(ns("prod"))
             Promotion pipeline: test → prod
@@ -51,7 +59,12 @@ final class CopyE2ETests: XCTestCase {
         let api = try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", prod])
         XCTAssertEqual(api.at("spec", "route", "host"), "api-prod.apprunr.com")
         let env = api.at("spec", "env")!.arrayValue!.map { "\($0["name"]!.stringValue!)=\($0["value"]!.stringValue!)" }
-        XCTAssertEqual(env, ["SPRING_DATASOURCE_URL=jdbc:postgresql://db.\(prod).svc:5432/db", "STRIPE_KEY=sk_test_1", "HOMEPAGE=https://\(ns("test"))ing.example"])
+        XCTAssertEqual(
+            env,
+            [
+                "SPRING_DATASOURCE_URL=jdbc:postgresql://db.\(prod).svc:5432/db", "STRIPE_KEY=sk_test_1",
+                "HOMEPAGE=https://\(ns("test"))ing.example",
+            ])
         let testPw = try c.kubectlJSON(["get", "secret", "db-credentials", "-n", ns("test")]).at("data", "password")
         let prodPw = try c.kubectlJSON(["get", "secret", "db-credentials", "-n", prod]).at("data", "password")
         XCTAssertNotNil(prodPw)
@@ -60,11 +73,18 @@ final class CopyE2ETests: XCTestCase {
         let same = c.kip(["project", "diff", p, "test", "prod"])
         XCTAssertEqual(same.code, 0, "\(same)")
         XCTAssertEqual(same.stdout, "✔ test and prod are identical\n")
-        XCTAssertEqual(c.kip(["app", "deploy", "--name", "web", "--image", "r/web:2", "--port", "80", "--no-route", "--replicas", "2", "--project", "\(p!)/prod"]).code, 0)
-        XCTAssertEqual(c.kip(["app", "secret", "set", "api", "API_TOKEN", "--project", "\(p!)/prod"], stdin: "other").code, 0)
+        XCTAssertEqual(
+            c.kip([
+                "app", "deploy", "--name", "web", "--image", "r/web:2", "--port", "80", "--no-route", "--replicas", "2",
+                "--project", "\(p!)/prod",
+            ]).code, 0)
+        XCTAssertEqual(
+            c.kip(["app", "secret", "set", "api", "API_TOKEN", "--project", "\(p!)/prod"], stdin: "other").code, 0)
         let diff = c.kip(["project", "diff", p, "test", "prod"])
         XCTAssertEqual(diff.code, 1)
-        XCTAssertEqual(diff.stdout, "app api: secret API_TOKEN differs\napp web: image: r/web:1 → r/web:2\napp web: replicas: 1 → 2\n")
+        XCTAssertEqual(
+            diff.stdout,
+            "app api: secret API_TOKEN differs\napp web: image: r/web:1 → r/web:2\napp web: replicas: 1 → 2\n")
         XCTAssertFalse(diff.stdout.contains("other"))
         let json = try JSON.parse(c.kip(["project", "diff", p, "test", "prod", "-o", "json"]).stdout)
         XCTAssertEqual(json["identical"], false)
@@ -93,8 +113,10 @@ final class CopyE2ETests: XCTestCase {
         // Unknown apps in the file are errors, and nothing is written.
         let wrongTarget = c.kip(["project", "add-env", p, "acc", "--copy-from", "test", "--overrides", file])
         XCTAssertEqual(wrongTarget.stderr, "Error: overrides: the plan is for environment prod, not acc\n")
-        try yaml.replacingOccurrences(of: "name: \"web\"", with: "name: \"webz\"").replacingOccurrences(of: "target: \"prod\"", with: "target: \"acc\"")
-            .write(toFile: file, atomically: true, encoding: .utf8)
+        try yaml.replacingOccurrences(of: "name: \"web\"", with: "name: \"webz\"").replacingOccurrences(
+            of: "target: \"prod\"", with: "target: \"acc\""
+        )
+        .write(toFile: file, atomically: true, encoding: .utf8)
         let bad = c.kip(["project", "add-env", p, "acc", "--copy-from", "test", "--overrides", file])
         XCTAssertEqual(bad.code, 1)
         XCTAssertEqual(bad.stderr, "Error: overrides: unknown app 'webz'; the source has: api, web\n")
@@ -104,7 +126,10 @@ final class CopyE2ETests: XCTestCase {
     func testWizardThroughAPseudoTerminal() throws {
         try setUp(E2ECluster(self))
         let noTTY = c.kip(["project", "add-env", p, "prod", "--copy-from", "test", "--customize"])
-        XCTAssertEqual(noTTY.stderr, "Error: the wizard needs a terminal: in scripts use '--plan -o yaml > plan.yaml' and '--overrides plan.yaml'\n")
+        XCTAssertEqual(
+            noTTY.stderr,
+            "Error: the wizard needs a terminal: in scripts use '--plan -o yaml > plan.yaml' and '--overrides plan.yaml'\n"
+        )
         let keys = [
             "",  // 1: continue
             "shop.persohr.eu",  // 2: custom route for api
@@ -117,9 +142,14 @@ final class CopyE2ETests: XCTestCase {
             "",  // next
             "y",  // 5: create
         ]
-        let r = try c.kipInTerminal(["project", "add-env", p, "prod", "--copy-from", "test", "--customize"], input: keys, waitFor: "Continue? [Y/n] ")
+        let r = try c.kipInTerminal(
+            ["project", "add-env", p, "prod", "--copy-from", "test", "--customize"], input: keys,
+            waitFor: "Continue? [Y/n] ")
         XCTAssertEqual(r.code, 0, r.stdout)
-        for step in ["Step 1/5 — Source & target", "Step 2/5 — Routes", "Step 3/5 — Env vars", "Step 4/5 — Resources", "Step 5/5 — Review"] {
+        for step in [
+            "Step 1/5 — Source & target", "Step 2/5 — Routes", "Step 3/5 — Env vars", "Step 4/5 — Resources",
+            "Step 5/5 — Review",
+        ] {
             XCTAssertTrue(r.stdout.contains(step), "missing \(step)")
         }
         XCTAssertTrue(r.stdout.contains("Services (1): db (postgres 16, 1Gi)"), r.stdout)
@@ -130,9 +160,13 @@ final class CopyE2ETests: XCTestCase {
         XCTAssertEqual(api.at("spec", "replicas"), 2)
         XCTAssertEqual(api.at("spec", "resources", "memoryLimit"), "1536Mi")
         let env = api.at("spec", "env")!.arrayValue!
-        XCTAssertTrue(env.contains(["name": "SPRING_DATASOURCE_URL", "value": .string("jdbc:postgresql://db.\(ns("test")).svc:5432/db")]), "reverted")
+        XCTAssertTrue(
+            env.contains([
+                "name": "SPRING_DATASOURCE_URL", "value": .string("jdbc:postgresql://db.\(ns("test")).svc:5432/db"),
+            ]), "reverted")
         XCTAssertTrue(env.contains(["name": "STRIPE_KEY", "value": "sk_live_1"]))
-        XCTAssertEqual(try c.kubectlJSON(["get", "apps.kipper.run", "web", "-n", ns("prod")]).at("spec", "replicas"), 3)
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "apps.kipper.run", "web", "-n", ns("prod")]).at("spec", "replicas"), 3)
     }
 
     func testInterruptedCopyIsCompletedByARerunAndForeignObjectsAreRefused() throws {
@@ -148,9 +182,14 @@ final class CopyE2ETests: XCTestCase {
         XCTAssertEqual(try c.names("apps.kipper.run", namespace: ns("prod")), ["api", "web"], "never duplicated")
         XCTAssertEqual(c.kip(["project", "diff", p, "test", "prod"]).code, 0)
         // Something that did not come from this copy: the copy is refused.
-        XCTAssertEqual(c.kip(["app", "deploy", "--name", "extra", "--image", "x", "--port", "80", "--project", "\(p!)/prod"]).code, 0)
+        XCTAssertEqual(
+            c.kip(["app", "deploy", "--name", "extra", "--image", "x", "--port", "80", "--project", "\(p!)/prod"]).code,
+            0)
         let refused = c.kip(["project", "add-env", p, "prod", "--copy-from", "test"])
         XCTAssertEqual(refused.code, 1)
-        XCTAssertEqual(refused.stderr, "Error: environment prod already holds app extra that did not come from copying test: copy into a new environment\n")
+        XCTAssertEqual(
+            refused.stderr,
+            "Error: environment prod already holds app extra that did not come from copying test: copy into a new environment\n"
+        )
     }
 }

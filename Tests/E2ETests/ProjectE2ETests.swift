@@ -15,13 +15,17 @@ final class ProjectE2ETests: XCTestCase {
     }
 
     /// Mutating requests the API server saw (sandbox only).
-    func writes() -> Int { c.requests().filter { ["POST", "PUT", "PATCH", "DELETE"].contains($0["method"]?.stringValue ?? "") }.count }
+    func writes() -> Int {
+        c.requests().filter { ["POST", "PUT", "PATCH", "DELETE"].contains($0["method"]?.stringValue ?? "") }.count
+    }
 
     func testCreatePipelineProjectPrintsTheProductPageLines() throws {
         let p = c.name("yourr-name")
         let r = c.kip(["project", "create", p, "--environments", "test,acc,prod", "-v"])
         XCTAssertEqual(r.code, 0, "\(r)")
-        XCTAssertEqual(r.stdout, """
+        XCTAssertEqual(
+            r.stdout,
+            """
             Creating project "\(p)"...
             ✔ \(p)-test
             ✔ \(p)-acc
@@ -47,13 +51,20 @@ final class ProjectE2ETests: XCTestCase {
         let named = c.name("yourr-name")
         let r1 = c.kip(["project", "create", simple])
         XCTAssertEqual(r1.stdout, "Creating project \"\(simple)\"...\n✔ \(simple)\n", "\(r1)")
-        let r2 = c.kip(["project", "create", named, "--display-name", "yourr.name Domain Platform", "--environments", "test,acc,prod"])
+        let r2 = c.kip([
+            "project", "create", named, "--display-name", "yourr.name Domain Platform", "--environments",
+            "test,acc,prod",
+        ])
         XCTAssertEqual(r2.code, 0, "\(r2)")
-        XCTAssertEqual(try c.kubectlJSON(["get", "namespace", simple]).at("metadata", "labels", "kipper.run/environment"), "default")
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "namespace", simple]).at("metadata", "labels", "kipper.run/environment"),
+            "default")
         let list = c.kip(["project", "list", "-v"])
         XCTAssertEqual(E2ECluster.kubectlCalls(list), 1)
         if !c.isReal {
-            XCTAssertEqual(list.stdout, """
+            XCTAssertEqual(
+                list.stdout,
+                """
                 PROJECT      ENVIRONMENTS
                 myapp        default
                 yourr-name   test, acc, prod
@@ -63,7 +74,8 @@ final class ProjectE2ETests: XCTestCase {
         let json = try JSON.parse(c.kip("project list -o json").stdout)
         let mine = json.arrayValue?.first { $0["name"]?.stringValue == named }
         XCTAssertEqual(mine?["displayName"], "yourr.name Domain Platform")
-        XCTAssertEqual(mine?["environments"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["test", "acc", "prod"])
+        XCTAssertEqual(
+            mine?["environments"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["test", "acc", "prod"])
         let wide = c.kip("project list -o wide").stdout
         XCTAssertTrue(wide.contains("yourr.name Domain Platform"), wide)
     }
@@ -72,11 +84,17 @@ final class ProjectE2ETests: XCTestCase {
         if c.isReal { throw XCTSkip("changes the cluster-wide org") }
         XCTAssertEqual(c.kip("install --org labbc").code, 0)
         let r = c.kip("project create yourr-name --environments test,acc,prod")
-        XCTAssertEqual(r.stdout, "Creating project \"yourr-name\"...\n✔ labbc-yourr-name-test\n✔ labbc-yourr-name-acc\n✔ labbc-yourr-name-prod\nPromotion pipeline: test → acc → prod\n")
+        XCTAssertEqual(
+            r.stdout,
+            "Creating project \"yourr-name\"...\n✔ labbc-yourr-name-test\n✔ labbc-yourr-name-acc\n✔ labbc-yourr-name-prod\nPromotion pipeline: test → acc → prod\n"
+        )
         let before = writes()
         let change = c.kip("install --org other")
         XCTAssertEqual(change.code, 1)
-        XCTAssertEqual(change.stderr, "Error: cannot change the org from 'labbc' to 'other': 1 project(s) exist (yourr-name) and their namespaces would be stranded; delete them first\n")
+        XCTAssertEqual(
+            change.stderr,
+            "Error: cannot change the org from 'labbc' to 'other': 1 project(s) exist (yourr-name) and their namespaces would be stranded; delete them first\n"
+        )
         XCTAssertEqual(writes(), before)
         XCTAssertEqual(c.kip("install").code, 0, "re-running install keeps the org")
         XCTAssertEqual(c.kip("project create myapp").stdout, "Creating project \"myapp\"...\n✔ labbc-myapp\n")
@@ -85,17 +103,42 @@ final class ProjectE2ETests: XCTestCase {
     func testEveryCreateRefusalWritesNothing() throws {
         if c.isReal { throw XCTSkip("counts API writes in the sandbox's request log") }
         XCTAssertEqual(c.kip("project create shop --environments prod").code, 0)
-        XCTAssertEqual(c.kubectl(["apply", "--server-side", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-test"}}"#).code, 0)
+        XCTAssertEqual(
+            c.kubectl(
+                ["apply", "--server-side", "-f", "-"],
+                stdin: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-test"}}"#
+            ).code, 0)
         let long = String(repeating: "a", count: 60)
         let cases: [(String, String)] = [
-            ("project create Bad_Name", "Error: project name 'Bad_Name' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. yourr-name)\n"),
-            ("project create \(String(repeating: "a", count: 64))", "Error: project name '\(String(repeating: "a", count: 64))' is 64 characters; the limit is 63\n"),
-            ("project create \(long) --environments test", "Error: namespace '\(long)-test' would be 65 characters; Kubernetes allows 63: use a shorter project or environment name\n"),
-            ("project create x --environments test,Acc", "Error: environment name 'Acc' is not a DNS-1123 label: use lower-case letters, digits and '-' (e.g. test, acc, prod)\n"),
+            (
+                "project create Bad_Name",
+                "Error: project name 'Bad_Name' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. yourr-name)\n"
+            ),
+            (
+                "project create \(String(repeating: "a", count: 64))",
+                "Error: project name '\(String(repeating: "a", count: 64))' is 64 characters; the limit is 63\n"
+            ),
+            (
+                "project create \(long) --environments test",
+                "Error: namespace '\(long)-test' would be 65 characters; Kubernetes allows 63: use a shorter project or environment name\n"
+            ),
+            (
+                "project create x --environments test,Acc",
+                "Error: environment name 'Acc' is not a DNS-1123 label: use lower-case letters, digits and '-' (e.g. test, acc, prod)\n"
+            ),
             ("project create x --environments test,test", "Error: environment 'test' is listed twice\n"),
-            ("project create shop --environments prod", "Error: project \"shop\" already exists (environments: prod): see 'kip project show shop'\n"),
-            ("project create shop-prod", "Error: namespace \"shop-prod\" is already environment \"prod\" of project \"shop\": project \"shop-prod\" cannot use it; choose another project or environment name\n"),
-            ("project create team --environments test", "Error: namespace \"team-test\" already exists and was not created by kip: kip will not take it over; choose another project or environment name\n"),
+            (
+                "project create shop --environments prod",
+                "Error: project \"shop\" already exists (environments: prod): see 'kip project show shop'\n"
+            ),
+            (
+                "project create shop-prod",
+                "Error: namespace \"shop-prod\" is already environment \"prod\" of project \"shop\": project \"shop-prod\" cannot use it; choose another project or environment name\n"
+            ),
+            (
+                "project create team --environments test",
+                "Error: namespace \"team-test\" already exists and was not created by kip: kip will not take it over; choose another project or environment name\n"
+            ),
         ]
         let before = writes()
         for (line, err) in cases {
@@ -113,11 +156,19 @@ final class ProjectE2ETests: XCTestCase {
         XCTAssertEqual(c.kip("project create other-project").code, 0)
         XCTAssertEqual(c.kip("cluster add apprunr.com --context kip-sandbox").code, 0)
         XCTAssertEqual(c.kip("cluster add staging.example --context kip-sandbox").code, 0)
-        XCTAssertEqual(c.kip("project use yourr-name/test").stdout, "✔ Active project: yourr-name/test on cluster \"apprunr.com\"\n")
+        XCTAssertEqual(
+            c.kip("project use yourr-name/test").stdout,
+            "✔ Active project: yourr-name/test on cluster \"apprunr.com\"\n")
         XCTAssertEqual(c.kip("cluster use staging.example").stdout, "✔ Current cluster: \"staging.example\"\n")
-        XCTAssertEqual(c.kip("project use other-project").stdout, "✔ Active project: other-project/default on cluster \"staging.example\"\n")
-        XCTAssertEqual(c.kip("cluster use apprunr.com").stdout, "✔ Current cluster: \"apprunr.com\"\n  Active project: yourr-name/test\n")
-        XCTAssertEqual(c.kip("cluster list").stdout, """
+        XCTAssertEqual(
+            c.kip("project use other-project").stdout,
+            "✔ Active project: other-project/default on cluster \"staging.example\"\n")
+        XCTAssertEqual(
+            c.kip("cluster use apprunr.com").stdout,
+            "✔ Current cluster: \"apprunr.com\"\n  Active project: yourr-name/test\n")
+        XCTAssertEqual(
+            c.kip("cluster list").stdout,
+            """
             CURRENT   NAME              CONTEXT       ACTIVE PROJECT
             *         apprunr.com       kip-sandbox   yourr-name/test
                       staging.example   kip-sandbox   other-project/default
@@ -126,12 +177,20 @@ final class ProjectE2ETests: XCTestCase {
         // The active project stands in for the missing project argument; an explicit one wins.
         XCTAssertTrue(c.kip("project show").stdout.hasPrefix("Project:       yourr-name\n"))
         XCTAssertTrue(c.kip("project show other-project").stdout.hasPrefix("Project:       other-project\n"))
-        XCTAssertTrue(c.kip("project show --cluster staging.example").stdout.hasPrefix("Project:       other-project\n"))
+        XCTAssertTrue(
+            c.kip("project show --cluster staging.example").stdout.hasPrefix("Project:       other-project\n"))
         XCTAssertEqual(c.kip("project use --clear").stdout, "✔ No active project on cluster \"apprunr.com\"\n")
         let none = c.kip("project show")
-        XCTAssertEqual(none.stderr, "Error: no project given and no active project on cluster \"apprunr.com\": name one, or run 'kip project use NAME'\n")
-        XCTAssertEqual(c.kip("project use nope").stderr, "Error: project \"nope\" does not exist: projects on this cluster are other-project, yourr-name\n")
-        XCTAssertEqual(c.kip("project use yourr-name/staging").stderr, "Error: project \"yourr-name\" has no environment \"staging\"; it has: test, acc, prod\n")
+        XCTAssertEqual(
+            none.stderr,
+            "Error: no project given and no active project on cluster \"apprunr.com\": name one, or run 'kip project use NAME'\n"
+        )
+        XCTAssertEqual(
+            c.kip("project use nope").stderr,
+            "Error: project \"nope\" does not exist: projects on this cluster are other-project, yourr-name\n")
+        XCTAssertEqual(
+            c.kip("project use yourr-name/staging").stderr,
+            "Error: project \"yourr-name\" has no environment \"staging\"; it has: test, acc, prod\n")
     }
 
     func testAddThenRemoveAnEnvironment() throws {
@@ -139,29 +198,41 @@ final class ProjectE2ETests: XCTestCase {
         XCTAssertEqual(c.kip(["project", "create", p, "--environments", "test,acc"]).code, 0)
         XCTAssertEqual(c.kip(["project", "use", p]).code, 0)
         let add = c.kip(["project", "add-env", "prod", "-v"])
-        XCTAssertEqual(add.stdout, "Adding environment \"prod\" to project \"\(p)\"...\n✔ \(p)-prod\nPromotion pipeline: test → acc → prod\n", "\(add)")
+        XCTAssertEqual(
+            add.stdout,
+            "Adding environment \"prod\" to project \"\(p)\"...\n✔ \(p)-prod\nPromotion pipeline: test → acc → prod\n",
+            "\(add)")
         XCTAssertEqual(E2ECluster.kubectlCalls(add), 2)
-        XCTAssertEqual(try c.kubectlJSON(["get", "namespace", "\(p)-prod"]).at("metadata", "labels", "kipper.run/env-order"), "2")
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "namespace", "\(p)-prod"]).at("metadata", "labels", "kipper.run/env-order"), "2")
         // No terminal and no confirmation: refused, nothing deleted.
         let refused = c.kip(["project", "remove-env", p, "acc"])
         XCTAssertEqual(refused.code, 1)
-        XCTAssertTrue(refused.stderr.hasSuffix("Error: refusing to delete environment \"acc\" without confirmation: no terminal to ask on; pass --confirm acc or --yes\n"), refused.stderr)
+        XCTAssertTrue(
+            refused.stderr.hasSuffix(
+                "Error: refusing to delete environment \"acc\" without confirmation: no terminal to ask on; pass --confirm acc or --yes\n"
+            ), refused.stderr)
         XCTAssertTrue(try c.names("namespaces").contains("\(p)-acc"))
         let wrong = c.kip(["project", "remove-env", p, "acc", "--confirm", "prod"])
         XCTAssertEqual(wrong.code, 1)
         XCTAssertTrue(try c.names("namespaces").contains("\(p)-acc"))
         let rm = c.kip(["project", "remove-env", p, "acc", "--confirm", "acc", "-v"])
-        XCTAssertEqual(rm.stdout, "✔ Removed environment \"acc\" (namespace \(p)-acc)\nPromotion pipeline: test → prod\n", "\(rm)")
+        XCTAssertEqual(
+            rm.stdout, "✔ Removed environment \"acc\" (namespace \(p)-acc)\nPromotion pipeline: test → prod\n", "\(rm)")
         XCTAssertLessThanOrEqual(E2ECluster.kubectlCalls(rm), 3)
         XCTAssertFalse(try c.names("namespaces").contains("\(p)-acc"))
         let last = c.kip(["project", "remove-env", p, "prod", "--yes"])
         XCTAssertEqual(last.code, 0)
         let lastOne = c.kip(["project", "remove-env", p, "test", "--yes"])
-        XCTAssertEqual(lastOne.stderr, "Error: \"test\" is the last environment of project \"\(p)\": a project keeps at least one; delete the project instead with 'kip project delete \(p)'\n")
+        XCTAssertEqual(
+            lastOne.stderr,
+            "Error: \"test\" is the last environment of project \"\(p)\": a project keeps at least one; delete the project instead with 'kip project delete \(p)'\n"
+        )
     }
 
     func testDeleteCascadesThroughKipAndThroughKubectl() throws {
-        let a = c.name("alpha"), b = c.name("beta")
+        let a = c.name("alpha")
+        let b = c.name("beta")
         XCTAssertEqual(c.kip(["project", "create", a, "--environments", "test,prod"]).code, 0)
         XCTAssertEqual(c.kip(["project", "create", b, "--environments", "test,prod"]).code, 0)
         let refused = c.kip(["project", "delete", a])
@@ -181,24 +252,42 @@ final class ProjectE2ETests: XCTestCase {
 
     func testPullSecretsCopiedAndResyncedAfterRotation() throws {
         if c.isReal { throw XCTSkip("writes a pull secret into the default namespace") }
-        let secret = #"{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/dockerconfigjson","metadata":{"name":"regcred","namespace":"default"},"data":{".dockerconfigjson":"e30="}}"#
+        let secret =
+            #"{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/dockerconfigjson","metadata":{"name":"regcred","namespace":"default"},"data":{".dockerconfigjson":"e30="}}"#
         XCTAssertEqual(c.kubectl(["apply", "--server-side", "-f", "-"], stdin: secret).code, 0)
         XCTAssertEqual(c.kip("project create shop --environments test,prod").code, 0)
         for ns in ["shop-test", "shop-prod"] {
-            XCTAssertEqual(try c.kubectlJSON(["get", "secret", "regcred", "-n", ns]).at("data", ".dockerconfigjson"), "e30=")
-            XCTAssertEqual(try c.kubectlJSON(["get", "serviceaccount", "default", "-n", ns])["imagePullSecrets"], [["name": "regcred"]])
+            XCTAssertEqual(
+                try c.kubectlJSON(["get", "secret", "regcred", "-n", ns]).at("data", ".dockerconfigjson"), "e30=")
+            XCTAssertEqual(
+                try c.kubectlJSON(["get", "serviceaccount", "default", "-n", ns])["imagePullSecrets"],
+                [["name": "regcred"]])
         }
-        XCTAssertEqual(c.kip("project sync shop").stdout, "✔ Project \"shop\" matches its definition: nothing to change\n")
+        XCTAssertEqual(
+            c.kip("project sync shop").stdout, "✔ Project \"shop\" matches its definition: nothing to change\n")
         let rotated = secret.replacingOccurrences(of: "e30=", with: "eyJhIjoxfQ==")
         XCTAssertEqual(c.kubectl(["apply", "--server-side", "-f", "-"], stdin: rotated).code, 0)
         XCTAssertEqual(c.kubectl(["delete", "namespace", "shop-prod"]).code, 0)
         let sync = c.kip("project sync shop")
-        XCTAssertEqual(sync.stdout, "✔ updated pull secret regcred in shop-test\n✔ created namespace shop-prod (environment prod)\n", "\(sync)")
-        XCTAssertEqual(try c.kubectlJSON(["get", "secret", "regcred", "-n", "shop-prod"]).at("data", ".dockerconfigjson"), "eyJhIjoxfQ==")
+        XCTAssertEqual(
+            sync.stdout,
+            "✔ updated pull secret regcred in shop-test\n✔ created namespace shop-prod (environment prod)\n", "\(sync)")
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "secret", "regcred", "-n", "shop-prod"]).at("data", ".dockerconfigjson"),
+            "eyJhIjoxfQ==")
         // A namespace labelled with the project that no environment declares.
-        XCTAssertEqual(c.kubectl(["apply", "--server-side", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop-old","labels":{"kipper.run/project":"shop"}}}"#).code, 0)
-        XCTAssertEqual(c.kip("project sync shop").stderr, "⚠ namespace shop-old is labelled with project shop but no environment declares it: 'kip project sync shop --prune' deletes it\n")
-        XCTAssertEqual(c.kip("project sync shop --prune").stdout, "✔ deleted namespace shop-old (no environment declares it)\n")
+        XCTAssertEqual(
+            c.kubectl(
+                ["apply", "--server-side", "-f", "-"],
+                stdin:
+                    #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop-old","labels":{"kipper.run/project":"shop"}}}"#
+            ).code, 0)
+        XCTAssertEqual(
+            c.kip("project sync shop").stderr,
+            "⚠ namespace shop-old is labelled with project shop but no environment declares it: 'kip project sync shop --prune' deletes it\n"
+        )
+        XCTAssertEqual(
+            c.kip("project sync shop --prune").stdout, "✔ deleted namespace shop-old (no environment declares it)\n")
         XCTAssertFalse(try c.names("namespaces").contains("shop-old"))
     }
 
@@ -207,22 +296,33 @@ final class ProjectE2ETests: XCTestCase {
         XCTAssertEqual(f.kip("install").code, 0)
         let first = f.kip("project create yourr-name --environments test,acc,prod")
         XCTAssertEqual(first.code, 1)
-        XCTAssertTrue(first.stderr.contains("the Project exists: run the same command again, or 'kip project sync yourr-name', to finish"), first.stderr)
+        XCTAssertTrue(
+            first.stderr.contains(
+                "the Project exists: run the same command again, or 'kip project sync yourr-name', to finish"),
+            first.stderr)
         XCTAssertFalse(try f.names("namespaces").contains("yourr-name-acc"))
         let again = f.kip("project create yourr-name --environments test,acc,prod")
-        XCTAssertEqual(again.stdout, "Completing project \"yourr-name\"...\n✔ yourr-name-test\n✔ yourr-name-acc\n✔ yourr-name-prod\nPromotion pipeline: test → acc → prod\n", "\(again)")
+        XCTAssertEqual(
+            again.stdout,
+            "Completing project \"yourr-name\"...\n✔ yourr-name-test\n✔ yourr-name-acc\n✔ yourr-name-prod\nPromotion pipeline: test → acc → prod\n",
+            "\(again)")
         XCTAssertTrue(try f.names("namespaces").contains("yourr-name-acc"))
-        XCTAssertEqual(f.kip("project create yourr-name --environments test,acc,prod").code, 1, "a complete project is not created twice")
+        XCTAssertEqual(
+            f.kip("project create yourr-name --environments test,acc,prod").code, 1,
+            "a complete project is not created twice")
     }
 
     func testShowListsWhatEachEnvironmentHolds() throws {
         let p = c.name("yourr-name")
         XCTAssertEqual(c.kip(["project", "create", p, "--environments", "test,prod"]).code, 0)
-        let app = #"{"apiVersion":"kipper.run/v1alpha1","kind":"App","metadata":{"name":"api","namespace":"\#(p)-test","labels":{"kipper.run/project":"\#(p)"}},"spec":{"image":"registry.example.com/api:v1.2.3","port":3000}}"#
+        let app =
+            #"{"apiVersion":"kipper.run/v1alpha1","kind":"App","metadata":{"name":"api","namespace":"\#(p)-test","labels":{"kipper.run/project":"\#(p)"}},"spec":{"image":"registry.example.com/api:v1.2.3","port":3000}}"#
         let applied = c.kubectl(["apply", "--server-side", "-f", "-"], stdin: app)
         XCTAssertEqual(applied.code, 0, "\(applied)")
         let show = c.kip(["project", "show", p])
-        XCTAssertEqual(show.stdout, """
+        XCTAssertEqual(
+            show.stdout,
+            """
             Project:       \(p)
             Pipeline:      test → prod
 

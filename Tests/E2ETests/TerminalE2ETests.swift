@@ -15,12 +15,14 @@ final class TerminalE2ETests: XCTestCase {
     func testRemoveEnvAsksToTypeTheEnvironmentName() throws {
         let p = c.name("yourr-name")
         XCTAssertEqual(c.kip(["project", "create", p, "--environments", "test,staging"]).code, 0)
-        let wrong = try c.kipInTerminal(["project", "remove-env", p, "staging"], input: ["stagin"], waitFor: "to confirm: ")
+        let wrong = try c.kipInTerminal(
+            ["project", "remove-env", p, "staging"], input: ["stagin"], waitFor: "to confirm: ")
         XCTAssertEqual(wrong.code, 1, wrong.stdout)
         XCTAssertTrue(wrong.stdout.contains("This cannot be undone."), wrong.stdout)
         XCTAssertTrue(wrong.stdout.contains("Not removed."), wrong.stdout)
         XCTAssertTrue(try c.names("namespaces").contains("\(p)-staging"))
-        let right = try c.kipInTerminal(["project", "remove-env", p, "staging"], input: ["staging"], waitFor: "to confirm: ")
+        let right = try c.kipInTerminal(
+            ["project", "remove-env", p, "staging"], input: ["staging"], waitFor: "to confirm: ")
         XCTAssertEqual(right.code, 0, right.stdout)
         XCTAssertTrue(right.stdout.contains("✔ Removed environment \"staging\""), right.stdout)
         XCTAssertFalse(try c.names("namespaces").contains("\(p)-staging"))
@@ -30,12 +32,21 @@ final class TerminalE2ETests: XCTestCase {
         let p = c.name("yourr-name")
         XCTAssertEqual(c.kip(["project", "create", p, "--environments", "test,acc"]).code, 0)
         for (env, img) in [("test", "registry.example.com/api:v1.2.3"), ("acc", "registry.example.com/api:v1.2.2")] {
-            XCTAssertEqual(c.kip(["app", "deploy", "--name", "api", "--image", img, "--port", "3000", "--project", p, "--environment", env]).code, 0)
+            XCTAssertEqual(
+                c.kip([
+                    "app", "deploy", "--name", "api", "--image", img, "--port", "3000", "--project", p, "--environment",
+                    env,
+                ]).code, 0)
         }
-        let r = try c.kipInTerminal(["app", "promote", "api", "--from", "test", "--to", "acc", "--project", p], input: ["y"], waitFor: "[y/N] ")
+        let r = try c.kipInTerminal(
+            ["app", "promote", "api", "--from", "test", "--to", "acc", "--project", p], input: ["y"], waitFor: "[y/N] ")
         XCTAssertEqual(r.code, 0, r.stdout)
-        XCTAssertEqual(r.stdout, "Promote test → acc (\(p))\nApps: api\nPromote to acc? [y/N] y\n✔ api → acc (registry.example.com/api:v1.2.3)\n")
-        let no = try c.kipInTerminal(["app", "promote", "api", "--from", "test", "--to", "acc", "--project", p], input: ["n"], waitFor: "[y/N] ")
+        XCTAssertEqual(
+            r.stdout,
+            "Promote test → acc (\(p))\nApps: api\nPromote to acc? [y/N] y\n✔ api → acc (registry.example.com/api:v1.2.3)\n"
+        )
+        let no = try c.kipInTerminal(
+            ["app", "promote", "api", "--from", "test", "--to", "acc", "--project", p], input: ["n"], waitFor: "[y/N] ")
         XCTAssertEqual(no.code, 1)
         XCTAssertTrue(no.stdout.hasSuffix("Nothing promoted.\n"), no.stdout)
     }
@@ -64,7 +75,9 @@ final class TerminalE2ETests: XCTestCase {
     func testTwoKipProcessesNeverLoseEachOthersConfigWrites() throws {
         // Two shells, each adding 15 clusters as fast as it can, on one KIP_HOME.
         let kip = c.binDir + "/kip"
-        let script = { (prefix: String) in "for i in $(seq 1 15); do \(kip) cluster add \(prefix)$i --context kip-sandbox >/dev/null || exit 1; done" }
+        let script = { (prefix: String) in
+            "for i in $(seq 1 15); do \(kip) cluster add \(prefix)$i --context kip-sandbox >/dev/null || exit 1; done"
+        }
         if c.isReal { throw XCTSkip("uses the sandbox's context name") }
         let group = DispatchGroup()
         var codes: [Int32] = [0, 0]

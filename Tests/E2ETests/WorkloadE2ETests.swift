@@ -21,12 +21,18 @@ final class WorkloadE2ETests: XCTestCase {
         c.kip(args.replacingOccurrences(of: "PROJ", with: p).split(separator: " ").map(String.init), stdin: stdin)
     }
 
-    func writes() -> Int { c.requests().filter { ["POST", "PUT", "PATCH", "DELETE"].contains($0["method"]?.stringValue ?? "") }.count }
+    func writes() -> Int {
+        c.requests().filter { ["POST", "PUT", "PATCH", "DELETE"].contains($0["method"]?.stringValue ?? "") }.count
+    }
 
     func testProductPageDatabaseStrategy() throws {
-        let deploy = kip("app deploy --name api --image registry.example.com/api:v1.2.3 --port 3000 --project PROJ --environment test -v")
+        let deploy = kip(
+            "app deploy --name api --image registry.example.com/api:v1.2.3 --port 3000 --project PROJ --environment test -v"
+        )
         XCTAssertEqual(deploy.code, 0, "\(deploy)")
-        XCTAssertEqual(deploy.stdout, """
+        XCTAssertEqual(
+            deploy.stdout,
+            """
             ✔ app api created in \(test)
               applied Deployment api, Service api, Ingress api
             URL: http://api-test.apprunr.com
@@ -39,9 +45,12 @@ final class WorkloadE2ETests: XCTestCase {
         let password = String(decoding: Data(base64Encoded: creds.at("data", "password")!.stringValue!)!, as: UTF8.self)
         XCTAssertGreaterThanOrEqual(password.count, 32, "≥128 bits of randomness, base64url")
         XCTAssertFalse(svc.stdout.contains(password))
-        XCTAssertEqual(try c.kubectlJSON(["get", "statefulset", "db", "-n", test]).at("spec", "volumeClaimTemplates")?.arrayValue?.first?.at("spec", "resources", "requests", "storage"), "1Gi")
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "statefulset", "db", "-n", test]).at("spec", "volumeClaimTemplates")?.arrayValue?
+                .first?.at("spec", "resources", "requests", "storage"), "1Gi")
         let url = "postgresql://app:\(password)@db.\(test).svc.cluster.local:5432/db"
-        let set = c.kip(["app", "secret", "set", "api", "DATABASE_URL", "--project", "\(p!)-test", "-v"], stdin: url + "\n")
+        let set = c.kip(
+            ["app", "secret", "set", "api", "DATABASE_URL", "--project", "\(p!)-test", "-v"], stdin: url + "\n")
         XCTAssertEqual(set.code, 0, "\(set)")
         XCTAssertFalse(set.stderr.contains(password), "secret values never in --verbose output")
         XCTAssertFalse(set.stdout.contains(password))
@@ -53,16 +62,25 @@ final class WorkloadE2ETests: XCTestCase {
         XCTAssertTrue(info.stdout.contains("Password:   ********"), info.stdout)
         XCTAssertTrue(kip("service info db --project PROJ-test --show-password").stdout.contains(password))
         // The Deployment picks the secret up by reference, and a redeploy keeps it.
-        XCTAssertEqual(kip("app deploy --name api --image registry.example.com/api:v1.2.4 --port 3000 --project PROJ-test").code, 0)
-        XCTAssertEqual(try c.kubectlJSON(["get", "secret", "api-secrets", "-n", test]).at("data", "DATABASE_URL"), stored.at("data", "DATABASE_URL"))
+        XCTAssertEqual(
+            kip("app deploy --name api --image registry.example.com/api:v1.2.4 --port 3000 --project PROJ-test").code, 0
+        )
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "secret", "api-secrets", "-n", test]).at("data", "DATABASE_URL"),
+            stored.at("data", "DATABASE_URL"))
         let dep = try c.kubectlJSON(["get", "deployment", "api", "-n", test])
-        XCTAssertEqual(dep.at("spec", "template", "spec", "containers")?.arrayValue?.first?["envFrom"], [["secretRef": ["name": "api-secrets", "optional": true]]])
+        XCTAssertEqual(
+            dep.at("spec", "template", "spec", "containers")?.arrayValue?.first?["envFrom"],
+            [["secretRef": ["name": "api-secrets", "optional": true]]])
         XCTAssertEqual(kip("app secret unset api DATABASE_URL --project PROJ-test").code, 0)
         XCTAssertNil(try c.kubectlJSON(["get", "secret", "api-secrets", "-n", test]).at("data", "DATABASE_URL"))
     }
 
     func testDeployUpdatesInPlaceAndDeletingTheCRCascades() throws {
-        XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ-test --autoscale 2:5:70 --memory-limit 256Mi").code, 0)
+        XCTAssertEqual(
+            kip(
+                "app deploy --name api --image r/api:1 --port 3000 --project PROJ-test --autoscale 2:5:70 --memory-limit 256Mi"
+            ).code, 0)
         XCTAssertEqual(try c.names("horizontalpodautoscalers", namespace: test), ["api"])
         XCTAssertEqual(try c.names("ingresses", namespace: test), ["api"])
         let again = kip("app deploy --name api --image r/api:2 --port 3000 --project PROJ-test --no-route -v")
@@ -72,12 +90,16 @@ final class WorkloadE2ETests: XCTestCase {
         XCTAssertEqual(try c.names("ingresses", namespace: test), [])
         XCTAssertEqual(try c.names("horizontalpodautoscalers", namespace: test), [])
         let dep = try c.kubectlJSON(["get", "deployment", "api", "-n", test])
-        XCTAssertNil(dep.at("spec", "template", "spec", "containers")?.arrayValue?.first?["resources"], "fields left out are removed")
+        XCTAssertNil(
+            dep.at("spec", "template", "spec", "containers")?.arrayValue?.first?["resources"],
+            "fields left out are removed")
         XCTAssertEqual(dep.at("spec", "replicas"), 1)
         let list = kip("app list --project PROJ-test -v")
         XCTAssertEqual(E2ECluster.kubectlCalls(list), 1)
         XCTAssertEqual(list.stdout, "NAME   IMAGE     REPLICAS   ROUTE\napi    r/api:2   1          -\n")
-        XCTAssertEqual(try JSON.parse(kip("app list --project PROJ-test -o json").stdout).arrayValue?.first?.at("spec", "image"), "r/api:2")
+        XCTAssertEqual(
+            try JSON.parse(kip("app list --project PROJ-test -o json").stdout).arrayValue?.first?.at("spec", "image"),
+            "r/api:2")
         // kubectl alone: the App's children go with it.
         XCTAssertEqual(c.kubectl(["delete", "apps.kipper.run", "api", "-n", test]).code, 0)
         if !c.isReal {
@@ -89,25 +111,45 @@ final class WorkloadE2ETests: XCTestCase {
     func testBindEnvVolumesFunctionsAndJobs() throws {
         XCTAssertEqual(kip("service add redis --name cache --project PROJ-test").code, 0)
         XCTAssertEqual(kip("volume add uploads --size 2Gi --project PROJ-test").code, 0)
-        XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ-test --bind cache --volume uploads:/data --env LOG=debug").code, 0)
+        XCTAssertEqual(
+            kip(
+                "app deploy --name api --image r/api:1 --port 3000 --project PROJ-test --bind cache --volume uploads:/data --env LOG=debug"
+            ).code, 0)
         XCTAssertEqual(kip("app env set api A=1 B=2 --project PROJ-test").code, 0)
         XCTAssertEqual(kip("app env unset api LOG --project PROJ-test").code, 0)
-        let container = try c.kubectlJSON(["get", "deployment", "api", "-n", test]).at("spec", "template", "spec", "containers")!.arrayValue![0]
+        let container = try c.kubectlJSON(["get", "deployment", "api", "-n", test]).at(
+            "spec", "template", "spec", "containers")!.arrayValue![0]
         let names = (container["env"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
-        XCTAssertEqual(names, ["A", "B", "REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_USER", "REDIS_PASSWORD", "REDIS_NAME"])
-        XCTAssertEqual(container["env"]?.arrayValue?[2]["valueFrom"], ["secretKeyRef": ["name": "cache-credentials", "key": "url"]])
+        XCTAssertEqual(
+            names, ["A", "B", "REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_USER", "REDIS_PASSWORD", "REDIS_NAME"])
+        XCTAssertEqual(
+            container["env"]?.arrayValue?[2]["valueFrom"],
+            ["secretKeyRef": ["name": "cache-credentials", "key": "url"]])
         XCTAssertEqual(container["volumeMounts"], [["name": "uploads", "mountPath": "/data"]])
-        XCTAssertEqual(kip("volume delete uploads --project PROJ-test --yes").stderr, "Error: volume uploads is mounted by api: re-deploy without '--volume uploads:…' first\n")
-        XCTAssertEqual(kip("volume list --project PROJ-test").stdout, "NAME      SIZE   MOUNTED BY\nuploads   2Gi    api:/data\n")
+        XCTAssertEqual(
+            kip("volume delete uploads --project PROJ-test --yes").stderr,
+            "Error: volume uploads is mounted by api: re-deploy without '--volume uploads:…' first\n")
+        XCTAssertEqual(
+            kip("volume list --project PROJ-test").stdout, "NAME      SIZE   MOUNTED BY\nuploads   2Gi    api:/data\n")
         XCTAssertEqual(kip("function deploy hello --image fn/hello:1 --project PROJ-test").code, 0)
         XCTAssertEqual(try c.names("deployments", namespace: test), ["api", "hello"])
-        XCTAssertEqual(kip("job add backup --image postgres:16 --schedule 0_3_*_*_* --project PROJ-test").code, 2, "five fields")
-        XCTAssertEqual(c.kip(["job", "add", "backup", "--image", "postgres:16", "--schedule", "0 3 * * *", "--project", test, "--", "pg_dump", "-f", "/tmp/x"]).code, 0)
+        XCTAssertEqual(
+            kip("job add backup --image postgres:16 --schedule 0_3_*_*_* --project PROJ-test").code, 2, "five fields")
+        XCTAssertEqual(
+            c.kip([
+                "job", "add", "backup", "--image", "postgres:16", "--schedule", "0 3 * * *", "--project", test, "--",
+                "pg_dump", "-f", "/tmp/x",
+            ]).code, 0)
         XCTAssertEqual(kip("job add migrate --image r/api:1 --project PROJ-test --command ./migrate").code, 0)
         XCTAssertEqual(try c.names("cronjobs", namespace: test), ["backup"])
         XCTAssertEqual(try c.names("jobs.batch", namespace: test), ["migrate"])
-        XCTAssertEqual(try c.kubectlJSON(["get", "cronjob", "backup", "-n", test]).at("spec", "jobTemplate", "spec", "template", "spec", "containers")?.arrayValue?.first?["command"], ["pg_dump", "-f", "/tmp/x"])
-        XCTAssertEqual(kip("job list --project PROJ-test").stdout, "NAME      IMAGE         SCHEDULE\nbackup    postgres:16   0 3 * * *\nmigrate   r/api:1       (once)\n")
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "cronjob", "backup", "-n", test]).at(
+                "spec", "jobTemplate", "spec", "template", "spec", "containers")?.arrayValue?.first?["command"],
+            ["pg_dump", "-f", "/tmp/x"])
+        XCTAssertEqual(
+            kip("job list --project PROJ-test").stdout,
+            "NAME      IMAGE         SCHEDULE\nbackup    postgres:16   0 3 * * *\nmigrate   r/api:1       (once)\n")
         XCTAssertEqual(kip("function delete hello --project PROJ-test --yes").code, 0)
         XCTAssertEqual(kip("job delete migrate --project PROJ-test --yes").code, 0)
         XCTAssertEqual(kip("service delete cache --project PROJ-test --confirm cache").code, 0)
@@ -118,12 +160,30 @@ final class WorkloadE2ETests: XCTestCase {
         if c.isReal { throw XCTSkip("counts writes in the sandbox's request log") }
         XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ-test").code, 0)
         let cases: [(String, String)] = [
-            ("service add mongo --name db --project PROJ-test", "Error: unknown service type 'mongo': use postgres, mysql or redis\n"),
-            ("app deploy --name web --image x --port 80 --bind db --project PROJ-test", "Error: service \"db\" does not exist in \(test): add it with 'kip service add postgres --name db'\n"),
-            ("app deploy --name web --image x --port 80 --volume data:/data --project PROJ-test", "Error: volume \"data\" does not exist in \(test): add it with 'kip volume add data --size 1Gi'\n"),
-            ("function deploy api --image x --project PROJ-test", "Error: app \"api\" already exists in \(test): an app, function, job and service cannot share a name\n"),
-            ("app deploy --name web --image x --port 80 --project PROJ-staging", "Error: project \"PROJ-staging\" does not exist; projects are PROJ\n"),
-            ("app secret set api BAD=KEY --project PROJ-test", "Error: 'BAD=KEY' is not a valid variable name: use letters, digits, '_', '-' or '.', not starting with a digit\n"),
+            (
+                "service add mongo --name db --project PROJ-test",
+                "Error: unknown service type 'mongo': use postgres, mysql or redis\n"
+            ),
+            (
+                "app deploy --name web --image x --port 80 --bind db --project PROJ-test",
+                "Error: service \"db\" does not exist in \(test): add it with 'kip service add postgres --name db'\n"
+            ),
+            (
+                "app deploy --name web --image x --port 80 --volume data:/data --project PROJ-test",
+                "Error: volume \"data\" does not exist in \(test): add it with 'kip volume add data --size 1Gi'\n"
+            ),
+            (
+                "function deploy api --image x --project PROJ-test",
+                "Error: app \"api\" already exists in \(test): an app, function, job and service cannot share a name\n"
+            ),
+            (
+                "app deploy --name web --image x --port 80 --project PROJ-staging",
+                "Error: project \"PROJ-staging\" does not exist; projects are PROJ\n"
+            ),
+            (
+                "app secret set api BAD=KEY --project PROJ-test",
+                "Error: 'BAD=KEY' is not a valid variable name: use letters, digits, '_', '-' or '.', not starting with a digit\n"
+            ),
         ]
         let before = writes()
         for (line, err) in cases {
@@ -133,23 +193,49 @@ final class WorkloadE2ETests: XCTestCase {
         }
         // A bad option value is a usage error: exit 2, the reason, the usage line.
         let usage: [(String, String)] = [
-            ("service add postgres --name db --storage 1GB --project PROJ-test", "'1GB' is invalid for '--storage <size>': not a Kubernetes quantity: use 1Gi"),
-            ("volume add v --size 10gb --project PROJ-test", "'10gb' is invalid for '--size <size>': not a Kubernetes quantity: use 10Gi"),
-            ("app deploy --name web --image x --port 70000 --project PROJ-test", "'70000' is invalid for '--port <port>': must be a whole number from 1 to 65535"),
-            ("app deploy --name web --image x --port 80 --memory-limit 1GB --project PROJ-test", "'1GB' is invalid for '--memory-limit <quantity>': not a Kubernetes quantity: use 1Gi"),
-            ("app deploy --name Web --image x --port 80 --project PROJ-test", "'Web' is invalid for '--name <name>': use at most 63 lower-case letters, digits and '-', starting with a letter (e.g. api)"),
-            ("app deploy --name web --image x --port 80 --autoscale 5:2 --project PROJ-test", "'5:2' is invalid for '--autoscale <min:max[:cpu%]>': must be MIN:MAX[:CPU%] with 1 ≤ MIN ≤ MAX (e.g. 2:10:70)"),
-            ("app deploy --name web --image x --port 80 --route a.example.com --no-route --project PROJ-test", "'--route <host>' and '--no-route' cannot be used together"),
+            (
+                "service add postgres --name db --storage 1GB --project PROJ-test",
+                "'1GB' is invalid for '--storage <size>': not a Kubernetes quantity: use 1Gi"
+            ),
+            (
+                "volume add v --size 10gb --project PROJ-test",
+                "'10gb' is invalid for '--size <size>': not a Kubernetes quantity: use 10Gi"
+            ),
+            (
+                "app deploy --name web --image x --port 70000 --project PROJ-test",
+                "'70000' is invalid for '--port <port>': must be a whole number from 1 to 65535"
+            ),
+            (
+                "app deploy --name web --image x --port 80 --memory-limit 1GB --project PROJ-test",
+                "'1GB' is invalid for '--memory-limit <quantity>': not a Kubernetes quantity: use 1Gi"
+            ),
+            (
+                "app deploy --name Web --image x --port 80 --project PROJ-test",
+                "'Web' is invalid for '--name <name>': use at most 63 lower-case letters, digits and '-', starting with a letter (e.g. api)"
+            ),
+            (
+                "app deploy --name web --image x --port 80 --autoscale 5:2 --project PROJ-test",
+                "'5:2' is invalid for '--autoscale <min:max[:cpu%]>': must be MIN:MAX[:CPU%] with 1 ≤ MIN ≤ MAX (e.g. 2:10:70)"
+            ),
+            (
+                "app deploy --name web --image x --port 80 --route a.example.com --no-route --project PROJ-test",
+                "'--route <host>' and '--no-route' cannot be used together"
+            ),
         ]
         for (line, err) in usage {
             let r = kip(line)
             XCTAssertEqual(r.code, 2, line)
-            XCTAssertEqual(r.stderr.split(separator: "\n").first.map(String.init), "Error: " + (err.hasPrefix("'-") ? err : "The value " + err), line)
+            XCTAssertEqual(
+                r.stderr.split(separator: "\n").first.map(String.init),
+                "Error: " + (err.hasPrefix("'-") ? err : "The value " + err), line)
             XCTAssertTrue(r.stderr.contains("Usage: kip "), r.stderr)
         }
         let cron = c.kip(["job", "add", "j", "--image", "x", "--schedule", "61 * * * *", "--project", test])
         XCTAssertEqual(cron.code, 2)
-        XCTAssertTrue(cron.stderr.hasPrefix("Error: The value '61 * * * *' is invalid for '--schedule <cron>': minute '61' is out of range 0-59\n"), cron.stderr)
+        XCTAssertTrue(
+            cron.stderr.hasPrefix(
+                "Error: The value '61 * * * *' is invalid for '--schedule <cron>': minute '61' is out of range 0-59\n"),
+            cron.stderr)
         XCTAssertEqual(writes(), before, "refused commands write nothing")
     }
 
@@ -157,10 +243,15 @@ final class WorkloadE2ETests: XCTestCase {
         let dry = kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ-test --dry-run")
         XCTAssertEqual(dry.code, 0)
         let doc = try JSON.parse(dry.stdout)
-        XCTAssertEqual(doc["items"]?.arrayValue?.compactMap { $0["kind"]?.stringValue }, ["App", "Deployment", "Service", "Ingress"])
+        XCTAssertEqual(
+            doc["items"]?.arrayValue?.compactMap { $0["kind"]?.stringValue },
+            ["App", "Deployment", "Service", "Ingress"])
         XCTAssertEqual(try c.names("apps.kipper.run", namespace: test), [], "--dry-run writes nothing")
         XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ-test").code, 0)
-        XCTAssertEqual(kip("app delete api --project PROJ-test").stderr, "Error: Delete app api in \(test) (its Deployment, Service, route and secrets): no terminal to ask on; pass --yes to go ahead\n")
+        XCTAssertEqual(
+            kip("app delete api --project PROJ-test").stderr,
+            "Error: Delete app api in \(test) (its Deployment, Service, route and secrets): no terminal to ask on; pass --yes to go ahead\n"
+        )
         XCTAssertEqual(kip("app delete api --project PROJ-test --yes").stdout, "✔ app api deleted from \(test)\n")
     }
 }

@@ -12,19 +12,26 @@ final class ClusterCommandTests: XCTestCase {
             if argv.contains("current-context") { return ProcessResult(status: 0, stdout: Data("kind-a\n".utf8)) }
             let project: JSON = [
                 "apiVersion": "kipper.run/v1alpha1", "kind": "Project", "metadata": ["name": "shop", "uid": "u1"],
-                "spec": ["environments": [["name": "test", "namespace": "shop-test"], ["name": "prod", "namespace": "shop-prod"]]],
+                "spec": [
+                    "environments": [
+                        ["name": "test", "namespace": "shop-test"], ["name": "prod", "namespace": "shop-prod"],
+                    ]
+                ],
             ]
             return ProcessResult(status: 0, stdout: JSON.object(["kind": "List", "items": [project]]).data)
         }
     }
 
-    func run(_ t: TestContext, _ args: String) -> Int32 { Kip.run(args.split(separator: " ").map(String.init), t.context) }
+    func run(_ t: TestContext, _ args: String) -> Int32 {
+        Kip.run(args.split(separator: " ").map(String.init), t.context)
+    }
 
     func testAddUseListRemoveKeepsActiveProjectPerCluster() throws {
         let t = TestContext(runner: fakeKubectl())
         XCTAssertEqual(run(t, "cluster add a --context kind-a"), 0, t.stderr)
         XCTAssertEqual(run(t, "cluster add b --context kind-b"), 0, t.stderr)
-        XCTAssertEqual(t.stdout, "✔ Cluster \"a\" added (context kind-a), now current\n✔ Cluster \"b\" added (context kind-b)\n")
+        XCTAssertEqual(
+            t.stdout, "✔ Cluster \"a\" added (context kind-a), now current\n✔ Cluster \"b\" added (context kind-b)\n")
         XCTAssertEqual(run(t, "project use shop/test"), 0, t.stderr)
         XCTAssertEqual(run(t, "cluster use b"), 0, t.stderr)
         XCTAssertEqual(run(t, "project use shop/prod"), 0, t.stderr)
@@ -90,7 +97,8 @@ final class ClusterCommandTests: XCTestCase {
         XCTAssertTrue(flagWins.stderr.contains("+ kubectl --context kind-a get"), flagWins.stderr)
         let unknown = TestContext(runner: fakeKubectl(), env: ["KIP_CLUSTER": "zzz"], home: home)
         XCTAssertEqual(Kip.run(["project", "list"], unknown.context), 1)
-        XCTAssertEqual(unknown.stderr, "Error: unknown cluster 'zzz': known clusters are a, b (see 'kip cluster list')\n")
+        XCTAssertEqual(
+            unknown.stderr, "Error: unknown cluster 'zzz': known clusters are a, b (see 'kip cluster list')\n")
     }
 
     func testVerbosePrintsKubectlArgvToStderr() {

@@ -22,12 +22,20 @@ final class CommandTests: XCTestCase {
 
     /// Runs one command line (split on spaces; `"…"` keeps spaces) and records it.
     @discardableResult
-    func kip(_ line: String, stdin: String = "", terminal: Bool = false, record: Bool = true) -> (code: Int32, stdout: String, stderr: String) {
-        let t = TestContext(runner: kubectl, input: stdin.isEmpty ? [] : [stdin], terminal: terminal, env: ["KUBECONFIG": home + "/kubeconfig"], home: home)
+    func kip(_ line: String, stdin: String = "", terminal: Bool = false, record: Bool = true) -> (
+        code: Int32, stdout: String, stderr: String
+    ) {
+        let t = TestContext(
+            runner: kubectl, input: stdin.isEmpty ? [] : [stdin], terminal: terminal,
+            env: ["KUBECONFIG": home + "/kubeconfig"], home: home)
         let code = Kip.run(Self.words(line), t.context)
         if record {
             transcript += "$ kip \(line)\n" + t.stdout
-            if !t.stderr.isEmpty { transcript += t.stderr.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "! \($0)" }.joined(separator: "\n") }
+            if !t.stderr.isEmpty {
+                transcript += t.stderr.split(separator: "\n", omittingEmptySubsequences: false).map {
+                    $0.isEmpty ? "" : "! \($0)"
+                }.joined(separator: "\n")
+            }
             if code != 0 { transcript += "[exit \(code)]\n" }
             transcript += "\n"
         }
@@ -40,7 +48,10 @@ final class CommandTests: XCTestCase {
         var quoted = false
         var started = false
         for c in line {
-            if c == "\"" { quoted.toggle(); started = true } else if c == " " && !quoted {
+            if c == "\"" {
+                quoted.toggle()
+                started = true
+            } else if c == " " && !quoted {
                 if started { out.append(cur) }
                 cur = ""
                 started = false
@@ -59,7 +70,9 @@ final class CommandTests: XCTestCase {
     }
 
     func object(_ resource: String, _ ns: String?, _ name: String) -> JSON? {
-        let r = try? kubectl.run(["kubectl", "get", resource, name, "-o", "json", "--ignore-not-found"] + (ns.map { ["-n", $0] } ?? []), stdin: nil)
+        let r = try? kubectl.run(
+            ["kubectl", "get", resource, name, "-o", "json", "--ignore-not-found"] + (ns.map { ["-n", $0] } ?? []),
+            stdin: nil)
         guard let r, r.status == 0, !r.stdout.isEmpty else { return nil }
         return try? JSON.parse(r.stdout)
     }
@@ -96,7 +109,9 @@ final class CommandTests: XCTestCase {
         kip("app secret set api TOKEN --project shop/test --dry-run -o yaml", stdin: "tok-value-2")
         kip("app secret list api --project shop/test")
         kip("app secret unset api TOKEN --project shop/test")
-        kip("app deploy --name api --image r/api:2 --port 3000 --autoscale 2:5 --cpu-request 100m --no-route --project shop/test")
+        kip(
+            "app deploy --name api --image r/api:2 --port 3000 --autoscale 2:5 --cpu-request 100m --no-route --project shop/test"
+        )
         kip("app list --project shop/test")
         kip("app list --project shop/test -o wide")
         kip("app show api --project shop/test")
@@ -115,7 +130,9 @@ final class CommandTests: XCTestCase {
         kip("service list --project shop/test")
         kip("service info db --project shop/test")
         kip("volume add files --size 2Gi --project shop/test")
-        kip("app deploy --name web --image r/web:1 --port 80 --bind db --bind cache --volume files:/data --project shop/test")
+        kip(
+            "app deploy --name web --image r/web:1 --port 80 --bind db --bind cache --volume files:/data --project shop/test"
+        )
         kip("volume list --project shop/test")
         kip("function deploy hello --image fn/hello:1 --project shop/test")
         kip("function list --project shop/test")
@@ -164,14 +181,18 @@ final class CommandTests: XCTestCase {
 
     func testCopyAndDiff() {
         shop()
-        kip("app deploy --name api --image r/api:1 --port 3000 --env URL=http://x.labbc-shop-test.svc --project shop/test")
+        kip(
+            "app deploy --name api --image r/api:1 --port 3000 --env URL=http://x.labbc-shop-test.svc --project shop/test"
+        )
         kip("app secret set api TOKEN --project shop/test", stdin: "copied-secret")
         kip("service add postgres --name db --project shop/test")
         kip("project add-env shop prod2 --copy-from test --plan")
         kip("project add-env shop prod2 --copy-from test --dry-run -o yaml")
         kip("project add-env shop prod2 --copy-from test")
         kip("project diff shop test prod2")
-        kip("app deploy --name api --image r/api:1 --port 3001 --env URL=http://x.labbc-shop-prod2.svc --project shop/prod2")
+        kip(
+            "app deploy --name api --image r/api:1 --port 3001 --env URL=http://x.labbc-shop-prod2.svc --project shop/prod2"
+        )
         kip("project diff shop test prod2")
         kip("app secret unset api TOKEN --project shop/prod2")
         kip("app secret list api --project shop/prod2")

@@ -19,7 +19,9 @@ final class HelpTests: XCTestCase {
     }
 
     func testHelpFormsPrintTheSameText() {
-        let a = TestContext(), b = TestContext(), c = TestContext()
+        let a = TestContext()
+        let b = TestContext()
+        let c = TestContext()
         _ = Kip.run(["project", "create", "--help"], a.context)
         _ = Kip.run(["project", "create", "-h"], b.context)
         _ = Kip.run(["help", "project", "create"], c.context)

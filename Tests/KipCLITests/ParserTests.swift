@@ -13,12 +13,18 @@ final class ParserTests: XCTestCase {
     func testParsesEveryForm() throws {
         let cases: [([String], ParseResult)] = [
             (["project", "create", "myapp"], inv("project create", [:], ["myapp"])),
-            (["project", "create", "yourr-name", "--environments", "test,acc,prod"],
-             inv("project create", ["environments": ["test", "acc", "prod"]], ["yourr-name"])),
-            (["project", "create", "yourr-name", "--environments=test,acc", "--environments", "prod"],
-             inv("project create", ["environments": ["test", "acc", "prod"]], ["yourr-name"])),
-            (["project", "create", "--display-name", "yourr.name Domain Platform", "yourr-name"],
-             inv("project create", ["display-name": ["yourr.name Domain Platform"]], ["yourr-name"])),
+            (
+                ["project", "create", "yourr-name", "--environments", "test,acc,prod"],
+                inv("project create", ["environments": ["test", "acc", "prod"]], ["yourr-name"])
+            ),
+            (
+                ["project", "create", "yourr-name", "--environments=test,acc", "--environments", "prod"],
+                inv("project create", ["environments": ["test", "acc", "prod"]], ["yourr-name"])
+            ),
+            (
+                ["project", "create", "--display-name", "yourr.name Domain Platform", "yourr-name"],
+                inv("project create", ["display-name": ["yourr.name Domain Platform"]], ["yourr-name"])
+            ),
             (["project", "list", "-o", "json"], inv("project list", ["output": ["json"]])),
             (["project", "list", "-ojson"], inv("project list", ["output": ["json"]])),
             (["project", "list", "--output=yaml"], inv("project list", ["output": ["yaml"]])),
@@ -29,8 +35,10 @@ final class ParserTests: XCTestCase {
             (["project", "add-env", "prod"], inv("project add-env", [:], ["prod"])),
             (["project", "add-env", "yourr-name", "prod"], inv("project add-env", [:], ["yourr-name", "prod"])),
             (["--cluster", "apprunr.com", "project", "list"], inv("project list", ["cluster": ["apprunr.com"]])),
-            (["cluster", "add", "c1", "--context", "kind-c1", "--set-current"],
-             inv("cluster add", ["context": ["kind-c1"], "set-current": []], ["c1"])),
+            (
+                ["cluster", "add", "c1", "--context", "kind-c1", "--set-current"],
+                inv("cluster add", ["context": ["kind-c1"], "set-current": []], ["c1"])
+            ),
             (["install", "--org", "labbc", "--dry-run"], inv("install", ["org": ["labbc"], "dry-run": []])),
             (["--version"], .version),
             (["help"], .help([])),
@@ -47,17 +55,29 @@ final class ParserTests: XCTestCase {
 
     func testUsageErrorsNameTheProblem() {
         let cases: [([String], String)] = [
-            (["project", "create", "x", "--environmentz", "a"], "Unknown option '--environmentz'. Did you mean '--environments'?"),
+            (
+                ["project", "create", "x", "--environmentz", "a"],
+                "Unknown option '--environmentz'. Did you mean '--environments'?"
+            ),
             (["project", "create", "x", "--environments"], "Missing value for '--environments <env>'"),
-            (["project", "create", "x", "--environments", "--display-name", "y"], "Missing value for '--environments <env>'"),
+            (
+                ["project", "create", "x", "--environments", "--display-name", "y"],
+                "Missing value for '--environments <env>'"
+            ),
             (["project", "create"], "Missing expected argument '<name>'"),
             (["project", "remove-env"], "Missing expected argument '<env>'"),
             (["app", "deploy", "--name", "x", "--port", "80"], "Missing expected option '--image <image>'"),
             (["project", "create", "a", "b"], "Unexpected argument 'b'"),
             (["projet", "list"], "Unknown command 'projet'. Did you mean 'project'?"),
             (["project", "lst"], "Unknown command 'lst'. Did you mean 'list'?"),
-            (["project", "list", "-o", "xml"], "The value 'xml' is invalid for '--output <format>'. Please provide one of 'table', 'wide', 'json' or 'yaml'."),
-            (["project", "list", "--color=sometimes"], "The value 'sometimes' is invalid for '--color <when>'. Please provide one of 'auto', 'always' or 'never'."),
+            (
+                ["project", "list", "-o", "xml"],
+                "The value 'xml' is invalid for '--output <format>'. Please provide one of 'table', 'wide', 'json' or 'yaml'."
+            ),
+            (
+                ["project", "list", "--color=sometimes"],
+                "The value 'sometimes' is invalid for '--color <when>'. Please provide one of 'auto', 'always' or 'never'."
+            ),
             (["project", "list", "-q"], "Unknown option '-q'."),
             (["project", "use", "--clear=yes"], "Option '--clear' takes no value"),
             (["project", "create", "x", "--environments", "a,,b"], "Empty value in '--environments <env>': 'a,,b'"),

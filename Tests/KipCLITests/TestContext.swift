@@ -16,7 +16,8 @@ final class TestContext {
     let home: String
 
     init(
-        runner: CommandRunner = RecordingRunner(), input: [String] = [], terminal: Bool = false, env: [String: String] = [:],
+        runner: CommandRunner = RecordingRunner(), input: [String] = [], terminal: Bool = false,
+        env: [String: String] = [:],
         home: String? = nil
     ) {
         self.runner = runner
@@ -44,6 +45,9 @@ final class TestContext {
 final class FixedRandom: RandomSource {
     var next: UInt8 = 0
     func bytes(_ n: Int) -> [UInt8] {
-        (0..<n).map { _ in next &+= 37; return next }
+        (0..<n).map { _ in
+            next &+= 37
+            return next
+        }
     }
 }

@@ -31,7 +31,9 @@ final class ConfigTests: XCTestCase {
         let store = ConfigStore(directory: dir)
         try "{not json".write(toFile: store.path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try store.update { $0.currentCluster = "x" }) { e in
-            XCTAssertEqual((e as? KipError)?.message, "\(store.path) is not valid JSON; fix it or move it away (kip will not overwrite it)")
+            XCTAssertEqual(
+                (e as? KipError)?.message,
+                "\(store.path) is not valid JSON; fix it or move it away (kip will not overwrite it)")
         }
         XCTAssertEqual(try String(contentsOfFile: store.path, encoding: .utf8), "{not json")
     }
@@ -40,7 +42,11 @@ final class ConfigTests: XCTestCase {
         let dir = temporaryDirectory(self)
         let store = ConfigStore(directory: dir)
         struct Boom: Error {}
-        XCTAssertThrowsError(try store.update { cfg -> Void in cfg.currentCluster = "x"; throw Boom() })
+        XCTAssertThrowsError(
+            try store.update { cfg -> Void in
+                cfg.currentCluster = "x"
+                throw Boom()
+            })
         XCTAssertFalse(FileManager.default.fileExists(atPath: store.path))
     }
 

@@ -3,30 +3,54 @@ import KipTestSupport
 import XCTest
 
 final class CopyTests: XCTestCase {
-    let project = Project(name: "shop", displayName: nil, environments: [.init(name: "test", namespace: "shop-test")], uid: "p1")
+    let project = Project(
+        name: "shop", displayName: nil, environments: [.init(name: "test", namespace: "shop-test")], uid: "p1")
     let source = Project.Environment(name: "test", namespace: "shop-test")
     let target = Project.Environment(name: "prod", namespace: "shop-prod")
 
     func observed(domain: String? = "apprunr.com") -> Observed {
-        let scope = WorkloadScope(project: "shop", environment: "test", namespace: "shop-test", domain: domain, pullSecrets: [])
-        var app = Workloads.cr(.app, "api", scope, spec: [
-            "image": "r/api:1", "port": 3000, "replicas": 1, "route": ["host": "api-test.apprunr.com"],
-            "resources": ["memoryLimit": "256Mi", "cpuLimit": "500m"], "bindings": [["service": "db", "prefix": "DATABASE"]],
-            "env": [["name": "SPRING_DATASOURCE_URL", "value": "jdbc:postgresql://db.shop-test.svc:5432/db"], ["name": "HOMEPAGE", "value": "https://shop-testing.example"],
-                    ["name": "LOG_LEVEL", "value": "info"]],
-        ], annotations: ["kipper.run/promoted-from": "dev"])
+        let scope = WorkloadScope(
+            project: "shop", environment: "test", namespace: "shop-test", domain: domain, pullSecrets: [])
+        var app = Workloads.cr(
+            .app, "api", scope,
+            spec: [
+                "image": "r/api:1", "port": 3000, "replicas": 1, "route": ["host": "api-test.apprunr.com"],
+                "resources": ["memoryLimit": "256Mi", "cpuLimit": "500m"],
+                "bindings": [["service": "db", "prefix": "DATABASE"]],
+                "env": [
+                    ["name": "SPRING_DATASOURCE_URL", "value": "jdbc:postgresql://db.shop-test.svc:5432/db"],
+                    ["name": "HOMEPAGE", "value": "https://shop-testing.example"],
+                    ["name": "LOG_LEVEL", "value": "info"],
+                ],
+            ], annotations: ["kipper.run/promoted-from": "dev"])
         app.set(["status", "history"], [["revision": 1, "action": "promote"]])
         app.set(["metadata", "uid"], "u-api")
         let items: [JSON] = [
-            ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "kipper-system", "annotations": ["kipper.run/domain": domain.map { .string($0) } ?? ""]]],
+            [
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": [
+                    "name": "kipper-system", "annotations": ["kipper.run/domain": domain.map { .string($0) } ?? ""],
+                ],
+            ],
             app,
             Workloads.cr(.app, "worker", scope, spec: ["image": "r/worker:1"]),
             Workloads.cr(.service, "db", scope, spec: ["type": "postgres", "version": "16", "storage": "1Gi"]),
             Workloads.cr(.volume, "uploads", scope, spec: ["size": "2Gi"]),
-            Workloads.cr(.function, "hook", scope, spec: ["image": "fn:1", "env": [["name": "TARGET", "value": "db.shop-test.svc"]]]),
+            Workloads.cr(
+                .function, "hook", scope,
+                spec: ["image": "fn:1", "env": [["name": "TARGET", "value": "db.shop-test.svc"]]]),
             Workloads.cr(.job, "nightly", scope, spec: ["image": "r/api:1", "schedule": "0 1 * * *"]),
-            ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "api-secrets", "namespace": "shop-test", "labels": ["kipper.run/app": "api"]], "data": ["API_TOKEN": "dG9r", "STRIPE_SECRET": "c2s="]],
-            ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "db-credentials", "namespace": "shop-test", "labels": ["kipper.run/service": "db"]], "data": ["password": "eA=="]],
+            [
+                "apiVersion": "v1", "kind": "Secret",
+                "metadata": ["name": "api-secrets", "namespace": "shop-test", "labels": ["kipper.run/app": "api"]],
+                "data": ["API_TOKEN": "dG9r", "STRIPE_SECRET": "c2s="],
+            ],
+            [
+                "apiVersion": "v1", "kind": "Secret",
+                "metadata": [
+                    "name": "db-credentials", "namespace": "shop-test", "labels": ["kipper.run/service": "db"],
+                ], "data": ["password": "eA=="],
+            ],
         ]
         return Observed(items: items)
     }
@@ -34,20 +58,27 @@ final class CopyTests: XCTestCase {
     func testPlanCopiesEveryKindAndRegeneratesWhatItMust() throws {
         let plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed())
         XCTAssertEqual(plan.apps.map(\.name), ["api", "worker"])
-        XCTAssertEqual(plan.services.map { "\($0.name) \($0.type) \($0.version) \($0.storage)" }, ["db postgres 16 1Gi"])
+        XCTAssertEqual(
+            plan.services.map { "\($0.name) \($0.type) \($0.version) \($0.storage)" }, ["db postgres 16 1Gi"])
         XCTAssertEqual(plan.volumes, [.init(name: "uploads", size: "2Gi")])
         XCTAssertEqual(plan.functions.count, 1)
         XCTAssertEqual(plan.jobs.count, 1)
         XCTAssertEqual(plan.secrets.keys.sorted(), ["api"], "user secrets only; service credentials are regenerated")
-        XCTAssertEqual(plan.summary, "copied 2 apps, 1 service (fresh credentials, empty data), 1 volume (empty), 1 function, 1 job, 2 secrets")
+        XCTAssertEqual(
+            plan.summary,
+            "copied 2 apps, 1 service (fresh credentials, empty data), 1 volume (empty), 1 function, 1 job, 2 secrets")
         XCTAssertEqual(plan.warnings, ["function hook env TARGET: shop-test rewritten to shop-prod"])
         XCTAssertEqual(plan.routeChanges, ["route of app api: api-test.apprunr.com → api-prod.apprunr.com"])
-        let scope = WorkloadScope(project: "shop", environment: "prod", namespace: "shop-prod", domain: "apprunr.com", pullSecrets: [])
+        let scope = WorkloadScope(
+            project: "shop", environment: "prod", namespace: "shop-prod", domain: "apprunr.com", pullSecrets: [])
         let crs = CopyPlanner.crs(plan, scope: scope)
         let api = crs.first { $0.at("metadata", "name") == "api" }!
-        XCTAssertEqual(api.at("metadata", "annotations")?.stringMap, ["kipper.run/copied-from": "shop/test"], "promotion annotations are not copied")
+        XCTAssertEqual(
+            api.at("metadata", "annotations")?.stringMap, ["kipper.run/copied-from": "shop/test"],
+            "promotion annotations are not copied")
         XCTAssertNil(api["status"], "nor the history")
-        XCTAssertEqual(api.at("spec", "bindings"), [["service": "db", "prefix": "DATABASE"]], "bindings rewire by short name")
+        XCTAssertEqual(
+            api.at("spec", "bindings"), [["service": "db", "prefix": "DATABASE"]], "bindings rewire by short name")
         XCTAssertEqual(api.at("metadata", "namespace"), "shop-prod")
         // Fresh credentials: the target has no credentials Secret, so the Service renders one.
         let db = crs.first { $0["kind"] == "Service" }!
@@ -59,12 +90,18 @@ final class CopyTests: XCTestCase {
     func testRoutesWithoutAWildcardDomainAreDroppedWithAWarning() {
         let plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed(domain: nil))
         XCTAssertNil(plan.apps[0].host)
-        XCTAssertTrue(plan.warnings.contains("app api had route api-test.apprunr.com; the cluster has no wildcard domain, so the copy has no route (set one in the plan or with 'kip app deploy --route')"))
+        XCTAssertTrue(
+            plan.warnings.contains(
+                "app api had route api-test.apprunr.com; the cluster has no wildcard domain, so the copy has no route (set one in the plan or with 'kip app deploy --route')"
+            ))
     }
 
     func testSuspectPatternCaseByCase() {
-        let suspect = ["STRIPE_KEY", "stripe_secret", "SENTRY_DSN", "DATABASE_URL", "PAYMENT_CALLBACK", "OAUTH_CALLBACK_PATH", "AWS_KEY", "MY_SECRET_THING",
-                       "LIVE_MODE", "TEST_USER", "PROD_HOST", "STAGING_FLAG", "API_KEY", "GITHUB_TOKEN", "api_key"]
+        let suspect = [
+            "STRIPE_KEY", "stripe_secret", "SENTRY_DSN", "DATABASE_URL", "PAYMENT_CALLBACK", "OAUTH_CALLBACK_PATH",
+            "AWS_KEY", "MY_SECRET_THING",
+            "LIVE_MODE", "TEST_USER", "PROD_HOST", "STAGING_FLAG", "API_KEY", "GITHUB_TOKEN", "api_key",
+        ]
         let plain = ["LOG_LEVEL", "PORT", "URL_PREFIX", "KEYBOARD", "HOME", "DATABASE_URLS", "MONKEY"]
         for k in suspect { XCTAssertTrue(Suspect.isSuspect(k), k) }
         for k in plain { XCTAssertFalse(Suspect.isSuspect(k), k) }
@@ -79,7 +116,9 @@ final class CopyTests: XCTestCase {
         XCTAssertEqual(r("a=shop-test,b=shop-test"), "a=shop-prod,b=shop-prod")
         XCTAssertEqual(r("shop-test-2"), "shop-test-2")
         XCTAssertEqual(r("SHOP-TEST"), "SHOP-TEST")
-        XCTAssertEqual(NamespaceRewrite.rewrite("http://localhost:8080 local", from: "local", to: "prod"), "http://localhost:8080 prod")
+        XCTAssertEqual(
+            NamespaceRewrite.rewrite("http://localhost:8080 local", from: "local", to: "prod"),
+            "http://localhost:8080 prod")
         let plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed())
         let env = plan.apps[0].env
         XCTAssertEqual(env.map(\.autoUpdated), [true, false, false])
@@ -89,7 +128,9 @@ final class CopyTests: XCTestCase {
     func testProdDefaults() {
         var plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed())
         plan.apps[0].replicas = 3
-        let memories: [(String?, String?)] = [("256Mi", "384Mi"), ("1Gi", "1536Mi"), ("1.5Gi", "2304Mi"), ("500M", "750M"), (nil, nil)]
+        let memories: [(String?, String?)] = [
+            ("256Mi", "384Mi"), ("1Gi", "1536Mi"), ("1.5Gi", "2304Mi"), ("500M", "750M"), (nil, nil),
+        ]
         for (before, after) in memories {
             var p = plan
             p.apps[1].memoryLimit = before
@@ -115,26 +156,40 @@ final class CopyTests: XCTestCase {
         try CopyPlanner.applyOverrides(doc, to: &plan)
         XCTAssertEqual(plan.apps[0].host, "app.persohr.eu")
         XCTAssertEqual(plan.apps[0].replicas, 3)
-        XCTAssertEqual(plan.apps[0].env.map(\.value), ["jdbc:postgresql://db.shop-test.svc:5432/db", "https://shop-testing.example", "debug"])
-        XCTAssertEqual(try MiniYAML.parse(YAML.emit(CopyPlanner.document(plan))), CopyPlanner.document(plan), "the YAML --plan prints reads back")
+        XCTAssertEqual(
+            plan.apps[0].env.map(\.value),
+            ["jdbc:postgresql://db.shop-test.svc:5432/db", "https://shop-testing.example", "debug"])
+        XCTAssertEqual(
+            try MiniYAML.parse(YAML.emit(CopyPlanner.document(plan))), CopyPlanner.document(plan),
+            "the YAML --plan prints reads back")
 
         func refusal(_ edit: (inout JSON) -> Void) -> String? {
             var d = CopyPlanner.document(plan)
             edit(&d)
             var p = plan
-            do { try CopyPlanner.applyOverrides(d, to: &p); return nil } catch { return (error as? KipError)?.message }
+            do {
+                try CopyPlanner.applyOverrides(d, to: &p)
+                return nil
+            } catch { return (error as? KipError)?.message }
         }
-        XCTAssertEqual(refusal { $0["apps"] = [["name": "ghost"]] }, "overrides: unknown app 'ghost'; the source has: api, worker")
-        XCTAssertEqual(refusal { $0["apps"] = [["name": "api", "replica": 2]] }, "overrides: unknown key 'replica' in app api")
-        XCTAssertEqual(refusal { $0["apps"] = [["name": "api", "env": [["key": "NOPE", "value": "x"]]]] }, "overrides: app api has no env var 'NOPE' in the source")
-        XCTAssertEqual(refusal { $0["apps"] = [["name": "api", "resources": ["memoryLimit": "1GB"]]] }, "overrides: memoryLimit of app api '1GB' is not a Kubernetes quantity: use 1Gi")
+        XCTAssertEqual(
+            refusal { $0["apps"] = [["name": "ghost"]] }, "overrides: unknown app 'ghost'; the source has: api, worker")
+        XCTAssertEqual(
+            refusal { $0["apps"] = [["name": "api", "replica": 2]] }, "overrides: unknown key 'replica' in app api")
+        XCTAssertEqual(
+            refusal { $0["apps"] = [["name": "api", "env": [["key": "NOPE", "value": "x"]]]] },
+            "overrides: app api has no env var 'NOPE' in the source")
+        XCTAssertEqual(
+            refusal { $0["apps"] = [["name": "api", "resources": ["memoryLimit": "1GB"]]] },
+            "overrides: memoryLimit of app api '1GB' is not a Kubernetes quantity: use 1Gi")
         XCTAssertEqual(refusal { $0["target"] = "acc" }, "overrides: the plan is for environment acc, not prod")
         XCTAssertEqual(refusal { $0["extra"] = 1 }, "overrides: unknown key 'extra'")
     }
 
     func testDiffNormalisesNamespacesAndDefaultRoutes() {
         var o = observed()
-        let prodScope = WorkloadScope(project: "shop", environment: "prod", namespace: "shop-prod", domain: "apprunr.com", pullSecrets: [])
+        let prodScope = WorkloadScope(
+            project: "shop", environment: "prod", namespace: "shop-prod", domain: "apprunr.com", pullSecrets: [])
         let plan = CopyPlanner.plan(project: project, source: source, target: target, observed: o)
         for cr in CopyPlanner.crs(plan, scope: prodScope) { o.workloads["shop-prod", default: []].append(cr) }
         o.secrets["shop-prod"] = CopyPlanner.secrets(plan, scope: prodScope, appUIDs: [:])

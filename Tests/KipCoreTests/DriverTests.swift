@@ -7,18 +7,27 @@ final class DriverTests: XCTestCase {
 
     func testApplySendsOneServerSideApplyWithManifestsOnStdin() throws {
         let runner = RecordingRunner(responses: [
-            ProcessResult(status: 0, stdout: Data(#"{"kind":"List","items":[{"kind":"Namespace","metadata":{"name":"a","uid":"u1"}}]}"#.utf8))
+            ProcessResult(
+                status: 0,
+                stdout: Data(#"{"kind":"List","items":[{"kind":"Namespace","metadata":{"name":"a","uid":"u1"}}]}"#.utf8)
+            )
         ])
         let d = KubectlDriver(runner: runner, target: target)
-        let out = try d.apply([["kind": "Namespace", "metadata": ["name": "a"]], ["kind": "Namespace", "metadata": ["name": "b"]]])
+        let out = try d.apply([
+            ["kind": "Namespace", "metadata": ["name": "a"]], ["kind": "Namespace", "metadata": ["name": "b"]],
+        ])
         XCTAssertEqual(out.first?.at("metadata", "uid"), "u1")
         XCTAssertEqual(
             runner.calls,
             [
                 .init(
-                    argv: ["kubectl", "--kubeconfig", "/k/config", "--context", "apprunr", "apply", "--server-side", "--field-manager=kip",
-                           "--force-conflicts", "-o", "json", "-f", "-"],
-                    stdin: #"{"kind":"Namespace","metadata":{"name":"a"}}"# + "\n" + #"{"kind":"Namespace","metadata":{"name":"b"}}"# + "\n")
+                    argv: [
+                        "kubectl", "--kubeconfig", "/k/config", "--context", "apprunr", "apply", "--server-side",
+                        "--field-manager=kip",
+                        "--force-conflicts", "-o", "json", "-f", "-",
+                    ],
+                    stdin: #"{"kind":"Namespace","metadata":{"name":"a"}}"# + "\n"
+                        + #"{"kind":"Namespace","metadata":{"name":"b"}}"# + "\n")
             ])
     }
 
@@ -26,36 +35,51 @@ final class DriverTests: XCTestCase {
         let runner = RecordingRunner()
         let d = KubectlDriver(runner: runner, target: target)
         _ = try d.get(["namespaces", "projects.kipper.run"], allNamespaces: true, selector: "kipper.run/project=x")
-        XCTAssertEqual(runner.calls.map(\.argv), [[
-            "kubectl", "--kubeconfig", "/k/config", "--context", "apprunr", "get", "namespaces,projects.kipper.run", "-o", "json", "-A", "-l",
-            "kipper.run/project=x",
-        ]])
+        XCTAssertEqual(
+            runner.calls.map(\.argv),
+            [
+                [
+                    "kubectl", "--kubeconfig", "/k/config", "--context", "apprunr", "get",
+                    "namespaces,projects.kipper.run", "-o", "json", "-A", "-l",
+                    "kipper.run/project=x",
+                ]
+            ])
     }
 
     func testFailedCallReportsArgvAndStderr() {
-        let runner = RecordingRunner(responses: [ProcessResult(status: 1, stderr: Data("Error from server (Forbidden): nope\n".utf8))])
+        let runner = RecordingRunner(responses: [
+            ProcessResult(status: 1, stderr: Data("Error from server (Forbidden): nope\n".utf8))
+        ])
         let d = KubectlDriver(runner: runner, target: target)
         XCTAssertThrowsError(try d.delete(refs: ["namespace/a"])) { e in
             let k = e as! KipError
             XCTAssertEqual(k.message, "kubectl failed: Error from server (Forbidden): nope")
-            XCTAssertEqual(k.detail, [
-                "$ kubectl --kubeconfig /k/config --context apprunr delete namespace/a --ignore-not-found --wait=false",
-                "  Error from server (Forbidden): nope",
-            ])
+            XCTAssertEqual(
+                k.detail,
+                [
+                    "$ kubectl --kubeconfig /k/config --context apprunr delete namespace/a --ignore-not-found --wait=false",
+                    "  Error from server (Forbidden): nope",
+                ])
         }
     }
 
     func testMissingCRDSaysToInstall() {
-        let runner = RecordingRunner(responses: [ProcessResult(status: 1, stderr: Data("error: the server doesn't have a resource type \"projects\"\n".utf8))])
+        let runner = RecordingRunner(responses: [
+            ProcessResult(status: 1, stderr: Data("error: the server doesn't have a resource type \"projects\"\n".utf8))
+        ])
         XCTAssertThrowsError(try KubectlDriver(runner: runner, target: target).get(["projects.kipper.run"])) { e in
-            XCTAssertEqual((e as? KipError)?.message, "the cluster does not know \"projects\": run 'kip install' on cluster \"apprunr.com\" first")
+            XCTAssertEqual(
+                (e as? KipError)?.message,
+                "the cluster does not know \"projects\": run 'kip install' on cluster \"apprunr.com\" first")
         }
     }
 
     func testMissingKubectlIsOneClearLine() {
         let runner = ProcessRunner(environment: ["PATH": "/nonexistent"])
         XCTAssertThrowsError(try KubectlDriver(runner: runner, target: target).get(["namespaces"])) { e in
-            XCTAssertEqual((e as? KipError)?.message, "kubectl not found on PATH: install kubectl, or set KIP_KUBECTL to its full path")
+            XCTAssertEqual(
+                (e as? KipError)?.message,
+                "kubectl not found on PATH: install kubectl, or set KIP_KUBECTL to its full path")
         }
     }
 
@@ -66,7 +90,8 @@ final class DriverTests: XCTestCase {
         let r = try ProcessRunner().run(["cat"], stdin: big)
         XCTAssertEqual(r.status, 0)
         XCTAssertEqual(r.stdout.count, 1 << 20)
-        let e = try ProcessRunner().run(["sh", "-c", "head -c 1048576 /dev/zero >&2; head -c 1048576 /dev/zero"], stdin: nil)
+        let e = try ProcessRunner().run(
+            ["sh", "-c", "head -c 1048576 /dev/zero >&2; head -c 1048576 /dev/zero"], stdin: nil)
         XCTAssertEqual(e.stdout.count, 1 << 20)
         XCTAssertEqual(e.stderr.count, 1 << 20)
     }

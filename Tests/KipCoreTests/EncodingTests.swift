@@ -27,7 +27,10 @@ final class EncodingTests: XCTestCase {
     func testYAMLEmitterQuotesEveryStringAndParsesBack() throws {
         let v: JSON = [
             "metadata": ["name": "no", "labels": ["app.kubernetes.io/managed-by": "kip"]],
-            "spec": ["replicas": 2, "env": [["name": "A", "value": "1e2"], ["name": "B", "value": "on"]], "empty": [:], "list": []],
+            "spec": [
+                "replicas": 2, "env": [["name": "A", "value": "1e2"], ["name": "B", "value": "on"]], "empty": [:],
+                "list": [],
+            ],
         ]
         let y = YAML.emit(v)
         XCTAssertEqual(

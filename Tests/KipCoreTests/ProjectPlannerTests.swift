@@ -5,7 +5,9 @@ import XCTest
 final class ProjectPlannerTests: XCTestCase {
     static let system: JSON = [
         "apiVersion": "v1", "kind": "Namespace",
-        "metadata": ["name": "kipper-system", "annotations": ["kipper.run/org": "", "kipper.run/domain": "apprunr.com"]],
+        "metadata": [
+            "name": "kipper-system", "annotations": ["kipper.run/org": "", "kipper.run/domain": "apprunr.com"],
+        ],
     ]
     static let labbcSystem: JSON = [
         "apiVersion": "v1", "kind": "Namespace",
@@ -16,14 +18,17 @@ final class ProjectPlannerTests: XCTestCase {
         "metadata": ["name": "regcred", "namespace": "default", "uid": "s1", "resourceVersion": "9"],
         "data": [".dockerconfigjson": "e30="],
     ]
-    static let opaque: JSON = ["apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": ["name": "other", "namespace": "default"]]
+    static let opaque: JSON = [
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": ["name": "other", "namespace": "default"],
+    ]
 
     func observed(_ items: [JSON]) -> Observed { Observed(items: items) }
 
     func testNamespaceNames() {
         XCTAssertEqual(Naming.namespace(org: nil, project: "myapp", environment: "default"), "myapp")
         XCTAssertEqual(Naming.namespace(org: nil, project: "yourr-name", environment: "test"), "yourr-name-test")
-        XCTAssertEqual(Naming.namespace(org: "labbc", project: "yourr-name", environment: "prod"), "labbc-yourr-name-prod")
+        XCTAssertEqual(
+            Naming.namespace(org: "labbc", project: "yourr-name", environment: "prod"), "labbc-yourr-name-prod")
         XCTAssertEqual(Naming.namespace(org: "labbc", project: "labbc-shop", environment: "prod"), "labbc-shop-prod")
     }
 
@@ -31,28 +36,42 @@ final class ProjectPlannerTests: XCTestCase {
         let long = String(repeating: "a", count: 60)
         XCTAssertEqual(
             Naming.checkPipeline(org: nil, project: long, environments: ["test"]),
-            "namespace '\(long)-test' would be 65 characters; Kubernetes allows 63: use a shorter project or environment name")
-        XCTAssertEqual(Naming.checkPipeline(org: nil, project: "p", environments: ["test", "test"]), "environment 'test' is listed twice")
+            "namespace '\(long)-test' would be 65 characters; Kubernetes allows 63: use a shorter project or environment name"
+        )
+        XCTAssertEqual(
+            Naming.checkPipeline(org: nil, project: "p", environments: ["test", "test"]),
+            "environment 'test' is listed twice")
         XCTAssertEqual(
             Naming.checkPipeline(org: nil, project: "p", environments: ["Test"]),
-            "environment name 'Test' is not a DNS-1123 label: use lower-case letters, digits and '-' (e.g. test, acc, prod)")
-        XCTAssertEqual(Naming.checkProject(String(repeating: "a", count: 64)), "project name '\(String(repeating: "a", count: 64))' is 64 characters; the limit is 63")
+            "environment name 'Test' is not a DNS-1123 label: use lower-case letters, digits and '-' (e.g. test, acc, prod)"
+        )
+        XCTAssertEqual(
+            Naming.checkProject(String(repeating: "a", count: 64)),
+            "project name '\(String(repeating: "a", count: 64))' is 64 characters; the limit is 63")
         XCTAssertNil(Naming.checkPipeline(org: "labbc", project: "yourr-name", environments: ["test", "acc", "prod"]))
     }
 
     func testCreateRendersProjectNamespacesPullSecretsAndServiceAccounts() throws {
         let obs = observed([Self.system, Self.regcred, Self.opaque])
-        var (p, completing) = try ProjectPlanner.create(name: "yourr-name", environments: ["test", "acc", "prod"], displayName: "yourr.name Domain Platform", observed: obs)
+        var (p, completing) = try ProjectPlanner.create(
+            name: "yourr-name", environments: ["test", "acc", "prod"], displayName: "yourr.name Domain Platform",
+            observed: obs)
         XCTAssertFalse(completing)
         assertGolden(p.manifest.serialized(pretty: true) + "\n", "project-yourr-name.json")
         p.uid = "00000000-0000-4000-8000-000000000001"
         let children = p.environments.flatMap { Render.environment(p, $0, uid: p.uid!, pullSecrets: obs.pullSecrets) }
-        XCTAssertEqual(children.map { $0["kind"]?.stringValue ?? "" }, ["Namespace", "Secret", "ServiceAccount", "Namespace", "Secret", "ServiceAccount", "Namespace", "Secret", "ServiceAccount"])
+        XCTAssertEqual(
+            children.map { $0["kind"]?.stringValue ?? "" },
+            [
+                "Namespace", "Secret", "ServiceAccount", "Namespace", "Secret", "ServiceAccount", "Namespace", "Secret",
+                "ServiceAccount",
+            ])
         assertGolden(JSON.array(children).serialized(pretty: true) + "\n", "project-yourr-name-children.json")
     }
 
     func testSimpleProjectWithOrgPrefix() throws {
-        let (p, _) = try ProjectPlanner.create(name: "myapp", environments: nil, displayName: nil, observed: observed([Self.labbcSystem]))
+        let (p, _) = try ProjectPlanner.create(
+            name: "myapp", environments: nil, displayName: nil, observed: observed([Self.labbcSystem]))
         XCTAssertEqual(p.environments, [.init(name: "default", namespace: "labbc-myapp")])
         let ns = Render.namespace(p, p.environments[0], uid: "u")
         assertGolden(ns.serialized(pretty: true) + "\n", "namespace-labbc-myapp.json")
@@ -63,23 +82,35 @@ final class ProjectPlannerTests: XCTestCase {
             "apiVersion": "kipper.run/v1alpha1", "kind": "Project", "metadata": ["name": "shop", "uid": "u"],
             "spec": ["environments": [["name": "prod", "namespace": "shop-prod"]]],
         ]
-        let shopNs: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "shop-prod", "labels": ["kipper.run/project": "shop"]]]
+        let shopNs: JSON = [
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": ["name": "shop-prod", "labels": ["kipper.run/project": "shop"]],
+        ]
         let foreign: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "team-test"]]
         let obs = observed([Self.system, shop, shopNs, foreign])
         func refusal(_ name: String, _ envs: [String]?) -> String? {
-            do { _ = try ProjectPlanner.create(name: name, environments: envs, displayName: nil, observed: obs); return nil } catch {
+            do {
+                _ = try ProjectPlanner.create(name: name, environments: envs, displayName: nil, observed: obs)
+                return nil
+            } catch {
                 return (error as? KipError)?.message
             }
         }
-        XCTAssertEqual(refusal("shop", ["prod"]), "project \"shop\" already exists (environments: prod): see 'kip project show shop'")
+        XCTAssertEqual(
+            refusal("shop", ["prod"]),
+            "project \"shop\" already exists (environments: prod): see 'kip project show shop'")
         XCTAssertEqual(
             refusal("shop-prod", nil),
-            "namespace \"shop-prod\" is already environment \"prod\" of project \"shop\": project \"shop-prod\" cannot use it; choose another project or environment name")
+            "namespace \"shop-prod\" is already environment \"prod\" of project \"shop\": project \"shop-prod\" cannot use it; choose another project or environment name"
+        )
         XCTAssertEqual(
             refusal("team", ["test"]),
-            "namespace \"team-test\" already exists and was not created by kip: kip will not take it over; choose another project or environment name")
+            "namespace \"team-test\" already exists and was not created by kip: kip will not take it over; choose another project or environment name"
+        )
         XCTAssertEqual(refusal("x", ["a", "a"]), "environment 'a' is listed twice")
-        XCTAssertThrowsError(try ProjectPlanner.create(name: "x", environments: nil, displayName: nil, observed: observed([]))) { e in
+        XCTAssertThrowsError(
+            try ProjectPlanner.create(name: "x", environments: nil, displayName: nil, observed: observed([]))
+        ) { e in
             XCTAssertEqual((e as? KipError)?.message, "kip is not installed on this cluster: run 'kip install' first")
         }
     }
@@ -87,16 +118,23 @@ final class ProjectPlannerTests: XCTestCase {
     func testCreateCompletesAHalfCreatedProject() throws {
         let half: JSON = [
             "apiVersion": "kipper.run/v1alpha1", "kind": "Project", "metadata": ["name": "p", "uid": "u"],
-            "spec": ["environments": [["name": "test", "namespace": "p-test"], ["name": "prod", "namespace": "p-prod"]]],
+            "spec": [
+                "environments": [["name": "test", "namespace": "p-test"], ["name": "prod", "namespace": "p-prod"]]
+            ],
         ]
-        let ns: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "p-test", "labels": ["kipper.run/project": "p"]]]
-        let (p, completing) = try ProjectPlanner.create(name: "p", environments: ["test", "prod"], displayName: nil, observed: observed([Self.system, half, ns]))
+        let ns: JSON = [
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": ["name": "p-test", "labels": ["kipper.run/project": "p"]],
+        ]
+        let (p, completing) = try ProjectPlanner.create(
+            name: "p", environments: ["test", "prod"], displayName: nil, observed: observed([Self.system, half, ns]))
         XCTAssertTrue(completing)
         XCTAssertEqual(p.uid, "u")
     }
 
     func testAddAndRemoveEnvironment() throws {
-        let proj = Project(name: "p", displayName: nil, environments: [.init(name: "test", namespace: "p-test")], uid: "u")
+        let proj = Project(
+            name: "p", displayName: nil, environments: [.init(name: "test", namespace: "p-test")], uid: "u")
         let added = try ProjectPlanner.addEnvironment(proj, env: "prod", observed: observed([Self.system]))
         XCTAssertEqual(added.pipeline, ["test", "prod"])
         XCTAssertThrowsError(try ProjectPlanner.addEnvironment(added, env: "prod", observed: observed([Self.system])))
@@ -104,27 +142,42 @@ final class ProjectPlannerTests: XCTestCase {
         XCTAssertEqual(removed.pipeline, ["prod"])
         XCTAssertEqual(env.namespace, "p-test")
         XCTAssertThrowsError(try ProjectPlanner.removeEnvironment(removed, env: "prod")) { e in
-            XCTAssertEqual((e as? KipError)?.message, "\"prod\" is the last environment of project \"p\": a project keeps at least one; delete the project instead with 'kip project delete p'")
+            XCTAssertEqual(
+                (e as? KipError)?.message,
+                "\"prod\" is the last environment of project \"p\": a project keeps at least one; delete the project instead with 'kip project delete p'"
+            )
         }
     }
 
     func testSyncReportsMissingNamespacesStaleSecretsAndStrays() throws {
-        let proj = Project(name: "p", displayName: nil, environments: [.init(name: "test", namespace: "p-test"), .init(name: "prod", namespace: "p-prod")], uid: "u")
+        let proj = Project(
+            name: "p", displayName: nil,
+            environments: [.init(name: "test", namespace: "p-test"), .init(name: "prod", namespace: "p-prod")], uid: "u"
+        )
         let test: JSON = [
             "apiVersion": "v1", "kind": "Namespace",
-            "metadata": ["name": "p-test", "labels": ["kipper.run/project": "p", "app.kubernetes.io/managed-by": "kip"], "ownerReferences": [["uid": "u"]]],
+            "metadata": [
+                "name": "p-test", "labels": ["kipper.run/project": "p", "app.kubernetes.io/managed-by": "kip"],
+                "ownerReferences": [["uid": "u"]],
+            ],
         ]
-        let stray: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "p-old", "labels": ["kipper.run/project": "p"]]]
+        let stray: JSON = [
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": ["name": "p-old", "labels": ["kipper.run/project": "p"]],
+        ]
         var staleCopy = Self.regcred
         staleCopy.set(["metadata", "namespace"], "p-test")
         staleCopy["data"] = [".dockerconfigjson": "b2xk"]
-        let plan = try ProjectPlanner.sync(proj, observed: observed([Self.system, Self.regcred, test, stray, staleCopy]))
-        XCTAssertEqual(plan.changes, [
-            "repaired labels of namespace p-test",
-            "updated pull secret regcred in p-test",
-            "listed the pull secrets in the default ServiceAccount of p-test",
-            "created namespace p-prod (environment prod)",
-        ])
+        let plan = try ProjectPlanner.sync(
+            proj, observed: observed([Self.system, Self.regcred, test, stray, staleCopy]))
+        XCTAssertEqual(
+            plan.changes,
+            [
+                "repaired labels of namespace p-test",
+                "updated pull secret regcred in p-test",
+                "listed the pull secrets in the default ServiceAccount of p-test",
+                "created namespace p-prod (environment prod)",
+            ])
         XCTAssertEqual(plan.strays, ["p-old"])
         XCTAssertEqual(plan.apply.count, 6)
     }

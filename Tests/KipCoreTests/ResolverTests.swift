@@ -3,12 +3,16 @@ import XCTest
 
 final class ResolverTests: XCTestCase {
     let projects = [
-        Project(name: "yourr-name", displayName: nil, environments: [
-            .init(name: "test", namespace: "yourr-name-test"), .init(name: "acc", namespace: "yourr-name-acc"), .init(name: "prod", namespace: "yourr-name-prod"),
-        ]),
+        Project(
+            name: "yourr-name", displayName: nil,
+            environments: [
+                .init(name: "test", namespace: "yourr-name-test"), .init(name: "acc", namespace: "yourr-name-acc"),
+                .init(name: "prod", namespace: "yourr-name-prod"),
+            ]),
         Project(name: "myapp", displayName: nil, environments: [.init(name: "default", namespace: "myapp")]),
         Project(name: "shop", displayName: nil, environments: [.init(name: "prod", namespace: "labbc-shop-prod")]),
-        Project(name: "shop-prod", displayName: nil, environments: [.init(name: "default", namespace: "labbc-shop-prod-x")]),
+        Project(
+            name: "shop-prod", displayName: nil, environments: [.init(name: "default", namespace: "labbc-shop-prod-x")]),
     ]
 
     func resolve(_ p: String?, _ e: String?, active: KipConfig.Active? = nil) throws -> Scope {
@@ -16,13 +20,18 @@ final class ResolverTests: XCTestCase {
     }
 
     func message(_ p: String?, _ e: String?, active: KipConfig.Active? = nil) -> String? {
-        do { _ = try resolve(p, e, active: active); return nil } catch { return (error as? KipError)?.message }
+        do {
+            _ = try resolve(p, e, active: active)
+            return nil
+        } catch { return (error as? KipError)?.message }
     }
 
     func testExplicitFlagsInEveryForm() throws {
         XCTAssertEqual(try resolve("yourr-name", "test").namespace, "yourr-name-test")
         XCTAssertEqual(try resolve("yourr-name/acc", nil).namespace, "yourr-name-acc")
-        XCTAssertEqual(try resolve("yourr-name-prod", nil), Scope(project: "yourr-name", environment: "prod", namespace: "yourr-name-prod"))
+        XCTAssertEqual(
+            try resolve("yourr-name-prod", nil),
+            Scope(project: "yourr-name", environment: "prod", namespace: "yourr-name-prod"))
         XCTAssertEqual(try resolve("myapp", nil).namespace, "myapp")
         XCTAssertEqual(try resolve("labbc-shop-prod", nil).project, "shop")
     }
@@ -39,12 +48,24 @@ final class ResolverTests: XCTestCase {
     }
 
     func testAmbiguityAndMistakes() {
-        XCTAssertEqual(message("yourr-name", nil), "project \"yourr-name\" has environments test, acc, prod: pass --environment (or --project yourr-name/test)")
-        XCTAssertEqual(message("yourr-name/test", "acc"), "--project yourr-name/test names environment \"test\" but --environment says \"acc\": give one")
-        XCTAssertEqual(message("yourr-name", "staging"), "project \"yourr-name\" has no environment \"staging\" (--project); it has: test, acc, prod")
-        XCTAssertEqual(message("nope", nil), "project \"nope\" does not exist; projects are yourr-name, myapp, shop, shop-prod")
-        XCTAssertEqual(message(nil, "test"), "--environment test needs a project: pass --project, or set one with 'kip project use NAME'")
-        XCTAssertEqual(message(nil, nil, active: .init(project: "gone", environment: nil)), "the active project \"gone\" no longer exists: run 'kip project use NAME' or 'kip project use --clear'")
+        XCTAssertEqual(
+            message("yourr-name", nil),
+            "project \"yourr-name\" has environments test, acc, prod: pass --environment (or --project yourr-name/test)"
+        )
+        XCTAssertEqual(
+            message("yourr-name/test", "acc"),
+            "--project yourr-name/test names environment \"test\" but --environment says \"acc\": give one")
+        XCTAssertEqual(
+            message("yourr-name", "staging"),
+            "project \"yourr-name\" has no environment \"staging\" (--project); it has: test, acc, prod")
+        XCTAssertEqual(
+            message("nope", nil), "project \"nope\" does not exist; projects are yourr-name, myapp, shop, shop-prod")
+        XCTAssertEqual(
+            message(nil, "test"),
+            "--environment test needs a project: pass --project, or set one with 'kip project use NAME'")
+        XCTAssertEqual(
+            message(nil, nil, active: .init(project: "gone", environment: nil)),
+            "the active project \"gone\" no longer exists: run 'kip project use NAME' or 'kip project use --clear'")
     }
 
     func testNamespaceFormAmbiguityListsCandidates() {
@@ -52,8 +73,11 @@ final class ResolverTests: XCTestCase {
             Project(name: "a-b", displayName: nil, environments: [.init(name: "c", namespace: "a-b-c")]),
             Project(name: "a", displayName: nil, environments: [.init(name: "b-c", namespace: "a-b-c")]),
         ]
-        XCTAssertThrowsError(try Resolver.resolve(project: "a-b-c", environment: nil, active: nil, projects: clash)) { e in
-            XCTAssertEqual((e as? KipError)?.message, "--project a-b-c is ambiguous: it could be a-b/c, a/b-c; use the name/env form")
+        XCTAssertThrowsError(try Resolver.resolve(project: "a-b-c", environment: nil, active: nil, projects: clash)) {
+            e in
+            XCTAssertEqual(
+                (e as? KipError)?.message,
+                "--project a-b-c is ambiguous: it could be a-b/c, a/b-c; use the name/env form")
         }
     }
 }

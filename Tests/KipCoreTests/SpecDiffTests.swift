@@ -30,8 +30,11 @@ final class SpecDiffTests: XCTestCase {
     func testEveryFieldIsEncodedAndSurvivesARoundTrip() {
         for (kind, value, json) in full {
             let fields = Mirror(reflecting: value).children.compactMap(\.label).sorted()
-            XCTAssertEqual(fields, (json.objectValue ?? [:]).keys.sorted(), "\(kind): every field of the spec is in its CR encoding")
-            XCTAssertEqual(kind.resolvedSpec(json), kind.resolvedSpec(kind.resolvedSpec(json)), "\(kind): resolving is stable")
+            XCTAssertEqual(
+                fields, (json.objectValue ?? [:]).keys.sorted(),
+                "\(kind): every field of the spec is in its CR encoding")
+            XCTAssertEqual(
+                kind.resolvedSpec(json), kind.resolvedSpec(kind.resolvedSpec(json)), "\(kind): resolving is stable")
         }
         XCTAssertEqual(AppSpec(json: full[0].2), full[0].1 as? AppSpec)
         XCTAssertEqual(JobSpec(json: full[4].2), full[4].1 as? JobSpec)
@@ -61,12 +64,21 @@ final class SpecDiffTests: XCTestCase {
     }
 
     func testDefaultsAndNamespacesAreNotDifferences() {
-        XCTAssertEqual(EnvironmentDiff.specs(.app, "api", ["image": "x"], ["image": "x", "replicas": 1], test, prod), [])
-        XCTAssertEqual(EnvironmentDiff.specs(.function, "f", ["image": "x"], ["image": "x", "port": 8080], test, prod), [])
-        let l: JSON = ["image": "x", "env": [["name": "U", "value": "http://db.shop-test.svc"]], "route": ["host": "api-test.example.com"]]
-        let r: JSON = ["image": "x", "env": [["name": "U", "value": "http://db.shop-prod.svc"]], "route": ["host": "api-prod.example.com"]]
+        XCTAssertEqual(
+            EnvironmentDiff.specs(.app, "api", ["image": "x"], ["image": "x", "replicas": 1], test, prod), [])
+        XCTAssertEqual(
+            EnvironmentDiff.specs(.function, "f", ["image": "x"], ["image": "x", "port": 8080], test, prod), [])
+        let l: JSON = [
+            "image": "x", "env": [["name": "U", "value": "http://db.shop-test.svc"]],
+            "route": ["host": "api-test.example.com"],
+        ]
+        let r: JSON = [
+            "image": "x", "env": [["name": "U", "value": "http://db.shop-prod.svc"]],
+            "route": ["host": "api-prod.example.com"],
+        ]
         XCTAssertEqual(EnvironmentDiff.specs(.app, "api", l, r, test, prod), [])
         XCTAssertEqual(
-            EnvironmentDiff.specs(.app, "api", ["image": "x", "port": 80], ["image": "x", "port": 81], test, prod).map(\.field), ["port"])
+            EnvironmentDiff.specs(.app, "api", ["image": "x", "port": 80], ["image": "x", "port": 81], test, prod).map(
+                \.field), ["port"])
     }
 }

@@ -4,20 +4,32 @@ import XCTest
 
 /// Every renderer as a golden file (clock and randomness fixed).
 final class WorkloadRenderTests: XCTestCase {
-    let scope = WorkloadScope(project: "yourr-name", environment: "test", namespace: "yourr-name-test", domain: "apprunr.com", pullSecrets: ["regcred"])
+    let scope = WorkloadScope(
+        project: "yourr-name", environment: "test", namespace: "yourr-name-test", domain: "apprunr.com",
+        pullSecrets: ["regcred"])
     let uid = "00000000-0000-4000-8000-0000000000aa"
 
     func golden(_ cr: JSON, _ name: String, secrets: Set<String> = []) {
-        let children = Workloads.render(cr, scope, uid: uid, password: { secrets.contains(SecretNames.credentials($0)) ? nil : "s3cr3t-Passw0rd_not-random-XYZ" })
+        let children = Workloads.render(
+            cr, scope, uid: uid,
+            password: { secrets.contains(SecretNames.credentials($0)) ? nil : "s3cr3t-Passw0rd_not-random-XYZ" })
         assertGolden(JSON.array([cr] + children).serialized(pretty: true) + "\n", "render/\(name).json")
     }
 
     func testAppWithRoute() {
-        golden(Workloads.cr(.app, "api", scope, spec: ["image": "registry.example.com/api:v1.2.3", "port": 3000, "replicas": 2, "route": ["host": "api-test.apprunr.com"], "env": [["name": "LOG_LEVEL", "value": "debug"]]]), "app-route")
+        golden(
+            Workloads.cr(
+                .app, "api", scope,
+                spec: [
+                    "image": "registry.example.com/api:v1.2.3", "port": 3000, "replicas": 2,
+                    "route": ["host": "api-test.apprunr.com"], "env": [["name": "LOG_LEVEL", "value": "debug"]],
+                ]), "app-route")
     }
 
     func testAppWithoutRoute() {
-        golden(Workloads.cr(.app, "worker", scope, spec: ["image": "registry.example.com/worker:1", "port": 8080]), "app-no-route")
+        golden(
+            Workloads.cr(.app, "worker", scope, spec: ["image": "registry.example.com/worker:1", "port": 8080]),
+            "app-no-route")
     }
 
     func testAppAutoscaledWithResourcesBindingsAndVolumes() {
@@ -28,25 +40,44 @@ final class WorkloadRenderTests: XCTestCase {
             "bindings": [["service": "db", "prefix": "DATABASE"], ["service": "cache", "prefix": "REDIS"]],
             "volumes": [["volume": "uploads", "path": "/data/uploads"]],
         ]
-        golden(Workloads.cr(.app, "api", scope, spec: spec, annotations: ["kipper.run/promoted-from": "test"]), "app-autoscale-bind-volume")
+        golden(
+            Workloads.cr(.app, "api", scope, spec: spec, annotations: ["kipper.run/promoted-from": "test"]),
+            "app-autoscale-bind-volume")
     }
 
     func testEachServiceType() {
         for type in ["postgres", "mysql", "redis"] {
-            golden(Workloads.cr(.service, "db", scope, spec: ["type": .string(type), "version": .string(Workloads.engines[type]!.defaultVersion), "storage": "1Gi"]), "service-\(type)")
+            golden(
+                Workloads.cr(
+                    .service, "db", scope,
+                    spec: [
+                        "type": .string(type), "version": .string(Workloads.engines[type]!.defaultVersion),
+                        "storage": "1Gi",
+                    ]), "service-\(type)")
         }
     }
 
     func testServiceKeepsExistingCredentials() {
-        let children = Workloads.render(Workloads.cr(.service, "db", scope, spec: ["type": "postgres"]), scope, uid: uid, password: { _ in nil })
+        let children = Workloads.render(
+            Workloads.cr(.service, "db", scope, spec: ["type": "postgres"]), scope, uid: uid, password: { _ in nil })
         XCTAssertEqual(children.map { $0["kind"]?.stringValue ?? "" }, ["StatefulSet", "Service"])
     }
 
     func testVolumeFunctionAndJobs() {
         golden(Workloads.cr(.volume, "uploads", scope, spec: ["size": "5Gi"]), "volume")
-        golden(Workloads.cr(.function, "hello", scope, spec: ["image": "fn/hello:1", "port": 8080, "env": [["name": "GREETING", "value": "hi"]]]), "function")
-        golden(Workloads.cr(.job, "backup", scope, spec: ["image": "postgres:16", "schedule": "0 3 * * *", "command": ["pg_dump", "-f", "/tmp/x"]]), "job-cron")
-        golden(Workloads.cr(.job, "migrate", scope, spec: ["image": "registry.example.com/api:v1.2.3", "command": ["./migrate"]]), "job-once")
+        golden(
+            Workloads.cr(
+                .function, "hello", scope,
+                spec: ["image": "fn/hello:1", "port": 8080, "env": [["name": "GREETING", "value": "hi"]]]), "function")
+        golden(
+            Workloads.cr(
+                .job, "backup", scope,
+                spec: ["image": "postgres:16", "schedule": "0 3 * * *", "command": ["pg_dump", "-f", "/tmp/x"]]),
+            "job-cron")
+        golden(
+            Workloads.cr(
+                .job, "migrate", scope, spec: ["image": "registry.example.com/api:v1.2.3", "command": ["./migrate"]]),
+            "job-once")
     }
 
     func testDefaultHosts() {
@@ -59,10 +90,17 @@ final class WorkloadRenderTests: XCTestCase {
     }
 
     func testStaleChildrenAfterRouteAndAutoscaleGo() {
-        let before = Workloads.render(Workloads.cr(.app, "api", scope, spec: ["image": "x", "port": 80, "route": ["host": "h.example.com"], "autoscale": ["min": 1, "max": 3]]), scope, uid: uid, password: { _ in nil })
-        let after = Workloads.render(Workloads.cr(.app, "api", scope, spec: ["image": "x", "port": 80]), scope, uid: uid, password: { _ in nil })
-        XCTAssertEqual(Workloads.stale(existing: before, rendered: after, kind: .app, owner: "api").map(Workloads.ref),
-                       ["ingress.networking.k8s.io/api", "horizontalpodautoscaler.autoscaling/api"])
+        let before = Workloads.render(
+            Workloads.cr(
+                .app, "api", scope,
+                spec: [
+                    "image": "x", "port": 80, "route": ["host": "h.example.com"], "autoscale": ["min": 1, "max": 3],
+                ]), scope, uid: uid, password: { _ in nil })
+        let after = Workloads.render(
+            Workloads.cr(.app, "api", scope, spec: ["image": "x", "port": 80]), scope, uid: uid, password: { _ in nil })
+        XCTAssertEqual(
+            Workloads.stale(existing: before, rendered: after, kind: .app, owner: "api").map(Workloads.ref),
+            ["ingress.networking.k8s.io/api", "horizontalpodautoscaler.autoscaling/api"])
     }
 }
 
@@ -70,8 +108,11 @@ final class QuantityCronTests: XCTestCase {
     func testQuantities() {
         for ok in ["1Gi", "500m", "256Mi", "1.5Gi", "500M", "2", "0.5"] { XCTAssertTrue(Quantity.isValid(ok), ok) }
         for bad in ["1GB", "Gi", "1..5Gi", "-1Gi", "1 Gi", ".5Gi", "1gi"] { XCTAssertFalse(Quantity.isValid(bad), bad) }
-        XCTAssertEqual(Quantity.problem("1GB", flag: "--storage"), "--storage '1GB' is not a Kubernetes quantity: use 1Gi")
-        XCTAssertEqual(Quantity.problem("lots", flag: "--size"), "--size 'lots' is not a Kubernetes quantity: e.g. 1Gi, 512Mi, 500m")
+        XCTAssertEqual(
+            Quantity.problem("1GB", flag: "--storage"), "--storage '1GB' is not a Kubernetes quantity: use 1Gi")
+        XCTAssertEqual(
+            Quantity.problem("lots", flag: "--size"),
+            "--size 'lots' is not a Kubernetes quantity: e.g. 1Gi, 512Mi, 500m")
     }
 
     func testMemoryScaling() {
@@ -83,9 +124,13 @@ final class QuantityCronTests: XCTestCase {
     }
 
     func testCron() {
-        for ok in ["0 3 * * *", "*/15 * * * *", "0 0 1 jan,jul *", "30 2 * * mon-fri", "@daily", "0 0 * * 7"] { XCTAssertNil(Cron.problem(ok), ok) }
+        for ok in ["0 3 * * *", "*/15 * * * *", "0 0 1 jan,jul *", "30 2 * * mon-fri", "@daily", "0 0 * * 7"] {
+            XCTAssertNil(Cron.problem(ok), ok)
+        }
         XCTAssertEqual(Cron.problem("61 * * * *"), "--schedule '61 * * * *': minute '61' is out of range 0-59")
-        XCTAssertEqual(Cron.problem("* * *"), "--schedule '* * *' needs five fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * *'")
+        XCTAssertEqual(
+            Cron.problem("* * *"),
+            "--schedule '* * *' needs five fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * *'")
         XCTAssertEqual(Cron.problem("*/0 * * * *"), "--schedule '*/0 * * * *': minute field '*/0' has a bad step")
         XCTAssertEqual(Cron.problem("0 0 32 * *"), "--schedule '0 0 32 * *': day of month '32' is out of range 1-31")
     }

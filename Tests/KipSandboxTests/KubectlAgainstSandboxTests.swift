@@ -14,16 +14,25 @@ final class KubectlAgainstSandboxTests: XCTestCase {
     }
 
     func testApplyGetListDeleteBuiltInKinds() throws {
-        XCTAssertEqual(apply(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}"#).stdout, "namespace/shop serverside-applied\n")
-        XCTAssertEqual(apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"shop","labels":{"tier":"web"}},"data":{"k":"v"}}"#).code, 0)
-        XCTAssertEqual(apply(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"shop"},"spec":{"replicas":1}}"#).code, 0)
+        XCTAssertEqual(
+            apply(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}"#).stdout,
+            "namespace/shop serverside-applied\n")
+        XCTAssertEqual(
+            apply(
+                #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"shop","labels":{"tier":"web"}},"data":{"k":"v"}}"#
+            ).code, 0)
+        XCTAssertEqual(
+            apply(
+                #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"shop"},"spec":{"replicas":1}}"#
+            ).code, 0)
         let cm = try c.kubectlJSON(["get", "configmap", "a", "-n", "shop"])
         XCTAssertEqual(cm.at("data", "k"), "v")
         XCTAssertEqual(cm["kind"], "ConfigMap")
         XCTAssertNotNil(cm.at("metadata", "uid")?.stringValue)
         XCTAssertEqual(cm.at("metadata", "namespace"), "shop")
         let both = try c.kubectlJSON(["get", "configmaps,deployments", "-n", "shop"])
-        XCTAssertEqual(both["items"]?.arrayValue?.compactMap { $0["kind"]?.stringValue }.sorted(), ["ConfigMap", "Deployment"])
+        XCTAssertEqual(
+            both["items"]?.arrayValue?.compactMap { $0["kind"]?.stringValue }.sorted(), ["ConfigMap", "Deployment"])
         XCTAssertEqual(try c.names("serviceaccounts", namespace: "shop"), ["default"])
         XCTAssertEqual(c.kubectl(["delete", "configmap", "a", "-n", "shop"]).stdout, "configmap \"a\" deleted\n")
         let missing = c.kubectl(["get", "configmap", "a", "-n", "shop"])
@@ -32,11 +41,17 @@ final class KubectlAgainstSandboxTests: XCTestCase {
     }
 
     func testMetadataAsARealServerSetsIt() throws {
-        _ = apply(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default"},"spec":{"replicas":1}}"#)
+        _ = apply(
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default"},"spec":{"replicas":1}}"#
+        )
         let one = try c.kubectlJSON(["get", "deployment", "api"])
-        _ = apply(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default","labels":{"a":"b"}},"spec":{"replicas":1}}"#)
+        _ = apply(
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default","labels":{"a":"b"}},"spec":{"replicas":1}}"#
+        )
         let two = try c.kubectlJSON(["get", "deployment", "api"])
-        _ = apply(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default","labels":{"a":"b"}},"spec":{"replicas":2}}"#)
+        _ = apply(
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default","labels":{"a":"b"}},"spec":{"replicas":2}}"#
+        )
         let three = try c.kubectlJSON(["get", "deployment", "api"])
         XCTAssertEqual(one.at("metadata", "generation"), 1)
         XCTAssertEqual(two.at("metadata", "generation"), 1, "a label change is not a spec change")
@@ -50,20 +65,35 @@ final class KubectlAgainstSandboxTests: XCTestCase {
     }
 
     func testServerSideApplyRemovesFieldsTheManagerNoLongerApplies() throws {
-        _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default","labels":{"x":"1","y":"2"}},"data":{"a":"1","b":"2"}}"#)
+        _ = apply(
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default","labels":{"x":"1","y":"2"}},"data":{"a":"1","b":"2"}}"#
+        )
         // Another manager adds its own key; it must survive the first manager's removal.
-        XCTAssertEqual(c.kubectl(["apply", "--server-side", "--field-manager=other", "-f", "-"], stdin: #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"c":"3"}}"#).code, 0)
-        _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default","labels":{"x":"1"}},"data":{"a":"1"}}"#)
+        XCTAssertEqual(
+            c.kubectl(
+                ["apply", "--server-side", "--field-manager=other", "-f", "-"],
+                stdin:
+                    #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"c":"3"}}"#
+            ).code, 0)
+        _ = apply(
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default","labels":{"x":"1"}},"data":{"a":"1"}}"#
+        )
         let cm = try c.kubectlJSON(["get", "configmap", "a"])
         XCTAssertEqual(cm["data"], ["a": "1", "c": "3"])
         XCTAssertEqual(cm.at("metadata", "labels"), ["x": "1"])
     }
 
     func testPatchesAndUpdatesWithResourceVersionConflicts() throws {
-        _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"1","gone":"x"}}"#)
-        XCTAssertEqual(c.kubectl(["patch", "configmap", "a", "--type", "merge", "-p", #"{"data":{"gone":null,"new":"2"}}"#]).code, 0)
+        _ = apply(
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"1","gone":"x"}}"#
+        )
+        XCTAssertEqual(
+            c.kubectl(["patch", "configmap", "a", "--type", "merge", "-p", #"{"data":{"gone":null,"new":"2"}}"#]).code,
+            0)
         XCTAssertEqual(try c.kubectlJSON(["get", "configmap", "a"])["data"], ["k": "1", "new": "2"])
-        XCTAssertEqual(c.kubectl(["patch", "configmap", "a", "-p", #"{"metadata":{"labels":{"l":"v"}}}"#]).code, 0, "strategic merge patch")
+        XCTAssertEqual(
+            c.kubectl(["patch", "configmap", "a", "-p", #"{"metadata":{"labels":{"l":"v"}}}"#]).code, 0,
+            "strategic merge patch")
         XCTAssertEqual(try c.kubectlJSON(["get", "configmap", "a"]).at("metadata", "labels"), ["l": "v"])
         var current = try c.kubectlJSON(["get", "configmap", "a"])
         current.set(["data", "k"], "3")
@@ -71,30 +101,42 @@ final class KubectlAgainstSandboxTests: XCTestCase {
         current.set(["data", "k"], "4")  // still the old resourceVersion
         let stale = c.kubectl(["replace", "-f", "-"], stdin: current.serialized())
         XCTAssertEqual(stale.code, 1)
-        XCTAssertTrue(stale.stderr.contains("Operation cannot be fulfilled on configmaps \"a\": the object has been modified"), stale.stderr)
+        XCTAssertTrue(
+            stale.stderr.contains("Operation cannot be fulfilled on configmaps \"a\": the object has been modified"),
+            stale.stderr)
         XCTAssertEqual(try c.kubectlJSON(["get", "configmap", "a"]).at("data", "k"), "3")
     }
 
     func testConflictsBetweenManagersAndForce() throws {
-        _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"1"}}"#)
-        let other = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"2"}}"#
+        _ = apply(
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"1"}}"#)
+        let other =
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default"},"data":{"k":"2"}}"#
         let r = c.kubectl(["apply", "--server-side", "--field-manager=other", "-f", "-"], stdin: other)
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(r.stderr.contains("conflict with \"test\": .data.k"), r.stderr)
-        XCTAssertEqual(c.kubectl(["apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", "-"], stdin: other).code, 0)
+        XCTAssertEqual(
+            c.kubectl(
+                ["apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", "-"], stdin: other
+            ).code, 0)
         XCTAssertEqual(try c.kubectlJSON(["get", "configmap", "a"]).at("data", "k"), "2")
         // The first manager lost the field: its next apply without it leaves it alone.
-        _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default","labels":{"l":"1"}}}"#)
+        _ = apply(
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default","labels":{"l":"1"}}}"#)
         XCTAssertEqual(try c.kubectlJSON(["get", "configmap", "a"]).at("data", "k"), "2")
     }
 
     func testLabelSelectors() throws {
         for (n, tier) in [("a", "web"), ("b", "db"), ("c", "cache")] {
-            _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"\#(n)","namespace":"default","labels":{"tier":"\#(tier)"}}}"#)
+            _ = apply(
+                #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"\#(n)","namespace":"default","labels":{"tier":"\#(tier)"}}}"#
+            )
         }
         _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"d","namespace":"default"}}"#)
         func sel(_ s: String) throws -> [String] {
-            (try c.kubectlJSON(["get", "configmaps", "-l", s])["items"]?.arrayValue ?? []).compactMap { $0.at("metadata", "name")?.stringValue }.sorted()
+            (try c.kubectlJSON(["get", "configmaps", "-l", s])["items"]?.arrayValue ?? []).compactMap {
+                $0.at("metadata", "name")?.stringValue
+            }.sorted()
         }
         XCTAssertEqual(try sel("tier=web"), ["a"])
         XCTAssertEqual(try sel("tier==db"), ["b"])
@@ -117,14 +159,24 @@ final class KubectlAgainstSandboxTests: XCTestCase {
 
     func testCRDThenItsResourceWithSchemaValidation() throws {
         XCTAssertEqual(apply(Self.crd).code, 0)
-        XCTAssertEqual(apply(#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":"S","extra":{"any":1}}}"#).stdout, "widget.example.com/w1 serverside-applied\n")
+        XCTAssertEqual(
+            apply(
+                #"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":"S","extra":{"any":1}}}"#
+            ).stdout, "widget.example.com/w1 serverside-applied\n")
         XCTAssertEqual(try c.names("wd"), ["w1"])
-        let unknown = apply(#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w2"},"spec":{"size":"S","colour":"red"}}"#)
+        let unknown = apply(
+            #"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w2"},"spec":{"size":"S","colour":"red"}}"#
+        )
         XCTAssertEqual(unknown.code, 1)
         XCTAssertTrue(unknown.stderr.contains(".spec.colour: field not declared in schema"), unknown.stderr)
-        let badEnum = apply(#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w3"},"spec":{"size":"L"}}"#)
-        XCTAssertTrue(badEnum.stderr.contains("spec.size: Unsupported value: \"L\": supported values: \"S\", \"M\""), badEnum.stderr)
-        let badType = apply(#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w4"},"spec":{"size":"S","count":"two"}}"#)
+        let badEnum = apply(
+            #"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w3"},"spec":{"size":"L"}}"#)
+        XCTAssertTrue(
+            badEnum.stderr.contains("spec.size: Unsupported value: \"L\": supported values: \"S\", \"M\""),
+            badEnum.stderr)
+        let badType = apply(
+            #"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w4"},"spec":{"size":"S","count":"two"}}"#
+        )
         XCTAssertTrue(badType.stderr.contains("spec.count"), badType.stderr)
         let missing = apply(#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w5"},"spec":{}}"#)
         XCTAssertTrue(missing.stderr.contains("spec.size: Required value"), missing.stderr)
@@ -137,7 +189,9 @@ final class KubectlAgainstSandboxTests: XCTestCase {
         _ = apply(Self.crd)
         _ = apply(#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":"S"}}"#)
         let uid = try c.kubectlJSON(["get", "widget", "w1"]).at("metadata", "uid")!.stringValue!
-        _ = apply(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"owned","ownerReferences":[{"apiVersion":"example.com/v1","kind":"Widget","name":"w1","uid":"\#(uid)"}]}}"#)
+        _ = apply(
+            #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"owned","ownerReferences":[{"apiVersion":"example.com/v1","kind":"Widget","name":"w1","uid":"\#(uid)"}]}}"#
+        )
         _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"owned"}}"#)
         XCTAssertEqual(c.kubectl(["delete", "widget", "w1"]).code, 0)
         XCTAssertFalse(try c.names("namespaces").contains("owned"))
@@ -147,14 +201,18 @@ final class KubectlAgainstSandboxTests: XCTestCase {
     func testOrphanPropagationKeepsDependents() throws {
         _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"owner","namespace":"default"}}"#)
         let uid = try c.kubectlJSON(["get", "configmap", "owner"]).at("metadata", "uid")!.stringValue!
-        _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dep","namespace":"default","ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":"\#(uid)"}]}}"#)
+        _ = apply(
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dep","namespace":"default","ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":"\#(uid)"}]}}"#
+        )
         XCTAssertEqual(c.kubectl(["delete", "configmap", "owner", "--cascade=orphan"]).code, 0)
         XCTAssertEqual(try c.names("configmaps"), ["dep"])
     }
 
     func testNamespaceDeletionCascades() throws {
         _ = apply(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"gone"}}"#)
-        _ = apply(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"gone"},"stringData":{"password":"hunter2"}}"#)
+        _ = apply(
+            #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"gone"},"stringData":{"password":"hunter2"}}"#
+        )
         XCTAssertEqual(try c.kubectlJSON(["get", "secret", "s", "-n", "gone"]).at("data", "password"), "aHVudGVyMg==")
         XCTAssertEqual(c.kubectl(["delete", "namespace", "gone"]).code, 0)
         XCTAssertEqual(try c.kubectlJSON(["get", "secrets", "-A"])["items"]?.arrayValue?.count, 0)
@@ -163,12 +221,20 @@ final class KubectlAgainstSandboxTests: XCTestCase {
     func testValidationErrorsAsKubectlPrintsThem() {
         let bad = apply(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"Bad_Name"}}"#)
         XCTAssertEqual(bad.code, 1)
-        XCTAssertTrue(bad.stderr.contains("The Namespace \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 label"), bad.stderr)
+        XCTAssertTrue(
+            bad.stderr.contains(
+                "The Namespace \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 label"
+            ), bad.stderr)
         let long = String(repeating: "a", count: 64)
-        XCTAssertTrue(apply(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"\#(long)"}}"#).stderr.contains("must be no more than 63 characters"))
-        let label = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default","labels":{"k":"not ok"}}}"#)
+        XCTAssertTrue(
+            apply(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"\#(long)"}}"#).stderr.contains(
+                "must be no more than 63 characters"))
+        let label = apply(
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"default","labels":{"k":"not ok"}}}"#
+        )
         XCTAssertTrue(label.stderr.contains("metadata.labels: Invalid value: \"not ok\""), label.stderr)
-        let b64 = apply(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"default"},"data":{"k":"!!!"}}"#)
+        let b64 = apply(
+            #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"default"},"data":{"k":"!!!"}}"#)
         XCTAssertTrue(b64.stderr.contains("illegal base64 data"), b64.stderr)
         let noNs = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"nowhere"}}"#)
         XCTAssertTrue(noNs.stderr.contains("namespaces \"nowhere\" not found"), noNs.stderr)
@@ -194,7 +260,9 @@ final class KubectlAgainstSandboxTests: XCTestCase {
             p.standardOutput = out
             let started = Date()
             try p.run()
-            while !FileManager.default.fileExists(atPath: dir + "/kc") && Date().timeIntervalSince(started) < 10 { usleep(5_000) }
+            while !FileManager.default.fileExists(atPath: dir + "/kc") && Date().timeIntervalSince(started) < 10 {
+                usleep(5_000)
+            }
             let kc = try String(contentsOfFile: dir + "/kc", encoding: .utf8)
             XCTAssertTrue(kc.contains("server: http://127.0.0.1:"), kc)
             usleep(100_000)
@@ -207,14 +275,19 @@ final class KubectlAgainstSandboxTests: XCTestCase {
         }
         let bad = c.run([c.binDir + "/kip-sandbox", "--fault", "nonsense"])
         XCTAssertEqual(bad.code, 2)
-        XCTAssertEqual(bad.stderr, "kip-sandbox: bad --fault 'nonsense': expected 'METHOD PATHGLOB:STATUS|+MSms:once|always|every-N|after-N'\n")
+        XCTAssertEqual(
+            bad.stderr,
+            "kip-sandbox: bad --fault 'nonsense': expected 'METHOD PATHGLOB:STATUS|+MSms:once|always|every-N|after-N'\n"
+        )
     }
 
     func testFiftyConcurrentKubectlProcesses() throws {
         _ = c.kubectl(["get", "namespaces"])  // warm the discovery cache
         let results = Box([Int32]())
         DispatchQueue.concurrentPerform(iterations: 50) { i in
-            let r = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c\#(i)","namespace":"default"},"data":{"i":"\#(i)"}}"#)
+            let r = apply(
+                #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c\#(i)","namespace":"default"},"data":{"i":"\#(i)"}}"#
+            )
             results.append(r.code)
         }
         XCTAssertEqual(results.value, Array(repeating: 0, count: 50))
@@ -226,6 +299,14 @@ final class Box<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [T] = []
     init(_ v: [T]) { items = v }
-    func append(_ v: T) { lock.lock(); items.append(v); lock.unlock() }
-    var value: [T] { lock.lock(); defer { lock.unlock() }; return items }
+    func append(_ v: T) {
+        lock.lock()
+        items.append(v)
+        lock.unlock()
+    }
+    var value: [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
 }

@@ -5,12 +5,16 @@ import XCTest
 @testable import KipSandbox
 
 final class MergeTests: XCTestCase {
-    func apply(_ cur: JSON?, _ m: ManagedFields, _ cfg: JSON, _ mgr: String, force: Bool = false) -> Result<(JSON, ManagedFields), ApplyConflicts> {
+    func apply(_ cur: JSON?, _ m: ManagedFields, _ cfg: JSON, _ mgr: String, force: Bool = false) -> Result<
+        (JSON, ManagedFields), ApplyConflicts
+    > {
         serverSideApply(current: cur, managed: m, config: cfg, manager: mgr, force: force, apiVersion: "v1", time: "t")
     }
 
     func testApplyCreatesThenRemovesDroppedFields() throws {
-        let (o1, m1) = try apply(nil, ManagedFields(), ["metadata": ["name": "a", "labels": ["x": "1", "y": "2"]], "data": ["a": "1"]], "kip").get()
+        let (o1, m1) = try apply(
+            nil, ManagedFields(), ["metadata": ["name": "a", "labels": ["x": "1", "y": "2"]], "data": ["a": "1"]], "kip"
+        ).get()
         XCTAssertEqual(o1.at("metadata", "labels"), ["x": "1", "y": "2"])
         let (o2, _) = try apply(o1, m1, ["metadata": ["name": "a", "labels": ["x": "1"]]], "kip").get()
         XCTAssertEqual(o2.at("metadata", "labels"), ["x": "1"])
@@ -25,7 +29,9 @@ final class MergeTests: XCTestCase {
 
     func testConflictUnlessForced() throws {
         let (o1, m1) = try apply(nil, ManagedFields(), ["spec": ["replicas": 1]], "a").get()
-        guard case .failure(let c) = apply(o1, m1, ["spec": ["replicas": 3]], "b") else { return XCTFail("expected a conflict") }
+        guard case .failure(let c) = apply(o1, m1, ["spec": ["replicas": 3]], "b") else {
+            return XCTFail("expected a conflict")
+        }
         XCTAssertEqual(c.list.map(\.manager), ["a"])
         XCTAssertEqual(c.list.map(\.path), [["spec", "replicas"]])
         // Same value is shared ownership, not a conflict.
@@ -63,7 +69,8 @@ final class MergeTests: XCTestCase {
               key: "value"
             """
         let req = HTTPRequest(
-            method: "PATCH", path: "/api/v1/namespaces/default/configmaps/y", query: ["fieldManager": "t"], rawQuery: "fieldManager=t",
+            method: "PATCH", path: "/api/v1/namespaces/default/configmaps/y", query: ["fieldManager": "t"],
+            rawQuery: "fieldManager=t",
             headers: ["content-type": "application/apply-patch+yaml"], body: Data(yaml.utf8))
         let resp = api.handle(req)
         XCTAssertEqual(resp.status, 201)

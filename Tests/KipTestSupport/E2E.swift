@@ -3,7 +3,7 @@ import KipCore
 import XCTest
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What one command left behind.
@@ -36,7 +36,9 @@ public final class E2ECluster {
         cacheDir = dir + "/kube-cache"
         requestLog = dir + "/requests.jsonl"
         suffix = String(UUID().uuidString.prefix(6).lowercased())
-        binDir = ProcessInfo.processInfo.environment["KIP_BIN_DIR"] ?? packageRoot().appendingPathComponent(".build/debug").path
+        binDir =
+            ProcessInfo.processInfo.environment["KIP_BIN_DIR"]
+            ?? packageRoot().appendingPathComponent(".build/debug").path
         guard FileManager.default.isExecutableFile(atPath: binDir + "/kip") else {
             throw XCTSkip("kip is not built in \(binDir): run 'swift build' (make test does) first")
         }
@@ -49,7 +51,9 @@ public final class E2ECluster {
             isReal = false
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binDir + "/kip-sandbox")
-            p.arguments = ["--port", "0", "--kubeconfig-out", kubeconfig, "--request-log", requestLog] + faults.flatMap { ["--fault", $0] }
+            p.arguments =
+                ["--port", "0", "--kubeconfig-out", kubeconfig, "--request-log", requestLog]
+                + faults.flatMap { ["--fault", $0] }
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.standardError
             try p.run()
@@ -86,7 +90,9 @@ public final class E2ECluster {
         for (k, v) in extra { env[k] = v }
         do {
             let r = try ProcessRunner(environment: env).run(argv, stdin: stdin.map { Data($0.utf8) })
-            return Run(code: r.status, stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
+            return Run(
+                code: r.status, stdout: String(decoding: r.stdout, as: UTF8.self),
+                stderr: String(decoding: r.stderr, as: UTF8.self))
         } catch {
             return Run(code: -1, stdout: "", stderr: "\(error)")
         }
@@ -108,7 +114,8 @@ public final class E2ECluster {
     /// appears instead of typing. Returns the exit code (negative for a signal) and
     /// everything the terminal showed.
     public func kipInTerminal(
-        _ args: [String], input: [String] = [], waitFor prompt: String? = nil, interrupt: Bool = false, noColor: Bool = true
+        _ args: [String], input: [String] = [], waitFor prompt: String? = nil, interrupt: Bool = false,
+        noColor: Bool = true
     ) throws -> Run {
         var master: Int32 = 0
         var slave: Int32 = 0
@@ -154,7 +161,9 @@ public final class E2ECluster {
         p.waitUntilExit()
         close(master)
         let code = p.terminationReason == .uncaughtSignal ? -p.terminationStatus : p.terminationStatus
-        return Run(code: code, stdout: String(decoding: seen, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n"), stderr: "")
+        return Run(
+            code: code, stdout: String(decoding: seen, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n"),
+            stderr: "")
     }
 
     /// Runs the real kubectl against the same cluster.
@@ -171,7 +180,8 @@ public final class E2ECluster {
     public func names(_ kind: String, namespace: String? = nil) throws -> [String] {
         var args = ["get", kind]
         if let namespace { args += ["-n", namespace] }
-        return (try kubectlJSON(args)["items"]?.arrayValue ?? []).compactMap { $0.at("metadata", "name")?.stringValue }.sorted()
+        return (try kubectlJSON(args)["items"]?.arrayValue ?? []).compactMap { $0.at("metadata", "name")?.stringValue }
+            .sorted()
     }
 
     /// The sandbox's request log (empty on a real cluster).
@@ -181,11 +191,15 @@ public final class E2ECluster {
     }
 
     /// Number of kubectl processes kip started, read from `kip -v` output.
-    public static func kubectlCalls(_ r: Run) -> Int { r.stderr.split(separator: "\n").filter { $0.hasPrefix("+ kubectl") }.count }
+    public static func kubectlCalls(_ r: Run) -> Int {
+        r.stderr.split(separator: "\n").filter { $0.hasPrefix("+ kubectl") }.count
+    }
 
     func stop() {
         if isReal {
-            for n in created { _ = kubectl(["delete", "projects.kipper.run", n, "--ignore-not-found", "--wait=false"]) }
+            for n in created {
+                _ = kubectl(["delete", "projects.kipper.run", n, "--ignore-not-found", "--wait=false"])
+            }
         }
         if let p = process, p.isRunning {
             p.terminate()

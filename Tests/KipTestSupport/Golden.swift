@@ -12,7 +12,8 @@ public func assertGolden(_ actual: String, _ name: String, file: StaticString = 
         return
     }
     guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-        XCTFail("golden file Golden/\(name) is missing: run 'KIP_RECORD=1 swift test' to record it", file: file, line: line)
+        XCTFail(
+            "golden file Golden/\(name) is missing: run 'KIP_RECORD=1 swift test' to record it", file: file, line: line)
         return
     }
     if expected != actual {
@@ -22,7 +23,9 @@ public func assertGolden(_ actual: String, _ name: String, file: StaticString = 
         while firstDiff < min(e.count, a.count), e[firstDiff] == a[firstDiff] { firstDiff += 1 }
         let want = firstDiff < e.count ? String(e[firstDiff]) : "<end>"
         let got = firstDiff < a.count ? String(a[firstDiff]) : "<end>"
-        XCTFail("Golden/\(name) differs at line \(firstDiff + 1):\n  expected: \(want)\n  actual:   \(got)\n(KIP_RECORD=1 re-records)", file: file, line: line)
+        XCTFail(
+            "Golden/\(name) differs at line \(firstDiff + 1):\n  expected: \(want)\n  actual:   \(got)\n(KIP_RECORD=1 re-records)",
+            file: file, line: line)
     }
 }
 

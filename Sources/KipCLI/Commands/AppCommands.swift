@@ -19,7 +19,8 @@ enum AppCommands {
                 ] + scopeOptions, handler: deploy),
             CommandSpec("list", "List the apps of an environment.", options: scopeOptions, handler: list),
             CommandSpec(
-                "show", "Show one app.", arguments: [ArgumentSpec("name", "App name.")], options: scopeOptions, handler: show),
+                "show", "Show one app.", arguments: [ArgumentSpec("name", "App name.")], options: scopeOptions,
+                handler: show),
             CommandSpec(
                 "delete", "Delete an app and everything it owns.", arguments: [ArgumentSpec("name", "App name.")],
                 options: scopeOptions, handler: delete),
@@ -32,25 +33,35 @@ enum AppCommands {
                 subcommands: [
                     CommandSpec(
                         "set", "Set env vars (KEY=VALUE …).",
-                        arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("pairs", "KEY=VALUE pairs.", variadic: true)],
+                        arguments: [
+                            ArgumentSpec("app", "App name."), ArgumentSpec("pairs", "KEY=VALUE pairs.", variadic: true),
+                        ],
                         options: scopeOptions, handler: envSet),
                     CommandSpec(
                         "unset", "Remove env vars (KEY …).",
-                        arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("keys", "Variable names.", variadic: true)],
+                        arguments: [
+                            ArgumentSpec("app", "App name."), ArgumentSpec("keys", "Variable names.", variadic: true),
+                        ],
                         options: scopeOptions, handler: envUnset),
                 ]),
             CommandSpec(
                 "secret", "Manage an app's secrets (values never printed).",
                 subcommands: [
                     CommandSpec(
-                        "set", "Set a secret; the value comes from stdin or a hidden prompt, never from the command line.",
-                        arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("key", "Secret name, exposed as an env var.")],
+                        "set",
+                        "Set a secret; the value comes from stdin or a hidden prompt, never from the command line.",
+                        arguments: [
+                            ArgumentSpec("app", "App name."),
+                            ArgumentSpec("key", "Secret name, exposed as an env var."),
+                        ],
                         options: scopeOptions, handler: secretSet),
                     CommandSpec(
-                        "list", "List an app's secret keys.", arguments: [ArgumentSpec("app", "App name.")], options: scopeOptions,
+                        "list", "List an app's secret keys.", arguments: [ArgumentSpec("app", "App name.")],
+                        options: scopeOptions,
                         handler: secretList),
                     CommandSpec(
-                        "unset", "Remove a secret.", arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("key", "Secret name.")],
+                        "unset", "Remove a secret.",
+                        arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("key", "Secret name.")],
                         options: scopeOptions, handler: secretUnset),
                 ]),
         ] + PromoteCommands.specs)
@@ -58,9 +69,11 @@ enum AppCommands {
     /// The options of `app deploy` and `app bind`, typed.
     enum Opts {
         static let name = Option<String>.name("name", "name", "App name.", required: true)
-        static let image = Option<String>.string("image", "image", "Container image (e.g. registry.example.com/api:v1.2.3).", required: true)
+        static let image = Option<String>.string(
+            "image", "image", "Container image (e.g. registry.example.com/api:v1.2.3).", required: true)
         static let port = Option<Int>.port("Port the container listens on.", required: true)
-        static let replicas = Option<Int>.int("replicas", "n", "Replica count.", default: AppSpec.defaultReplicas, min: 0)
+        static let replicas = Option<Int>.int(
+            "replicas", "n", "Replica count.", default: AppSpec.defaultReplicas, min: 0)
         static let env = ListOption<EnvVar>.env()
         static let cpuRequest = Option<String>.quantity("cpu-request", "CPU request (e.g. 100m).")
         static let cpuLimit = Option<String>.quantity("cpu-limit", "CPU limit (e.g. 500m).")
@@ -72,7 +85,8 @@ enum AppCommands {
                 "Autoscale between min and max replicas at a CPU target (default \(Autoscale.defaultCPUPercent)%).")
         ) { s in
             let p = s.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
-            guard (2...3).contains(p.count), !p.contains(nil), let min = p[0], let max = p[1], min >= 1, max >= min else {
+            guard (2...3).contains(p.count), !p.contains(nil), let min = p[0], let max = p[1], min >= 1, max >= min
+            else {
                 throw BadValue("must be MIN:MAX[:CPU%] with 1 ≤ MIN ≤ MAX (e.g. 2:10:70)")
             }
             if p.count == 3, let cpu = p[2], !(1...100).contains(cpu) { throw BadValue("the CPU target must be 1-100") }
@@ -81,9 +95,11 @@ enum AppCommands {
         static let route = Option<String>.hostname("route", "Public hostname.")
         static let noRoute = Flag("no-route", "No public route.")
         static let bind = ListOption<String>.strings(
-            "bind", "service[:prefix]", "Bind a service: PREFIX_URL, PREFIX_HOST, … (default prefix DATABASE, REDIS for redis).")
+            "bind", "service[:prefix]",
+            "Bind a service: PREFIX_URL, PREFIX_HOST, … (default prefix DATABASE, REDIS for redis).")
         static let volume = ListOption<Mount>.mount("volume", "volume:/path", "Mount a volume.")
-        static let prefix = Option<String>.string("prefix", "prefix", "Variable prefix (default DATABASE, REDIS for redis).")
+        static let prefix = Option<String>.string(
+            "prefix", "prefix", "Variable prefix (default DATABASE, REDIS for redis).")
     }
 
     // MARK: deploy
@@ -110,7 +126,9 @@ enum AppCommands {
             try checkPrefixes(s.bindings)
             s.volumes = try mounts.map { m in
                 guard w.cr(.volume, m.volume) != nil else {
-                    throw KipError("volume \"\(m.volume)\" does not exist in \(w.scope.namespace): add it with 'kip volume add \(m.volume) --size 1Gi'")
+                    throw KipError(
+                        "volume \"\(m.volume)\" does not exist in \(w.scope.namespace): add it with 'kip volume add \(m.volume) --size 1Gi'"
+                    )
                 }
                 return m
             }
@@ -125,9 +143,13 @@ enum AppCommands {
         let parts = s.split(separator: ":", maxSplits: 1).map(String.init)
         let svc = parts[0]
         guard let cr = w.cr(.service, svc) else {
-            throw KipError("service \"\(svc)\" does not exist in \(w.scope.namespace): add it with 'kip service add postgres --name \(svc)'")
+            throw KipError(
+                "service \"\(svc)\" does not exist in \(w.scope.namespace): add it with 'kip service add postgres --name \(svc)'"
+            )
         }
-        let prefix = given ?? (parts.count > 1 ? parts[1] : Binding.defaultPrefix(forType: ServiceSpec(json: cr["spec"] ?? [:]).type))
+        let prefix =
+            given
+            ?? (parts.count > 1 ? parts[1] : Binding.defaultPrefix(forType: ServiceSpec(json: cr["spec"] ?? [:]).type))
         if let why = EnvNames.problem(prefix + "_URL") { throw KipError(why) }
         return Binding(service: svc, prefix: prefix)
     }
@@ -135,7 +157,8 @@ enum AppCommands {
     static func checkPrefixes(_ bindings: [Binding]) throws {
         var seen = Set<String>()
         for b in bindings where !seen.insert(b.prefix).inserted {
-            throw KipError("two bindings use the prefix \(b.prefix): give one a different prefix (--bind db2:ANALYTICS)")
+            throw KipError(
+                "two bindings use the prefix \(b.prefix): give one a different prefix (--bind db2:ANALYTICS)")
         }
     }
 
@@ -149,7 +172,9 @@ enum AppCommands {
             return 0
         }
         if apps.isEmpty {
-            ctx.stderr.line("No apps in \(w.scope.namespace). Deploy one with 'kip app deploy --name NAME --image IMAGE --port PORT'.")
+            ctx.stderr.line(
+                "No apps in \(w.scope.namespace). Deploy one with 'kip app deploy --name NAME --image IMAGE --port PORT'."
+            )
             return 0
         }
         let wide = ctx.output == "wide"
@@ -187,7 +212,8 @@ enum AppCommands {
         }
         rows.append(("Route", s.route.map { "http://\($0)" } ?? "-"))
         if !s.resources.isEmpty {
-            rows.append(("Resources", s.resources.fields.compactMap { k, v in v.map { "\(k)=\($0)" } }.joined(separator: " ")))
+            rows.append(
+                ("Resources", s.resources.fields.compactMap { k, v in v.map { "\(k)=\($0)" } }.joined(separator: " ")))
         }
         for e in s.env { rows.append(("Env", "\(e.name)=\(e.value)")) }
         for b in s.bindings {
@@ -197,7 +223,8 @@ enum AppCommands {
         let keys = (w.secret(SecretNames.app(name))?["data"]?.objectValue ?? [:]).keys.sorted()
         if !keys.isEmpty { rows.append(("Secrets", keys.joined(separator: ", "))) }
         if let from = a.at("metadata", "annotations", Keys.promotedFrom)?.stringValue {
-            rows.append(("Promoted", "from \(from) at \(a.at("metadata", "annotations", Keys.promotedAt)?.stringValue ?? "?")"))
+            rows.append(
+                ("Promoted", "from \(from) at \(a.at("metadata", "annotations", Keys.promotedAt)?.stringValue ?? "?")"))
         }
         for (k, v) in rows { ctx.printer.line((k + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v) }
         return 0
@@ -207,7 +234,11 @@ enum AppCommands {
         let w = try Workspace(inv, ctx)
         let name = inv.arguments[0]
         _ = try w.require(.app, name)
-        guard try ctx.dryRun || ctx.confirm("Delete app \(name) in \(w.scope.namespace) (its Deployment, Service, route and secrets)?") else {
+        guard
+            try ctx.dryRun
+                || ctx.confirm(
+                    "Delete app \(name) in \(w.scope.namespace) (its Deployment, Service, route and secrets)?")
+        else {
             ctx.stderr.line("Not deleted.")
             return 1
         }
@@ -219,7 +250,9 @@ enum AppCommands {
 
     /// Re-plans an app with a changed spec; the App's resourceVersion is the write's
     /// precondition, so a concurrent change is re-read and applied again, never lost.
-    static func update(_ inv: Invocation, _ ctx: Context, _ name: String, _ change: @escaping (inout AppSpec, Workspace) throws -> Void) throws -> Int32 {
+    static func update(
+        _ inv: Invocation, _ ctx: Context, _ name: String, _ change: @escaping (inout AppSpec, Workspace) throws -> Void
+    ) throws -> Int32 {
         try ctx.write {
             let w = try Workspace(inv, ctx)
             let current = try w.require(.app, name)
@@ -243,7 +276,11 @@ enum AppCommands {
         let pairs = try Check.env(Array(inv.arguments.dropFirst()))
         return try update(inv, ctx, inv.arguments[0]) { spec, _ in
             for p in pairs {
-                if let i = spec.env.firstIndex(where: { $0.name == p.name }) { spec.env[i] = p } else { spec.env.append(p) }
+                if let i = spec.env.firstIndex(where: { $0.name == p.name }) {
+                    spec.env[i] = p
+                } else {
+                    spec.env.append(p)
+                }
             }
         }
     }
@@ -302,8 +339,12 @@ enum AppCommands {
             let existed = data[key] != nil
             data[key] = value
             var plan = secretPlan(w, app: app, data: data)
-            plan.report = [.success("secret \(key) \(existed ? "updated" : "set") for app \(app) in \(w.scope.namespace)")]
-            if w.cr(.app, app) == nil { plan.report.append(.info("  app \(app) is not deployed here yet; it picks the secret up when it is")) }
+            plan.report = [
+                .success("secret \(key) \(existed ? "updated" : "set") for app \(app) in \(w.scope.namespace)")
+            ]
+            if w.cr(.app, app) == nil {
+                plan.report.append(.info("  app \(app) is not deployed here yet; it picks the secret up when it is"))
+            }
             return plan
         }
         return 0
@@ -327,7 +368,9 @@ enum AppCommands {
         try ctx.write {
             let w = try Workspace(inv, ctx)
             var data = currentSecrets(w, app)
-            guard data.removeValue(forKey: key) != nil else { throw KipError("app \(app) has no secret \(key) in \(w.scope.namespace)") }
+            guard data.removeValue(forKey: key) != nil else {
+                throw KipError("app \(app) has no secret \(key) in \(w.scope.namespace)")
+            }
             var plan = secretPlan(w, app: app, data: data)
             plan.report = [.success("secret \(key) removed from app \(app) in \(w.scope.namespace)")]
             return plan

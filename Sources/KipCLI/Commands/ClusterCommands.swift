@@ -15,7 +15,8 @@ enum ClusterCommands {
                     .value("kubeconfig", "path", "kubeconfig file (default: kubectl's)."),
                     .flag("set-current", "Make it the current cluster (the first cluster added always is)."),
                 ], handler: add),
-            CommandSpec("list", "List clusters, the current one marked, with each one's active project.", handler: list),
+            CommandSpec(
+                "list", "List clusters, the current one marked, with each one's active project.", handler: list),
             CommandSpec(
                 "use", "Make a cluster current; its active project comes back with it.",
                 arguments: [ArgumentSpec("name", "A cluster from 'kip cluster list'.")], handler: use),
@@ -43,11 +44,15 @@ enum ClusterCommands {
         let contexts = String(decoding: try driver.kubectl(["config", "get-contexts", "-o", "name"]), as: UTF8.self)
             .split(separator: "\n").map(String.init)
         guard contexts.contains(context) else {
-            throw KipError("context '\(context)' is not in the kubeconfig; it has: \(contexts.isEmpty ? "none" : contexts.joined(separator: ", "))")
+            throw KipError(
+                "context '\(context)' is not in the kubeconfig; it has: \(contexts.isEmpty ? "none" : contexts.joined(separator: ", "))"
+            )
         }
         let becameCurrent: Bool = try ctx.config.update { cfg in
             if let existing = cfg.clusters[name], existing.context != context || existing.kubeconfig != kubeconfig {
-                throw KipError("cluster '\(name)' already exists with context '\(existing.context ?? "")': remove it first with 'kip cluster remove \(name)'")
+                throw KipError(
+                    "cluster '\(name)' already exists with context '\(existing.context ?? "")': remove it first with 'kip cluster remove \(name)'"
+                )
             }
             cfg.clusters[name] = cfg.clusters[name] ?? KipConfig.Cluster(context: context, kubeconfig: kubeconfig)
             if cfg.currentCluster == nil || inv.has("set-current") {
@@ -65,12 +70,16 @@ enum ClusterCommands {
         var entries: [(name: String, current: Bool, context: String, kubeconfig: String, active: String)] = []
         for name in cfg.clusters.keys.sorted() {
             let c = cfg.clusters[name]!
-            entries.append((name, cfg.currentCluster == name, c.context ?? "", c.kubeconfig ?? "", cfg.active[name]?.display ?? ""))
+            entries.append(
+                (name, cfg.currentCluster == name, c.context ?? "", c.kubeconfig ?? "", cfg.active[name]?.display ?? "")
+            )
         }
         if entries.isEmpty, ctx.output == "table" || ctx.output == "wide" {
             if let ctxName = try? ctx.currentContext(kubeconfig: ctx.globals.value("kubeconfig")) {
-                entries.append((ctxName, true, ctxName, ctx.globals.value("kubeconfig") ?? "", cfg.active[ctxName]?.display ?? ""))
-                ctx.stderr.line("No clusters added; kubectl's current context is used (add one with 'kip cluster add NAME').")
+                entries.append(
+                    (ctxName, true, ctxName, ctx.globals.value("kubeconfig") ?? "", cfg.active[ctxName]?.display ?? ""))
+                ctx.stderr.line(
+                    "No clusters added; kubectl's current context is used (add one with 'kip cluster add NAME').")
             } else {
                 ctx.stderr.line("No clusters: add one with 'kip cluster add NAME --context CONTEXT'.")
                 return 0
@@ -136,6 +145,8 @@ enum ClusterCommands {
         let known = cfg.clusters.keys.sorted()
         return KipError(
             "unknown cluster '\(name)': "
-                + (known.isEmpty ? "add it with 'kip cluster add \(name) --context CONTEXT'" : "known clusters are \(known.joined(separator: ", "))"))
+                + (known.isEmpty
+                    ? "add it with 'kip cluster add \(name) --context CONTEXT'"
+                    : "known clusters are \(known.joined(separator: ", "))"))
     }
 }

@@ -14,26 +14,37 @@ enum CopyCommands {
 
     /// One read: every namespace and project, and the kip objects and secrets of `ns`.
     static func read(_ driver: KubectlDriver, namespace ns: String) throws -> Observed {
-        Observed(items: try driver.get(["namespaces", CRDs.project] + WorkloadKind.allCases.map(\.resource) + ["secrets"], namespace: ns))
+        Observed(
+            items: try driver.get(
+                ["namespaces", CRDs.project] + WorkloadKind.allCases.map(\.resource) + ["secrets"], namespace: ns))
     }
 
-    static func copy(_ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String) throws -> Int32 {
+    static func copy(_ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String) throws
+        -> Int32
+    {
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         if inv.has("customize") && (inv.has("plan") || inv.has("overrides")) {
             throw KipError("--customize is the interactive form of --plan/--overrides: use one or the other")
         }
         if inv.has("customize") && !ctx.terminal.stdinIsTerminal {
-            throw KipError("the wizard needs a terminal: in scripts use '--plan -o yaml > plan.yaml' and '--overrides plan.yaml'")
+            throw KipError(
+                "the wizard needs a terminal: in scripts use '--plan -o yaml > plan.yaml' and '--overrides plan.yaml'")
         }
         let driver = try ctx.driver()
         // Guess the source namespace from the cached org; read again if the guess was wrong.
         let cachedOrg = try ctx.config.load().clusters[driver.target.name]?.org
         var observed = try read(driver, namespace: Naming.namespace(org: cachedOrg, project: name, environment: src))
-        guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
-        guard let source = project.environment(src) else {
-            throw KipError("project \"\(name)\" has no environment \"\(src)\" to copy from; it has: \(project.pipeline.joined(separator: ", "))")
+        guard let project = observed.project(name) else {
+            throw ProjectPlanner.unknownProject(name, observed: observed)
         }
-        if observed.namespaces[source.namespace] == nil { throw KipError("namespace \(source.namespace) of \(name)/\(src) is missing: run 'kip project sync \(name)'") }
+        guard let source = project.environment(src) else {
+            throw KipError(
+                "project \"\(name)\" has no environment \"\(src)\" to copy from; it has: \(project.pipeline.joined(separator: ", "))"
+            )
+        }
+        if observed.namespaces[source.namespace] == nil {
+            throw KipError("namespace \(source.namespace) of \(name)/\(src) is missing: run 'kip project sync \(name)'")
+        }
         if source.namespace != Naming.namespace(org: cachedOrg, project: name, environment: src) {
             observed = try read(driver, namespace: source.namespace)
         }
@@ -45,7 +56,8 @@ enum CopyCommands {
         if let existing = project.environment(env) {
             target = existing
             rerun = true
-            let there = Observed(items: try driver.get(WorkloadKind.allCases.map(\.resource), namespace: existing.namespace))
+            let there = Observed(
+                items: try driver.get(WorkloadKind.allCases.map(\.resource), namespace: existing.namespace))
             observed.workloads[existing.namespace] = there.workloads[existing.namespace] ?? []
         } else {
             updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
@@ -54,13 +66,21 @@ enum CopyCommands {
         var plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed)
         let foreign = CopyPlanner.foreign(plan, observed: observed)
         if !foreign.isEmpty {
-            throw KipError("environment \(env) already holds \(foreign.prefix(5).joined(separator: ", ")) that did not come from copying \(src): copy into a new environment")
+            throw KipError(
+                "environment \(env) already holds \(foreign.prefix(5).joined(separator: ", ")) that did not come from copying \(src): copy into a new environment"
+            )
         }
         if let file = inv.value("overrides") {
-            guard let data = FileManager.default.contents(atPath: file) else { throw KipError("cannot read --overrides \(file)") }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw KipError("cannot read --overrides \(file)")
+            }
             let text = String(decoding: data, as: UTF8.self)
             let doc: JSON
-            do { doc = text.trimmingCharacters(in: .whitespaces).hasPrefix("{") ? try JSON.parse(data) : try MiniYAML.parse(text) } catch {
+            do {
+                doc =
+                    text.trimmingCharacters(in: .whitespaces).hasPrefix("{")
+                    ? try JSON.parse(data) : try MiniYAML.parse(text)
+            } catch {
                 throw KipError("--overrides \(file) is neither JSON nor the YAML --plan prints: \(error)")
             }
             try CopyPlanner.applyOverrides(doc, to: &plan)
@@ -68,7 +88,9 @@ enum CopyCommands {
         if inv.has("prod-defaults") { CopyPlanner.prodDefaults(&plan) }
         if inv.has("plan") {
             let doc = CopyPlanner.document(plan)
-            if ctx.output == "yaml" { ctx.printer.document(doc, format: "yaml") } else if ctx.output == "json" {
+            if ctx.output == "yaml" {
+                ctx.printer.document(doc, format: "yaml")
+            } else if ctx.output == "json" {
                 ctx.printer.document(doc, format: "json")
             } else {
                 Wizard.printPlan(plan, ctx)
@@ -87,10 +109,13 @@ enum CopyCommands {
             pullSecrets: pull.compactMap { $0.at("metadata", "name")?.stringValue })
         let write = CopyPlanner.writePlan(
             plan, project: updated, addsEnvironment: !rerun, pullSecrets: pull, scope: scope,
-            existingSecrets: Set((observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
+            existingSecrets: Set(
+                (observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
             password: { Workspace.password(ctx.random) })
         if !ctx.dryRun {
-            ctx.printer.line("\(rerun ? "Completing" : "Adding") environment \"\(env)\" of project \"\(name)\", copied from \(src)...")
+            ctx.printer.line(
+                "\(rerun ? "Completing" : "Adding") environment \"\(env)\" of project \"\(name)\", copied from \(src)..."
+            )
         }
         try ctx.write(write)
         return 0
@@ -100,7 +125,8 @@ enum CopyCommands {
 
     static let diffSpec = CommandSpec(
         "diff", "What differs between two environments, app by app. Exit 0 when identical, 1 when not.",
-        discussion: "Secret values are never shown, only whether they differ. A value that differs only by the environment's namespace, and routes that are each environment's default host, count as the same.",
+        discussion:
+            "Secret values are never shown, only whether they differ. A value that differs only by the environment's namespace, and routes that are each environment's default host, count as the same.",
         arguments: [
             ArgumentSpec("project", "Project (default: the active project).", optional: true),
             ArgumentSpec("env1", "One environment."), ArgumentSpec("env2", "The other environment."),
@@ -111,11 +137,19 @@ enum CopyCommands {
         let args = inv.arguments
         let name = args.count == 3 ? args[0] : try ProjectCommands.projectName(nil, ctx, driver.target)
         let (e1, e2) = args.count == 3 ? (args[1], args[2]) : (args[0], args[1])
-        guard args.count >= 2 else { throw UsageError(message: "Missing expected argument '<env2>'", command: ["project", "diff"]) }
-        let observed = Observed(items: try driver.get([CRDs.project] + WorkloadKind.allCases.map(\.resource) + ["secrets"], allNamespaces: true, selector: "\(Keys.project)=\(name)"))
-        guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+        guard args.count >= 2 else {
+            throw UsageError(message: "Missing expected argument '<env2>'", command: ["project", "diff"])
+        }
+        let observed = Observed(
+            items: try driver.get(
+                [CRDs.project] + WorkloadKind.allCases.map(\.resource) + ["secrets"], allNamespaces: true,
+                selector: "\(Keys.project)=\(name)"))
+        guard let project = observed.project(name) else {
+            throw ProjectPlanner.unknownProject(name, observed: observed)
+        }
         for e in [e1, e2] where project.environment(e) == nil {
-            throw KipError("project \"\(name)\" has no environment \"\(e)\"; it has: \(project.pipeline.joined(separator: ", "))")
+            throw KipError(
+                "project \"\(name)\" has no environment \"\(e)\"; it has: \(project.pipeline.joined(separator: ", "))")
         }
         let d = EnvironmentDiff.compare(project.environment(e1)!, project.environment(e2)!, observed: observed)
         if ctx.output == "json" || ctx.output == "yaml" {

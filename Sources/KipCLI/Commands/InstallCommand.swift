@@ -11,7 +11,8 @@ enum InstallCommand {
             an option left out keeps its recorded value. Nothing that runs code is installed.
             """,
         options: [
-            .value("org", "org", "Prefix for every project's namespaces (e.g. labbc). Cannot change while projects exist."),
+            .value(
+                "org", "org", "Prefix for every project's namespaces (e.g. labbc). Cannot change while projects exist."),
             .value("domain", "domain", "Wildcard DNS domain for app routes (e.g. apprunr.com)."),
         ], handler: run)
 
@@ -23,7 +24,9 @@ enum InstallCommand {
         }
         if let d = domain {
             let bare = d.hasPrefix("*.") ? String(d.dropFirst(2)) : d
-            guard bare.isEmpty || DNS.isSubdomain(bare) else { throw KipError("--domain '\(d)' is not a DNS name (e.g. apprunr.com)") }
+            guard bare.isEmpty || DNS.isSubdomain(bare) else {
+                throw KipError("--domain '\(d)' is not a DNS name (e.g. apprunr.com)")
+            }
             domain = bare
         }
         let driver = try ctx.driver()
@@ -36,7 +39,8 @@ enum InstallCommand {
                 let projects = try driver.get([CRDs.project]).compactMap(Project.init)
                 if !projects.isEmpty {
                     throw KipError(
-                        "cannot change the org from '\(current.org ?? "")' to '\(org ?? "")': \(projects.count) project(s) exist (\(projects.map(\.name).prefix(5).joined(separator: ", "))) and their namespaces would be stranded; delete them first")
+                        "cannot change the org from '\(current.org ?? "")' to '\(org ?? "")': \(projects.count) project(s) exist (\(projects.map(\.name).prefix(5).joined(separator: ", "))) and their namespaces would be stranded; delete them first"
+                    )
                 }
             }
         }

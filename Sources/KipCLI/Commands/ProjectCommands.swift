@@ -23,10 +23,12 @@ enum ProjectCommands {
                 discussion: "-o wide adds display names and namespaces.", handler: list),
             CommandSpec(
                 "show", "Show a project's environments, namespaces and what each holds.",
-                arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)], handler: show),
+                arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
+                handler: show),
             CommandSpec(
                 "info", "Same as 'kip project show'.",
-                arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)], handler: show),
+                arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
+                handler: show),
             CommandSpec(
                 "add-env", "Add an environment at the end of a project's pipeline: blank, or a copy of another.",
                 discussion: """
@@ -47,7 +49,8 @@ enum ProjectCommands {
                     ArgumentSpec("project", "Project (default: the active project).", optional: true),
                     ArgumentSpec("env", "Environment to remove."),
                 ],
-                options: [.value("confirm", "env", "Confirm by naming the environment (for scripts).")], handler: removeEnv),
+                options: [.value("confirm", "env", "Confirm by naming the environment (for scripts).")],
+                handler: removeEnv),
             CommandSpec(
                 "delete", "Delete a project, all its environments and everything in them.",
                 discussion: "Asks to type the project name. Without a terminal, pass --confirm NAME or --yes.",
@@ -66,7 +69,8 @@ enum ProjectCommands {
                     project that no environment declares are reported, and removed with --prune.
                     """,
                 arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
-                options: [.flag("prune", "Delete namespaces of environments the project no longer declares.")], handler: sync),
+                options: [.flag("prune", "Delete namespaces of environments the project no longer declares.")],
+                handler: sync),
             CopyCommands.diffSpec,
         ])
 
@@ -80,7 +84,9 @@ enum ProjectCommands {
     static func projectName(_ given: String?, _ ctx: Context, _ target: ClusterTarget) throws -> String {
         if let given { return given }
         guard let a = try ctx.config.load().active[target.name] else {
-            throw KipError("no project given and no active project on cluster \"\(target.name)\": name one, or run 'kip project use NAME'")
+            throw KipError(
+                "no project given and no active project on cluster \"\(target.name)\": name one, or run 'kip project use NAME'"
+            )
         }
         return a.project
     }
@@ -88,7 +94,9 @@ enum ProjectCommands {
     static func inventory(_ items: [JSON]) -> String {
         var counts: [String: Int] = [:]
         for o in items { counts[o["kind"]?.stringValue ?? "", default: 0] += 1 }
-        let order = [("App", "app"), ("Service", "service"), ("Volume", "volume"), ("Function", "function"), ("Job", "job")]
+        let order = [
+            ("App", "app"), ("Service", "service"), ("Volume", "volume"), ("Function", "function"), ("Job", "job"),
+        ]
         let parts = order.compactMap { k, word in counts[k].map { "\($0) \(word)\($0 == 1 ? "" : "s")" } }
         return parts.isEmpty ? "empty" : parts.joined(separator: ", ")
     }
@@ -102,9 +110,13 @@ enum ProjectCommands {
         try ctx.write {
             let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
             let (project, completing) = try ProjectPlanner.create(
-                name: name, environments: inv.options["environments"], displayName: inv.value("display-name"), observed: observed)
-            if !ctx.dryRun { ctx.printer.line(completing ? "Completing project \"\(name)\"..." : "Creating project \"\(name)\"...") }
-            return ProjectPlanner.writePlan(project, environments: project.environments, pullSecrets: observed.pullSecrets)
+                name: name, environments: inv.options["environments"], displayName: inv.value("display-name"),
+                observed: observed)
+            if !ctx.dryRun {
+                ctx.printer.line(completing ? "Completing project \"\(name)\"..." : "Creating project \"\(name)\"...")
+            }
+            return ProjectPlanner.writePlan(
+                project, environments: project.environments, pullSecrets: observed.pullSecrets)
         }
         return 0
     }
@@ -138,7 +150,8 @@ enum ProjectCommands {
     static func document(_ p: Project) -> JSON {
         var o: JSON = [
             "name": .string(p.name),
-            "environments": .array(p.environments.map { ["name": .string($0.name), "namespace": .string($0.namespace)] }),
+            "environments": .array(
+                p.environments.map { ["name": .string($0.name), "namespace": .string($0.namespace)] }),
         ]
         if let d = p.displayName { o["displayName"] = .string(d) }
         return o
@@ -149,7 +162,8 @@ enum ProjectCommands {
     static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let name = try projectName(inv.arguments.first, ctx, driver.target)
-        let items = try driver.get(["namespaces", CRDs.project] + CRDs.workloadKinds, allNamespaces: true, selector: "\(Keys.project)=\(name)")
+        let items = try driver.get(
+            ["namespaces", CRDs.project] + CRDs.workloadKinds, allNamespaces: true, selector: "\(Keys.project)=\(name)")
         let observed = Observed(items: items)
         guard let p = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
         switch ctx.output {
@@ -157,10 +171,14 @@ enum ProjectCommands {
             var doc = document(p)
             doc["environments"] = .array(
                 p.environments.map { e in
-                    var o: JSON = ["name": .string(e.name), "namespace": .string(e.namespace), "exists": .bool(observed.namespaces[e.namespace] != nil)]
+                    var o: JSON = [
+                        "name": .string(e.name), "namespace": .string(e.namespace),
+                        "exists": .bool(observed.namespaces[e.namespace] != nil),
+                    ]
                     var byKind: [String: [JSON]] = [:]
                     for w in observed.workloads[e.namespace] ?? [] {
-                        byKind[(w["kind"]?.stringValue ?? "").lowercased() + "s", default: []].append(w.at("metadata", "name") ?? "")
+                        byKind[(w["kind"]?.stringValue ?? "").lowercased() + "s", default: []].append(
+                            w.at("metadata", "name") ?? "")
                     }
                     for k in ["apps", "services", "volumes", "functions", "jobs"] { o[k] = .array(byKind[k] ?? []) }
                     return o
@@ -169,17 +187,21 @@ enum ProjectCommands {
         default:
             ctx.printer.line("Project:       \(p.name)")
             if let d = p.displayName { ctx.printer.line("Display name:  \(d)") }
-            ctx.printer.line(p.environments.count > 1 ? "Pipeline:      \(arrow(p.pipeline))" : "Environment:   \(p.pipeline.joined())")
+            ctx.printer.line(
+                p.environments.count > 1
+                    ? "Pipeline:      \(arrow(p.pipeline))" : "Environment:   \(p.pipeline.joined())")
             ctx.printer.line()
             let rows: [[String]] = p.environments.map { e in
                 let ws = observed.workloads[e.namespace] ?? []
                 func count(_ k: String) -> String { String(ws.filter { $0["kind"]?.stringValue == k }.count) }
                 return [
-                    e.name, e.namespace, observed.namespaces[e.namespace] == nil ? "Missing" : "Active", count("App"), count("Service"),
+                    e.name, e.namespace, observed.namespaces[e.namespace] == nil ? "Missing" : "Active", count("App"),
+                    count("Service"),
                     count("Volume"), count("Function"), count("Job"),
                 ]
             }
-            ctx.printer.table(["ENVIRONMENT", "NAMESPACE", "STATUS", "APPS", "SERVICES", "VOLUMES", "FUNCTIONS", "JOBS"], rows)
+            ctx.printer.table(
+                ["ENVIRONMENT", "NAMESPACE", "STATUS", "APPS", "SERVICES", "VOLUMES", "FUNCTIONS", "JOBS"], rows)
             if rows.contains(where: { $0[2] == "Missing" }) {
                 ctx.printer.warning("some namespaces are missing: run 'kip project sync \(p.name)'")
             }
@@ -197,17 +219,22 @@ enum ProjectCommands {
     static func addEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let (name, env) = try projectAndEnv(inv, ctx, driver.target)
-        if let src = inv.value("copy-from") { return try CopyCommands.copy(inv, ctx, project: name, env: env, from: src) }
+        if let src = inv.value("copy-from") {
+            return try CopyCommands.copy(inv, ctx, project: name, env: env, from: src)
+        }
         for f in ["customize", "plan", "overrides", "prod-defaults"] where inv.has(f) {
             throw KipError("--\(f) goes with --copy-from: name the environment to copy")
         }
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         try ctx.write {
             let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
-            guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+            guard let project = observed.project(name) else {
+                throw ProjectPlanner.unknownProject(name, observed: observed)
+            }
             let updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
             if !ctx.dryRun { ctx.printer.line("Adding environment \"\(env)\" to project \"\(name)\"...") }
-            return ProjectPlanner.writePlan(updated, environments: [updated.environments.last!], pullSecrets: observed.pullSecrets)
+            return ProjectPlanner.writePlan(
+                updated, environments: [updated.environments.last!], pullSecrets: observed.pullSecrets)
         }
         return 0
     }
@@ -216,20 +243,32 @@ enum ProjectCommands {
         let driver = try ctx.driver()
         let (name, env) = try projectAndEnv(inv, ctx, driver.target)
         let observed = Observed(
-            items: try driver.get([CRDs.project, "namespaces"] + CRDs.workloadKinds, allNamespaces: true, selector: "\(Keys.project)=\(name)"))
-        guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+            items: try driver.get(
+                [CRDs.project, "namespaces"] + CRDs.workloadKinds, allNamespaces: true,
+                selector: "\(Keys.project)=\(name)"))
+        guard let project = observed.project(name) else {
+            throw ProjectPlanner.unknownProject(name, observed: observed)
+        }
         let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
         let held = observed.workloads[removed.namespace] ?? []
         if !ctx.dryRun {
-        ctx.stderr.line("Environment \"\(env)\" of project \"\(name)\" is namespace \(removed.namespace): \(inventory(held)).")
-        for w in held.sorted(by: { ($0["kind"]?.stringValue ?? "", $0.at("metadata", "name")?.stringValue ?? "") < ($1["kind"]?.stringValue ?? "", $1.at("metadata", "name")?.stringValue ?? "") }) {
-            ctx.stderr.line("  \((w["kind"]?.stringValue ?? "").lowercased()) \(w.at("metadata", "name")?.stringValue ?? "")")
-        }
-        ctx.stderr.line("Removing it deletes the namespace and everything in it: apps, services and their data, secrets, volumes. This cannot be undone.")
-        guard try ctx.confirmTyped(env, what: "environment \"\(env)\"", confirmFlag: inv.value("confirm")) else {
-            ctx.stderr.line("Not removed.")
-            return 1
-        }
+            ctx.stderr.line(
+                "Environment \"\(env)\" of project \"\(name)\" is namespace \(removed.namespace): \(inventory(held)).")
+            for w in held.sorted(by: {
+                ($0["kind"]?.stringValue ?? "", $0.at("metadata", "name")?.stringValue ?? "") < (
+                    $1["kind"]?.stringValue ?? "", $1.at("metadata", "name")?.stringValue ?? ""
+                )
+            }) {
+                ctx.stderr.line(
+                    "  \((w["kind"]?.stringValue ?? "").lowercased()) \(w.at("metadata", "name")?.stringValue ?? "")")
+            }
+            ctx.stderr.line(
+                "Removing it deletes the namespace and everything in it: apps, services and their data, secrets, volumes. This cannot be undone."
+            )
+            guard try ctx.confirmTyped(env, what: "environment \"\(env)\"", confirmFlag: inv.value("confirm")) else {
+                ctx.stderr.line("Not removed.")
+                return 1
+            }
         }
         var plan = Plan()
         plan.owners = [updated.manifest]
@@ -237,7 +276,9 @@ enum ProjectCommands {
         plan.deletes = [Plan.Deletion(ref: "namespace/\(removed.namespace)", namespace: nil)]
         plan.report = [
             .success("Removed environment \"\(env)\" (namespace \(removed.namespace))"),
-            .info(updated.environments.count > 1 ? "Promotion pipeline: \(arrow(updated.pipeline))" : "Environment: \(updated.pipeline.joined())"),
+            .info(
+                updated.environments.count > 1
+                    ? "Promotion pipeline: \(arrow(updated.pipeline))" : "Environment: \(updated.pipeline.joined())"),
         ]
         guard try ctx.write(plan) != nil else { return 0 }
         try ctx.config.update { cfg in
@@ -254,11 +295,17 @@ enum ProjectCommands {
         let name = inv.arguments[0]
         let driver = try ctx.driver()
         let observed = Observed(
-            items: try driver.get([CRDs.project, "namespaces"] + CRDs.workloadKinds, allNamespaces: true, selector: "\(Keys.project)=\(name)"))
-        guard let project = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+            items: try driver.get(
+                [CRDs.project, "namespaces"] + CRDs.workloadKinds, allNamespaces: true,
+                selector: "\(Keys.project)=\(name)"))
+        guard let project = observed.project(name) else {
+            throw ProjectPlanner.unknownProject(name, observed: observed)
+        }
         let namespaces = Set(project.environments.map(\.namespace)).union(observed.namespaces.keys).sorted()
         var plan = Plan()
-        plan.deletes = [Plan.Deletion(ref: "\(CRDs.project)/\(name)", namespace: nil)] + namespaces.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
+        plan.deletes =
+            [Plan.Deletion(ref: "\(CRDs.project)/\(name)", namespace: nil)]
+            + namespaces.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
         plan.report = namespaces.map { .success("deleted \($0)") } + [.success("Project \"\(name)\" deleted")]
         if ctx.dryRun { return try ctx.write(plan).map { _ in 0 } ?? 0 }
         ctx.stderr.line("Project \"\(name)\" has \(project.environments.count) environment(s):")
@@ -282,20 +329,26 @@ enum ProjectCommands {
     static func use(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let target = try ctx.cluster()
         if inv.has("clear") {
-            if !inv.arguments.isEmpty { throw UsageError(message: "--clear takes no project", command: ["project", "use"]) }
+            if !inv.arguments.isEmpty {
+                throw UsageError(message: "--clear takes no project", command: ["project", "use"])
+            }
             try ctx.config.update { $0.active[target.name] = nil }
             ctx.printer.success("No active project on cluster \"\(target.name)\"")
             return 0
         }
         guard let arg = inv.arguments.first else {
-            throw UsageError(message: "Missing expected argument '<project>' (or --clear)", command: ["project", "use"])
+            throw UsageError(
+                message: "Missing expected argument '<project>' (or --clear)", command: ["project", "use"])
         }
         let observed = Observed(items: try ctx.driver(target).get([CRDs.project]))
         let parts = arg.split(separator: "/", maxSplits: 1).map(String.init)
-        guard let p = observed.project(parts[0]) else { throw ProjectPlanner.unknownProject(parts[0], observed: observed) }
+        guard let p = observed.project(parts[0]) else {
+            throw ProjectPlanner.unknownProject(parts[0], observed: observed)
+        }
         var env: String? = parts.count > 1 ? parts[1] : nil
         if let e = env, p.environment(e) == nil {
-            throw KipError("project \"\(p.name)\" has no environment \"\(e)\"; it has: \(p.pipeline.joined(separator: ", "))")
+            throw KipError(
+                "project \"\(p.name)\" has no environment \"\(e)\"; it has: \(p.pipeline.joined(separator: ", "))")
         }
         if env == nil, p.environments.count == 1 { env = p.environments[0].name }
         let active = KipConfig.Active(project: p.name, environment: env)
@@ -315,7 +368,8 @@ enum ProjectCommands {
         guard let project = Observed(items: items).project(name) else {
             throw ProjectPlanner.unknownProject(name, observed: Observed(items: items))
         }
-        items += try driver.get(["secrets", "serviceaccounts"], allNamespaces: true, selector: "\(Keys.project)=\(name)")
+        items += try driver.get(
+            ["secrets", "serviceaccounts"], allNamespaces: true, selector: "\(Keys.project)=\(name)")
         let sync = try ProjectPlanner.sync(project, observed: Observed(items: items))
         var plan = Plan()
         plan.owners = sync.apply
@@ -325,7 +379,9 @@ enum ProjectCommands {
             plan.report += sync.strays.map { .success("deleted namespace \($0) (no environment declares it)") }
         } else {
             plan.report += sync.strays.map {
-                .warning("namespace \($0) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it")
+                .warning(
+                    "namespace \($0) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it"
+                )
             }
         }
         if sync.changes.isEmpty && plan.deletes.isEmpty {

@@ -20,12 +20,17 @@ enum PromoteCommands {
                 .value("project", "project", "Project (default: the active project)."),
             ], handler: promote),
         CommandSpec(
-            "history", "An app's promotion history (last 20).", arguments: [ArgumentSpec("app", "App name.")], options: scopeOptions,
+            "history", "An app's promotion history (last 20).", arguments: [ArgumentSpec("app", "App name.")],
+            options: scopeOptions,
             handler: history),
         CommandSpec(
             "rollback", "Restore an earlier image of an app (recorded in its history).",
             arguments: [ArgumentSpec("app", "App name.")],
-            options: [.value("to-revision", "n", "Revision whose image to restore (default: the image before the latest change).")] + scopeOptions,
+            options: [
+                .value(
+                    "to-revision", "n", "Revision whose image to restore (default: the image before the latest change)."
+                )
+            ] + scopeOptions,
             handler: rollback),
     ]
 
@@ -33,25 +38,35 @@ enum PromoteCommands {
         let all = inv.has("all")
         let app = inv.arguments.first
         if all == (app != nil) {
-            throw UsageError(message: all ? "Give an app or --all, not both" : "Missing expected argument '<app>' (or --all)", command: ["app", "promote"])
+            throw UsageError(
+                message: all ? "Give an app or --all, not both" : "Missing expected argument '<app>' (or --all)",
+                command: ["app", "promote"])
         }
         let w = try Workspace(projectOf: inv, ctx)
         let project = w.project!
-        let (from, to) = try Promotion.environments(project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
+        let (from, to) = try Promotion.environments(
+            project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
         let src = try w.at(project.environment(from)!)
         let dst = try w.at(project.environment(to)!)
         let items = Promotion.plan(apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app))
         if inv.has("force") {
             let p = project.pipeline
             let (si, ti) = (p.firstIndex(of: from)!, p.firstIndex(of: to)!)
-            if si > ti { ctx.printer.warning("\(from) → \(to) goes backwards (--force)") } else if ti - si > 1 { ctx.printer.warning("\(from) → \(to) skips \(p[(si + 1)..<ti].joined(separator: ", ")) (--force)") }
+            if si > ti {
+                ctx.printer.warning("\(from) → \(to) goes backwards (--force)")
+            } else if ti - si > 1 {
+                ctx.printer.warning("\(from) → \(to) skips \(p[(si + 1)..<ti].joined(separator: ", ")) (--force)")
+            }
         }
         // A single app is all or nothing: refuse before writing.
-        if !all, let item = items.first, let problem = refusal(item, from: from, to: to, project: project.name, dst: dst) {
+        if !all, let item = items.first,
+            let problem = refusal(item, from: from, to: to, project: project.name, dst: dst)
+        {
             throw KipError(problem)
         }
         if items.isEmpty { throw KipError("no apps in \(from) (\(src.scope.namespace)) to promote") }
-        var plan = Promotion.writePlan(items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()))
+        var plan = Promotion.writePlan(
+            items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()))
         let header = "Promote \(from) → \(to) (\(project.name))"
         if ctx.dryRun {
             plan.summary = [header] + (plan.summary ?? [])
@@ -71,10 +86,14 @@ enum PromoteCommands {
             if !all { throw error }
             // kubectl goes on past a failed object and says only what failed: read back
             // which apps carry the new image on both their App and their Deployment.
-            let now = try dst.driver.get([WorkloadKind.app.resource, "deployments.apps"], namespace: dst.scope.namespace, selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+            let now = try dst.driver.get(
+                [WorkloadKind.app.resource, "deployments.apps"], namespace: dst.scope.namespace,
+                selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
             func image(_ kind: String, _ n: String) -> String? {
                 let o = now.first { $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == n }
-                return kind == "App" ? o?.at("spec", "image")?.stringValue : o?.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
+                return kind == "App"
+                    ? o?.at("spec", "image")?.stringValue
+                    : o?.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
             }
             for cr in plan.owners {
                 let n = cr.at("metadata", "name")?.stringValue ?? ""
@@ -109,7 +128,8 @@ enum PromoteCommands {
     static func refusal(_ i: Promotion.Item, from: String, to: String, project: String, dst: Workspace) -> String? {
         switch i.outcome {
         case .missingTarget:
-            return "app \(i.app) does not exist in \(to): create it first with 'kip app deploy --name \(i.app) --image IMAGE --port PORT --project \(project) --environment \(to)'"
+            return
+                "app \(i.app) does not exist in \(to): create it first with 'kip app deploy --name \(i.app) --image IMAGE --port PORT --project \(project) --environment \(to)'"
         case .missingSource: return "app \(i.app) does not exist in \(from): nothing to promote"
         case .noImage: return "app \(i.app) in \(from) has no image to promote"
         default: return nil
@@ -127,7 +147,9 @@ enum PromoteCommands {
         } else {
             ctx.printer.table(
                 ["REVISION", "ACTION", "FROM", "IMAGE BEFORE", "IMAGE AFTER", "AT"],
-                h.reversed().map { [String($0.revision), $0.action, $0.from, $0.imageBefore.ifEmpty("-"), $0.imageAfter, $0.at] })
+                h.reversed().map {
+                    [String($0.revision), $0.action, $0.from, $0.imageBefore.ifEmpty("-"), $0.imageAfter, $0.at]
+                })
         }
         return 0
     }
@@ -135,21 +157,26 @@ enum PromoteCommands {
     static func rollback(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         var revision: Int? = nil
         if let r = inv.value("to-revision") {
-            guard let n = Int(r), n > 0 else { throw KipError("--to-revision '\(r)' must be a revision number from 'kip app history'") }
+            guard let n = Int(r), n > 0 else {
+                throw KipError("--to-revision '\(r)' must be a revision number from 'kip app history'")
+            }
             revision = n
         }
         let w = try Workspace(inv, ctx)
         let name = inv.arguments[0]
         let a = try w.require(.app, name)
         let (image, entry) = try Promotion.rollbackImage(a, toRevision: revision)
-        if image == a.at("spec", "image")?.stringValue { throw KipError("app \(name) already runs \(image) in \(w.scope.namespace)") }
+        if image == a.at("spec", "image")?.stringValue {
+            throw KipError("app \(name) already runs \(image) in \(w.scope.namespace)")
+        }
         if !ctx.dryRun {
             guard try ctx.confirm("Roll app \(name) in \(w.scope.namespace) back to \(image)?") else {
                 ctx.stderr.line("Nothing changed.")
                 return 1
             }
         }
-        let cr = Promotion.promoted(a, image: image, from: entry.from, action: "rollback", at: Promotion.timestamp(ctx.clock()))
+        let cr = Promotion.promoted(
+            a, image: image, from: entry.from, action: "rollback", at: Promotion.timestamp(ctx.clock()))
         var plan = w.plan([cr])
         plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (revision \(entry.revision))")]
         try ctx.write(plan)

@@ -10,18 +10,23 @@ enum WorkloadCommands {
         subcommands: [
             CommandSpec(
                 "add", "Add a database or cache: StatefulSet, headless Service and fresh credentials.",
-                discussion: "The password comes from the system's random source (192 bits) and is stored in the Secret <name>-credentials; it never appears on a command line.",
+                discussion:
+                    "The password comes from the system's random source (192 bits) and is stored in the Secret <name>-credentials; it never appears on a command line.",
                 arguments: [ArgumentSpec("type", "postgres, mysql or redis.")],
                 options: [ServiceOpts.name.spec, ServiceOpts.version.spec, ServiceOpts.storage.spec] + scopeOptions,
                 handler: serviceAdd),
             CommandSpec("list", "List the services of an environment.", options: scopeOptions, handler: serviceList),
             CommandSpec(
-                "info", "Connection details of a service (password masked).", arguments: [ArgumentSpec("name", "Service name.")],
-                options: [.flag("show-password", "Print the password and URL unmasked.")] + scopeOptions, handler: serviceInfo),
-            CommandSpec(
-                "delete", "Delete a service and its data.", discussion: "Asks to type the service name. Without a terminal, pass --confirm NAME or --yes.",
+                "info", "Connection details of a service (password masked).",
                 arguments: [ArgumentSpec("name", "Service name.")],
-                options: [.value("confirm", "name", "Confirm by naming the service (for scripts).")] + scopeOptions, handler: serviceDelete),
+                options: [.flag("show-password", "Print the password and URL unmasked.")] + scopeOptions,
+                handler: serviceInfo),
+            CommandSpec(
+                "delete", "Delete a service and its data.",
+                discussion: "Asks to type the service name. Without a terminal, pass --confirm NAME or --yes.",
+                arguments: [ArgumentSpec("name", "Service name.")],
+                options: [.value("confirm", "name", "Confirm by naming the service (for scripts).")] + scopeOptions,
+                handler: serviceDelete),
         ])
 
     enum ServiceOpts {
@@ -34,7 +39,8 @@ enum WorkloadCommands {
             }
             return v
         }
-        static let storage = Option<String>.quantity("storage", "Storage size.", valueName: "size", default: ServiceSpec.defaultStorage)
+        static let storage = Option<String>.quantity(
+            "storage", "Storage size.", valueName: "size", default: ServiceSpec.defaultStorage)
     }
 
     static func serviceAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -51,15 +57,20 @@ enum WorkloadCommands {
             try w.checkNameFree(name, for: .service)
             if let existing = w.cr(.service, name).map({ ServiceSpec(json: $0["spec"] ?? [:]).resolved }) {
                 if existing.type != type {
-                    throw KipError("service \(name) in \(w.scope.namespace) is a \(existing.type): delete it first to change its type")
+                    throw KipError(
+                        "service \(name) in \(w.scope.namespace) is a \(existing.type): delete it first to change its type"
+                    )
                 }
                 if let s = existing.storage, s != spec.storage {
-                    throw KipError("service \(name) has \(s) of storage; the size of an existing database cannot change here")
+                    throw KipError(
+                        "service \(name) has \(s) of storage; the size of an existing database cannot change here")
                 }
             }
             var plan = w.plan(.service, name, [Workloads.cr(.service, name, w.scope, spec: spec.json)])
             plan.report.append(
-                .info("  credentials in Secret \(SecretNames.credentials(name)); 'kip app bind APP \(name)' gives an app its URL"))
+                .info(
+                    "  credentials in Secret \(SecretNames.credentials(name)); 'kip app bind APP \(name)' gives an app its URL"
+                ))
             return plan
         }
         return 0
@@ -77,7 +88,10 @@ enum WorkloadCommands {
                 ["NAME", "TYPE", "VERSION", "STORAGE", "HOST"],
                 items.map { s in
                     let name = s.at("metadata", "name")?.stringValue ?? ""
-                    return [name, s.at("spec", "type")?.stringValue ?? "", s.at("spec", "version")?.stringValue ?? "", s.at("spec", "storage")?.stringValue ?? "", Workloads.host(name, w.scope)]
+                    return [
+                        name, s.at("spec", "type")?.stringValue ?? "", s.at("spec", "version")?.stringValue ?? "",
+                        s.at("spec", "storage")?.stringValue ?? "", Workloads.host(name, w.scope),
+                    ]
                 })
         }
         return 0
@@ -96,8 +110,10 @@ enum WorkloadCommands {
         var url = creds["url"] ?? ""
         if !show, let pw = creds["password"], !pw.isEmpty { url = url.replacingOccurrences(of: pw, with: mask) }
         let fields: [(String, String)] = [
-            ("type", cr.at("spec", "type")?.stringValue ?? ""), ("version", cr.at("spec", "version")?.stringValue ?? ""),
-            ("storage", cr.at("spec", "storage")?.stringValue ?? ""), ("host", creds["host"] ?? Workloads.host(name, w.scope)),
+            ("type", cr.at("spec", "type")?.stringValue ?? ""),
+            ("version", cr.at("spec", "version")?.stringValue ?? ""),
+            ("storage", cr.at("spec", "storage")?.stringValue ?? ""),
+            ("host", creds["host"] ?? Workloads.host(name, w.scope)),
             ("port", creds["port"] ?? ""), ("user", creds["user"] ?? ""), ("database", creds["database"] ?? ""),
             ("password", creds["password"] == nil ? "" : (show ? creds["password"]! : mask)), ("url", url),
             ("secret", SecretNames.credentials(name)),
@@ -108,10 +124,19 @@ enum WorkloadCommands {
             ctx.printer.document(doc, format: ctx.output)
             return 0
         }
-        if creds.isEmpty { ctx.printer.warning("Secret \(name)-credentials is missing: run 'kip service add \(cr.at("spec", "type")?.stringValue ?? "postgres") --name \(name)' again to regenerate it") }
+        if creds.isEmpty {
+            ctx.printer.warning(
+                "Secret \(name)-credentials is missing: run 'kip service add \(cr.at("spec", "type")?.stringValue ?? "postgres") --name \(name)' again to regenerate it"
+            )
+        }
         ctx.printer.line("Service:    \(name) (\(w.scope.namespace))")
-        let labels = ["url": "URL", "host": "Host", "port": "Port", "user": "User", "database": "Database", "password": "Password", "type": "Type", "version": "Version", "storage": "Storage", "secret": "Secret"]
-        for (k, v) in fields { ctx.printer.line(((labels[k] ?? k) + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v) }
+        let labels = [
+            "url": "URL", "host": "Host", "port": "Port", "user": "User", "database": "Database",
+            "password": "Password", "type": "Type", "version": "Version", "storage": "Storage", "secret": "Secret",
+        ]
+        for (k, v) in fields {
+            ctx.printer.line(((labels[k] ?? k) + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v)
+        }
         return 0
     }
 
@@ -120,7 +145,9 @@ enum WorkloadCommands {
         let name = inv.arguments[0]
         _ = try w.require(.service, name)
         let users = w.apps(referencing: name, in: "bindings", key: "service")
-        var warning = ["Deleting service \(name) in \(w.scope.namespace) destroys its data and credentials. This cannot be undone."]
+        var warning = [
+            "Deleting service \(name) in \(w.scope.namespace) destroys its data and credentials. This cannot be undone."
+        ]
         if !users.isEmpty { warning.append("Apps bound to it: \(users.joined(separator: ", ")).") }
         return try w.deleteHoldingData(.service, name, warning: warning, confirm: inv.value("confirm"))
     }
@@ -138,7 +165,8 @@ enum WorkloadCommands {
             CommandSpec("list", "List the volumes of an environment.", options: scopeOptions, handler: volumeList),
             CommandSpec(
                 "delete", "Delete a volume and its data.", arguments: [ArgumentSpec("name", "Volume name.")],
-                options: [.value("confirm", "name", "Confirm by naming the volume (for scripts).")] + scopeOptions, handler: volumeDelete),
+                options: [.value("confirm", "name", "Confirm by naming the volume (for scripts).")] + scopeOptions,
+                handler: volumeDelete),
         ])
 
     enum VolumeOpts {
@@ -190,7 +218,11 @@ enum WorkloadCommands {
                 items.map { v in
                     let name = v.at("metadata", "name")?.stringValue ?? ""
                     let by = w.crs(.app).compactMap { a -> String? in
-                        guard let m = (a.at("spec", "volumes")?.arrayValue ?? []).first(where: { $0["volume"]?.stringValue == name }) else { return nil }
+                        guard
+                            let m = (a.at("spec", "volumes")?.arrayValue ?? []).first(where: {
+                                $0["volume"]?.stringValue == name
+                            })
+                        else { return nil }
                         return "\(a.at("metadata", "name")?.stringValue ?? ""):\(m["path"]?.stringValue ?? "")"
                     }
                     return [name, v.at("spec", "size")?.stringValue ?? "", by.joined(separator: ",").ifEmpty("-")]
@@ -205,10 +237,14 @@ enum WorkloadCommands {
         _ = try w.require(.volume, name)
         let users = w.apps(referencing: name, in: "volumes", key: "volume")
         if !users.isEmpty {
-            throw KipError("volume \(name) is mounted by \(users.joined(separator: ", ")): re-deploy without '--volume \(name):…' first")
+            throw KipError(
+                "volume \(name) is mounted by \(users.joined(separator: ", ")): re-deploy without '--volume \(name):…' first"
+            )
         }
         return try w.deleteHoldingData(
-            .volume, name, warning: ["Deleting volume \(name) in \(w.scope.namespace) destroys its data. This cannot be undone."], confirm: inv.value("confirm"))
+            .volume, name,
+            warning: ["Deleting volume \(name) in \(w.scope.namespace) destroys its data. This cannot be undone."],
+            confirm: inv.value("confirm"))
     }
 
     // MARK: function
@@ -220,9 +256,12 @@ enum WorkloadCommands {
                 "deploy", "Create or update a function.", arguments: [ArgumentSpec("name", "Function name.")],
                 options: [FunctionOpts.image.spec, FunctionOpts.port.spec, FunctionOpts.env.spec] + scopeOptions,
                 handler: functionDeploy),
-            CommandSpec("list", "List the functions of an environment.", options: scopeOptions, handler: { inv, ctx in try simpleList(inv, ctx, .function) }),
             CommandSpec(
-                "delete", "Delete a function.", arguments: [ArgumentSpec("name", "Function name.")], options: scopeOptions,
+                "list", "List the functions of an environment.", options: scopeOptions,
+                handler: { inv, ctx in try simpleList(inv, ctx, .function) }),
+            CommandSpec(
+                "delete", "Delete a function.", arguments: [ArgumentSpec("name", "Function name.")],
+                options: scopeOptions,
                 handler: { inv, ctx in try confirmedDelete(inv, ctx, .function) }),
         ])
 
@@ -236,7 +275,8 @@ enum WorkloadCommands {
         let name = inv.arguments[0]
         try Check.name(name, .function)
         let spec = FunctionSpec(
-            image: try inv.require(FunctionOpts.image), port: try inv.get(FunctionOpts.port) ?? FunctionSpec.defaultPort,
+            image: try inv.require(FunctionOpts.image),
+            port: try inv.get(FunctionOpts.port) ?? FunctionSpec.defaultPort,
             env: Check.unique(try inv.get(FunctionOpts.env)))
         try ctx.write {
             let w = try Workspace(inv, ctx)
@@ -252,11 +292,19 @@ enum WorkloadCommands {
         "job", "Jobs: a CronJob with a schedule, a one-off Job without.",
         subcommands: [
             CommandSpec(
-                "add", "Add a job.", discussion: "The command goes after '--' (e.g. kip job add backup --image x --schedule '0 3 * * *' -- pg_dump …), or as repeated --command values.",
-                arguments: [ArgumentSpec("name", "Job name."), ArgumentSpec("command", "Command and arguments.", optional: true, variadic: true)],
-                options: [JobOpts.image.spec, JobOpts.schedule.spec, JobOpts.command.spec, JobOpts.env.spec] + scopeOptions,
+                "add", "Add a job.",
+                discussion:
+                    "The command goes after '--' (e.g. kip job add backup --image x --schedule '0 3 * * *' -- pg_dump …), or as repeated --command values.",
+                arguments: [
+                    ArgumentSpec("name", "Job name."),
+                    ArgumentSpec("command", "Command and arguments.", optional: true, variadic: true),
+                ],
+                options: [JobOpts.image.spec, JobOpts.schedule.spec, JobOpts.command.spec, JobOpts.env.spec]
+                    + scopeOptions,
                 handler: jobAdd),
-            CommandSpec("list", "List the jobs of an environment.", options: scopeOptions, handler: { inv, ctx in try simpleList(inv, ctx, .job) }),
+            CommandSpec(
+                "list", "List the jobs of an environment.", options: scopeOptions,
+                handler: { inv, ctx in try simpleList(inv, ctx, .job) }),
             CommandSpec(
                 "delete", "Delete a job.", arguments: [ArgumentSpec("name", "Job name.")], options: scopeOptions,
                 handler: { inv, ctx in try confirmedDelete(inv, ctx, .job) }),
@@ -264,9 +312,13 @@ enum WorkloadCommands {
 
     enum JobOpts {
         static let image = Option<String>.string("image", "image", "Container image.", required: true)
-        static let schedule = Option<String>(.value("schedule", "cron", "Cron schedule (e.g. '0 3 * * *'); none runs it once.")) { v in
+        static let schedule = Option<String>(
+            .value("schedule", "cron", "Cron schedule (e.g. '0 3 * * *'); none runs it once.")
+        ) { v in
             if let p = Cron.problem(v) {
-                throw BadValue(p.replacingOccurrences(of: "--schedule '\(v)': ", with: "").replacingOccurrences(of: "--schedule '\(v)' ", with: ""))
+                throw BadValue(
+                    p.replacingOccurrences(of: "--schedule '\(v)': ", with: "").replacingOccurrences(
+                        of: "--schedule '\(v)' ", with: ""))
             }
             return v
         }
@@ -279,12 +331,15 @@ enum WorkloadCommands {
         try Check.name(name, .job)
         let spec = JobSpec(
             image: try inv.require(JobOpts.image), schedule: try inv.get(JobOpts.schedule),
-            command: try inv.get(JobOpts.command) + inv.arguments.dropFirst(), env: Check.unique(try inv.get(JobOpts.env)))
+            command: try inv.get(JobOpts.command) + inv.arguments.dropFirst(),
+            env: Check.unique(try inv.get(JobOpts.env)))
         try ctx.write {
             let w = try Workspace(inv, ctx)
             try w.checkNameFree(name, for: .job)
             if let old = w.cr(.job, name).map({ JobSpec(json: $0["spec"] ?? [:]) }), old != spec, old.schedule == nil {
-                throw KipError("job \(name) is a one-off Job, which Kubernetes cannot change once created: 'kip job delete \(name)' first")
+                throw KipError(
+                    "job \(name) is a one-off Job, which Kubernetes cannot change once created: 'kip job delete \(name)' first"
+                )
             }
             return w.plan(.job, name, [Workloads.cr(.job, name, w.scope, spec: spec.json)])
         }
@@ -306,7 +361,8 @@ enum WorkloadCommands {
                 ["NAME", "IMAGE", extra],
                 items.map { o in
                     let s = o["spec"] ?? [:]
-                    let x = kind == .job ? (s["schedule"]?.stringValue ?? "(once)") : String(s["port"]?.intValue ?? 8080)
+                    let x =
+                        kind == .job ? (s["schedule"]?.stringValue ?? "(once)") : String(s["port"]?.intValue ?? 8080)
                     return [o.at("metadata", "name")?.stringValue ?? "", s["image"]?.stringValue ?? "", x]
                 })
         }

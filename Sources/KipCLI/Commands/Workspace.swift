@@ -3,7 +3,8 @@ import KipCore
 
 /// `--project` / `--environment`, on every command that acts inside an environment.
 let scopeOptions: [OptionSpec] = [
-    .value("project", "project", "Project: NAME, NAME/ENV or the namespace form NAME-ENV (default: the active project)."),
+    .value(
+        "project", "project", "Project: NAME, NAME/ENV or the namespace form NAME-ENV (default: the active project)."),
     .value("environment", "env", "Environment of the project (default: the active one)."),
 ]
 
@@ -18,7 +19,8 @@ final class Workspace {
     /// Every kind a workload command may need, in one `kubectl get`.
     static let kinds: [String] =
         ["namespaces", CRDs.project] + WorkloadKind.allCases.map(\.resource) + [
-            "secrets", "deployments.apps", "services", "ingresses.networking.k8s.io", "horizontalpodautoscalers.autoscaling",
+            "secrets", "deployments.apps", "services", "ingresses.networking.k8s.io",
+            "horizontalpodautoscalers.autoscaling",
             "statefulsets.apps", "persistentvolumeclaims", "cronjobs.batch", "jobs.batch",
         ]
 
@@ -30,11 +32,15 @@ final class Workspace {
     convenience init(_ inv: Invocation, _ ctx: Context, reading: [String]? = nil) throws {
         let driver = try ctx.driver()
         let kinds = reading.map { ["namespaces", CRDs.project] + $0 } ?? Self.kinds
-        let observed = Observed(items: try driver.get(kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
+        let observed = Observed(
+            items: try driver.get(kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
         guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
         let active = try ctx.config.load().active[driver.target.name]
-        let s = try Resolver.resolve(project: inv.value("project"), environment: inv.value("environment"), active: active, projects: observed.projects)
-        self.init(ctx, driver, observed, project: nil, project: s.project, environment: s.environment, namespace: s.namespace)
+        let s = try Resolver.resolve(
+            project: inv.value("project"), environment: inv.value("environment"), active: active,
+            projects: observed.projects)
+        self.init(
+            ctx, driver, observed, project: nil, project: s.project, environment: s.environment, namespace: s.namespace)
         if let p = s.project, observed.namespaces[s.namespace] == nil {
             throw KipError("namespace \(s.namespace) of project \(p) is missing: run 'kip project sync \(p)'")
         }
@@ -44,12 +50,16 @@ final class Workspace {
     /// the namespace form, or the active project): for commands that span environments.
     convenience init(projectOf inv: Invocation, _ ctx: Context) throws {
         let driver = try ctx.driver()
-        let observed = Observed(items: try driver.get(Self.kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
+        let observed = Observed(
+            items: try driver.get(Self.kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+        )
         guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
         var name: String
         if let flag = inv.value("project") {
             name = String(flag.split(separator: "/").first ?? "")
-            if observed.project(name) == nil, let s = try? Resolver.resolve(project: flag, environment: nil, active: nil, projects: observed.projects) {
+            if observed.project(name) == nil,
+                let s = try? Resolver.resolve(project: flag, environment: nil, active: nil, projects: observed.projects)
+            {
                 name = s.project ?? name
             }
         } else if let a = try ctx.config.load().active[driver.target.name] {
@@ -61,21 +71,32 @@ final class Workspace {
         self.init(ctx, driver, observed, project: p, project: p.name, environment: nil, namespace: "")
     }
 
-    private init(_ ctx: Context, _ driver: KubectlDriver, _ observed: Observed, project: Project?, project name: String?, environment: String?, namespace: String) {
+    private init(
+        _ ctx: Context, _ driver: KubectlDriver, _ observed: Observed, project: Project?, project name: String?,
+        environment: String?, namespace: String
+    ) {
         self.ctx = ctx
         self.driver = driver
         self.observed = observed
         self.project = project
-        let pull = (observed.secrets[namespace] ?? []).filter(Render.isPullSecret).compactMap { $0.at("metadata", "name")?.stringValue }
-        scope = WorkloadScope(project: name, environment: environment, namespace: namespace, domain: observed.settings?.domain, pullSecrets: pull)
+        let pull = (observed.secrets[namespace] ?? []).filter(Render.isPullSecret).compactMap {
+            $0.at("metadata", "name")?.stringValue
+        }
+        scope = WorkloadScope(
+            project: name, environment: environment, namespace: namespace, domain: observed.settings?.domain,
+            pullSecrets: pull)
     }
 
     /// The same reading, in one environment of the project.
     func at(_ env: Project.Environment) throws -> Workspace {
         guard observed.namespaces[env.namespace] != nil else {
-            throw KipError("namespace \(env.namespace) of project \(scope.project ?? "") is missing: run 'kip project sync \(scope.project ?? "")'")
+            throw KipError(
+                "namespace \(env.namespace) of project \(scope.project ?? "") is missing: run 'kip project sync \(scope.project ?? "")'"
+            )
         }
-        return Workspace(ctx, driver, observed, project: project, project: scope.project, environment: env.name, namespace: env.namespace)
+        return Workspace(
+            ctx, driver, observed, project: project, project: scope.project, environment: env.name,
+            namespace: env.namespace)
     }
 
     var place: String { scope.project.map { "\($0)/\(scope.environment ?? "")" } ?? "namespace \(scope.namespace)" }
@@ -85,7 +106,9 @@ final class Workspace {
             .sorted { ($0.at("metadata", "name")?.stringValue ?? "") < ($1.at("metadata", "name")?.stringValue ?? "") }
     }
 
-    func cr(_ kind: WorkloadKind, _ name: String) -> JSON? { crs(kind).first { $0.at("metadata", "name")?.stringValue == name } }
+    func cr(_ kind: WorkloadKind, _ name: String) -> JSON? {
+        crs(kind).first { $0.at("metadata", "name")?.stringValue == name }
+    }
 
     func require(_ kind: WorkloadKind, _ name: String) throws -> JSON {
         guard let o = cr(kind, name) else {
@@ -106,7 +129,9 @@ final class Workspace {
     func checkNameFree(_ name: String, for kind: WorkloadKind) throws {
         for other in [WorkloadKind.app, .function, .job, .service] where other != kind {
             if cr(other, name) != nil {
-                throw KipError("\(other.word) \"\(name)\" already exists in \(scope.namespace): an app, function, job and service cannot share a name")
+                throw KipError(
+                    "\(other.word) \"\(name)\" already exists in \(scope.namespace): an app, function, job and service cannot share a name"
+                )
             }
         }
     }
@@ -114,7 +139,8 @@ final class Workspace {
     /// A fresh service password: 24 bytes (192 bits) of the random source, base64url, so
     /// it sits in a connection URL unescaped.
     static func password(_ random: RandomSource) -> String {
-        Data(random.bytes(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        Data(random.bytes(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_")
     }
 
     /// The plan that writes these CRs and what they own: the CRs (their uids known when
@@ -129,9 +155,13 @@ final class Workspace {
         var plan = Plan()
         plan.owners = crs
         for c in crs {
-            guard let k = WorkloadKind(rawValue: c["kind"]?.stringValue ?? ""), let name = c.at("metadata", "name")?.stringValue else { continue }
+            guard let k = WorkloadKind(rawValue: c["kind"]?.stringValue ?? ""),
+                let name = c.at("metadata", "name")?.stringValue
+            else { continue }
             if let uid = cr(k, name)?.at("metadata", "uid")?.stringValue { plan.knownUIDs[Plan.key(c)] = uid }
-            if k == .service, !existingSecrets.contains(SecretNames.credentials(name)) { passwords[name] = Self.password(ctx.random) }
+            if k == .service, !existingSecrets.contains(SecretNames.credentials(name)) {
+                passwords[name] = Self.password(ctx.random)
+            }
             let rendered = Workloads.render(c, scope, uid: "-", password: { passwords[$0] })
             plan.deletes += Workloads.stale(existing: natives, rendered: rendered, kind: k, owner: name)
                 .map { Plan.Deletion(ref: Workloads.ref($0), namespace: scope.namespace) }
@@ -169,27 +199,34 @@ final class Workspace {
         plan.report.append(.success("\(kind.word) \(name) \(verb) in \(scope.namespace)"))
         let mine = plan.manifests.filter { $0.at("metadata", "labels", kind.labelKey)?.stringValue == name }
         if !mine.isEmpty {
-            plan.report.append(.info("  applied " + mine.map { "\($0["kind"]?.stringValue ?? "") \($0.at("metadata", "name")?.stringValue ?? "")" }.joined(separator: ", ")))
+            plan.report.append(
+                .info(
+                    "  applied "
+                        + mine.map {
+                            "\($0["kind"]?.stringValue ?? "") \($0.at("metadata", "name")?.stringValue ?? "")"
+                        }.joined(separator: ", ")))
         }
         for d in plan.deletes {
             let parts = d.ref.split(separator: "/", maxSplits: 1)
             let kindName = natives.first { Workloads.ref($0) == d.ref }?["kind"]?.stringValue ?? String(parts[0])
-            plan.report.append(.info("  deleted \(kindName) \(parts.count > 1 ? String(parts[1]) : "") (no longer asked for)"))
+            plan.report.append(
+                .info("  deleted \(kindName) \(parts.count > 1 ? String(parts[1]) : "") (no longer asked for)"))
         }
         return plan
     }
 
     /// `-o json|yaml` document of CRs: name plus spec, as stored.
     func document(_ items: [JSON]) -> JSON {
-        .array(items.map { o in
-            var d: JSON = ["name": o.at("metadata", "name") ?? "", "namespace": .string(scope.namespace)]
-            if let p = scope.project { d["project"] = .string(p) }
-            if let e = scope.environment { d["environment"] = .string(e) }
-            d["spec"] = o["spec"] ?? [:]
-            let a = o.at("metadata", "annotations")?.objectValue ?? [:]
-            if !a.isEmpty { d["annotations"] = .object(a) }
-            return d
-        })
+        .array(
+            items.map { o in
+                var d: JSON = ["name": o.at("metadata", "name") ?? "", "namespace": .string(scope.namespace)]
+                if let p = scope.project { d["project"] = .string(p) }
+                if let e = scope.environment { d["environment"] = .string(e) }
+                d["spec"] = o["spec"] ?? [:]
+                let a = o.at("metadata", "annotations")?.objectValue ?? [:]
+                if !a.isEmpty { d["annotations"] = .object(a) }
+                return d
+            })
     }
 
     /// Apps whose spec lists `name` in `field` (`bindings` by service, `volumes` by volume).
@@ -227,7 +264,8 @@ enum Check {
     static func name(_ n: String, _ kind: WorkloadKind) throws {
         if !DNS.isDNS1035Label(n) {
             throw KipError(
-                "\(kind.word) name '\(n)' is not valid: use at most 63 lower-case letters, digits and '-', starting with a letter (e.g. api)")
+                "\(kind.word) name '\(n)' is not valid: use at most 63 lower-case letters, digits and '-', starting with a letter (e.g. api)"
+            )
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `~/.kip/config.json`: the clusters kip knows, the current one, and each cluster's
@@ -95,7 +96,8 @@ public final class ConfigStore {
             return
         }
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw KipError("cannot create \(directory): \(error.localizedDescription)")
         }
@@ -128,6 +130,9 @@ public final class ConfigStore {
             throw KipError("cannot write \(path): \(why)")
         }
         let dfd = open(directory, O_RDONLY)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
     }
 }

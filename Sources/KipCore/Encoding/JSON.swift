@@ -30,9 +30,15 @@ public enum JSON: Equatable, Sendable {
 
     /// Sets the value at a path of object keys, creating objects on the way.
     public mutating func set(_ path: [String], _ value: JSON?) {
-        guard let first = path.first else { if let value { self = value }; return }
+        guard let first = path.first else {
+            if let value { self = value }
+            return
+        }
         if case .object = self {} else { self = .object([:]) }
-        if path.count == 1 { self[first] = value; return }
+        if path.count == 1 {
+            self[first] = value
+            return
+        }
         var child = self[first] ?? .object([:])
         child.set(Array(path.dropFirst()), value)
         self[first] = child
@@ -99,7 +105,10 @@ extension JSON {
             if d == d.rounded(), abs(d) < 1e15 { out += String(Int(d)) } else { out += String(d) }
         case .string(let s): JSON.quote(s, into: &out)
         case .array(let a):
-            if a.isEmpty { out += "[]"; return }
+            if a.isEmpty {
+                out += "[]"
+                return
+            }
             out += "["
             for (i, v) in a.enumerated() {
                 if i > 0 { out += "," }
@@ -109,7 +118,10 @@ extension JSON {
             if pretty { out += "\n" + String(repeating: "  ", count: indent) }
             out += "]"
         case .object(let o):
-            if o.isEmpty { out += "{}"; return }
+            if o.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{"
             for (i, k) in o.keys.sorted().enumerated() {
                 if i > 0 { out += "," }
@@ -181,7 +193,9 @@ extension JSON {
         func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: i, reason: reason) }
 
         mutating func skipSpace() {
-            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 {
+                i += 1
+            }
         }
 
         mutating func value(depth: Int) throws -> JSON {
@@ -192,7 +206,10 @@ extension JSON {
                 i += 1
                 var o: [String: JSON] = [:]
                 skipSpace()
-                if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+                if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
+                    i += 1
+                    return .object(o)
+                }
                 while true {
                     skipSpace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
@@ -204,29 +221,50 @@ extension JSON {
                     o[k] = try value(depth: depth + 1)
                     skipSpace()
                     guard i < bytes.count else { throw fail("unexpected end") }
-                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+                    if bytes[i] == UInt8(ascii: ",") {
+                        i += 1
+                        continue
+                    }
+                    if bytes[i] == UInt8(ascii: "}") {
+                        i += 1
+                        return .object(o)
+                    }
                     throw fail("expected ',' or '}'")
                 }
             case UInt8(ascii: "["):
                 i += 1
                 var a: [JSON] = []
                 skipSpace()
-                if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
+                if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+                    i += 1
+                    return .array(a)
+                }
                 while true {
                     skipSpace()
                     a.append(try value(depth: depth + 1))
                     skipSpace()
                     guard i < bytes.count else { throw fail("unexpected end") }
-                    if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
+                    if bytes[i] == UInt8(ascii: ",") {
+                        i += 1
+                        continue
+                    }
+                    if bytes[i] == UInt8(ascii: "]") {
+                        i += 1
+                        return .array(a)
+                    }
                     throw fail("expected ',' or ']'")
                 }
             case UInt8(ascii: "\""):
                 return .string(try string())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
             default:
                 return try number()
             }
@@ -245,18 +283,26 @@ extension JSON {
             if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
             while i < bytes.count {
                 let c = bytes[i]
-                if c >= 0x30 && c <= 0x39 { i += 1; continue }
+                if c >= 0x30 && c <= 0x39 {
+                    i += 1
+                    continue
+                }
                 if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+")
                     || c == UInt8(ascii: "-")
                 {
-                    isInt = false; i += 1; continue
+                    isInt = false
+                    i += 1
+                    continue
                 }
                 break
             }
             guard i > start else { throw fail("unexpected character") }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
             if isInt, let v = Int(text) { return .int(v) }
-            guard let d = Double(text) else { i = start; throw fail("bad number") }
+            guard let d = Double(text) else {
+                i = start
+                throw fail("bad number")
+            }
             return .double(d)
         }
 

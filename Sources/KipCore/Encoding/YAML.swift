@@ -29,10 +29,13 @@ public enum YAML {
     }
 
     private static func key(_ k: String) -> String {
-        let plain = !k.isEmpty && k.unicodeScalars.allSatisfy { c in
-            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "-" || c == "_"
-                || c == "." || c == "/"
-        } && !(k.first!.isNumber) && !["y", "n", "yes", "no", "on", "off", "true", "false", "null"].contains(k.lowercased())
+        let plain =
+            !k.isEmpty
+            && k.unicodeScalars.allSatisfy { c in
+                (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "-" || c == "_"
+                    || c == "." || c == "/"
+            } && !(k.first!.isNumber)
+            && !["y", "n", "yes", "no", "on", "off", "true", "false", "null"].contains(k.lowercased())
         return plain ? k : JSON.quoted(k)
     }
 

@@ -41,7 +41,13 @@ public enum MiniYAML {
         var escaped = false
         for c in s {
             if inDouble {
-                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inDouble = false }
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inDouble = false
+                }
             } else if inSingle {
                 if c == "'" { inSingle = false }
             } else if c == "\"" {
@@ -61,12 +67,17 @@ public enum MiniYAML {
         let first = lines[pos]
         if first.text == "-" || first.text.hasPrefix("- ") {
             var items: [JSON] = []
-            while pos < lines.count, lines[pos].indent == indent, lines[pos].text == "-" || lines[pos].text.hasPrefix("- ") {
+            while pos < lines.count, lines[pos].indent == indent,
+                lines[pos].text == "-" || lines[pos].text.hasPrefix("- ")
+            {
                 let l = lines[pos]
                 let rest = l.text == "-" ? "" : String(l.text.dropFirst(2)).trimmingCharacters(in: .whitespaces)
                 if rest.isEmpty {
                     pos += 1
-                    guard pos < lines.count, lines[pos].indent > indent else { items.append(.null); continue }
+                    guard pos < lines.count, lines[pos].indent > indent else {
+                        items.append(.null)
+                        continue
+                    }
                     items.append(try block(&pos, lines, indent: lines[pos].indent))
                 } else if isMappingEntry(rest) {
                     // "- key: value" starts a mapping whose keys sit at indent + 2.
@@ -88,14 +99,18 @@ public enum MiniYAML {
         var o: [String: JSON] = [:]
         while pos < lines.count, lines[pos].indent == indent {
             let l = lines[pos]
-            guard let (k, rest) = splitEntry(l.text) else { throw Error(line: l.number, reason: "expected 'key: value'") }
+            guard let (k, rest) = splitEntry(l.text) else {
+                throw Error(line: l.number, reason: "expected 'key: value'")
+            }
             let key = try unquoteKey(k, line: l.number)
             if o[key] != nil { throw Error(line: l.number, reason: "duplicate key '\(key)'") }
             pos += 1
             if rest.isEmpty {
                 if pos < lines.count, lines[pos].indent > indent {
                     o[key] = try block(&pos, lines, indent: lines[pos].indent)
-                } else if pos < lines.count, lines[pos].indent == indent, lines[pos].text.hasPrefix("- ") || lines[pos].text == "-" {
+                } else if pos < lines.count, lines[pos].indent == indent,
+                    lines[pos].text.hasPrefix("- ") || lines[pos].text == "-"
+                {
                     o[key] = try block(&pos, lines, indent: indent)
                 } else {
                     o[key] = .null
@@ -121,7 +136,9 @@ public enum MiniYAML {
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            if inDouble { if c == "\\" { i += 1 } else if c == "\"" { inDouble = false } } else if inSingle {
+            if inDouble {
+                if c == "\\" { i += 1 } else if c == "\"" { inDouble = false }
+            } else if inSingle {
                 if c == "'" { inSingle = false }
             } else if c == "\"" && i == 0 {
                 inDouble = true
@@ -151,7 +168,9 @@ public enum MiniYAML {
             guard s.count >= 2, s.hasSuffix("'") else { throw Error(line: line, reason: "unterminated quote") }
             return .string(String(s.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'"))
         }
-        if s.hasPrefix("&") || s.hasPrefix("*") || s.hasPrefix("!") || s == "|" || s == ">" || s.hasPrefix("|") || s.hasPrefix(">") {
+        if s.hasPrefix("&") || s.hasPrefix("*") || s.hasPrefix("!") || s == "|" || s == ">" || s.hasPrefix("|")
+            || s.hasPrefix(">")
+        {
             throw Error(line: line, reason: "anchors, tags and block scalars are not supported; quote the value")
         }
         switch s {

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What one finished process left behind.
@@ -42,8 +43,16 @@ final class Box<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: T
     init(_ v: T) { value = v }
-    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
-    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
+    func set(_ v: T) {
+        lock.lock()
+        value = v
+        lock.unlock()
+    }
+    func get() -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
 }
 
 /// Runs programs with Foundation's `Process`: stdout and stderr are drained on their own
@@ -55,7 +64,8 @@ public final class ProcessRunner: CommandRunner {
     /// Overrides for program names (`kubectl` -> `/opt/k/kubectl`).
     private let overrides: [String: String]
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, overrides: [String: String] = [:]) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, overrides: [String: String] = [:])
+    {
         self.environment = environment
         self.overrides = overrides
     }
@@ -72,7 +82,10 @@ public final class ProcessRunner: CommandRunner {
 
     /// Writing to a child that already exited raises SIGPIPE, whose default action ends
     /// the whole process; `main` ignores it too, this covers every other host (tests).
-    private static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN); return () }()
+    private static let ignoreSIGPIPE: Void = {
+        signal(SIGPIPE, SIG_IGN)
+        return ()
+    }()
 
     public func run(_ argv: [String], stdin: Data?) throws -> ProcessResult {
         Self.ignoreSIGPIPE
@@ -143,7 +156,9 @@ public final class RecordingRunner: CommandRunner, @unchecked Sendable {
     /// Answers with `responses` in order, then with `fallback`.
     public init(
         responses: [ProcessResult] = [],
-        fallback: @escaping ([String], Data?) -> ProcessResult = { _, _ in ProcessResult(status: 0, stdout: Data("{\"kind\":\"List\",\"items\":[]}".utf8)) }
+        fallback: @escaping ([String], Data?) -> ProcessResult = { _, _ in
+            ProcessResult(status: 0, stdout: Data("{\"kind\":\"List\",\"items\":[]}".utf8))
+        }
     ) {
         self.responses = responses
         self.fallback = fallback

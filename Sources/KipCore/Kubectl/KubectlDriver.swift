@@ -42,7 +42,10 @@ public final class KubectlDriver {
         if objects.isEmpty { return nil }
         let stream = objects.map { $0.serialized() }.joined(separator: "\n") + "\n"
         let (argv, r) = try run(
-            ["apply", "--server-side", "--field-manager=\(fieldManager)", "--force-conflicts", "-o", "json", "-f", "-"], stdin: Data(stream.utf8))
+            [
+                "apply", "--server-side", "--field-manager=\(fieldManager)", "--force-conflicts", "-o", "json", "-f",
+                "-",
+            ], stdin: Data(stream.utf8))
         return r.status == 0 ? nil : failure(argv, r)
     }
 
@@ -53,10 +56,13 @@ public final class KubectlDriver {
         if let m = err.range(of: "the server doesn't have a resource type \"") {
             let kind = err[m.upperBound...].prefix { $0 != "\"" }
             summary = "the cluster does not know \"\(kind)\": run 'kip install' on cluster \"\(target.name)\" first"
-            return KipError(summary, detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
+            return KipError(
+                summary, detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
         }
         if err.contains("the object has been modified") {
-            var e = KipError("kubectl failed: \(summary)", detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
+            var e = KipError(
+                "kubectl failed: \(summary)",
+                detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
             e.isConflict = true
             return e
         }
@@ -65,7 +71,8 @@ public final class KubectlDriver {
         } else {
             summary = "kubectl failed: \(summary)"
         }
-        return KipError(summary, detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
+        return KipError(
+            summary, detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
     }
 
     /// Server-side apply of every object in one call, as a stream of JSON objects on
@@ -76,7 +83,10 @@ public final class KubectlDriver {
         if objects.isEmpty { return [] }
         let stream = objects.map { $0.serialized() }.joined(separator: "\n") + "\n"
         let out = try kubectl(
-            ["apply", "--server-side", "--field-manager=\(fieldManager)", "--force-conflicts", "-o", "json", "-f", "-"],
+            [
+                "apply", "--server-side", "--field-manager=\(fieldManager)", "--force-conflicts", "-o", "json", "-f",
+                "-",
+            ],
             stdin: Data(stream.utf8))
         return try Self.items(out)
     }
@@ -114,13 +124,19 @@ public final class KubectlDriver {
     static func items(_ out: Data) throws -> [JSON] {
         if out.isEmpty { return [] }
         let doc: JSON
-        do { doc = try JSON.parse(out) } catch { throw KipError("kubectl printed something that is not JSON: \(error)") }
+        do { doc = try JSON.parse(out) } catch {
+            throw KipError("kubectl printed something that is not JSON: \(error)")
+        }
         if let items = doc["items"]?.arrayValue { return items }
         return [doc]
     }
 
     public static func shellQuote(_ s: String) -> String {
-        if !s.isEmpty, s.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_./=:,@%+".unicodeScalars.contains($0) }) {
+        if !s.isEmpty,
+            s.unicodeScalars.allSatisfy({
+                CharacterSet.alphanumerics.contains($0) || "-_./=:,@%+".unicodeScalars.contains($0)
+            })
+        {
             return s
         }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"

@@ -30,70 +30,103 @@ public enum CRDs {
 
     static let envVar = obj(["name": str("Variable name."), "value": str("Value.")], required: ["name"])
     static let resources = obj([
-        "cpuRequest": str("CPU request, e.g. 100m.", pattern: quantity), "cpuLimit": str("CPU limit.", pattern: quantity),
+        "cpuRequest": str("CPU request, e.g. 100m.", pattern: quantity),
+        "cpuLimit": str("CPU limit.", pattern: quantity),
         "memoryRequest": str("Memory request, e.g. 128Mi.", pattern: quantity),
         "memoryLimit": str("Memory limit, e.g. 256Mi.", pattern: quantity),
     ])
     static let status: JSON = ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
 
-    static let schemas: [(kind: String, plural: String, scope: String, short: [String], columns: [JSON], spec: JSON)] = [
-        (
-            "Project", "projects", "Cluster", ["kproj"],
-            [
-                ["name": "Display", "type": "string", "jsonPath": ".spec.displayName"],
-            ],
-            obj(
+    static let schemas: [(kind: String, plural: String, scope: String, short: [String], columns: [JSON], spec: JSON)] =
+        [
+            (
+                "Project", "projects", "Cluster", ["kproj"],
                 [
-                    "displayName": str("Human-readable name for consoles."),
-                    "environments": arr(
-                        obj(
-                            ["name": str("Environment name.", pattern: dnsLabel), "namespace": str("Namespace of the environment.", pattern: dnsLabel)],
-                            required: ["name", "namespace"]), "Environments in pipeline order."),
-                ], required: ["environments"])
-        ),
-        (
-            "App", "apps", "Namespaced", ["kapp"],
-            [["name": "Image", "type": "string", "jsonPath": ".spec.image"], ["name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"]],
-            obj(
+                    ["name": "Display", "type": "string", "jsonPath": ".spec.displayName"]
+                ],
+                obj(
+                    [
+                        "displayName": str("Human-readable name for consoles."),
+                        "environments": arr(
+                            obj(
+                                [
+                                    "name": str("Environment name.", pattern: dnsLabel),
+                                    "namespace": str("Namespace of the environment.", pattern: dnsLabel),
+                                ],
+                                required: ["name", "namespace"]), "Environments in pipeline order."),
+                    ], required: ["environments"])
+            ),
+            (
+                "App", "apps", "Namespaced", ["kapp"],
                 [
-                    "image": str("Container image reference."), "port": int("Container port.", min: 1, max: 65535),
-                    "replicas": int("Replica count.", min: 0),
-                    "env": arr(envVar), "secretEnv": arr(str("Keys of the app's secret exposed as variables.")),
-                    "resources": resources,
-                    "autoscale": obj([
-                        "min": int("Minimum replicas.", min: 1), "max": int("Maximum replicas.", min: 1),
-                        "cpuPercent": int("Target CPU utilisation.", min: 1, max: 100),
-                    ], required: ["min", "max"]),
-                    "route": obj(["host": str("Public hostname.")], required: ["host"]),
-                    "bindings": arr(obj(["service": str("Service short name.", pattern: dnsLabel), "prefix": str("Variable prefix.")], required: ["service"])),
-                    "volumes": arr(obj(["volume": str("Volume name.", pattern: dnsLabel), "path": str("Mount path.")], required: ["volume", "path"])),
-                ], required: ["image"])
-        ),
-        (
-            "Service", "services", "Namespaced", ["kipsvc"],
-            [["name": "Type", "type": "string", "jsonPath": ".spec.type"], ["name": "Version", "type": "string", "jsonPath": ".spec.version"], ["name": "Storage", "type": "string", "jsonPath": ".spec.storage"]],
-            obj(
+                    ["name": "Image", "type": "string", "jsonPath": ".spec.image"],
+                    ["name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"],
+                ],
+                obj(
+                    [
+                        "image": str("Container image reference."), "port": int("Container port.", min: 1, max: 65535),
+                        "replicas": int("Replica count.", min: 0),
+                        "env": arr(envVar), "secretEnv": arr(str("Keys of the app's secret exposed as variables.")),
+                        "resources": resources,
+                        "autoscale": obj(
+                            [
+                                "min": int("Minimum replicas.", min: 1), "max": int("Maximum replicas.", min: 1),
+                                "cpuPercent": int("Target CPU utilisation.", min: 1, max: 100),
+                            ], required: ["min", "max"]),
+                        "route": obj(["host": str("Public hostname.")], required: ["host"]),
+                        "bindings": arr(
+                            obj(
+                                [
+                                    "service": str("Service short name.", pattern: dnsLabel),
+                                    "prefix": str("Variable prefix."),
+                                ], required: ["service"])),
+                        "volumes": arr(
+                            obj(
+                                ["volume": str("Volume name.", pattern: dnsLabel), "path": str("Mount path.")],
+                                required: ["volume", "path"])),
+                    ], required: ["image"])
+            ),
+            (
+                "Service", "services", "Namespaced", ["kipsvc"],
                 [
-                    "type": ["type": "string", "enum": ["postgres", "mysql", "redis"], "description": "Database or cache type."],
-                    "version": str("Engine version."), "storage": str("Storage size, e.g. 1Gi.", pattern: quantity),
-                ], required: ["type"])
-        ),
-        (
-            "Volume", "volumes", "Namespaced", ["kvol"],
-            [["name": "Size", "type": "string", "jsonPath": ".spec.size"]],
-            obj(["size": str("Size, e.g. 1Gi.", pattern: quantity)], required: ["size"])
-        ),
-        (
-            "Function", "functions", "Namespaced", ["kfn"],
-            [["name": "Image", "type": "string", "jsonPath": ".spec.image"]],
-            obj(["image": str("Container image reference."), "port": int("Container port.", min: 1, max: 65535), "env": arr(envVar)], required: ["image"])
-        ),
-        (
-            "Job", "jobs", "Namespaced", ["kjob"],
-            [["name": "Schedule", "type": "string", "jsonPath": ".spec.schedule"]],
-            obj(["image": str("Container image reference."), "schedule": str("Cron schedule; none for a one-off Job."), "command": arr(str("Argument.")), "env": arr(envVar)], required: ["image"])
-        ),
-    ]
+                    ["name": "Type", "type": "string", "jsonPath": ".spec.type"],
+                    ["name": "Version", "type": "string", "jsonPath": ".spec.version"],
+                    ["name": "Storage", "type": "string", "jsonPath": ".spec.storage"],
+                ],
+                obj(
+                    [
+                        "type": [
+                            "type": "string", "enum": ["postgres", "mysql", "redis"],
+                            "description": "Database or cache type.",
+                        ],
+                        "version": str("Engine version."), "storage": str("Storage size, e.g. 1Gi.", pattern: quantity),
+                    ], required: ["type"])
+            ),
+            (
+                "Volume", "volumes", "Namespaced", ["kvol"],
+                [["name": "Size", "type": "string", "jsonPath": ".spec.size"]],
+                obj(["size": str("Size, e.g. 1Gi.", pattern: quantity)], required: ["size"])
+            ),
+            (
+                "Function", "functions", "Namespaced", ["kfn"],
+                [["name": "Image", "type": "string", "jsonPath": ".spec.image"]],
+                obj(
+                    [
+                        "image": str("Container image reference."), "port": int("Container port.", min: 1, max: 65535),
+                        "env": arr(envVar),
+                    ], required: ["image"])
+            ),
+            (
+                "Job", "jobs", "Namespaced", ["kjob"],
+                [["name": "Schedule", "type": "string", "jsonPath": ".spec.schedule"]],
+                obj(
+                    [
+                        "image": str("Container image reference."),
+                        "schedule": str("Cron schedule; none for a one-off Job."), "command": arr(str("Argument.")),
+                        "env": arr(envVar),
+                    ], required: ["image"])
+            ),
+        ]
 
     public static var all: [JSON] {
         schemas.map { s in
@@ -109,13 +142,17 @@ public enum CRDs {
                     "group": .string(Keys.group), "scope": .string(s.scope),
                     "names": [
                         "kind": .string(s.kind), "plural": .string(s.plural), "singular": .string(singular),
-                        "listKind": .string(s.kind + "List"), "shortNames": JSON.strings(s.short), "categories": ["kip"],
+                        "listKind": .string(s.kind + "List"), "shortNames": JSON.strings(s.short),
+                        "categories": ["kip"],
                     ],
                     "versions": [
                         [
                             "name": .string(Keys.version), "served": true, "storage": true,
                             "schema": ["openAPIV3Schema": root],
-                            "additionalPrinterColumns": .array(s.columns + [["name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"]]),
+                            "additionalPrinterColumns": .array(
+                                s.columns + [
+                                    ["name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"]
+                                ]),
                         ]
                     ],
                 ],

@@ -46,8 +46,11 @@ public enum Naming {
     public static func checkProject(_ name: String) -> String? {
         if name.isEmpty { return "project name is empty" }
         if !DNS.isLabel(name) {
-            if name.count > DNS.labelMax { return "project name '\(name)' is \(name.count) characters; the limit is 63" }
-            return "project name '\(name)' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. yourr-name)"
+            if name.count > DNS.labelMax {
+                return "project name '\(name)' is \(name.count) characters; the limit is 63"
+            }
+            return
+                "project name '\(name)' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. yourr-name)"
         }
         return nil
     }
@@ -55,7 +58,8 @@ public enum Naming {
     public static func checkEnvironment(_ name: String) -> String? {
         if name.isEmpty { return "environment name is empty" }
         if !DNS.isLabel(name) {
-            return "environment name '\(name)' is not a DNS-1123 label: use lower-case letters, digits and '-' (e.g. test, acc, prod)"
+            return
+                "environment name '\(name)' is not a DNS-1123 label: use lower-case letters, digits and '-' (e.g. test, acc, prod)"
         }
         return nil
     }
@@ -70,12 +74,14 @@ public enum Naming {
             if !seen.insert(e).inserted { return "environment '\(e)' is listed twice" }
         }
         if environments.count > 1, environments.contains(defaultEnvironment) {
-            return "'default' names the single environment of a simple project; name the environments of a pipeline (e.g. test,acc,prod)"
+            return
+                "'default' names the single environment of a simple project; name the environments of a pipeline (e.g. test,acc,prod)"
         }
         for e in environments {
             let ns = namespace(org: org, project: project, environment: e)
             if ns.count > DNS.labelMax {
-                return "namespace '\(ns)' would be \(ns.count) characters; Kubernetes allows 63: use a shorter project or environment name"
+                return
+                    "namespace '\(ns)' would be \(ns.count) characters; Kubernetes allows 63: use a shorter project or environment name"
             }
         }
         return nil

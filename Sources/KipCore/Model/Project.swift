@@ -10,9 +10,12 @@ public struct ClusterSettings: Equatable, Sendable {
 
     /// nil when kip is not installed (no `kipper-system` namespace among `namespaces`).
     public static func from(namespaces: [JSON]) -> ClusterSettings? {
-        guard let ns = namespaces.first(where: { $0.at("metadata", "name")?.stringValue == Keys.systemNamespace }) else { return nil }
+        guard let ns = namespaces.first(where: { $0.at("metadata", "name")?.stringValue == Keys.systemNamespace })
+        else { return nil }
         let a = ns.at("metadata", "annotations")?.stringMap ?? [:]
-        return ClusterSettings(org: a[Keys.orgAnnotation].flatMap { $0.isEmpty ? nil : $0 }, domain: a[Keys.domainAnnotation].flatMap { $0.isEmpty ? nil : $0 })
+        return ClusterSettings(
+            org: a[Keys.orgAnnotation].flatMap { $0.isEmpty ? nil : $0 },
+            domain: a[Keys.domainAnnotation].flatMap { $0.isEmpty ? nil : $0 })
     }
 }
 
@@ -60,7 +63,9 @@ public struct Project: Equatable, Sendable {
 
     /// The CR kip applies.
     public var manifest: JSON {
-        var spec: JSON = ["environments": .array(environments.map { ["name": .string($0.name), "namespace": .string($0.namespace)] })]
+        var spec: JSON = [
+            "environments": .array(environments.map { ["name": .string($0.name), "namespace": .string($0.namespace)] })
+        ]
         if let displayName { spec["displayName"] = .string(displayName) }
         var meta: JSON = ["name": .string(name), "labels": .object(Render.labels(project: name, environment: nil))]
         if let resourceVersion { meta["resourceVersion"] = .string(resourceVersion) }
@@ -78,7 +83,9 @@ public enum Render {
         return l
     }
 
-    public static func ownerReference(apiVersion: String = Keys.apiVersion, kind: String, name: String, uid: String) -> JSON {
+    public static func ownerReference(apiVersion: String = Keys.apiVersion, kind: String, name: String, uid: String)
+        -> JSON
+    {
         [
             "apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(name), "uid": .string(uid),
             "controller": true,
@@ -108,7 +115,8 @@ public enum Render {
             "apiVersion": "v1", "kind": "Secret", "type": source["type"] ?? "kubernetes.io/dockerconfigjson",
             "metadata": [
                 "name": source.at("metadata", "name") ?? "", "namespace": .string(env.namespace),
-                "labels": .object(labels(project: p.name, environment: env.name, extra: [Keys.pullSecretSource: "default"])),
+                "labels": .object(
+                    labels(project: p.name, environment: env.name, extra: [Keys.pullSecretSource: "default"])),
                 "ownerReferences": [ownerReference(kind: "Project", name: p.name, uid: uid)],
             ],
             "data": source["data"] ?? [:],
@@ -129,11 +137,14 @@ public enum Render {
 
     /// Everything an environment needs besides its namespace's existence: the namespace
     /// itself, copies of the pull secrets, and the default ServiceAccount listing them.
-    public static func environment(_ p: Project, _ env: Project.Environment, uid: String, pullSecrets: [JSON]) -> [JSON] {
+    public static func environment(_ p: Project, _ env: Project.Environment, uid: String, pullSecrets: [JSON]) -> [JSON]
+    {
         var out = [namespace(p, env, uid: uid)]
         out += pullSecrets.map { pullSecret($0, p, env, uid: uid) }
         if !pullSecrets.isEmpty {
-            out.append(defaultServiceAccount(p, env, pullSecrets: pullSecrets.compactMap { $0.at("metadata", "name")?.stringValue }))
+            out.append(
+                defaultServiceAccount(
+                    p, env, pullSecrets: pullSecrets.compactMap { $0.at("metadata", "name")?.stringValue }))
         }
         return out
     }

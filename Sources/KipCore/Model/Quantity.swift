@@ -4,7 +4,9 @@ import Foundation
 /// without floating point surprises in the output.
 public enum Quantity {
     static let binary: [(String, Int)] = [("Ki", 10), ("Mi", 20), ("Gi", 30), ("Ti", 40), ("Pi", 50), ("Ei", 60)]
-    static let decimal: [(String, Int)] = [("m", -3), ("", 0), ("k", 3), ("M", 6), ("G", 9), ("T", 12), ("P", 15), ("E", 18)]
+    static let decimal: [(String, Int)] = [
+        ("m", -3), ("", 0), ("k", 3), ("M", 6), ("G", 9), ("T", 12), ("P", 15), ("E", 18),
+    ]
 
     /// Splits `1.5Gi` into ("1.5", "Gi"); nil when it is no quantity.
     public static func split(_ s: String) -> (number: String, suffix: String)? {
@@ -28,9 +30,14 @@ public enum Quantity {
         if isValid(s) { return nil }
         var hint = "e.g. 1Gi, 512Mi, 500m"
         let upper = s.uppercased()
-        for (bad, good) in [("KB", "Ki"), ("MB", "Mi"), ("GB", "Gi"), ("TB", "Ti"), ("KIB", "Ki"), ("MIB", "Mi"), ("GIB", "Gi")] where upper.hasSuffix(bad) {
+        for (bad, good) in [
+            ("KB", "Ki"), ("MB", "Mi"), ("GB", "Gi"), ("TB", "Ti"), ("KIB", "Ki"), ("MIB", "Mi"), ("GIB", "Gi"),
+        ] where upper.hasSuffix(bad) {
             let n = String(s.dropLast(bad.count))
-            if isValid(n) { hint = "use \(n)\(good)"; break }
+            if isValid(n) {
+                hint = "use \(n)\(good)"
+                break
+            }
         }
         return "not a Kubernetes quantity: \(hint)"
     }
@@ -95,11 +102,15 @@ public enum Cron {
                 }
                 if rangePart == "*" { continue }
                 let bounds = rangePart.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
-                guard bounds.count <= 2, !bounds.contains(where: \.isEmpty) else { return "--schedule '\(s)': \(f.name) field '\(p)' is not valid" }
+                guard bounds.count <= 2, !bounds.contains(where: \.isEmpty) else {
+                    return "--schedule '\(s)': \(f.name) field '\(p)' is not valid"
+                }
                 for b in bounds {
                     let v = Int(b) ?? f.names.firstIndex(of: b.lowercased()).map { $0 + (f.min == 1 ? 1 : 0) }
                     guard let v else { return "--schedule '\(s)': \(f.name) field '\(p)' is not valid" }
-                    guard v >= f.min, v <= f.max else { return "--schedule '\(s)': \(f.name) '\(b)' is out of range \(f.min)-\(f.max)" }
+                    guard v >= f.min, v <= f.max else {
+                        return "--schedule '\(s)': \(f.name) '\(b)' is out of range \(f.min)-\(f.max)"
+                    }
                 }
             }
         }

@@ -22,7 +22,9 @@ public struct EnvVar: Equatable, Sendable {
     static func list(_ j: JSON?) -> [EnvVar] {
         (j?.arrayValue ?? []).map { EnvVar(name: $0["name"]?.stringValue ?? "", value: $0["value"]?.stringValue ?? "") }
     }
-    static func json(_ l: [EnvVar]) -> JSON { .array(l.map { ["name": .string($0.name), "value": .string($0.value)] }) }
+    static func json(_ l: [EnvVar]) -> JSON {
+        .array(l.map { ["name": .string($0.name), "value": .string($0.value)] })
+    }
 }
 
 public struct Resources: Equatable, Sendable {
@@ -30,7 +32,9 @@ public struct Resources: Equatable, Sendable {
     public var cpuLimit: String?
     public var memoryRequest: String?
     public var memoryLimit: String?
-    public init(cpuRequest: String? = nil, cpuLimit: String? = nil, memoryRequest: String? = nil, memoryLimit: String? = nil) {
+    public init(
+        cpuRequest: String? = nil, cpuLimit: String? = nil, memoryRequest: String? = nil, memoryLimit: String? = nil
+    ) {
         self.cpuRequest = cpuRequest
         self.cpuLimit = cpuLimit
         self.memoryRequest = memoryRequest
@@ -39,15 +43,22 @@ public struct Resources: Equatable, Sendable {
 
     /// Field name in the CR, value; in that order everywhere kip prints them.
     public var fields: [(String, String?)] {
-        [("cpuRequest", cpuRequest), ("cpuLimit", cpuLimit), ("memoryRequest", memoryRequest), ("memoryLimit", memoryLimit)]
+        [
+            ("cpuRequest", cpuRequest), ("cpuLimit", cpuLimit), ("memoryRequest", memoryRequest),
+            ("memoryLimit", memoryLimit),
+        ]
     }
     public var isEmpty: Bool { fields.allSatisfy { $0.1 == nil } }
 
     init(json j: JSON?) {
         let m = j?.stringMap ?? [:]
-        self.init(cpuRequest: m["cpuRequest"], cpuLimit: m["cpuLimit"], memoryRequest: m["memoryRequest"], memoryLimit: m["memoryLimit"])
+        self.init(
+            cpuRequest: m["cpuRequest"], cpuLimit: m["cpuLimit"], memoryRequest: m["memoryRequest"],
+            memoryLimit: m["memoryLimit"])
     }
-    var json: JSON { .object(Dictionary(uniqueKeysWithValues: fields.compactMap { k, v in v.map { (k, JSON.string($0)) } })) }
+    var json: JSON {
+        .object(Dictionary(uniqueKeysWithValues: fields.compactMap { k, v in v.map { (k, JSON.string($0)) } }))
+    }
 }
 
 public struct Autoscale: Equatable, Sendable {
@@ -124,7 +135,8 @@ public struct AppSpec: WorkloadSpec {
         autoscale = Autoscale(json: j["autoscale"])
         route = j.at("route", "host")?.stringValue
         bindings = (j["bindings"]?.arrayValue ?? []).map {
-            Binding(service: $0["service"]?.stringValue ?? "", prefix: $0["prefix"]?.stringValue ?? Binding.defaultPrefix)
+            Binding(
+                service: $0["service"]?.stringValue ?? "", prefix: $0["prefix"]?.stringValue ?? Binding.defaultPrefix)
         }
         volumes = (j["volumes"]?.arrayValue ?? []).map {
             Mount(volume: $0["volume"]?.stringValue ?? "", path: $0["path"]?.stringValue ?? "")
@@ -142,7 +154,9 @@ public struct AppSpec: WorkloadSpec {
         if !bindings.isEmpty {
             s["bindings"] = .array(bindings.map { ["service": .string($0.service), "prefix": .string($0.prefix)] })
         }
-        if !volumes.isEmpty { s["volumes"] = .array(volumes.map { ["volume": .string($0.volume), "path": .string($0.path)] }) }
+        if !volumes.isEmpty {
+            s["volumes"] = .array(volumes.map { ["volume": .string($0.volume), "path": .string($0.path)] })
+        }
         return s
     }
 
@@ -180,7 +194,8 @@ public struct ServiceSpec: WorkloadSpec {
         // A CR written by hand may leave the version out, or leave it empty: both mean
         // the engine's default (an empty tag would render `postgres:`).
         self.init(
-            type: j["type"]?.stringValue ?? "postgres", version: j["version"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
+            type: j["type"]?.stringValue ?? "postgres",
+            version: j["version"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
             storage: j["storage"]?.stringValue)
     }
 
@@ -192,7 +207,9 @@ public struct ServiceSpec: WorkloadSpec {
     }
 
     public var resolved: ServiceSpec {
-        ServiceSpec(type: type, version: version ?? Workloads.engines[type]?.defaultVersion, storage: storage ?? Self.defaultStorage)
+        ServiceSpec(
+            type: type, version: version ?? Workloads.engines[type]?.defaultVersion,
+            storage: storage ?? Self.defaultStorage)
     }
 }
 

@@ -108,7 +108,9 @@ public struct CopyPlan: Equatable, Sendable {
     /// `copied 4 apps, 1 service (fresh credentials, empty data), 2 volumes (empty), 1 job, 3 secrets`
     public var summary: String {
         var parts = [Self.plural(apps.count, "app")]
-        if !services.isEmpty { parts.append(Self.plural(services.count, "service") + " (fresh credentials, empty data)") }
+        if !services.isEmpty {
+            parts.append(Self.plural(services.count, "service") + " (fresh credentials, empty data)")
+        }
         if !volumes.isEmpty { parts.append(Self.plural(volumes.count, "volume") + " (empty)") }
         if !functions.isEmpty { parts.append(Self.plural(functions.count, "function")) }
         if !jobs.isEmpty { parts.append(Self.plural(jobs.count, "job")) }
@@ -121,12 +123,18 @@ public enum CopyPlanner {
     public static let copiedFrom = "kipper.run/copied-from"
 
     /// Plans copying `source` (its CRs and user secrets in `observed`) into `target`.
-    public static func plan(project: Project, source: Project.Environment, target: Project.Environment, observed: Observed) -> CopyPlan {
+    public static func plan(
+        project: Project, source: Project.Environment, target: Project.Environment, observed: Observed
+    ) -> CopyPlan {
         let crs = observed.workloads[source.namespace] ?? []
         func of(_ k: WorkloadKind) -> [JSON] {
-            crs.filter { $0["kind"]?.stringValue == k.rawValue }.sorted { ($0.at("metadata", "name")?.stringValue ?? "") < ($1.at("metadata", "name")?.stringValue ?? "") }
+            crs.filter { $0["kind"]?.stringValue == k.rawValue }.sorted {
+                ($0.at("metadata", "name")?.stringValue ?? "") < ($1.at("metadata", "name")?.stringValue ?? "")
+            }
         }
-        let targetScope = WorkloadScope(project: project.name, environment: target.name, namespace: target.namespace, domain: observed.settings?.domain, pullSecrets: [])
+        let targetScope = WorkloadScope(
+            project: project.name, environment: target.name, namespace: target.namespace,
+            domain: observed.settings?.domain, pullSecrets: [])
         var warnings: [String] = []
         let apps: [CopyPlan.App] = of(.app).map { cr in
             let name = cr.at("metadata", "name")?.stringValue ?? ""
@@ -135,7 +143,9 @@ public enum CopyPlanner {
             let def = targetScope.defaultHost(name)
             if let sourceHost {
                 if def == nil {
-                    warnings.append("app \(name) had route \(sourceHost); the cluster has no wildcard domain, so the copy has no route (set one in the plan or with 'kip app deploy --route')")
+                    warnings.append(
+                        "app \(name) had route \(sourceHost); the cluster has no wildcard domain, so the copy has no route (set one in the plan or with 'kip app deploy --route')"
+                    )
                 }
             }
             let env: [CopyPlan.EnvVar] = (spec["env"]?.arrayValue ?? []).map { e in
@@ -146,29 +156,38 @@ public enum CopyPlanner {
             }
             return CopyPlan.App(
                 name: name, sourceHost: sourceHost, host: sourceHost == nil ? nil : def, defaultHost: def,
-                replicas: spec["replicas"]?.intValue ?? 1, memoryLimit: spec.at("resources", "memoryLimit")?.stringValue,
+                replicas: spec["replicas"]?.intValue ?? 1,
+                memoryLimit: spec.at("resources", "memoryLimit")?.stringValue,
                 cpuLimit: spec.at("resources", "cpuLimit")?.stringValue, env: env, spec: spec)
         }
         let services = of(.service).map { s in
             CopyPlan.Service(
                 name: s.at("metadata", "name")?.stringValue ?? "", type: s.at("spec", "type")?.stringValue ?? "",
-                version: s.at("spec", "version")?.stringValue ?? "", storage: s.at("spec", "storage")?.stringValue ?? "1Gi")
+                version: s.at("spec", "version")?.stringValue ?? "",
+                storage: s.at("spec", "storage")?.stringValue ?? "1Gi")
         }
         var secrets: [String: [String: JSON]] = [:]
         for s in observed.secrets[source.namespace] ?? [] {
             guard let app = s.at("metadata", "labels", WorkloadKind.app.labelKey)?.stringValue,
-                s.at("metadata", "name")?.stringValue == SecretNames.app(app), let data = s["data"]?.objectValue, !data.isEmpty
+                s.at("metadata", "name")?.stringValue == SecretNames.app(app), let data = s["data"]?.objectValue,
+                !data.isEmpty
             else { continue }
             secrets[app] = data
         }
         for f in of(.function) + of(.job) {
-            for e in f.at("spec", "env")?.arrayValue ?? [] where (e["value"]?.stringValue ?? "").contains(source.namespace) {
-                warnings.append("\((f["kind"]?.stringValue ?? "").lowercased()) \(f.at("metadata", "name")?.stringValue ?? "") env \(e["name"]?.stringValue ?? ""): \(source.namespace) rewritten to \(target.namespace)")
+            for e in f.at("spec", "env")?.arrayValue ?? []
+            where (e["value"]?.stringValue ?? "").contains(source.namespace) {
+                warnings.append(
+                    "\((f["kind"]?.stringValue ?? "").lowercased()) \(f.at("metadata", "name")?.stringValue ?? "") env \(e["name"]?.stringValue ?? ""): \(source.namespace) rewritten to \(target.namespace)"
+                )
             }
         }
         return CopyPlan(
             project: project.name, source: source, target: target, apps: apps, services: services,
-            volumes: of(.volume).map { .init(name: $0.at("metadata", "name")?.stringValue ?? "", size: $0.at("spec", "size")?.stringValue ?? "") },
+            volumes: of(.volume).map {
+                .init(
+                    name: $0.at("metadata", "name")?.stringValue ?? "", size: $0.at("spec", "size")?.stringValue ?? "")
+            },
             functions: of(.function), jobs: of(.job), secrets: secrets, warnings: warnings, original: apps)
     }
 
@@ -192,36 +211,64 @@ public enum CopyPlanner {
             res["memoryLimit"] = a.memoryLimit.map { .string($0) }
             res["cpuLimit"] = a.cpuLimit.map { .string($0) }
             spec["resources"] = res.isEmpty ? nil : .object(res)
-            spec["env"] = a.env.isEmpty ? nil : .array(a.env.map { ["name": .string($0.key), "value": .string($0.value)] })
+            spec["env"] =
+                a.env.isEmpty ? nil : .array(a.env.map { ["name": .string($0.key), "value": .string($0.value)] })
             out.append(Workloads.cr(.app, a.name, scope, spec: spec, annotations: mark))
         }
         for s in plan.services {
-            out.append(Workloads.cr(.service, s.name, scope, spec: ["type": .string(s.type), "version": .string(s.version), "storage": .string(s.storage)], annotations: mark))
+            out.append(
+                Workloads.cr(
+                    .service, s.name, scope,
+                    spec: ["type": .string(s.type), "version": .string(s.version), "storage": .string(s.storage)],
+                    annotations: mark))
         }
-        for v in plan.volumes { out.append(Workloads.cr(.volume, v.name, scope, spec: ["size": .string(v.size)], annotations: mark)) }
+        for v in plan.volumes {
+            out.append(Workloads.cr(.volume, v.name, scope, spec: ["size": .string(v.size)], annotations: mark))
+        }
         // Functions and jobs are copied whole, with the same namespace rewrite in their env.
         func rewritten(_ spec: JSON?) -> JSON {
             var s = spec ?? [:]
             if let env = s["env"]?.arrayValue {
-                s["env"] = .array(env.map { e in
-                    var e = e
-                    e["value"] = .string(NamespaceRewrite.rewrite(e["value"]?.stringValue ?? "", from: plan.source.namespace, to: plan.target.namespace))
-                    return e
-                })
+                s["env"] = .array(
+                    env.map { e in
+                        var e = e
+                        e["value"] = .string(
+                            NamespaceRewrite.rewrite(
+                                e["value"]?.stringValue ?? "", from: plan.source.namespace, to: plan.target.namespace))
+                        return e
+                    })
             }
             return s
         }
-        for f in plan.functions { out.append(Workloads.cr(.function, f.at("metadata", "name")?.stringValue ?? "", scope, spec: rewritten(f["spec"]), annotations: mark)) }
-        for j in plan.jobs { out.append(Workloads.cr(.job, j.at("metadata", "name")?.stringValue ?? "", scope, spec: rewritten(j["spec"]), annotations: mark)) }
+        for f in plan.functions {
+            out.append(
+                Workloads.cr(
+                    .function, f.at("metadata", "name")?.stringValue ?? "", scope, spec: rewritten(f["spec"]),
+                    annotations: mark))
+        }
+        for j in plan.jobs {
+            out.append(
+                Workloads.cr(
+                    .job, j.at("metadata", "name")?.stringValue ?? "", scope, spec: rewritten(j["spec"]),
+                    annotations: mark))
+        }
         return out
     }
 
     /// Copies of the user secrets, owned by their apps in the new environment.
     public static func secrets(_ plan: CopyPlan, scope: WorkloadScope, appUIDs: [String: String]) -> [JSON] {
         plan.secrets.keys.sorted().map { app in
-            var meta: JSON = ["name": .string(SecretNames.app(app)), "namespace": .string(scope.namespace), "labels": .object(Workloads.labels(scope, .app, app))]
-            if let uid = appUIDs[app] { meta["ownerReferences"] = [Render.ownerReference(kind: "App", name: app, uid: uid)] }
-            return ["apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta, "data": .object(plan.secrets[app]!)]
+            var meta: JSON = [
+                "name": .string(SecretNames.app(app)), "namespace": .string(scope.namespace),
+                "labels": .object(Workloads.labels(scope, .app, app)),
+            ]
+            if let uid = appUIDs[app] {
+                meta["ownerReferences"] = [Render.ownerReference(kind: "App", name: app, uid: uid)]
+            }
+            return [
+                "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta,
+                "data": .object(plan.secrets[app]!),
+            ]
         }
     }
 
@@ -237,24 +284,36 @@ public enum CopyPlanner {
     ) -> Plan {
         let crs = Self.crs(plan, scope: scope)
         var out = Plan()
-        out.owners = (addsEnvironment ? [project.manifest] : []) + Render.environment(project, plan.target, uid: project.uid ?? "", pullSecrets: pullSecrets) + crs
+        out.owners =
+            (addsEnvironment ? [project.manifest] : [])
+            + Render.environment(project, plan.target, uid: project.uid ?? "", pullSecrets: pullSecrets) + crs
         if let uid = project.uid { out.knownUIDs["Project/\(project.name)"] = uid }
         var passwords: [String: String] = [:]
-        for s in plan.services where !existingSecrets.contains(SecretNames.credentials(s.name)) { passwords[s.name] = password() }
+        for s in plan.services where !existingSecrets.contains(SecretNames.credentials(s.name)) {
+            passwords[s.name] = password()
+        }
         out.owned = { uids in
             crs.flatMap { Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { passwords[$0] }) }
         }
         var fresh = plan
         fresh.secrets = plan.secrets.filter { !existingSecrets.contains(SecretNames.app($0.key)) }
         out.secrets = { uids in
-            secrets(fresh, scope: scope, appUIDs: uids.reduce(into: [:]) { acc, kv in
-                if kv.key.hasPrefix("App/") { acc[String(kv.key.dropFirst(4))] = kv.value }
-            })
+            secrets(
+                fresh, scope: scope,
+                appUIDs: uids.reduce(into: [:]) { acc, kv in
+                    if kv.key.hasPrefix("App/") { acc[String(kv.key.dropFirst(4))] = kv.value }
+                })
         }
         out.resumeHint = "run the same command again to finish the copy"
-        out.report = [.success(plan.target.namespace), .info("Promotion pipeline: \(project.pipeline.joined(separator: " → "))"), .success(plan.summary)]
+        out.report = [
+            .success(plan.target.namespace), .info("Promotion pipeline: \(project.pipeline.joined(separator: " → "))"),
+            .success(plan.summary),
+        ]
         if !plan.overriddenApps.isEmpty {
-            out.report.append(.info("  overrides on \(plan.overriddenApps.count) app(s): \(plan.overriddenApps.joined(separator: ", "))"))
+            out.report.append(
+                .info(
+                    "  overrides on \(plan.overriddenApps.count) app(s): \(plan.overriddenApps.joined(separator: ", "))"
+                ))
         }
         out.report += (plan.routeChanges + plan.warnings).map { .warning($0) }
         return out
@@ -263,8 +322,11 @@ public enum CopyPlanner {
     /// What already sits in the target that did not come from this copy (a reason to refuse).
     public static func foreign(_ plan: CopyPlan, observed: Observed) -> [String] {
         let mark = "\(plan.project)/\(plan.source.name)"
-        return (observed.workloads[plan.target.namespace] ?? []).filter { $0.at("metadata", "annotations", copiedFrom)?.stringValue != mark }
-            .map { "\(($0["kind"]?.stringValue ?? "").lowercased()) \($0.at("metadata", "name")?.stringValue ?? "")" }.sorted()
+        return (observed.workloads[plan.target.namespace] ?? []).filter {
+            $0.at("metadata", "annotations", copiedFrom)?.stringValue != mark
+        }
+        .map { "\(($0["kind"]?.stringValue ?? "").lowercased()) \($0.at("metadata", "name")?.stringValue ?? "")" }
+        .sorted()
     }
 
     // MARK: The plan as a document (`--plan -o json|yaml`, `--overrides FILE`)
@@ -285,7 +347,10 @@ public enum CopyPlanner {
             }
             o["env"] = .array(
                 a.env.map { e in
-                    ["key": .string(e.key), "value": .string(e.value), "source": .string(e.source), "suspect": .bool(e.suspect), "autoUpdated": .bool(e.autoUpdated)]
+                    [
+                        "key": .string(e.key), "value": .string(e.value), "source": .string(e.source),
+                        "suspect": .bool(e.suspect), "autoUpdated": .bool(e.autoUpdated),
+                    ]
                 })
             apps.append(o)
         }
@@ -293,11 +358,20 @@ public enum CopyPlanner {
             "project": .string(plan.project), "source": .string(plan.source.name), "target": .string(plan.target.name),
             "sourceNamespace": .string(plan.source.namespace), "targetNamespace": .string(plan.target.namespace),
             "apps": .array(apps),
-            "services": .array(plan.services.map { ["name": .string($0.name), "type": .string($0.type), "version": .string($0.version), "storage": .string($0.storage)] }),
+            "services": .array(
+                plan.services.map {
+                    [
+                        "name": .string($0.name), "type": .string($0.type), "version": .string($0.version),
+                        "storage": .string($0.storage),
+                    ]
+                }),
             "volumes": .array(plan.volumes.map { ["name": .string($0.name), "size": .string($0.size)] }),
             "functions": JSON.strings(plan.functions.compactMap { $0.at("metadata", "name")?.stringValue }),
             "jobs": JSON.strings(plan.jobs.compactMap { $0.at("metadata", "name")?.stringValue }),
-            "secrets": .array(plan.secrets.keys.sorted().map { ["app": .string($0), "keys": JSON.strings(plan.secrets[$0]!.keys.sorted())] }),
+            "secrets": .array(
+                plan.secrets.keys.sorted().map {
+                    ["app": .string($0), "keys": JSON.strings(plan.secrets[$0]!.keys.sorted())]
+                }),
             "warnings": JSON.strings(plan.warnings),
         ]
     }
@@ -307,23 +381,36 @@ public enum CopyPlanner {
     public static func applyOverrides(_ doc: JSON, to plan: inout CopyPlan) throws {
         func fail(_ s: String) -> KipError { KipError("overrides: \(s)") }
         guard let top = doc.objectValue else { throw fail("the file must hold the object that --plan prints") }
-        let topKeys: Set = ["project", "source", "target", "sourceNamespace", "targetNamespace", "apps", "services", "volumes", "functions", "jobs", "secrets", "warnings"]
+        let topKeys: Set = [
+            "project", "source", "target", "sourceNamespace", "targetNamespace", "apps", "services", "volumes",
+            "functions", "jobs", "secrets", "warnings",
+        ]
         for k in top.keys.sorted() where !topKeys.contains(k) { throw fail("unknown key '\(k)'") }
-        if let s = top["source"]?.stringValue, s != plan.source.name { throw fail("the plan is for copying from \(s), not \(plan.source.name)") }
-        if let t = top["target"]?.stringValue, t != plan.target.name { throw fail("the plan is for environment \(t), not \(plan.target.name)") }
+        if let s = top["source"]?.stringValue, s != plan.source.name {
+            throw fail("the plan is for copying from \(s), not \(plan.source.name)")
+        }
+        if let t = top["target"]?.stringValue, t != plan.target.name {
+            throw fail("the plan is for environment \(t), not \(plan.target.name)")
+        }
         for a in top["apps"]?.arrayValue ?? [] {
             guard let name = a["name"]?.stringValue else { throw fail("an app without a name") }
             guard let i = plan.apps.firstIndex(where: { $0.name == name }) else {
                 throw fail("unknown app '\(name)'; the source has: \(plan.apps.map(\.name).joined(separator: ", "))")
             }
             let appKeys: Set = ["name", "replicas", "resources", "route", "env"]
-            for k in (a.objectValue ?? [:]).keys.sorted() where !appKeys.contains(k) { throw fail("unknown key '\(k)' in app \(name)") }
+            for k in (a.objectValue ?? [:]).keys.sorted() where !appKeys.contains(k) {
+                throw fail("unknown key '\(k)' in app \(name)")
+            }
             if let r = a["replicas"] {
-                guard let n = r.intValue, n >= 0 else { throw fail("replicas of app \(name) must be a whole number, 0 or more") }
+                guard let n = r.intValue, n >= 0 else {
+                    throw fail("replicas of app \(name) must be a whole number, 0 or more")
+                }
                 plan.apps[i].replicas = n
             }
             if let res = a["resources"]?.objectValue {
-                for k in res.keys.sorted() where k != "memoryLimit" && k != "cpuLimit" { throw fail("unknown key '\(k)' in resources of app \(name)") }
+                for k in res.keys.sorted() where k != "memoryLimit" && k != "cpuLimit" {
+                    throw fail("unknown key '\(k)' in resources of app \(name)")
+                }
                 for (k, v) in res {
                     let q: String? = v.isNull ? nil : v.stringValue
                     if let q, let p = Quantity.problem(q, flag: "\(k) of app \(name)") { throw fail(p) }
@@ -334,17 +421,23 @@ public enum CopyPlanner {
                 if route.isNull {
                     plan.apps[i].host = nil
                 } else {
-                    for k in (route.objectValue ?? [:]).keys.sorted() where !["host", "source", "default"].contains(k) { throw fail("unknown key '\(k)' in route of app \(name)") }
+                    for k in (route.objectValue ?? [:]).keys.sorted() where !["host", "source", "default"].contains(k) {
+                        throw fail("unknown key '\(k)' in route of app \(name)")
+                    }
                     let h = route["host"]?.stringValue
-                    if let h, !DNS.isSubdomain(h) { throw fail("route host '\(h)' of app \(name) is not a DNS hostname") }
+                    if let h, !DNS.isSubdomain(h) {
+                        throw fail("route host '\(h)' of app \(name) is not a DNS hostname")
+                    }
                     plan.apps[i].host = h
                 }
             }
             for e in a["env"]?.arrayValue ?? [] {
-                for k in (e.objectValue ?? [:]).keys.sorted() where !["key", "value", "source", "suspect", "autoUpdated"].contains(k) {
+                for k in (e.objectValue ?? [:]).keys.sorted()
+                where !["key", "value", "source", "suspect", "autoUpdated"].contains(k) {
                     throw fail("unknown key '\(k)' in an env var of app \(name)")
                 }
-                guard let key = e["key"]?.stringValue, let j = plan.apps[i].env.firstIndex(where: { $0.key == key }) else {
+                guard let key = e["key"]?.stringValue, let j = plan.apps[i].env.firstIndex(where: { $0.key == key })
+                else {
                     throw fail("app \(name) has no env var '\(e["key"]?.stringValue ?? "")' in the source")
                 }
                 if let v = e["value"]?.stringValue { plan.apps[i].env[j].value = v }

@@ -45,7 +45,9 @@ public struct EnvironmentDiff: Equatable {
         ]
     }
 
-    public static func compare(_ a: Project.Environment, _ b: Project.Environment, observed: Observed) -> EnvironmentDiff {
+    public static func compare(_ a: Project.Environment, _ b: Project.Environment, observed: Observed)
+        -> EnvironmentDiff
+    {
         var entries: [Entry] = []
         func crs(_ env: Project.Environment, _ k: WorkloadKind) -> [String: JSON] {
             var out: [String: JSON] = [:]
@@ -55,7 +57,9 @@ public struct EnvironmentDiff: Equatable {
             return out
         }
         func secrets(_ env: Project.Environment, _ app: String) -> [String: String] {
-            let s = (observed.secrets[env.namespace] ?? []).first { $0.at("metadata", "name")?.stringValue == SecretNames.app(app) }
+            let s = (observed.secrets[env.namespace] ?? []).first {
+                $0.at("metadata", "name")?.stringValue == SecretNames.app(app)
+            }
             return (s?["data"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
         }
         for kind in WorkloadKind.allCases {
@@ -88,7 +92,8 @@ public struct EnvironmentDiff: Equatable {
     /// The order fields are reported in; a field not listed here is still compared,
     /// after these.
     static let fieldOrder = [
-        "type", "image", "port", "replicas", "autoscale", "resources", "env", "route", "bindings", "volumes", "version", "storage",
+        "type", "image", "port", "replicas", "autoscale", "resources", "env", "route", "bindings", "volumes", "version",
+        "storage",
         "size", "schedule", "command",
     ]
 
@@ -97,7 +102,8 @@ public struct EnvironmentDiff: Equatable {
     /// here. Env values that differ only by their environment's namespace, and routes
     /// that are each environment's default host, count as the same.
     public static func specs(
-        _ kind: WorkloadKind, _ name: String, _ left: JSON, _ right: JSON, _ a: Project.Environment, _ b: Project.Environment
+        _ kind: WorkloadKind, _ name: String, _ left: JSON, _ right: JSON, _ a: Project.Environment,
+        _ b: Project.Environment
     ) -> [Entry] {
         let ls = kind.resolvedSpec(left).objectValue ?? [:]
         let rs = kind.resolvedSpec(right).objectValue ?? [:]
@@ -136,7 +142,9 @@ public struct EnvironmentDiff: Equatable {
             case "resources":
                 let lr = ls[k]?.stringMap ?? [:]
                 let rr = rs[k]?.stringMap ?? [:]
-                for f in Resources().fields.map(\.0) + Set(lr.keys).union(rr.keys).subtracting(Resources().fields.map(\.0)).sorted() {
+                for f in Resources().fields.map(\.0)
+                    + Set(lr.keys).union(rr.keys).subtracting(Resources().fields.map(\.0)).sorted()
+                {
                     field(f, lr[f], rr[f])
                 }
             default:

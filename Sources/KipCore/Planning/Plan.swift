@@ -113,7 +113,9 @@ extension KubectlDriver {
                 if let uid = o.at("metadata", "uid")?.stringValue { uids[Plan.key(o)] = uid }
             }
             for o in plan.owners where uids[Plan.key(o)] == nil {
-                throw KipError("the API server returned no uid for \(Plan.key(o)); nothing it owns was written: run the same command again")
+                throw KipError(
+                    "the API server returned no uid for \(Plan.key(o)); nothing it owns was written: run the same command again"
+                )
             }
             result.objects = written
             result.objects += try resuming(plan) { try apply(plan.owned(uids)) }

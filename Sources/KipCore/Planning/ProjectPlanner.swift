@@ -9,21 +9,33 @@ public enum ProjectPlanner {
     {
         guard let settings = observed.settings else { throw notInstalled() }
         let envs = environments ?? [Naming.defaultEnvironment]
-        if let problem = Naming.checkPipeline(org: settings.org, project: name, environments: envs) { throw KipError(problem) }
+        if let problem = Naming.checkPipeline(org: settings.org, project: name, environments: envs) {
+            throw KipError(problem)
+        }
         let project = Project(
             name: name, displayName: displayName,
-            environments: envs.map { .init(name: $0, namespace: Naming.namespace(org: settings.org, project: name, environment: $0)) })
+            environments: envs.map {
+                .init(name: $0, namespace: Naming.namespace(org: settings.org, project: name, environment: $0))
+            })
         var completing = false
         if let existing = observed.project(name) {
-            let same = existing.environments == project.environments && (displayName == nil || existing.displayName == displayName)
+            let same =
+                existing.environments == project.environments
+                && (displayName == nil || existing.displayName == displayName)
             let missing = existing.environments.contains { observed.namespaces[$0.namespace] == nil }
             guard same, missing else {
-                throw KipError("project \"\(name)\" already exists (environments: \(existing.pipeline.joined(separator: ", "))): see 'kip project show \(name)'")
+                throw KipError(
+                    "project \"\(name)\" already exists (environments: \(existing.pipeline.joined(separator: ", "))): see 'kip project show \(name)'"
+                )
             }
             completing = true
         }
         try checkNamespaces(project, observed: observed)
-        return (Project(name: name, displayName: displayName ?? observed.project(name)?.displayName, environments: project.environments, uid: observed.project(name)?.uid), completing)
+        return (
+            Project(
+                name: name, displayName: displayName ?? observed.project(name)?.displayName,
+                environments: project.environments, uid: observed.project(name)?.uid), completing
+        )
     }
 
     /// Refuses namespaces that another project resolves to, or that exist without
@@ -33,7 +45,8 @@ public enum ProjectPlanner {
             for other in observed.projects where other.name != project.name {
                 if let clash = other.environments.first(where: { $0.namespace == env.namespace }) {
                     throw KipError(
-                        "namespace \"\(env.namespace)\" is already environment \"\(clash.name)\" of project \"\(other.name)\": project \"\(project.name)\" cannot use it; choose another project or environment name")
+                        "namespace \"\(env.namespace)\" is already environment \"\(clash.name)\" of project \"\(other.name)\": project \"\(project.name)\" cannot use it; choose another project or environment name"
+                    )
                 }
             }
             if let ns = observed.namespaces[env.namespace] {
@@ -55,22 +68,31 @@ public enum ProjectPlanner {
         }
         if project.isSimple {
             throw KipError(
-                "project \"\(project.name)\" is a simple project (one 'default' environment in namespace \"\(project.environments[0].namespace)\"); environments can be added to a project created with --environments")
+                "project \"\(project.name)\" is a simple project (one 'default' environment in namespace \"\(project.environments[0].namespace)\"); environments can be added to a project created with --environments"
+            )
         }
         let envs = project.pipeline + [env]
-        if let problem = Naming.checkPipeline(org: settings.org, project: project.name, environments: envs) { throw KipError(problem) }
+        if let problem = Naming.checkPipeline(org: settings.org, project: project.name, environments: envs) {
+            throw KipError(problem)
+        }
         var p = project
-        p.environments.append(.init(name: env, namespace: Naming.namespace(org: settings.org, project: project.name, environment: env)))
-        try checkNamespaces(Project(name: p.name, displayName: nil, environments: [p.environments.last!]), observed: observed)
+        p.environments.append(
+            .init(name: env, namespace: Naming.namespace(org: settings.org, project: project.name, environment: env)))
+        try checkNamespaces(
+            Project(name: p.name, displayName: nil, environments: [p.environments.last!]), observed: observed)
         return p
     }
 
     public static func removeEnvironment(_ project: Project, env: String) throws -> (Project, Project.Environment) {
         guard let e = project.environment(env) else {
-            throw KipError("project \"\(project.name)\" has no environment \"\(env)\"; it has: \(project.pipeline.joined(separator: ", "))")
+            throw KipError(
+                "project \"\(project.name)\" has no environment \"\(env)\"; it has: \(project.pipeline.joined(separator: ", "))"
+            )
         }
         if project.environments.count == 1 {
-            throw KipError("\"\(env)\" is the last environment of project \"\(project.name)\": a project keeps at least one; delete the project instead with 'kip project delete \(project.name)'")
+            throw KipError(
+                "\"\(env)\" is the last environment of project \"\(project.name)\": a project keeps at least one; delete the project instead with 'kip project delete \(project.name)'"
+            )
         }
         var p = project
         p.environments.removeAll { $0.name == env }
@@ -86,7 +108,9 @@ public enum ProjectPlanner {
     }
 
     public static func sync(_ project: Project, observed: Observed) throws -> SyncPlan {
-        guard let uid = project.uid else { throw KipError("project \"\(project.name)\" has no uid; it was not read from the cluster") }
+        guard let uid = project.uid else {
+            throw KipError("project \"\(project.name)\" has no uid; it was not read from the cluster")
+        }
         try checkNamespaces(project, observed: observed)
         var apply: [JSON] = []
         var changes: [String] = []
@@ -103,8 +127,12 @@ public enum ProjectPlanner {
             if wantLabels.contains(where: { haveLabels[$0.key] != $0.value }) {
                 changes.append("repaired labels of namespace \(env.namespace)")
             }
-            let haveOwner = (have.at("metadata", "ownerReferences")?.arrayValue ?? []).contains { $0["uid"]?.stringValue == uid }
-            if !haveOwner { changes.append("restored the owner reference of namespace \(env.namespace) to project \(project.name)") }
+            let haveOwner = (have.at("metadata", "ownerReferences")?.arrayValue ?? []).contains {
+                $0["uid"]?.stringValue == uid
+            }
+            if !haveOwner {
+                changes.append("restored the owner reference of namespace \(env.namespace) to project \(project.name)")
+            }
             let haveSecrets = observed.secrets[env.namespace] ?? []
             for s in pull {
                 let name = s.at("metadata", "name")?.stringValue ?? ""
@@ -116,10 +144,14 @@ public enum ProjectPlanner {
                 }
             }
             if !pull.isEmpty {
-                let sa = (observed.serviceAccounts[env.namespace] ?? []).first { $0.at("metadata", "name")?.stringValue == "default" }
+                let sa = (observed.serviceAccounts[env.namespace] ?? []).first {
+                    $0.at("metadata", "name")?.stringValue == "default"
+                }
                 let listed = Set((sa?["imagePullSecrets"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
                 let wanted = Set(pull.compactMap { $0.at("metadata", "name")?.stringValue })
-                if !wanted.isSubset(of: listed) { changes.append("listed the pull secrets in the default ServiceAccount of \(env.namespace)") }
+                if !wanted.isSubset(of: listed) {
+                    changes.append("listed the pull secrets in the default ServiceAccount of \(env.namespace)")
+                }
             }
         }
         let declared = Set(project.environments.map(\.namespace))
@@ -142,9 +174,12 @@ public enum ProjectPlanner {
         plan.owned = { uids in
             environments.flatMap { Render.environment(project, $0, uid: uids[key] ?? "", pullSecrets: pullSecrets) }
         }
-        plan.resumeHint = "the Project exists: run the same command again, or 'kip project sync \(project.name)', to finish"
+        plan.resumeHint =
+            "the Project exists: run the same command again, or 'kip project sync \(project.name)', to finish"
         plan.report = environments.map { .success($0.namespace) }
-        if project.environments.count > 1 { plan.report.append(.info("Promotion pipeline: \(project.pipeline.joined(separator: " → "))")) }
+        if project.environments.count > 1 {
+            plan.report.append(.info("Promotion pipeline: \(project.pipeline.joined(separator: " → "))"))
+        }
         return plan
     }
 
@@ -156,6 +191,8 @@ public enum ProjectPlanner {
         let names = observed.projects.map(\.name)
         return KipError(
             "project \"\(name)\" does not exist: "
-                + (names.isEmpty ? "create it with 'kip project create \(name)'" : "projects on this cluster are \(names.joined(separator: ", "))"))
+                + (names.isEmpty
+                    ? "create it with 'kip project create \(name)'"
+                    : "projects on this cluster are \(names.joined(separator: ", "))"))
     }
 }

@@ -21,13 +21,15 @@ public struct HistoryEntry: Equatable, Sendable {
     public init?(_ j: JSON) {
         guard let r = j["revision"]?.intValue, let a = j["action"]?.stringValue else { return nil }
         self.init(
-            revision: r, action: a, from: j["from"]?.stringValue ?? "", imageBefore: j["imageBefore"]?.stringValue ?? "",
+            revision: r, action: a, from: j["from"]?.stringValue ?? "",
+            imageBefore: j["imageBefore"]?.stringValue ?? "",
             imageAfter: j["imageAfter"]?.stringValue ?? "", at: j["at"]?.stringValue ?? "")
     }
 
     public var json: JSON {
         [
-            "revision": .int(revision), "action": .string(action), "from": .string(from), "imageBefore": .string(imageBefore),
+            "revision": .int(revision), "action": .string(action), "from": .string(from),
+            "imageBefore": .string(imageBefore),
             "imageAfter": .string(imageAfter), "at": .string(at),
         ]
     }
@@ -51,30 +53,43 @@ public enum Promotion {
 
     /// Source and target environments; `--to` alone promotes from the stage before it.
     /// Backwards or skipping a stage needs `force`.
-    public static func environments(_ project: Project, from: String?, to: String, force: Bool) throws -> (from: String, to: String) {
+    public static func environments(_ project: Project, from: String?, to: String, force: Bool) throws -> (
+        from: String, to: String
+    ) {
         let pipeline = project.pipeline
         guard let ti = pipeline.firstIndex(of: to) else {
-            throw KipError("project \"\(project.name)\" has no environment \"\(to)\"; its pipeline is \(pipeline.joined(separator: " → "))")
+            throw KipError(
+                "project \"\(project.name)\" has no environment \"\(to)\"; its pipeline is \(pipeline.joined(separator: " → "))"
+            )
         }
         let source: String
         if let from {
             guard pipeline.contains(from) else {
-                throw KipError("project \"\(project.name)\" has no environment \"\(from)\"; its pipeline is \(pipeline.joined(separator: " → "))")
+                throw KipError(
+                    "project \"\(project.name)\" has no environment \"\(from)\"; its pipeline is \(pipeline.joined(separator: " → "))"
+                )
             }
             source = from
         } else {
-            guard ti > 0 else { throw KipError("\(to) is the first environment of \(pipeline.joined(separator: " → ")): nothing comes before it; pass --from") }
+            guard ti > 0 else {
+                throw KipError(
+                    "\(to) is the first environment of \(pipeline.joined(separator: " → ")): nothing comes before it; pass --from"
+                )
+            }
             source = pipeline[ti - 1]
         }
         let si = pipeline.firstIndex(of: source)!
         if si == ti { throw KipError("source and target are both \(to): promote between two environments") }
         if !force {
             if si > ti {
-                throw KipError("\(source) → \(to) goes backwards along \(pipeline.joined(separator: " → ")): pass --force to do it anyway")
+                throw KipError(
+                    "\(source) → \(to) goes backwards along \(pipeline.joined(separator: " → ")): pass --force to do it anyway"
+                )
             }
             if ti - si > 1 {
                 let skipped = pipeline[(si + 1)..<ti].joined(separator: ", ")
-                throw KipError("\(source) → \(to) skips \(skipped): pass --force to do it anyway, or promote one stage at a time")
+                throw KipError(
+                    "\(source) → \(to) skips \(skipped): pass --force to do it anyway, or promote one stage at a time")
             }
         }
         return (source, to)
@@ -113,7 +128,9 @@ public enum Promotion {
 
     /// The target App with the new image, the promotion annotations and a history entry
     /// (the last `historyLimit` kept). Nothing else of the target changes.
-    public static func promoted(_ target: JSON, image: String, from: String, action: String = "promote", at: String) -> JSON {
+    public static func promoted(_ target: JSON, image: String, from: String, action: String = "promote", at: String)
+        -> JSON
+    {
         var t = target
         let before = t.at("spec", "image")?.stringValue ?? ""
         t.set(["spec", "image"], .string(image))
@@ -122,7 +139,8 @@ public enum Promotion {
         t.set(["metadata", "annotations", Keys.promotedImage], .string(image))
         var h = history(target)
         let next = (h.map(\.revision).max() ?? 0) + 1
-        h.append(HistoryEntry(revision: next, action: action, from: from, imageBefore: before, imageAfter: image, at: at))
+        h.append(
+            HistoryEntry(revision: next, action: action, from: from, imageBefore: before, imageAfter: image, at: at))
         if h.count > historyLimit { h.removeFirst(h.count - historyLimit) }
         t.set(["status", "history"], .array(h.map(\.json)))
         return t
@@ -134,18 +152,24 @@ public enum Promotion {
         guard let last = h.last else { throw KipError("app has no promotion history to roll back to") }
         if let n = toRevision {
             guard let e = h.first(where: { $0.revision == n }) else {
-                throw KipError("no revision \(n) in the history; revisions kept: \(h.map { String($0.revision) }.joined(separator: ", "))")
+                throw KipError(
+                    "no revision \(n) in the history; revisions kept: \(h.map { String($0.revision) }.joined(separator: ", "))"
+                )
             }
             return (e.imageAfter, e)
         }
-        guard !last.imageBefore.isEmpty else { throw KipError("revision \(last.revision) has no earlier image to restore") }
+        guard !last.imageBefore.isEmpty else {
+            throw KipError("revision \(last.revision) has no earlier image to restore")
+        }
         return (last.imageBefore, last)
     }
 
     /// The plan that writes promotion `items` into the target environment: each
     /// promoted App CR (its resourceVersion the precondition) with its Deployment and
     /// other children, in one apply. The dry-run summary shows each app's image change.
-    public static func writePlan(_ items: [Item], target: [JSON], scope: WorkloadScope, from: String, to: String, at: String) -> Plan {
+    public static func writePlan(
+        _ items: [Item], target: [JSON], scope: WorkloadScope, from: String, to: String, at: String
+    ) -> Plan {
         var plan = Plan()
         for i in items {
             guard case .promote(_, let after) = i.outcome,
@@ -163,7 +187,8 @@ public enum Promotion {
         plan.summary = items.map { i in
             let pad = i.app.padding(toLength: width, withPad: " ", startingAt: 0)
             switch i.outcome {
-            case .promote(let before, let after): return "\(pad)  \(to): \(before.isEmpty ? "(none)" : before) → \(after)"
+            case .promote(let before, let after):
+                return "\(pad)  \(to): \(before.isEmpty ? "(none)" : before) → \(after)"
             case .unchanged(let img): return "\(pad)  \(to): \(img) (unchanged)"
             case .missingTarget: return "\(pad)  not in \(to)"
             case .missingSource: return "\(pad)  not in \(from)"

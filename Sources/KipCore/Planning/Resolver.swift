@@ -16,7 +16,9 @@ public struct Scope: Equatable, Sendable {
 /// given); then the `default` namespace. `--project` takes `name`, `name/env`, or the
 /// namespace form `name-env`.
 public enum Resolver {
-    public static func resolve(project flag: String?, environment envFlag: String?, active: KipConfig.Active?, projects: [Project])
+    public static func resolve(
+        project flag: String?, environment envFlag: String?, active: KipConfig.Active?, projects: [Project]
+    )
         throws -> Scope
     {
         func find(_ name: String) -> Project? { projects.first { $0.name == name } }
@@ -27,17 +29,22 @@ public enum Resolver {
                     return Scope(project: p.name, environment: e.name, namespace: e.namespace)
                 }
                 throw KipError(
-                    "project \"\(p.name)\" has environments \(p.pipeline.joined(separator: ", ")): pass --environment (or --project \(p.name)/\(p.pipeline[0]))")
+                    "project \"\(p.name)\" has environments \(p.pipeline.joined(separator: ", ")): pass --environment (or --project \(p.name)/\(p.pipeline[0]))"
+                )
             }
             guard let e = p.environment(env) else {
-                throw KipError("project \"\(p.name)\" has no environment \"\(env)\" (\(source)); it has: \(p.pipeline.joined(separator: ", "))")
+                throw KipError(
+                    "project \"\(p.name)\" has no environment \"\(env)\" (\(source)); it has: \(p.pipeline.joined(separator: ", "))"
+                )
             }
             return Scope(project: p.name, environment: e.name, namespace: e.namespace)
         }
         func unknown(_ name: String) -> KipError {
             KipError(
                 "project \"\(name)\" does not exist"
-                    + (projects.isEmpty ? ": create it with 'kip project create \(name)'" : "; projects are \(projects.map(\.name).joined(separator: ", "))"))
+                    + (projects.isEmpty
+                        ? ": create it with 'kip project create \(name)'"
+                        : "; projects are \(projects.map(\.name).joined(separator: ", "))"))
         }
 
         if let flag {
@@ -47,7 +54,9 @@ public enum Resolver {
                 name = String(flag[..<slash])
                 let fromFlag = String(flag[flag.index(after: slash)...])
                 if let envFlag, envFlag != fromFlag {
-                    throw KipError("--project \(flag) names environment \"\(fromFlag)\" but --environment says \"\(envFlag)\": give one")
+                    throw KipError(
+                        "--project \(flag) names environment \"\(fromFlag)\" but --environment says \"\(envFlag)\": give one"
+                    )
                 }
                 env = fromFlag
             }
@@ -66,7 +75,9 @@ public enum Resolver {
             }
             if let (p, e) = candidates.first {
                 if let env, env != e.name {
-                    throw KipError("--project \(name) is environment \"\(e.name)\" of project \"\(p.name)\" but --environment says \"\(env)\"")
+                    throw KipError(
+                        "--project \(name) is environment \"\(e.name)\" of project \"\(p.name)\" but --environment says \"\(env)\""
+                    )
                 }
                 return Scope(project: p.name, environment: e.name, namespace: e.namespace)
             }
@@ -74,13 +85,16 @@ public enum Resolver {
         }
         if let active {
             guard let p = find(active.project) else {
-                throw KipError("the active project \"\(active.project)\" no longer exists: run 'kip project use NAME' or 'kip project use --clear'")
+                throw KipError(
+                    "the active project \"\(active.project)\" no longer exists: run 'kip project use NAME' or 'kip project use --clear'"
+                )
             }
             if let envFlag { return try scope(p, envFlag, source: "--environment") }
             return try scope(p, active.environment, source: "active project")
         }
         if let envFlag {
-            throw KipError("--environment \(envFlag) needs a project: pass --project, or set one with 'kip project use NAME'")
+            throw KipError(
+                "--environment \(envFlag) needs a project: pass --project, or set one with 'kip project use NAME'")
         }
         return Scope(project: nil, environment: nil, namespace: "default")
     }

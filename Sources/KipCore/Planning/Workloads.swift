@@ -2,7 +2,11 @@ import Foundation
 
 /// The kip kinds that live in an environment.
 public enum WorkloadKind: String, CaseIterable, Sendable {
-    case app = "App", service = "Service", volume = "Volume", function = "Function", job = "Job"
+    case app = "App"
+    case service = "Service"
+    case volume = "Volume"
+    case function = "Function"
+    case job = "Job"
 
     public var word: String { rawValue.lowercased() }
     public var plural: String { word + "s" }
@@ -48,13 +52,20 @@ public enum Workloads {
     }
 
     /// A kip CR with kip's labels; `annotations` carried as given (promotion records).
-    public static func cr(_ kind: WorkloadKind, _ name: String, _ scope: WorkloadScope, spec: JSON, annotations: [String: String] = [:]) -> JSON {
-        var meta: JSON = ["name": .string(name), "namespace": .string(scope.namespace), "labels": .object(labels(scope, nil, nil))]
+    public static func cr(
+        _ kind: WorkloadKind, _ name: String, _ scope: WorkloadScope, spec: JSON, annotations: [String: String] = [:]
+    ) -> JSON {
+        var meta: JSON = [
+            "name": .string(name), "namespace": .string(scope.namespace), "labels": .object(labels(scope, nil, nil)),
+        ]
         if !annotations.isEmpty { meta["annotations"] = JSON.strings(annotations) }
         return ["apiVersion": .string(Keys.apiVersion), "kind": .string(kind.rawValue), "metadata": meta, "spec": spec]
     }
 
-    static func meta(_ name: String, _ scope: WorkloadScope, _ kind: WorkloadKind, owner: String, uid: String, annotations: [String: String] = [:]) -> JSON {
+    static func meta(
+        _ name: String, _ scope: WorkloadScope, _ kind: WorkloadKind, owner: String, uid: String,
+        annotations: [String: String] = [:]
+    ) -> JSON {
         var m: JSON = [
             "name": .string(name), "namespace": .string(scope.namespace), "labels": .object(labels(scope, kind, owner)),
             "ownerReferences": [Render.ownerReference(kind: kind.rawValue, name: owner, uid: uid)],
@@ -65,8 +76,11 @@ public enum Workloads {
 
     /// Children of any kip CR. A service's credentials Secret is rendered only when
     /// `password` gives one (a new service); an existing one is never regenerated.
-    public static func render(_ cr: JSON, _ scope: WorkloadScope, uid: String, password: (String) -> String?) -> [JSON] {
-        guard let kind = WorkloadKind(rawValue: cr["kind"]?.stringValue ?? ""), let name = cr.at("metadata", "name")?.stringValue else { return [] }
+    public static func render(_ cr: JSON, _ scope: WorkloadScope, uid: String, password: (String) -> String?) -> [JSON]
+    {
+        guard let kind = WorkloadKind(rawValue: cr["kind"]?.stringValue ?? ""),
+            let name = cr.at("metadata", "name")?.stringValue
+        else { return [] }
         let spec = cr["spec"] ?? [:]
         switch kind {
         case .app: return app(name, AppSpec(json: spec).resolved, scope, uid: uid, annotations: promotion(cr))
@@ -111,7 +125,8 @@ public enum Workloads {
 
     /// `DATABASE_URL`, `DATABASE_HOST`, … from the bound service's credentials Secret.
     public static let bindingKeys: [(suffix: String, key: String)] = [
-        ("URL", "url"), ("HOST", "host"), ("PORT", "port"), ("USER", "user"), ("PASSWORD", "password"), ("NAME", "database"),
+        ("URL", "url"), ("HOST", "host"), ("PORT", "port"), ("USER", "user"), ("PASSWORD", "password"),
+        ("NAME", "database"),
     ]
 
     static func bindingEnv(_ bindings: [Binding]) -> [JSON] {
@@ -119,7 +134,9 @@ public enum Workloads {
             bindingKeys.map { k in
                 [
                     "name": .string("\(b.prefix)_\(k.suffix)"),
-                    "valueFrom": ["secretKeyRef": ["name": .string(SecretNames.credentials(b.service)), "key": .string(k.key)]],
+                    "valueFrom": [
+                        "secretKeyRef": ["name": .string(SecretNames.credentials(b.service)), "key": .string(k.key)]
+                    ],
                 ]
             }
         }
@@ -138,15 +155,21 @@ public enum Workloads {
         return out.isEmpty ? nil : .object(out)
     }
 
-    static func podSpec(_ containers: [JSON], _ scope: WorkloadScope, volumes: [JSON] = [], restart: String? = nil) -> JSON {
+    static func podSpec(_ containers: [JSON], _ scope: WorkloadScope, volumes: [JSON] = [], restart: String? = nil)
+        -> JSON
+    {
         var s: JSON = ["containers": .array(containers)]
-        if !scope.pullSecrets.isEmpty { s["imagePullSecrets"] = .array(scope.pullSecrets.sorted().map { ["name": .string($0)] }) }
+        if !scope.pullSecrets.isEmpty {
+            s["imagePullSecrets"] = .array(scope.pullSecrets.sorted().map { ["name": .string($0)] })
+        }
         if !volumes.isEmpty { s["volumes"] = .array(volumes) }
         if let restart { s["restartPolicy"] = .string(restart) }
         return s
     }
 
-    static func app(_ name: String, _ spec: AppSpec, _ scope: WorkloadScope, uid: String, annotations: [String: String]) -> [JSON] {
+    static func app(_ name: String, _ spec: AppSpec, _ scope: WorkloadScope, uid: String, annotations: [String: String])
+        -> [JSON]
+    {
         let port = spec.port
         var container: JSON = ["name": .string(name), "image": .string(spec.image)]
         if let port { container["ports"] = [["name": "http", "containerPort": .int(port)]] }
@@ -155,49 +178,75 @@ public enum Workloads {
         container["envFrom"] = [["secretRef": ["name": .string(SecretNames.app(name)), "optional": true]]]
         if let r = resources(spec.resources) { container["resources"] = r }
         if !spec.volumes.isEmpty {
-            container["volumeMounts"] = .array(spec.volumes.map { ["name": .string($0.volume), "mountPath": .string($0.path)] })
+            container["volumeMounts"] = .array(
+                spec.volumes.map { ["name": .string($0.volume), "mountPath": .string($0.path)] })
         }
-        let volumes: [JSON] = spec.volumes.map { ["name": .string($0.volume), "persistentVolumeClaim": ["claimName": .string($0.volume)]] }
+        let volumes: [JSON] = spec.volumes.map {
+            ["name": .string($0.volume), "persistentVolumeClaim": ["claimName": .string($0.volume)]]
+        }
         let selector: JSON = [WorkloadKind.app.labelKey: .string(name)]
         var podLabels = labels(scope, .app, name)
         podLabels[WorkloadKind.app.labelKey] = .string(name)
         var dspec: JSON = [
             "selector": ["matchLabels": selector],
-            "template": ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope, volumes: volumes)],
+            "template": [
+                "metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope, volumes: volumes),
+            ],
         ]
         if spec.autoscale == nil { dspec["replicas"] = .int(spec.replicas ?? AppSpec.defaultReplicas) }
         var out: [JSON] = [
-            ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(name, scope, .app, owner: name, uid: uid, annotations: annotations), "spec": dspec]
+            [
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": meta(name, scope, .app, owner: name, uid: uid, annotations: annotations), "spec": dspec,
+            ]
         ]
         if let port { out.append(clusterService(name, port: port, scope, .app, uid: uid)) }
         if let host = spec.route, port != nil {
             out.append([
-                "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta(name, scope, .app, owner: name, uid: uid),
+                "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                "metadata": meta(name, scope, .app, owner: name, uid: uid),
                 "spec": [
-                    "rules": [[
-                        "host": .string(host),
-                        "http": ["paths": [["path": "/", "pathType": "Prefix", "backend": ["service": ["name": .string(name), "port": ["number": 80]]]]]],
-                    ]]
+                    "rules": [
+                        [
+                            "host": .string(host),
+                            "http": [
+                                "paths": [
+                                    [
+                                        "path": "/", "pathType": "Prefix",
+                                        "backend": ["service": ["name": .string(name), "port": ["number": 80]]],
+                                    ]
+                                ]
+                            ],
+                        ]
+                    ]
                 ],
             ])
         }
         if let a = spec.autoscale {
             out.append([
-                "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta(name, scope, .app, owner: name, uid: uid),
+                "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                "metadata": meta(name, scope, .app, owner: name, uid: uid),
                 "spec": [
                     "scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": .string(name)],
                     "minReplicas": .int(a.min), "maxReplicas": .int(a.max),
-                    "metrics": [[
-                        "type": "Resource",
-                        "resource": ["name": "cpu", "target": ["type": "Utilization", "averageUtilization": .int(a.targetCPUPercent)]],
-                    ]],
+                    "metrics": [
+                        [
+                            "type": "Resource",
+                            "resource": [
+                                "name": "cpu",
+                                "target": ["type": "Utilization", "averageUtilization": .int(a.targetCPUPercent)],
+                            ],
+                        ]
+                    ],
                 ],
             ])
         }
         return out
     }
 
-    static func clusterService(_ name: String, port: Int, _ scope: WorkloadScope, _ kind: WorkloadKind, uid: String) -> JSON {
+    static func clusterService(_ name: String, port: Int, _ scope: WorkloadScope, _ kind: WorkloadKind, uid: String)
+        -> JSON
+    {
         [
             "apiVersion": "v1", "kind": "Service", "metadata": meta(name, scope, kind, owner: name, uid: uid),
             "spec": [
@@ -218,16 +267,24 @@ public enum Workloads {
     }
 
     public static let engines: [String: Engine] = [
-        "postgres": Engine(image: "postgres", defaultVersion: "16", port: 5432, user: "app", dataPath: "/var/lib/postgresql/data", scheme: "postgresql"),
-        "mysql": Engine(image: "mysql", defaultVersion: "8.4", port: 3306, user: "app", dataPath: "/var/lib/mysql", scheme: "mysql"),
-        "redis": Engine(image: "redis", defaultVersion: "7", port: 6379, user: "default", dataPath: "/data", scheme: "redis"),
+        "postgres": Engine(
+            image: "postgres", defaultVersion: "16", port: 5432, user: "app", dataPath: "/var/lib/postgresql/data",
+            scheme: "postgresql"),
+        "mysql": Engine(
+            image: "mysql", defaultVersion: "8.4", port: 3306, user: "app", dataPath: "/var/lib/mysql", scheme: "mysql"),
+        "redis": Engine(
+            image: "redis", defaultVersion: "7", port: 6379, user: "default", dataPath: "/data", scheme: "redis"),
     ]
 
-    public static func host(_ service: String, _ scope: WorkloadScope) -> String { "\(service).\(scope.namespace).svc.cluster.local" }
+    public static func host(_ service: String, _ scope: WorkloadScope) -> String {
+        "\(service).\(scope.namespace).svc.cluster.local"
+    }
 
     public static func database(_ service: String) -> String { service.replacingOccurrences(of: "-", with: "_") }
 
-    static func service(_ name: String, _ spec: ServiceSpec, _ scope: WorkloadScope, uid: String, password: String?) -> [JSON] {
+    static func service(_ name: String, _ spec: ServiceSpec, _ scope: WorkloadScope, uid: String, password: String?)
+        -> [JSON]
+    {
         let type = spec.type
         guard let e = engines[type] else { return [] }
         let version = spec.version ?? e.defaultVersion
@@ -239,11 +296,17 @@ public enum Workloads {
         var args: [JSON] = []
         switch type {
         case "postgres":
-            env = [fromSecret("POSTGRES_USER", "user"), fromSecret("POSTGRES_PASSWORD", "password"), fromSecret("POSTGRES_DB", "database"),
-                   ["name": "PGDATA", "value": .string(e.dataPath + "/pgdata")]]
+            env = [
+                fromSecret("POSTGRES_USER", "user"), fromSecret("POSTGRES_PASSWORD", "password"),
+                fromSecret("POSTGRES_DB", "database"),
+                ["name": "PGDATA", "value": .string(e.dataPath + "/pgdata")],
+            ]
         case "mysql":
-            env = [fromSecret("MYSQL_USER", "user"), fromSecret("MYSQL_PASSWORD", "password"), fromSecret("MYSQL_DATABASE", "database"),
-                   fromSecret("MYSQL_ROOT_PASSWORD", "password")]
+            env = [
+                fromSecret("MYSQL_USER", "user"), fromSecret("MYSQL_PASSWORD", "password"),
+                fromSecret("MYSQL_DATABASE", "database"),
+                fromSecret("MYSQL_ROOT_PASSWORD", "password"),
+            ]
         default:
             env = [fromSecret("REDIS_PASSWORD", "password")]
             args = ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes"]
@@ -258,15 +321,23 @@ public enum Workloads {
         podLabels[WorkloadKind.service.labelKey] = .string(name)
         var out: [JSON] = [
             [
-                "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta(name, scope, .service, owner: name, uid: uid),
+                "apiVersion": "apps/v1", "kind": "StatefulSet",
+                "metadata": meta(name, scope, .service, owner: name, uid: uid),
                 "spec": [
                     "serviceName": .string(name), "replicas": 1,
                     "selector": ["matchLabels": [WorkloadKind.service.labelKey: .string(name)]],
                     "template": ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope)],
-                    "volumeClaimTemplates": [[
-                        "metadata": ["name": "data"],
-                        "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": .string(spec.storage ?? ServiceSpec.defaultStorage)]]],
-                    ]],
+                    "volumeClaimTemplates": [
+                        [
+                            "metadata": ["name": "data"],
+                            "spec": [
+                                "accessModes": ["ReadWriteOnce"],
+                                "resources": [
+                                    "requests": ["storage": .string(spec.storage ?? ServiceSpec.defaultStorage)]
+                                ],
+                            ],
+                        ]
+                    ],
                     "persistentVolumeClaimRetentionPolicy": ["whenDeleted": "Delete", "whenScaled": "Retain"],
                 ],
             ],
@@ -285,7 +356,9 @@ public enum Workloads {
     }
 
     /// The credentials Secret: fresh, never copied; the password only ever on stdin.
-    public static func credentials(_ name: String, type: String, _ scope: WorkloadScope, uid: String, password: String) -> JSON {
+    public static func credentials(_ name: String, type: String, _ scope: WorkloadScope, uid: String, password: String)
+        -> JSON
+    {
         let e = engines[type]!
         let h = host(name, scope)
         let db = database(name)
@@ -295,7 +368,8 @@ public enum Workloads {
         default: url = "\(e.scheme)://\(e.user):\(password)@\(h):\(e.port)/\(db)"
         }
         let data: [String: String] = [
-            "host": h, "port": String(e.port), "user": e.user, "password": password, "database": type == "redis" ? "0" : db, "url": url,
+            "host": h, "port": String(e.port), "user": e.user, "password": password,
+            "database": type == "redis" ? "0" : db, "url": url,
         ]
         return [
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
@@ -306,21 +380,26 @@ public enum Workloads {
 
     static func pvc(_ name: String, _ spec: VolumeSpec, _ scope: WorkloadScope, uid: String) -> JSON {
         [
-            "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta(name, scope, .volume, owner: name, uid: uid),
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": meta(name, scope, .volume, owner: name, uid: uid),
             "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": .string(spec.size)]]],
         ]
     }
 
     static func function(_ name: String, _ spec: FunctionSpec, _ scope: WorkloadScope, uid: String) -> [JSON] {
         let port = spec.port ?? FunctionSpec.defaultPort
-        var container: JSON = ["name": .string(name), "image": .string(spec.image), "ports": [["name": "http", "containerPort": .int(port)]]]
+        var container: JSON = [
+            "name": .string(name), "image": .string(spec.image),
+            "ports": [["name": "http", "containerPort": .int(port)]],
+        ]
         let env = envVars(spec.env)
         if !env.isEmpty { container["env"] = .array(env) }
         var podLabels = labels(scope, .function, name)
         podLabels[WorkloadKind.function.labelKey] = .string(name)
         return [
             [
-                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(name, scope, .function, owner: name, uid: uid),
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": meta(name, scope, .function, owner: name, uid: uid),
                 "spec": [
                     "replicas": 1, "selector": ["matchLabels": [WorkloadKind.function.labelKey: .string(name)]],
                     "template": ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope)],
@@ -337,11 +416,16 @@ public enum Workloads {
         if !env.isEmpty { container["env"] = .array(env) }
         var podLabels = labels(scope, .job, name)
         podLabels[WorkloadKind.job.labelKey] = .string(name)
-        let template: JSON = ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope, restart: "OnFailure")]
+        let template: JSON = [
+            "metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope, restart: "OnFailure"),
+        ]
         if let schedule = spec.schedule {
             return [
                 "apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta(name, scope, .job, owner: name, uid: uid),
-                "spec": ["schedule": .string(schedule), "concurrencyPolicy": "Forbid", "jobTemplate": ["spec": ["backoffLimit": 3, "template": template]]],
+                "spec": [
+                    "schedule": .string(schedule), "concurrencyPolicy": "Forbid",
+                    "jobTemplate": ["spec": ["backoffLimit": 3, "template": template]],
+                ],
             ]
         }
         return [
