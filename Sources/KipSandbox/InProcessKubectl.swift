@@ -42,17 +42,22 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
         recorded.append(args)
         lock.unlock()
         do {
-            switch args.first {
-            case "get": return try get(Array(args.dropFirst()))
-            case "apply": return try apply(Array(args.dropFirst()), stdin ?? Data())
-            case "delete": return try delete(Array(args.dropFirst()))
-            case "config" where args.dropFirst().first == "current-context":
-                return ProcessResult(status: 0, stdout: Data("sandbox\n".utf8))
-            default:
-                return fail("InProcessKubectl does not emulate 'kubectl \(args.joined(separator: " "))'")
-            }
+            return try server.locked { try dispatch(args, stdin) }
         } catch let e as APIError {
             return fail("Error from server (\(e.reason)): \(e.message)")
+        }
+    }
+
+    /// One kubectl line, run while holding the server's lock.
+    private func dispatch(_ args: [String], _ stdin: Data?) throws -> ProcessResult {
+        switch args.first {
+        case "get": return try get(Array(args.dropFirst()))
+        case "apply": return try apply(Array(args.dropFirst()), stdin ?? Data())
+        case "delete": return try delete(Array(args.dropFirst()))
+        case "config" where args.dropFirst().first == "current-context":
+            return ProcessResult(status: 0, stdout: Data("sandbox\n".utf8))
+        default:
+            return fail("InProcessKubectl does not emulate 'kubectl \(args.joined(separator: " "))'")
         }
     }
 
@@ -227,7 +232,7 @@ extension APIServer {
     /// name, optionally with `.group`; without a group the core group wins (`services`).
     func lookup(_ token: String) -> ResourceInfo? {
         let t = token.lowercased()
-        let all = withRegistry { $0.allResources }
+        let all = registry.allResources
         func names(_ r: ResourceInfo) -> [String] { [r.plural, r.singular, r.kind.lowercased()] + r.shortNames }
         if let r = all.first(where: { $0.group.isEmpty && names($0).contains(t) }) { return r }
         if let r = all.first(where: { !$0.group.isEmpty && names($0).contains(t) }) { return r }
@@ -238,6 +243,6 @@ extension APIServer {
     }
 
     func resource(groupVersion gv: String, kind: String) -> ResourceInfo? {
-        withRegistry { $0.resources(groupVersion: gv)?.first { $0.kind == kind } }
+        registry.resources(groupVersion: gv)?.first { $0.kind == kind }
     }
 }

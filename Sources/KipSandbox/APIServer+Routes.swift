@@ -1,0 +1,150 @@
+import Foundation
+import KipCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// REST paths to store operations.
+extension APIServer {
+    // MARK: Resources
+
+    struct Target {
+        var resource: ResourceInfo
+        var namespace: String?
+        var name: String?
+        var subresource: String?
+    }
+
+    func resolve(gv: String, rest: [String]) throws -> Target {
+        let notFound = APIError(
+            code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        guard !rest.isEmpty else { throw notFound }
+        if rest[0] == "namespaces", rest.count >= 3, let r = registry.resource(groupVersion: gv, plural: rest[2]),
+            r.namespaced
+        {
+            return Target(
+                resource: r, namespace: rest[1], name: rest.count > 3 ? rest[3] : nil,
+                subresource: rest.count > 4 ? rest[4] : nil)
+        }
+        guard let r = registry.resource(groupVersion: gv, plural: rest[0]) else { throw notFound }
+        if rest.count >= 2 && r.namespaced { throw notFound }
+        return Target(
+            resource: r, namespace: nil, name: rest.count > 1 ? rest[1] : nil,
+            subresource: rest.count > 2 ? rest[2] : nil)
+    }
+
+    func resourceRequest(_ req: HTTPRequest, gv: String, rest: [String]) throws -> HTTPResponse {
+        if rest.isEmpty {
+            guard req.method == "GET", let list = resourceList(gv) else {
+                throw APIError(
+                    code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+            }
+            return json(list)
+        }
+        let t = try resolve(gv: gv, rest: rest)
+        let r = t.resource
+        let manager = req.query["fieldManager"] ?? userAgentManager(req.headers["user-agent"])
+        switch (req.method, t.name) {
+        case ("GET", nil):
+            if req.query["watch"] == "true" || req.query["watch"] == "1" {
+                // No controllers change objects behind a client's back: a watch has nothing to say.
+                return json([
+                    "type": "BOOKMARK",
+                    "object": [
+                        "kind": .string(r.kind), "apiVersion": .string(r.groupVersion),
+                        "metadata": ["resourceVersion": .string(String(resourceVersion))],
+                    ],
+                ])
+            }
+            let items = try list(
+                r, namespace: t.namespace, labelSelector: req.query["labelSelector"],
+                fieldSelector: req.query["fieldSelector"])
+            return json(
+                render(list: items, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
+        case ("GET", let name?):
+            let obj = try get(r, namespace: t.namespace, name: name)
+            return json(
+                render(object: obj, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
+        case ("POST", nil):
+            let body = try parseBody(req)
+            let strict = req.query["fieldValidation"] == "Strict"
+            return json(
+                try create(
+                    resource: r, namespace: t.namespace, body: body, manager: manager, strict: strict,
+                    dryRun: req.query["dryRun"] != nil), 201)
+        case ("PUT", let name?):
+            let body = try parseBody(req)
+            return json(
+                try update(
+                    r, namespace: t.namespace, name: name, body: body, manager: manager,
+                    strict: req.query["fieldValidation"] == "Strict"))
+        case ("PATCH", let name?):
+            let body = try parseBody(req)
+            let ct = (req.headers["content-type"] ?? "").split(separator: ";").first.map(String.init) ?? ""
+            let strict = req.query["fieldValidation"] == "Strict"
+            switch ct {
+            case "application/apply-patch+yaml", "application/apply-patch+cbor":
+                guard req.query["fieldManager"] != nil else {
+                    throw APIError.badRequest(
+                        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
+                    )
+                }
+                let (obj, created) = try apply(
+                    r, namespace: t.namespace, name: name, config: body, manager: manager,
+                    force: req.query["force"] == "true", strict: strict, dryRun: req.query["dryRun"] != nil)
+                return json(obj, created ? 201 : 200)
+            case "application/merge-patch+json", "application/strategic-merge-patch+json":
+                return json(
+                    try patch(r, namespace: t.namespace, name: name, patch: body, manager: manager, strict: strict))
+            default:
+                throw APIError(
+                    code: 415, reason: "UnsupportedMediaType",
+                    message:
+                        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+                )
+            }
+        case ("DELETE", let name?):
+            var policy = req.query["propagationPolicy"]
+            if policy == nil, !req.body.isEmpty, let b = try? JSON.parse(req.body) {
+                policy = b["propagationPolicy"]?.stringValue
+            }
+            if req.query["orphanDependents"] == "true" { policy = "Orphan" }
+            return json(try delete(r, namespace: t.namespace, name: name, policy: policy ?? "Background"))
+        case ("DELETE", nil):
+            let items = try list(
+                r, namespace: t.namespace, labelSelector: req.query["labelSelector"],
+                fieldSelector: req.query["fieldSelector"])
+            for i in items {
+                _ = try? delete(
+                    r, namespace: i.at("metadata", "namespace")?.stringValue,
+                    name: i.at("metadata", "name")?.stringValue ?? "", policy: "Background")
+            }
+            return json(listDoc(items, r))
+        default:
+            throw APIError(
+                code: 405, reason: "MethodNotAllowed",
+                message: "the server does not allow this method on the requested resource")
+        }
+    }
+
+    func userAgentManager(_ ua: String?) -> String {
+        guard let ua, let first = ua.split(separator: "/").first else { return "unknown" }
+        return String(first)
+    }
+
+    func parseBody(_ req: HTTPRequest) throws -> JSON {
+        if (req.headers["content-type"] ?? "").contains("protobuf") {
+            throw APIError(
+                code: 415, reason: "UnsupportedMediaType",
+                message: "kip-sandbox speaks JSON only, not application/vnd.kubernetes.protobuf")
+        }
+        do {
+            let trimmed = String(decoding: req.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.hasPrefix("{") { return try JSON.parse(req.body) }
+            return try MiniYAML.parse(trimmed)
+        } catch {
+            throw APIError.badRequest("the body of the request could not be decoded: \(error)")
+        }
+    }
+}
