@@ -4,7 +4,7 @@ SWIFT ?= swift
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all build release test demo bench install uninstall check-kubectl discovery-data clean fmt lint
+.PHONY: all build release test demo bench install uninstall check-kubectl discovery-data schema-data validate-manifests clean fmt lint
 
 all: build
 
@@ -19,8 +19,19 @@ check-kubectl:
 
 # Unit tests, golden files, and e2e tests of the built kip + real kubectl against kip-sandbox.
 # Set KIP_E2E_KUBECONFIG to run the e2e tests against a real cluster instead.
-test: check-kubectl lint build
+test: check-kubectl lint build validate-manifests
 	$(SWIFT) test
+
+# kubernetes-validate (PyPI, pinned) checks every built-in object in the golden files,
+# strictly, against Kubernetes 1.27 and 1.33: independent of kip and of kip-sandbox.
+VENV := .build/venv
+KUBERNETES_VALIDATE := kubernetes-validate==1.37.0
+$(VENV)/bin/kubernetes-validate:
+	@python3 -m venv $(VENV) || { echo "python3 -m venv failed: install python3-venv (apt-get install python3-venv)" >&2; exit 1; }
+	@$(VENV)/bin/pip install --quiet $(KUBERNETES_VALIDATE) || { echo "could not install $(KUBERNETES_VALIDATE) from PyPI" >&2; exit 1; }
+
+validate-manifests: $(VENV)/bin/kubernetes-validate
+	@python3 scripts/validate-manifests.py $(VENV)/bin/kubernetes-validate 1.27.0 1.33.0
 
 # Formats every Swift file in place (.swift-format: 4 spaces, 120 columns).
 fmt:
@@ -49,6 +60,10 @@ uninstall:
 # Regenerates the sandbox's built-in discovery from ../shared/kube/api-resources.json.
 discovery-data:
 	python3 scripts/discovery-data.py ../shared/kube/api-resources.json Sources/KipSandbox/DiscoveryData.swift
+
+# Regenerates the sandbox's built-in JSON Schemas from ../shared/kube/schemas-1.33.json.
+schema-data:
+	python3 scripts/schema-data.py ../shared/kube/schemas-1.33.json Sources/KipSandbox/SchemaData.swift
 
 clean:
 	rm -rf .build

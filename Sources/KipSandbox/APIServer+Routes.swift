@@ -44,24 +44,27 @@ extension APIServer {
         }
         let t = try resolve(gv: gv, rest: rest)
         let r = t.resource
+        if req.method == "POST", ["SelfSubjectAccessReview", "SelfSubjectReview"].contains(r.kind) {
+            let protobuf = (req.headers["content-type"] ?? "").contains("protobuf")
+            let body: JSON =
+                r.kind == "SelfSubjectReview"
+                ? [:] : (protobuf ? Protobuf.accessReview(req.body) ?? [:] : try parseBody(req))
+            if let answer = review(r, body, requester) { return json(answer, 201) }
+        }
+        try authorize(req, t)
         let manager = req.query["fieldManager"] ?? userAgentManager(req.headers["user-agent"])
         switch (req.method, t.name) {
         case ("GET", nil):
-            if req.query["watch"] == "true" || req.query["watch"] == "1" {
-                // No controllers change objects behind a client's back: a watch has nothing to say.
-                return json([
-                    "type": "BOOKMARK",
-                    "object": [
-                        "kind": .string(r.kind), "apiVersion": .string(r.groupVersion),
-                        "metadata": ["resourceVersion": .string(String(resourceVersion))],
-                    ],
-                ])
-            }
             let items = try list(
                 r, namespace: t.namespace, labelSelector: req.query["labelSelector"],
                 fieldSelector: req.query["fieldSelector"])
             return json(
                 render(list: items, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
+        case ("GET", let name?) where t.subresource == "log" && r.kind == "Pod":
+            _ = try get(r, namespace: t.namespace, name: name)
+            return HTTPResponse(
+                status: 200, contentType: "text/plain",
+                body: Data("kip-sandbox runs no containers: pod \(name) has no logs\n".utf8))
         case ("GET", let name?):
             let obj = try get(r, namespace: t.namespace, name: name)
             return json(
@@ -146,5 +149,26 @@ extension APIServer {
         } catch {
             throw APIError.badRequest("the body of the request could not be decoded: \(error)")
         }
+    }
+
+    /// RBAC for the request being served: the verb from the method and path, the rest
+    /// from the resource it names.
+    func authorize(_ req: HTTPRequest, _ t: Target) throws {
+        let verb: String
+        switch (req.method, t.name) {
+        case ("GET", nil): verb = "list"
+        case ("GET", _): verb = "get"
+        case ("POST", _): verb = "create"
+        case ("PUT", _): verb = "update"
+        case ("PATCH", _): verb = "patch"
+        case ("DELETE", nil): verb = "deletecollection"
+        case ("DELETE", _): verb = "delete"
+        default: verb = req.method.lowercased()
+        }
+        // A create names its object in the body, not the path.
+        let a = Attributes(
+            verb: verb, group: t.resource.group, resource: t.resource.plural, subresource: t.subresource,
+            namespace: t.namespace, name: verb == "create" ? nil : t.name)
+        if !allowed(requester, a) { throw Self.forbidden(requester, a) }
     }
 }

@@ -27,12 +27,21 @@ extension APIServer {
 
     func namespaceExists(_ ns: String) -> Bool { objects["/namespaces"]?[ns] != nil }
 
-    func checkNamespace(_ r: ResourceInfo, _ ns: String?) throws {
+    /// The namespace a new object goes into must exist, and not be going away: the
+    /// NamespaceLifecycle admission plugin refuses creates in a Terminating namespace.
+    func checkNamespace(_ r: ResourceInfo, _ ns: String?, name: String) throws {
         guard r.namespaced, let ns else { return }
-        if !namespaceExists(ns) {
+        guard let n = objects["/namespaces"]?[ns] else {
             throw APIError(
                 code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found",
                 details: ["name": .string(ns), "kind": "namespaces"])
+        }
+        if n.at("metadata", "deletionTimestamp") != nil {
+            throw APIError(
+                code: 403, reason: "Forbidden",
+                message:
+                    "\(qualified(r)) \"\(name)\" is forbidden: unable to create new content in namespace \(ns) because it is being terminated",
+                details: ["name": .string(name), "group": .string(r.group), "kind": .string(r.plural)])
         }
     }
 
@@ -74,9 +83,18 @@ extension APIServer {
             if !errs.isEmpty { throw APIError.invalid(r, o.at("metadata", "name")?.stringValue ?? "", errs) }
             o = pruned
         }
-        let errs = Validation.object(o, resource: r)
+        if r.schema == nil, let schema = Schemas.builtin.root(apiVersion: r.groupVersion, kind: r.kind) {
+            o = try checkSchema(o, schema, r, strict: strict)
+        }
+        let errs = Validation.object(o, resource: r) + Validation.semantic(o, resource: r)
         if !errs.isEmpty { throw APIError.invalid(r, o.at("metadata", "name")?.stringValue ?? "", errs) }
         return o
+    }
+
+    /// Refuses a change to a field that cannot change once set.
+    func checkTransition(old: JSON, new o: JSON, _ r: ResourceInfo) throws {
+        let errs = Validation.transition(old: old, new: o, resource: r)
+        if !errs.isEmpty { throw APIError.invalid(r, o.at("metadata", "name")?.stringValue ?? "", errs) }
     }
 
     func finish(_ o: inout JSON, old: JSON?, _ r: ResourceInfo) {
@@ -96,24 +114,34 @@ extension APIServer {
             o.set(["metadata", "uid"], .string(nextUID()))
             o.set(["metadata", "creationTimestamp"], .string(timestamp()))
             o.set(["metadata", "generation"], .int(1))
+            // A Service gets its cluster IP from the server unless it asked for one (or None).
+            if r.kind == "Service" && r.group.isEmpty && o.at("spec", "clusterIP") == nil
+                && o.at("spec", "type")?.stringValue != "ExternalName"
+            {
+                let ip = "10.96.\((uidCounter / 250) % 250).\(uidCounter % 250 + 2)"
+                o.set(["spec", "clusterIP"], .string(ip))
+                o.set(["spec", "clusterIPs"], [.string(ip)])
+            }
+        }
+        // Deletion, once begun, is not undone by a write (a patch of a Terminating
+        // namespace leaves it Terminating).
+        if let old, let t = old.at("metadata", "deletionTimestamp") {
+            o.set(["metadata", "deletionTimestamp"], t)
+            o.set(["metadata", "finalizers"], old.at("metadata", "finalizers"))
         }
         if r.kind == "Namespace" && r.group.isEmpty {
-            o.set(["status", "phase"], "Active")
+            let terminating = o.at("metadata", "deletionTimestamp") != nil
+            o.set(["status", "phase"], terminating ? "Terminating" : "Active")
+            if terminating { o.set(["spec", "finalizers"], ["kubernetes"]) }
             o.set(["metadata", "labels", "kubernetes.io/metadata.name"], o.at("metadata", "name"))
         }
+        workloadChanged(o, r, old: old)
         if r.kind == "CustomResourceDefinition" {
-            o.set(
-                ["status", "conditions"],
-                [
-                    [
-                        "type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
-                        "message": "no conflicts found",
-                    ],
-                    [
-                        "type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-                        "message": "the initial names have been accepted",
-                    ],
-                ])
+            let established = old.map(Self.isEstablished) ?? false
+            o.set(["status", "conditions"], Self.crdConditions(established: established))
+            if !established {
+                schedule(.establishCRD(o.at("metadata", "name")?.stringValue ?? ""), after: timing.crdDelay)
+            }
             o.set(["status", "acceptedNames"], o.at("spec", "names"))
             o.set(
                 ["status", "storedVersions"],
@@ -135,8 +163,8 @@ extension APIServer {
     func store(_ o: JSON, _ r: ResourceInfo) {
         let ns = o.at("metadata", "namespace")?.stringValue
         let name = o.at("metadata", "name")?.stringValue ?? ""
-        objects[r.storageKey, default: [:]][key(r.namespaced ? ns : nil, name)] = o
-        if r.kind == "CustomResourceDefinition" { _ = registry.register(crd: o) }
+        put(r.storageKey, key(r.namespaced ? ns : nil, name), o)
+        if r.kind == "CustomResourceDefinition" && Self.isEstablished(o) { _ = registry.register(crd: o) }
     }
 
     func create(
@@ -152,7 +180,9 @@ extension APIServer {
         }
         var o = try prepare(body, r, namespace: namespace, name: nil, strict: strict)
         let name = o.at("metadata", "name")?.stringValue ?? ""
-        try checkNamespace(r, namespace ?? o.at("metadata", "namespace")?.stringValue)
+        try checkNamespace(
+            r, namespace ?? o.at("metadata", "namespace")?.stringValue,
+            name: o.at("metadata", "name")?.stringValue ?? "")
         if r.namespaced && o.at("metadata", "namespace") == nil {
             throw APIError.badRequest("the namespace of the object must be set")
         }
@@ -233,6 +263,7 @@ extension APIServer {
         }
         o.set(["metadata", "managedFields"], nil)
         if o["status"] == nil { o["status"] = old["status"] }
+        try checkTransition(old: old, new: o, r)
         finish(&o, old: old, r)
         let uid = old.at("metadata", "uid")!.stringValue!
         managed[uid] = recordUpdate(
@@ -269,7 +300,7 @@ extension APIServer {
             throw APIError.modified(r, name)
         }
         cfg.set(["metadata", "resourceVersion"], nil)
-        if old == nil { try checkNamespace(r, namespace) }
+        if old == nil { try checkNamespace(r, namespace, name: name) }
         let uid = old?.at("metadata", "uid")?.stringValue
         let result = serverSideApply(
             current: old, managed: uid.flatMap { managed[$0] } ?? ManagedFields(), config: cfg, manager: manager,
@@ -289,6 +320,7 @@ extension APIServer {
                 // The merged object must still be valid.
                 o = try prepare(o, r, namespace: namespace, name: name, strict: false)
                 if dryRun { return (o, false) }
+                try checkTransition(old: old, new: o, r)
                 finish(&o, old: old, r)
             } else {
                 if dryRun { return (o, true) }
@@ -299,5 +331,47 @@ extension APIServer {
             if old == nil && r.kind == "Namespace" && r.group.isEmpty { createDefaultServiceAccount(name) }
             return (withManaged(o), old == nil)
         }
+    }
+
+    /// Every change to the store goes through here, so that watches see it.
+    func put(_ sk: String, _ k: String, _ o: JSON) {
+        let type = objects[sk]?[k] == nil ? "ADDED" : "MODIFIED"
+        objects[sk, default: [:]][k] = o
+        record(type, sk, o)
+    }
+
+    func record(_ type: String, _ sk: String, _ o: JSON) {
+        let rv = Int(o.at("metadata", "resourceVersion")?.stringValue ?? "") ?? resourceVersion
+        changes.append(Change(resourceVersion: rv, type: type, storageKey: sk, object: o))
+        if changes.count > 4000 { changes.removeFirst(changes.count - 2000) }
+    }
+
+    /// A built-in object against its schema, as kube-apiserver checks it: unknown fields
+    /// refused under `fieldValidation=Strict` (else dropped), wrong types and duplicate
+    /// list-map keys refused (server-side apply cannot build a typed object from them).
+    func checkSchema(_ o: JSON, _ schema: JSON, _ r: ResourceInfo, strict: Bool) throws -> JSON {
+        var problems: [Schemas.Problem] = []
+        let checked = Schemas.builtin.check(o, schema, path: "", strict: strict, into: &problems)
+        if problems.isEmpty { return checked }
+        let ns = o.at("metadata", "namespace")?.stringValue.map { $0 + "/" } ?? ""
+        let name = o.at("metadata", "name")?.stringValue ?? ""
+        let unknown = problems.compactMap { p -> String? in
+            if case .unknown(let path) = p { return path } else { return nil }
+        }
+        if unknown.count == problems.count {
+            throw APIError.badRequest(
+                unknown.sorted().map { "\($0): field not declared in schema" }.joined(separator: ", "))
+        }
+        let text = problems.map { p -> String in
+            switch p {
+            case .unknown(let path): return "\(path): field not declared in schema"
+            case .type(let path, let why): return "\(path): \(why)"
+            case .duplicate(let path, let why): return "\(path): \(why)"
+            }
+        }
+        let kind = r.group.isEmpty ? "/\(r.version), Kind=\(r.kind)" : "\(r.group)/\(r.version), Kind=\(r.kind)"
+        throw APIError(
+            code: 500, reason: "InternalError",
+            message: "failed to create typed patch object (\(ns)\(name); \(kind)): \(text.joined(separator: "; "))")
     }
 }

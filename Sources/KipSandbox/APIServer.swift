@@ -62,6 +62,7 @@ public struct FaultRule: Sendable {
     public enum Action: Sendable {
         case status(Int)
         case latency(Int)
+        case hang
     }
     public enum Mode: Sendable {
         case once, always
@@ -77,14 +78,16 @@ public struct FaultRule: Sendable {
 
     public init(spec: String) throws {
         let bad = SandboxError.usage(
-            "bad --fault '\(spec)': expected 'METHOD PATHGLOB:STATUS|+MSms:once|always|every-N|after-N'")
+            "bad --fault '\(spec)': expected 'METHOD PATHGLOB:STATUS|+MSms|hang:once|always|every-N|after-N'")
         let parts = spec.split(separator: ":").map(String.init)
         guard parts.count >= 2, parts.count <= 3 else { throw bad }
         let mp = parts[0].split(separator: " ", maxSplits: 1).map(String.init)
         guard mp.count == 2 else { throw bad }
         method = mp[0].uppercased()
         glob = mp[1]
-        if parts[1].hasPrefix("+"), parts[1].hasSuffix("ms"), let ms = Int(parts[1].dropFirst().dropLast(2)) {
+        if parts[1] == "hang" {
+            action = .hang
+        } else if parts[1].hasPrefix("+"), parts[1].hasSuffix("ms"), let ms = Int(parts[1].dropFirst().dropLast(2)) {
             action = .latency(ms)
         } else if let code = Int(parts[1]), code >= 100, code < 600 {
             action = .status(code)
@@ -141,12 +144,22 @@ public final class APIServer: @unchecked Sendable {
     /// Uids derived from a counter instead of random bits: the same requests give the
     /// same uids, for golden files.
     let deterministic: Bool
+    /// How long asynchronous work takes, and the events waiting for their time.
+    var timing: Timing
+    var pending: [(Date, ControllerEvent)] = []
+    /// Recent changes, oldest first, for watches.
+    var changes: [Change] = []
+    /// Bearer tokens and the identity of the request being served.
+    let tokens: TokenFile
+    var requester = Identity.admin
 
     public init(
         faults: [FaultRule] = [], requestLog: String? = nil, now: @escaping () -> Date = Date.init,
-        deterministic: Bool = false
+        deterministic: Bool = false, timing: Timing = Timing(), tokens: TokenFile = TokenFile()
     ) {
+        self.tokens = tokens
         self.deterministic = deterministic
+        self.timing = timing
         self.faults = faults
         self.now = now
         if let requestLog {
@@ -161,6 +174,13 @@ public final class APIServer: @unchecked Sendable {
                 body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]],
                 manager: "kube-apiserver")
         }
+        let clusterRoles = registry.resource(groupVersion: "rbac.authorization.k8s.io/v1", plural: "clusterroles")!
+        for role in Self.defaultClusterRoles {
+            _ = try? create(resource: clusterRoles, namespace: nil, body: role, manager: "kube-apiserver")
+        }
+        if timing.namespaceDelay > 0 || timing.gcDelay > 0 || timing.crdDelay > 0 || timing.rolloutDelay > 0 {
+            startControllers()
+        }
     }
 
     /// Runs `body` holding the server's one lock: every request, and every in-process
@@ -172,25 +192,56 @@ public final class APIServer: @unchecked Sendable {
         return try body()
     }
 
+    /// One request's critical section: the control plane's due work first, then the
+    /// request, then whatever it made due at once.
+    func serving<T>(as who: Identity = .admin, _ body: () throws -> T) rethrows -> T {
+        try locked {
+            requester = who
+            runDue()
+            defer { runDue() }
+            return try body()
+        }
+    }
+
     // MARK: HTTP entry point
 
     public func handle(_ req: HTTPRequest) -> HTTPResponse {
         let start = Date()
         var resp: HTTPResponse
+        defer { log(req, resp, start) }
+        let who: Identity
+        do { who = try locked { try authenticate(req) } } catch let e as APIError {
+            resp = HTTPResponse(status: e.code, body: e.status.data)
+            return resp
+        } catch {
+            resp = HTTPResponse(status: 500, body: Data())
+            return resp
+        }
         if let fault = locked({ fault(for: req) }) {
             switch fault {
             case .latency(let ms):
                 usleep(useconds_t(ms * 1000))
-                resp = locked { route(req) }
+                resp = serving(as: who) { route(req) }
+            case .hang:
+                // Accepts the request and never answers (until the client gives up and
+                // closes the connection, or an hour passes).
+                sleep(3600)
+                resp = HTTPResponse(status: 504, body: Data())
             case .status(let code):
                 let e = APIError(
                     code: code, reason: code == 409 ? "Conflict" : (code == 429 ? "TooManyRequests" : "InternalError"),
                     message: "kip-sandbox: injected fault for \(req.method) \(req.path)")
                 resp = HTTPResponse(status: code, body: e.status.data)
             }
+        } else if req.method == "GET", ["true", "1"].contains(req.query["watch"] ?? "") {
+            resp = watch(req, as: who)
         } else {
-            resp = locked { route(req) }
+            resp = serving(as: who) { route(req) }
         }
+        return resp
+    }
+
+    private func log(_ req: HTTPRequest, _ resp: HTTPResponse, _ start: Date) {
         if let logHandle {
             let line: JSON = [
                 "method": .string(req.method), "path": .string(req.path), "query": .string(req.rawQuery),
@@ -202,7 +253,6 @@ public final class APIServer: @unchecked Sendable {
             logHandle.write(Data((line.serialized() + "\n").utf8))
             logLock.unlock()
         }
-        return resp
     }
 
     func fault(for req: HTTPRequest) -> FaultRule.Action? {

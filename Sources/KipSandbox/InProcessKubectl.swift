@@ -42,7 +42,7 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
         recorded.append(args)
         lock.unlock()
         do {
-            return try server.locked { try dispatch(args, stdin) }
+            return try server.serving { try dispatch(args, stdin) }
         } catch let e as APIError {
             return fail("Error from server (\(e.reason)): \(e.message)")
         }

@@ -9,19 +9,40 @@ public enum Sandbox {
         It answers the Kubernetes API on 127.0.0.1 the way a real control plane's API
         server does for what kip and kubectl use: discovery (from a real 1.33 cluster),
         OpenAPI v3, a generic object store with server-side apply, CustomResourceDefinitions,
-        label and field selectors, namespace deletion and owner-reference garbage collection.
-        It runs no pods and no other controllers: Deployments never get replicas, Services
-        never get endpoints. Objects live in memory and are gone when it stops.
+        label and field selectors, and what a control plane does over time: a deleted
+        namespace stays Terminating before it goes (creating in it is Forbidden, deleting it
+        again a Conflict), the garbage collector deletes dependents later (Background,
+        Foreground, Orphan), a new CRD is served once Established, and Deployments,
+        StatefulSets and Jobs roll out: their status reaches the new generation and Pod
+        records appear. It runs no containers: pods are records with a phase, and their
+        logs say so. Objects live in memory and are gone when it stops.
 
         USAGE: kip-sandbox [--port <port>] [--kubeconfig-out <file>] [--request-log <file>] [--fault <spec> ...]
+                           [--namespace-delay <s>] [--gc-delay <s>] [--crd-delay <s>] [--rollout-delay <s>]
+                           [--fail-image <glob> ...] [--deadline-scale <factor>] [--users <file> [--user <name>]]
 
         OPTIONS:
           --port <port>           Port on 127.0.0.1; 0 picks a free one. (default: 0)
           --kubeconfig-out <file> Write a kubeconfig (context 'kip-sandbox', plain http, no auth) here.
           --request-log <file>    Append one JSON line per request: method, path, query, status, durationMs.
-          --fault <spec>          Fail or slow matching requests: 'METHOD PATHGLOB:STATUS:MODE', STATUS a
-                                  code or '+Nms' of added latency, MODE once, always, every-N or after-N.
+          --fault <spec>          Fail, slow or hang matching requests: 'METHOD PATHGLOB:STATUS:MODE', STATUS
+                                  a code, '+Nms' of added latency, or 'hang' (accept, never answer); MODE
+                                  once, always, every-N or after-N.
                                   Example: --fault 'PATCH /api/v1/namespaces/*:500:once'
+          --namespace-delay <s>   Seconds a deleted namespace stays Terminating. (default: 0)
+          --gc-delay <s>          Seconds before the garbage collector deletes dependents. (default: 0)
+          --crd-delay <s>         Seconds before a new CRD is Established and served. (default: 0)
+          --rollout-delay <s>     Seconds before a changed workload's pods are up. (default: 0)
+          --fail-image <glob>     Images matching it never start: ImagePullBackOff, then the
+                                  Deployment's ProgressDeadlineExceeded.
+          --deadline-scale <f>    Multiplies progressDeadlineSeconds (0.01 makes 600 s six). (default: 1)
+          --users <file>          Bearer tokens, as kube-apiserver's --token-auth-file: token,user,uid,"g1,g2".
+                                  A request without a token is the administrator (system:masters).
+                                  Requests are authorized by the RBAC objects stored (cluster-admin,
+                                  admin, edit and view exist from the start); an administrator may
+                                  impersonate (kubectl --as USER --as-group G).
+          --user <name>           Make --kubeconfig-out act as that user (impersonation: kubectl sends no
+                                  token over plain http).
           -h, --help              Show help information.
 
         """
@@ -31,6 +52,10 @@ public enum Sandbox {
         public var kubeconfigOut: String?
         public var requestLog: String?
         public var faults: [FaultRule] = []
+        public var timing = Timing()
+        public var tokens = TokenFile()
+        /// The user whose token `--kubeconfig-out` writes (none: the administrator).
+        public var user: String?
     }
 
     public static func parse(_ args: [String]) throws -> Options? {
@@ -63,14 +88,40 @@ public enum Sandbox {
             case "--kubeconfig-out": o.kubeconfigOut = try v()
             case "--request-log": o.requestLog = try v()
             case "--fault": o.faults.append(try FaultRule(spec: try v()))
+            case "--namespace-delay": o.timing.namespaceDelay = try seconds(a, try v())
+            case "--gc-delay": o.timing.gcDelay = try seconds(a, try v())
+            case "--crd-delay": o.timing.crdDelay = try seconds(a, try v())
+            case "--rollout-delay": o.timing.rolloutDelay = try seconds(a, try v())
+            case "--deadline-scale": o.timing.deadlineScale = try seconds(a, try v())
+            case "--fail-image": o.timing.failImages.append(try v())
+            case "--users":
+                let path = try v()
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw SandboxError.usage("--users \(path): cannot read it")
+                }
+                o.tokens = try TokenFile(text: text)
+            case "--user": o.user = try v()
             default: throw SandboxError.usage("Unknown option '\(a)'. See 'kip-sandbox --help'.")
             }
             i += 1
         }
+        if let u = o.user, !o.tokens.users.values.contains(where: { $0.user == u }) {
+            throw SandboxError.usage("--user \(u) is not in the --users file")
+        }
         return o
     }
 
-    public static func kubeconfig(server: String) -> String {
+    static func seconds(_ flag: String, _ s: String) throws -> Double {
+        guard let d = Double(s), d >= 0, d.isFinite else {
+            throw SandboxError.usage("\(flag) must be a number of seconds, 0 or more, got '\(s)'")
+        }
+        return d
+    }
+
+    /// A kubeconfig for the sandbox; as `user` (with `groups`), through impersonation:
+    /// kubectl sends no bearer token over plain http, and an administrator's kubeconfig on
+    /// a real cluster does the same with `as:`.
+    public static func kubeconfig(server: String, user: String? = nil, groups: [String] = []) -> String {
         """
         apiVersion: v1
         kind: Config
@@ -86,19 +137,23 @@ public enum Sandbox {
         current-context: kip-sandbox
         users:
         - name: kip-sandbox
-          user: {}
+          user: \(user.map { u in "{as: \(JSON.quoted(u))" + (groups.isEmpty ? "" : ", as-groups: [\(groups.map(JSON.quoted).joined(separator: ", "))]") + "}" } ?? "{}")
 
         """
     }
 
     /// Starts the server; returns it (its port) once it accepts connections.
     public static func start(_ o: Options) throws -> HTTPServer {
-        let api = APIServer(faults: o.faults, requestLog: o.requestLog)
+        let api = APIServer(faults: o.faults, requestLog: o.requestLog, timing: o.timing, tokens: o.tokens)
         let server = try HTTPServer(port: o.port) { api.handle($0) }
         server.start()
         if let path = o.kubeconfigOut {
             let tmp = path + ".tmp"
-            try kubeconfig(server: "http://127.0.0.1:\(server.port)").write(
+            let id = o.user.flatMap { u in o.tokens.users.values.first { $0.user == u } }
+            try kubeconfig(
+                server: "http://127.0.0.1:\(server.port)", user: id?.user,
+                groups: (id?.groups ?? []).filter { $0 != "system:authenticated" }
+            ).write(
                 toFile: tmp, atomically: false, encoding: .utf8)
             _ = rename(tmp, path)
         }

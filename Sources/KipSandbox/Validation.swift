@@ -21,6 +21,144 @@ struct FieldError {
 
 /// The checks a real API server makes that kip must respect.
 enum Validation {
+    /// Rules kube-apiserver checks beyond the schema, on the object as it will be stored.
+    static func semantic(_ o: JSON, resource r: ResourceInfo) -> [FieldError] {
+        var errs: [FieldError] = []
+        let name = o.at("metadata", "name")?.stringValue ?? ""
+        switch (r.group, r.kind) {
+        case ("batch", "CronJob"):
+            if name.count > 52 {
+                errs.append(
+                    FieldError(
+                        path: "metadata.name", kind: "Invalid value", value: .string(name),
+                        detail: "must be no more than 52 characters"))
+            }
+            if let schedule = o.at("spec", "schedule")?.stringValue, let f = Cron.fault(schedule) {
+                errs.append(
+                    FieldError(
+                        path: "spec.schedule", kind: "Invalid value", value: .string(schedule), detail: f.serverText))
+            }
+            errs += podTemplate(o.at("spec", "jobTemplate", "spec", "template"), path: "spec.jobTemplate.spec.template")
+        case ("apps", "Deployment"), ("apps", "StatefulSet"):
+            errs += podTemplate(o.at("spec", "template"), path: "spec.template")
+            let selector = o.at("spec", "selector", "matchLabels")?.stringMap ?? [:]
+            let labels = o.at("spec", "template", "metadata", "labels")?.stringMap ?? [:]
+            if o.at("spec", "selector") == nil {
+                errs.append(FieldError(path: "spec.selector", kind: "Required value", value: nil, detail: ""))
+            } else if selector.isEmpty || selector.contains(where: { labels[$0.key] != $0.value }) {
+                errs.append(
+                    FieldError(
+                        path: "spec.template.metadata.labels", kind: "Invalid value",
+                        value: o.at("spec", "template", "metadata", "labels") ?? [:],
+                        detail: "`selector` does not match template `labels`"))
+            }
+            for (i, t) in (o.at("spec", "volumeClaimTemplates")?.arrayValue ?? []).enumerated() {
+                errs += storage(
+                    t.at("spec", "resources", "requests", "storage"),
+                    path: "spec.volumeClaimTemplates[\(i)].spec.resources.requests[storage]")
+            }
+        case ("batch", "Job"):
+            errs += podTemplate(o.at("spec", "template"), path: "spec.template")
+        case ("", "PersistentVolumeClaim"):
+            errs += storage(o.at("spec", "resources", "requests", "storage"), path: "spec.resources.requests[storage]")
+        default:
+            break
+        }
+        return errs
+    }
+
+    static func storage(_ q: JSON?, path: String) -> [FieldError] {
+        guard let s = q?.stringValue ?? q.map({ $0.serialized() }), let v = Quantity.value(s), v <= 0 else { return [] }
+        return [FieldError(path: path, kind: "Invalid value", value: .string(s), detail: "must be greater than zero")]
+    }
+
+    /// Each container's requests may not exceed its limits.
+    static func podTemplate(_ t: JSON?, path: String) -> [FieldError] {
+        var errs: [FieldError] = []
+        for (i, c) in (t?.at("spec", "containers")?.arrayValue ?? []).enumerated() {
+            let requests = c.at("resources", "requests")?.objectValue ?? [:]
+            let limits = c.at("resources", "limits")?.objectValue ?? [:]
+            for (res, req) in requests.sorted(by: { $0.key < $1.key }) {
+                guard let lim = limits[res], let rq = req.stringValue ?? Optional(req.serialized()),
+                    let lm = lim.stringValue ?? Optional(lim.serialized()),
+                    let rv = Quantity.value(rq), let lv = Quantity.value(lm), rv > lv
+                else { continue }
+                errs.append(
+                    FieldError(
+                        path: "\(path).spec.containers[\(i)].resources.requests", kind: "Invalid value",
+                        value: .string(rq),
+                        detail: "must be less than or equal to \(res) limit of \(lm)"))
+            }
+        }
+        return errs
+    }
+
+    /// Fields a real server refuses to change once set.
+    static func transition(old: JSON, new o: JSON, resource r: ResourceInfo) -> [FieldError] {
+        var errs: [FieldError] = []
+        func immutable(_ path: [String], _ shown: String) {
+            if let before = old.at(path), before != o.at(path) {
+                errs.append(
+                    FieldError(
+                        path: shown, kind: "Invalid value", value: o.at(path) ?? .null, detail: "field is immutable"))
+            }
+        }
+        switch (r.group, r.kind) {
+        case ("apps", "Deployment"):
+            immutable(["spec", "selector"], "spec.selector")
+        case ("apps", "StatefulSet"):
+            var a = old["spec"] ?? [:]
+            var b = o["spec"] ?? [:]
+            for k in [
+                "replicas", "template", "updateStrategy", "ordinals", "minReadySeconds",
+                "persistentVolumeClaimRetentionPolicy",
+            ] {
+                a[k] = nil
+                b[k] = nil
+            }
+            if a != b {
+                errs.append(
+                    FieldError(
+                        path: "spec", kind: "Forbidden", value: nil,
+                        detail:
+                            "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
+                    ))
+            }
+        case ("batch", "Job"):
+            immutable(["spec", "selector"], "spec.selector")
+            immutable(["spec", "template"], "spec.template")
+        case ("", "Service"):
+            if let before = old.at("spec", "clusterIP"), before != o.at("spec", "clusterIP") {
+                errs.append(
+                    FieldError(
+                        path: "spec.clusterIPs[0]", kind: "Invalid value", value: o.at("spec", "clusterIPs") ?? .null,
+                        detail: "may not change once set"))
+            }
+        case ("", "PersistentVolumeClaim"):
+            if let a = old.at("spec", "resources", "requests", "storage")?.stringValue.flatMap(Quantity.value),
+                let b = o.at("spec", "resources", "requests", "storage")?.stringValue.flatMap(Quantity.value), b < a
+            {
+                errs.append(
+                    FieldError(
+                        path: "spec.resources.requests.storage", kind: "Forbidden", value: nil,
+                        detail: "field can not be less than previous value"))
+            }
+        case ("", "Secret"), ("", "ConfigMap"):
+            if old["immutable"] == .bool(true) {
+                for f in ["data", "stringData", "binaryData"]
+                where old[f] != o[f] && !(f == "stringData" && o[f] == nil) {
+                    errs.append(
+                        FieldError(
+                            path: f, kind: "Forbidden", value: nil, detail: "field is immutable when `immutable` is set"
+                        ))
+                }
+            }
+        default:
+            break
+        }
+        return errs
+    }
+
     static func object(_ obj: JSON, resource r: ResourceInfo) -> [FieldError] {
         var errs: [FieldError] = []
         let name = obj.at("metadata", "name")?.stringValue ?? ""

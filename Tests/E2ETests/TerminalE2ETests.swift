@@ -25,7 +25,7 @@ final class TerminalE2ETests: XCTestCase {
             ["project", "remove-env", p, "staging"], input: ["staging"], waitFor: "to confirm: ")
         XCTAssertEqual(right.code, 0, right.stdout)
         XCTAssertTrue(right.stdout.contains("✔ Removed environment \"staging\""), right.stdout)
-        XCTAssertFalse(try c.names("namespaces").contains("\(p)-staging"))
+        try eventually("namespace gone") { try !c.names("namespaces").contains("\(p)-staging") }
     }
 
     func testPromoteAsksOnATerminalAsTheProductPageShows() throws {

@@ -124,13 +124,22 @@ final class QuantityCronTests: XCTestCase {
     }
 
     func testCron() {
-        for ok in ["0 3 * * *", "*/15 * * * *", "0 0 1 jan,jul *", "30 2 * * mon-fri", "@daily", "0 0 * * 7"] {
+        for ok in [
+            "0 3 * * *", "*/15 * * * *", "0 0 1 jan,jul *", "30 2 * * mon-fri", "@daily", "0 0 ? * 0", "@every 1h",
+        ] {
             XCTAssertNil(Cron.problem(ok), ok)
         }
+        // As Kubernetes parses them: Sunday is 0 only, ranges ascend, no time zone prefix.
+        XCTAssertEqual(
+            Cron.problem("0 0 * * 7"), "--schedule '0 0 * * 7': day of week '7' is out of range 0-6 (Sunday is 0)")
+        XCTAssertEqual(Cron.fault("0 0 * * 7")?.serverText, "end of range (7) above maximum (6): 7")
+        XCTAssertEqual(Cron.problem("0 0 * * 5-1"), "--schedule '0 0 * * 5-1': day of week range '5-1' goes backwards")
+        XCTAssertEqual(Cron.fault("0 0 * * 5-1")?.serverText, "beginning of range (5) beyond end of range (1): 5-1")
+        XCTAssertEqual(Cron.fault("TZ=UTC 0 0 * * *"), .timezone)
         XCTAssertEqual(Cron.problem("61 * * * *"), "--schedule '61 * * * *': minute '61' is out of range 0-59")
         XCTAssertEqual(
             Cron.problem("* * *"),
-            "--schedule '* * *' needs five fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * *'")
+            "--schedule '* * *': needs five fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * *'")
         XCTAssertEqual(Cron.problem("*/0 * * * *"), "--schedule '*/0 * * * *': minute field '*/0' has a bad step")
         XCTAssertEqual(Cron.problem("0 0 32 * *"), "--schedule '0 0 32 * *': day of month '32' is out of range 1-31")
     }

@@ -23,7 +23,7 @@ final class KubectlAgainstSandboxTests: XCTestCase {
             ).code, 0)
         XCTAssertEqual(
             apply(
-                #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"shop"},"spec":{"replicas":1}}"#
+                #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"shop"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"api"}},"template":{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"name":"api","image":"x"}]}}}}"#
             ).code, 0)
         let cm = try c.kubectlJSON(["get", "configmap", "a", "-n", "shop"])
         XCTAssertEqual(cm.at("data", "k"), "v")
@@ -42,15 +42,15 @@ final class KubectlAgainstSandboxTests: XCTestCase {
 
     func testMetadataAsARealServerSetsIt() throws {
         _ = apply(
-            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default"},"spec":{"replicas":1}}"#
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"api"}},"template":{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"name":"api","image":"x"}]}}}}"#
         )
         let one = try c.kubectlJSON(["get", "deployment", "api"])
         _ = apply(
-            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default","labels":{"a":"b"}},"spec":{"replicas":1}}"#
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default","labels":{"a":"b"}},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"api"}},"template":{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"name":"api","image":"x"}]}}}}"#
         )
         let two = try c.kubectlJSON(["get", "deployment", "api"])
         _ = apply(
-            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default","labels":{"a":"b"}},"spec":{"replicas":2}}"#
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"default","labels":{"a":"b"}},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"api"}},"template":{"metadata":{"labels":{"app":"api"}},"spec":{"containers":[{"name":"api","image":"x"}]}}}}"#
         )
         let three = try c.kubectlJSON(["get", "deployment", "api"])
         XCTAssertEqual(one.at("metadata", "generation"), 1)
@@ -149,6 +149,12 @@ final class KubectlAgainstSandboxTests: XCTestCase {
         XCTAssertEqual(all["items"]?.arrayValue?.count, 1)
     }
 
+    /// A new CRD is served once Established, as on a real cluster.
+    func establish() {
+        XCTAssertEqual(
+            c.kubectl(["wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=10s"]).code, 0)
+    }
+
     static let crd = #"""
         {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.com"},
          "spec":{"group":"example.com","scope":"Cluster","names":{"plural":"widgets","singular":"widget","kind":"Widget","shortNames":["wd"]},
@@ -159,6 +165,7 @@ final class KubectlAgainstSandboxTests: XCTestCase {
 
     func testCRDThenItsResourceWithSchemaValidation() throws {
         XCTAssertEqual(apply(Self.crd).code, 0)
+        establish()
         XCTAssertEqual(
             apply(
                 #"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":"S","extra":{"any":1}}}"#
@@ -187,6 +194,7 @@ final class KubectlAgainstSandboxTests: XCTestCase {
 
     func testGarbageCollectionThroughAClusterScopedOwner() throws {
         _ = apply(Self.crd)
+        establish()
         _ = apply(#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":"S"}}"#)
         let uid = try c.kubectlJSON(["get", "widget", "w1"]).at("metadata", "uid")!.stringValue!
         _ = apply(
@@ -194,8 +202,10 @@ final class KubectlAgainstSandboxTests: XCTestCase {
         )
         _ = apply(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"owned"}}"#)
         XCTAssertEqual(c.kubectl(["delete", "widget", "w1"]).code, 0)
-        XCTAssertFalse(try c.names("namespaces").contains("owned"))
-        XCTAssertEqual(try c.kubectlJSON(["get", "configmaps", "-A"])["items"]?.arrayValue?.count, 0)
+        try eventually("the namespace and what it holds collected") {
+            try !c.names("namespaces").contains("owned")
+                && c.kubectlJSON(["get", "configmaps", "-A"])["items"]?.arrayValue?.count == 0
+        }
     }
 
     func testOrphanPropagationKeepsDependents() throws {
@@ -277,7 +287,7 @@ final class KubectlAgainstSandboxTests: XCTestCase {
         XCTAssertEqual(bad.code, 2)
         XCTAssertEqual(
             bad.stderr,
-            "kip-sandbox: bad --fault 'nonsense': expected 'METHOD PATHGLOB:STATUS|+MSms:once|always|every-N|after-N'\n"
+            "kip-sandbox: bad --fault 'nonsense': expected 'METHOD PATHGLOB:STATUS|+MSms|hang:once|always|every-N|after-N'\n"
         )
     }
 

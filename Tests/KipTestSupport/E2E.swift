@@ -28,9 +28,18 @@ public final class E2ECluster {
     private var created: [String] = []
     public let binDir: String
 
-    /// Starts a sandbox (with `faults`, in kip-sandbox's `--fault` syntax) unless a real
-    /// cluster is configured; tests that need faults skip on a real cluster.
-    public init(_ test: XCTestCase, faults: [String] = [], sandboxOnly: Bool = false) throws {
+    /// What the sandbox runs with unless a test says otherwise: time passes, as on a real
+    /// control plane (a deleted namespace stays Terminating for half a second, the
+    /// garbage collector and CRD establishment lag, rollouts take half a second).
+    public static let realTime = [
+        "--namespace-delay", "0.5", "--gc-delay", "0.3", "--crd-delay", "0.3", "--rollout-delay", "0.5",
+    ]
+
+    /// Starts a sandbox (with `faults`, in kip-sandbox's `--fault` syntax, and `options`)
+    /// unless a real cluster is configured; tests that need faults skip on a real cluster.
+    public init(
+        _ test: XCTestCase, faults: [String] = [], options: [String] = E2ECluster.realTime, sandboxOnly: Bool = false
+    ) throws {
         let dir = temporaryDirectory(test)
         home = dir + "/kip-home"
         cacheDir = dir + "/kube-cache"
@@ -53,7 +62,7 @@ public final class E2ECluster {
             p.executableURL = URL(fileURLWithPath: binDir + "/kip-sandbox")
             p.arguments =
                 ["--port", "0", "--kubeconfig-out", kubeconfig, "--request-log", requestLog]
-                + faults.flatMap { ["--fault", $0] }
+                + faults.flatMap { ["--fault", $0] } + options
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.standardError
             try p.run()

@@ -46,3 +46,17 @@ public func packageRoot(file: StaticString = #filePath) -> URL {
     }
     fatalError("Package.swift not found above \(file)")
 }
+
+/// Waits, polling every 50 ms, until `check` holds; fails the test after `seconds`.
+/// Clusters do things a little later (a namespace goes, the garbage collector runs).
+public func eventually(
+    _ what: String, within seconds: Double = 10, file: StaticString = #filePath, line: UInt = #line,
+    _ check: () throws -> Bool
+) rethrows {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try check() { return }
+        usleep(50_000)
+    }
+    XCTFail("\(what): not within \(seconds) s", file: file, line: line)
+}

@@ -132,7 +132,7 @@ enum AppCommands {
                 }
                 return m
             }
-            var plan = w.plan(.app, name, [Workloads.app(name, w.scope, spec: s, replacing: w.cr(.app, name))])
+            var plan = try w.plan(.app, name, [Workloads.app(name, w.scope, spec: s, replacing: w.cr(.app, name))])
             if let host = s.route { plan.report.append(.info("URL: http://\(host)")) }
             return plan
         }
@@ -258,7 +258,7 @@ enum AppCommands {
             let current = try w.require(.app, name)
             var spec = AppSpec(json: current["spec"] ?? [:])
             try change(&spec, w)
-            return w.plan(.app, name, [Workloads.app(name, w.scope, spec: spec, replacing: current)])
+            return try w.plan(.app, name, [Workloads.app(name, w.scope, spec: spec, replacing: current)])
         }
         return 0
     }

@@ -56,11 +56,13 @@ enum InstallCommand {
         plan.owners = CRDs.all + [system]
         let o = (org ?? "").isEmpty ? "none" : org!
         let d = (domain ?? "").isEmpty ? "none" : domain!
-        plan.report = [
+        guard try ctx.write(plan) != nil else { return 0 }
+        // Ready when it says so: the new kinds are served once the CRDs are Established.
+        try driver.waitEstablished(CRDs.all.compactMap { $0.at("metadata", "name")?.stringValue })
+        ctx.printer.report([
             .success("Resource types: projects, apps, services, volumes, functions, jobs (\(Keys.apiVersion))"),
             .success("Cluster \"\(driver.target.name)\": org \(o), domain \(d)"),
-        ]
-        guard try ctx.write(plan) != nil else { return 0 }
+        ])
         try ctx.config.update { cfg in
             guard var c = cfg.clusters[driver.target.name] else { return }
             c.org = (org ?? "").isEmpty ? nil : org

@@ -49,13 +49,14 @@ enum ProjectCommands {
                     ArgumentSpec("project", "Project (default: the active project).", optional: true),
                     ArgumentSpec("env", "Environment to remove."),
                 ],
-                options: [.value("confirm", "env", "Confirm by naming the environment (for scripts).")],
+                options: [.value("confirm", "env", "Confirm by naming the environment (for scripts)."), waitFlag.spec],
                 handler: removeEnv),
             CommandSpec(
                 "delete", "Delete a project, all its environments and everything in them.",
                 discussion: "Asks to type the project name. Without a terminal, pass --confirm NAME or --yes.",
                 arguments: [ArgumentSpec("name", "Project to delete.")],
-                options: [.value("confirm", "name", "Confirm by naming the project (for scripts).")], handler: delete),
+                options: [.value("confirm", "name", "Confirm by naming the project (for scripts)."), waitFlag.spec],
+                handler: delete),
             CommandSpec(
                 "use", "Set the active project (and environment) of the current cluster.",
                 discussion: "After it, --project and --environment may be left out; an explicit flag still wins.",
@@ -75,6 +76,21 @@ enum ProjectCommands {
         ])
 
     // MARK: Helpers
+
+    static let waitFlag = Flag(
+        "wait", "Wait until the namespaces are gone (at most 5 minutes), saying so as each one goes.")
+
+    /// A namespace already on its way out (`deletionTimestamp` set): deleting it again is
+    /// a 409 on a real cluster, and it is going anyway.
+    static func terminating(_ ns: JSON?) -> Bool { ns?.at("metadata", "deletionTimestamp") != nil }
+
+    /// Namespace deletion takes time (pods stop, volumes detach): with `--wait`, waits
+    /// until they are gone and says so for each.
+    static func awaitDeletion(_ namespaces: [String], _ inv: Invocation, _ ctx: Context, _ driver: KubectlDriver) throws
+    {
+        guard inv.has(waitFlag), !ctx.dryRun, !namespaces.isEmpty else { return }
+        try driver.waitGone("namespaces", namespaces) { ctx.printer.success("namespace \($0) deleted") }
+    }
 
     static let readForPlanning = ["namespaces", CRDs.project, "secrets"]
 
@@ -273,14 +289,17 @@ enum ProjectCommands {
         var plan = Plan()
         plan.owners = [updated.manifest]
         plan.knownUIDs[Plan.key(updated.manifest)] = updated.uid
-        plan.deletes = [Plan.Deletion(ref: "namespace/\(removed.namespace)", namespace: nil)]
+        if !terminating(observed.namespaces[removed.namespace]) {
+            plan.deletes = [Plan.Deletion(ref: "namespace/\(removed.namespace)", namespace: nil)]
+        }
         plan.report = [
-            .success("Removed environment \"\(env)\" (namespace \(removed.namespace))"),
+            .success("Removed environment \"\(env)\" (deleting namespace \(removed.namespace))"),
             .info(
                 updated.environments.count > 1
                     ? "Promotion pipeline: \(arrow(updated.pipeline))" : "Environment: \(updated.pipeline.joined())"),
         ]
         guard try ctx.write(plan) != nil else { return 0 }
+        try awaitDeletion([removed.namespace], inv, ctx, driver)
         try ctx.config.update { cfg in
             if cfg.active[driver.target.name]?.project == name, cfg.active[driver.target.name]?.environment == env {
                 cfg.active[driver.target.name]?.environment = nil
@@ -305,8 +324,10 @@ enum ProjectCommands {
         var plan = Plan()
         plan.deletes =
             [Plan.Deletion(ref: "\(CRDs.project)/\(name)", namespace: nil)]
-            + namespaces.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
-        plan.report = namespaces.map { .success("deleted \($0)") } + [.success("Project \"\(name)\" deleted")]
+            + namespaces.filter { !terminating(observed.namespaces[$0]) }.map {
+                Plan.Deletion(ref: "namespace/\($0)", namespace: nil)
+            }
+        plan.report = namespaces.map { .success("deleting \($0)") } + [.success("Project \"\(name)\" deleted")]
         if ctx.dryRun { return try ctx.write(plan).map { _ in 0 } ?? 0 }
         ctx.stderr.line("Project \"\(name)\" has \(project.environments.count) environment(s):")
         for e in project.environments {
@@ -321,6 +342,7 @@ enum ProjectCommands {
         try ctx.config.update { cfg in
             if cfg.active[driver.target.name]?.project == name { cfg.active[driver.target.name] = nil }
         }
+        try awaitDeletion(namespaces, inv, ctx, driver)
         return 0
     }
 
@@ -376,7 +398,7 @@ enum ProjectCommands {
         plan.report = sync.changes.map { .success($0) }
         if inv.has("prune") {
             plan.deletes = sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
-            plan.report += sync.strays.map { .success("deleted namespace \($0) (no environment declares it)") }
+            plan.report += sync.strays.map { .success("deleting namespace \($0) (no environment declares it)") }
         } else {
             plan.report += sync.strays.map {
                 .warning(

@@ -66,7 +66,7 @@ enum WorkloadCommands {
                         "service \(name) has \(s) of storage; the size of an existing database cannot change here")
                 }
             }
-            var plan = w.plan(.service, name, [Workloads.cr(.service, name, w.scope, spec: spec.json)])
+            var plan = try w.plan(.service, name, [Workloads.cr(.service, name, w.scope, spec: spec.json)])
             plan.report.append(
                 .info(
                     "  credentials in Secret \(SecretNames.credentials(name)); 'kip app bind APP \(name)' gives an app its URL"
@@ -198,7 +198,7 @@ enum WorkloadCommands {
                 spec.volumes = spec.volumes.filter { $0.volume != name } + [Mount(volume: name, path: m.path)]
                 crs.append(Workloads.app(m.volume, w.scope, spec: spec, replacing: app))
             }
-            var plan = w.plan(.volume, name, crs)
+            var plan = try w.plan(.volume, name, crs)
             plan.report += mounts.map { .info("  mounted into app \($0.volume)") }
             return plan
         }
@@ -281,7 +281,7 @@ enum WorkloadCommands {
         try ctx.write {
             let w = try Workspace(inv, ctx)
             try w.checkNameFree(name, for: .function)
-            return w.plan(.function, name, [Workloads.cr(.function, name, w.scope, spec: spec.json)])
+            return try w.plan(.function, name, [Workloads.cr(.function, name, w.scope, spec: spec.json)])
         }
         return 0
     }
@@ -341,7 +341,7 @@ enum WorkloadCommands {
                     "job \(name) is a one-off Job, which Kubernetes cannot change once created: 'kip job delete \(name)' first"
                 )
             }
-            return w.plan(.job, name, [Workloads.cr(.job, name, w.scope, spec: spec.json)])
+            return try w.plan(.job, name, [Workloads.cr(.job, name, w.scope, spec: spec.json)])
         }
         return 0
     }

@@ -180,6 +180,26 @@ final class Workspace {
         return plan
     }
 
+    /// A new CR must not re-adopt what a deleted one of the same name left behind: the
+    /// garbage collector is still deleting those objects (old data, a Secret about to go).
+    func checkNotBeingDeleted(_ kind: WorkloadKind, _ name: String) throws {
+        guard cr(kind, name) == nil else { return }
+        // An app's own secrets may be set before it is deployed: they are not leftovers.
+        let left = (natives + secrets).filter {
+            $0.at("metadata", "labels", kind.labelKey)?.stringValue == name
+                && $0.at("metadata", "name")?.stringValue != SecretNames.app(name)
+        }
+        let order = ["StatefulSet", "Deployment", "CronJob", "Job", "PersistentVolumeClaim", "Service", "Secret"]
+        if let o = left.min(by: {
+            (order.firstIndex(of: $0["kind"]?.stringValue ?? "") ?? order.count)
+                < (order.firstIndex(of: $1["kind"]?.stringValue ?? "") ?? order.count)
+        }) {
+            throw KipError(
+                "\(kind.word) \(name) in \(scope.namespace) is still being deleted (its \(o["kind"]?.stringValue ?? "") \(o.at("metadata", "name")?.stringValue ?? "") is still there); try again in a moment"
+            )
+        }
+    }
+
     /// A user secret set before its app existed gets the App as owner once it does.
     private static func secretOwner(app: String, _ scope: WorkloadScope, uid: String) -> JSON {
         [
@@ -193,7 +213,8 @@ final class Workspace {
 
     /// Plans the CR of `kind` `name` and says so: created or updated, what it renders,
     /// and what it no longer renders.
-    func plan(_ kind: WorkloadKind, _ name: String, _ crs: [JSON]) -> Plan {
+    func plan(_ kind: WorkloadKind, _ name: String, _ crs: [JSON]) throws -> Plan {
+        try checkNotBeingDeleted(kind, name)
         var plan = plan(crs)
         let verb = cr(kind, name) == nil ? "created" : "updated"
         plan.report.append(.success("\(kind.word) \(name) \(verb) in \(scope.namespace)"))

@@ -141,4 +141,53 @@ public final class KubectlDriver {
         }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
+
+    /// Waits until every named CustomResourceDefinition is Established, reading them
+    /// every `interval` (one kubectl call each time), for at most `timeout` seconds. A
+    /// new CRD is served only once Established, so a command right after `kip install`
+    /// would otherwise fail.
+    public func waitEstablished(_ crds: [String], timeout: TimeInterval = 60, interval: TimeInterval = 0.2) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let items = try get("customresourcedefinitions.apiextensions.k8s.io", names: crds)
+            let ready = Set(
+                items.filter { o in
+                    (o.at("status", "conditions")?.arrayValue ?? []).contains {
+                        $0["type"]?.stringValue == "Established" && $0["status"]?.stringValue == "True"
+                    }
+                }.compactMap { $0.at("metadata", "name")?.stringValue })
+            let waiting = crds.filter { !ready.contains($0) }
+            if waiting.isEmpty { return }
+            if Date() >= deadline {
+                throw KipError(
+                    "the cluster has not established \(waiting.joined(separator: ", ")) after \(Int(timeout)) s: check 'kubectl get crd \(waiting[0]) -o yaml', then run 'kip install' again"
+                )
+            }
+            Thread.sleep(forTimeInterval: interval)
+        }
+    }
+
+    /// Waits until the named objects of `kind` are gone, reading them every `interval`
+    /// (one kubectl call each time), calling `gone` once for each as it goes; at most
+    /// `timeout` seconds, then an error naming what is still there.
+    public func waitGone(
+        _ kind: String, _ names: [String], namespace: String? = nil, timeout: TimeInterval = 300,
+        interval: TimeInterval = 0.25, gone: (String) -> Void
+    ) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var left = names
+        while !left.isEmpty {
+            let there = Set(
+                try get(kind, names: left, namespace: namespace).compactMap { $0.at("metadata", "name")?.stringValue })
+            for n in left where !there.contains(n) { gone(n) }
+            left = left.filter(there.contains)
+            if left.isEmpty { return }
+            if Date() >= deadline {
+                throw KipError(
+                    "\(left.joined(separator: ", ")) still being deleted after \(Int(timeout)) s: see 'kubectl get \(kind) \(left[0]) -o yaml' (finalizers, pods still running)"
+                )
+            }
+            Thread.sleep(forTimeInterval: interval)
+        }
+    }
 }

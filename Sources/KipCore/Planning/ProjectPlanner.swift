@@ -50,6 +50,11 @@ public enum ProjectPlanner {
                 }
             }
             if let ns = observed.namespaces[env.namespace] {
+                if ns.at("metadata", "deletionTimestamp") != nil {
+                    throw KipError(
+                        "namespace \(env.namespace) is still being deleted; try again when it is gone ('kubectl get namespace \(env.namespace)' says when)"
+                    )
+                }
                 let owner = ns.at("metadata", "labels", Keys.project)?.stringValue
                 if owner != project.name {
                     throw KipError(
@@ -157,6 +162,8 @@ public enum ProjectPlanner {
         let declared = Set(project.environments.map(\.namespace))
         let strays = observed.namespaces.values
             .filter { $0.at("metadata", "labels", Keys.project)?.stringValue == project.name }
+            // One already being deleted is on its way out: neither a stray nor to delete again.
+            .filter { $0.at("metadata", "deletionTimestamp") == nil }
             .compactMap { $0.at("metadata", "name")?.stringValue }
             .filter { !declared.contains($0) }
             .sorted()
