@@ -189,7 +189,22 @@ public final class Context {
 
     public func driver(_ target: ClusterTarget? = nil) throws -> KubectlDriver {
         let t = try target ?? cluster()
-        return KubectlDriver(runner: runner, target: t, trace: verbose ? { [stderr] in stderr.line($0) } : nil)
+        return KubectlDriver(
+            runner: runner, target: t, requestTimeout: try requestTimeout(),
+            trace: verbose ? { [stderr] in stderr.line($0) } : nil)
+    }
+
+    /// `--request-timeout`, else `KIP_REQUEST_TIMEOUT`, else 30 s.
+    func requestTimeout() throws -> String {
+        let given = globals.value("request-timeout") ?? env["KIP_REQUEST_TIMEOUT"].flatMap { $0.isEmpty ? nil : $0 }
+        let t = given ?? "30s"
+        guard KubectlDriver.seconds(t) != nil else {
+            throw UsageError(
+                message:
+                    "The value '\(t)' is invalid for '--request-timeout <duration>': use seconds, minutes or hours (30s, 2m, 1h) or 0 for none",
+                command: globals.command)
+        }
+        return t
     }
 
     // MARK: Prompts
@@ -219,12 +234,16 @@ public final class Context {
             var old = termios()
             let haveTTY = tcgetattr(0, &old) == 0
             if haveTTY {
+                Signals.saveTerminal(old)
                 var quiet = old
                 quiet.c_lflag &= ~tcflag_t(ECHO)
                 tcsetattr(0, TCSAFLUSH, &quiet)
             }
             let line = stdin.readLine()
-            if haveTTY { tcsetattr(0, TCSAFLUSH, &old) }
+            if haveTTY {
+                tcsetattr(0, TCSAFLUSH, &old)
+                Signals.forgetTerminal()
+            }
             stderr.line()
             guard let line else { throw KipError("no value given: nothing was changed") }
             value = line

@@ -9,6 +9,10 @@ public let globalOptions: [OptionSpec] = [
     .flag("yes", short: "y", "Answer yes to confirmations (for scripts)."),
     .value("color", "when", "Colour output.", choices: ["auto", "always", "never"], default: "auto"),
     .flag("verbose", short: "v", "Print every kubectl command line to stderr."),
+    .value(
+        "request-timeout", "duration",
+        "Longest one request to the cluster may take: 30s, 2m, 0 for none (env: KIP_REQUEST_TIMEOUT).",
+        default: "30s"),
     .flag("help", short: "h", "Show help information."),
 ]
 

@@ -165,10 +165,13 @@ extension APIServer {
         case ("DELETE", _): verb = "delete"
         default: verb = req.method.lowercased()
         }
-        // A create names its object in the body, not the path.
+        // A create names its object in the body, not the path. A request on a Namespace
+        // object itself is authorized in that namespace, as kube-apiserver does, so a
+        // RoleBinding there can allow reading it.
+        let isNamespace = t.resource.group.isEmpty && t.resource.plural == "namespaces"
         let a = Attributes(
             verb: verb, group: t.resource.group, resource: t.resource.plural, subresource: t.subresource,
-            namespace: t.namespace, name: verb == "create" ? nil : t.name)
+            namespace: isNamespace ? t.name : t.namespace, name: verb == "create" ? nil : t.name)
         if !allowed(requester, a) { throw Self.forbidden(requester, a) }
     }
 }

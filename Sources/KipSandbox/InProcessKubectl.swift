@@ -35,6 +35,10 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
                 i += 2
                 continue
             }
+            if argv[i].hasPrefix("--request-timeout=") {
+                i += 1
+                continue
+            }
             args.append(argv[i])
             i += 1
         }
@@ -119,8 +123,22 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
         }
         let all = line.flags.contains("-A")
         let ns = line.values["-n"] ?? "default"
-        let names = Array(line.positionals.dropFirst())
         var items: [JSON] = []
+        if line.positionals.allSatisfy({ $0.contains("/") }) {
+            // `type/name …`, of any types.
+            for ref in line.positionals {
+                let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
+                let r = try resource(parts[0])
+                do { items.append(try server.get(r, namespace: r.namespaced ? ns : nil, name: parts[1])) } catch let e
+                    as APIError where e.code == 404
+                {
+                    if !line.flags.contains("--ignore-not-found") { throw e }
+                }
+            }
+            if items.isEmpty { return ProcessResult(status: 0) }
+            return output(items, single: line.positionals.count == 1)
+        }
+        let names = Array(line.positionals.dropFirst())
         if names.isEmpty {
             for k in kinds.split(separator: ",") {
                 let r = try resource(String(k))

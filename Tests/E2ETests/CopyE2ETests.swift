@@ -38,8 +38,8 @@ final class CopyE2ETests: XCTestCase {
         let r = c.kip(["project", "add-env", p, "prod", "--copy-from", "test", "-v"])
         XCTAssertEqual(r.code, 0, "\(r)")
         XCTAssertEqual(
-            E2ECluster.kubectlCalls(r), 4,
-            "one read, the CRs, what they own, the user secrets (their own field manager)")
+            E2ECluster.kubectlCalls(r), 6,
+            "three scoped reads at once, the CRs, what they own, the user secrets (their own field manager)")
         XCTAssertEqual(
             r.stdout,
             """

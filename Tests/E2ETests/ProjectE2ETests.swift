@@ -33,7 +33,10 @@ final class ProjectE2ETests: XCTestCase {
             Promotion pipeline: test → acc → prod
 
             """)
-        XCTAssertEqual(E2ECluster.kubectlCalls(r), 3, "one read, one apply of the Project, one apply of the rest")
+        XCTAssertEqual(
+            E2ECluster.kubectlCalls(r), 6,
+            "scoped reads (Projects, settings and default's pull secrets at once, then the planned namespaces by name), one apply of the Project, one of the rest"
+        )
         let project = try c.kubectlJSON(["get", "projects.kipper.run", p])
         let uid = project.at("metadata", "uid")?.stringValue
         for env in ["test", "acc", "prod"] {
@@ -194,6 +197,11 @@ final class ProjectE2ETests: XCTestCase {
     }
 
     func testAddThenRemoveAnEnvironment() throws {
+        if !c.isReal {
+            // Deletion slow enough to see what kip does while a namespace is going.
+            c = try E2ECluster(self, options: E2ECluster.realTime + ["--namespace-delay", "3"])
+            XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
+        }
         let p = c.name("yourr-name")
         XCTAssertEqual(c.kip(["project", "create", p, "--environments", "test,acc"]).code, 0)
         XCTAssertEqual(c.kip(["project", "use", p]).code, 0)
@@ -202,7 +210,7 @@ final class ProjectE2ETests: XCTestCase {
             add.stdout,
             "Adding environment \"prod\" to project \"\(p)\"...\n✔ \(p)-prod\nPromotion pipeline: test → acc → prod\n",
             "\(add)")
-        XCTAssertEqual(E2ECluster.kubectlCalls(add), 2)
+        XCTAssertEqual(E2ECluster.kubectlCalls(add), 5, "four scoped reads, one apply")
         XCTAssertEqual(
             try c.kubectlJSON(["get", "namespace", "\(p)-prod"]).at("metadata", "labels", "kipper.run/env-order"), "2")
         // No terminal and no confirmation: refused, nothing deleted.
@@ -220,7 +228,8 @@ final class ProjectE2ETests: XCTestCase {
         XCTAssertEqual(
             rm.stdout, "✔ Removed environment \"acc\" (deleting namespace \(p)-acc)\nPromotion pipeline: test → prod\n",
             "\(rm)")
-        XCTAssertLessThanOrEqual(E2ECluster.kubectlCalls(rm), 3)
+        XCTAssertLessThanOrEqual(
+            E2ECluster.kubectlCalls(rm), 6, "scoped reads of the removed environment, an apply, a delete")
         // Deletion takes time: the namespace is Terminating, and adding the environment
         // back now is refused rather than reported as created.
         if !c.isReal {
@@ -256,7 +265,7 @@ final class ProjectE2ETests: XCTestCase {
         XCTAssertTrue(refused.stderr.hasSuffix("pass --confirm \(a) or --yes\n"), refused.stderr)
         let del = c.kip(["project", "delete", a, "--confirm", a, "-v"])
         XCTAssertEqual(del.code, 0, "\(del)")
-        XCTAssertLessThanOrEqual(E2ECluster.kubectlCalls(del), 3)
+        XCTAssertLessThanOrEqual(E2ECluster.kubectlCalls(del), 7, "a scoped read per environment, one delete")
         XCTAssertTrue(del.stdout.hasSuffix("✔ Project \"\(a)\" deleted\n"))
         // kubectl alone cascades through the owner references.
         XCTAssertEqual(c.kubectl(["delete", "projects.kipper.run", b]).code, 0)

@@ -62,7 +62,10 @@ final class WorkloadE2ETests: XCTestCase {
             URL: http://api-test.apprunr.com
 
             """)
-        XCTAssertEqual(E2ECluster.kubectlCalls(deploy), 3)
+        XCTAssertEqual(
+            E2ECluster.kubectlCalls(deploy), 4,
+            "two scoped reads at once (the Project and namespaces by name, the namespace's objects), the new App, what it owns"
+        )
         let svc = kip("service add postgres --name db --project PROJ-test --storage 1Gi")
         XCTAssertEqual(svc.code, 0, "\(svc)")
         let creds = try c.kubectlJSON(["get", "secret", "db-credentials", "-n", test])
@@ -98,6 +101,7 @@ final class WorkloadE2ETests: XCTestCase {
             [["secretRef": ["name": "api-secrets", "optional": true]]])
         XCTAssertEqual(kip("app secret unset api DATABASE_URL --project PROJ-test").code, 0)
         XCTAssertNil(try c.kubectlJSON(["get", "secret", "api-secrets", "-n", test]).at("data", "DATABASE_URL"))
+        XCTAssertEqual(c.clusterWideLists(), [], "every read is scoped to the namespaces the command acts in")
     }
 
     func testDeployUpdatesInPlaceAndDeletingTheCRCascades() throws {
@@ -109,7 +113,9 @@ final class WorkloadE2ETests: XCTestCase {
         XCTAssertEqual(try c.names("ingresses", namespace: test), ["api"])
         let again = kip("app deploy --name api --image r/api:2 --port 3000 --project PROJ-test --no-route -v")
         XCTAssertEqual(again.code, 0, "\(again)")
-        XCTAssertLessThanOrEqual(E2ECluster.kubectlCalls(again), 3)
+        // The namespace form (`--project NAME-ENV`) costs one read more: every Project, to
+        // resolve it.
+        XCTAssertLessThanOrEqual(E2ECluster.kubectlCalls(again), 5, "three reads, one apply, one delete")
         XCTAssertTrue(again.stdout.contains("deleted Ingress api (no longer asked for)"), again.stdout)
         XCTAssertEqual(try c.names("ingresses", namespace: test), [])
         XCTAssertEqual(try c.names("horizontalpodautoscalers", namespace: test), [])
@@ -119,7 +125,8 @@ final class WorkloadE2ETests: XCTestCase {
             "fields left out are removed")
         XCTAssertEqual(dep.at("spec", "replicas"), 1)
         let list = kip("app list --project PROJ-test -v")
-        XCTAssertEqual(E2ECluster.kubectlCalls(list), 1)
+        XCTAssertEqual(
+            E2ECluster.kubectlCalls(list), 3, "two scoped reads at once, and the Projects for the namespace form")
         XCTAssertEqual(list.stdout, "NAME   IMAGE     REPLICAS   ROUTE\napi    r/api:2   1          -\n")
         XCTAssertEqual(
             try JSON.parse(kip("app list --project PROJ-test -o json").stdout).arrayValue?.first?.at("spec", "image"),

@@ -105,6 +105,8 @@ final class ClusterCommandTests: XCTestCase {
         let t = TestContext(runner: fakeKubectl())
         _ = run(t, "cluster add a --context kind-a")
         XCTAssertEqual(run(t, "project list -v"), 0)
-        XCTAssertTrue(t.stderr.contains("+ kubectl --context kind-a get projects.kipper.run -o json\n"), t.stderr)
+        XCTAssertTrue(
+            t.stderr.contains("+ kubectl --context kind-a get projects.kipper.run -o json --request-timeout=30s\n"),
+            t.stderr)
     }
 }

@@ -96,6 +96,7 @@ final class CommandTests: XCTestCase {
         kip("project delete myapp --yes")
         kip("project list -o yaml")
         assertGolden(transcript, "commands/project.txt")
+        XCTAssertFalse(kubectl.calls.contains { $0.contains("-A") }, "no command reads across all namespaces")
     }
 
     func testAppsAndSecrets() {
@@ -143,6 +144,7 @@ final class CommandTests: XCTestCase {
         kip("volume delete files --project shop/test --yes")
         kip("service delete cache --project shop/test --confirm cache")
         assertGolden(transcript, "commands/workloads.txt")
+        XCTAssertFalse(kubectl.calls.contains { $0.contains("-A") }, "no command reads across all namespaces")
         // The credentials are in the cluster, never in what kip printed.
         let creds = try XCTUnwrap(object("secret", "labbc-shop-test", "db-credentials"))
         let password = try XCTUnwrap(creds.at("data", "password")?.stringValue)

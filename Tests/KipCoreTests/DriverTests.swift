@@ -34,13 +34,13 @@ final class DriverTests: XCTestCase {
     func testGetReadsSeveralKindsInOneCall() throws {
         let runner = RecordingRunner()
         let d = KubectlDriver(runner: runner, target: target)
-        _ = try d.get(["namespaces", "projects.kipper.run"], allNamespaces: true, selector: "kipper.run/project=x")
+        _ = try d.get(["apps.kipper.run", "secrets"], namespace: "shop-test", selector: "kipper.run/project=x")
         XCTAssertEqual(
             runner.calls.map(\.argv),
             [
                 [
                     "kubectl", "--kubeconfig", "/k/config", "--context", "apprunr", "get",
-                    "namespaces,projects.kipper.run", "-o", "json", "-A", "-l",
+                    "apps.kipper.run,secrets", "-o", "json", "-n", "shop-test", "-l",
                     "kipper.run/project=x",
                 ]
             ])

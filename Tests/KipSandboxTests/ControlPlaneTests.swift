@@ -17,7 +17,7 @@ final class ControlPlaneTests: XCTestCase {
     }
 
     func testANamespaceStaysTerminatingThenGoes() throws {
-        let c = try cluster(["--namespace-delay", "1"])
+        let c = try cluster(["--namespace-delay", "3"])
         XCTAssertEqual(apply(c, #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}"#).code, 0)
         XCTAssertEqual(
             apply(c, #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"shop"}}"#).code, 0)

@@ -194,6 +194,22 @@ public final class E2ECluster {
     }
 
     /// The sandbox's request log (empty on a real cluster).
+    /// Requests that listed a namespaced kind across all namespaces (`/api/v1/secrets`,
+    /// `/apis/apps/v1/deployments`): what a scoped command never sends.
+    public func clusterWideLists() -> [String] {
+        let namespaced: Set<String> = [
+            "secrets", "configmaps", "services", "serviceaccounts", "persistentvolumeclaims", "pods", "deployments",
+            "statefulsets", "ingresses", "horizontalpodautoscalers", "cronjobs", "jobs", "apps", "volumes", "functions",
+            "rolebindings", "roles",
+        ]
+        return requests().compactMap { r -> String? in
+            guard r["method"]?.stringValue == "GET", let path = r["path"]?.stringValue, !path.contains("/namespaces/"),
+                let last = path.split(separator: "/").last, namespaced.contains(String(last))
+            else { return nil }
+            return path
+        }
+    }
+
     public func requests() -> [JSON] {
         guard let text = try? String(contentsOfFile: requestLog, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }

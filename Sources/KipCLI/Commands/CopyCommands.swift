@@ -12,11 +12,15 @@ enum CopyCommands {
         .flag("prod-defaults", "Replicas at least 2 and memory limits × 1.5."),
     ]
 
-    /// One read: every namespace and project, and the kip objects and secrets of `ns`.
-    static func read(_ driver: KubectlDriver, namespace ns: String) throws -> Observed {
+    /// One read, scoped and concurrent: the Projects, the settings, the source
+    /// namespace `ns` and the target's (`target`) by name, and the kip objects and
+    /// secrets inside `ns`.
+    static func read(_ driver: KubectlDriver, namespace ns: String, target: String) throws -> Observed {
         Observed(
-            items: try driver.get(
-                ["namespaces", CRDs.project] + WorkloadKind.allCases.map(\.resource) + ["secrets"], namespace: ns))
+            items: try driver.scopedRead(
+                namespaces: [Keys.systemNamespace, ns, target],
+                kinds: WorkloadKind.allCases.map(\.resource) + ["secrets"],
+                inside: [ns]))
     }
 
     static func copy(_ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String) throws
@@ -33,7 +37,9 @@ enum CopyCommands {
         let driver = try ctx.driver()
         // Guess the source namespace from the cached org; read again if the guess was wrong.
         let cachedOrg = try ctx.config.load().clusters[driver.target.name]?.org
-        var observed = try read(driver, namespace: Naming.namespace(org: cachedOrg, project: name, environment: src))
+        let guess = Naming.namespace(org: cachedOrg, project: name, environment: src)
+        let targetGuess = Naming.namespace(org: cachedOrg, project: name, environment: env)
+        var observed = try read(driver, namespace: guess, target: targetGuess)
         guard let project = observed.project(name) else {
             throw ProjectPlanner.unknownProject(name, observed: observed)
         }
@@ -42,11 +48,14 @@ enum CopyCommands {
                 "project \"\(name)\" has no environment \"\(src)\" to copy from; it has: \(project.pipeline.joined(separator: ", "))"
             )
         }
+        let targetNamespace =
+            project.environment(env)?.namespace
+            ?? Naming.namespace(org: observed.settings?.org, project: name, environment: env)
+        if source.namespace != guess || targetNamespace != targetGuess {
+            observed = try read(driver, namespace: source.namespace, target: targetNamespace)
+        }
         if observed.namespaces[source.namespace] == nil {
             throw KipError("namespace \(source.namespace) of \(name)/\(src) is missing: run 'kip project sync \(name)'")
-        }
-        if source.namespace != Naming.namespace(org: cachedOrg, project: name, environment: src) {
-            observed = try read(driver, namespace: source.namespace)
         }
         if env == src { throw KipError("cannot copy \(src) onto itself: name a new environment") }
         // A re-run completes an earlier copy into an environment the project already has.
@@ -56,9 +65,14 @@ enum CopyCommands {
         if let existing = project.environment(env) {
             target = existing
             rerun = true
+            // What a copy that stopped half-way left there, credentials included: a
+            // completing run keeps them.
             let there = Observed(
-                items: try driver.get(WorkloadKind.allCases.map(\.resource), namespace: existing.namespace))
+                items: try driver.get(
+                    WorkloadKind.allCases.map(\.resource) + ["secrets"], namespace: existing.namespace,
+                    selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
             observed.workloads[existing.namespace] = there.workloads[existing.namespace] ?? []
+            observed.secrets[existing.namespace] = there.secrets[existing.namespace] ?? []
         } else {
             updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
             target = updated.environments.last!
@@ -140,13 +154,9 @@ enum CopyCommands {
         guard args.count >= 2 else {
             throw UsageError(message: "Missing expected argument '<env2>'", command: ["project", "diff"])
         }
-        let observed = Observed(
-            items: try driver.get(
-                [CRDs.project] + WorkloadKind.allCases.map(\.resource) + ["secrets"], allNamespaces: true,
-                selector: "\(Keys.project)=\(name)"))
-        guard let project = observed.project(name) else {
-            throw ProjectPlanner.unknownProject(name, observed: observed)
-        }
+        let (project, observed) = try ProjectCommands.readProject(
+            name, driver, kinds: WorkloadKind.allCases.map(\.resource) + ["secrets"]
+        ) { p in p.environments.filter { [e1, e2].contains($0.name) } }
         for e in [e1, e2] where project.environment(e) == nil {
             throw KipError(
                 "project \"\(name)\" has no environment \"\(e)\"; it has: \(project.pipeline.joined(separator: ", "))")

@@ -7,14 +7,21 @@ enum InstallCommand {
         discussion: """
             Applies the CustomResourceDefinitions of kipper.run/v1alpha1 (Project, App, Service,
             Volume, Function, Job) and records the org and wildcard domain as annotations of the
-            namespace kipper-system, where kip on any machine reads them. Safe to run again;
-            an option left out keeps its recorded value. Nothing that runs code is installed.
+            namespace kipper-system, where kip on any machine reads them. Also applies kip's
+            ClusterRoles: kip-reader (list Projects, read the settings; bound to every
+            authenticated user, or to --readers GROUP), and kip-viewer, kip-developer and
+            kip-admin for project admins to bind per environment. Safe to run again; an
+            option left out keeps its recorded value. Nothing that runs code is installed.
             """,
         options: [
             .value(
                 "org", "org", "Prefix for every project's namespaces (e.g. labbc). Cannot change while projects exist."),
             .value("domain", "domain", "Wildcard DNS domain for app routes (e.g. apprunr.com)."),
+            readers.spec,
         ], handler: run)
+
+    static let readers = Option<String>.string(
+        "readers", "group", "Group that may use kip at all (kip-reader) (default: every authenticated user).")
 
     static func run(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         var org = inv.value("org")
@@ -53,7 +60,8 @@ enum InstallCommand {
             ],
         ]
         var plan = Plan()
-        plan.owners = CRDs.all + [system]
+        plan.owners =
+            CRDs.all + [system] + KipRoles.clusterRoles + [KipRoles.readerBinding(group: try inv.get(readers))]
         let o = (org ?? "").isEmpty ? "none" : org!
         let d = (domain ?? "").isEmpty ? "none" : domain!
         guard try ctx.write(plan) != nil else { return 0 }

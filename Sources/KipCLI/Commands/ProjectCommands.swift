@@ -92,7 +92,45 @@ enum ProjectCommands {
         try driver.waitGone("namespaces", namespaces) { ctx.printer.success("namespace \($0) deleted") }
     }
 
-    static let readForPlanning = ["namespaces", CRDs.project, "secrets"]
+    /// What planning a project change reads, scoped: the Projects, the settings, the
+    /// `default` namespace's secrets (the pull secrets kip copies), and then the
+    /// namespaces the change would use (`planned`), by name.
+    static func readForPlanning(_ driver: KubectlDriver, planned: (Observed) -> [String]) throws -> Observed {
+        let first = try driver.concurrently([
+            { try driver.scopedRead(namespaces: [Keys.systemNamespace], kinds: [], inside: []) },
+            { try driver.get(["secrets"], namespace: "default") },
+        ]).flatMap { $0 }
+        let observed = Observed(items: first)
+        guard observed.settings != nil else { return observed }
+        let names = planned(observed)
+        if names.isEmpty { return observed }
+        return Observed(items: first + (try driver.get("namespaces", names: names)))
+    }
+
+    /// A project and what its environments hold, scoped: the Projects and settings, then
+    /// (at the same time) each environment's namespace by name and `kinds` inside it,
+    /// and with `strays` the namespaces labelled with the project.
+    static func readProject(
+        _ name: String, _ driver: KubectlDriver, kinds: [String], strays: Bool = false,
+        inside: (Project) -> [Project.Environment] = { $0.environments }
+    ) throws -> (Project, Observed) {
+        let first = try driver.scopedRead(
+            projects: .named(name), namespaces: [Keys.systemNamespace], kinds: [], inside: [])
+        let top = Observed(items: first)
+        guard let project = top.project(name) else {
+            // Say which projects there are.
+            throw ProjectPlanner.unknownProject(
+                name, observed: Observed(items: first + (try driver.get([CRDs.project]))))
+        }
+        let namespaces = project.environments.map(\.namespace)
+        let acted = inside(project).map(\.namespace)
+        var reads: [() throws -> [JSON]] = [
+            { try driver.scopedRead(projects: .none, namespaces: namespaces, kinds: kinds, inside: acted) }
+        ]
+        if strays { reads.append { try driver.get(["namespaces"], selector: "\(Keys.project)=\(name)") } }
+        let items = first + (try driver.concurrently(reads).flatMap { $0 })
+        return (project, Observed(items: items))
+    }
 
     static func arrow(_ envs: [String]) -> String { envs.joined(separator: " → ") }
 
@@ -124,7 +162,10 @@ enum ProjectCommands {
         if let p = Naming.checkProject(name) { throw KipError(p) }
         let driver = try ctx.driver()
         try ctx.write {
-            let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
+            let envs = inv.options["environments"] ?? [Naming.defaultEnvironment]
+            let observed = try readForPlanning(driver) { o in
+                envs.map { Naming.namespace(org: o.settings?.org, project: name, environment: $0) }
+            }
             let (project, completing) = try ProjectPlanner.create(
                 name: name, environments: inv.options["environments"], displayName: inv.value("display-name"),
                 observed: observed)
@@ -178,10 +219,7 @@ enum ProjectCommands {
     static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let name = try projectName(inv.arguments.first, ctx, driver.target)
-        let items = try driver.get(
-            ["namespaces", CRDs.project] + CRDs.workloadKinds, allNamespaces: true, selector: "\(Keys.project)=\(name)")
-        let observed = Observed(items: items)
-        guard let p = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
+        let (p, observed) = try readProject(name, driver, kinds: CRDs.workloadKinds)
         switch ctx.output {
         case "json", "yaml":
             var doc = document(p)
@@ -243,7 +281,9 @@ enum ProjectCommands {
         }
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         try ctx.write {
-            let observed = Observed(items: try driver.get(readForPlanning, namespace: "default"))
+            let observed = try readForPlanning(driver) { o in
+                [Naming.namespace(org: o.settings?.org, project: name, environment: env)]
+            }
             guard let project = observed.project(name) else {
                 throw ProjectPlanner.unknownProject(name, observed: observed)
             }
@@ -258,12 +298,8 @@ enum ProjectCommands {
     static func removeEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let (name, env) = try projectAndEnv(inv, ctx, driver.target)
-        let observed = Observed(
-            items: try driver.get(
-                [CRDs.project, "namespaces"] + CRDs.workloadKinds, allNamespaces: true,
-                selector: "\(Keys.project)=\(name)"))
-        guard let project = observed.project(name) else {
-            throw ProjectPlanner.unknownProject(name, observed: observed)
+        let (project, observed) = try readProject(name, driver, kinds: CRDs.workloadKinds) { p in
+            p.environments.filter { $0.name == env }
         }
         let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
         let held = observed.workloads[removed.namespace] ?? []
@@ -313,14 +349,13 @@ enum ProjectCommands {
     static func delete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
         let driver = try ctx.driver()
-        let observed = Observed(
-            items: try driver.get(
-                [CRDs.project, "namespaces"] + CRDs.workloadKinds, allNamespaces: true,
-                selector: "\(Keys.project)=\(name)"))
-        guard let project = observed.project(name) else {
-            throw ProjectPlanner.unknownProject(name, observed: observed)
+        let (project, observed) = try readProject(name, driver, kinds: CRDs.workloadKinds, strays: true)
+        // Its environments' namespaces and any other labelled with it (a stray), and no
+        // other namespace read on the way (the settings' one).
+        let labelled = observed.namespaces.filter {
+            $0.value.at("metadata", "labels", Keys.project)?.stringValue == name
         }
-        let namespaces = Set(project.environments.map(\.namespace)).union(observed.namespaces.keys).sorted()
+        let namespaces = Set(project.environments.map(\.namespace)).union(labelled.keys).sorted()
         var plan = Plan()
         plan.deletes =
             [Plan.Deletion(ref: "\(CRDs.project)/\(name)", namespace: nil)]
@@ -386,13 +421,10 @@ enum ProjectCommands {
     static func sync(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let name = try projectName(inv.arguments.first, ctx, driver.target)
-        var items = try driver.get(readForPlanning, namespace: "default")
-        guard let project = Observed(items: items).project(name) else {
-            throw ProjectPlanner.unknownProject(name, observed: Observed(items: items))
-        }
-        items += try driver.get(
-            ["secrets", "serviceaccounts"], allNamespaces: true, selector: "\(Keys.project)=\(name)")
-        let sync = try ProjectPlanner.sync(project, observed: Observed(items: items))
+        var (project, observed) = try readProject(name, driver, kinds: ["secrets", "serviceaccounts"], strays: true)
+        observed.secrets["default"] =
+            Observed(items: try driver.get(["secrets"], namespace: "default")).secrets["default"]
+        let sync = try ProjectPlanner.sync(project, observed: observed)
         var plan = Plan()
         plan.owners = sync.apply
         plan.report = sync.changes.map { .success($0) }

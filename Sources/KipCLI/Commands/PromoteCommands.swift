@@ -46,8 +46,8 @@ enum PromoteCommands {
         let project = w.project!
         let (from, to) = try Promotion.environments(
             project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
-        let src = try w.at(project.environment(from)!)
-        let dst = try w.at(project.environment(to)!)
+        let both = try w.reading([project.environment(from)!, project.environment(to)!])
+        let (src, dst) = (both[0], both[1])
         let items = Promotion.plan(apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app))
         if inv.has("force") {
             let p = project.pipeline

@@ -16,9 +16,9 @@ final class Workspace {
     let observed: Observed
     let scope: WorkloadScope
 
-    /// Every kind a workload command may need, in one `kubectl get`.
+    /// Every kind a workload command may need inside its namespace, in one `kubectl get`.
     static let kinds: [String] =
-        ["namespaces", CRDs.project] + WorkloadKind.allCases.map(\.resource) + [
+        WorkloadKind.allCases.map(\.resource) + [
             "secrets", "deployments.apps", "services", "ingresses.networking.k8s.io",
             "horizontalpodautoscalers.autoscaling",
             "statefulsets.apps", "persistentvolumeclaims", "cronjobs.batch", "jobs.batch",
@@ -27,18 +27,44 @@ final class Workspace {
     /// The project whose environments a command spans (promotion); nil for one environment.
     let project: Project?
 
-    /// Reads the cluster and resolves the environment the command acts in. Commands that
-    /// only look name the kinds they need (`reading`); namespaces and projects always come.
+    /// Reads what the command acts on and resolves its environment. The reads are scoped
+    /// and run at the same time: the Projects, the settings and the environment's
+    /// namespace by name, and the kip objects inside that namespace (guessed from the
+    /// flags and the cached org; read again if the guess was wrong). Commands that only
+    /// look name the kinds they need (`reading`).
     convenience init(_ inv: Invocation, _ ctx: Context, reading: [String]? = nil) throws {
         let driver = try ctx.driver()
-        let kinds = reading.map { ["namespaces", CRDs.project] + $0 } ?? Self.kinds
-        let observed = Observed(
-            items: try driver.get(kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
+        let kinds = reading ?? Self.kinds
+        let cfg = try ctx.config.load()
+        let active = cfg.active[driver.target.name]
+        let guess = Self.guess(
+            project: inv.value("project"), environment: inv.value("environment"), active: active,
+            org: cfg.clusters[driver.target.name]?.org)
+        // The project the flags name, read by name; every Project only when that is not
+        // one (the namespace form, a typo to list the projects for).
+        let named = (inv.value("project") ?? active?.project).map { String($0.split(separator: "/").first ?? "") }
+        let flagEnv = inv.value("project").flatMap { $0.contains("/") ? String($0.split(separator: "/")[1]) : nil }
+        if let named, let guess, let env = flagEnv ?? inv.value("environment") ?? active?.environment {
+            driver.places[guess] = (named, env)  // so that a refusal while reading names it
+        }
+        var items = try driver.scopedRead(
+            projects: named.map { .named($0) } ?? .none, namespaces: [Keys.systemNamespace] + [guess].compactMap { $0 },
+            kinds: kinds, inside: [guess].compactMap { $0 })
+        var observed = Observed(items: items)
         guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
-        let active = try ctx.config.load().active[driver.target.name]
+        if let named, observed.project(named) == nil {
+            items += try driver.get([CRDs.project])
+            observed = Observed(items: items)
+        }
         let s = try Resolver.resolve(
             project: inv.value("project"), environment: inv.value("environment"), active: active,
             projects: observed.projects)
+        if s.namespace != guess {
+            items = items.filter { !Self.belongs($0, to: guess) }
+            items += try driver.scopedRead(
+                projects: .none, namespaces: [s.namespace], kinds: kinds, inside: [s.namespace])
+            observed = Observed(items: items)
+        }
         self.init(
             ctx, driver, observed, project: nil, project: s.project, environment: s.environment, namespace: s.namespace)
         if let p = s.project, observed.namespaces[s.namespace] == nil {
@@ -46,13 +72,34 @@ final class Workspace {
         }
     }
 
-    /// Reads the cluster and resolves only the project (`--project NAME`, `NAME/ENV`,
-    /// the namespace form, or the active project): for commands that span environments.
+    /// The namespace the flags most likely name, before the Projects are read.
+    static func guess(project flag: String?, environment: String?, active: KipConfig.Active?, org: String?) -> String? {
+        if let flag {
+            let parts = flag.split(separator: "/", maxSplits: 1).map(String.init)
+            if parts.count == 2 { return Naming.namespace(org: org, project: parts[0], environment: parts[1]) }
+            return Naming.namespace(org: org, project: flag, environment: environment ?? Naming.defaultEnvironment)
+        }
+        if let active {
+            return Naming.namespace(
+                org: org, project: active.project,
+                environment: environment ?? active.environment ?? Naming.defaultEnvironment)
+        }
+        return "default"
+    }
+
+    /// Whether an object read belongs to namespace `ns` (or is that namespace).
+    static func belongs(_ o: JSON, to ns: String?) -> Bool {
+        guard let ns else { return false }
+        if o["kind"]?.stringValue == "Namespace" { return o.at("metadata", "name")?.stringValue == ns }
+        return o.at("metadata", "namespace")?.stringValue == ns
+    }
+
+    /// Reads the Projects and the settings and resolves only the project (`--project
+    /// NAME`, `NAME/ENV`, the namespace form, or the active project): for commands that
+    /// span environments, which then read the environments they act in (`reading`).
     convenience init(projectOf inv: Invocation, _ ctx: Context) throws {
         let driver = try ctx.driver()
-        let observed = Observed(
-            items: try driver.get(Self.kinds, allNamespaces: true, selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
-        )
+        let observed = Observed(items: try driver.scopedRead(namespaces: [Keys.systemNamespace], kinds: [], inside: []))
         guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
         var name: String
         if let flag = inv.value("project") {
@@ -71,6 +118,22 @@ final class Workspace {
         self.init(ctx, driver, observed, project: p, project: p.name, environment: nil, namespace: "")
     }
 
+    /// The project's environments `envs`, each read (at the same time) and as a Workspace.
+    func reading(_ envs: [Project.Environment], kinds: [String] = Workspace.kinds) throws -> [Workspace] {
+        let namespaces = envs.map(\.namespace)
+        let items = try driver.scopedRead(projects: .none, namespaces: namespaces, kinds: kinds, inside: namespaces)
+        var merged = observed
+        let more = Observed(items: items)
+        for (k, v) in more.namespaces { merged.namespaces[k] = v }
+        for (k, v) in more.secrets { merged.secrets[k] = v }
+        for (k, v) in more.workloads { merged.workloads[k] = v }
+        for (k, v) in more.natives { merged.natives[k] = v }
+        for (k, v) in more.serviceAccounts { merged.serviceAccounts[k] = v }
+        let w = Workspace(
+            ctx, driver, merged, project: project, project: scope.project, environment: nil, namespace: "")
+        return try envs.map { try w.at($0) }
+    }
+
     private init(
         _ ctx: Context, _ driver: KubectlDriver, _ observed: Observed, project: Project?, project name: String?,
         environment: String?, namespace: String
@@ -79,6 +142,9 @@ final class Workspace {
         self.driver = driver
         self.observed = observed
         self.project = project
+        for p in observed.projects {
+            for e in p.environments { driver.places[e.namespace] = (p.name, e.name) }
+        }
         let pull = (observed.secrets[namespace] ?? []).filter(Render.isPullSecret).compactMap {
             $0.at("metadata", "name")?.stringValue
         }

@@ -102,6 +102,12 @@ public final class ProcessRunner: CommandRunner {
         p.standardError = errPipe
         p.standardInput = stdin == nil ? FileHandle.nullDevice : inPipe
         do { try p.run() } catch { throw RunnerError.launch(program, "\(error)") }
+        let pid = p.processIdentifier
+        Signals.started(pid)
+        defer {
+            Signals.ended(pid)
+            Signals.checkInterrupted()
+        }
 
         let out = Box(Data())
         let err = Box(Data())
@@ -149,7 +155,14 @@ public final class RecordingRunner: CommandRunner, @unchecked Sendable {
             self.stdin = stdin
         }
     }
-    public private(set) var calls: [Call] = []
+    private let lock = NSLock()
+    private var recorded: [Call] = []
+    /// Every call so far, in the order they started (reads may run concurrently).
+    public var calls: [Call] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
+    }
     private var responses: [ProcessResult]
     private let fallback: ([String], Data?) -> ProcessResult
 
@@ -165,8 +178,10 @@ public final class RecordingRunner: CommandRunner, @unchecked Sendable {
     }
 
     public func run(_ argv: [String], stdin: Data?) throws -> ProcessResult {
-        calls.append(Call(argv: argv, stdin: stdin.map { String(decoding: $0, as: UTF8.self) }))
-        if !responses.isEmpty { return responses.removeFirst() }
-        return fallback(argv, stdin)
+        lock.lock()
+        recorded.append(Call(argv: argv, stdin: stdin.map { String(decoding: $0, as: UTF8.self) }))
+        let canned = responses.isEmpty ? nil : responses.removeFirst()
+        lock.unlock()
+        return canned ?? fallback(argv, stdin)
     }
 }

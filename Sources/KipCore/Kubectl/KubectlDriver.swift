@@ -6,9 +6,20 @@ public final class KubectlDriver {
     public let target: ClusterTarget
     private let trace: ((String) -> Void)?
 
-    public init(runner: CommandRunner, target: ClusterTarget, trace: ((String) -> Void)? = nil) {
+    /// How long one kubectl request may take (`30s`, `2m`; `0` for no bound): passed as
+    /// `--request-timeout` on every call, so a server that accepts and never answers
+    /// costs that long, not kubectl's minutes.
+    public let requestTimeout: String?
+    /// Which project environment a namespace is (`shop-prod` → `shop`, `prod`), once a
+    /// command has resolved it: a refusal there then names it in kip's terms.
+    public var places: [String: (project: String, environment: String)] = [:]
+
+    public init(
+        runner: CommandRunner, target: ClusterTarget, requestTimeout: String? = nil, trace: ((String) -> Void)? = nil
+    ) {
         self.runner = runner
         self.target = target
+        self.requestTimeout = requestTimeout
         self.trace = trace
     }
 
@@ -17,6 +28,19 @@ public final class KubectlDriver {
         if let k = target.kubeconfig { a += ["--kubeconfig", k] }
         if let c = target.context { a += ["--context", c] }
         return a
+    }
+
+    /// `30s`, `2m`, `1h`, `0`: what `--request-timeout` accepts (kip's subset of Go
+    /// durations). Returns the seconds, or nil when it is not one.
+    public static func seconds(_ d: String) -> Int? {
+        if d == "0" { return 0 }
+        guard let unit = d.last, let n = Int(d.dropLast()), n >= 0 else { return nil }
+        switch unit {
+        case "s": return n
+        case "m": return n * 60
+        case "h": return n * 3600
+        default: return nil
+        }
     }
 
     /// Runs `kubectl <args>` and returns stdout, or throws with argv and stderr.
@@ -28,7 +52,7 @@ public final class KubectlDriver {
     }
 
     private func run(_ args: [String], stdin: Data?) throws -> ([String], ProcessResult) {
-        let argv = ["kubectl"] + connection + args
+        let argv = ["kubectl"] + connection + args + (requestTimeout.map { ["--request-timeout=\($0)"] } ?? [])
         trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))
         do { return (argv, try runner.run(argv, stdin: stdin)) } catch let e as RunnerError {
             throw KipError(e.description)
@@ -59,12 +83,25 @@ public final class KubectlDriver {
             return KipError(
                 summary, detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
         }
+        if let refusal = lines.lazy.compactMap(Forbidden.init).first {
+            return KipError(
+                refusal.sentence(places),
+                detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
+        }
         if err.contains("the object has been modified") {
             var e = KipError(
                 "kubectl failed: \(summary)",
                 detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
             e.isConflict = true
             return e
+        }
+        if err.contains("Client.Timeout exceeded") || err.contains("context deadline exceeded")
+            || err.contains("net/http: request canceled") || err.contains("i/o timeout")
+        {
+            let t = requestTimeout.flatMap(Self.seconds).map { "\($0) s" } ?? "its timeout"
+            return KipError(
+                "cluster \"\(target.name)\" did not answer within \(t): check the connection, or allow longer with --request-timeout",
+                detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
         }
         if err.contains("connection refused") || err.contains("Unable to connect to the server") {
             summary = "cannot reach cluster \"\(target.name)\": \(summary)"
@@ -93,10 +130,12 @@ public final class KubectlDriver {
 
     /// One `kubectl get` for several kinds: `kinds` comma-joined (`namespaces,projects`).
     public func get(
-        _ kinds: [String], namespace: String? = nil, allNamespaces: Bool = false, selector: String? = nil
+        _ kinds: [String], namespace: String? = nil, selector: String? = nil
     ) throws -> [JSON] {
         var args = ["get", kinds.joined(separator: ","), "-o", "json"]
-        if allNamespaces { args.append("-A") } else if let namespace { args += ["-n", namespace] }
+        // Never across all namespaces: a cluster-wide list of Secrets is cluster-admin in
+        // all but name, and its cost grows with the cluster, not the command.
+        if let namespace { args += ["-n", namespace] }
         if let selector { args += ["-l", selector] }
         return try Self.items(try kubectl(args))
     }
@@ -189,5 +228,108 @@ public final class KubectlDriver {
             }
             Thread.sleep(forTimeInterval: interval)
         }
+    }
+
+    /// Runs independent reads at the same time (one kubectl process each): several
+    /// processes cost CPU, not round trips. Returns their results in order; the first
+    /// error, in order, is thrown.
+    public func concurrently(_ reads: [() throws -> [JSON]]) throws -> [[JSON]] {
+        if reads.count == 1 { return [try reads[0]()] }
+        let results = ResultBox(count: reads.count)
+        DispatchQueue.concurrentPerform(iterations: reads.count) { i in
+            results.set(i, Result { try reads[i]() })
+        }
+        return try results.values.map { try $0!.get() }
+    }
+
+    /// What a command acting in some namespaces needs, read at once and scoped: the
+    /// Projects (every one, or the one named: each is small and readable by every kip
+    /// user), the named namespaces (the cluster settings' `kipper-system` among them),
+    /// and `kinds` inside each namespace of `inside` — all of them, kip's or not, so that
+    /// a command sees what it must not take over. Nothing is listed across all namespaces.
+    public func scopedRead(
+        projects: ProjectRead = .all, namespaces: [String], kinds: [String], inside: [String]
+    ) throws -> [JSON] {
+        var reads: [() throws -> [JSON]] = []
+        if case .all = projects { reads.append { try self.get([CRDs.project]) } }
+        var named = Array(Set(namespaces)).sorted().map { "namespace/\($0)" }
+        if case .named(let p) = projects { named.append("\(CRDs.project)/\(p)") }
+        if !named.isEmpty { reads.append { try self.get(refs: named) } }
+        if !kinds.isEmpty {
+            for ns in Array(Set(inside)).sorted() { reads.append { try self.get(kinds, namespace: ns) } }
+        }
+        return try concurrently(reads).flatMap { $0 }
+    }
+
+    public enum ProjectRead: Sendable {
+        case all
+        case named(String)
+        case none
+    }
+
+    /// Objects named `type/name`, of any types, in one call; missing ones left out.
+    public func get(refs: [String]) throws -> [JSON] {
+        if refs.isEmpty { return [] }
+        let out = try kubectl(["get"] + refs + ["-o", "json", "--ignore-not-found"])
+        if out.isEmpty { return [] }
+        return try Self.items(out)
+    }
+}
+
+/// Results of concurrent reads, one slot each.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<[JSON], Error>?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<[JSON], Error>) {
+        lock.lock()
+        slots[i] = r
+        lock.unlock()
+    }
+    var values: [Result<[JSON], Error>?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots
+    }
+
+}
+
+/// A 403 from the API server, read from kubectl's stderr (`… is forbidden: User "dev"
+/// cannot patch resource "deployments" in API group "apps" in the namespace "shop-prod"`).
+struct Forbidden {
+    var user: String
+    var verb: String
+    var resource: String
+    var group: String
+    var namespace: String?
+
+    init?(_ line: String) {
+        guard let f = line.range(of: " is forbidden: User \""), let u = line[f.upperBound...].firstIndex(of: "\"")
+        else { return nil }
+        user = String(line[f.upperBound..<u])
+        let rest = line[line.index(after: u)...]
+        guard let c = rest.range(of: " cannot "), let r = rest.range(of: " resource \""),
+            let rEnd = rest[r.upperBound...].firstIndex(of: "\""), let g = rest.range(of: " in API group \""),
+            let gEnd = rest[g.upperBound...].firstIndex(of: "\"")
+        else { return nil }
+        verb = String(rest[c.upperBound..<r.lowerBound])
+        resource = String(rest[r.upperBound..<rEnd])
+        group = String(rest[g.upperBound..<gEnd])
+        if let n = rest.range(of: " in the namespace \""), let nEnd = rest[n.upperBound...].firstIndex(of: "\"") {
+            namespace = String(rest[n.upperBound..<nEnd])
+        }
+    }
+
+    /// One line: what the user lacks, where, and who can give it.
+    func sentence(_ places: [String: (project: String, environment: String)]) -> String {
+        let what = "\"\(verb) \(group.isEmpty ? resource : "\(resource).\(group)")\""
+        guard let ns = namespace else {
+            return
+                "user \"\(user)\" lacks \(what) at the cluster scope: that takes a cluster administrator (or 'kip install' to have bound kip-reader)"
+        }
+        let place = places[ns].map { " (\($0.project)/\($0.environment))" } ?? ""
+        let role = ["create", "patch", "update", "delete"].contains(verb) ? KipRoles.developer : KipRoles.viewer
+        return
+            "user \"\(user)\" lacks \(what) in namespace \(ns)\(place): a project admin can bind \(role) there ('kubectl create rolebinding \(user)-\(role) --clusterrole \(role) --user \(user) -n \(ns)')"
     }
 }
