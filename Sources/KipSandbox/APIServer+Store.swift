@@ -196,7 +196,8 @@ extension APIServer {
         finish(&o, old: nil, r)
         let uid = o.at("metadata", "uid")!.stringValue!
         managed[uid] = recordUpdate(
-            old: nil, new: o, managed: ManagedFields(), manager: manager, apiVersion: r.groupVersion, time: timestamp())
+            old: nil, new: o, managed: ManagedFields(), manager: manager, apiVersion: r.groupVersion, time: timestamp(),
+            schema: r.builtinSchema)
         store(o, r)
         if r.kind == "Namespace" && r.group.isEmpty { createDefaultServiceAccount(name) }
         return withManaged(o)
@@ -268,7 +269,7 @@ extension APIServer {
         let uid = old.at("metadata", "uid")!.stringValue!
         managed[uid] = recordUpdate(
             old: old, new: o, managed: managed[uid] ?? ManagedFields(), manager: manager, apiVersion: r.groupVersion,
-            time: timestamp())
+            time: timestamp(), schema: r.builtinSchema)
         store(o, r)
         return withManaged(o)
     }
@@ -304,7 +305,7 @@ extension APIServer {
         let uid = old?.at("metadata", "uid")?.stringValue
         let result = serverSideApply(
             current: old, managed: uid.flatMap { managed[$0] } ?? ManagedFields(), config: cfg, manager: manager,
-            force: force, apiVersion: r.groupVersion, time: timestamp())
+            force: force, apiVersion: r.groupVersion, time: timestamp(), schema: r.builtinSchema)
         switch result {
         case .failure(let c):
             let conflicts = c.list

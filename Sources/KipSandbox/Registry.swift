@@ -16,6 +16,9 @@ struct ResourceInfo {
     var fromCRD: Bool
 
     var groupVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+
+    /// The built-in kind's schema (with its list keys); nil for custom resources.
+    var builtinSchema: JSON? { fromCRD ? nil : Schemas.builtin.root(apiVersion: groupVersion, kind: kind) }
     /// Objects are stored per group and resource, whatever version they were written in.
     var storageKey: String { "\(group)/\(plural)" }
 

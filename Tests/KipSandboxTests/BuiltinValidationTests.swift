@@ -47,6 +47,21 @@ final class BuiltinValidationTests: XCTestCase {
         XCTAssertEqual(lax.code, 0, "\(lax)")
     }
 
+    func testAStaleResourceVersionInAnAppliedObjectIsAConflict() throws {
+        XCTAssertEqual(apply(deployment()).code, 0)
+        let rv = try XCTUnwrap(
+            c.kubectlJSON(["get", "deployment", "api"]).at("metadata", "resourceVersion")?.stringValue)
+        XCTAssertEqual(apply(deployment(extra: #""replicas":2,"#)).code, 0)
+        let stale = apply(
+            deployment(extra: #""replicas":3,"#).replacingOccurrences(
+                of: #""namespace":"default"}"#, with: #""namespace":"default","resourceVersion":"\#(rv)"}"#))
+        XCTAssertEqual(stale.code, 1)
+        XCTAssertTrue(
+            stale.stderr.contains(
+                #"Operation cannot be fulfilled on deployments.apps "api": the object has been modified; please apply your changes to the latest version and try again"#
+            ), stale.stderr)
+    }
+
     func testRulesBeyondTheSchema() {
         refused(
             deployment(labels: #"{"app":"other"}"#),
@@ -115,5 +130,34 @@ final class BuiltinValidationTests: XCTestCase {
         }
         XCTAssertEqual(apply(sts("db")).code, 0)
         refused(sts("other"), "spec: Forbidden: updates to statefulset spec for fields other than")
+    }
+
+    /// Server-side apply per field inside list-maps: each manager owns the env vars it
+    /// applied, and stopping applying one removes only that one.
+    func testTwoManagersEachOwnTheirEnvVar() throws {
+        func applyAs(_ manager: String, _ env: String) -> Run {
+            c.kubectl(
+                ["apply", "--server-side", "--field-manager=\(manager)", "-f", "-"],
+                stdin: deployment(container: #"{"name":"api","image":"r/api:1","env":[\#(env)]}"#))
+        }
+        XCTAssertEqual(applyAs("kip", #"{"name":"A","value":"1"}"#).code, 0)
+        XCTAssertEqual(applyAs("ci", #"{"name":"B","value":"2"}"#).code, 0)
+        func names() throws -> [String] {
+            try
+                (c.kubectlJSON(["get", "deployment", "api"]).at("spec", "template", "spec", "containers")?.arrayValue?
+                .first?["env"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        }
+        XCTAssertEqual(try names().sorted(), ["A", "B"], "both managers' entries, merged by name")
+        let managed = try c.kubectlJSON(["get", "deployment", "api", "--show-managed-fields"]).at(
+            "metadata", "managedFields")
+        XCTAssertTrue(managed?.serialized().contains(#"k:{\"name\":\"B\"}"#) ?? false, managed?.serialized() ?? "")
+        // ci stops applying B (it applies C instead): B goes, A stays.
+        XCTAssertEqual(applyAs("ci", #"{"name":"C","value":"3"}"#).code, 0)
+        XCTAssertEqual(try names().sorted(), ["A", "C"])
+        // kip applies A with another value and also C: C is then co-owned, and stays
+        // when ci lets go of it.
+        XCTAssertEqual(applyAs("kip", #"{"name":"A","value":"1"},{"name":"C","value":"3"}"#).code, 0)
+        XCTAssertEqual(applyAs("ci", "").code, 0)
+        XCTAssertEqual(try names().sorted(), ["A", "C"])
     }
 }
