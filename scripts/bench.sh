@@ -38,6 +38,7 @@ src, dst = sys.argv[1], sys.argv[2]
 for o in doc["items"]:
     if o.get("kind") == "Secret":  # --dry-run hides secret values
         o["data"] = {k: "eA==" for k in o.get("data", {})}
+    o.get("metadata", {}).pop("resourceVersion", None)  # a precondition of kip, not of the raw write
     print(json.dumps(o).replace(src, dst))
 ' "$1" "$2"
 }

@@ -251,13 +251,17 @@ final class WorkloadE2ETests: XCTestCase {
                 "app deploy --name web --image x --port 80 --route a.example.com --no-route --project PROJ-test",
                 "'--route <host>' and '--no-route' cannot be used together"
             ),
+            (
+                "app deploy --name web --image x --port 80 --cpu-request 2 --cpu-limit 500m --project PROJ-test",
+                "--cpu-request 2 is more than --cpu-limit 500m: a request may not exceed its limit"
+            ),
         ]
         for (line, err) in usage {
             let r = kip(line)
             XCTAssertEqual(r.code, 2, line)
             XCTAssertEqual(
                 r.stderr.split(separator: "\n").first.map(String.init),
-                "Error: " + (err.hasPrefix("'-") ? err : "The value " + err), line)
+                "Error: " + (err.hasPrefix("'-") || err.hasPrefix("--") ? err : "The value " + err), line)
             XCTAssertTrue(r.stderr.contains("Usage: kip "), r.stderr)
         }
         let cron = c.kip(["job", "add", "j", "--image", "x", "--schedule", "61 * * * *", "--project", test])

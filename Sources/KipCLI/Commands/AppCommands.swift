@@ -113,6 +113,7 @@ enum AppCommands {
         spec.resources = Resources(
             cpuRequest: try inv.get(Opts.cpuRequest), cpuLimit: try inv.get(Opts.cpuLimit),
             memoryRequest: try inv.get(Opts.memoryRequest), memoryLimit: try inv.get(Opts.memoryLimit))
+        try checkRequestsWithinLimits(spec.resources, inv)
         spec.autoscale = try inv.get(Opts.autoscale)
         let route = try inv.get(Opts.route)
         let binds = try inv.get(Opts.bind)
@@ -137,6 +138,19 @@ enum AppCommands {
             return plan
         }
         return 0
+    }
+
+    /// A request above its limit is refused by the API server: refuse it first.
+    static func checkRequestsWithinLimits(_ r: Resources, _ inv: Invocation) throws {
+        for (request, limit, what) in [(r.cpuRequest, r.cpuLimit, "cpu"), (r.memoryRequest, r.memoryLimit, "memory")] {
+            guard let rq = request, let lm = limit, let a = Quantity.value(rq), let b = Quantity.value(lm), a > b else {
+                continue
+            }
+            throw UsageError(
+                message:
+                    "--\(what)-request \(rq) is more than --\(what)-limit \(lm): a request may not exceed its limit",
+                command: inv.command)
+        }
     }
 
     static func binding(_ s: String, _ w: Workspace, prefix given: String? = nil) throws -> Binding {

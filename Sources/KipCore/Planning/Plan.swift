@@ -131,7 +131,12 @@ extension KubectlDriver {
 
     private func resuming<T>(_ plan: Plan, _ body: () throws -> T) throws -> T {
         do { return try body() } catch var e as KipError {
-            if let hint = plan.resumeHint { e.message += "; \(hint)" }
+            // A refusal of what was asked for is not finished by asking again.
+            if e.message.contains(" is invalid") {
+                e.message += "; correct the values and run the command again"
+            } else if let hint = plan.resumeHint {
+                e.message += "; \(hint)"
+            }
             throw e
         }
     }
