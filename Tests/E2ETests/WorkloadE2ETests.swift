@@ -49,6 +49,35 @@ final class WorkloadE2ETests: XCTestCase {
             "a new service, new credentials")
     }
 
+    /// A Deployment or credentials Secret someone made by hand is not rewritten: the
+    /// command is refused before anything is written.
+    func testKipDoesNotTakeOverWhatItDidNotCreate() throws {
+        let deployment =
+            #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"api","namespace":"\#(test)"},"spec":{"selector":{"matchLabels":{"x":"api"}},"template":{"metadata":{"labels":{"x":"api"}},"spec":{"containers":[{"name":"c","image":"hand/made:1"}]}}}}"#
+        let secret =
+            #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db-credentials","namespace":"\#(test)"},"stringData":{"password":"theirs"}}"#
+        for o in [deployment, secret] {
+            XCTAssertEqual(
+                c.kubectl(["apply", "--server-side", "--field-manager=someone", "-f", "-"], stdin: o).code, 0)
+        }
+        let before = c.isReal ? 0 : writes()
+        let app = kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ-test")
+        XCTAssertEqual(app.code, 1)
+        XCTAssertEqual(
+            app.stderr,
+            "Error: Deployment api already exists in \(test) and was not created by kip for this app: kip will not take it over; delete or rename it, or choose another name\n"
+        )
+        let svc = kip("service add postgres --name db --project PROJ-test")
+        XCTAssertEqual(svc.code, 1)
+        XCTAssertTrue(
+            svc.stderr.hasPrefix("Error: Secret db-credentials already exists in \(test) and was not created by kip"),
+            svc.stderr)
+        if !c.isReal { XCTAssertEqual(writes(), before, "refused before anything was written") }
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "deployment", "api", "-n", test]).at("spec", "template", "spec", "containers")?
+                .arrayValue?.first?["image"], "hand/made:1")
+    }
+
     func testProductPageDatabaseStrategy() throws {
         let deploy = kip(
             "app deploy --name api --image registry.example.com/api:v1.2.3 --port 3000 --project PROJ --environment test -v"

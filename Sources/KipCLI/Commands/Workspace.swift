@@ -266,6 +266,45 @@ final class Workspace {
         }
     }
 
+    /// kip never takes over what it did not create: an object it would write that exists
+    /// without kip's labels for the same owner (a hand-made Deployment, a credentials
+    /// Secret of someone else's) is a conflict, refused before anything is written.
+    func checkNotTakingOver(_ plan: Plan) throws {
+        for o in plan.manifests where o["apiVersion"]?.stringValue != Keys.apiVersion {
+            // What kip renders carries its owner's label (`kipper.run/app: api`).
+            guard let owner = WorkloadKind.allCases.first(where: { o.at("metadata", "labels", $0.labelKey) != nil })
+            else { continue }
+            let kind = o["kind"]?.stringValue ?? ""
+            let name = o.at("metadata", "name")?.stringValue ?? ""
+            guard
+                let existing = (natives + secrets).first(where: {
+                    $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == name
+                })
+            else { continue }
+            let mine =
+                existing.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue
+                && existing.at("metadata", "labels", owner.labelKey) == o.at("metadata", "labels", owner.labelKey)
+            if !mine { throw Self.notTakingOver(kind, name, scope.namespace, owner) }
+        }
+        // A service's credentials are kept, not re-rendered, once they exist: they must
+        // be its own.
+        for c in plan.owners where c["kind"]?.stringValue == WorkloadKind.service.rawValue {
+            let svc = c.at("metadata", "name")?.stringValue ?? ""
+            if let s = secret(SecretNames.credentials(svc)),
+                s.at("metadata", "labels", WorkloadKind.service.labelKey)?.stringValue != svc
+                    || s.at("metadata", "labels", Keys.managedBy)?.stringValue != Keys.managedByValue
+            {
+                throw Self.notTakingOver("Secret", SecretNames.credentials(svc), scope.namespace, .service)
+            }
+        }
+    }
+
+    static func notTakingOver(_ kind: String, _ name: String, _ ns: String, _ owner: WorkloadKind) -> KipError {
+        KipError(
+            "\(kind) \(name) already exists in \(ns) and was not created by kip for this \(owner.word): kip will not take it over; delete or rename it, or choose another name"
+        )
+    }
+
     /// A user secret set before its app existed gets the App as owner once it does.
     private static func secretOwner(app: String, _ scope: WorkloadScope, uid: String) -> JSON {
         [
@@ -282,6 +321,7 @@ final class Workspace {
     func plan(_ kind: WorkloadKind, _ name: String, _ crs: [JSON]) throws -> Plan {
         try checkNotBeingDeleted(kind, name)
         var plan = plan(crs)
+        try checkNotTakingOver(plan)
         let verb = cr(kind, name) == nil ? "created" : "updated"
         plan.report.append(.success("\(kind.word) \(name) \(verb) in \(scope.namespace)"))
         let mine = plan.manifests.filter { $0.at("metadata", "labels", kind.labelKey)?.stringValue == name }
