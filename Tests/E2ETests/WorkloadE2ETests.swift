@@ -211,7 +211,12 @@ final class WorkloadE2ETests: XCTestCase {
             "NAME      IMAGE         SCHEDULE\nbackup    postgres:16   0 3 * * *\nmigrate   r/api:1       (once)\n")
         XCTAssertEqual(kip("function delete hello --project PROJ-test --yes").code, 0)
         XCTAssertEqual(kip("job delete migrate --project PROJ-test --yes").code, 0)
-        XCTAssertEqual(kip("service delete cache --project PROJ-test --confirm cache").code, 0)
+        let bound = kip("service delete cache --project PROJ-test --confirm cache")
+        XCTAssertEqual(bound.code, 1)
+        XCTAssertEqual(
+            bound.stderr,
+            "Error: service cache is bound to api: unbind them first, or pass --force to delete it anyway\n")
+        XCTAssertEqual(kip("service delete cache --project PROJ-test --confirm cache --force").code, 0)
         try eventually("StatefulSet collected") { try c.names("statefulsets", namespace: test).isEmpty }
     }
 

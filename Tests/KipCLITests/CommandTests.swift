@@ -143,6 +143,7 @@ final class CommandTests: XCTestCase {
         kip("job list --project shop/test")
         kip("volume delete files --project shop/test --yes")
         kip("service delete cache --project shop/test --confirm cache")
+        kip("service delete cache --project shop/test --confirm cache --force")
         assertGolden(transcript, "commands/workloads.txt")
         XCTAssertFalse(kubectl.calls.contains { $0.contains("-A") }, "no command reads across all namespaces")
         // The credentials are in the cluster, never in what kip printed.

@@ -25,7 +25,8 @@ enum WorkloadCommands {
                 "delete", "Delete a service and its data.",
                 discussion: "Asks to type the service name. Without a terminal, pass --confirm NAME or --yes.",
                 arguments: [ArgumentSpec("name", "Service name.")],
-                options: [.value("confirm", "name", "Confirm by naming the service (for scripts).")] + scopeOptions,
+                options: [.value("confirm", "name", "Confirm by naming the service (for scripts)."), forceDelete.spec]
+                    + scopeOptions,
                 handler: serviceDelete),
         ])
 
@@ -140,11 +141,19 @@ enum WorkloadCommands {
         return 0
     }
 
+    static let forceDelete = Flag("force", "Delete it even though apps are bound to it (they lose their credentials).")
+
     static func serviceDelete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let w = try Workspace(inv, ctx)
         let name = inv.arguments[0]
         _ = try w.require(.service, name)
         let users = w.apps(referencing: name, in: "bindings", key: "service")
+        // Bound apps would fail to start without the credentials they read.
+        if !users.isEmpty && !inv.has(forceDelete) {
+            throw KipError(
+                "service \(name) is bound to \(users.joined(separator: ", ")): unbind them first, or pass --force to delete it anyway"
+            )
+        }
         var warning = [
             "Deleting service \(name) in \(w.scope.namespace) destroys its data and credentials. This cannot be undone."
         ]
