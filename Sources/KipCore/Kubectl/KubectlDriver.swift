@@ -59,20 +59,6 @@ public final class KubectlDriver {
         }
     }
 
-    /// Like `apply`, but a failed object is returned as an error instead of thrown, so a
-    /// command that writes many things can go on to find out which ones failed (kubectl
-    /// prints nothing of what it did apply when any object fails).
-    public func applyReportingFailure(_ objects: [JSON], fieldManager: String = "kip") throws -> KipError? {
-        if objects.isEmpty { return nil }
-        let stream = objects.map { $0.serialized() }.joined(separator: "\n") + "\n"
-        let (argv, r) = try run(
-            [
-                "apply", "--server-side", "--field-manager=\(fieldManager)", "--force-conflicts", "-o", "json", "-f",
-                "-",
-            ], stdin: Data(stream.utf8))
-        return r.status == 0 ? nil : failure(argv, r)
-    }
-
     private func failure(_ argv: [String], _ r: ProcessResult) -> KipError {
         let err = String(decoding: r.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let lines = err.split(separator: "\n").map(String.init)
@@ -235,10 +221,17 @@ public final class KubectlDriver {
     /// error, in order, is thrown.
     public func concurrently(_ reads: [() throws -> [JSON]]) throws -> [[JSON]] {
         if reads.count == 1 { return [try reads[0]()] }
+        // Each read waits on a process, not a core: one thread each, however few cores.
         let results = ResultBox(count: reads.count)
-        DispatchQueue.concurrentPerform(iterations: reads.count) { i in
-            results.set(i, Result { try reads[i]() })
+        let group = DispatchGroup()
+        for i in reads.indices {
+            group.enter()
+            Thread.detachNewThread {
+                results.set(i, Result { try reads[i]() })
+                group.leave()
+            }
         }
+        group.wait()
         return try results.values.map { try $0!.get() }
     }
 

@@ -57,11 +57,6 @@ public struct Plan {
     /// they own together.
     public var ownersKnown: Bool { owners.allSatisfy { knownUIDs[Self.key($0)] != nil } }
 
-    /// Whether the plan writes or deletes anything.
-    public var isEmpty: Bool {
-        owners.isEmpty && deletes.isEmpty && owned(knownUIDs).isEmpty && secrets(knownUIDs).isEmpty
-    }
-
     /// Every object the plan applies, in order, for printing: owners not yet created
     /// get the placeholder uid `<uid of Kind/name>`, and every Secret value and
     /// credential reads `<redacted>`.
