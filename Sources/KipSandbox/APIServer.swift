@@ -152,6 +152,8 @@ public final class APIServer: @unchecked Sendable {
     /// Bearer tokens and the identity of the request being served.
     let tokens: TokenFile
     var requester = Identity.admin
+    /// OpenAPI v3 documents per group-version, with their hash, for one registry generation.
+    var openAPIDocs: (generation: Int, docs: [String: (hash: String, body: Data)]) = (0, [:])
 
     public init(
         faults: [FaultRule] = [], requestLog: String? = nil, now: @escaping () -> Date = Date.init,
@@ -209,6 +211,7 @@ public final class APIServer: @unchecked Sendable {
         let start = Date()
         var resp: HTTPResponse
         defer { log(req, resp, start) }
+        if timing.latency > 0 { usleep(useconds_t(timing.latency * 1_000_000)) }
         let who: Identity
         do { who = try locked { try authenticate(req) } } catch let e as APIError {
             resp = HTTPResponse(status: e.code, body: e.status.data)
@@ -276,9 +279,10 @@ public final class APIServer: @unchecked Sendable {
             case "healthz", "readyz", "livez":
                 return HTTPResponse(status: 200, contentType: "text/plain", body: Data("ok".utf8))
             case "openapi":
-                return try openAPI(segs)
+                return try openAPI(segs, req)
             case "api":
                 if segs.count == 1 {
+                    if let r = aggregatedDiscovery(core: true, req) { return r }
                     return json([
                         "kind": "APIVersions", "versions": ["v1"],
                         "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"]],
@@ -286,7 +290,7 @@ public final class APIServer: @unchecked Sendable {
                 }
                 return try resourceRequest(req, gv: segs[1], rest: Array(segs.dropFirst(2)))
             case "apis":
-                if segs.count == 1 { return json(groupList()) }
+                if segs.count == 1 { return aggregatedDiscovery(core: false, req) ?? json(groupList()) }
                 if segs.count == 2 {
                     guard let g = group(segs[1]) else {
                         throw APIError(

@@ -20,6 +20,8 @@ public struct Timing: Sendable {
     public var failImages: [String] = []
     /// `progressDeadlineSeconds` is multiplied by this (tests use a small factor).
     public var deadlineScale: Double = 1
+    /// Every request is answered this much later (a remote link).
+    public var latency: TimeInterval = 0
 
     public init() {}
 

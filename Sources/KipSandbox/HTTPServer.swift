@@ -18,11 +18,15 @@ public struct HTTPResponse {
     public var status: Int
     public var contentType: String = "application/json"
     public var body: Data
+    /// Further headers. Without a `Cache-Control` of its own a response says `no-cache,
+    /// private`, as kube-apiserver's filter does.
+    public var headers: [(String, String)] = []
 
-    public init(status: Int, contentType: String = "application/json", body: Data) {
+    public init(status: Int, contentType: String = "application/json", body: Data, headers: [(String, String)] = []) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.headers = headers
     }
 }
 
@@ -157,7 +161,11 @@ public final class HTTPServer: @unchecked Sendable {
             var out = "HTTP/1.1 \(resp.status) \(reasonPhrase(resp.status))\r\n"
             out += "Content-Type: \(resp.contentType)\r\n"
             out += "Content-Length: \(resp.body.count)\r\n"
-            out += "Cache-Control: no-cache, private\r\n"
+            out += "Date: \(httpDate(Date()))\r\n"
+            if !resp.headers.contains(where: { $0.0.lowercased() == "cache-control" }) {
+                out += "Cache-Control: no-cache, private\r\n"
+            }
+            for (k, v) in resp.headers { out += "\(k): \(v)\r\n" }
             let closeAfter = headers["connection"]?.lowercased() == "close"
             if closeAfter { out += "Connection: close\r\n" }
             out += "\r\n"
@@ -194,6 +202,16 @@ public final class HTTPServer: @unchecked Sendable {
         }
         return nil
     }
+}
+
+/// An HTTP date (RFC 7231 IMF-fixdate): without `Date`, an HTTP cache cannot tell
+/// whether a response is still fresh.
+func httpDate(_ d: Date) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "GMT")
+    f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+    return f.string(from: d)
 }
 
 func reasonPhrase(_ s: Int) -> String {

@@ -97,7 +97,7 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
     }
 
     private static let valued: Set<String> = [
-        "-o", "-n", "-l", "-f", "--namespace", "--selector", "--output", "--field-manager",
+        "-o", "-n", "-l", "-f", "--namespace", "--selector", "--output", "--field-manager", "--field-selector",
     ]
 
     private func resource(_ token: String) throws -> ResourceInfo {
@@ -143,7 +143,8 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
             for k in kinds.split(separator: ",") {
                 let r = try resource(String(k))
                 items += try server.list(
-                    r, namespace: r.namespaced && !all ? ns : nil, labelSelector: line.values["-l"], fieldSelector: nil)
+                    r, namespace: r.namespaced && !all ? ns : nil, labelSelector: line.values["-l"],
+                    fieldSelector: line.values["--field-selector"])
             }
             return output(items, single: false)
         }
@@ -254,6 +255,10 @@ extension APIServer {
         func names(_ r: ResourceInfo) -> [String] { [r.plural, r.singular, r.kind.lowercased()] + r.shortNames }
         if let r = all.first(where: { $0.group.isEmpty && names($0).contains(t) }) { return r }
         if let r = all.first(where: { !$0.group.isEmpty && names($0).contains(t) }) { return r }
+        // `resource.version.group` first, as kubectl reads it, then `resource.group`.
+        for r in all where !r.group.isEmpty {
+            for n in names(r) where t == "\(n).\(r.version).\(r.group)" { return r }
+        }
         for r in all where !r.group.isEmpty {
             for n in names(r) where t == "\(n).\(r.group)" { return r }
         }

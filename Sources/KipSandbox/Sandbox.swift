@@ -19,7 +19,8 @@ public enum Sandbox {
 
         USAGE: kip-sandbox [--port <port>] [--kubeconfig-out <file>] [--request-log <file>] [--fault <spec> ...]
                            [--namespace-delay <s>] [--gc-delay <s>] [--crd-delay <s>] [--rollout-delay <s>]
-                           [--fail-image <glob> ...] [--deadline-scale <factor>] [--users <file> [--user <name>]]
+                           [--fail-image <glob> ...] [--deadline-scale <factor>] [--latency <duration>]
+                           [--users <file> [--user <name>]]
 
         OPTIONS:
           --port <port>           Port on 127.0.0.1; 0 picks a free one. (default: 0)
@@ -36,6 +37,8 @@ public enum Sandbox {
           --fail-image <glob>     Images matching it never start: ImagePullBackOff, then the
                                   Deployment's ProgressDeadlineExceeded.
           --deadline-scale <f>    Multiplies progressDeadlineSeconds (0.01 makes 600 s six). (default: 1)
+          --latency <duration>    Answer every request this much later, e.g. 50ms or 0.2s: a remote
+                                  link in one flag. (default: 0)
           --users <file>          Bearer tokens, as kube-apiserver's --token-auth-file: token,user,uid,"g1,g2".
                                   A request without a token is the administrator (system:masters).
                                   Requests are authorized by the RBAC objects stored (cluster-admin,
@@ -93,6 +96,7 @@ public enum Sandbox {
             case "--crd-delay": o.timing.crdDelay = try seconds(a, try v())
             case "--rollout-delay": o.timing.rolloutDelay = try seconds(a, try v())
             case "--deadline-scale": o.timing.deadlineScale = try seconds(a, try v())
+            case "--latency": o.timing.latency = try duration(a, try v())
             case "--fail-image": o.timing.failImages.append(try v())
             case "--users":
                 let path = try v()
@@ -109,6 +113,14 @@ public enum Sandbox {
             throw SandboxError.usage("--user \(u) is not in the --users file")
         }
         return o
+    }
+
+    /// `50ms`, `0.2s` or a bare number of seconds.
+    static func duration(_ flag: String, _ s: String) throws -> Double {
+        if s.hasSuffix("ms"), let d = Double(s.dropLast(2)), d >= 0, d.isFinite { return d / 1000 }
+        if s.hasSuffix("s"), let d = Double(s.dropLast()), d >= 0, d.isFinite { return d }
+        if let d = Double(s), d >= 0, d.isFinite { return d }
+        throw SandboxError.usage("\(flag) must be a duration like 50ms or 0.2s, got '\(s)'")
     }
 
     static func seconds(_ flag: String, _ s: String) throws -> Double {

@@ -10,7 +10,7 @@ final class CopyTests: XCTestCase {
 
     func observed(domain: String? = "apprunr.com") -> Observed {
         let scope = WorkloadScope(
-            project: "shop", environment: "test", namespace: "shop-test", domain: domain, pullSecrets: [])
+            project: "shop", environment: "test", namespace: "shop-test", domain: domain)
         var app = Workloads.cr(
             .app, "api", scope,
             spec: [
@@ -70,7 +70,7 @@ final class CopyTests: XCTestCase {
         XCTAssertEqual(plan.warnings, ["function hook env TARGET: shop-test rewritten to shop-prod"])
         XCTAssertEqual(plan.routeChanges, ["route of app api: api-test.apprunr.com → api-prod.apprunr.com"])
         let scope = WorkloadScope(
-            project: "shop", environment: "prod", namespace: "shop-prod", domain: "apprunr.com", pullSecrets: [])
+            project: "shop", environment: "prod", namespace: "shop-prod", domain: "apprunr.com")
         let crs = CopyPlanner.crs(plan, scope: scope)
         let api = crs.first { $0.at("metadata", "name") == "api" }!
         XCTAssertEqual(
@@ -189,7 +189,7 @@ final class CopyTests: XCTestCase {
     func testDiffNormalisesNamespacesAndDefaultRoutes() {
         var o = observed()
         let prodScope = WorkloadScope(
-            project: "shop", environment: "prod", namespace: "shop-prod", domain: "apprunr.com", pullSecrets: [])
+            project: "shop", environment: "prod", namespace: "shop-prod", domain: "apprunr.com")
         let plan = CopyPlanner.plan(project: project, source: source, target: target, observed: o)
         for cr in CopyPlanner.crs(plan, scope: prodScope) { o.workloads["shop-prod", default: []].append(cr) }
         o.secrets["shop-prod"] = CopyPlanner.secrets(plan, scope: prodScope, appUIDs: [:])

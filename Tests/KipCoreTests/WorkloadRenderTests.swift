@@ -5,8 +5,7 @@ import XCTest
 /// Every renderer as a golden file (clock and randomness fixed).
 final class WorkloadRenderTests: XCTestCase {
     let scope = WorkloadScope(
-        project: "yourr-name", environment: "test", namespace: "yourr-name-test", domain: "apprunr.com",
-        pullSecrets: ["regcred"])
+        project: "yourr-name", environment: "test", namespace: "yourr-name-test", domain: "apprunr.com")
     let uid = "00000000-0000-4000-8000-0000000000aa"
 
     func golden(_ cr: JSON, _ name: String, secrets: Set<String> = []) {
@@ -100,7 +99,7 @@ final class WorkloadRenderTests: XCTestCase {
             Workloads.cr(.app, "api", scope, spec: ["image": "x", "port": 80]), scope, uid: uid, password: { _ in nil })
         XCTAssertEqual(
             Workloads.stale(existing: before, rendered: after, kind: .app, owner: "api").map(Workloads.ref),
-            ["ingress.networking.k8s.io/api", "horizontalpodautoscaler.autoscaling/api"])
+            ["ingress.v1.networking.k8s.io/api", "horizontalpodautoscaler.autoscaling/api"])
     }
 }
 

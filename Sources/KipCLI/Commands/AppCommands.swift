@@ -119,7 +119,14 @@ enum AppCommands {
         let binds = try inv.get(Opts.bind)
         let mounts = try inv.get(Opts.volume)
         try ctx.write {
-            let w = try Workspace(inv, ctx)
+            let w = try Workspace(
+                inv, ctx,
+                reading: .objects(
+                    Workspace.appObjects(
+                        name,
+                        more: binds.map { "\(CRDs.service)/\($0.split(separator: ":")[0])" }
+                            + mounts.map { "\(CRDs.volume)/\($0.volume)" }
+                            + (spec.autoscale == nil ? [] : ["horizontalpodautoscalers.autoscaling/\(name)"]))))
             try w.checkNameFree(name, for: .app)
             var s = spec
             s.route = route ?? (inv.has(Opts.noRoute) ? nil : w.scope.defaultHost(name))
@@ -179,7 +186,7 @@ enum AppCommands {
     // MARK: list / show / delete
 
     static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: [WorkloadKind.app.resource])
+        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.app.resource]))
         let apps = w.crs(.app)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(apps), format: ctx.output)
@@ -209,7 +216,7 @@ enum AppCommands {
     }
 
     static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: [WorkloadKind.app.resource, "secrets"])
+        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.app.resource, "secrets"]))
         let a = try w.require(.app, inv.arguments[0])
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document([a]).arrayValue![0], format: ctx.output)
@@ -265,10 +272,11 @@ enum AppCommands {
     /// Re-plans an app with a changed spec; the App's resourceVersion is the write's
     /// precondition, so a concurrent change is re-read and applied again, never lost.
     static func update(
-        _ inv: Invocation, _ ctx: Context, _ name: String, _ change: @escaping (inout AppSpec, Workspace) throws -> Void
+        _ inv: Invocation, _ ctx: Context, _ name: String, reading more: [String] = [],
+        _ change: @escaping (inout AppSpec, Workspace) throws -> Void
     ) throws -> Int32 {
         try ctx.write {
-            let w = try Workspace(inv, ctx)
+            let w = try Workspace(inv, ctx, reading: .objects(Workspace.appObjects(name, more: more)))
             let current = try w.require(.app, name)
             var spec = AppSpec(json: current["spec"] ?? [:])
             try change(&spec, w)
@@ -279,7 +287,8 @@ enum AppCommands {
 
     static func bind(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let prefix = try inv.get(Opts.prefix)
-        return try update(inv, ctx, inv.arguments[0]) { spec, w in
+        let svc = String(inv.arguments[1].split(separator: ":").first ?? "")
+        return try update(inv, ctx, inv.arguments[0], reading: ["\(CRDs.service)/\(svc)"]) { spec, w in
             let b = try binding(inv.arguments[1], w, prefix: prefix)
             spec.bindings = spec.bindings.filter { $0.service != b.service } + [b]
             try checkPrefixes(spec.bindings)
@@ -347,7 +356,8 @@ enum AppCommands {
         try Check.envKey(key)
         var value: String?
         try ctx.write {
-            let w = try Workspace(inv, ctx)
+            let w = try Workspace(
+                inv, ctx, reading: .objects(["\(CRDs.app)/\(app)", "secrets/\(SecretNames.app(app))"]))
             if value == nil { value = try ctx.readSecret(prompt: "Value for \(key) (input hidden): ") }
             var data = currentSecrets(w, app)
             let existed = data[key] != nil
@@ -365,7 +375,7 @@ enum AppCommands {
     }
 
     static func secretList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: ["secrets"])
+        let w = try Workspace(inv, ctx, reading: .objects(["secrets/\(SecretNames.app(inv.arguments[0]))"]))
         let keys = currentSecrets(w, inv.arguments[0]).keys.sorted()
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(JSON.strings(keys), format: ctx.output)
@@ -380,7 +390,8 @@ enum AppCommands {
     static func secretUnset(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let (app, key) = (inv.arguments[0], inv.arguments[1])
         try ctx.write {
-            let w = try Workspace(inv, ctx)
+            let w = try Workspace(
+                inv, ctx, reading: .objects(["\(CRDs.app)/\(app)", "secrets/\(SecretNames.app(app))"]))
             var data = currentSecrets(w, app)
             guard data.removeValue(forKey: key) != nil else {
                 throw KipError("app \(app) has no secret \(key) in \(w.scope.namespace)")

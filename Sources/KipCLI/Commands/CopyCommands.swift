@@ -119,8 +119,7 @@ enum CopyCommands {
         }
         let pull = (observed.secrets[source.namespace] ?? []).filter(Render.isPullSecret)
         let scope = WorkloadScope(
-            project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain,
-            pullSecrets: pull.compactMap { $0.at("metadata", "name")?.stringValue })
+            project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain)
         let write = CopyPlanner.writePlan(
             plan, project: updated, addsEnvironment: !rerun, pullSecrets: pull, scope: scope,
             existingSecrets: Set(

@@ -92,19 +92,28 @@ enum ProjectCommands {
         try driver.waitGone("namespaces", namespaces) { ctx.printer.success("namespace \($0) deleted") }
     }
 
-    /// What planning a project change reads, scoped: the Projects, the settings, the
-    /// `default` namespace's secrets (the pull secrets kip copies), and then the
-    /// namespaces the change would use (`planned`), by name.
-    static func readForPlanning(_ driver: KubectlDriver, planned: (Observed) -> [String]) throws -> Observed {
+    /// What planning a change to project `name` reads, scoped and at the same time: the
+    /// Project and the settings by name, the `default` namespace's secrets (the pull
+    /// secrets kip copies), and the namespaces the change would use (`planned`, from the
+    /// org), by name, guessed from the org kip last saw on this cluster; read again if
+    /// the org turns out to be another.
+    static func readForPlanning(
+        _ ctx: Context, _ driver: KubectlDriver, project name: String, planned: (_ org: String?) -> [String]
+    ) throws -> Observed {
+        let cachedOrg = try ctx.config.load().clusters[driver.target.name]?.org
+        let guessed = planned(cachedOrg)
         let first = try driver.concurrently([
-            { try driver.scopedRead(namespaces: [Keys.systemNamespace], kinds: [], inside: []) },
+            {
+                try driver.scopedRead(
+                    projects: .named(name), namespaces: [Keys.systemNamespace] + guessed, kinds: [], inside: [])
+            },
             { try driver.get(["secrets"], namespace: "default") },
         ]).flatMap { $0 }
         let observed = Observed(items: first)
         guard observed.settings != nil else { return observed }
-        let names = planned(observed)
-        if names.isEmpty { return observed }
-        return Observed(items: first + (try driver.get("namespaces", names: names)))
+        let missing = planned(observed.settings?.org).filter { !guessed.contains($0) }
+        if missing.isEmpty { return observed }
+        return Observed(items: first + (try driver.get("namespaces", names: missing)))
     }
 
     /// A project and what its environments hold, scoped: the Projects and settings, then
@@ -163,8 +172,8 @@ enum ProjectCommands {
         let driver = try ctx.driver()
         try ctx.write {
             let envs = inv.options["environments"] ?? [Naming.defaultEnvironment]
-            let observed = try readForPlanning(driver) { o in
-                envs.map { Naming.namespace(org: o.settings?.org, project: name, environment: $0) }
+            let observed = try readForPlanning(ctx, driver, project: name) { org in
+                envs.map { Naming.namespace(org: org, project: name, environment: $0) }
             }
             let (project, completing) = try ProjectPlanner.create(
                 name: name, environments: inv.options["environments"], displayName: inv.value("display-name"),
@@ -281,11 +290,13 @@ enum ProjectCommands {
         }
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         try ctx.write {
-            let observed = try readForPlanning(driver) { o in
-                [Naming.namespace(org: o.settings?.org, project: name, environment: env)]
+            let observed = try readForPlanning(ctx, driver, project: name) { org in
+                [Naming.namespace(org: org, project: name, environment: env)]
             }
             guard let project = observed.project(name) else {
-                throw ProjectPlanner.unknownProject(name, observed: observed)
+                // Say which projects there are.
+                throw ProjectPlanner.unknownProject(
+                    name, observed: Observed(items: try driver.get([CRDs.project])))
             }
             let updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
             if !ctx.dryRun { ctx.printer.line("Adding environment \"\(env)\" to project \"\(name)\"...") }

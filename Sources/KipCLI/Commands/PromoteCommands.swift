@@ -46,9 +46,13 @@ enum PromoteCommands {
         let project = w.project!
         let (from, to) = try Promotion.environments(
             project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
-        let both = try w.reading([project.environment(from)!, project.environment(to)!])
+        // Only the Apps and the Deployments that run them: a promotion writes nothing else.
+        let both = try w.reading(
+            [project.environment(from)!, project.environment(to)!],
+            kinds: [WorkloadKind.app.resource, "deployments.apps"])
         let (src, dst) = (both[0], both[1])
-        let items = Promotion.plan(apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app))
+        let items = Promotion.plan(
+            apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app), running: dst.runningImages)
         if inv.has("force") {
             let p = project.pipeline
             let (si, ti) = (p.firstIndex(of: from)!, p.firstIndex(of: to)!)
@@ -115,6 +119,14 @@ enum PromoteCommands {
                     ctx.printer.success("\(i.app) → \(to) (\(after))")
                     promoted += 1
                 }
+            case .finish(let img, let running):
+                if let why = failed[i.app] {
+                    ctx.printer.failure("\(i.app): not finished: \(why)")
+                    problems += 1
+                } else {
+                    ctx.printer.success("\(i.app) → \(to) (\(img)): finished; its Deployment ran \(running)")
+                    promoted += 1
+                }
             case .unchanged(let img): ctx.printer.line("= \(i.app) already runs \(img) in \(to)")
             default:
                 ctx.printer.failure(refusal(i, from: from, to: to, project: project.name, dst: dst) ?? i.app)
@@ -137,7 +149,7 @@ enum PromoteCommands {
     }
 
     static func history(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: [WorkloadKind.app.resource])
+        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.app.resource]))
         let a = try w.require(.app, inv.arguments[0])
         let h = Promotion.history(a)
         if ctx.output == "json" || ctx.output == "yaml" {

@@ -78,7 +78,7 @@ enum WorkloadCommands {
     }
 
     static func serviceList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: [WorkloadKind.service.resource])
+        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.service.resource]))
         let items = w.crs(.service)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)
@@ -99,7 +99,7 @@ enum WorkloadCommands {
     }
 
     static func serviceInfo(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: [WorkloadKind.service.resource, "secrets"])
+        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.service.resource, "secrets"]))
         let name = inv.arguments[0]
         let cr = try w.require(.service, name)
         var creds: [String: String] = [:]
@@ -215,7 +215,7 @@ enum WorkloadCommands {
     }
 
     static func volumeList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: [WorkloadKind.volume.resource, WorkloadKind.app.resource])
+        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.volume.resource, WorkloadKind.app.resource]))
         let items = w.crs(.volume)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)
@@ -358,7 +358,7 @@ enum WorkloadCommands {
     // MARK: shared
 
     static func simpleList(_ inv: Invocation, _ ctx: Context, _ kind: WorkloadKind) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: [kind.resource])
+        let w = try Workspace(inv, ctx, reading: .kinds([kind.resource]))
         let items = w.crs(kind)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)

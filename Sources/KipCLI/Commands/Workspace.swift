@@ -19,7 +19,7 @@ final class Workspace {
     /// Every kind a workload command may need inside its namespace, in one `kubectl get`.
     static let kinds: [String] =
         WorkloadKind.allCases.map(\.resource) + [
-            "secrets", "deployments.apps", "services", "ingresses.networking.k8s.io",
+            "secrets", "deployments.apps", "services", "ingresses.v1.networking.k8s.io",
             "horizontalpodautoscalers.autoscaling",
             "statefulsets.apps", "persistentvolumeclaims", "cronjobs.batch", "jobs.batch",
         ]
@@ -27,14 +27,41 @@ final class Workspace {
     /// The project whose environments a command spans (promotion); nil for one environment.
     let project: Project?
 
+    /// What a command reads inside its environment's namespace: whole kinds (a listing,
+    /// a command that looks across the environment), or the objects it touches, by name
+    /// (a write to one app: its CR, its children and its secret), which costs one request
+    /// each, however much else the namespace holds.
+    enum Reading {
+        case kinds([String])
+        case objects([String])
+
+        static let everything = Reading.kinds(Workspace.kinds)
+    }
+
+    /// What one app's write reads: its CR and the children every app renders (to refuse
+    /// taking over a hand-made one), plus `more` (the services it binds, the volumes it
+    /// mounts, its HPA when autoscaling is asked for). What it rendered before and no
+    /// longer does is known from its CR, and deleted by name.
+    static func appObjects(_ name: String, more: [String] = []) -> [String] {
+        [
+            "\(CRDs.app)/\(name)", "deployments.apps/\(name)", "services/\(name)",
+            "ingresses.v1.networking.k8s.io/\(name)",
+        ] + more
+    }
+
     /// Reads what the command acts on and resolves its environment. The reads are scoped
     /// and run at the same time: the Projects, the settings and the environment's
     /// namespace by name, and the kip objects inside that namespace (guessed from the
     /// flags and the cached org; read again if the guess was wrong). Commands that only
     /// look name the kinds they need (`reading`).
-    convenience init(_ inv: Invocation, _ ctx: Context, reading: [String]? = nil) throws {
+    convenience init(_ inv: Invocation, _ ctx: Context, reading: Reading = .everything) throws {
         let driver = try ctx.driver()
-        let kinds = reading ?? Self.kinds
+        var kinds: [String] = []
+        var objects: [String] = []
+        switch reading {
+        case .kinds(let k): kinds = k
+        case .objects(let o): objects = o
+        }
         let cfg = try ctx.config.load()
         let active = cfg.active[driver.target.name]
         let guess = Self.guess(
@@ -49,7 +76,7 @@ final class Workspace {
         }
         var items = try driver.scopedRead(
             projects: named.map { .named($0) } ?? .none, namespaces: [Keys.systemNamespace] + [guess].compactMap { $0 },
-            kinds: kinds, inside: [guess].compactMap { $0 })
+            kinds: kinds, inside: [guess].compactMap { $0 }, objects: objects)
         var observed = Observed(items: items)
         guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
         if let named, observed.project(named) == nil {
@@ -62,7 +89,7 @@ final class Workspace {
         if s.namespace != guess {
             items = items.filter { !Self.belongs($0, to: guess) }
             items += try driver.scopedRead(
-                projects: .none, namespaces: [s.namespace], kinds: kinds, inside: [s.namespace])
+                projects: .none, namespaces: [s.namespace], kinds: kinds, inside: [s.namespace], objects: objects)
             observed = Observed(items: items)
         }
         self.init(
@@ -99,8 +126,18 @@ final class Workspace {
     /// span environments, which then read the environments they act in (`reading`).
     convenience init(projectOf inv: Invocation, _ ctx: Context) throws {
         let driver = try ctx.driver()
-        let observed = Observed(items: try driver.scopedRead(namespaces: [Keys.systemNamespace], kinds: [], inside: []))
+        // The project the flag (or the active project) names, by name, with the settings;
+        // every Project only for the namespace form or to say which exist.
+        let active = try ctx.config.load().active[driver.target.name]
+        let named = (inv.value("project") ?? active?.project).map { String($0.split(separator: "/").first ?? "") }
+        var items = try driver.scopedRead(
+            projects: named.map { .named($0) } ?? .all, namespaces: [Keys.systemNamespace], kinds: [], inside: [])
+        var observed = Observed(items: items)
         guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
+        if let named, observed.project(named) == nil {
+            items += try driver.get([CRDs.project])
+            observed = Observed(items: items)
+        }
         var name: String
         if let flag = inv.value("project") {
             name = String(flag.split(separator: "/").first ?? "")
@@ -109,7 +146,7 @@ final class Workspace {
             {
                 name = s.project ?? name
             }
-        } else if let a = try ctx.config.load().active[driver.target.name] {
+        } else if let a = active {
             name = a.project
         } else {
             throw KipError("no project: pass --project NAME, or set one with 'kip project use NAME'")
@@ -145,12 +182,8 @@ final class Workspace {
         for p in observed.projects {
             for e in p.environments { driver.places[e.namespace] = (p.name, e.name) }
         }
-        let pull = (observed.secrets[namespace] ?? []).filter(Render.isPullSecret).compactMap {
-            $0.at("metadata", "name")?.stringValue
-        }
         scope = WorkloadScope(
-            project: name, environment: environment, namespace: namespace, domain: observed.settings?.domain,
-            pullSecrets: pull)
+            project: name, environment: environment, namespace: namespace, domain: observed.settings?.domain)
     }
 
     /// The same reading, in one environment of the project.
@@ -187,19 +220,37 @@ final class Workspace {
     }
 
     var natives: [JSON] { observed.natives[scope.namespace] ?? [] }
+
+    /// The image each Deployment of the namespace runs (its first container's), by name.
+    var runningImages: [String: String] {
+        var out: [String: String] = [:]
+        for d in natives where d["kind"]?.stringValue == "Deployment" {
+            if let n = d.at("metadata", "name")?.stringValue,
+                let img = d.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
+            {
+                out[n] = img
+            }
+        }
+        return out
+    }
     var secrets: [JSON] { observed.secrets[scope.namespace] ?? [] }
     func secret(_ name: String) -> JSON? { secrets.first { $0.at("metadata", "name")?.stringValue == name } }
 
-    /// Apps, functions, jobs and services share one name space in an environment: each
-    /// renders a Deployment, Job or Service under its own name.
+    /// Apps, functions and services share one name space in an environment: each renders
+    /// a Service (and a Deployment or StatefulSet) under its own name. Jobs render Jobs and
+    /// CronJobs only, so their names are their own. A command that reads by name sees the
+    /// clash in the children it would write instead (`checkNotTakingOver`).
     func checkNameFree(_ name: String, for kind: WorkloadKind) throws {
-        for other in [WorkloadKind.app, .function, .job, .service] where other != kind {
-            if cr(other, name) != nil {
-                throw KipError(
-                    "\(other.word) \"\(name)\" already exists in \(scope.namespace): an app, function, job and service cannot share a name"
-                )
-            }
+        for other in Self.sharingNames where other != kind && Self.sharingNames.contains(kind) {
+            if cr(other, name) != nil { throw Self.nameTaken(other, name, scope.namespace) }
         }
+    }
+
+    static let sharingNames: [WorkloadKind] = [.app, .function, .service]
+
+    static func nameTaken(_ other: WorkloadKind, _ name: String, _ ns: String) -> KipError {
+        KipError(
+            "\(other.word) \"\(name)\" already exists in \(ns): an app, function and service cannot share a name")
     }
 
     /// A fresh service password: 24 bytes (192 bits) of the random source, base64url, so
@@ -229,18 +280,16 @@ final class Workspace {
                 passwords[name] = Self.password(ctx.random)
             }
             let rendered = Workloads.render(c, scope, uid: "-", password: { passwords[$0] })
-            plan.deletes += Workloads.stale(existing: natives, rendered: rendered, kind: k, owner: name)
+            // What the CR rendered before counts as existing too: a command that reads by
+            // name need not have read an Ingress whose route it now drops.
+            let before = cr(k, name).map { Workloads.render($0, scope, uid: "-", password: { _ in nil }) } ?? []
+            var seen = Set<String>()
+            plan.deletes += Workloads.stale(existing: natives + before, rendered: rendered, kind: k, owner: name)
+                .filter { seen.insert(Workloads.ref($0)).inserted }
                 .map { Plan.Deletion(ref: Workloads.ref($0), namespace: scope.namespace) }
-        }
-        let orphans = crs.compactMap { c -> String? in
-            guard c["kind"]?.stringValue == "App", let name = c.at("metadata", "name")?.stringValue,
-                let s = secret(SecretNames.app(name)), s.at("metadata", "ownerReferences") == nil
-            else { return nil }
-            return name
         }
         plan.owned = { uids in
             crs.flatMap { Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { passwords[$0] }) }
-                + orphans.map { Self.secretOwner(app: $0, scope, uid: uids["App/\($0)"] ?? "") }
         }
         plan.resumeHint = "run the same command again to finish"
         return plan
@@ -284,7 +333,17 @@ final class Workspace {
             let mine =
                 existing.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue
                 && existing.at("metadata", "labels", owner.labelKey) == o.at("metadata", "labels", owner.labelKey)
-            if !mine { throw Self.notTakingOver(kind, name, scope.namespace, owner) }
+            if !mine {
+                // Another kip workload's child: the names clash, not a hand-made object.
+                if existing.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue,
+                    let other = Self.sharingNames.first(where: {
+                        $0 != owner && existing.at("metadata", "labels", $0.labelKey)?.stringValue == name
+                    })
+                {
+                    throw Self.nameTaken(other, name, scope.namespace)
+                }
+                throw Self.notTakingOver(kind, name, scope.namespace, owner)
+            }
         }
         // A service's credentials are kept, not re-rendered, once they exist: they must
         // be its own.
@@ -303,17 +362,6 @@ final class Workspace {
         KipError(
             "\(kind) \(name) already exists in \(ns) and was not created by kip for this \(owner.word): kip will not take it over; delete or rename it, or choose another name"
         )
-    }
-
-    /// A user secret set before its app existed gets the App as owner once it does.
-    private static func secretOwner(app: String, _ scope: WorkloadScope, uid: String) -> JSON {
-        [
-            "apiVersion": "v1", "kind": "Secret",
-            "metadata": [
-                "name": .string(SecretNames.app(app)), "namespace": .string(scope.namespace),
-                "ownerReferences": [Render.ownerReference(kind: "App", name: app, uid: uid)],
-            ],
-        ]
     }
 
     /// Plans the CR of `kind` `name` and says so: created or updated, what it renders,
@@ -376,11 +424,15 @@ final class Workspace {
         return 0
     }
 
-    /// Deletes one kip CR (its children follow through owner references).
+    /// Deletes one kip CR (its children follow through owner references). An app's user
+    /// secret goes by name: one set before the app was deployed has no owner.
     func delete(_ kind: WorkloadKind, _ name: String) throws {
         _ = try require(kind, name)
         var plan = Plan()
-        plan.deletes = [Plan.Deletion(ref: "\(kind.word).\(Keys.group)/\(name)", namespace: scope.namespace)]
+        plan.deletes = [Plan.Deletion(ref: "\(kind.resource)/\(name)", namespace: scope.namespace)]
+        if kind == .app {
+            plan.deletes.append(Plan.Deletion(ref: "secrets/\(SecretNames.app(name))", namespace: scope.namespace))
+        }
         plan.report = [.success("\(kind.word) \(name) deleted from \(scope.namespace)")]
         try ctx.write(plan)
     }

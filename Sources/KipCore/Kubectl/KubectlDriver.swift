@@ -116,13 +116,14 @@ public final class KubectlDriver {
 
     /// One `kubectl get` for several kinds: `kinds` comma-joined (`namespaces,projects`).
     public func get(
-        _ kinds: [String], namespace: String? = nil, selector: String? = nil
+        _ kinds: [String], namespace: String? = nil, selector: String? = nil, fieldSelector: String? = nil
     ) throws -> [JSON] {
         var args = ["get", kinds.joined(separator: ","), "-o", "json"]
         // Never across all namespaces: a cluster-wide list of Secrets is cluster-admin in
         // all but name, and its cost grows with the cluster, not the command.
         if let namespace { args += ["-n", namespace] }
         if let selector { args += ["-l", selector] }
+        if let fieldSelector { args += ["--field-selector", fieldSelector] }
         return try Self.items(try kubectl(args))
     }
 
@@ -174,7 +175,7 @@ public final class KubectlDriver {
     public func waitEstablished(_ crds: [String], timeout: TimeInterval = 60, interval: TimeInterval = 0.2) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            let items = try get("customresourcedefinitions.apiextensions.k8s.io", names: crds)
+            let items = try get("customresourcedefinitions.v1.apiextensions.k8s.io", names: crds)
             let ready = Set(
                 items.filter { o in
                     (o.at("status", "conditions")?.arrayValue ?? []).contains {
@@ -240,14 +241,33 @@ public final class KubectlDriver {
     /// user), the named namespaces (the cluster settings' `kipper-system` among them),
     /// and `kinds` inside each namespace of `inside` — all of them, kip's or not, so that
     /// a command sees what it must not take over. Nothing is listed across all namespaces.
+    /// `objects` (`TYPE/NAME`, inside the one namespace of `inside`) are read by name: the
+    /// types sharing a name in one kubectl call, `--field-selector metadata.name=NAME`, so
+    /// one request per type whether the object exists or not (a GET of a missing object
+    /// costs kubectl a second request), and nothing else the namespace holds.
     public func scopedRead(
-        projects: ProjectRead = .all, namespaces: [String], kinds: [String], inside: [String]
+        projects: ProjectRead = .all, namespaces: [String], kinds: [String], inside: [String], objects: [String] = []
     ) throws -> [JSON] {
         var reads: [() throws -> [JSON]] = []
         if case .all = projects { reads.append { try self.get([CRDs.project]) } }
         var named = Array(Set(namespaces)).sorted().map { "namespace/\($0)" }
         if case .named(let p) = projects { named.append("\(CRDs.project)/\(p)") }
         if !named.isEmpty { reads.append { try self.get(refs: named) } }
+        if let ns = inside.first {
+            var byName: [(name: String, types: [String])] = []
+            for ref in objects {
+                let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                if let i = byName.firstIndex(where: { $0.name == parts[1] }) {
+                    if !byName[i].types.contains(parts[0]) { byName[i].types.append(parts[0]) }
+                } else {
+                    byName.append((parts[1], [parts[0]]))
+                }
+            }
+            for (name, types) in byName {
+                reads.append { try self.get(types, namespace: ns, fieldSelector: "metadata.name=\(name)") }
+            }
+        }
         if !kinds.isEmpty {
             for ns in Array(Set(inside)).sorted() { reads.append { try self.get(kinds, namespace: ns) } }
         }

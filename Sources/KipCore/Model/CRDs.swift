@@ -162,11 +162,11 @@ public enum CRDs {
 
     /// `kubectl get` names for kip's kinds, fully qualified so that `services` and `jobs`
     /// never mean the built-in ones.
-    public static let project = "projects.kipper.run"
-    public static let app = "apps.kipper.run"
-    public static let service = "services.kipper.run"
-    public static let volume = "volumes.kipper.run"
-    public static let function = "functions.kipper.run"
-    public static let job = "jobs.kipper.run"
+    public static let project = "projects.v1alpha1.kipper.run"
+    public static let app = "apps.v1alpha1.kipper.run"
+    public static let service = "services.v1alpha1.kipper.run"
+    public static let volume = "volumes.v1alpha1.kipper.run"
+    public static let function = "functions.v1alpha1.kipper.run"
+    public static let job = "jobs.v1alpha1.kipper.run"
     public static let workloadKinds = [app, service, volume, function, job]
 }

@@ -134,7 +134,7 @@ public enum CopyPlanner {
         }
         let targetScope = WorkloadScope(
             project: project.name, environment: target.name, namespace: target.namespace,
-            domain: observed.settings?.domain, pullSecrets: [])
+            domain: observed.settings?.domain)
         var warnings: [String] = []
         let apps: [CopyPlan.App] = of(.app).map { cr in
             let name = cr.at("metadata", "name")?.stringValue ?? ""

@@ -97,6 +97,9 @@ public enum Promotion {
 
     public enum Outcome: Equatable {
         case promote(before: String, after: String)
+        /// The App already asks for the image but its Deployment still runs another (a
+        /// write that failed half-way): write the Deployment again.
+        case finish(image: String, running: String)
         case unchanged(String)
         case missingTarget
         case missingSource
@@ -112,8 +115,12 @@ public enum Promotion {
         }
     }
 
-    /// What promoting `apps` (nil: every app of the source) would do.
-    public static func plan(apps: [String]?, source: [JSON], target: [JSON]) -> [Item] {
+    /// What promoting `apps` (nil: every app of the source) would do. `running` is the
+    /// image each target app's Deployment runs, when known: an App that already names the
+    /// image is unchanged only when its Deployment runs it too.
+    public static func plan(apps: [String]?, source: [JSON], target: [JSON], running: [String: String] = [:])
+        -> [Item]
+    {
         func image(_ o: JSON?) -> String? { o?.at("spec", "image")?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
         func find(_ list: [JSON], _ n: String) -> JSON? { list.first { $0.at("metadata", "name")?.stringValue == n } }
         let names = apps ?? source.compactMap { $0.at("metadata", "name")?.stringValue }.sorted()
@@ -122,6 +129,9 @@ public enum Promotion {
             guard let img = image(s) else { return Item(app: n, outcome: .noImage) }
             guard let t = find(target, n) else { return Item(app: n, outcome: .missingTarget) }
             let before = image(t) ?? ""
+            if before == img, let r = running[n], r != img {
+                return Item(app: n, outcome: .finish(image: img, running: r))
+            }
             return Item(app: n, outcome: before == img ? .unchanged(img) : .promote(before: before, after: img))
         }
     }
@@ -172,16 +182,24 @@ public enum Promotion {
     ) -> Plan {
         var plan = Plan()
         for i in items {
-            guard case .promote(_, let after) = i.outcome,
-                let t = target.first(where: { $0.at("metadata", "name")?.stringValue == i.app })
-            else { continue }
-            let cr = Workloads.applyable(promoted(t, image: after, from: from, at: at))
+            guard let t = target.first(where: { $0.at("metadata", "name")?.stringValue == i.app }) else { continue }
+            let cr: JSON
+            switch i.outcome {
+            case .promote(_, let after): cr = Workloads.applyable(promoted(t, image: after, from: from, at: at))
+            case .finish: cr = Workloads.applyable(t)
+            default: continue
+            }
             plan.owners.append(cr)
             if let uid = t.at("metadata", "uid")?.stringValue { plan.knownUIDs[Plan.key(cr)] = uid }
         }
         let owners = plan.owners
+        // Only the image moves, and only the Deployment depends on it: the App and its
+        // Deployment are written, nothing else (its Service, route and autoscaler).
         plan.owned = { uids in
-            owners.flatMap { Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { _ in nil }) }
+            owners.flatMap {
+                Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { _ in nil })
+                    .filter { $0["kind"]?.stringValue == "Deployment" }
+            }
         }
         let width = items.map(\.app.count).max() ?? 0
         plan.summary = items.map { i in
@@ -189,6 +207,8 @@ public enum Promotion {
             switch i.outcome {
             case .promote(let before, let after):
                 return "\(pad)  \(to): \(before.isEmpty ? "(none)" : before) → \(after)"
+            case .finish(let img, let running):
+                return "\(pad)  \(to): \(img) (its Deployment still runs \(running): finishing)"
             case .unchanged(let img): return "\(pad)  \(to): \(img) (unchanged)"
             case .missingTarget: return "\(pad)  not in \(to)"
             case .missingSource: return "\(pad)  not in \(from)"

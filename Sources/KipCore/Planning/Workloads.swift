@@ -11,7 +11,7 @@ public enum WorkloadKind: String, CaseIterable, Sendable {
     public var word: String { rawValue.lowercased() }
     public var plural: String { word + "s" }
     /// `apps.kipper.run`: never ambiguous with built-in `services` or `jobs`.
-    public var resource: String { "\(plural).\(Keys.group)" }
+    public var resource: String { "\(plural).\(Keys.version).\(Keys.group)" }
     /// Label on every object rendered from a CR of this kind (`kipper.run/app=api`).
     public var labelKey: String { "\(Keys.group)/\(word)" }
 }
@@ -22,15 +22,12 @@ public struct WorkloadScope: Equatable, Sendable {
     public var environment: String?
     public var namespace: String
     public var domain: String?
-    /// Names of the image pull secrets in the namespace.
-    public var pullSecrets: [String]
 
-    public init(project: String?, environment: String?, namespace: String, domain: String?, pullSecrets: [String]) {
+    public init(project: String?, environment: String?, namespace: String, domain: String?) {
         self.project = project
         self.environment = environment
         self.namespace = namespace
         self.domain = domain
-        self.pullSecrets = pullSecrets
     }
 
     /// The default route host: `<app>-<env>.<domain>`, `<app>.<domain>` for `default`.
@@ -158,10 +155,10 @@ public enum Workloads {
     static func podSpec(_ containers: [JSON], _ scope: WorkloadScope, volumes: [JSON] = [], restart: String? = nil)
         -> JSON
     {
+        // Image pull secrets reach pods through the namespace's default ServiceAccount
+        // (Render.environment), not through each pod template: a workload's rendering
+        // depends on its CR alone, so a command reads only the objects it touches.
         var s: JSON = ["containers": .array(containers)]
-        if !scope.pullSecrets.isEmpty {
-            s["imagePullSecrets"] = .array(scope.pullSecrets.sorted().map { ["name": .string($0)] })
-        }
         if !volumes.isEmpty { s["volumes"] = .array(volumes) }
         if let restart { s["restartPolicy"] = .string(restart) }
         return s
@@ -440,7 +437,12 @@ public enum Workloads {
         let api = o["apiVersion"]?.stringValue ?? ""
         let group = api.contains("/") ? String(api.split(separator: "/")[0]) : ""
         let name = o.at("metadata", "name")?.stringValue ?? ""
-        return group.isEmpty ? "\(kind)/\(name)" : "\(kind).\(group)/\(name)"
+        if group.isEmpty { return "\(kind)/\(name)" }
+        // A group with dots is named with its version (`ingress.v1.networking.k8s.io`):
+        // kubectl reads `a.b.c` as resource.version.group first, and a miss there makes
+        // it discover the whole API again.
+        let version = String(api.split(separator: "/").last ?? "")
+        return group.contains(".") ? "\(kind).\(version).\(group)/\(name)" : "\(kind).\(group)/\(name)"
     }
 
     /// Children that exist for `owner` but are no longer rendered (an Ingress after the
