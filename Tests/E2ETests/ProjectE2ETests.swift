@@ -34,8 +34,8 @@ final class ProjectE2ETests: XCTestCase {
 
             """)
         XCTAssertEqual(
-            E2ECluster.kubectlCalls(r), 6,
-            "scoped reads (Projects, settings and default's pull secrets at once, then the planned namespaces by name), one apply of the Project, one of the rest"
+            E2ECluster.kubectlCalls(r), 4,
+            "two reads at once (the Project, settings and planned namespaces by name; default's pull secrets), one apply of the Project, one of the rest"
         )
         let project = try c.kubectlJSON(["get", "projects.kipper.run", p])
         let uid = project.at("metadata", "uid")?.stringValue
@@ -210,7 +210,7 @@ final class ProjectE2ETests: XCTestCase {
             add.stdout,
             "Adding environment \"prod\" to project \"\(p)\"...\n✔ \(p)-prod\nPromotion pipeline: test → acc → prod\n",
             "\(add)")
-        XCTAssertEqual(E2ECluster.kubectlCalls(add), 5, "four scoped reads, one apply")
+        XCTAssertEqual(E2ECluster.kubectlCalls(add), 3, "two reads at once, one apply")
         XCTAssertEqual(
             try c.kubectlJSON(["get", "namespace", "\(p)-prod"]).at("metadata", "labels", "kipper.run/env-order"), "2")
         // No terminal and no confirmation: refused, nothing deleted.

@@ -47,8 +47,8 @@ final class PromotionE2ETests: XCTestCase {
         XCTAssertEqual(
             r.stdout, "Promote test → acc (\(p!))\nApps: api\n✔ api → acc (registry.example.com/api:v1.2.3)\n")
         XCTAssertEqual(
-            E2ECluster.kubectlCalls(r), 6,
-            "scoped reads (Projects and settings, then both namespaces at once), one apply")
+            E2ECluster.kubectlCalls(r), 5,
+            "the Project and settings by name, then both namespaces at once (Apps and Deployments only), one apply")
         let acc = try deployment("acc", "api")
         XCTAssertEqual(
             acc.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"],
@@ -115,7 +115,7 @@ final class PromotionE2ETests: XCTestCase {
             try app("acc", "api").at("spec", "image"), "registry.example.com/api:v1.2.2", "dry run writes nothing")
         let all = c.kip(["app", "promote", "--all", "--from", "test", "--to", "acc", "--project", p, "--yes", "-v"])
         XCTAssertEqual(all.code, 0, "\(all)")
-        XCTAssertEqual(E2ECluster.kubectlCalls(all), 6, "as for one app: reads do not grow with apps")
+        XCTAssertEqual(E2ECluster.kubectlCalls(all), 5, "as for one app: reads do not grow with apps")
         XCTAssertTrue(
             all.stdout.hasSuffix(
                 "✔ api → acc (registry.example.com/api:v1.2.3)\n✔ worker → acc (registry.example.com/worker:2)\nDone: 2 of 2 promoted\n"

@@ -238,7 +238,7 @@ final class WorkloadE2ETests: XCTestCase {
             ),
             (
                 "function deploy api --image x --project PROJ-test",
-                "Error: app \"api\" already exists in \(test): an app, function, job and service cannot share a name\n"
+                "Error: app \"api\" already exists in \(test): an app, function and service cannot share a name\n"
             ),
             (
                 "app deploy --name web --image x --port 80 --project PROJ-staging",

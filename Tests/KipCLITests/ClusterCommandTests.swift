@@ -106,7 +106,8 @@ final class ClusterCommandTests: XCTestCase {
         _ = run(t, "cluster add a --context kind-a")
         XCTAssertEqual(run(t, "project list -v"), 0)
         XCTAssertTrue(
-            t.stderr.contains("+ kubectl --context kind-a get projects.v1alpha1.kipper.run -o json --request-timeout=30s\n"),
+            t.stderr.contains(
+                "+ kubectl --context kind-a get projects.v1alpha1.kipper.run -o json --request-timeout=30s\n"),
             t.stderr)
     }
 }

@@ -54,7 +54,13 @@ enum WorkloadCommands {
             type: type, version: try inv.get(ServiceOpts.version) ?? engine.defaultVersion,
             storage: try inv.get(ServiceOpts.storage) ?? ServiceSpec.defaultStorage)
         try ctx.write {
-            let w = try Workspace(inv, ctx)
+            // By name: its CR, what it renders, and its credentials (kept when they exist).
+            let w = try Workspace(
+                inv, ctx,
+                reading: .objects([
+                    "\(CRDs.service)/\(name)", "statefulsets.apps/\(name)", "services/\(name)",
+                    "secrets/\(SecretNames.credentials(name))",
+                ]))
             try w.checkNameFree(name, for: .service)
             if let existing = w.cr(.service, name).map({ ServiceSpec(json: $0["spec"] ?? [:]).resolved }) {
                 if existing.type != type {

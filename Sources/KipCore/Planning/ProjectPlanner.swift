@@ -56,6 +56,13 @@ public enum ProjectPlanner {
                     )
                 }
                 let owner = ns.at("metadata", "labels", Keys.project)?.stringValue
+                if let owner, owner != project.name,
+                    let theirs = ns.at("metadata", "labels", Keys.environment)?.stringValue
+                {
+                    throw KipError(
+                        "namespace \"\(env.namespace)\" is already environment \"\(theirs)\" of project \"\(owner)\": project \"\(project.name)\" cannot use it; choose another project or environment name"
+                    )
+                }
                 if owner != project.name {
                     throw KipError(
                         "namespace \"\(env.namespace)\" already exists and "
