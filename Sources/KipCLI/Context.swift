@@ -84,6 +84,8 @@ public final class Context {
     public let runner: CommandRunner
     /// Global option values of this invocation.
     public var globals = Invocation(command: [])
+    /// What every driver of this command has learnt of namespaces (for refusals).
+    let places = Places()
 
     public init(
         stdin: Input, stdout: Output, stderr: Output, terminal: Terminal, env: [String: String],
@@ -189,9 +191,25 @@ public final class Context {
 
     public func driver(_ target: ClusterTarget? = nil) throws -> KubectlDriver {
         let t = try target ?? cluster()
-        return KubectlDriver(
+        let d = KubectlDriver(
             runner: runner, target: t, requestTimeout: try requestTimeout(),
             trace: verbose ? { [stderr] in stderr.line($0) } : nil)
+        d.places = places
+        if !globals.command.isEmpty {
+            d.command = globals.command.joined(separator: " ")
+            d.commandRole = Self.role(of: globals.command)
+        }
+        return d
+    }
+
+    /// The least of kip's roles a command needs: looking is a viewer's, granting an
+    /// admin's, anything else that acts in an environment a developer's.
+    static func role(of command: [String]) -> String {
+        switch command.last ?? "" {
+        case "grant", "revoke": return "admin"
+        case "list", "show", "info", "members", "access", "history", "diff": return "viewer"
+        default: return "developer"
+        }
     }
 
     /// `--request-timeout`, else `KIP_REQUEST_TIMEOUT`, else 30 s.

@@ -210,7 +210,8 @@ final class ProjectE2ETests: XCTestCase {
             add.stdout,
             "Adding environment \"prod\" to project \"\(p)\"...\n✔ \(p)-prod\nPromotion pipeline: test → acc → prod\n",
             "\(add)")
-        XCTAssertEqual(E2ECluster.kubectlCalls(add), 3, "two reads at once, one apply")
+        XCTAssertEqual(
+            E2ECluster.kubectlCalls(add), 4, "two reads at once, the project's default bindings, one apply")
         XCTAssertEqual(
             try c.kubectlJSON(["get", "namespace", "\(p)-prod"]).at("metadata", "labels", "kipper.run/env-order"), "2")
         // No terminal and no confirmation: refused, nothing deleted.

@@ -186,12 +186,13 @@ enum AppCommands {
     // MARK: list / show / delete
 
     static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.app.resource]))
+        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.app.resource, "deployments.apps"]))
         let apps = w.crs(.app)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(apps), format: ctx.output)
             return 0
         }
+        let running = w.runningImages
         if apps.isEmpty {
             ctx.stderr.line(
                 "No apps in \(w.scope.namespace). Deploy one with 'kip app deploy --name NAME --image IMAGE --port PORT'."
@@ -199,13 +200,16 @@ enum AppCommands {
             return 0
         }
         let wide = ctx.output == "wide"
-        var header = ["NAME", "IMAGE", "REPLICAS", "ROUTE"]
+        var header = ["NAME", "IMAGE", "READY", "REPLICAS", "ROUTE"]
         if wide { header += ["BINDINGS", "PROMOTED FROM"] }
         ctx.printer.table(
             header,
             apps.map { a in
                 let s = AppSpec(json: a["spec"] ?? [:])
-                var row = [a.at("metadata", "name")?.stringValue ?? "", s.image, s.replicaText, s.route ?? "-"]
+                let n = a.at("metadata", "name")?.stringValue ?? ""
+                var row = [
+                    n, Self.imageText(s.image, running: running[n]), w.readyText(n), s.replicaText, s.route ?? "-",
+                ]
                 if wide {
                     row.append(s.bindings.map(\.service).joined(separator: ",").ifEmpty("-"))
                     row.append(a.at("metadata", "annotations", Keys.promotedFrom)?.stringValue ?? "-")
@@ -215,23 +219,48 @@ enum AppCommands {
         return 0
     }
 
+    /// The image an app's CR asks for, and the one its Deployment runs when that differs
+    /// (a rollout that failed half-way, a `kubectl set image` behind kip's back).
+    static func imageText(_ wanted: String, running: String?) -> String {
+        guard let running else { return "\(wanted) (no Deployment)" }
+        return running == wanted ? wanted : "\(wanted) (runs \(running))"
+    }
+
     static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.app.resource, "secrets"]))
-        let a = try w.require(.app, inv.arguments[0])
+        let n = inv.arguments[0]
+        // The App and what it runs, by name: readable by a viewer (no Secret values).
+        let w = try Workspace(
+            inv, ctx,
+            reading: .objects([
+                "\(CRDs.app)/\(n)", "deployments.apps/\(n)", "ingresses.v1.networking.k8s.io/\(n)",
+                "horizontalpodautoscalers.autoscaling/\(n)",
+            ]))
+        let a = try w.require(.app, n)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document([a]).arrayValue![0], format: ctx.output)
             return 0
         }
         let s = AppSpec(json: a["spec"] ?? [:])
         let name = inv.arguments[0]
-        var rows: [(String, String)] = [("App", name), ("Namespace", w.scope.namespace), ("Image", s.image)]
+        var rows: [(String, String)] = [
+            ("App", name), ("Namespace", w.scope.namespace),
+            ("Image", Self.imageText(s.image, running: w.runningImages[name])),
+            ("Ready", w.readyText(name)),
+        ]
         rows.append(("Port", s.port.map(String.init) ?? "-"))
         if let au = s.autoscale {
-            rows.append(("Replicas", "\(s.replicaText) (autoscaled at \(au.targetCPUPercent)% CPU)"))
+            let now = w.native("HorizontalPodAutoscaler", name)?.at("status", "currentReplicas")?.intValue
+            rows.append(
+                (
+                    "Replicas",
+                    "\(s.replicaText) (autoscaled at \(au.targetCPUPercent)% CPU\(now.map { "; now \($0)" } ?? ""))"
+                ))
         } else {
             rows.append(("Replicas", s.replicaText))
         }
-        rows.append(("Route", s.route.map { "http://\($0)" } ?? "-"))
+        rows.append(
+            ("Route", s.route.map { "http://\($0)" + (w.native("Ingress", name) == nil ? " (no Ingress)" : "") } ?? "-")
+        )
         if !s.resources.isEmpty {
             rows.append(
                 ("Resources", s.resources.fields.compactMap { k, v in v.map { "\(k)=\($0)" } }.joined(separator: " ")))
@@ -241,8 +270,12 @@ enum AppCommands {
             rows.append(("Binding", "\(b.service) as \(b.prefix)_URL, _HOST, _PORT, _USER, _PASSWORD, _NAME"))
         }
         for v in s.volumes { rows.append(("Volume", "\(v.volume) at \(v.path)")) }
-        let keys = (w.secret(SecretNames.app(name))?["data"]?.objectValue ?? [:]).keys.sorted()
-        if !keys.isEmpty { rows.append(("Secrets", keys.joined(separator: ", "))) }
+        switch try w.readableSecret(SecretNames.app(name)) {
+        case .value(let secret):
+            let keys = (secret?["data"]?.objectValue ?? [:]).keys.sorted()
+            if !keys.isEmpty { rows.append(("Secrets", keys.joined(separator: ", "))) }
+        case .hidden: rows.append(("Secrets", "(not shown: you may not read secrets in \(w.scope.namespace))"))
+        }
         if let from = a.at("metadata", "annotations", Keys.promotedFrom)?.stringValue {
             rows.append(
                 ("Promoted", "from \(from) at \(a.at("metadata", "annotations", Keys.promotedAt)?.stringValue ?? "?")"))

@@ -19,7 +19,7 @@ enum CopyCommands {
         Observed(
             items: try driver.scopedRead(
                 namespaces: [Keys.systemNamespace, ns, target],
-                kinds: WorkloadKind.allCases.map(\.resource) + ["secrets"],
+                kinds: WorkloadKind.allCases.map(\.resource) + ["secrets", MemberCommands.rbacBindings],
                 inside: [ns]))
     }
 
@@ -121,7 +121,8 @@ enum CopyCommands {
         let scope = WorkloadScope(
             project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain)
         let write = CopyPlanner.writePlan(
-            plan, project: updated, addsEnvironment: !rerun, pullSecrets: pull, scope: scope,
+            plan, project: updated, addsEnvironment: !rerun, pullSecrets: pull,
+            members: MemberCommands.defaults(observed.natives[source.namespace] ?? []), scope: scope,
             existingSecrets: Set(
                 (observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
             password: { Workspace.password(ctx.random) })

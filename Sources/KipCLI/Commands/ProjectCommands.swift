@@ -73,7 +73,7 @@ enum ProjectCommands {
                 options: [.flag("prune", "Delete namespaces of environments the project no longer declares.")],
                 handler: sync),
             CopyCommands.diffSpec,
-        ])
+        ] + MemberCommands.specs)
 
     // MARK: Helpers
 
@@ -139,6 +139,37 @@ enum ProjectCommands {
         if strays { reads.append { try driver.get(["namespaces"], selector: "\(Keys.project)=\(name)") } }
         let items = first + (try driver.concurrently(reads).flatMap { $0 })
         return (project, Observed(items: items))
+    }
+
+    /// `readProject` for a command that only shows: environments the user may not read
+    /// are returned as `hidden` instead of failing the command (a developer of test and
+    /// acc sees those two), unless none is readable.
+    static func readProjectShowing(_ name: String, _ driver: KubectlDriver, kinds: [String]) throws -> (
+        Project, Observed, hidden: Set<String>
+    ) {
+        do {
+            let (p, o) = try readProject(name, driver, kinds: kinds)
+            return (p, o, [])
+        } catch let e as KipError where e.isForbidden {
+            let first = try driver.scopedRead(
+                projects: .named(name), namespaces: [Keys.systemNamespace], kinds: [], inside: [])
+            guard let project = Observed(items: first).project(name) else { throw e }
+            let hiddenMark: JSON = ["kind": "kip:hidden"]
+            let reads = project.environments.map { env in
+                {
+                    do {
+                        return try driver.scopedRead(
+                            projects: .none, namespaces: [env.namespace], kinds: kinds, inside: [env.namespace])
+                    } catch let err as KipError where err.isForbidden {
+                        return [hiddenMark]
+                    }
+                }
+            }
+            let results = try driver.concurrently(reads)
+            let hidden = Set(zip(project.environments, results).filter { $0.1 == [hiddenMark] }.map(\.0.namespace))
+            if hidden.count == project.environments.count { throw e }
+            return (project, Observed(items: first + results.filter { $0 != [hiddenMark] }.flatMap { $0 }), hidden)
+        }
     }
 
     static func arrow(_ envs: [String]) -> String { envs.joined(separator: " → ") }
@@ -228,7 +259,7 @@ enum ProjectCommands {
     static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let name = try projectName(inv.arguments.first, ctx, driver.target)
-        let (p, observed) = try readProject(name, driver, kinds: CRDs.workloadKinds)
+        let (p, observed, hidden) = try readProjectShowing(name, driver, kinds: CRDs.workloadKinds)
         switch ctx.output {
         case "json", "yaml":
             var doc = document(p)
@@ -238,6 +269,11 @@ enum ProjectCommands {
                         "name": .string(e.name), "namespace": .string(e.namespace),
                         "exists": .bool(observed.namespaces[e.namespace] != nil),
                     ]
+                    if hidden.contains(e.namespace) {
+                        o["exists"] = nil
+                        o["visible"] = false
+                        return o
+                    }
                     var byKind: [String: [JSON]] = [:]
                     for w in observed.workloads[e.namespace] ?? [] {
                         byKind[(w["kind"]?.stringValue ?? "").lowercased() + "s", default: []].append(
@@ -255,6 +291,9 @@ enum ProjectCommands {
                     ? "Pipeline:      \(arrow(p.pipeline))" : "Environment:   \(p.pipeline.joined())")
             ctx.printer.line()
             let rows: [[String]] = p.environments.map { e in
+                if hidden.contains(e.namespace) {
+                    return [e.name, e.namespace, "Not visible"] + Array(repeating: "-", count: 5)
+                }
                 let ws = observed.workloads[e.namespace] ?? []
                 func count(_ k: String) -> String { String(ws.filter { $0["kind"]?.stringValue == k }.count) }
                 return [
@@ -299,9 +338,15 @@ enum ProjectCommands {
                     name, observed: Observed(items: try driver.get([CRDs.project])))
             }
             let updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
+            // The project's default bindings, as its first environment holds them.
+            let members = MemberCommands.defaults(
+                try driver.get(
+                    [MemberCommands.rbacBindings], namespace: project.environments[0].namespace,
+                    selector: "\(Keys.grant)=\(Member.everyEnvironment)"))
             if !ctx.dryRun { ctx.printer.line("Adding environment \"\(env)\" to project \"\(name)\"...") }
             return ProjectPlanner.writePlan(
-                updated, environments: [updated.environments.last!], pullSecrets: observed.pullSecrets)
+                updated, environments: [updated.environments.last!], pullSecrets: observed.pullSecrets,
+                members: members)
         }
         return 0
     }

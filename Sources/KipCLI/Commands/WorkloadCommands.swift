@@ -105,12 +105,19 @@ enum WorkloadCommands {
     }
 
     static func serviceInfo(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.service.resource, "secrets"]))
         let name = inv.arguments[0]
+        let w = try Workspace(inv, ctx, reading: .objects(["\(CRDs.service)/\(name)", "statefulsets.apps/\(name)"]))
         let cr = try w.require(.service, name)
         var creds: [String: String] = [:]
-        for (k, v) in w.secret(SecretNames.credentials(name))?["data"]?.objectValue ?? [:] {
-            if let b = v.stringValue, let d = Data(base64Encoded: b) { creds[k] = String(decoding: d, as: UTF8.self) }
+        var hidden = false
+        switch try w.readableSecret(SecretNames.credentials(name)) {
+        case .value(let s):
+            for (k, v) in s?["data"]?.objectValue ?? [:] {
+                if let b = v.stringValue, let d = Data(base64Encoded: b) {
+                    creds[k] = String(decoding: d, as: UTF8.self)
+                }
+            }
+        case .hidden: hidden = true
         }
         let show = inv.has("show-password")
         let mask = "********"
@@ -123,7 +130,7 @@ enum WorkloadCommands {
             ("host", creds["host"] ?? Workloads.host(name, w.scope)),
             ("port", creds["port"] ?? ""), ("user", creds["user"] ?? ""), ("database", creds["database"] ?? ""),
             ("password", creds["password"] == nil ? "" : (show ? creds["password"]! : mask)), ("url", url),
-            ("secret", SecretNames.credentials(name)),
+            ("secret", SecretNames.credentials(name)), ("ready", w.readyText(name)),
         ]
         if ctx.output == "json" || ctx.output == "yaml" {
             var doc: JSON = ["name": .string(name), "namespace": .string(w.scope.namespace)]
@@ -131,7 +138,10 @@ enum WorkloadCommands {
             ctx.printer.document(doc, format: ctx.output)
             return 0
         }
-        if creds.isEmpty {
+        if hidden {
+            ctx.printer.warning(
+                "the credentials are not shown: you may not read secrets in \(w.scope.namespace) (a developer may)")
+        } else if creds.isEmpty {
             ctx.printer.warning(
                 "Secret \(name)-credentials is missing: run 'kip service add \(cr.at("spec", "type")?.stringValue ?? "postgres") --name \(name)' again to regenerate it"
             )
@@ -140,6 +150,7 @@ enum WorkloadCommands {
         let labels = [
             "url": "URL", "host": "Host", "port": "Port", "user": "User", "database": "Database",
             "password": "Password", "type": "Type", "version": "Version", "storage": "Storage", "secret": "Secret",
+            "ready": "Ready",
         ]
         for (k, v) in fields {
             ctx.printer.line(((labels[k] ?? k) + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v)
@@ -221,7 +232,9 @@ enum WorkloadCommands {
     }
 
     static func volumeList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.volume.resource, WorkloadKind.app.resource]))
+        let w = try Workspace(
+            inv, ctx,
+            reading: .kinds([WorkloadKind.volume.resource, WorkloadKind.app.resource, "persistentvolumeclaims"]))
         let items = w.crs(.volume)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)
@@ -229,7 +242,7 @@ enum WorkloadCommands {
             ctx.stderr.line("No volumes in \(w.scope.namespace). Add one with 'kip volume add NAME --size 1Gi'.")
         } else {
             ctx.printer.table(
-                ["NAME", "SIZE", "MOUNTED BY"],
+                ["NAME", "SIZE", "STATUS", "MOUNTED BY"],
                 items.map { v in
                     let name = v.at("metadata", "name")?.stringValue ?? ""
                     let by = w.crs(.app).compactMap { a -> String? in
@@ -240,7 +253,14 @@ enum WorkloadCommands {
                         else { return nil }
                         return "\(a.at("metadata", "name")?.stringValue ?? ""):\(m["path"]?.stringValue ?? "")"
                     }
-                    return [name, v.at("spec", "size")?.stringValue ?? "", by.joined(separator: ",").ifEmpty("-")]
+                    // The claim's phase: Pending until a volume binds it (no default StorageClass…).
+                    let phase = w.native("PersistentVolumeClaim", name).map {
+                        $0.at("status", "phase")?.stringValue ?? "Pending"
+                    }
+                    return [
+                        name, v.at("spec", "size")?.stringValue ?? "", phase ?? "missing",
+                        by.joined(separator: ",").ifEmpty("-"),
+                    ]
                 })
         }
         return 0
@@ -364,21 +384,27 @@ enum WorkloadCommands {
     // MARK: shared
 
     static func simpleList(_ inv: Invocation, _ ctx: Context, _ kind: WorkloadKind) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: .kinds([kind.resource]))
+        // Jobs show how their last run went; functions what they run.
+        let w = try Workspace(
+            inv, ctx,
+            reading: .kinds([kind.resource] + (kind == .job ? ["cronjobs.batch", "jobs.batch"] : ["deployments.apps"])))
         let items = w.crs(kind)
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)
         } else if items.isEmpty {
             ctx.stderr.line("No \(kind.plural) in \(w.scope.namespace).")
         } else {
-            let extra = kind == .job ? "SCHEDULE" : "PORT"
+            let extra = kind == .job ? ["SCHEDULE", "LAST RUN"] : ["PORT", "READY"]
             ctx.printer.table(
-                ["NAME", "IMAGE", extra],
+                ["NAME", "IMAGE"] + extra,
                 items.map { o in
                     let s = o["spec"] ?? [:]
+                    let n = o.at("metadata", "name")?.stringValue ?? ""
                     let x =
-                        kind == .job ? (s["schedule"]?.stringValue ?? "(once)") : String(s["port"]?.intValue ?? 8080)
-                    return [o.at("metadata", "name")?.stringValue ?? "", s["image"]?.stringValue ?? "", x]
+                        kind == .job
+                        ? [s["schedule"]?.stringValue ?? "(once)", w.lastRun(n)]
+                        : [String(s["port"]?.intValue ?? 8080), w.readyText(n)]
+                    return [n, s["image"]?.stringValue ?? ""] + x
                 })
         }
         return 0

@@ -221,6 +221,53 @@ final class Workspace {
 
     var natives: [JSON] { observed.natives[scope.namespace] ?? [] }
 
+    /// Secret `name` of the namespace, for a command that only shows it: nil when it
+    /// does not exist, and `.hidden` when the user may not read Secrets there (a
+    /// viewer), so that the rest of what the command shows still shows.
+    enum Readable<T> {
+        case value(T?)
+        case hidden
+    }
+
+    func readableSecret(_ name: String) throws -> Readable<JSON> {
+        do {
+            return .value(
+                try driver.get(["secrets"], namespace: scope.namespace, fieldSelector: "metadata.name=\(name)").first)
+        } catch let e as KipError where e.isForbidden {
+            return .hidden
+        }
+    }
+
+    /// The object of `kind` named `name` read in the namespace, if any.
+    func native(_ kind: String, _ name: String) -> JSON? {
+        natives.first { $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == name }
+    }
+
+    /// `ready/desired` of the Deployment (or StatefulSet) named `name`, `-` without one.
+    func readyText(_ name: String) -> String {
+        guard let d = native("Deployment", name) ?? native("StatefulSet", name) else { return "-" }
+        let want = d.at("spec", "replicas")?.intValue ?? 1
+        return "\(d.at("status", "readyReplicas")?.intValue ?? 0)/\(want)"
+    }
+
+    /// How job `name` last ran: its Job's outcome (a one-off job, or the newest Job its
+    /// CronJob started), else when its CronJob last fired, else `-`.
+    func lastRun(_ name: String) -> String {
+        let jobs = natives.filter {
+            $0["kind"]?.stringValue == "Job"
+                && $0.at("metadata", "labels", WorkloadKind.job.labelKey)?.stringValue == name
+        }
+        if let j = jobs.max(by: {
+            ($0.at("metadata", "creationTimestamp")?.stringValue ?? "")
+                < ($1.at("metadata", "creationTimestamp")?.stringValue ?? "")
+        }) {
+            if (j.at("status", "succeeded")?.intValue ?? 0) > 0 { return "succeeded" }
+            if (j.at("status", "failed")?.intValue ?? 0) > 0 { return "failed" }
+            return "running"
+        }
+        return native("CronJob", name)?.at("status", "lastScheduleTime")?.stringValue ?? "-"
+    }
+
     /// The image each Deployment of the namespace runs (its first container's), by name.
     var runningImages: [String: String] {
         var out: [String: String] = [:]

@@ -184,6 +184,21 @@ extension JSON {
         }
     }
 
+    /// Several JSON documents one after the other (what `kubectl create -o json` prints
+    /// for several objects).
+    public static func parseStream(_ data: Data) throws -> [JSON] {
+        try data.withUnsafeBytes { raw -> [JSON] in
+            var p = Parser(bytes: raw.bindMemory(to: UInt8.self))
+            var out: [JSON] = []
+            p.skipSpace()
+            while p.i < p.bytes.count {
+                out.append(try p.value(depth: 0))
+                p.skipSpace()
+            }
+            return out
+        }
+    }
+
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var i = 0

@@ -12,7 +12,12 @@ public final class KubectlDriver {
     public let requestTimeout: String?
     /// Which project environment a namespace is (`shop-prod` → `shop`, `prod`), once a
     /// command has resolved it: a refusal there then names it in kip's terms.
-    public var places: [String: (project: String, environment: String)] = [:]
+    public var places = Places()
+    /// The kip command being run (`app deploy`), for saying what a refusal stops.
+    public var command: String?
+    /// The least of kip's roles the command needs (`developer` for a write), so that a
+    /// refusal of its first read does not suggest a role too small for the rest.
+    public var commandRole: String?
 
     public init(
         runner: CommandRunner, target: ClusterTarget, requestTimeout: String? = nil, trace: ((String) -> Void)? = nil
@@ -70,9 +75,11 @@ public final class KubectlDriver {
                 summary, detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
         }
         if let refusal = lines.lazy.compactMap(Forbidden.init).first {
-            return KipError(
-                refusal.sentence(places),
+            var e = KipError(
+                refusal.sentence(places, command: command, floor: commandRole),
                 detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
+            e.isForbidden = true
+            return e
         }
         if err.contains("the object has been modified") {
             var e = KipError(
@@ -112,6 +119,23 @@ public final class KubectlDriver {
             ],
             stdin: Data(stream.utf8))
         return try Self.items(out)
+    }
+
+    /// Whether the API server allows each SelfSubjectAccessReview, asked in one kubectl
+    /// call (one request each); `as` impersonates another user.
+    public func accessReviews(_ reviews: [JSON], as user: String? = nil) throws -> [Bool] {
+        if reviews.isEmpty { return [] }
+        let stream = reviews.map { $0.serialized() }.joined(separator: "\n") + "\n"
+        let out = try kubectl(
+            ["create", "-o", "json", "-f", "-"] + (user.map { ["--as", $0] } ?? []), stdin: Data(stream.utf8))
+        let items: [JSON]
+        do { items = try JSON.parseStream(out).flatMap { $0["items"]?.arrayValue ?? [$0] } } catch {
+            throw KipError("kubectl printed something that is not JSON: \(error)")
+        }
+        guard items.count == reviews.count else {
+            throw KipError("kubectl answered \(items.count) of \(reviews.count) access reviews")
+        }
+        return items.map { $0.at("status", "allowed")?.boolValue ?? false }
     }
 
     /// One `kubectl get` for several kinds: `kinds` comma-joined (`namespaces,projects`).
@@ -289,6 +313,28 @@ public final class KubectlDriver {
     }
 }
 
+/// Which project and environment each namespace is, as far as the command has read:
+/// shared by every driver of one command, so that a refusal names the place.
+public final class Places: @unchecked Sendable {
+    private let lock = NSLock()
+    private var map: [String: (project: String, environment: String)] = [:]
+
+    public init() {}
+
+    public subscript(namespace: String) -> (project: String, environment: String)? {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return map[namespace]
+        }
+        set {
+            lock.lock()
+            map[namespace] = newValue
+            lock.unlock()
+        }
+    }
+}
+
 /// Results of concurrent reads, one slot each.
 final class ResultBox: @unchecked Sendable {
     private let lock = NSLock()
@@ -333,16 +379,32 @@ struct Forbidden {
         }
     }
 
-    /// One line: what the user lacks, where, and who can give it.
-    func sentence(_ places: [String: (project: String, environment: String)]) -> String {
+    /// One line: what the refusal stops, what the user lacks, where, and how to get it
+    /// (the least of kip's roles that holds the permission).
+    func sentence(_ places: Places, command: String?, floor: String? = nil)
+        -> String
+    {
         let what = "\"\(verb) \(group.isEmpty ? resource : "\(resource).\(group)")\""
+        let stops = command.map { "you cannot run 'kip \($0)'" }
         guard let ns = namespace else {
-            return
-                "user \"\(user)\" lacks \(what) at the cluster scope: that takes a cluster administrator (or 'kip install' to have bound kip-reader)"
+            return (stops.map { "\($0): " } ?? "")
+                + "user \"\(user)\" lacks \(what) at the cluster scope: that takes a cluster administrator (or 'kip install' to have bound kip-reader)"
         }
-        let place = places[ns].map { " (\($0.project)/\($0.environment))" } ?? ""
-        let role = ["create", "patch", "update", "delete"].contains(verb) ? KipRoles.developer : KipRoles.viewer
-        return
-            "user \"\(user)\" lacks \(what) in namespace \(ns)\(place): a project admin can bind \(role) there ('kubectl create rolebinding \(user)-\(role) --clusterrole \(role) --user \(user) -n \(ns)')"
+        let least = floor.flatMap { Member.roles.firstIndex(of: $0) } ?? 0
+        let role = Member.roles.dropFirst(least).first {
+            KipRoles.allows("kip-\($0)", verb: verb, group: group, resource: resource)
+        }
+        guard let place = places[ns] else {
+            let r = role.map { "kip-\($0)" } ?? KipRoles.admin
+            return (stops.map { "\($0) in namespace \(ns): " } ?? "")
+                + "user \"\(user)\" lacks \(what) in namespace \(ns); an admin there can bind \(r) ('kubectl create rolebinding \(user)-\(r) --clusterrole \(r) --user \(user) -n \(ns)')"
+        }
+        let at = "\(place.project)/\(place.environment)"
+        let how =
+            role.map {
+                "a project admin can run 'kip project grant \(user) --role \($0) --environment \(place.environment) --project \(place.project)'"
+            } ?? "kip's roles do not grant it: ask a cluster administrator"
+        return (stops.map { "\($0) in \(at): " } ?? "")
+            + "user \"\(user)\" lacks \(what) in namespace \(ns); \(how)"
     }
 }

@@ -9,6 +9,8 @@ public struct KipError: Error, Equatable, CustomStringConvertible {
     /// The server refused a write because the object changed since kip read it (409
     /// Conflict on a resourceVersion precondition): reading again and re-planning helps.
     public var isConflict = false
+    /// The server refused the request (403): the user lacks a permission.
+    public var isForbidden = false
 
     public init(_ message: String, detail: [String] = [], exitCode: Int32 = 1) {
         self.message = message

@@ -10,6 +10,8 @@ public enum Keys {
     public static let environment = "kipper.run/environment"
     public static let envOrder = "kipper.run/env-order"
     public static let pullSecretSource = "kipper.run/pull-secret-source"
+    /// On a member's RoleBinding: `all` when granted to every environment.
+    public static let grant = "kipper.run/grant"
     public static let displayName = "kipper.run/display-name"
 
     public static let promotedFrom = "kipper.run/promoted-from"

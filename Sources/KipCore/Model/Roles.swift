@@ -32,27 +32,39 @@ public enum KipRoles {
     /// What each role may do.
     public static var rules: [String: [JSON]] {
         // Reading the environment's own Namespace object (bound in that namespace, a rule
-        // on `namespaces` covers only it) and the pods' state and logs.
-        let look = [rule([""], ["namespaces"], ["get"]), rule([""], ["pods", "pods/log"], read)]
+        // on `namespaces` covers only it), and who has which role (`kip project members`).
+        let look = [
+            rule([""], ["namespaces"], ["get"]), rule(["rbac.authorization.k8s.io"], ["rolebindings"], read),
+        ]
         let viewerRules = look + kinds.map { rule([$0.group], $0.resources, read) }
         let developerRules =
             look + kinds.map { rule([$0.group], $0.resources, read + write) }
             + [rule([""], ["secrets"], read + write)]
-        let adminRules =
-            developerRules + [
-                rule(["rbac.authorization.k8s.io"], ["roles", "rolebindings"], read + write),
-                // Granting kip's roles to others, and nothing more (RBAC's escalation check).
-                rule(["rbac.authorization.k8s.io"], ["clusterroles"], ["bind"], names: [viewer, developer, admin]),
-            ]
+        // Granting: RoleBindings to kip's roles. RBAC's escalation check lets a subject
+        // bind a role whose every permission it holds in that namespace, and a kip-admin
+        // holds all of kip-viewer's, kip-developer's and its own: no `bind` rule needed.
+        let adminRules = developerRules + [rule(["rbac.authorization.k8s.io"], ["rolebindings"], write)]
         return [
+            // `kip project access` asks SelfSubjectAccessReviews, which every authenticated
+            // user may create already (the built-in system:basic-user role).
             reader: [
                 rule([Keys.group], ["projects"], read),
                 rule([""], ["namespaces"], ["get"], names: [Keys.systemNamespace]),
-                rule(["authorization.k8s.io"], ["selfsubjectaccessreviews"], ["create"]),
-                rule(["authentication.k8s.io"], ["selfsubjectreviews"], ["create"]),
             ],
             viewer: viewerRules, developer: developerRules, admin: adminRules,
         ]
+    }
+
+    /// Whether role `name`'s rules allow `verb` on `resource` (`pods/log` for a
+    /// subresource) of `group`.
+    public static func allows(_ name: String, verb: String, group: String, resource: String) -> Bool {
+        (rules[name] ?? []).contains { r in
+            let groups = (r["apiGroups"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let resources = (r["resources"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let verbs = (r["verbs"]?.arrayValue ?? []).compactMap(\.stringValue)
+            return groups.contains(group) && resources.contains(resource) && verbs.contains(verb)
+                && r["resourceNames"] == nil
+        }
     }
 
     /// The ClusterRoles, labelled as kip's.
@@ -80,4 +92,90 @@ public enum KipRoles {
             ],
         ]
     }
+}
+
+/// A project member: a user or group bound to one of kip's roles in one environment, as a
+/// RoleBinding in the environment's namespace, labelled and owned by the Project like
+/// everything else kip writes. A binding granted to every environment is labelled
+/// `kipper.run/grant=all`: those are the project's default bindings, which a new
+/// environment gets too.
+public struct Member: Equatable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case user = "User"
+        case group = "Group"
+    }
+
+    public static let roles = ["viewer", "developer", "admin"]
+    public static let everyEnvironment = "all"
+    public static let someEnvironments = "environment"
+
+    public var kind: Kind
+    public var name: String
+    /// viewer, developer or admin.
+    public var role: String
+    /// Granted to every environment (a default binding of the project).
+    public var everywhere: Bool
+
+    public init(kind: Kind, name: String, role: String, everywhere: Bool) {
+        self.kind = kind
+        self.name = name
+        self.role = role
+        self.everywhere = everywhere
+    }
+
+    /// A kip RoleBinding read back; nil for anything else.
+    public init?(binding o: JSON) {
+        guard o["kind"]?.stringValue == "RoleBinding",
+            o.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue,
+            let ref = o.at("roleRef", "name")?.stringValue, ref.hasPrefix("kip-"),
+            Self.roles.contains(String(ref.dropFirst(4))),
+            let s = o["subjects"]?.arrayValue?.first, let k = Kind(rawValue: s["kind"]?.stringValue ?? ""),
+            let n = s["name"]?.stringValue
+        else { return nil }
+        self.init(
+            kind: k, name: n, role: String(ref.dropFirst(4)),
+            everywhere: o.at("metadata", "labels", Keys.grant)?.stringValue == Self.everyEnvironment)
+    }
+
+    /// `kip-developer-user-dev`: one binding per role and subject. Characters a name may
+    /// not hold become '-', and a long or altered name ends in a hash of the subject, so
+    /// that two subjects never share a binding.
+    public var bindingName: String {
+        let base = "kip-\(role)-\(kind.rawValue.lowercased())-"
+        let cleaned = String(
+            name.lowercased().map { c -> Character in
+                c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == ".") ? c : "-"
+            })
+        if cleaned == name, base.count + cleaned.count <= 253 { return base + cleaned }
+        var h: UInt32 = 2_166_136_261
+        for b in name.utf8 {
+            h ^= UInt32(b)
+            h = h &* 16_777_619
+        }
+        return base + String(cleaned.prefix(200)) + "-" + String(format: "%08x", h)
+    }
+
+    /// The RoleBinding granting this member its role in `env`.
+    public func binding(_ p: Project, _ env: Project.Environment, uid: String) -> JSON {
+        [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": [
+                "name": .string(bindingName), "namespace": .string(env.namespace),
+                "labels": .object(
+                    Render.labels(
+                        project: p.name, environment: env.name,
+                        extra: [Keys.grant: everywhere ? Self.everyEnvironment : Self.someEnvironments])),
+                "ownerReferences": [Render.ownerReference(kind: "Project", name: p.name, uid: uid)],
+            ],
+            "roleRef": [
+                "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": .string("kip-\(role)"),
+            ],
+            "subjects": [
+                ["apiGroup": "rbac.authorization.k8s.io", "kind": .string(kind.rawValue), "name": .string(name)]
+            ],
+        ]
+    }
+
+    /// `user dev` / `group qa`: how output names a member.
+    public var subject: String { "\(kind.rawValue.lowercased()) \(name)" }
 }

@@ -279,14 +279,15 @@ public enum CopyPlanner {
     /// alone the secrets and credentials the target already has: values changed there
     /// since are kept. Each new service gets its own fresh password from `password`.
     public static func writePlan(
-        _ plan: CopyPlan, project: Project, addsEnvironment: Bool, pullSecrets: [JSON], scope: WorkloadScope,
-        existingSecrets: Set<String>, password: () -> String
+        _ plan: CopyPlan, project: Project, addsEnvironment: Bool, pullSecrets: [JSON], members: [Member] = [],
+        scope: WorkloadScope, existingSecrets: Set<String>, password: () -> String
     ) -> Plan {
         let crs = Self.crs(plan, scope: scope)
         var out = Plan()
         out.owners =
             (addsEnvironment ? [project.manifest] : [])
-            + Render.environment(project, plan.target, uid: project.uid ?? "", pullSecrets: pullSecrets) + crs
+            + Render.environment(project, plan.target, uid: project.uid ?? "", pullSecrets: pullSecrets)
+            + members.map { $0.binding(project, plan.target, uid: project.uid ?? "") } + crs
         if let uid = project.uid { out.knownUIDs["Project/\(project.name)"] = uid }
         var passwords: [String: String] = [:]
         for s in plan.services where !existingSecrets.contains(SecretNames.credentials(s.name)) {

@@ -179,14 +179,20 @@ public enum ProjectPlanner {
 
     /// Writes a project and the namespaces (with pull secrets) of `environments`:
     /// the Project first when it is new (its uid owns the namespaces), else in one apply
-    /// with its resourceVersion as precondition.
-    public static func writePlan(_ project: Project, environments: [Project.Environment], pullSecrets: [JSON]) -> Plan {
+    /// with its resourceVersion as precondition. `members` (the project's default
+    /// bindings) are granted in each of `environments`.
+    public static func writePlan(
+        _ project: Project, environments: [Project.Environment], pullSecrets: [JSON], members: [Member] = []
+    ) -> Plan {
         var plan = Plan()
         plan.owners = [project.manifest]
         if let uid = project.uid { plan.knownUIDs[Plan.key(project.manifest)] = uid }
         let key = Plan.key(project.manifest)
         plan.owned = { uids in
-            environments.flatMap { Render.environment(project, $0, uid: uids[key] ?? "", pullSecrets: pullSecrets) }
+            environments.flatMap { e in
+                Render.environment(project, e, uid: uids[key] ?? "", pullSecrets: pullSecrets)
+                    + members.map { $0.binding(project, e, uid: uids[key] ?? "") }
+            }
         }
         plan.resumeHint =
             "the Project exists: run the same command again, or 'kip project sync \(project.name)', to finish"

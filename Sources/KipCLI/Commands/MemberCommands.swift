@@ -1,0 +1,304 @@
+import Foundation
+import KipCore
+
+/// `kip project grant|revoke|members|access`: who may do what in a project's environments.
+enum MemberCommands {
+    static let rbacBindings = "rolebindings.v1.rbac.authorization.k8s.io"
+
+    static let subjectOptions: [OptionSpec] = [
+        .value("group", "group", "A group instead of a user."),
+        .list("environment", "env", "Only these environments (default: every environment, now and added later)."),
+        .value("project", "project", "Project (default: the active project)."),
+    ]
+
+    static let specs: [CommandSpec] = [
+        CommandSpec(
+            "grant", "Give a user or group one of kip's roles in a project's environments.",
+            discussion: """
+                viewer reads everything but secret values; developer deploys, scales, sets env vars
+                and secrets and promotes into the environment; admin does everything inside it,
+                granting included. Without --environment the role holds in every environment, and
+                environments added later get it too. A member has one role per environment:
+                granting another replaces it. Needs the right to create RoleBindings there (a
+                project admin, or a cluster administrator).
+                """,
+            arguments: [ArgumentSpec("user", "User name (or --group).", optional: true)],
+            options: [.value("role", "role", "viewer, developer or admin.", choices: Member.roles)] + subjectOptions,
+            handler: grant),
+        CommandSpec(
+            "revoke", "Take a user's or group's role away in a project's environments.",
+            discussion: "Without --environment, in every environment.",
+            arguments: [ArgumentSpec("user", "User name (or --group).", optional: true)], options: subjectOptions,
+            handler: revoke),
+        CommandSpec(
+            "members", "Who has which role in each environment of a project.",
+            arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
+            handler: members),
+        CommandSpec(
+            "access", "What a user (default: you) may do in each environment of a project.",
+            discussion: """
+                Asks the API server (SelfSubjectAccessReview), environment by environment: view
+                (list apps), deploy (patch deployments), secrets (read secrets), grant (create
+                RoleBindings). Checking another user impersonates them, which takes a cluster
+                administrator.
+                """,
+            arguments: [ArgumentSpec("user", "User to check (default: you).", optional: true)],
+            options: [.value("project", "project", "Project (default: the active project).")], handler: access),
+    ]
+
+    /// The project's default bindings (granted to every environment), from one
+    /// environment's objects: what a new environment gets.
+    static func defaults(_ objects: [JSON]) -> [Member] {
+        objects.compactMap(Member.init(binding:)).filter(\.everywhere)
+    }
+
+    // MARK: reading
+
+    /// The project (from `--project`, else the active one), its environments `chosen`
+    /// (all when empty; an unknown one is an error), and kip's RoleBindings in them.
+    /// With `tolerant`, an environment whose bindings the user may not read is left out
+    /// of the map rather than failing the command.
+    static func read(
+        _ inv: Invocation, _ ctx: Context, project given: String? = nil, chosen: [String], tolerant: Bool = false
+    ) throws -> (
+        Project, [Project.Environment], [String: [JSON]], KubectlDriver
+    ) {
+        let driver = try ctx.driver()
+        let name = try ProjectCommands.projectName(
+            given ?? inv.value("project").map { String($0.split(separator: "/")[0]) }, ctx, driver.target)
+        let top = Observed(
+            items: try driver.scopedRead(
+                projects: .named(name), namespaces: [Keys.systemNamespace], kinds: [], inside: []))
+        guard top.settings != nil else { throw ProjectPlanner.notInstalled() }
+        guard let project = top.project(name) else {
+            throw ProjectPlanner.unknownProject(name, observed: Observed(items: try driver.get([CRDs.project])))
+        }
+        for e in project.environments { driver.places[e.namespace] = (project.name, e.name) }
+        var envs = project.environments
+        if !chosen.isEmpty {
+            envs = try chosen.map { c in
+                guard let e = project.environment(c) else {
+                    throw KipError(
+                        "project \"\(project.name)\" has no environment \"\(c)\"; it has: \(project.pipeline.joined(separator: ", "))"
+                    )
+                }
+                return e
+            }
+        }
+        let hiddenMark: JSON = ["kind": "kip:hidden"]
+        let lists = try driver.concurrently(
+            envs.map { e in
+                {
+                    do {
+                        return try driver.get(
+                            [rbacBindings], namespace: e.namespace,
+                            selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+                    } catch let err as KipError where err.isForbidden && tolerant {
+                        return [hiddenMark]
+                    }
+                }
+            })
+        var bindings: [String: [JSON]] = [:]
+        for (e, l) in zip(envs, lists) where l != [hiddenMark] { bindings[e.namespace] = l }
+        if bindings.isEmpty && !envs.isEmpty {
+            // Readable nowhere: the refusal itself says what is lacking.
+            _ = try driver.get(
+                [rbacBindings], namespace: envs[0].namespace, selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+        }
+        return (project, envs, bindings, driver)
+    }
+
+    /// The subject the arguments name: a user, or `--group`; exactly one.
+    static func subject(_ inv: Invocation) throws -> (Member.Kind, String) {
+        switch (inv.arguments.first, inv.value("group")) {
+        case (let u?, nil): return (.user, u)
+        case (nil, let g?): return (.group, g)
+        case (_?, _?): throw UsageError(message: "Give a user or --group, not both", command: inv.command)
+        case (nil, nil):
+            throw UsageError(message: "Missing expected argument '<user>' (or --group)", command: inv.command)
+        }
+    }
+
+    // MARK: grant / revoke
+
+    static func grant(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let (kind, who) = try subject(inv)
+        guard let role = inv.value("role") else {
+            throw UsageError(message: "Missing expected option '--role <role>'", command: inv.command)
+        }
+        let chosen = inv.values("environment")
+        try ctx.write {
+            let (project, envs, existing, _) = try read(inv, ctx, chosen: chosen)
+            guard let uid = project.uid else { throw KipError("project \(project.name) has no uid yet: try again") }
+            let member = Member(kind: kind, name: who, role: role, everywhere: chosen.isEmpty)
+            var plan = Plan()
+            let bindings = envs.map { member.binding(project, $0, uid: uid) }
+            plan.owned = { _ in bindings }
+            for e in envs {
+                // One role per member and environment: the others go.
+                for b in existing[e.namespace] ?? [] {
+                    guard let m = Member(binding: b), m.kind == kind, m.name == who, m.role != role else { continue }
+                    plan.deletes.append(
+                        Plan.Deletion(
+                            ref: "rolebinding.v1.rbac.authorization.k8s.io/\(m.bindingName)", namespace: e.namespace))
+                }
+            }
+            plan.report = [
+                .success(
+                    "\(member.subject) is \(role) in \(project.name): \(envs.map(\.name).joined(separator: ", "))"
+                        + (chosen.isEmpty ? " (and environments added later)" : ""))
+            ]
+            return plan
+        }
+        return 0
+    }
+
+    static func revoke(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let (kind, who) = try subject(inv)
+        let chosen = inv.values("environment")
+        try ctx.write {
+            let (project, envs, existing, _) = try read(inv, ctx, chosen: chosen)
+            var plan = Plan()
+            var from: [String] = []
+            for e in envs {
+                for b in existing[e.namespace] ?? [] {
+                    guard let m = Member(binding: b), m.kind == kind, m.name == who else { continue }
+                    plan.deletes.append(
+                        Plan.Deletion(
+                            ref: "rolebinding.v1.rbac.authorization.k8s.io/\(m.bindingName)", namespace: e.namespace))
+                    if !from.contains(e.name) { from.append(e.name) }
+                }
+            }
+            let subject = "\(kind.rawValue.lowercased()) \(who)"
+            guard !from.isEmpty else {
+                throw KipError(
+                    "\(subject) has no role in \(project.name)\(chosen.isEmpty ? "" : " (\(chosen.joined(separator: ", ")))"): see 'kip project members \(project.name)'"
+                )
+            }
+            plan.report = [
+                .success("\(subject) has no role any more in \(project.name): \(from.joined(separator: ", "))")
+            ]
+            return plan
+        }
+        return 0
+    }
+
+    // MARK: members
+
+    static func members(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let (project, envs, bindings, _) = try read(inv, ctx, project: inv.arguments.first, chosen: [], tolerant: true)
+        let hidden = envs.filter { bindings[$0.namespace] == nil }.map(\.name)
+        struct Row {
+            var member: Member
+            var environments: [String]
+        }
+        var rows: [Row] = []
+        for e in envs {
+            for b in bindings[e.namespace] ?? [] {
+                guard let m = Member(binding: b) else { continue }
+                if let i = rows.firstIndex(where: {
+                    $0.member.kind == m.kind && $0.member.name == m.name && $0.member.role == m.role
+                }) {
+                    rows[i].environments.append(e.name)
+                    rows[i].member.everywhere = rows[i].member.everywhere && m.everywhere
+                } else {
+                    rows.append(Row(member: m, environments: [e.name]))
+                }
+            }
+        }
+        rows.sort {
+            ($0.member.kind.rawValue, $0.member.name, $0.member.role) < (
+                $1.member.kind.rawValue, $1.member.name, $1.member.role
+            )
+        }
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(
+                .array(
+                    rows.map { r in
+                        [
+                            "kind": .string(r.member.kind.rawValue), "name": .string(r.member.name),
+                            "role": .string(r.member.role), "environments": JSON.strings(r.environments),
+                            "everyEnvironment": .bool(r.member.everywhere),
+                        ]
+                    }), format: ctx.output)
+            return 0
+        }
+        if !hidden.isEmpty {
+            ctx.printer.warning("not shown: \(hidden.joined(separator: ", ")) (you may not read the members there)")
+        }
+        if rows.isEmpty {
+            ctx.stderr.line(
+                "No members in \(project.name) yet. Add one with 'kip project grant USER --role developer --project \(project.name)'."
+            )
+            return 0
+        }
+        ctx.printer.table(
+            ["MEMBER", "KIND", "ROLE", "ENVIRONMENTS"],
+            rows.map { r in
+                [
+                    r.member.name, r.member.kind.rawValue, r.member.role,
+                    r.environments.joined(separator: ", ") + (r.member.everywhere ? " (all)" : ""),
+                ]
+            })
+        return 0
+    }
+
+    // MARK: access
+
+    /// What `kip project access` checks in each environment, and the role that gives it.
+    static let checks: [(column: String, verb: String, group: String, resource: String)] = [
+        ("VIEW", "list", Keys.group, "apps"),
+        ("DEPLOY", "patch", "apps", "deployments"),
+        ("SECRETS", "get", "", "secrets"),
+        ("GRANT", "create", "rbac.authorization.k8s.io", "rolebindings"),
+    ]
+
+    static func access(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let user = inv.arguments.first
+        let driver = try ctx.driver()
+        let name = try ProjectCommands.projectName(
+            inv.value("project").map { String($0.split(separator: "/")[0]) }, ctx, driver.target)
+        let top = Observed(
+            items: try driver.scopedRead(
+                projects: .named(name), namespaces: [Keys.systemNamespace], kinds: [], inside: []))
+        guard top.settings != nil else { throw ProjectPlanner.notInstalled() }
+        guard let project = top.project(name) else {
+            throw ProjectPlanner.unknownProject(name, observed: Observed(items: try driver.get([CRDs.project])))
+        }
+        var reviews: [JSON] = []
+        for e in project.environments {
+            for c in checks {
+                reviews.append([
+                    "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                    "spec": [
+                        "resourceAttributes": [
+                            "namespace": .string(e.namespace), "verb": .string(c.verb), "group": .string(c.group),
+                            "resource": .string(c.resource),
+                        ]
+                    ],
+                ])
+            }
+        }
+        let allowed = try driver.accessReviews(reviews, as: user)
+        let who = user.map { "Access of user \"\($0)\" to" } ?? "Your access to"
+        var rows: [[String]] = []
+        var doc: [JSON] = []
+        for (i, e) in project.environments.enumerated() {
+            let row = checks.indices.map { allowed[i * checks.count + $0] }
+            let role =
+                row[3]
+                ? "admin" : row[1] && row[2] ? "developer" : row[0] ? "viewer" : row.contains(true) ? "partial" : "none"
+            rows.append([e.name, role] + row.map { $0 ? "yes" : "no" })
+            var d: JSON = ["environment": .string(e.name), "namespace": .string(e.namespace), "role": .string(role)]
+            for (c, a) in zip(checks, row) { d[c.column.lowercased()] = .bool(a) }
+            doc.append(d)
+        }
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(.array(doc), format: ctx.output)
+            return 0
+        }
+        ctx.printer.line("\(who) project \(project.name):")
+        ctx.printer.table(["ENVIRONMENT", "ROLE"] + checks.map(\.column), rows)
+        return 0
+    }
+}
