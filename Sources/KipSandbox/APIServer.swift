@@ -230,6 +230,14 @@ public final class APIServer: @unchecked Sendable {
                 // closes the connection, or an hour passes).
                 sleep(3600)
                 resp = HTTPResponse(status: 504, body: Data())
+            case .status(let code) where code == 422:
+                // As the API server words a refused object: `<resource> "<name>" is invalid: …`.
+                let segs = req.path.split(separator: "/")
+                let what = segs.count >= 2 ? "\(segs[segs.count - 2]) \"\(segs[segs.count - 1])\"" : req.path
+                let e = APIError(
+                    code: 422, reason: "Invalid",
+                    message: "\(what) is invalid: spec: Invalid value: kip-sandbox: injected fault for \(req.method)")
+                resp = HTTPResponse(status: code, body: e.status.data)
             case .status(let code):
                 let e = APIError(
                     code: code, reason: code == 409 ? "Conflict" : (code == 429 ? "TooManyRequests" : "InternalError"),

@@ -338,3 +338,28 @@ final class WorkloadE2ETests: XCTestCase {
         XCTAssertEqual(kip("app delete api --project PROJ-test --yes").stdout, "✔ app api deleted from \(test)\n")
     }
 }
+
+/// The API server refusing a child for good (422): the CR is not left claiming what its
+/// children do not have.
+final class RefusedChildE2ETests: XCTestCase {
+    func testARefusedDeploymentLeavesTheAppAsItWas() throws {
+        let c = try E2ECluster(
+            self, faults: ["PATCH /apis/apps/v1/namespaces/shop-test/deployments/*:422:after-1"], sandboxOnly: true)
+        XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
+        XCTAssertEqual(c.kip("project create shop --environments test").code, 0)
+        XCTAssertEqual(c.kip("app deploy --name api --image r/api:1 --port 3000 --project shop/test").code, 0)
+        let update = c.kip("app deploy --name api --image r/api:2 --port 3000 --project shop/test")
+        XCTAssertEqual(update.code, 1)
+        XCTAssertTrue(
+            update.stderr.split(separator: "\n")[0].hasSuffix("; nothing was changed (app api put back as it was)"),
+            update.stderr)
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "shop-test"]).at("spec", "image"), "r/api:1")
+        let create = c.kip("app deploy --name web --image r/web:1 --port 80 --project shop/test")
+        XCTAssertEqual(create.code, 1)
+        XCTAssertTrue(create.stderr.split(separator: "\n")[0].hasSuffix("(app web not created)"), create.stderr)
+        try eventually("the new App is gone") {
+            try !c.names("apps.kipper.run", namespace: "shop-test").contains("web")
+        }
+    }
+}

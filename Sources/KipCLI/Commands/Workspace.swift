@@ -323,6 +323,7 @@ final class Workspace {
                 let name = c.at("metadata", "name")?.stringValue
             else { continue }
             if let uid = cr(k, name)?.at("metadata", "uid")?.stringValue { plan.knownUIDs[Plan.key(c)] = uid }
+            if let old = cr(k, name) { plan.restore.append(Workloads.asItWas(old)) }
             if k == .service, !existingSecrets.contains(SecretNames.credentials(name)) {
                 passwords[name] = Self.password(ctx.random)
             }

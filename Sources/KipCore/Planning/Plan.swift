@@ -45,6 +45,11 @@ public struct Plan {
     /// Added to an error from step 2 on, when the owners are already written: how to
     /// finish (re-running the same command always does).
     public var resumeHint: String?
+    /// The owners as they were before this plan, for putting them back when the API
+    /// server refuses what they own (invalid, immutable, forbidden): a CR then never
+    /// claims a state its children do not have. An owner the plan creates is deleted
+    /// instead. What `restoreWord` says it did (`app api is as it was`).
+    public var restore: [JSON] = []
 
     public init() {}
 
@@ -101,7 +106,7 @@ extension KubectlDriver {
         var uids = plan.knownUIDs
         result.created = Set(plan.owners.map(Plan.key).filter { uids[$0] == nil })
         if plan.ownersKnown {
-            result.objects = try apply(plan.owners + plan.owned(uids))
+            result.objects = try restoring(plan, created: []) { try apply(plan.owners + plan.owned(uids)) }
         } else {
             let written = try apply(plan.owners)
             for o in written {
@@ -113,7 +118,9 @@ extension KubectlDriver {
                 )
             }
             result.objects = written
-            result.objects += try resuming(plan) { try apply(plan.owned(uids)) }
+            result.objects += try restoring(plan, created: result.created) {
+                try resuming(plan) { try apply(plan.owned(uids)) }
+            }
         }
         result.uids = uids
         result.objects += try resuming(plan) { try apply(plan.secrets(uids), fieldManager: Plan.secretsFieldManager) }
@@ -122,6 +129,37 @@ extension KubectlDriver {
             try resuming(plan) { try delete(refs: byNamespace[ns]!.map(\.ref), namespace: ns.isEmpty ? nil : ns) }
         }
         return result
+    }
+
+    /// Runs `body`; when the server refuses an object for good (not a timeout or a 5xx,
+    /// which running the command again finishes), puts the owners back as they were and
+    /// deletes those this plan created, and says so.
+    private func restoring<T>(_ plan: Plan, created: Set<String>, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch var e as KipError where Self.isRefusal(e) {
+            let back = plan.restore.filter { !created.contains(Plan.key($0)) }
+            let gone = plan.owners.filter { created.contains(Plan.key($0)) }
+            if back.isEmpty && gone.isEmpty { throw e }
+            do {
+                if !back.isEmpty { try apply(back) }
+                let refs = Dictionary(grouping: gone, by: { $0.at("metadata", "namespace")?.stringValue ?? "" })
+                for (ns, os) in refs {
+                    try delete(refs: os.map(Workloads.ref), namespace: ns.isEmpty ? nil : ns)
+                }
+                func name(_ o: JSON) -> String {
+                    "\((o["kind"]?.stringValue ?? "").lowercased()) \(o.at("metadata", "name")?.stringValue ?? "")"
+                }
+                let said = back.map { "\(name($0)) put back as it was" } + gone.map { "\(name($0)) not created" }
+                e.message += "; nothing was changed (\(said.joined(separator: ", ")))"
+            } catch let r as KipError {
+                e.message += "; putting it back failed too: \(r.message)"
+            }
+            throw e
+        }
+    }
+
+    /// A refusal that the same request would meet again: invalid, immutable, forbidden.
+    static func isRefusal(_ e: KipError) -> Bool {
+        e.isForbidden || e.message.contains(" is invalid") || e.message.contains("field is immutable")
     }
 
     private func resuming<T>(_ plan: Plan, _ body: () throws -> T) throws -> T {

@@ -190,6 +190,7 @@ public enum Promotion {
             default: continue
             }
             plan.owners.append(cr)
+            plan.restore.append(Workloads.asItWas(t))
             if let uid = t.at("metadata", "uid")?.stringValue { plan.knownUIDs[Plan.key(cr)] = uid }
         }
         let owners = plan.owners

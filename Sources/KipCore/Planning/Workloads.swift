@@ -109,6 +109,14 @@ public enum Workloads {
         return o
     }
 
+    /// A CR as read, to apply again as it was (its history included): without its
+    /// resourceVersion, as it is a putting back, not a change racing another.
+    public static func asItWas(_ cr: JSON) -> JSON {
+        var o = applyable(cr)
+        o.set(["metadata", "resourceVersion"], nil)
+        return o
+    }
+
     /// Promotion annotations of an App CR, carried onto its Deployment.
     public static func promotion(_ cr: JSON) -> [String: String] {
         (cr.at("metadata", "annotations")?.stringMap ?? [:]).filter {
