@@ -65,7 +65,7 @@ final class WorkloadE2ETests: XCTestCase {
         XCTAssertEqual(app.code, 1)
         XCTAssertEqual(
             app.stderr,
-            "Error: Deployment api already exists in \(test) and was not created by kip for this app: kip will not take it over; delete or rename it, or choose another name\n"
+            "Error: Deployment api already exists in \(test) and was not created by kip for this app: kip will not take it over; delete or rename it, choose another name, or pass --adopt to take it over\n"
         )
         let svc = kip("service add postgres --name db --project PROJ-test")
         XCTAssertEqual(svc.code, 1)
@@ -76,6 +76,25 @@ final class WorkloadE2ETests: XCTestCase {
         XCTAssertEqual(
             try c.kubectlJSON(["get", "deployment", "api", "-n", test]).at("spec", "template", "spec", "containers")?
                 .arrayValue?.first?["image"], "hand/made:1")
+
+        // --adopt takes over what can be rewritten…
+        let service =
+            #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"\#(test)"},"spec":{"selector":{"kipper.run/app":"web"},"ports":[{"port":80}]}}"#
+        XCTAssertEqual(
+            c.kubectl(["apply", "--server-side", "--field-manager=someone", "-f", "-"], stdin: service).code, 0)
+        XCTAssertEqual(kip("app deploy --name web --image r/web:1 --port 8080 --project PROJ-test").code, 1)
+        let adopted = kip("app deploy --name web --image r/web:1 --port 8080 --project PROJ-test --adopt")
+        XCTAssertEqual(adopted.code, 0, "\(adopted)")
+        let svcNow = try c.kubectlJSON(["get", "service", "web", "-n", test])
+        XCTAssertEqual(svcNow.at("metadata", "labels", "kipper.run/app"), "web")
+        XCTAssertEqual(svcNow.at("spec", "selector", "kipper.run/app"), "web")
+        // …but not what selects other pods (a Deployment's selector cannot even change).
+        let other = kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ-test --adopt")
+        XCTAssertEqual(other.code, 1)
+        XCTAssertEqual(
+            other.stderr,
+            "Error: Deployment api in \(test) selects x=api, not what kip renders (kipper.run/app=api): it cannot be adopted; delete it and run the command again\n"
+        )
     }
 
     func testProductPageDatabaseStrategy() throws {

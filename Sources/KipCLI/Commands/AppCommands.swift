@@ -16,6 +16,7 @@ enum AppCommands {
                     Opts.name.spec, Opts.image.spec, Opts.port.spec, Opts.replicas.spec, Opts.env.spec,
                     Opts.cpuRequest.spec, Opts.cpuLimit.spec, Opts.memoryRequest.spec, Opts.memoryLimit.spec,
                     Opts.autoscale.spec, Opts.route.spec, Opts.noRoute.spec, Opts.bind.spec, Opts.volume.spec,
+                    adoptFlag.spec,
                 ] + scopeOptions, handler: deploy),
             CommandSpec("list", "List the apps of an environment.", options: scopeOptions, handler: list),
             CommandSpec(
@@ -140,7 +141,9 @@ enum AppCommands {
                 }
                 return m
             }
-            var plan = try w.plan(.app, name, [Workloads.app(name, w.scope, spec: s, replacing: w.cr(.app, name))])
+            var plan = try w.plan(
+                .app, name, [Workloads.app(name, w.scope, spec: s, replacing: w.cr(.app, name))],
+                adopt: inv.has(adoptFlag))
             if let host = s.route { plan.report.append(.info("URL: http://\(host)")) }
             return plan
         }

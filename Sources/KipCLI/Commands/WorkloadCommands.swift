@@ -13,7 +13,8 @@ enum WorkloadCommands {
                 discussion:
                     "The password comes from the system's random source (192 bits) and is stored in the Secret <name>-credentials; it never appears on a command line.",
                 arguments: [ArgumentSpec("type", "postgres, mysql or redis.")],
-                options: [ServiceOpts.name.spec, ServiceOpts.version.spec, ServiceOpts.storage.spec] + scopeOptions,
+                options: [ServiceOpts.name.spec, ServiceOpts.version.spec, ServiceOpts.storage.spec, adoptFlag.spec]
+                    + scopeOptions,
                 handler: serviceAdd),
             CommandSpec("list", "List the services of an environment.", options: scopeOptions, handler: serviceList),
             CommandSpec(
@@ -73,7 +74,8 @@ enum WorkloadCommands {
                         "service \(name) has \(s) of storage; the size of an existing database cannot change here")
                 }
             }
-            var plan = try w.plan(.service, name, [Workloads.cr(.service, name, w.scope, spec: spec.json)])
+            var plan = try w.plan(
+                .service, name, [Workloads.cr(.service, name, w.scope, spec: spec.json)], adopt: inv.has(adoptFlag))
             plan.report.append(
                 .info(
                     "  credentials in Secret \(SecretNames.credentials(name)); 'kip app bind APP \(name)' gives an app its URL"
@@ -186,7 +188,7 @@ enum WorkloadCommands {
             CommandSpec(
                 "add", "Add a volume (a PersistentVolumeClaim), optionally mounting it into an app.",
                 arguments: [ArgumentSpec("name", "Volume name.")],
-                options: [VolumeOpts.size.spec, VolumeOpts.mount.spec] + scopeOptions,
+                options: [VolumeOpts.size.spec, VolumeOpts.mount.spec, adoptFlag.spec] + scopeOptions,
                 handler: volumeAdd),
             CommandSpec("list", "List the volumes of an environment.", options: scopeOptions, handler: volumeList),
             CommandSpec(
@@ -224,7 +226,7 @@ enum WorkloadCommands {
                 spec.volumes = spec.volumes.filter { $0.volume != name } + [Mount(volume: name, path: m.path)]
                 crs.append(Workloads.app(m.volume, w.scope, spec: spec, replacing: app))
             }
-            var plan = try w.plan(.volume, name, crs)
+            var plan = try w.plan(.volume, name, crs, adopt: inv.has(adoptFlag))
             plan.report += mounts.map { .info("  mounted into app \($0.volume)") }
             return plan
         }
@@ -289,7 +291,8 @@ enum WorkloadCommands {
         subcommands: [
             CommandSpec(
                 "deploy", "Create or update a function.", arguments: [ArgumentSpec("name", "Function name.")],
-                options: [FunctionOpts.image.spec, FunctionOpts.port.spec, FunctionOpts.env.spec] + scopeOptions,
+                options: [FunctionOpts.image.spec, FunctionOpts.port.spec, FunctionOpts.env.spec, adoptFlag.spec]
+                    + scopeOptions,
                 handler: functionDeploy),
             CommandSpec(
                 "list", "List the functions of an environment.", options: scopeOptions,
@@ -316,7 +319,8 @@ enum WorkloadCommands {
         try ctx.write {
             let w = try Workspace(inv, ctx)
             try w.checkNameFree(name, for: .function)
-            return try w.plan(.function, name, [Workloads.cr(.function, name, w.scope, spec: spec.json)])
+            return try w.plan(
+                .function, name, [Workloads.cr(.function, name, w.scope, spec: spec.json)], adopt: inv.has(adoptFlag))
         }
         return 0
     }
@@ -334,8 +338,9 @@ enum WorkloadCommands {
                     ArgumentSpec("name", "Job name."),
                     ArgumentSpec("command", "Command and arguments.", optional: true, variadic: true),
                 ],
-                options: [JobOpts.image.spec, JobOpts.schedule.spec, JobOpts.command.spec, JobOpts.env.spec]
-                    + scopeOptions,
+                options: [
+                    JobOpts.image.spec, JobOpts.schedule.spec, JobOpts.command.spec, JobOpts.env.spec, adoptFlag.spec,
+                ] + scopeOptions,
                 handler: jobAdd),
             CommandSpec(
                 "list", "List the jobs of an environment.", options: scopeOptions,
@@ -376,7 +381,8 @@ enum WorkloadCommands {
                     "job \(name) is a one-off Job, which Kubernetes cannot change once created: 'kip job delete \(name)' first"
                 )
             }
-            return try w.plan(.job, name, [Workloads.cr(.job, name, w.scope, spec: spec.json)])
+            return try w.plan(
+                .job, name, [Workloads.cr(.job, name, w.scope, spec: spec.json)], adopt: inv.has(adoptFlag))
         }
         return 0
     }

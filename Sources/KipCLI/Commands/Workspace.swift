@@ -1,6 +1,12 @@
 import Foundation
 import KipCore
 
+/// `--adopt`: take over what exists under the name without being kip's.
+let adoptFlag = Flag(
+    "adopt",
+    "Take over objects of the same names that kip did not create (a hand-made Deployment, Service…): they are rewritten as kip renders them."
+)
+
 /// `--project` / `--environment`, on every command that acts inside an environment.
 let scopeOptions: [OptionSpec] = [
     .value(
@@ -366,7 +372,7 @@ final class Workspace {
     /// kip never takes over what it did not create: an object it would write that exists
     /// without kip's labels for the same owner (a hand-made Deployment, a credentials
     /// Secret of someone else's) is a conflict, refused before anything is written.
-    func checkNotTakingOver(_ plan: Plan) throws {
+    func checkNotTakingOver(_ plan: Plan, adopt: Bool = false) throws {
         for o in plan.manifests where o["apiVersion"]?.stringValue != Keys.apiVersion {
             // What kip renders carries its owner's label (`kipper.run/app: api`).
             guard let owner = WorkloadKind.allCases.first(where: { o.at("metadata", "labels", $0.labelKey) != nil })
@@ -378,9 +384,21 @@ final class Workspace {
                     $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == name
                 })
             else { continue }
+            let kips = existing.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue
             let mine =
-                existing.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue
-                && existing.at("metadata", "labels", owner.labelKey) == o.at("metadata", "labels", owner.labelKey)
+                kips && existing.at("metadata", "labels", owner.labelKey) == o.at("metadata", "labels", owner.labelKey)
+            // Asked to: what kip did not make is taken over (another kip workload's never).
+            // Server-side apply keeps the fields only the old owner set, so an object
+            // selecting other pods would go on selecting them: refused.
+            if adopt && !kips {
+                let path = kind == "Service" ? ["spec", "selector"] : ["spec", "selector", "matchLabels"]
+                if let theirs = existing.at(path), theirs != o.at(path) {
+                    throw KipError(
+                        "\(kind) \(name) in \(scope.namespace) selects \(Self.labelText(theirs)), not what kip renders (\(Self.labelText(o.at(path) ?? [:]))): it cannot be adopted; delete it and run the command again"
+                    )
+                }
+                continue
+            }
             if !mine {
                 // Another kip workload's child: the names clash, not a hand-made object.
                 if existing.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue,
@@ -401,23 +419,33 @@ final class Workspace {
                 s.at("metadata", "labels", WorkloadKind.service.labelKey)?.stringValue != svc
                     || s.at("metadata", "labels", Keys.managedBy)?.stringValue != Keys.managedByValue
             {
-                throw Self.notTakingOver("Secret", SecretNames.credentials(svc), scope.namespace, .service)
+                throw Self.notTakingOver(
+                    "Secret", SecretNames.credentials(svc), scope.namespace, .service, adoptable: false)
             }
         }
     }
 
-    static func notTakingOver(_ kind: String, _ name: String, _ ns: String, _ owner: WorkloadKind) -> KipError {
+    static func labelText(_ m: JSON) -> String {
+        (m.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.stringValue ?? "")" }
+            .joined(separator: ",")
+    }
+
+    /// A service's credentials are never adopted: kip cannot know what someone else's
+    /// Secret holds, and a database started on them would not match.
+    static func notTakingOver(
+        _ kind: String, _ name: String, _ ns: String, _ owner: WorkloadKind, adoptable: Bool = true
+    ) -> KipError {
         KipError(
-            "\(kind) \(name) already exists in \(ns) and was not created by kip for this \(owner.word): kip will not take it over; delete or rename it, or choose another name"
-        )
+            "\(kind) \(name) already exists in \(ns) and was not created by kip for this \(owner.word): kip will not take it over; delete or rename it, "
+                + (adoptable ? "choose another name, or pass --adopt to take it over" : "or choose another name"))
     }
 
     /// Plans the CR of `kind` `name` and says so: created or updated, what it renders,
     /// and what it no longer renders.
-    func plan(_ kind: WorkloadKind, _ name: String, _ crs: [JSON]) throws -> Plan {
+    func plan(_ kind: WorkloadKind, _ name: String, _ crs: [JSON], adopt: Bool = false) throws -> Plan {
         try checkNotBeingDeleted(kind, name)
         var plan = plan(crs)
-        try checkNotTakingOver(plan)
+        try checkNotTakingOver(plan, adopt: adopt)
         let verb = cr(kind, name) == nil ? "created" : "updated"
         plan.report.append(.success("\(kind.word) \(name) \(verb) in \(scope.namespace)"))
         let mine = plan.manifests.filter { $0.at("metadata", "labels", kind.labelKey)?.stringValue == name }
