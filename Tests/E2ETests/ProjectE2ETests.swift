@@ -311,8 +311,21 @@ final class ProjectE2ETests: XCTestCase {
             c.kip("project sync shop").stderr,
             "⚠ namespace shop-old is labelled with project shop but no environment declares it: 'kip project sync shop --prune' deletes it\n"
         )
+        // Destructive: listed, and confirmed (no terminal here: --yes or --confirm NAME).
+        let unconfirmed = c.kip("project sync shop --prune")
+        XCTAssertEqual(unconfirmed.code, 1)
         XCTAssertEqual(
-            c.kip("project sync shop --prune").stdout, "✔ deleting namespace shop-old (no environment declares it)\n")
+            unconfirmed.stderr,
+            """
+            ⚠ --prune deletes this namespace and everything in it: shop-old. This cannot be undone.
+            Error: refusing to delete namespaces shop-old without confirmation: no terminal to ask on; pass --confirm shop or --yes
+
+            """)
+        XCTAssertTrue(try c.names("namespaces").contains("shop-old"))
+        XCTAssertEqual(c.kip("project sync shop --prune --confirm other").code, 1)
+        XCTAssertEqual(
+            c.kip("project sync shop --prune --confirm shop").stdout,
+            "✔ deleting namespace shop-old (no environment declares it)\n")
         // While it goes, it is neither a stray to warn about nor one to delete again (409).
         let again = c.kip("project sync shop --prune")
         XCTAssertEqual(again.code, 0, "\(again)")

@@ -67,10 +67,15 @@ enum ProjectCommands {
                 discussion: """
                     Recreates missing namespaces, repairs their labels and owner references, and
                     re-copies the pull secrets of the 'default' namespace. Namespaces labelled with the
-                    project that no environment declares are reported, and removed with --prune.
+                    project that no environment declares are reported, and removed with --prune, which
+                    lists them and asks to type the project name (without a terminal, --confirm NAME
+                    or --yes).
                     """,
                 arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
-                options: [.flag("prune", "Delete namespaces of environments the project no longer declares.")],
+                options: [
+                    .flag("prune", "Delete namespaces of environments the project no longer declares."),
+                    .value("confirm", "name", "Confirm --prune by naming the project (for scripts)."),
+                ],
                 handler: sync),
             CopyCommands.diffSpec,
         ] + MemberCommands.specs)
@@ -484,7 +489,21 @@ enum ProjectCommands {
         var plan = Plan()
         plan.owners = sync.apply
         plan.report = sync.changes.map { .success($0) }
-        if inv.has("prune") {
+        if inv.has("prune") && !sync.strays.isEmpty {
+            // Destructive: say what goes, and confirm as remove-env does.
+            if !ctx.dryRun {
+                ctx.printer.warning(
+                    "--prune deletes \(sync.strays.count == 1 ? "this namespace and everything in it" : "these namespaces and everything in them"): \(sync.strays.joined(separator: ", ")). This cannot be undone."
+                )
+                guard
+                    try ctx.confirmTyped(
+                        name, what: "namespaces \(sync.strays.joined(separator: ", "))",
+                        confirmFlag: inv.value("confirm"))
+                else {
+                    ctx.stderr.line("Nothing changed.")
+                    return 1
+                }
+            }
             plan.deletes = sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
             plan.report += sync.strays.map { .success("deleting namespace \($0) (no environment declares it)") }
         } else {
