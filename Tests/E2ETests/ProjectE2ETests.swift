@@ -153,6 +153,28 @@ final class ProjectE2ETests: XCTestCase {
         XCTAssertEqual(writes(), before, "a refused create writes nothing")
     }
 
+    /// `--project NAME-ENV` has one reading: names that would give it two are refused,
+    /// and `project use` takes every form `--project` does.
+    func testNamesThatWouldMeanTwoThingsAreRefused() throws {
+        XCTAssertEqual(c.kip("project create shop2 --environments test,acc").code, 0)
+        let twin = c.kip("project create shop2-test --environments a,b")
+        XCTAssertEqual(twin.code, 1)
+        XCTAssertEqual(
+            twin.stderr,
+            "Error: \"shop2-test\" is the namespace of environment \"test\" of project \"shop2\": a project of that name would make --project shop2-test mean two things; choose another name\n"
+        )
+        XCTAssertEqual(c.kip("project create shop5-x --environments a").code, 0)
+        let reverse = c.kip("project create shop5 --environments x,y")
+        XCTAssertEqual(reverse.code, 1)
+        XCTAssertTrue(reverse.stderr.contains("which is already a project"), reverse.stderr)
+        XCTAssertEqual(
+            c.kip("project use shop2 acc").stdout, "✔ Active project: shop2/acc on cluster \"kip-sandbox\"\n")
+        XCTAssertEqual(
+            c.kip("project use shop2-test").stdout, "✔ Active project: shop2/test on cluster \"kip-sandbox\"\n")
+        XCTAssertEqual(c.kip("project use shop2/acc").code, 0)
+        XCTAssertEqual(c.kip("project use shop2/acc prod").code, 2)
+    }
+
     func testActiveProjectPerClusterAndExplicitFlagsWin() throws {
         if c.isReal { throw XCTSkip("adds clusters named after the sandbox context") }
         XCTAssertEqual(c.kip("project create yourr-name --environments test,acc,prod").code, 0)

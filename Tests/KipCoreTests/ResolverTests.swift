@@ -36,6 +36,21 @@ final class ResolverTests: XCTestCase {
         XCTAssertEqual(try resolve("labbc-shop-prod", nil).project, "shop")
     }
 
+    /// `shop-prod` is project shop-prod and environment prod of shop: never guessed.
+    func testANameWithTwoReadingsIsAnErrorNamingBoth() throws {
+        XCTAssertEqual(
+            message("shop-prod", nil),
+            "--project shop-prod is ambiguous: project \"shop-prod\", or environment \"prod\" of project \"shop\"; say which with --project shop-prod/ENV or --project shop/prod"
+        )
+        XCTAssertEqual(try resolve("shop/prod", nil).namespace, "labbc-shop-prod")
+        XCTAssertEqual(try resolve("shop-prod/default", nil).namespace, "labbc-shop-prod-x")
+        // Known from a namespace's labels only (the other Project was not read).
+        XCTAssertThrowsError(
+            try Resolver.resolve(
+                project: "myapp", environment: nil, active: nil, projects: projects,
+                namespaceForms: [("other", "app")]))
+    }
+
     func testExplicitFlagWinsOverActiveProject() throws {
         let active = KipConfig.Active(project: "yourr-name", environment: "test")
         XCTAssertEqual(try resolve("myapp", nil, active: active).namespace, "myapp")

@@ -60,7 +60,10 @@ enum ProjectCommands {
             CommandSpec(
                 "use", "Set the active project (and environment) of the current cluster.",
                 discussion: "After it, --project and --environment may be left out; an explicit flag still wins.",
-                arguments: [ArgumentSpec("project", "NAME or NAME/ENV.", optional: true)],
+                arguments: [
+                    ArgumentSpec("project", "NAME, NAME/ENV or the namespace form NAME-ENV.", optional: true),
+                    ArgumentSpec("env", "Environment (the same as NAME/ENV).", optional: true),
+                ],
                 options: [.flag("clear", "Forget the active project of the current cluster.")], handler: use),
             CommandSpec(
                 "sync", "Bring a project's namespaces back to what its definition says.",
@@ -103,14 +106,20 @@ enum ProjectCommands {
     /// org), by name, guessed from the org kip last saw on this cluster; read again if
     /// the org turns out to be another.
     static func readForPlanning(
-        _ ctx: Context, _ driver: KubectlDriver, project name: String, planned: (_ org: String?) -> [String]
+        _ ctx: Context, _ driver: KubectlDriver, project name: String, environments: [String] = [],
+        planned: (_ org: String?) -> [String]
     ) throws -> Observed {
         let cachedOrg = try ctx.config.load().clusters[driver.target.name]?.org
         let guessed = planned(cachedOrg)
+        // What would make --project ambiguous: namespaces named like the project, and
+        // Projects named like its environments' namespace forms.
+        let forms = [name] + (cachedOrg.map { ["\($0)-\(name)"] } ?? [])
+        let formProjects = environments.filter { $0 != Naming.defaultEnvironment }.map { "\(name)-\($0)" }
         let first = try driver.concurrently([
             {
                 try driver.scopedRead(
-                    projects: .named(name), namespaces: [Keys.systemNamespace] + guessed, kinds: [], inside: [])
+                    projects: .names([name] + formProjects), namespaces: [Keys.systemNamespace] + guessed + forms,
+                    kinds: [], inside: [])
             },
             { try driver.get(["secrets"], namespace: "default") },
         ]).flatMap { $0 }
@@ -208,7 +217,7 @@ enum ProjectCommands {
         let driver = try ctx.driver()
         try ctx.write {
             let envs = inv.options["environments"] ?? [Naming.defaultEnvironment]
-            let observed = try readForPlanning(ctx, driver, project: name) { org in
+            let observed = try readForPlanning(ctx, driver, project: name, environments: envs) { org in
                 envs.map { Naming.namespace(org: org, project: name, environment: $0) }
             }
             let (project, completing) = try ProjectPlanner.create(
@@ -334,7 +343,7 @@ enum ProjectCommands {
         }
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         try ctx.write {
-            let observed = try readForPlanning(ctx, driver, project: name) { org in
+            let observed = try readForPlanning(ctx, driver, project: name, environments: [env]) { org in
                 [Naming.namespace(org: org, project: name, environment: env)]
             }
             guard let project = observed.project(name) else {
@@ -458,18 +467,30 @@ enum ProjectCommands {
             throw UsageError(
                 message: "Missing expected argument '<project>' (or --clear)", command: ["project", "use"])
         }
+        if inv.arguments.count == 2 && arg.contains("/") {
+            throw UsageError(message: "Give NAME/ENV or NAME ENV, not both", command: ["project", "use"])
+        }
+        let given = inv.arguments.count == 2 ? "\(arg)/\(inv.arguments[1])" : arg
         let observed = Observed(items: try ctx.driver(target).get([CRDs.project]))
-        let parts = arg.split(separator: "/", maxSplits: 1).map(String.init)
-        guard let p = observed.project(parts[0]) else {
-            throw ProjectPlanner.unknownProject(parts[0], observed: observed)
+        let project: Project
+        var env: String?
+        if !given.contains("/"), let p = observed.project(given) {
+            // A project by name, its environment left to each command (unless it has one),
+            // unless the name is also another project's namespace form.
+            _ = try Resolver.resolve(
+                project: given, environment: p.environments.count == 1 ? nil : p.pipeline[0], active: nil,
+                projects: observed.projects)
+            project = p
+            if p.environments.count == 1 { env = p.environments[0].name }
+        } else {
+            let s = try Resolver.resolve(project: given, environment: nil, active: nil, projects: observed.projects)
+            guard let name = s.project, let p = observed.project(name) else {
+                throw ProjectPlanner.unknownProject(given, observed: observed)
+            }
+            project = p
+            env = s.environment
         }
-        var env: String? = parts.count > 1 ? parts[1] : nil
-        if let e = env, p.environment(e) == nil {
-            throw KipError(
-                "project \"\(p.name)\" has no environment \"\(e)\"; it has: \(p.pipeline.joined(separator: ", "))")
-        }
-        if env == nil, p.environments.count == 1 { env = p.environments[0].name }
-        let active = KipConfig.Active(project: p.name, environment: env)
+        let active = KipConfig.Active(project: project.name, environment: env)
         try ctx.config.update { cfg in
             cfg.active[target.name] = active
         }

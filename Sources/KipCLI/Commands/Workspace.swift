@@ -80,8 +80,14 @@ final class Workspace {
         if let named, let guess, let env = flagEnv ?? inv.value("environment") ?? active?.environment {
             driver.places[guess] = (named, env)  // so that a refusal while reading names it
         }
+        // `--project NAME` may also be the namespace form of another project's
+        // environment: read that namespace too, to tell the two readings apart.
+        let org = cfg.clusters[driver.target.name]?.org
+        let forms =
+            inv.value("project").flatMap { f in f.contains("/") ? nil : [f] + (org.map { ["\($0)-\(f)"] } ?? []) } ?? []
         var items = try driver.scopedRead(
-            projects: named.map { .named($0) } ?? .none, namespaces: [Keys.systemNamespace] + [guess].compactMap { $0 },
+            projects: named.map { .named($0) } ?? .none,
+            namespaces: [Keys.systemNamespace] + [guess].compactMap { $0 } + forms,
             kinds: kinds, inside: [guess].compactMap { $0 }, objects: objects)
         var observed = Observed(items: items)
         guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
@@ -89,9 +95,15 @@ final class Workspace {
             items += try driver.get([CRDs.project])
             observed = Observed(items: items)
         }
+        let namespaceForms = forms.compactMap { n -> (String, String)? in
+            guard let ns = observed.namespaces[n], let p = ns.at("metadata", "labels", Keys.project)?.stringValue,
+                let e = ns.at("metadata", "labels", Keys.environment)?.stringValue
+            else { return nil }
+            return (p, e)
+        }
         let s = try Resolver.resolve(
             project: inv.value("project"), environment: inv.value("environment"), active: active,
-            projects: observed.projects)
+            projects: observed.projects, namespaceForms: namespaceForms)
         if s.namespace != guess {
             items = items.filter { !Self.belongs($0, to: guess) }
             items += try driver.scopedRead(

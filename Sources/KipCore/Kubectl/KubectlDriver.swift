@@ -276,6 +276,7 @@ public final class KubectlDriver {
         if case .all = projects { reads.append { try self.get([CRDs.project]) } }
         var named = Array(Set(namespaces)).sorted().map { "namespace/\($0)" }
         if case .named(let p) = projects { named.append("\(CRDs.project)/\(p)") }
+        if case .names(let ps) = projects { named += ps.map { "\(CRDs.project)/\($0)" } }
         if !named.isEmpty { reads.append { try self.get(refs: named) } }
         if let ns = inside.first {
             var byName: [(name: String, types: [String])] = []
@@ -301,6 +302,7 @@ public final class KubectlDriver {
     public enum ProjectRead: Sendable {
         case all
         case named(String)
+        case names([String])
         case none
     }
 

@@ -31,11 +31,37 @@ public enum ProjectPlanner {
             completing = true
         }
         try checkNamespaces(project, observed: observed)
+        try checkUnambiguous(project, org: settings.org, observed: observed)
         return (
             Project(
                 name: name, displayName: displayName ?? observed.project(name)?.displayName,
                 environments: project.environments, uid: observed.project(name)?.uid), completing
         )
+    }
+
+    /// `--project NAME-ENV` must have one reading: a new project may not be named like
+    /// another project's environment namespace (`shop2-test` while shop2 has test), nor
+    /// give an environment whose namespace form names another project (`shop2` with
+    /// test while project shop2-test exists). `observed` holds the namespaces named like
+    /// the project and the Projects named like its namespace forms.
+    static func checkUnambiguous(_ project: Project, org: String?, observed: Observed) throws {
+        for n in [project.name] + (org.map { ["\($0)-\(project.name)"] } ?? []) {
+            if let ns = observed.namespaces[n], let other = ns.at("metadata", "labels", Keys.project)?.stringValue,
+                other != project.name, let env = ns.at("metadata", "labels", Keys.environment)?.stringValue
+            {
+                throw KipError(
+                    "\"\(project.name)\" is the namespace of environment \"\(env)\" of project \"\(other)\": a project of that name would make --project \(project.name) mean two things; choose another name"
+                )
+            }
+        }
+        for env in project.environments where env.name != Naming.defaultEnvironment {
+            let form = "\(project.name)-\(env.name)"
+            if observed.project(form) != nil {
+                throw KipError(
+                    "environment \"\(env.name)\" of \(project.name) would be written \(form), which is already a project: --project \(form) would mean two things; choose another environment or project name"
+                )
+            }
+        }
     }
 
     /// Refuses namespaces that another project resolves to, or that exist without
@@ -90,8 +116,13 @@ public enum ProjectPlanner {
         var p = project
         p.environments.append(
             .init(name: env, namespace: Naming.namespace(org: settings.org, project: project.name, environment: env)))
-        try checkNamespaces(
-            Project(name: p.name, displayName: nil, environments: [p.environments.last!]), observed: observed)
+        let added = Project(name: p.name, displayName: nil, environments: [p.environments.last!])
+        try checkNamespaces(added, observed: observed)
+        for env in added.environments where observed.project("\(p.name)-\(env.name)") != nil {
+            throw KipError(
+                "environment \"\(env.name)\" of \(p.name) would be written \(p.name)-\(env.name), which is already a project: --project \(p.name)-\(env.name) would mean two things; choose another environment name"
+            )
+        }
         return p
     }
 

@@ -16,8 +16,11 @@ public struct Scope: Equatable, Sendable {
 /// given); then the `default` namespace. `--project` takes `name`, `name/env`, or the
 /// namespace form `name-env`.
 public enum Resolver {
+    /// `namespaceForms`: (project, environment) of a namespace named like the flag, from
+    /// its labels, when not every Project was read.
     public static func resolve(
-        project flag: String?, environment envFlag: String?, active: KipConfig.Active?, projects: [Project]
+        project flag: String?, environment envFlag: String?, active: KipConfig.Active?, projects: [Project],
+        namespaceForms: [(String, String)] = []
     )
         throws -> Scope
     {
@@ -60,14 +63,30 @@ public enum Resolver {
                 }
                 env = fromFlag
             }
-            if let p = find(name) { return try scope(p, env, source: "--project") }
             // The namespace form: the namespace of some project's environment, or
             // `project-env` without the org prefix.
             var candidates: [(Project, Project.Environment)] = []
-            for p in projects {
-                for e in p.environments where e.namespace == name || "\(p.name)-\(e.name)" == name {
-                    candidates.append((p, e))
+            if !flag.contains("/") {
+                for p in projects where p.name != name {
+                    for e in p.environments where e.namespace == name || "\(p.name)-\(e.name)" == name {
+                        candidates.append((p, e))
+                    }
                 }
+                // Known from a namespace's labels, when not every Project was read.
+                for (p, e) in namespaceForms
+                where p != name && !candidates.contains(where: { $0.0.name == p && $0.1.name == e }) {
+                    let env = find(p)?.environment(e) ?? Project.Environment(name: e, namespace: name)
+                    candidates.append((find(p) ?? Project(name: p, displayName: nil, environments: [env]), env))
+                }
+            }
+            if let p = find(name) {
+                // `shop2-test` when project shop2-test exists and shop2 has environment test.
+                if let (other, e) = candidates.first {
+                    throw KipError(
+                        "--project \(name) is ambiguous: project \"\(name)\", or environment \"\(e.name)\" of project \"\(other.name)\"; say which with --project \(name)/ENV or --project \(other.name)/\(e.name)"
+                    )
+                }
+                return try scope(p, env, source: "--project")
             }
             if candidates.count > 1 {
                 let list = candidates.map { "\($0.0.name)/\($0.1.name)" }.joined(separator: ", ")
