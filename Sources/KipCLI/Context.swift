@@ -212,6 +212,22 @@ public final class Context {
         }
     }
 
+    /// `--timeout`, else `KIP_TIMEOUT`, else 15 minutes: the bound on the whole command
+    /// (nil for none).
+    func commandTimeout() throws -> (seconds: Double, text: String)? {
+        let t = globals.value("timeout") ?? env["KIP_TIMEOUT"].flatMap { $0.isEmpty ? nil : $0 } ?? "15m"
+        guard let s = KubectlDriver.seconds(t) else {
+            throw UsageError(
+                message:
+                    "The value '\(t)' is invalid for '--timeout <duration>': use seconds, minutes or hours (90s, 15m, 1h) or 0 for none",
+                command: globals.command)
+        }
+        return s > 0 ? (Double(s), t) : nil
+    }
+
+    /// Starts the bound on the whole command; the live context sets it (tests do not).
+    public var startDeadline: ((Double, String) -> Void)?
+
     /// `--request-timeout`, else `KIP_REQUEST_TIMEOUT`, else 30 s.
     func requestTimeout() throws -> String {
         let given = globals.value("request-timeout") ?? env["KIP_REQUEST_TIMEOUT"].flatMap { $0.isEmpty ? nil : $0 }

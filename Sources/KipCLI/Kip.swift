@@ -55,6 +55,9 @@ public enum Kip {
                 return 0
             case .run(let inv):
                 ctx.globals = inv
+                if let start = ctx.startDeadline, let bound = try ctx.commandTimeout() {
+                    start(bound.seconds, bound.text)
+                }
                 guard let cmd = root.find(inv.command), let handler = cmd.handler else { return 2 }
                 return try handler(inv, ctx)
             }
@@ -82,10 +85,12 @@ public enum Kip {
         let env = ProcessInfo.processInfo.environment
         var overrides: [String: String] = [:]
         if let k = env["KIP_KUBECTL"], !k.isEmpty { overrides["kubectl"] = k }
-        return Context(
+        let ctx = Context(
             stdin: StandardInput(), stdout: Output(handle: .standardOutput), stderr: Output(handle: .standardError),
             terminal: .current, env: env, clock: Date.init, random: SystemRandom(),
             config: ConfigStore(directory: ConfigStore.defaultDirectory(env: env)),
             runner: ProcessRunner(environment: env, overrides: overrides))
+        ctx.startDeadline = { Signals.deadline(after: $0, text: $1) }
+        return ctx
     }
 }

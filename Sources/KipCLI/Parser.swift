@@ -13,6 +13,10 @@ public let globalOptions: [OptionSpec] = [
         "request-timeout", "duration",
         "Longest one request to the cluster may take: 30s, 2m, 0 for none (env: KIP_REQUEST_TIMEOUT).",
         default: "30s"),
+    .value(
+        "timeout", "duration",
+        "Longest the whole command may take, waits included: 15m, 1h, 0 for none (env: KIP_TIMEOUT).",
+        default: "15m"),
     .flag("help", short: "h", "Show help information."),
 ]
 

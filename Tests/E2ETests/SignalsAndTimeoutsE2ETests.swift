@@ -27,6 +27,20 @@ final class SignalsAndTimeoutsE2ETests: XCTestCase {
             bad.stderr.hasPrefix("Error: The value 'soon' is invalid for '--request-timeout <duration>'"), bad.stderr)
     }
 
+    /// The whole command is bounded too: with no bound per request, `--timeout` stops it,
+    /// and the kubectl it was waiting on.
+    func testTheWholeCommandIsBounded() throws {
+        let c = try E2ECluster(self, faults: ["GET /apis/kipper.run/v1alpha1/projects:hang:always"])
+        XCTAssertEqual(c.kip("install").code, 0)
+        let start = Date()
+        let r = c.kip(["project", "list", "--request-timeout", "0", "--timeout", "2s"])
+        XCTAssertEqual(r.code, 124)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 20)
+        XCTAssertEqual(r.stderr, "Error: kip did not finish within 2s (--timeout): stopped; nothing more was written\n")
+        try eventually("no kubectl left running") { kubectls(c).isEmpty }
+        XCTAssertEqual(c.kip(["project", "list", "--timeout", "soon"]).code, 2)
+    }
+
     /// Command lines of the kubectl processes that use this test's kubeconfig.
     func kubectls(_ c: E2ECluster) -> [[String]] {
         let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { Int($0) != nil }

@@ -472,24 +472,31 @@ enum ProjectCommands {
         }
         let given = inv.arguments.count == 2 ? "\(arg)/\(inv.arguments[1])" : arg
         let observed = Observed(items: try ctx.driver(target).get([CRDs.project]))
+        let parts = given.split(separator: "/", maxSplits: 1).map(String.init)
         let project: Project
-        var env: String?
-        if !given.contains("/"), let p = observed.project(given) {
-            // A project by name, its environment left to each command (unless it has one),
-            // unless the name is also another project's namespace form.
-            _ = try Resolver.resolve(
-                project: given, environment: p.environments.count == 1 ? nil : p.pipeline[0], active: nil,
-                projects: observed.projects)
-            project = p
-            if p.environments.count == 1 { env = p.environments[0].name }
-        } else {
-            let s = try Resolver.resolve(project: given, environment: nil, active: nil, projects: observed.projects)
-            guard let name = s.project, let p = observed.project(name) else {
-                throw ProjectPlanner.unknownProject(given, observed: observed)
+        var env: String? = parts.count > 1 ? parts[1] : nil
+        if let p = observed.project(parts[0]) {
+            if let e = env, p.environment(e) == nil {
+                throw KipError(
+                    "project \"\(p.name)\" has no environment \"\(e)\"; it has: \(p.pipeline.joined(separator: ", "))")
             }
+            // The name alone may also be another project's namespace form: say so.
+            if env == nil {
+                _ = try Resolver.resolve(
+                    project: given, environment: p.pipeline[0], active: nil, projects: observed.projects)
+            }
+            project = p
+        } else {
+            // The namespace form (`shop-test`, `org-shop-test`).
+            guard
+                let s = try? Resolver.resolve(
+                    project: given, environment: nil, active: nil, projects: observed.projects),
+                let name = s.project, let p = observed.project(name)
+            else { throw ProjectPlanner.unknownProject(parts[0], observed: observed) }
             project = p
             env = s.environment
         }
+        if env == nil, project.environments.count == 1 { env = project.environments[0].name }
         let active = KipConfig.Active(project: project.name, environment: env)
         try ctx.config.update { cfg in
             cfg.active[target.name] = active

@@ -40,9 +40,36 @@ public enum Signals {
     /// Restores the terminal, prints one line and exits; only async-signal-safe calls.
     static func finish(_ sig: Int32) -> Never {
         if haveSavedTerminal { tcsetattr(0, TCSANOW, &savedTerminal) }
+        if sig == SIGALRM {
+            // The command's own bound (`--timeout`), not a signal from outside.
+            deadlineLine.withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count) }
+            _exit(124)
+        }
         let line = sig == SIGINT ? "\nInterrupted: stopped.\n" : "\nTerminated: stopped.\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
         _exit(128 + sig)
+    }
+
+    nonisolated(unsafe) static var deadlineLine: [CChar] = []
+
+    /// Bounds the whole command: after `seconds`, the kubectl running is stopped (as by
+    /// SIGTERM), and kip says so in one line and exits 124, as timeout(1) does.
+    public static func deadline(after seconds: Double, text: String) {
+        deadlineLine = Array(
+            "Error: kip did not finish within \(text) (--timeout): stopped; nothing more was written\n".utf8CString
+                .dropLast())
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: seconds)
+            lock.lock()
+            received = SIGALRM
+            var any = false
+            for pid in children where pid > 0 {
+                kill(pid, SIGTERM)
+                any = true
+            }
+            lock.unlock()
+            if !any { finish(SIGALRM) }
+        }
     }
 
     static func started(_ pid: pid_t) {
