@@ -259,12 +259,26 @@ final class ProjectE2ETests: XCTestCase {
             XCTAssertEqual(try c.kubectlJSON(["get", "namespace", "\(p)-acc"]).at("status", "phase"), "Terminating")
             let back = c.kip(["project", "add-env", p, "acc"])
             XCTAssertEqual(back.code, 1)
-            XCTAssertTrue(
-                back.stderr.hasPrefix("Error: namespace \(p)-acc is still being deleted; try again when it is gone"),
-                back.stderr)
+            XCTAssertEqual(
+                back.stderr,
+                "Error: namespace \(p)-acc is still being deleted; try again when it is gone (or pass --wait)\n")
+            // --wait waits until it is gone, then adds it.
+            let waiting = c.kip(["project", "add-env", p, "acc", "--wait"])
+            XCTAssertEqual(waiting.code, 0, "\(waiting)")
+            XCTAssertEqual(
+                waiting.stdout,
+                """
+                Waiting for namespace \(p)-acc to be deleted...
+                ✔ namespace \(p)-acc deleted
+                Adding environment "acc" to project "\(p)"...
+                ✔ \(p)-acc
+                Promotion pipeline: test → prod → acc
+
+                """)
+        } else {
+            try eventually("namespace gone") { try !c.names("namespaces").contains("\(p)-acc") }
+            XCTAssertEqual(c.kip(["project", "add-env", p, "acc"]).code, 0, "once it is gone, it can come back")
         }
-        try eventually("namespace gone") { try !c.names("namespaces").contains("\(p)-acc") }
-        XCTAssertEqual(c.kip(["project", "add-env", p, "acc"]).code, 0, "once it is gone, it can come back")
         let waited = c.kip(["project", "remove-env", p, "acc", "--yes", "--wait"])
         XCTAssertEqual(waited.code, 0, "\(waited)")
         XCTAssertTrue(waited.stdout.contains("✔ namespace \(p)-acc deleted\n"), waited.stdout)

@@ -9,7 +9,7 @@ enum CopyCommands {
         .flag("customize", "Open the five-step wizard before anything is created (needs a terminal)."),
         .flag("plan", "Print the pre-filled copy plan (-o json|yaml) and change nothing."),
         .value("overrides", "file", "Apply an edited plan (JSON, or the YAML that --plan -o yaml prints)."),
-        .flag("prod-defaults", "Replicas at least 2 and memory limits × 1.5."),
+        .flag("prod-defaults", "Replicas at least 2 and memory limits × 1.5."), ProjectCommands.waitDeletedFlag.spec,
     ]
 
     /// One read, scoped and concurrent: the Projects, the settings, the source
@@ -51,7 +51,8 @@ enum CopyCommands {
         let targetNamespace =
             project.environment(env)?.namespace
             ?? Naming.namespace(org: observed.settings?.org, project: name, environment: env)
-        if source.namespace != guess || targetNamespace != targetGuess {
+        let waited = try ProjectCommands.waitForDeleted(inv, ctx, driver, [targetNamespace], observed)
+        if source.namespace != guess || targetNamespace != targetGuess || waited {
             observed = try read(driver, namespace: source.namespace, target: targetNamespace)
         }
         if observed.namespaces[source.namespace] == nil {

@@ -16,7 +16,7 @@ enum ProjectCommands {
                 arguments: [ArgumentSpec("name", "The project's short code (a DNS-1123 label), used in namespaces.")],
                 options: [
                     .list("environments", "env", "Environments in pipeline order (e.g. test,acc,prod)."),
-                    .value("display-name", "text", "Human-readable name for consoles."),
+                    .value("display-name", "text", "Human-readable name for consoles."), waitDeletedFlag.spec,
                 ], handler: create),
             CommandSpec(
                 "list", "List projects and their environments in pipeline order.",
@@ -77,6 +77,7 @@ enum ProjectCommands {
                 arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
                 options: [
                     .flag("prune", "Delete namespaces of environments the project no longer declares."),
+                    waitDeletedFlag.spec,
                     .value("confirm", "name", "Confirm --prune by naming the project (for scripts)."),
                 ],
                 handler: sync),
@@ -84,6 +85,24 @@ enum ProjectCommands {
         ] + MemberCommands.specs)
 
     // MARK: Helpers
+
+    static let waitDeletedFlag = Flag(
+        "wait", "If a namespace it needs is still being deleted, wait until it is gone (at most 5 minutes), then go on."
+    )
+
+    /// With `--wait`, waits for those of `namespaces` still being deleted (saying so);
+    /// true when it waited, so that the caller reads again.
+    static func waitForDeleted(
+        _ inv: Invocation, _ ctx: Context, _ driver: KubectlDriver, _ namespaces: [String], _ observed: Observed
+    ) throws -> Bool {
+        guard inv.has(waitDeletedFlag), !ctx.dryRun else { return false }
+        let going = namespaces.filter { terminating(observed.namespaces[$0]) }
+        if going.isEmpty { return false }
+        ctx.printer.line(
+            "Waiting for namespace\(going.count == 1 ? "" : "s") \(going.joined(separator: ", ")) to be deleted...")
+        try driver.waitGone("namespaces", going) { ctx.printer.success("namespace \($0) deleted") }
+        return true
+    }
 
     static let waitFlag = Flag(
         "wait", "Wait until the namespaces are gone (at most 5 minutes), saying so as each one goes.")
@@ -217,9 +236,14 @@ enum ProjectCommands {
         let driver = try ctx.driver()
         try ctx.write {
             let envs = inv.options["environments"] ?? [Naming.defaultEnvironment]
-            let observed = try readForPlanning(ctx, driver, project: name, environments: envs) { org in
-                envs.map { Naming.namespace(org: org, project: name, environment: $0) }
+            func read() throws -> Observed {
+                try readForPlanning(ctx, driver, project: name, environments: envs) { org in
+                    envs.map { Naming.namespace(org: org, project: name, environment: $0) }
+                }
             }
+            var observed = try read()
+            let planned = envs.map { Naming.namespace(org: observed.settings?.org, project: name, environment: $0) }
+            if try waitForDeleted(inv, ctx, driver, planned, observed) { observed = try read() }
             let (project, completing) = try ProjectPlanner.create(
                 name: name, environments: inv.options["environments"], displayName: inv.value("display-name"),
                 observed: observed)
@@ -343,9 +367,14 @@ enum ProjectCommands {
         }
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         try ctx.write {
-            let observed = try readForPlanning(ctx, driver, project: name, environments: [env]) { org in
-                [Naming.namespace(org: org, project: name, environment: env)]
+            func read() throws -> Observed {
+                try readForPlanning(ctx, driver, project: name, environments: [env]) { org in
+                    [Naming.namespace(org: org, project: name, environment: env)]
+                }
             }
+            var observed = try read()
+            let planned = Naming.namespace(org: observed.settings?.org, project: name, environment: env)
+            if try waitForDeleted(inv, ctx, driver, [planned], observed) { observed = try read() }
             guard let project = observed.project(name) else {
                 // Say which projects there are.
                 throw ProjectPlanner.unknownProject(
@@ -511,6 +540,9 @@ enum ProjectCommands {
         let driver = try ctx.driver()
         let name = try projectName(inv.arguments.first, ctx, driver.target)
         var (project, observed) = try readProject(name, driver, kinds: ["secrets", "serviceaccounts"], strays: true)
+        if try waitForDeleted(inv, ctx, driver, project.environments.map(\.namespace), observed) {
+            (project, observed) = try readProject(name, driver, kinds: ["secrets", "serviceaccounts"], strays: true)
+        }
         observed.secrets["default"] =
             Observed(items: try driver.get(["secrets"], namespace: "default")).secrets["default"]
         let sync = try ProjectPlanner.sync(project, observed: observed)

@@ -78,7 +78,7 @@ public enum ProjectPlanner {
             if let ns = observed.namespaces[env.namespace] {
                 if ns.at("metadata", "deletionTimestamp") != nil {
                     throw KipError(
-                        "namespace \(env.namespace) is still being deleted; try again when it is gone ('kubectl get namespace \(env.namespace)' says when)"
+                        "namespace \(env.namespace) is still being deleted; try again when it is gone (or pass --wait)"
                     )
                 }
                 let owner = ns.at("metadata", "labels", Keys.project)?.stringValue
