@@ -361,6 +361,23 @@ enum AppCommands {
     /// values, and with the resourceVersion read as precondition, so that two changes to
     /// one app's secrets at once never lose one.
     static func secretPlan(_ w: Workspace, app: String, data: [String: String]) -> Plan {
+        if w.secret(SecretNames.app(app)) == nil && !w.ctx.dryRun {
+            // Two first writes at once would each replace the other's keys (one field
+            // manager, nothing to hold a precondition against): create the Secret empty,
+            // under kip's own manager, then read it and write the values against its
+            // resourceVersion.
+            var empty = Plan()
+            let shell: JSON = [
+                "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                "metadata": [
+                    "name": .string(SecretNames.app(app)), "namespace": .string(w.scope.namespace),
+                    "labels": .object(Workloads.labels(w.scope, .app, app)),
+                ],
+            ]
+            empty.owned = { _ in [shell] }
+            empty.readAgain = true
+            return empty
+        }
         var meta: JSON = [
             "name": .string(SecretNames.app(app)), "namespace": .string(w.scope.namespace),
             "labels": .object(Workloads.labels(w.scope, .app, app)),

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one mutating command will do, computed without I/O and then either printed
 /// (`--dry-run`) or carried out by `KubectlDriver.execute`. Every write kip makes goes
 /// through a Plan.
@@ -50,6 +52,9 @@ public struct Plan {
     /// claims a state its children do not have. An owner the plan creates is deleted
     /// instead. What `restoreWord` says it did (`app api is as it was`).
     public var restore: [JSON] = []
+    /// A first step only: once carried out, read and plan again (an object that must
+    /// exist before a change to it can carry a resourceVersion precondition).
+    public var readAgain = false
 
     public init() {}
 
@@ -177,13 +182,19 @@ extension KubectlDriver {
     /// Read → plan → execute, again from the read when the server answers 409 Conflict
     /// because someone else wrote an object between kip's read and its write (the plan
     /// carries the resourceVersions it read as preconditions). After `attempts` tries,
-    /// a clear error.
-    public func executeRetrying(attempts: Int = 6, _ build: () throws -> Plan) throws -> (Plan, Applied) {
+    /// a clear error. Between tries a short random pause, growing, so that writers
+    /// racing for one object do not meet again at once.
+    public func executeRetrying(attempts: Int = 10, _ build: () throws -> Plan) throws -> (Plan, Applied) {
         var last: KipError?
-        for _ in 0..<attempts {
+        for attempt in 0..<attempts {
             let plan = try build()
-            do { return (plan, try execute(plan)) } catch let e as KipError where e.isConflict {
+            do {
+                let applied = try execute(plan)
+                if plan.readAgain && attempt < attempts - 1 { continue }
+                return (plan, applied)
+            } catch let e as KipError where e.isConflict {
                 last = e
+                Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.1) * Double(attempt + 1))
             }
         }
         var e = last ?? KipError("conflict")
