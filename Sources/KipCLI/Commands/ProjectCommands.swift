@@ -380,6 +380,17 @@ enum ProjectCommands {
                 throw ProjectPlanner.unknownProject(
                     name, observed: Observed(items: try driver.get([CRDs.project])))
             }
+            // The Project has it but its namespace is missing: an add-env that stopped
+            // half-way, which running it again finishes.
+            if let e = project.environment(env), observed.namespaces[e.namespace] == nil {
+                if !ctx.dryRun { ctx.printer.line("Completing environment \"\(env)\" of project \"\(name)\"...") }
+                let members = MemberCommands.defaults(
+                    try driver.get(
+                        [MemberCommands.rbacBindings], namespace: project.environments[0].namespace,
+                        selector: "\(Keys.grant)=\(Member.everyEnvironment)"))
+                return ProjectPlanner.writePlan(
+                    project, environments: [e], pullSecrets: observed.pullSecrets, members: members)
+            }
             let updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
             // The project's default bindings, as its first environment holds them.
             let members = MemberCommands.defaults(

@@ -124,7 +124,9 @@ enum PromoteCommands {
                     ctx.printer.failure("\(i.app): not finished: \(why)")
                     problems += 1
                 } else {
-                    ctx.printer.success("\(i.app) → \(to) (\(img)): finished; its Deployment ran \(running)")
+                    ctx.printer.success(
+                        "\(i.app) → \(to) (\(img)): finished; "
+                            + (running.isEmpty ? "its Deployment was missing" : "its Deployment ran \(running)"))
                     promoted += 1
                 }
             case .unchanged(let img): ctx.printer.line("= \(i.app) already runs \(img) in \(to)")

@@ -118,7 +118,7 @@ public enum Promotion {
     /// What promoting `apps` (nil: every app of the source) would do. `running` is the
     /// image each target app's Deployment runs, when known: an App that already names the
     /// image is unchanged only when its Deployment runs it too.
-    public static func plan(apps: [String]?, source: [JSON], target: [JSON], running: [String: String] = [:])
+    public static func plan(apps: [String]?, source: [JSON], target: [JSON], running: [String: String]? = nil)
         -> [Item]
     {
         func image(_ o: JSON?) -> String? { o?.at("spec", "image")?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
@@ -129,8 +129,9 @@ public enum Promotion {
             guard let img = image(s) else { return Item(app: n, outcome: .noImage) }
             guard let t = find(target, n) else { return Item(app: n, outcome: .missingTarget) }
             let before = image(t) ?? ""
-            if before == img, let r = running[n], r != img {
-                return Item(app: n, outcome: .finish(image: img, running: r))
+            // An App that names the image while its Deployment runs another, or has none.
+            if before == img, let running, running[n] != img {
+                return Item(app: n, outcome: .finish(image: img, running: running[n] ?? ""))
             }
             return Item(app: n, outcome: before == img ? .unchanged(img) : .promote(before: before, after: img))
         }
@@ -209,7 +210,9 @@ public enum Promotion {
             case .promote(let before, let after):
                 return "\(pad)  \(to): \(before.isEmpty ? "(none)" : before) → \(after)"
             case .finish(let img, let running):
-                return "\(pad)  \(to): \(img) (its Deployment still runs \(running): finishing)"
+                return "\(pad)  \(to): \(img) ("
+                    + (running.isEmpty ? "its Deployment is missing" : "its Deployment still runs \(running)")
+                    + ": finishing)"
             case .unchanged(let img): return "\(pad)  \(to): \(img) (unchanged)"
             case .missingTarget: return "\(pad)  not in \(to)"
             case .missingSource: return "\(pad)  not in \(from)"
