@@ -9,15 +9,22 @@ enum AppCommands {
             CommandSpec(
                 "deploy", "Create or update an app: Deployment, Service, Ingress and autoscaler.",
                 discussion: """
-                    Re-running updates the app in place; what a re-run leaves out is removed. The route
-                    defaults to <app>-<env>.<domain> when the cluster has a wildcard domain.
+                    Re-running updates the app in place: the fields its flags name change, the rest
+                    (env vars, bindings, mounts, resources, autoscaling, route) stay as they are; --env,
+                    --bind and --volume add or replace one entry each. --reset makes the app exactly what
+                    the flags say and lists what it drops. The route defaults to <app>-<env>.<domain>
+                    when the cluster has a wildcard domain. For an image bump alone: 'kip app set-image'.
                     """,
                 options: [
                     Opts.name.spec, Opts.image.spec, Opts.port.spec, Opts.replicas.spec, Opts.env.spec,
                     Opts.cpuRequest.spec, Opts.cpuLimit.spec, Opts.memoryRequest.spec, Opts.memoryLimit.spec,
                     Opts.autoscale.spec, Opts.route.spec, Opts.noRoute.spec, Opts.bind.spec, Opts.volume.spec,
-                    adoptFlag.spec,
+                    Opts.reset.spec, adoptFlag.spec,
                 ] + scopeOptions, handler: deploy),
+            CommandSpec(
+                "set-image", "Change an app's image and nothing else (the CI image bump).",
+                arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("image", "The new image.")],
+                options: scopeOptions, handler: setImage),
             CommandSpec("list", "List the apps of an environment.", options: scopeOptions, handler: list),
             CommandSpec(
                 "show", "Show one app.", arguments: [ArgumentSpec("name", "App name.")], options: scopeOptions,
@@ -72,7 +79,9 @@ enum AppCommands {
         static let name = Option<String>.name("name", "name", "App name.", required: true)
         static let image = Option<String>.string(
             "image", "image", "Container image (e.g. registry.example.com/api:v1.2.3).", required: true)
-        static let port = Option<Int>.port("Port the container listens on.", required: true)
+        static let port = Option<Int>.port("Port the container listens on (needed to create the app).")
+        static let reset = Flag(
+            "reset", "Make the app exactly what these flags say: env vars, bindings, mounts… not named are dropped.")
         static let replicas = Option<Int>.int(
             "replicas", "n", "Replica count.", default: AppSpec.defaultReplicas, min: 0)
         static let env = ListOption<EnvVar>.env()
@@ -108,17 +117,19 @@ enum AppCommands {
     static func deploy(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         try inv.exclusive(Opts.route.spec, Opts.noRoute.spec)
         let name = try inv.require(Opts.name)
-        var spec = AppSpec(image: try inv.require(Opts.image), port: try inv.require(Opts.port))
-        spec.replicas = try inv.get(Opts.replicas)
-        spec.env = Check.unique(try inv.get(Opts.env))
-        spec.resources = Resources(
+        let image = try inv.require(Opts.image)
+        let port = try inv.get(Opts.port)
+        let reset = inv.has(Opts.reset)
+        let replicas = inv.has(Opts.replicas.spec.long) ? try inv.get(Opts.replicas) : nil
+        let env = Check.unique(try inv.get(Opts.env))
+        let given = Resources(
             cpuRequest: try inv.get(Opts.cpuRequest), cpuLimit: try inv.get(Opts.cpuLimit),
             memoryRequest: try inv.get(Opts.memoryRequest), memoryLimit: try inv.get(Opts.memoryLimit))
-        try checkRequestsWithinLimits(spec.resources, inv)
-        spec.autoscale = try inv.get(Opts.autoscale)
+        let autoscale = try inv.get(Opts.autoscale)
         let route = try inv.get(Opts.route)
         let binds = try inv.get(Opts.bind)
         let mounts = try inv.get(Opts.volume)
+        var announced = false
         try ctx.write {
             let w = try Workspace(
                 inv, ctx,
@@ -127,19 +138,48 @@ enum AppCommands {
                         name,
                         more: binds.map { "\(CRDs.service)/\($0.split(separator: ":")[0])" }
                             + mounts.map { "\(CRDs.volume)/\($0.volume)" }
-                            + (spec.autoscale == nil ? [] : ["horizontalpodautoscalers.autoscaling/\(name)"]))))
+                            + (autoscale == nil ? [] : ["horizontalpodautoscalers.autoscaling/\(name)"]))))
             try w.checkNameFree(name, for: .app)
-            var s = spec
-            s.route = route ?? (inv.has(Opts.noRoute) ? nil : w.scope.defaultHost(name))
-            s.bindings = try binds.map { try binding($0, w) }
+            let existing = w.cr(.app, name).map { AppSpec(json: $0["spec"] ?? [:]) }
+            // What it was, kept where no flag names a change; or nothing, on create and --reset.
+            var s: AppSpec
+            if let existing, !reset {
+                s = existing
+                s.image = image
+                if let port { s.port = port }
+            } else {
+                guard let p = port ?? existing?.port else {
+                    throw UsageError(
+                        message: "Missing expected option '--port <port>': app \(name) is new in \(w.scope.namespace)",
+                        command: inv.command)
+                }
+                s = AppSpec(image: image, port: p)
+                s.route = w.scope.defaultHost(name)
+            }
+            if let replicas { s.replicas = replicas }
+            for e in env {
+                if let i = s.env.firstIndex(where: { $0.name == e.name }) { s.env[i] = e } else { s.env.append(e) }
+            }
+            for (k, v) in given.fields where v != nil { s.resources.set(k, v) }
+            try checkRequestsWithinLimits(s.resources, inv)
+            if let autoscale { s.autoscale = autoscale }
+            if let route { s.route = route } else if inv.has(Opts.noRoute) { s.route = nil }
+            for b in try binds.map({ try binding($0, w) }) {
+                s.bindings = s.bindings.filter { $0.service != b.service } + [b]
+            }
             try checkPrefixes(s.bindings)
-            s.volumes = try mounts.map { m in
+            for m in mounts {
                 guard w.cr(.volume, m.volume) != nil else {
                     throw KipError(
                         "volume \"\(m.volume)\" does not exist in \(w.scope.namespace): add it with 'kip volume add \(m.volume) --size 1Gi'"
                     )
                 }
-                return m
+                s.volumes = s.volumes.filter { $0.volume != m.volume } + [m]
+            }
+            if reset, let existing, !announced, !ctx.dryRun {
+                announced = true
+                let dropped = existing.describedEntries.filter { !s.describedEntries.contains($0) }
+                if !dropped.isEmpty { ctx.printer.warning("--reset drops \(dropped.joined(separator: ", "))") }
             }
             var plan = try w.plan(
                 .app, name, [Workloads.app(name, w.scope, spec: s, replacing: w.cr(.app, name))],
@@ -148,6 +188,16 @@ enum AppCommands {
             return plan
         }
         return 0
+    }
+
+    /// `kip app set-image APP IMAGE`: the image, nothing else.
+    static func setImage(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let image = inv.arguments[1]
+        if image.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw UsageError(
+                message: "The image is empty: give one (e.g. registry.example.com/api:v1.2.4)", command: inv.command)
+        }
+        return try update(inv, ctx, inv.arguments[0]) { spec, _ in spec.image = image }
     }
 
     /// A request above its limit is refused by the API server: refuse it first.

@@ -41,6 +41,17 @@ public struct Resources: Equatable, Sendable {
         self.memoryLimit = memoryLimit
     }
 
+    /// Sets the field named as in `fields`.
+    public mutating func set(_ field: String, _ value: String?) {
+        switch field {
+        case "cpuRequest": cpuRequest = value
+        case "cpuLimit": cpuLimit = value
+        case "memoryRequest": memoryRequest = value
+        case "memoryLimit": memoryLimit = value
+        default: break
+        }
+    }
+
     /// Field name in the CR, value; in that order everywhere kip prints them.
     public var fields: [(String, String?)] {
         [
@@ -109,6 +120,19 @@ public struct Mount: Equatable, Sendable {
 public struct AppSpec: WorkloadSpec {
     public static let kind = WorkloadKind.app
     public static let defaultReplicas = 1
+
+    /// What the spec sets beyond its image and port, one entry each, in words (`env LOG`,
+    /// `binding db`, `mount data:/data`): what `deploy --reset` says it drops.
+    public var describedEntries: [String] {
+        var out =
+            env.map { "env \($0.name)" } + bindings.map { "binding \($0.service)" }
+            + volumes.map { "mount \($0.volume):\($0.path)" }
+        out += resources.fields.compactMap { k, v in v.map { "\(k) \($0)" } }
+        if let autoscale { out.append("autoscaling \(autoscale.min):\(autoscale.max)") }
+        if let replicas { out.append("replicas \(replicas)") }
+        if let route { out.append("route \(route)") }
+        return out
+    }
 
     public var image: String
     public var port: Int?
