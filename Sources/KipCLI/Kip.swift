@@ -55,8 +55,9 @@ public enum Kip {
                 return 0
             case .run(let inv):
                 ctx.globals = inv
+                // With --wait, the wait reports its own time-out; the bound comes just after.
                 if let start = ctx.startDeadline, let bound = try ctx.commandTimeout() {
-                    start(bound.seconds, bound.text)
+                    start(bound.seconds + (inv.has("wait") ? 30 : 0), bound.text)
                 }
                 guard let cmd = root.find(inv.command), let handler = cmd.handler else { return 2 }
                 return try handler(inv, ctx)

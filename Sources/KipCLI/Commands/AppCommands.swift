@@ -19,12 +19,12 @@ enum AppCommands {
                     Opts.name.spec, Opts.image.spec, Opts.port.spec, Opts.replicas.spec, Opts.env.spec,
                     Opts.cpuRequest.spec, Opts.cpuLimit.spec, Opts.memoryRequest.spec, Opts.memoryLimit.spec,
                     Opts.autoscale.spec, Opts.route.spec, Opts.noRoute.spec, Opts.bind.spec, Opts.volume.spec,
-                    Opts.reset.spec, adoptFlag.spec,
+                    Opts.reset.spec, adoptFlag.spec, rolloutWaitFlag.spec,
                 ] + scopeOptions, handler: deploy),
             CommandSpec(
                 "set-image", "Change an app's image and nothing else (the CI image bump).",
                 arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("image", "The new image.")],
-                options: scopeOptions, handler: setImage),
+                options: [rolloutWaitFlag.spec] + scopeOptions, handler: setImage),
             CommandSpec("list", "List the apps of an environment.", options: scopeOptions, handler: list),
             CommandSpec(
                 "show", "Show one app.", arguments: [ArgumentSpec("name", "App name.")], options: scopeOptions,
@@ -130,6 +130,7 @@ enum AppCommands {
         let binds = try inv.get(Opts.bind)
         let mounts = try inv.get(Opts.volume)
         var announced = false
+        var namespace = ""
         try ctx.write {
             let w = try Workspace(
                 inv, ctx,
@@ -140,6 +141,7 @@ enum AppCommands {
                             + mounts.map { "\(CRDs.volume)/\($0.volume)" }
                             + (autoscale == nil ? [] : ["horizontalpodautoscalers.autoscaling/\(name)"]))))
             try w.checkNameFree(name, for: .app)
+            namespace = w.scope.namespace
             let existing = w.cr(.app, name).map { AppSpec(json: $0["spec"] ?? [:]) }
             // What it was, kept where no flag names a change; or nothing, on create and --reset.
             var s: AppSpec
@@ -187,6 +189,16 @@ enum AppCommands {
             if let host = s.route { plan.report.append(.info("URL: http://\(host)")) }
             return plan
         }
+        return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(name)])
+    }
+
+    /// `--wait`: follows the rollouts; exit 1 naming what failed.
+    static func waitIfAsked(_ inv: Invocation, _ ctx: Context, _ namespace: String, _ targets: [RolloutWait.Target])
+        throws -> Int32
+    {
+        guard inv.has(rolloutWaitFlag), !ctx.dryRun else { return 0 }
+        let failures = try RolloutWait.run(ctx, try ctx.driver(), namespace: namespace, targets)
+        if !failures.isEmpty { throw RolloutWait.error(failures, in: namespace) }
         return 0
     }
 
@@ -197,7 +209,12 @@ enum AppCommands {
             throw UsageError(
                 message: "The image is empty: give one (e.g. registry.example.com/api:v1.2.4)", command: inv.command)
         }
-        return try update(inv, ctx, inv.arguments[0]) { spec, _ in spec.image = image }
+        var namespace = ""
+        _ = try update(inv, ctx, inv.arguments[0]) { spec, w in
+            spec.image = image
+            namespace = w.scope.namespace
+        }
+        return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(inv.arguments[0])])
     }
 
     /// A request above its limit is refused by the API server: refuse it first.

@@ -16,7 +16,10 @@ enum PromoteCommands {
                 .flag("all", "Promote every app of the source environment."),
                 .value("from", "env", "Source environment (default: the one before --to)."),
                 .required("to", "env", "Target environment."),
-                .flag("force", "Allow promoting backwards or skipping a stage."),
+                .flag("force", "Allow promoting backwards or skipping a stage."), rolloutWaitFlag.spec,
+                .flag(
+                    "rollback-on-failure",
+                    "With --wait: put back the previous image of an app whose rollout failed."),
                 .value("project", "project", "Project (default: the active project)."),
             ], handler: promote),
         CommandSpec(
@@ -29,7 +32,7 @@ enum PromoteCommands {
             options: [
                 .value(
                     "to-revision", "n", "Revision whose image to restore (default: the image before the latest change)."
-                )
+                ), rolloutWaitFlag.spec,
             ] + scopeOptions,
             handler: rollback),
     ]
@@ -136,7 +139,48 @@ enum PromoteCommands {
             }
         }
         if all { ctx.printer.line("Done: \(promoted) of \(items.count) promoted") }
+        if inv.has("rollback-on-failure") && !inv.has(rolloutWaitFlag) {
+            ctx.printer.warning("--rollback-on-failure needs --wait: nothing was followed")
+        }
+        // --wait: follow what was written; with --rollback-on-failure put back the
+        // previous image of each app whose rollout failed.
+        let written = plan.owners.compactMap { $0.at("metadata", "name")?.stringValue }.filter { failed[$0] == nil }
+        if inv.has(rolloutWaitFlag) && !written.isEmpty {
+            let failures = try RolloutWait.run(
+                ctx, dst.driver, namespace: dst.scope.namespace, written.map(RolloutWait.app))
+            if !failures.isEmpty {
+                if inv.has("rollback-on-failure") { try putBack(plan, failures, dst, ctx, to: to) }
+                throw RolloutWait.error(failures, in: dst.scope.namespace)
+            }
+        }
         return problems > 0 ? 1 : 0
+    }
+
+    /// `--rollback-on-failure`: the Apps whose rollout failed, and their Deployments,
+    /// written again as they were before the promotion.
+    static func putBack(_ plan: Plan, _ failures: [String: String], _ dst: Workspace, _ ctx: Context, to: String) throws
+    {
+        let back = plan.restore.filter { failures[$0.at("metadata", "name")?.stringValue ?? ""] != nil }
+        var undo = Plan()
+        undo.owners = back
+        for o in back {
+            if let uid = dst.cr(.app, o.at("metadata", "name")?.stringValue ?? "")?.at("metadata", "uid")?.stringValue {
+                undo.knownUIDs[Plan.key(o)] = uid
+            }
+        }
+        let scope = dst.scope
+        undo.owned = { uids in
+            back.flatMap {
+                Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { _ in nil })
+                    .filter { $0["kind"]?.stringValue == "Deployment" }
+            }
+        }
+        _ = try dst.driver.execute(undo)
+        for o in back {
+            ctx.printer.warning(
+                "\(o.at("metadata", "name")?.stringValue ?? ""): put back to \(o.at("spec", "image")?.stringValue ?? "") in \(to) (--rollback-on-failure)"
+            )
+        }
     }
 
     static func refusal(_ i: Promotion.Item, from: String, to: String, project: String, dst: Workspace) -> String? {
@@ -194,6 +238,6 @@ enum PromoteCommands {
         var plan = w.plan([cr])
         plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (revision \(entry.revision))")]
         try ctx.write(plan)
-        return 0
+        return try AppCommands.waitIfAsked(inv, ctx, w.scope.namespace, [RolloutWait.app(name)])
     }
 }

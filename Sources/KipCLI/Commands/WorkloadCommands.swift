@@ -13,8 +13,10 @@ enum WorkloadCommands {
                 discussion:
                     "The password comes from the system's random source (192 bits) and is stored in the Secret <name>-credentials; it never appears on a command line.",
                 arguments: [ArgumentSpec("type", "postgres, mysql or redis.")],
-                options: [ServiceOpts.name.spec, ServiceOpts.version.spec, ServiceOpts.storage.spec, adoptFlag.spec]
-                    + scopeOptions,
+                options: [
+                    ServiceOpts.name.spec, ServiceOpts.version.spec, ServiceOpts.storage.spec, adoptFlag.spec,
+                    rolloutWaitFlag.spec,
+                ] + scopeOptions,
                 handler: serviceAdd),
             CommandSpec("list", "List the services of an environment.", options: scopeOptions, handler: serviceList),
             CommandSpec(
@@ -54,6 +56,7 @@ enum WorkloadCommands {
         let spec = ServiceSpec(
             type: type, version: try inv.get(ServiceOpts.version) ?? engine.defaultVersion,
             storage: try inv.get(ServiceOpts.storage) ?? ServiceSpec.defaultStorage)
+        var namespace = ""
         try ctx.write {
             // By name: its CR, what it renders, and its credentials (kept when they exist).
             let w = try Workspace(
@@ -63,6 +66,7 @@ enum WorkloadCommands {
                     "secrets/\(SecretNames.credentials(name))",
                 ]))
             try w.checkNameFree(name, for: .service)
+            namespace = w.scope.namespace
             if let existing = w.cr(.service, name).map({ ServiceSpec(json: $0["spec"] ?? [:]).resolved }) {
                 if existing.type != type {
                     throw KipError(
@@ -82,7 +86,7 @@ enum WorkloadCommands {
                 ))
             return plan
         }
-        return 0
+        return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.service(name)])
     }
 
     static func serviceList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {

@@ -1,0 +1,102 @@
+import Foundation
+import KipCore
+
+/// `--wait`: follow a rollout until it is done, fails, or runs out of time.
+let rolloutWaitFlag = Flag(
+    "wait",
+    "Wait until the rollout is done (at most --timeout, default 5m); exit 1 naming what failed and why.")
+
+enum RolloutWait {
+    /// What to follow: a Deployment (app, function) or StatefulSet (service), by name.
+    struct Target {
+        var kind: String
+        var name: String
+        var owner: WorkloadKind
+    }
+
+    static func app(_ name: String) -> Target { Target(kind: "Deployment", name: name, owner: .app) }
+    static func service(_ name: String) -> Target { Target(kind: "StatefulSet", name: name, owner: .service) }
+
+    /// How long `--wait` waits: `--timeout` (or `KIP_TIMEOUT`) when given, else 5 minutes.
+    static func limit(_ ctx: Context) throws -> Double {
+        if ctx.globals.value("timeout") != nil || !(ctx.env["KIP_TIMEOUT"] ?? "").isEmpty {
+            return try ctx.commandTimeout()?.seconds ?? .infinity
+        }
+        return 300
+    }
+
+    /// Follows every target in `namespace` with one kubectl read per tick (the workloads
+    /// and their pods): a live line on a terminal, a line per change otherwise. Returns
+    /// the failures, by name, with their reason; a target still going when time runs out
+    /// fails as not finished.
+    static func run(
+        _ ctx: Context, _ driver: KubectlDriver, namespace: String, _ targets: [Target], interval: Double = 1
+    ) throws -> [String: String] {
+        if targets.isEmpty || ctx.dryRun { return [:] }
+        let limit = try limit(ctx)
+        let start = Date()
+        let live = ctx.terminal.stdoutIsTerminal && ctx.env["TERM"] != "dumb"
+        let owners = Set(targets.map(\.owner))
+        let selector =
+            owners.count == 1
+            ? "\(targets[0].owner.labelKey) in (\(targets.map(\.name).joined(separator: ",")))"
+            : "\(Keys.managedBy)=\(Keys.managedByValue)"
+        var pending = targets
+        var failures: [String: String] = [:]
+        var said: [String: String] = [:]
+        while !pending.isEmpty {
+            let items = try driver.get(
+                ["deployments.apps", "statefulsets.apps", "pods"], namespace: namespace, selector: selector)
+            let elapsed = Date().timeIntervalSince(start)
+            var still: [Target] = []
+            var progress: [String] = []
+            for t in pending {
+                let w = items.first {
+                    $0["kind"]?.stringValue == t.kind && $0.at("metadata", "name")?.stringValue == t.name
+                }
+                let pods = items.filter {
+                    $0["kind"]?.stringValue == "Pod"
+                        && $0.at("metadata", "labels", t.owner.labelKey)?.stringValue == t.name
+                }
+                switch Rollout.state(w, pods: pods) {
+                case .done:
+                    if live { ctx.stdout.write("\r\u{1B}[K") }
+                    ctx.printer.success("\(t.owner.word) \(t.name) rolled out in \(namespace) (\(Int(elapsed)) s)")
+                case .failed(let why):
+                    if live { ctx.stdout.write("\r\u{1B}[K") }
+                    failures[t.name] = why
+                    ctx.printer.failure("\(t.owner.word) \(t.name): rollout failed: \(why)")
+                case .progressing(let at):
+                    still.append(t)
+                    progress.append("\(t.name): \(at)")
+                    if !live && said[t.name] != at {
+                        said[t.name] = at
+                        ctx.printer.line("… \(t.owner.word) \(t.name): \(at)")
+                    }
+                }
+            }
+            pending = still
+            if pending.isEmpty { break }
+            if elapsed >= limit {
+                if live { ctx.stdout.write("\r\u{1B}[K") }
+                for t in pending {
+                    let why = "not finished within \(Int(limit)) s (\(said[t.name] ?? "still rolling out"))"
+                    failures[t.name] = why
+                    ctx.printer.failure("\(t.owner.word) \(t.name): \(why)")
+                }
+                break
+            }
+            if live { ctx.stdout.write("\r\u{1B}[K⠿ " + progress.joined(separator: "; ") + " (\(Int(elapsed)) s)") }
+            Thread.sleep(forTimeInterval: interval)
+        }
+        return failures
+    }
+
+    /// The one-line error for failed rollouts.
+    static func error(_ failures: [String: String], in namespace: String) -> KipError {
+        let names = failures.keys.sorted()
+        return KipError(
+            "rollout of \(names.joined(separator: ", ")) in \(namespace) failed: \(failures[names[0]] ?? "")"
+                + (names.count > 1 ? " (and \(names.count - 1) more)" : ""))
+    }
+}

@@ -1,0 +1,52 @@
+/// How a workload's rollout stands, from the workload and its pods as read (pure).
+public enum Rollout {
+    public enum State: Equatable, Sendable {
+        case done
+        /// Still going: what it is at, in words.
+        case progressing(String)
+        /// It will not finish by itself: why.
+        case failed(String)
+    }
+
+    /// Waiting reasons a pod does not get out of by itself.
+    public static let stuck: Set<String> = [
+        "ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CrashLoopBackOff", "CreateContainerConfigError",
+        "CreateContainerError",
+    ]
+
+    /// The rollout of Deployment or StatefulSet `w` (nil: not there yet), `pods` being
+    /// those its selector picks.
+    public static func state(_ w: JSON?, pods: [JSON]) -> State {
+        guard let w else { return .progressing("not created yet") }
+        let generation = w.at("metadata", "generation")?.intValue ?? 0
+        let observed = w.at("status", "observedGeneration")?.intValue ?? 0
+        if observed < generation { return .progressing("waiting for the controller") }
+        for p in pods {
+            for c in p.at("status", "containerStatuses")?.arrayValue ?? [] {
+                if let reason = c.at("state", "waiting", "reason")?.stringValue, stuck.contains(reason) {
+                    let message = c.at("state", "waiting", "message")?.stringValue.map { ": \($0)" } ?? ""
+                    return .failed("pod \(p.at("metadata", "name")?.stringValue ?? "") is in \(reason)\(message)")
+                }
+            }
+        }
+        let conditions = w.at("status", "conditions")?.arrayValue ?? []
+        if let c = conditions.first(where: { $0["type"] == "Progressing" }),
+            c["reason"]?.stringValue == "ProgressDeadlineExceeded"
+        {
+            return .failed("ProgressDeadlineExceeded: \(c["message"]?.stringValue ?? "the rollout timed out")")
+        }
+        let want = w.at("spec", "replicas")?.intValue ?? 1
+        let updated = w.at("status", "updatedReplicas")?.intValue ?? 0
+        let ready = w.at("status", "readyReplicas")?.intValue ?? 0
+        let available = w.at("status", "availableReplicas")?.intValue ?? 0
+        let total = w.at("status", "replicas")?.intValue ?? 0
+        if w["kind"]?.stringValue == "StatefulSet" {
+            let current = w.at("status", "currentRevision")?.stringValue
+            let update = w.at("status", "updateRevision")?.stringValue
+            if ready >= want && (current == update || update == nil) { return .done }
+            return .progressing("\(ready)/\(want) ready")
+        }
+        if updated >= want && available >= want && total <= updated { return .done }
+        return .progressing("\(updated)/\(want) updated, \(available) available")
+    }
+}
