@@ -203,7 +203,7 @@ final class LeastPrivilegeE2ETests: XCTestCase {
             ["job", "list"] + t, ["project", "members", "shop"], ["project", "show", "shop"],
         ]
         let developerWalk: [[String]] = [
-            ["app", "deploy", "--name", "web", "--image", "r/w:1", "--port", "80", "--autoscale", "1:2"] + t,
+            ["app", "deploy", "--name", "web", "--image", "r/w:1", "--port", "80", "--autoscale", "1:2", "--wait"] + t,
             ["app", "secret", "set", "web", "TOKEN"] + t, ["service", "add", "redis", "--name", "cache"] + t,
             ["volume", "add", "files", "--size", "1Gi"] + t,
             ["job", "add", "hourly", "--image", "r/j:1", "--schedule", "0 * * * *"] + t,

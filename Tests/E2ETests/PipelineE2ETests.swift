@@ -1,0 +1,82 @@
+import Foundation
+import KipCore
+import KipTestSupport
+import XCTest
+
+/// The deploy → verify → promote loop as CI runs it.
+final class PipelineE2ETests: XCTestCase {
+    var c: E2ECluster!
+    var p: String!
+
+    override func setUpWithError() throws {
+        c = try E2ECluster(
+            self, options: E2ECluster.realTime + ["--fail-image", "r/bad*", "--deadline-scale", "0.005"])
+        p = c.name("shop")
+        XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
+        XCTAssertEqual(c.kip(["project", "create", p, "--environments", "test,acc"]).code, 0)
+    }
+
+    func kip(_ line: String) -> Run {
+        c.kip(line.replacingOccurrences(of: "PROJ", with: p).split(separator: " ").map(String.init))
+    }
+
+    /// CI's loop: deploy, configure, bind, then bump the image: the configuration stays.
+    func testRedeployingANewImageKeepsTheConfiguration() throws {
+        XCTAssertEqual(kip("service add postgres --name db --project PROJ/test").code, 0)
+        XCTAssertEqual(kip("volume add data --size 1Gi --project PROJ/test").code, 0)
+        XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ/test").code, 0)
+        XCTAssertEqual(kip("app env set api LOG=debug --project PROJ/test").code, 0)
+        XCTAssertEqual(kip("app bind api db --project PROJ/test").code, 0)
+        XCTAssertEqual(kip("app deploy --name api --image r/api:2 --volume data:/data --project PROJ/test").code, 0)
+        let spec = try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "\(p!)-test"])["spec"] ?? [:]
+        XCTAssertEqual(spec["image"], "r/api:2")
+        XCTAssertEqual(spec["port"], 3000, "--port is only needed to create")
+        XCTAssertEqual(spec["env"], [["name": "LOG", "value": "debug"]])
+        XCTAssertEqual(spec["bindings"]?.arrayValue?.first?["service"], "db")
+        XCTAssertEqual(spec["volumes"], [["volume": "data", "path": "/data"]])
+        XCTAssertEqual(kip("app set-image api r/api:3 --project PROJ/test").code, 0)
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "\(p!)-test"]).at("spec", "env"),
+            [["name": "LOG", "value": "debug"]])
+
+        let reset = kip("app deploy --name api --image r/api:4 --port 3000 --reset --project PROJ/test")
+        XCTAssertEqual(reset.code, 0, "\(reset)")
+        XCTAssertEqual(
+            reset.stderr, "⚠ --reset drops env LOG, binding db, mount data:/data\n")
+        let after = try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "\(p!)-test"])["spec"] ?? [:]
+        XCTAssertNil(after["env"])
+        let create = kip("app deploy --name web --image r/web:1 --project PROJ/test")
+        XCTAssertEqual(create.code, 2)
+        XCTAssertTrue(create.stderr.hasPrefix("Error: Missing expected option '--port <port>': app web is new in "))
+    }
+
+    func testWaitFollowsTheRolloutAndRollbackOnFailurePutsTheImageBack() throws {
+        if c.isReal { throw XCTSkip("needs kip-sandbox's --fail-image and containers that need not start") }
+        let ok = kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ/test --wait")
+        XCTAssertEqual(ok.code, 0, "\(ok)")
+        XCTAssertTrue(ok.stdout.contains("✔ app api rolled out in \(p!)-test"), ok.stdout)
+        XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ/acc --wait").code, 0)
+
+        let bad = kip("app set-image api r/bad:2 --project PROJ/test --wait")
+        XCTAssertEqual(bad.code, 1)
+        XCTAssertTrue(
+            bad.stderr.hasPrefix("Error: rollout of api in \(p!)-test failed: pod api-"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("ImagePullBackOff"), bad.stderr)
+
+        let promote = kip("app promote api --from test --to acc --project PROJ --yes --wait --rollback-on-failure")
+        XCTAssertEqual(promote.code, 1, "\(promote)")
+        XCTAssertTrue(
+            promote.stderr.contains("⚠ api: put back to r/api:1 in acc (--rollback-on-failure)"), promote.stderr)
+        try eventually("acc runs the old image again") {
+            try c.kubectlJSON(["get", "deployment", "api", "-n", "\(p!)-acc"]).at(
+                "spec", "template", "spec", "containers")?.arrayValue?.first?["image"] == "r/api:1"
+        }
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "\(p!)-acc"]).at("spec", "image"), "r/api:1")
+        // A good image promotes and rolls out.
+        XCTAssertEqual(kip("app set-image api r/api:3 --project PROJ/test --wait").code, 0)
+        let good = kip("app promote api --from test --to acc --project PROJ --yes --wait")
+        XCTAssertEqual(good.code, 0, "\(good)")
+        XCTAssertTrue(good.stdout.contains("✔ app api rolled out in \(p!)-acc"), good.stdout)
+    }
+}
