@@ -159,7 +159,11 @@ final class WorkloadE2ETests: XCTestCase {
             ).code, 0)
         XCTAssertEqual(try c.names("horizontalpodautoscalers", namespace: test), ["api"])
         XCTAssertEqual(try c.names("ingresses", namespace: test), ["api"])
-        let again = kip("app deploy --name api --image r/api:2 --port 3000 --project PROJ-test --no-route -v")
+        // A plain re-deploy keeps what its flags do not name (autoscaling, the limit)…
+        XCTAssertEqual(kip("app deploy --name api --image r/api:2 --project PROJ-test").code, 0)
+        XCTAssertEqual(try c.names("horizontalpodautoscalers", namespace: test), ["api"])
+        // …and --reset makes it exactly what the flags say.
+        let again = kip("app deploy --name api --image r/api:2 --port 3000 --project PROJ-test --no-route --reset -v")
         XCTAssertEqual(again.code, 0, "\(again)")
         // The namespace form (`--project NAME-ENV`) costs one read more: every Project, to
         // resolve it.
