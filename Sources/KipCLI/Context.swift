@@ -155,6 +155,27 @@ public final class Context {
         return ClusterTarget(name: ctx, context: ctx, kubeconfig: flagKubeconfig)
     }
 
+    /// Who makes a change, for an app's image history: `KIP_ACTOR` (a CI job sets it),
+    /// else the user of the kubeconfig context (the one it impersonates, with `as:`),
+    /// else the login name. Read from the kubeconfig, not asked of the server: that would
+    /// be a round trip on every write.
+    public func actor() throws -> String {
+        if let a = env["KIP_ACTOR"], !a.isEmpty { return a }
+        let t = try cluster()
+        let path =
+            t.kubeconfig ?? env["KUBECONFIG"].flatMap { $0.split(separator: ":").first.map(String.init) }
+            ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.kube/config")
+        if let text = try? String(contentsOfFile: path, encoding: .utf8), let doc = try? MiniYAML.parse(text),
+            let context = t.context ?? doc["current-context"]?.stringValue,
+            let userName = doc["contexts"]?.arrayValue?.first(where: { $0["name"]?.stringValue == context })?.at(
+                "context", "user")?.stringValue
+        {
+            let user = doc["users"]?.arrayValue?.first { $0["name"]?.stringValue == userName }?["user"]
+            return user?["as"]?.stringValue ?? userName
+        }
+        return env["USER"] ?? ""
+    }
+
     /// The current context of a kubeconfig, read from the file (no process) when it is
     /// plain YAML, else asked of `kubectl config current-context`.
     public func currentContext(kubeconfig: String?) throws -> String {

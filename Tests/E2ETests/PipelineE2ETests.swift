@@ -50,6 +50,33 @@ final class PipelineE2ETests: XCTestCase {
         XCTAssertTrue(create.stderr.hasPrefix("Error: Missing expected option '--port <port>': app web is new in "))
     }
 
+    /// Every image change is in the app's history, with who made it; a rollback goes to
+    /// the image before the latest change, whatever made it, and is recorded as one.
+    func testHistoryOfEveryImageChange() throws {
+        let ci = ["KIP_ACTOR": "ci-bot"]
+        func k(_ line: String) -> Run {
+            c.kip(line.replacingOccurrences(of: "PROJ", with: p).split(separator: " ").map(String.init), env: ci)
+        }
+        XCTAssertEqual(k("app deploy --name api --image r/api:1 --port 3000 --project PROJ/test").code, 0)
+        XCTAssertEqual(k("app deploy --name api --image r/api:1 --port 3000 --project PROJ/acc").code, 0)
+        XCTAssertEqual(k("app env set api A=1 --project PROJ/test").code, 0, "not an image change")
+        XCTAssertEqual(k("app set-image api r/api:2 --project PROJ/test").code, 0)
+        XCTAssertEqual(k("app promote api --from test --to acc --project PROJ --yes").code, 0)
+        let rollback = k("app rollback api --project PROJ/test --yes")
+        XCTAssertEqual(
+            rollback.stdout, "✔ api rolled back to r/api:1 in \(p!)-test (undoing revision 2)\n", "\(rollback)")
+        let h = try JSON.parse(k("app history api --project PROJ/test -o json").stdout).arrayValue ?? []
+        XCTAssertEqual(h.map { $0["action"]?.stringValue ?? "" }, ["deploy", "set-image", "rollback"])
+        XCTAssertEqual(h.map { $0["imageAfter"]?.stringValue ?? "" }, ["r/api:1", "r/api:2", "r/api:1"])
+        XCTAssertEqual(Set(h.compactMap { $0["by"]?.stringValue }), ["ci-bot"])
+        let acc = try JSON.parse(k("app history api --project PROJ/acc -o json").stdout).arrayValue ?? []
+        XCTAssertEqual(acc.last?["action"], "promote")
+        XCTAssertEqual(acc.last?["from"], "test")
+        // Only promotion writes the promoted-* annotations.
+        let app = try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "\(p!)-test"])
+        XCTAssertNil(app.at("metadata", "annotations", "kipper.run/promoted-from"))
+    }
+
     func testWaitFollowsTheRolloutAndRollbackOnFailurePutsTheImageBack() throws {
         if c.isReal { throw XCTSkip("needs kip-sandbox's --fail-image and containers that need not start") }
         let ok = kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ/test --wait")

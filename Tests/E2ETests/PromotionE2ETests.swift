@@ -74,9 +74,10 @@ final class PromotionE2ETests: XCTestCase {
             prod.stdout, "Promote acc → prod (\(p!))\nApps: api\n✔ api → prod (registry.example.com/api:v1.2.3)\n")
         XCTAssertEqual(try deployment("prod", "api").at("spec", "replicas"), 3)
         let history = try JSON.parse(c.kip(["app", "history", "api", "--project", "\(p!)/prod", "-o", "json"]).stdout)
-        XCTAssertEqual(history.arrayValue?.count, 1)
-        XCTAssertEqual(history.arrayValue?.first?["imageBefore"], "registry.example.com/api:v1.2.2")
-        XCTAssertEqual(history.arrayValue?.first?["from"], "acc")
+        // The deploy that created it, then the promotion.
+        XCTAssertEqual(history.arrayValue?.map { $0["action"]?.stringValue ?? "" }, ["deploy", "promote"])
+        XCTAssertEqual(history.arrayValue?.last?["imageBefore"], "registry.example.com/api:v1.2.2")
+        XCTAssertEqual(history.arrayValue?.last?["from"], "acc")
         // A redeploy keeps the recorded history.
         XCTAssertEqual(
             c.kip([
@@ -84,15 +85,15 @@ final class PromotionE2ETests: XCTestCase {
                 "--replicas", "3",
                 "--project", p, "--environment", "prod",
             ]).code, 0)
-        XCTAssertEqual(Promotion.history(try app("prod", "api")).count, 1)
+        XCTAssertEqual(Promotion.history(try app("prod", "api")).count, 2, "same image: nothing recorded")
         // Rollback restores the image before, recorded as a rollback.
         let rb = c.kip(["app", "rollback", "api", "--project", "\(p!)/prod", "--yes"])
         XCTAssertEqual(
-            rb.stdout, "✔ api rolled back to registry.example.com/api:v1.2.2 in \(p!)-prod (revision 1)\n", "\(rb)")
+            rb.stdout, "✔ api rolled back to registry.example.com/api:v1.2.2 in \(p!)-prod (undoing revision 2)\n", "\(rb)")
         XCTAssertEqual(
             try deployment("prod", "api").at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"],
             "registry.example.com/api:v1.2.2")
-        XCTAssertEqual(Promotion.history(try app("prod", "api")).map(\.action), ["promote", "rollback"])
+        XCTAssertEqual(Promotion.history(try app("prod", "api")).map(\.action), ["deploy", "promote", "rollback"])
     }
 
     func testPromoteAllAndDryRun() throws {

@@ -183,9 +183,11 @@ enum AppCommands {
                 let dropped = existing.describedEntries.filter { !s.describedEntries.contains($0) }
                 if !dropped.isEmpty { ctx.printer.warning("--reset drops \(dropped.joined(separator: ", "))") }
             }
-            var plan = try w.plan(
-                .app, name, [Workloads.app(name, w.scope, spec: s, replacing: w.cr(.app, name))],
-                adopt: inv.has(adoptFlag))
+            let previous = w.cr(.app, name)
+            let cr = Promotion.recorded(
+                Workloads.app(name, w.scope, spec: s, replacing: previous), previous: previous, image: s.image,
+                action: "deploy", at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
+            var plan = try w.plan(.app, name, [cr], adopt: inv.has(adoptFlag))
             if let host = s.route { plan.report.append(.info("URL: http://\(host)")) }
             return plan
         }
@@ -383,7 +385,10 @@ enum AppCommands {
             let current = try w.require(.app, name)
             var spec = AppSpec(json: current["spec"] ?? [:])
             try change(&spec, w)
-            return try w.plan(.app, name, [Workloads.app(name, w.scope, spec: spec, replacing: current)])
+            let cr = Promotion.recorded(
+                Workloads.app(name, w.scope, spec: spec, replacing: current), previous: current, image: spec.image,
+                action: "set-image", at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
+            return try w.plan(.app, name, [cr])
         }
         return 0
     }

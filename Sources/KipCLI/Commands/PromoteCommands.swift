@@ -73,7 +73,8 @@ enum PromoteCommands {
         }
         if items.isEmpty { throw KipError("no apps in \(from) (\(src.scope.namespace)) to promote") }
         var plan = Promotion.writePlan(
-            items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()))
+            items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()),
+            by: try ctx.actor())
         let header = "Promote \(from) → \(to) (\(project.name))"
         if ctx.dryRun {
             plan.summary = [header] + (plan.summary ?? [])
@@ -201,12 +202,16 @@ enum PromoteCommands {
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(.array(h.map(\.json)), format: ctx.output)
         } else if h.isEmpty {
-            ctx.stderr.line("App \(inv.arguments[0]) in \(w.scope.namespace) has no promotion history.")
+            ctx.stderr.line("App \(inv.arguments[0]) in \(w.scope.namespace) has no image history.")
         } else {
             ctx.printer.table(
-                ["REVISION", "ACTION", "FROM", "IMAGE BEFORE", "IMAGE AFTER", "AT"],
+                ["REVISION", "ACTION", "FROM", "IMAGE BEFORE", "IMAGE AFTER", "AT", "BY"],
                 h.reversed().map {
-                    [String($0.revision), $0.action, $0.from, $0.imageBefore.ifEmpty("-"), $0.imageAfter, $0.at]
+                    [
+                        String($0.revision), $0.action, $0.from.ifEmpty("-"), $0.imageBefore.ifEmpty("-"),
+                        $0.imageAfter,
+                        $0.at, $0.by.ifEmpty("-"),
+                    ]
                 })
         }
         return 0
@@ -233,10 +238,13 @@ enum PromoteCommands {
                 return 1
             }
         }
-        let cr = Promotion.promoted(
-            a, image: image, from: entry.from, action: "rollback", at: Promotion.timestamp(ctx.clock()))
+        // A rollback is recorded as one, whatever it undoes; it is not a promotion.
+        let cr = Promotion.recorded(
+            Workloads.applyable(a), previous: a, image: image, action: "rollback",
+            at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
         var plan = w.plan([cr])
-        plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (revision \(entry.revision))")]
+        let which = revision == nil ? "undoing revision \(entry.revision)" : "the image of revision \(entry.revision)"
+        plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (\(which))")]
         try ctx.write(plan)
         return try AppCommands.waitIfAsked(inv, ctx, w.scope.namespace, [RolloutWait.app(name)])
     }

@@ -8,14 +8,20 @@ public struct HistoryEntry: Equatable, Sendable {
     public var imageBefore: String
     public var imageAfter: String
     public var at: String
+    /// Who: `KIP_ACTOR`, else the kubeconfig's user; empty when not known.
+    public var by: String
 
-    public init(revision: Int, action: String, from: String, imageBefore: String, imageAfter: String, at: String) {
+    public init(
+        revision: Int, action: String, from: String, imageBefore: String, imageAfter: String, at: String,
+        by: String = ""
+    ) {
         self.revision = revision
         self.action = action
         self.from = from
         self.imageBefore = imageBefore
         self.imageAfter = imageAfter
         self.at = at
+        self.by = by
     }
 
     public init?(_ j: JSON) {
@@ -23,15 +29,18 @@ public struct HistoryEntry: Equatable, Sendable {
         self.init(
             revision: r, action: a, from: j["from"]?.stringValue ?? "",
             imageBefore: j["imageBefore"]?.stringValue ?? "",
-            imageAfter: j["imageAfter"]?.stringValue ?? "", at: j["at"]?.stringValue ?? "")
+            imageAfter: j["imageAfter"]?.stringValue ?? "", at: j["at"]?.stringValue ?? "",
+            by: j["by"]?.stringValue ?? "")
     }
 
     public var json: JSON {
-        [
+        var j: JSON = [
             "revision": .int(revision), "action": .string(action), "from": .string(from),
             "imageBefore": .string(imageBefore),
             "imageAfter": .string(imageAfter), "at": .string(at),
         ]
+        if !by.isEmpty { j["by"] = .string(by) }
+        return j
     }
 }
 
@@ -139,19 +148,32 @@ public enum Promotion {
 
     /// The target App with the new image, the promotion annotations and a history entry
     /// (the last `historyLimit` kept). Nothing else of the target changes.
-    public static func promoted(_ target: JSON, image: String, from: String, action: String = "promote", at: String)
-        -> JSON
-    {
-        var t = target
-        let before = t.at("spec", "image")?.stringValue ?? ""
-        t.set(["spec", "image"], .string(image))
+    public static func promoted(_ target: JSON, image: String, from: String, at: String, by: String = "") -> JSON {
+        var t = recorded(target, image: image, action: "promote", from: from, at: at, by: by)
         t.set(["metadata", "annotations", Keys.promotedFrom], .string(from))
         t.set(["metadata", "annotations", Keys.promotedAt], .string(at))
         t.set(["metadata", "annotations", Keys.promotedImage], .string(image))
-        var h = history(target)
+        return t
+    }
+
+    /// `app` with `image`, the change appended to its history (the last `historyLimit`
+    /// kept) when the image changes: every deploy, set-image, promotion and rollback.
+    /// `previous` is the App as it was (nil when new).
+    public static func recorded(
+        _ app: JSON, previous: JSON? = nil, image: String, action: String, from: String = "", at: String,
+        by: String = ""
+    ) -> JSON {
+        var t = app
+        let old = previous ?? app
+        let before =
+            previous == nil && app.at("metadata", "uid") == nil ? "" : (old.at("spec", "image")?.stringValue ?? "")
+        t.set(["spec", "image"], .string(image))
+        if before == image { return t }
+        var h = history(old)
         let next = (h.map(\.revision).max() ?? 0) + 1
         h.append(
-            HistoryEntry(revision: next, action: action, from: from, imageBefore: before, imageAfter: image, at: at))
+            HistoryEntry(
+                revision: next, action: action, from: from, imageBefore: before, imageAfter: image, at: at, by: by))
         if h.count > historyLimit { h.removeFirst(h.count - historyLimit) }
         t.set(["status", "history"], .array(h.map(\.json)))
         return t
@@ -160,7 +182,7 @@ public enum Promotion {
     /// The image a rollback restores: revision N's image, else the one before the latest change.
     public static func rollbackImage(_ app: JSON, toRevision: Int?) throws -> (image: String, entry: HistoryEntry) {
         let h = history(app)
-        guard let last = h.last else { throw KipError("app has no promotion history to roll back to") }
+        guard let last = h.last else { throw KipError("app has no image history to roll back to") }
         if let n = toRevision {
             guard let e = h.first(where: { $0.revision == n }) else {
                 throw KipError(
@@ -179,14 +201,15 @@ public enum Promotion {
     /// promoted App CR (its resourceVersion the precondition) with its Deployment and
     /// other children, in one apply. The dry-run summary shows each app's image change.
     public static func writePlan(
-        _ items: [Item], target: [JSON], scope: WorkloadScope, from: String, to: String, at: String
+        _ items: [Item], target: [JSON], scope: WorkloadScope, from: String, to: String, at: String, by: String = ""
     ) -> Plan {
         var plan = Plan()
         for i in items {
             guard let t = target.first(where: { $0.at("metadata", "name")?.stringValue == i.app }) else { continue }
             let cr: JSON
             switch i.outcome {
-            case .promote(_, let after): cr = Workloads.applyable(promoted(t, image: after, from: from, at: at))
+            case .promote(_, let after):
+                cr = Workloads.applyable(promoted(t, image: after, from: from, at: at, by: by))
             case .finish: cr = Workloads.applyable(t)
             default: continue
             }
