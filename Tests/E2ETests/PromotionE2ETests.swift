@@ -89,7 +89,8 @@ final class PromotionE2ETests: XCTestCase {
         // Rollback restores the image before, recorded as a rollback.
         let rb = c.kip(["app", "rollback", "api", "--project", "\(p!)/prod", "--yes"])
         XCTAssertEqual(
-            rb.stdout, "✔ api rolled back to registry.example.com/api:v1.2.2 in \(p!)-prod (undoing revision 2)\n", "\(rb)")
+            rb.stdout, "✔ api rolled back to registry.example.com/api:v1.2.2 in \(p!)-prod (undoing revision 2)\n",
+            "\(rb)")
         XCTAssertEqual(
             try deployment("prod", "api").at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"],
             "registry.example.com/api:v1.2.2")
