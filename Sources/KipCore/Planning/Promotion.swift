@@ -149,7 +149,7 @@ public enum Promotion {
     /// The target App with the new image, the promotion annotations and a history entry
     /// (the last `historyLimit` kept). Nothing else of the target changes.
     public static func promoted(_ target: JSON, image: String, from: String, at: String, by: String = "") -> JSON {
-        var t = recorded(target, image: image, action: "promote", from: from, at: at, by: by)
+        var t = recorded(target, previous: target, image: image, action: "promote", from: from, at: at, by: by)
         t.set(["metadata", "annotations", Keys.promotedFrom], .string(from))
         t.set(["metadata", "annotations", Keys.promotedAt], .string(at))
         t.set(["metadata", "annotations", Keys.promotedImage], .string(image))
