@@ -42,6 +42,20 @@ public enum Kip {
                 }),
         ])
 
+    /// `KIP_PROJECT` and `KIP_ENVIRONMENT` stand in for `--project` and `--environment`
+    /// when neither flag is given (flags, then these, then the active project).
+    static func scopeFromEnvironment(_ inv: Invocation, _ ctx: Context) -> Invocation {
+        guard let cmd = root.find(inv.command), inv.options["project"] == nil, inv.options["environment"] == nil
+        else { return inv }
+        var out = inv
+        let takes = Set(cmd.options.map(\.long))
+        if takes.contains("project"), let p = ctx.env["KIP_PROJECT"], !p.isEmpty { out.options["project"] = [p] }
+        if takes.contains("environment"), let e = ctx.env["KIP_ENVIRONMENT"], !e.isEmpty {
+            out.options["environment"] = [e]
+        }
+        return out
+    }
+
     /// Parses and runs one command line; returns the exit code. Only `main` exits.
     public static func run(_ args: [String], _ ctx: Context) -> Int32 {
         let parser = Parser(root: root)
@@ -53,7 +67,8 @@ public enum Kip {
             case .help(let path):
                 ctx.stdout.write(Help.text(root.find(path) ?? root, version: version))
                 return 0
-            case .run(let inv):
+            case .run(var inv):
+                inv = scopeFromEnvironment(inv, ctx)
                 ctx.globals = inv
                 // With --wait, the wait reports its own time-out; the bound comes just after.
                 if let start = ctx.startDeadline, let bound = try ctx.commandTimeout() {

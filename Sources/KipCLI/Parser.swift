@@ -4,7 +4,8 @@ public let globalOptions: [OptionSpec] = [
     .value("kubeconfig", "path", "kubeconfig file for kubectl."),
     .value("context", "name", "kubeconfig context for kubectl."),
     .value(
-        "output", short: "o", "format", "Output format.", choices: ["table", "wide", "json", "yaml"], default: "table"),
+        "output", short: "o", "format", "Output format (name: one name a line, for lists).",
+        choices: ["table", "wide", "json", "yaml", "name"], default: "table"),
     .flag("dry-run", "Print the manifests a change would apply; change nothing."),
     .flag("yes", short: "y", "Answer yes to confirmations (for scripts)."),
     .value("color", "when", "Colour output.", choices: ["auto", "always", "never"], default: "auto"),

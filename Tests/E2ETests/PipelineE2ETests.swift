@@ -77,6 +77,25 @@ final class PipelineE2ETests: XCTestCase {
         XCTAssertNil(app.at("metadata", "annotations", "kipper.run/promoted-from"))
     }
 
+    /// What shells and CI lean on: KIP_PROJECT/KIP_ENVIRONMENT, `project use` with no
+    /// argument and with `-`, `-o name`, an idempotent create.
+    func testContextForShellsAndCI() throws {
+        let same = c.kip(["project", "create", p, "--environments", "test,acc", "--if-not-exists"])
+        XCTAssertEqual(same.stdout, "= project \(p!) exists (environments: test, acc)\n", "\(same)")
+        XCTAssertEqual(c.kip(["project", "create", p, "--environments", "test", "--if-not-exists"]).code, 1)
+        let env = ["KIP_PROJECT": p!, "KIP_ENVIRONMENT": "acc"]
+        XCTAssertEqual(
+            c.kip(["app", "deploy", "--name", "api", "--image", "r/api:1", "--port", "80"], env: env).code, 0)
+        XCTAssertEqual(c.kip(["app", "list", "-o", "name", "--project", "\(p!)/acc"]).stdout, "api\n")
+        XCTAssertEqual(
+            c.kip(["app", "list", "-o", "name", "--project", "\(p!)/test"], env: env).stdout, "", "flags win")
+        XCTAssertTrue(c.kip(["project", "list", "-o", "name"]).stdout.split(separator: "\n").contains(Substring(p)))
+        XCTAssertEqual(c.kip(["project", "use", "\(p!)/test"]).code, 0)
+        XCTAssertEqual(c.kip(["project", "use", "\(p!)/acc"]).code, 0)
+        XCTAssertTrue(c.kip(["project", "use", "-"]).stdout.hasPrefix("✔ Active project: \(p!)/test on cluster "))
+        XCTAssertTrue(c.kip(["project", "use"]).stdout.hasPrefix("Active project: \(p!)/test on cluster "))
+    }
+
     func testWaitFollowsTheRolloutAndRollbackOnFailurePutsTheImageBack() throws {
         if c.isReal { throw XCTSkip("needs kip-sandbox's --fail-image and containers that need not start") }
         let ok = kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ/test --wait")

@@ -260,6 +260,7 @@ enum AppCommands {
     static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.app.resource, "deployments.apps"]))
         let apps = w.crs(.app)
+        if w.printNames(apps) { return 0 }
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(apps), format: ctx.output)
             return 0

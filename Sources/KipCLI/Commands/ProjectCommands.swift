@@ -17,6 +17,9 @@ enum ProjectCommands {
                 options: [
                     .list("environments", "env", "Environments in pipeline order (e.g. test,acc,prod)."),
                     .value("display-name", "text", "Human-readable name for consoles."), waitDeletedFlag.spec,
+                    .flag(
+                        "if-not-exists",
+                        "Succeed without change when the project exists with these environments (for scripts)."),
                 ], handler: create),
             CommandSpec(
                 "list", "List projects and their environments in pipeline order.",
@@ -210,6 +213,7 @@ enum ProjectCommands {
     /// The project named on the line, else the active one of this cluster.
     static func projectName(_ given: String?, _ ctx: Context, _ target: ClusterTarget) throws -> String {
         if let given { return given }
+        if let p = ctx.env["KIP_PROJECT"], !p.isEmpty { return String(p.split(separator: "/")[0]) }
         guard let a = try ctx.config.load().active[target.name] else {
             throw KipError(
                 "no project given and no active project on cluster \"\(target.name)\": name one, or run 'kip project use NAME'"
@@ -244,6 +248,14 @@ enum ProjectCommands {
             var observed = try read()
             let planned = envs.map { Naming.namespace(org: observed.settings?.org, project: name, environment: $0) }
             if try waitForDeleted(inv, ctx, driver, planned, observed) { observed = try read() }
+            if inv.has("if-not-exists"), let p = observed.project(name),
+                inv.options["environments"] == nil || p.pipeline == envs,
+                p.environments.allSatisfy({ observed.namespaces[$0.namespace] != nil })
+            {
+                var plan = Plan()
+                plan.report = [.info("= project \(name) exists (environments: \(p.pipeline.joined(separator: ", ")))")]
+                return plan
+            }
             let (project, completing) = try ProjectPlanner.create(
                 name: name, environments: inv.options["environments"], displayName: inv.value("display-name"),
                 observed: observed)
@@ -261,6 +273,8 @@ enum ProjectCommands {
     static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let projects = try ctx.driver().get([CRDs.project]).compactMap(Project.init).sorted { $0.name < $1.name }
         switch ctx.output {
+        case "name":
+            for p in projects { ctx.printer.line(p.name) }
         case "json", "yaml":
             ctx.printer.document(.array(projects.map(document)), format: ctx.output)
         default:
@@ -503,14 +517,26 @@ enum ProjectCommands {
             ctx.printer.success("No active project on cluster \"\(target.name)\"")
             return 0
         }
-        guard let arg = inv.arguments.first else {
-            throw UsageError(
-                message: "Missing expected argument '<project>' (or --clear)", command: ["project", "use"])
+        guard var arg = inv.arguments.first else {
+            // No argument: say which project is active.
+            if let a = try ctx.config.load().active[target.name] {
+                ctx.printer.line("Active project: \(a.display) on cluster \"\(target.name)\"")
+            } else {
+                ctx.stderr.line("No active project on cluster \"\(target.name)\": set one with 'kip project use NAME'")
+            }
+            return 0
+        }
+        if arg == "-" {
+            // Back to the one before.
+            guard inv.arguments.count == 1, let before = try ctx.config.load().previous?[target.name] else {
+                throw KipError("no earlier active project on cluster \"\(target.name)\" to go back to")
+            }
+            arg = before.display
         }
         if inv.arguments.count == 2 && arg.contains("/") {
             throw UsageError(message: "Give NAME/ENV or NAME ENV, not both", command: ["project", "use"])
         }
-        let given = inv.arguments.count == 2 ? "\(arg)/\(inv.arguments[1])" : arg
+        let given = inv.arguments.count == 2 && arg != "-" ? "\(arg)/\(inv.arguments[1])" : arg
         let observed = Observed(items: try ctx.driver(target).get([CRDs.project]))
         let parts = given.split(separator: "/", maxSplits: 1).map(String.init)
         let project: Project
@@ -538,7 +564,16 @@ enum ProjectCommands {
         }
         if env == nil, project.environments.count == 1 { env = project.environments[0].name }
         let active = KipConfig.Active(project: project.name, environment: env)
+        if ctx.dryRun {
+            ctx.printer.line("Would make \(active.display) the active project on cluster \"\(target.name)\".")
+            return 0
+        }
         try ctx.config.update { cfg in
+            if let was = cfg.active[target.name], was != active {
+                var previous = cfg.previous ?? [:]
+                previous[target.name] = was
+                cfg.previous = previous
+            }
             cfg.active[target.name] = active
         }
         ctx.printer.success("Active project: \(active.display) on cluster \"\(target.name)\"")

@@ -92,6 +92,7 @@ enum WorkloadCommands {
     static func serviceList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.service.resource]))
         let items = w.crs(.service)
+        if w.printNames(items) { return 0 }
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)
         } else if items.isEmpty {
@@ -242,6 +243,7 @@ enum WorkloadCommands {
             inv, ctx,
             reading: .kinds([WorkloadKind.volume.resource, WorkloadKind.app.resource, "persistentvolumeclaims"]))
         let items = w.crs(.volume)
+        if w.printNames(items) { return 0 }
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)
         } else if items.isEmpty {
@@ -399,6 +401,7 @@ enum WorkloadCommands {
             inv, ctx,
             reading: .kinds([kind.resource] + (kind == .job ? ["cronjobs.batch", "jobs.batch"] : ["deployments.apps"])))
         let items = w.crs(kind)
+        if w.printNames(items) { return 0 }
         if ctx.output == "json" || ctx.output == "yaml" {
             ctx.printer.document(w.document(items), format: ctx.output)
         } else if items.isEmpty {

@@ -478,6 +478,14 @@ final class Workspace {
         return plan
     }
 
+    /// `-o name`: one name a line (for `for a in $(kip app list -o name)`); true when it
+    /// printed them.
+    func printNames(_ items: [JSON]) -> Bool {
+        guard ctx.output == "name" else { return false }
+        for o in items { ctx.printer.line(o.at("metadata", "name")?.stringValue ?? "") }
+        return true
+    }
+
     /// `-o json|yaml` document of CRs: name plus spec, as stored.
     func document(_ items: [JSON]) -> JSON {
         .array(

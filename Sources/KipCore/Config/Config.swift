@@ -39,6 +39,8 @@ public struct KipConfig: Codable, Equatable, Sendable {
     public var clusters: [String: Cluster] = [:]
     /// Active project per cluster name (an implicit cluster is named by its context).
     public var active: [String: Active] = [:]
+    /// The active project before the last `kip project use`, per cluster (`use -`).
+    public var previous: [String: Active]?
 
     public init() {}
 }
