@@ -96,6 +96,40 @@ final class PipelineE2ETests: XCTestCase {
         XCTAssertTrue(c.kip(["project", "use"]).stdout.hasPrefix("Active project: \(p!)/test on cluster "))
     }
 
+    /// Day-to-day verbs: scale, env list, unbind, volume mount and unmount.
+    func testDayToDayVerbs() throws {
+        XCTAssertEqual(kip("service add redis --name cache --project PROJ/test").code, 0)
+        XCTAssertEqual(kip("volume add data --size 1Gi --project PROJ/test").code, 0)
+        XCTAssertEqual(
+            kip(
+                "app deploy --name api --image r/api:1 --port 80 --autoscale 2:4 --env A=1 --bind cache --project PROJ/test"
+            )
+            .code, 0)
+        let scale = kip("app scale api 3 --project PROJ/test")
+        XCTAssertEqual(scale.code, 0, "\(scale)")
+        XCTAssertTrue(scale.stderr.contains("autoscaling of api is turned off"), scale.stderr)
+        XCTAssertEqual(try c.names("horizontalpodautoscalers", namespace: "\(p!)-test"), [])
+        XCTAssertEqual(try c.kubectlJSON(["get", "deployment", "api", "-n", "\(p!)-test"]).at("spec", "replicas"), 3)
+        XCTAssertEqual(kip("app scale api many --project PROJ/test").code, 2)
+        let env = kip("app env list api --project PROJ/test").stdout
+        let rows = env.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        }
+        XCTAssertEqual(rows.first, "NAME VALUE FROM")
+        XCTAssertTrue(rows.contains("A 1 env"), env)
+        XCTAssertTrue(rows.contains("REDIS_URL (from cache-credentials) binding cache"), env)
+        XCTAssertEqual(kip("app unbind api cache --project PROJ/test").code, 0)
+        XCTAssertEqual(kip("app unbind api cache --project PROJ/test").code, 1)
+        XCTAssertEqual(kip("volume mount data api:/data --project PROJ/test").code, 0)
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "deployment", "api", "-n", "\(p!)-test"]).at(
+                "spec", "template", "spec", "containers")?.arrayValue?.first?["volumeMounts"],
+            [["name": "data", "mountPath": "/data"]])
+        XCTAssertEqual(kip("volume delete data --project PROJ/test --yes").code, 1, "mounted")
+        XCTAssertEqual(kip("volume unmount data api --project PROJ/test").code, 0)
+        XCTAssertEqual(kip("volume delete data --project PROJ/test --yes").code, 0)
+    }
+
     func testWaitFollowsTheRolloutAndRollbackOnFailurePutsTheImageBack() throws {
         if c.isReal { throw XCTSkip("needs kip-sandbox's --fail-image and containers that need not start") }
         let ok = kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ/test --wait")

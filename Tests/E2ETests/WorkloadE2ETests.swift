@@ -215,7 +215,7 @@ final class WorkloadE2ETests: XCTestCase {
         XCTAssertEqual(container["volumeMounts"], [["name": "uploads", "mountPath": "/data"]])
         XCTAssertEqual(
             kip("volume delete uploads --project PROJ-test --yes").stderr,
-            "Error: volume uploads is mounted by api: re-deploy without '--volume uploads:…' first\n")
+            "Error: volume uploads is mounted by api: unmount it first ('kip volume unmount uploads APP')\n")
         // STATUS is the claim's phase: Pending until a storage provisioner binds it.
         let volumes = kip("volume list --project PROJ-test").stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(volumes.first, "NAME      SIZE   STATUS    MOUNTED BY")

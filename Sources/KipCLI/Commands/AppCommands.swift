@@ -37,6 +37,14 @@ enum AppCommands {
                 arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("service", "Service name.")],
                 options: [Opts.prefix.spec] + scopeOptions, handler: bind),
             CommandSpec(
+                "unbind", "Take a service's connection details away from an app.",
+                arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("service", "Service name.")],
+                options: scopeOptions, handler: unbind),
+            CommandSpec(
+                "scale", "Set an app's replica count (autoscaling off).",
+                arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("replicas", "Replica count (0 stops it).")],
+                options: [rolloutWaitFlag.spec] + scopeOptions, handler: scale),
+            CommandSpec(
                 "env", "Set or unset an app's environment variables.",
                 subcommands: [
                     CommandSpec(
@@ -51,6 +59,9 @@ enum AppCommands {
                             ArgumentSpec("app", "App name."), ArgumentSpec("keys", "Variable names.", variadic: true),
                         ],
                         options: scopeOptions, handler: envUnset),
+                    CommandSpec(
+                        "list", "List an app's env vars (and those its bindings give).",
+                        arguments: [ArgumentSpec("app", "App name.")], options: scopeOptions, handler: envList),
                 ]),
             CommandSpec(
                 "secret", "Manage an app's secrets (values never printed).",
@@ -402,6 +413,56 @@ enum AppCommands {
             spec.bindings = spec.bindings.filter { $0.service != b.service } + [b]
             try checkPrefixes(spec.bindings)
         }
+    }
+
+    static func unbind(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let svc = inv.arguments[1]
+        return try update(inv, ctx, inv.arguments[0]) { spec, w in
+            guard spec.bindings.contains(where: { $0.service == svc }) else {
+                throw KipError("app \(inv.arguments[0]) in \(w.scope.namespace) is not bound to \(svc)")
+            }
+            spec.bindings.removeAll { $0.service == svc }
+        }
+    }
+
+    static func scale(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        guard let n = Int(inv.arguments[1]), n >= 0 else {
+            throw UsageError(
+                message: "The value '\(inv.arguments[1])' is invalid for '<replicas>': give a whole number, 0 or more",
+                command: inv.command)
+        }
+        var namespace = ""
+        _ = try update(inv, ctx, inv.arguments[0]) { spec, w in
+            if spec.autoscale != nil {
+                ctx.printer.warning("autoscaling of \(inv.arguments[0]) is turned off: it now runs \(n) replicas")
+            }
+            spec.autoscale = nil
+            spec.replicas = n
+            namespace = w.scope.namespace
+        }
+        return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(inv.arguments[0])])
+    }
+
+    static func envList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        let w = try Workspace(inv, ctx, reading: .objects(["\(CRDs.app)/\(name)"]))
+        let s = AppSpec(json: try w.require(.app, name)["spec"] ?? [:])
+        var rows = s.env.map { [$0.name, $0.value, "env"] }
+        for b in s.bindings {
+            for k in Workloads.bindingKeys {
+                rows.append(["\(b.prefix)_\(k.suffix)", "(from \(b.service)-credentials)", "binding \(b.service)"])
+            }
+        }
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(
+                .array(rows.map { ["name": .string($0[0]), "value": .string($0[1]), "from": .string($0[2])] }),
+                format: ctx.output)
+        } else if rows.isEmpty {
+            ctx.stderr.line("App \(name) in \(w.scope.namespace) has no env vars.")
+        } else {
+            ctx.printer.table(["NAME", "VALUE", "FROM"], rows)
+        }
+        return 0
     }
 
     static func envSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {

@@ -197,6 +197,14 @@ enum WorkloadCommands {
                 handler: volumeAdd),
             CommandSpec("list", "List the volumes of an environment.", options: scopeOptions, handler: volumeList),
             CommandSpec(
+                "mount", "Mount a volume into an app at a path.",
+                arguments: [ArgumentSpec("name", "Volume name."), ArgumentSpec("target", "APP:/path.")],
+                options: scopeOptions, handler: volumeMount),
+            CommandSpec(
+                "unmount", "Take a volume out of an app (the data stays).",
+                arguments: [ArgumentSpec("name", "Volume name."), ArgumentSpec("app", "App name.")],
+                options: scopeOptions, handler: volumeUnmount),
+            CommandSpec(
                 "delete", "Delete a volume and its data.", arguments: [ArgumentSpec("name", "Volume name.")],
                 options: [.value("confirm", "name", "Confirm by naming the volume (for scripts).")] + scopeOptions,
                 handler: volumeDelete),
@@ -236,6 +244,38 @@ enum WorkloadCommands {
             return plan
         }
         return 0
+    }
+
+    static func volumeMount(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let volume = inv.arguments[0]
+        let parts = inv.arguments[1].split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].hasPrefix("/") else {
+            throw UsageError(
+                message: "The value '\(inv.arguments[1])' is invalid for '<target>': give APP:/path (e.g. api:/data)",
+                command: inv.command)
+        }
+        return try AppCommands.update(inv, ctx, parts[0], reading: ["\(CRDs.volume)/\(volume)"]) { spec, w in
+            guard w.cr(.volume, volume) != nil else {
+                throw KipError(
+                    "volume \"\(volume)\" does not exist in \(w.scope.namespace): add it with 'kip volume add \(volume) --size 1Gi'"
+                )
+            }
+            if let other = spec.volumes.first(where: { $0.path == parts[1] && $0.volume != volume }) {
+                throw KipError(
+                    "app \(parts[0]) already mounts volume \(other.volume) at \(parts[1]): choose another path")
+            }
+            spec.volumes = spec.volumes.filter { $0.volume != volume } + [Mount(volume: volume, path: parts[1])]
+        }
+    }
+
+    static func volumeUnmount(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let volume = inv.arguments[0]
+        return try AppCommands.update(inv, ctx, inv.arguments[1]) { spec, w in
+            guard spec.volumes.contains(where: { $0.volume == volume }) else {
+                throw KipError("app \(inv.arguments[1]) in \(w.scope.namespace) does not mount volume \(volume)")
+            }
+            spec.volumes.removeAll { $0.volume == volume }
+        }
     }
 
     static func volumeList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -281,7 +321,7 @@ enum WorkloadCommands {
         let users = w.apps(referencing: name, in: "volumes", key: "volume")
         if !users.isEmpty {
             throw KipError(
-                "volume \(name) is mounted by \(users.joined(separator: ", ")): re-deploy without '--volume \(name):…' first"
+                "volume \(name) is mounted by \(users.joined(separator: ", ")): unmount it first ('kip volume unmount \(name) APP')"
             )
         }
         return try w.deleteHoldingData(
