@@ -72,7 +72,7 @@ final class ParserTests: XCTestCase {
             (["project", "lst"], "Unknown command 'lst'. Did you mean 'list'?"),
             (
                 ["project", "list", "-o", "xml"],
-                "The value 'xml' is invalid for '--output <format>'. Please provide one of 'table', 'wide', 'json' or 'yaml'."
+                "The value 'xml' is invalid for '--output <format>'. Please provide one of 'table', 'wide', 'json', 'yaml' or 'name'."
             ),
             (
                 ["project", "list", "--color=sometimes"],
