@@ -96,6 +96,29 @@ final class PipelineE2ETests: XCTestCase {
         XCTAssertTrue(c.kip(["project", "use"]).stdout.hasPrefix("Active project: \(p!)/test on cluster "))
     }
 
+    /// The pipeline at a glance, after a partial promotion: what each environment runs.
+    func testStatusAfterAPartialPromotion() throws {
+        if c.isReal { throw XCTSkip("waits for rollouts of images that do not exist") }
+        for e in ["test", "acc"] {
+            XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 80 --project PROJ/\(e) --wait").code, 0)
+        }
+        XCTAssertEqual(kip("app deploy --name web --image r/web:1 --port 80 --project PROJ/test --wait").code, 0)
+        XCTAssertEqual(kip("app set-image api r/api:2 --project PROJ/test --wait").code, 0)
+        let status = kip("project status PROJ")
+        XCTAssertEqual(
+            status.stdout,
+            """
+            APP   TEST      ACC       BEHIND
+            api   r/api:2   r/api:1   acc behind test
+            web   r/web:1   -         -
+
+            """, "\(status)")
+        XCTAssertEqual(kip("app promote api --to acc --project PROJ --yes --wait").code, 0)
+        let json = try JSON.parse(kip("project status PROJ -o json").stdout)
+        XCTAssertEqual(json.arrayValue?.first?["behind"], [])
+        XCTAssertEqual(json.arrayValue?.first?["environments"]?.arrayValue?.last?["image"], "r/api:2")
+    }
+
     /// Day-to-day verbs: scale, env list, unbind, volume mount and unmount.
     func testDayToDayVerbs() throws {
         XCTAssertEqual(kip("service add redis --name cache --project PROJ/test").code, 0)

@@ -177,6 +177,8 @@ final class CommandTests: XCTestCase {
         kip("app promote api --to acc --project shop --yes")
         kip("app promote --all --from test --to acc --project shop --yes")
         kip("app history api --project shop/acc")
+        kip("project status shop")
+        kip("project status shop -o json")
         kip("app rollback api --project shop/acc --yes")
         kip("app history api --project shop/acc -o json")
         assertGolden(transcript, "commands/promote.txt")
