@@ -119,6 +119,28 @@ final class PipelineE2ETests: XCTestCase {
         XCTAssertEqual(json.arrayValue?.first?["environments"]?.arrayValue?.last?["image"], "r/api:2")
     }
 
+    /// The product page's promotion, followed literally: api exists only in test, and the
+    /// first promotion to acc creates it there (route for acc, namespace rewritten).
+    func testFirstPromotionCreatesTheAppInTheTarget() throws {
+        XCTAssertEqual(
+            kip(
+                "app deploy --name api --image r/api:1 --port 3000 --env LINK=http://x.PROJ-test.svc --project PROJ/test"
+            )
+            .code, 0)
+        let r = kip("app promote api --from test --to acc --project PROJ --yes")
+        XCTAssertEqual(r.code, 0, "\(r)")
+        XCTAssertEqual(
+            r.stdout, "Promote test → acc (\(p!))\nApps: api (new in acc)\n✔ api → acc (r/api:1), new in acc\n")
+        XCTAssertTrue(r.stderr.contains("⚠ secrets of api are not copied"), r.stderr)
+        let app = try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "\(p!)-acc"])
+        XCTAssertEqual(app.at("spec", "route", "host"), "api-acc.apprunr.com")
+        XCTAssertEqual(app.at("spec", "env"), [["name": "LINK", "value": .string("http://x.\(p!)-acc.svc")]])
+        XCTAssertEqual(try c.names("services", namespace: "\(p!)-acc"), ["api"], "written whole, Service and all")
+        XCTAssertEqual(try c.names("ingresses", namespace: "\(p!)-acc"), ["api"])
+        let refused = kip("app promote api --from acc --to prod --project PROJ --yes --no-create --force")
+        XCTAssertEqual(refused.code, 1)
+    }
+
     /// Day-to-day verbs: scale, env list, unbind, volume mount and unmount.
     func testDayToDayVerbs() throws {
         XCTAssertEqual(kip("service add redis --name cache --project PROJ/test").code, 0)

@@ -140,7 +140,7 @@ final class PromotionE2ETests: XCTestCase {
         let before = c.requests().filter { $0["method"] != "GET" }.count
         let cases: [([String], String)] = [
             (
-                ["solo", "--from", "test", "--to", "acc"],
+                ["solo", "--from", "test", "--to", "acc", "--no-create"],
                 "Error: app solo does not exist in acc: create it first with 'kip app deploy --name solo --image IMAGE --port PORT --project \(p!) --environment acc'\n"
             ),
             (

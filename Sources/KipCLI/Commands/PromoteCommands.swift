@@ -17,6 +17,7 @@ enum PromoteCommands {
                 .value("from", "env", "Source environment (default: the one before --to)."),
                 .required("to", "env", "Target environment."),
                 .flag("force", "Allow promoting backwards or skipping a stage."), rolloutWaitFlag.spec,
+                .flag("no-create", "Refuse an app the target does not have, rather than create it there."),
                 .flag(
                     "rollback-on-failure",
                     "With --wait: put back the previous image of an app whose rollout failed."),
@@ -55,7 +56,34 @@ enum PromoteCommands {
             kinds: [WorkloadKind.app.resource, "deployments.apps"])
         let (src, dst) = (both[0], both[1])
         let items = Promotion.plan(
-            apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app), running: dst.runningImages)
+            apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app), running: dst.runningImages,
+            create: !inv.has("no-create"))
+        // Apps new in the target are created from the source app, as a copy makes them.
+        var new: [JSON] = []
+        var notes: [String] = []
+        let creating = items.compactMap { i -> String? in
+            if case .create = i.outcome { return i.app }
+            return nil
+        }
+        if !creating.isEmpty {
+            for n in creating where dst.runningImages[n] != nil {
+                throw Workspace.notTakingOver("Deployment", n, dst.scope.namespace, .app)
+            }
+            let there = try dst.driver.get(
+                [WorkloadKind.service.resource, WorkloadKind.volume.resource], namespace: dst.scope.namespace)
+            func names(_ k: String) -> Set<String> {
+                Set(there.filter { $0["kind"]?.stringValue == k }.compactMap { $0.at("metadata", "name")?.stringValue })
+            }
+            for n in creating {
+                guard let source = src.cr(.app, n) else { continue }
+                let (cr, said) = Promotion.created(
+                    source, in: dst.scope, sourceNamespace: src.scope.namespace, from: from,
+                    at: Promotion.timestamp(ctx.clock()), by: try ctx.actor(), services: names("Service"),
+                    volumes: names("Volume"))
+                new.append(cr)
+                notes += said
+            }
+        }
         if inv.has("force") {
             let p = project.pipeline
             let (si, ti) = (p.firstIndex(of: from)!, p.firstIndex(of: to)!)
@@ -74,7 +102,7 @@ enum PromoteCommands {
         if items.isEmpty { throw KipError("no apps in \(from) (\(src.scope.namespace)) to promote") }
         var plan = Promotion.writePlan(
             items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()),
-            by: try ctx.actor())
+            by: try ctx.actor(), new: new)
         let header = "Promote \(from) → \(to) (\(project.name))"
         if ctx.dryRun {
             plan.summary = [header] + (plan.summary ?? [])
@@ -82,7 +110,11 @@ enum PromoteCommands {
             return 0
         }
         ctx.printer.line(header)
-        ctx.printer.line("Apps: \(items.map(\.app).joined(separator: ", "))")
+        let newNames = Set(creating)
+        ctx.printer.line(
+            "Apps: \(items.map { newNames.contains($0.app) ? "\($0.app) (new in \(to))" : $0.app }.joined(separator: ", "))"
+        )
+        for n in notes { ctx.printer.warning(n) }
         guard try ctx.confirm("Promote to \(to)?") else {
             ctx.stderr.line("Nothing promoted.")
             return 1
@@ -131,6 +163,14 @@ enum PromoteCommands {
                     ctx.printer.success(
                         "\(i.app) → \(to) (\(img)): finished; "
                             + (running.isEmpty ? "its Deployment was missing" : "its Deployment ran \(running)"))
+                    promoted += 1
+                }
+            case .create(let img):
+                if let why = failed[i.app] {
+                    ctx.printer.failure("\(i.app): not created: \(why)")
+                    problems += 1
+                } else {
+                    ctx.printer.success("\(i.app) → \(to) (\(img)), new in \(to)")
                     promoted += 1
                 }
             case .unchanged(let img): ctx.printer.line("= \(i.app) already runs \(img) in \(to)")

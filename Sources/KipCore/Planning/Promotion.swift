@@ -109,6 +109,8 @@ public enum Promotion {
         /// The App already asks for the image but its Deployment still runs another (a
         /// write that failed half-way): write the Deployment again.
         case finish(image: String, running: String)
+        /// The app is not in the target yet: created there from the source app.
+        case create(image: String)
         case unchanged(String)
         case missingTarget
         case missingSource
@@ -127,7 +129,9 @@ public enum Promotion {
     /// What promoting `apps` (nil: every app of the source) would do. `running` is the
     /// image each target app's Deployment runs, when known: an App that already names the
     /// image is unchanged only when its Deployment runs it too.
-    public static func plan(apps: [String]?, source: [JSON], target: [JSON], running: [String: String]? = nil)
+    public static func plan(
+        apps: [String]?, source: [JSON], target: [JSON], running: [String: String]? = nil, create: Bool = false
+    )
         -> [Item]
     {
         func image(_ o: JSON?) -> String? { o?.at("spec", "image")?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
@@ -136,7 +140,9 @@ public enum Promotion {
         return names.map { n in
             guard let s = find(source, n) else { return Item(app: n, outcome: .missingSource) }
             guard let img = image(s) else { return Item(app: n, outcome: .noImage) }
-            guard let t = find(target, n) else { return Item(app: n, outcome: .missingTarget) }
+            guard let t = find(target, n) else {
+                return Item(app: n, outcome: create ? .create(image: img) : .missingTarget)
+            }
             let before = image(t) ?? ""
             // An App that names the image while its Deployment runs another, or has none.
             if before == img, let running, running[n] != img {
@@ -144,6 +150,48 @@ public enum Promotion {
             }
             return Item(app: n, outcome: before == img ? .unchanged(img) : .promote(before: before, after: img))
         }
+    }
+
+    /// A new App in the target environment from the source one, as a copy makes it: the
+    /// target's default route when the source had a route, the source namespace rewritten
+    /// where it stands as a whole token in env values; no history of the source's. With
+    /// the lines to say about it (suspect env vars, services and volumes not there).
+    public static func created(
+        _ source: JSON, in scope: WorkloadScope, sourceNamespace: String, from: String, at: String, by: String,
+        services: Set<String>, volumes: Set<String>
+    ) -> (JSON, [String]) {
+        let name = source.at("metadata", "name")?.stringValue ?? ""
+        var spec = AppSpec(json: source["spec"] ?? [:])
+        var notes: [String] = []
+        if spec.route != nil { spec.route = scope.defaultHost(name) }
+        spec.env = spec.env.map { e in
+            let v = NamespaceRewrite.rewrite(e.value, from: sourceNamespace, to: scope.namespace)
+            if Suspect.isSuspect(e.name) {
+                notes.append(
+                    "env \(e.name) of \(name) came from \(from): check it suits \(scope.environment ?? scope.namespace)"
+                )
+            }
+            return EnvVar(name: e.name, value: v)
+        }
+        for b in spec.bindings where !services.contains(b.service) {
+            notes.append(
+                "\(name) is bound to service \(b.service), which \(scope.namespace) has not got: 'kip service add … --name \(b.service)' there"
+            )
+        }
+        for m in spec.volumes where !volumes.contains(m.volume) {
+            notes.append(
+                "\(name) mounts volume \(m.volume), which \(scope.namespace) has not got: 'kip volume add \(m.volume)' there"
+            )
+        }
+        notes.append(
+            "secrets of \(name) are not copied: set the ones it needs with 'kip app secret set \(name) KEY' in \(scope.environment ?? scope.namespace)"
+        )
+        var cr = Workloads.cr(.app, name, scope, spec: spec.json)
+        cr = recorded(cr, image: spec.image, action: "promote", from: from, at: at, by: by)
+        cr.set(["metadata", "annotations", Keys.promotedFrom], .string(from))
+        cr.set(["metadata", "annotations", Keys.promotedAt], .string(at))
+        cr.set(["metadata", "annotations", Keys.promotedImage], .string(spec.image))
+        return (cr, notes)
     }
 
     /// The target App with the new image, the promotion annotations and a history entry
@@ -201,9 +249,14 @@ public enum Promotion {
     /// promoted App CR (its resourceVersion the precondition) with its Deployment and
     /// other children, in one apply. The dry-run summary shows each app's image change.
     public static func writePlan(
-        _ items: [Item], target: [JSON], scope: WorkloadScope, from: String, to: String, at: String, by: String = ""
+        _ items: [Item], target: [JSON], scope: WorkloadScope, from: String, to: String, at: String, by: String = "",
+        new: [JSON] = []
     ) -> Plan {
         var plan = Plan()
+        // Apps new in the target: written whole (Service, route and all), not only their
+        // Deployment.
+        let newNames = Set(new.compactMap { $0.at("metadata", "name")?.stringValue })
+        plan.owners = new
         for i in items {
             guard let t = target.first(where: { $0.at("metadata", "name")?.stringValue == i.app }) else { continue }
             let cr: JSON
@@ -221,9 +274,12 @@ public enum Promotion {
         // Only the image moves, and only the Deployment depends on it: the App and its
         // Deployment are written, nothing else (its Service, route and autoscaler).
         plan.owned = { uids in
-            owners.flatMap {
-                Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { _ in nil })
-                    .filter { $0["kind"]?.stringValue == "Deployment" }
+            owners.flatMap { o in
+                Workloads.render(o, scope, uid: uids[Plan.key(o)] ?? "", password: { _ in nil })
+                    .filter {
+                        newNames.contains(o.at("metadata", "name")?.stringValue ?? "")
+                            || $0["kind"]?.stringValue == "Deployment"
+                    }
             }
         }
         let width = items.map(\.app.count).max() ?? 0
@@ -236,6 +292,7 @@ public enum Promotion {
                 return "\(pad)  \(to): \(img) ("
                     + (running.isEmpty ? "its Deployment is missing" : "its Deployment still runs \(running)")
                     + ": finishing)"
+            case .create(let img): return "\(pad)  \(to): (new in \(to)) → \(img)"
             case .unchanged(let img): return "\(pad)  \(to): \(img) (unchanged)"
             case .missingTarget: return "\(pad)  not in \(to)"
             case .missingSource: return "\(pad)  not in \(from)"
