@@ -199,6 +199,7 @@ final class CommandTests: XCTestCase {
             "app deploy --name api --image r/api:1 --port 3001 --env URL=http://x.labbc-shop-prod2.svc --project shop/prod2"
         )
         kip("project diff shop test prod2")
+        kip("project diff shop test nope")
         kip("app secret unset api TOKEN --project shop/prod2")
         kip("app secret list api --project shop/prod2")
         assertGolden(transcript, "commands/copy.txt")

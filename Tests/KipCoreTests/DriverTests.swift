@@ -83,6 +83,25 @@ final class DriverTests: XCTestCase {
         }
     }
 
+    /// KIP_KUBECTL: a bare name is looked up on PATH; a bad value is named with what is
+    /// wrong with it.
+    func testKipKubectlValuesAreCheckedAndNamed() throws {
+        func message(_ value: String) -> String? {
+            let runner = ProcessRunner(environment: ["PATH": "/usr/bin:/bin"], overrides: ["kubectl": value])
+            do {
+                _ = try runner.run(["kubectl", "version"], stdin: nil)
+                return nil
+            } catch { return (error as? RunnerError)?.description }
+        }
+        let hint = ": point it at kubectl (a path, or a name on PATH), or unset it"
+        XCTAssertEqual(message("/nonexistent/kubectl"), "KIP_KUBECTL=/nonexistent/kubectl does not exist" + hint)
+        XCTAssertEqual(message("/etc/passwd"), "KIP_KUBECTL=/etc/passwd is not executable" + hint)
+        XCTAssertEqual(message("/tmp"), "KIP_KUBECTL=/tmp is a directory" + hint)
+        XCTAssertEqual(message("nosuchkubectl"), "KIP_KUBECTL=nosuchkubectl is not on PATH" + hint)
+        XCTAssertNotNil(
+            ProcessRunner(environment: ["PATH": "/usr/bin:/bin"], overrides: ["kubectl": "true"]).resolve("kubectl"))
+    }
+
     // Real subprocesses.
 
     func testOneMebibyteThroughAPipeDoesNotHang() throws {

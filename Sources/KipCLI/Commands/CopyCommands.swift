@@ -147,7 +147,15 @@ enum CopyCommands {
             ArgumentSpec("env1", "One environment."), ArgumentSpec("env2", "The other environment."),
         ], handler: diff)
 
+    /// Exit 0 when identical, 1 when they differ, 2 on error (as diff(1) does).
     static func diff(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        do { return try compare(inv, ctx) } catch var e as KipError {
+            e.exitCode = 2
+            throw e
+        }
+    }
+
+    static func compare(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let args = inv.arguments
         let name = args.count == 3 ? args[0] : try ProjectCommands.projectName(nil, ctx, driver.target)

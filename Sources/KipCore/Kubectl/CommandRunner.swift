@@ -25,6 +25,8 @@ public protocol CommandRunner: AnyObject {
 
 public enum RunnerError: Error, Equatable, CustomStringConvertible {
     case notFound(String)
+    /// `KIP_KUBECTL` names something that is not an executable program.
+    case badOverride(String, String)
     case launch(String, String)
     case signalled(String, Int32)
 
@@ -32,6 +34,8 @@ public enum RunnerError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .notFound(let p):
             return "\(p) not found on PATH: install \(p), or set KIP_KUBECTL to its full path"
+        case .badOverride(let value, let why):
+            return "KIP_KUBECTL=\(value) \(why): point it at kubectl (a path, or a name on PATH), or unset it"
         case .launch(let p, let why): return "could not start \(p): \(why)"
         case .signalled(let p, let sig): return "\(p) was killed by signal \(sig)"
         }
@@ -71,13 +75,21 @@ public final class ProcessRunner: CommandRunner {
     }
 
     public func resolve(_ program: String) -> String? {
-        if let o = overrides[program] { return FileManager.default.isExecutableFile(atPath: o) ? o : nil }
-        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
+        // An override is a path, or a bare name looked up on PATH like any program.
+        if let o = overrides[program], o != program { return resolve(o) }
+        if program.contains("/") { return Self.isProgram(program) ? program : nil }
         for dir in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
             let p = "\(dir)/\(program)"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
+            if Self.isProgram(p) { return p }
         }
         return nil
+    }
+
+    /// An executable file (a directory is "executable" too, but runs nothing).
+    static func isProgram(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && !isDir.boolValue
+            && FileManager.default.isExecutableFile(atPath: path)
     }
 
     /// Writing to a child that already exited raises SIGPIPE, whose default action ends
@@ -90,7 +102,21 @@ public final class ProcessRunner: CommandRunner {
     public func run(_ argv: [String], stdin: Data?) throws -> ProcessResult {
         Self.ignoreSIGPIPE
         guard let program = argv.first else { throw RunnerError.launch("", "empty command") }
-        guard let path = resolve(program) else { throw RunnerError.notFound(program) }
+        guard let path = resolve(program) else {
+            if let o = overrides[program] {
+                var isDir: ObjCBool = false
+                let exists = FileManager.default.fileExists(atPath: o, isDirectory: &isDir)
+                throw RunnerError.badOverride(
+                    o,
+                    !o.contains("/")
+                        ? "is not on PATH"
+                        : !exists
+                            ? "does not exist"
+                            : isDir.boolValue
+                                ? "is a directory" : "is not executable")
+            }
+            throw RunnerError.notFound(program)
+        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = Array(argv.dropFirst())
