@@ -282,8 +282,10 @@ public final class Context {
 
     /// A secret value: from stdin when it is not a terminal (one trailing newline
     /// dropped), else typed at a prompt with echo off. Never from argv.
-    public func readSecret(prompt: String) throws -> String {
-        var value: String
+    /// A secret value, as bytes: from a hidden prompt on a terminal, else all of stdin with
+    /// one trailing newline (`\n` or `\r\n`) dropped and every other byte kept.
+    public func readSecret(prompt: String, allowEmpty: Bool = false) throws -> Data {
+        var value: Data
         if terminal.stdinIsTerminal {
             stderr.write(prompt)
             var old = termios()
@@ -301,14 +303,18 @@ public final class Context {
             }
             stderr.line()
             guard let line else { throw KipError("no value given: nothing was changed") }
-            value = line
+            value = Data(line.utf8)
         } else {
-            value = String(decoding: stdin.readAll(), as: UTF8.self)
-            if value.hasSuffix("\r\n") { value.removeLast(2) } else if value.hasSuffix("\n") { value.removeLast() }
+            value = stdin.readAll()
+            if value.last == 0x0A {
+                value.removeLast()
+                if value.last == 0x0D { value.removeLast() }
+            }
         }
-        if value.isEmpty {
+        if value.isEmpty && !allowEmpty {
             throw KipError(
-                "the value is empty: pipe it on stdin (printf %s \"$VALUE\" | kip …) or type it at the prompt")
+                "the value is empty: pipe it on stdin (printf %s \"$VALUE\" | kip …) or type it at the prompt, or pass --allow-empty"
+            )
         }
         return value
     }

@@ -141,6 +141,31 @@ final class PipelineE2ETests: XCTestCase {
         XCTAssertEqual(refused.code, 1)
     }
 
+    /// Secret values are bytes, kept exactly: one trailing newline of stdin dropped
+    /// (`\n` or `\r\n`), a file byte for byte, an empty value only when asked for.
+    func testSecretValuesAreKeptByteForByte() throws {
+        XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 80 --project PROJ/test").code, 0)
+        func stored(_ key: String) throws -> Data? {
+            let s = try c.kubectlJSON(["get", "secret", "api-secrets", "-n", "\(p!)-test"])
+            return s.at("data", key)?.stringValue.flatMap { Data(base64Encoded: $0) }
+        }
+        let args = ["app", "secret", "set", "api"]
+        let scope = ["--project", "\(p!)/test"]
+        XCTAssertEqual(c.kip(args + ["CRLF"] + scope, stdin: "abc\r\n").code, 0)
+        XCTAssertEqual(try stored("CRLF"), Data("abc".utf8))
+        XCTAssertEqual(c.kip(args + ["TWO"] + scope, stdin: "a\n\n").code, 0)
+        XCTAssertEqual(try stored("TWO"), Data("a\n".utf8), "only one newline is dropped")
+        let bytes = Data([0x00, 0xFF, 0xC3, 0x28, 0x0A, 0x80])
+        let file = c.home + "/blob.bin"
+        try bytes.write(to: URL(fileURLWithPath: file))
+        XCTAssertEqual(c.kip(args + ["BLOB", "--from-file", file] + scope).code, 0)
+        XCTAssertEqual(try stored("BLOB"), bytes)
+        XCTAssertEqual(try stored("CRLF"), Data("abc".utf8), "other keys untouched")
+        XCTAssertEqual(c.kip(args + ["EMPTY"] + scope, stdin: "").code, 1)
+        XCTAssertEqual(c.kip(args + ["EMPTY", "--allow-empty"] + scope, stdin: "").code, 0)
+        XCTAssertEqual(try stored("EMPTY"), Data())
+    }
+
     /// Day-to-day verbs: scale, env list, unbind, volume mount and unmount.
     func testDayToDayVerbs() throws {
         XCTAssertEqual(kip("service add redis --name cache --project PROJ/test").code, 0)

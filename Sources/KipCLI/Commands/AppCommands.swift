@@ -73,7 +73,10 @@ enum AppCommands {
                             ArgumentSpec("app", "App name."),
                             ArgumentSpec("key", "Secret name, exposed as an env var."),
                         ],
-                        options: scopeOptions, handler: secretSet),
+                        options: [
+                            .value("from-file", "path", "Take the value from a file, byte for byte (binary included)."),
+                            .flag("allow-empty", "Allow an empty value."),
+                        ] + scopeOptions, handler: secretSet),
                     CommandSpec(
                         "list", "List an app's secret keys.", arguments: [ArgumentSpec("app", "App name.")],
                         options: scopeOptions,
@@ -494,6 +497,8 @@ enum AppCommands {
     /// written by its own field manager, so that re-deploying the app never touches its
     /// values, and with the resourceVersion read as precondition, so that two changes to
     /// one app's secrets at once never lose one.
+    /// `data` holds the values base64-encoded, as a Secret stores them: they are never
+    /// decoded to text, so any bytes go through unchanged.
     static func secretPlan(_ w: Workspace, app: String, data: [String: String]) -> Plan {
         if w.secret(SecretNames.app(app)) == nil && !w.ctx.dryRun {
             // Two first writes at once would each replace the other's keys (one field
@@ -522,33 +527,42 @@ enum AppCommands {
         if let rv = w.secret(SecretNames.app(app))?.at("metadata", "resourceVersion") { meta["resourceVersion"] = rv }
         let secret: JSON = [
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta,
-            "data": .object(data.mapValues { .string(Data($0.utf8).base64EncodedString()) }),
+            "data": .object(data.mapValues { .string($0) }),
         ]
         var plan = Plan()
         plan.secrets = { _ in [secret] }
         return plan
     }
 
+    /// The app's secret values as stored (base64).
     static func currentSecrets(_ w: Workspace, _ app: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for (k, v) in w.secret(SecretNames.app(app))?["data"]?.objectValue ?? [:] {
-            if let b = v.stringValue, let d = Data(base64Encoded: b) { out[k] = String(decoding: d, as: UTF8.self) }
-        }
-        return out
+        (w.secret(SecretNames.app(app))?["data"]?.objectValue ?? [:]).compactMapValues { $0.stringValue }
     }
 
     static func secretSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let (app, key) = (inv.arguments[0], inv.arguments[1])
         try Check.name(app, .app)
         try Check.envKey(key)
-        var value: String?
+        var value: Data?
+        if let path = inv.value("from-file") {
+            guard let d = FileManager.default.contents(atPath: path) else {
+                throw KipError("--from-file \(path): cannot read it")
+            }
+            if d.isEmpty && !inv.has("allow-empty") {
+                throw KipError("--from-file \(path) is empty: pass --allow-empty to set an empty value")
+            }
+            value = d
+        }
         try ctx.write {
             let w = try Workspace(
                 inv, ctx, reading: .objects(["\(CRDs.app)/\(app)", "secrets/\(SecretNames.app(app))"]))
-            if value == nil { value = try ctx.readSecret(prompt: "Value for \(key) (input hidden): ") }
+            if value == nil {
+                value = try ctx.readSecret(
+                    prompt: "Value for \(key) (input hidden): ", allowEmpty: inv.has("allow-empty"))
+            }
             var data = currentSecrets(w, app)
             let existed = data[key] != nil
-            data[key] = value
+            data[key] = value?.base64EncodedString()
             var plan = secretPlan(w, app: app, data: data)
             plan.report = [
                 .success("secret \(key) \(existed ? "updated" : "set") for app \(app) in \(w.scope.namespace)")
