@@ -54,14 +54,10 @@ enum MemberCommands {
 
     // MARK: reading
 
-    /// The project (from `--project`, else the active one), its environments `chosen`
-    /// (all when empty; an unknown one is an error), and kip's RoleBindings in them.
-    /// With `tolerant`, an environment whose bindings the user may not read is left out
-    /// of the map rather than failing the command.
-    static func read(
-        _ inv: Invocation, _ ctx: Context, project given: String? = nil, chosen: [String], tolerant: Bool = false
-    ) throws -> (
-        Project, [Project.Environment], [String: [JSON]], KubectlDriver
+    /// The project named (the argument, else `--project`, else the active one) and the
+    /// settings, read by name in one call; every Project only to say which exist.
+    static func namedProject(_ inv: Invocation, _ ctx: Context, given: String? = nil) throws -> (
+        Project, KubectlDriver
     ) {
         let driver = try ctx.driver()
         let name = try ProjectCommands.projectName(
@@ -73,6 +69,17 @@ enum MemberCommands {
         guard let project = top.project(name) else {
             throw ProjectPlanner.unknownProject(name, observed: Observed(items: try driver.get([CRDs.project])))
         }
+        return (project, driver)
+    }
+
+    /// The project (from `--project`, else the active one), its environments `chosen`
+    /// (all when empty; an unknown one is an error), and kip's RoleBindings in them.
+    /// With `tolerant`, an environment whose bindings the user may not read is left out
+    /// of the map rather than failing the command.
+    static func read(
+        _ inv: Invocation, _ ctx: Context, project given: String? = nil, chosen: [String], tolerant: Bool = false
+    ) throws -> (Project, [Project.Environment], [String: [JSON]]) {
+        let (project, driver) = try namedProject(inv, ctx, given: given)
         for e in project.environments { driver.places[e.namespace] = (project.name, e.name) }
         var envs = project.environments
         if !chosen.isEmpty {
@@ -105,7 +112,7 @@ enum MemberCommands {
             _ = try driver.get(
                 [rbacBindings], namespace: envs[0].namespace, selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
         }
-        return (project, envs, bindings, driver)
+        return (project, envs, bindings)
     }
 
     /// The subject the arguments name: a user, or `--group`; exactly one.
@@ -128,7 +135,7 @@ enum MemberCommands {
         }
         let chosen = inv.values("environment")
         try ctx.write {
-            let (project, envs, existing, _) = try read(inv, ctx, chosen: chosen)
+            let (project, envs, existing) = try read(inv, ctx, chosen: chosen)
             guard let uid = project.uid else { throw KipError("project \(project.name) has no uid yet: try again") }
             let member = Member(kind: kind, name: who, role: role, everywhere: chosen.isEmpty)
             var plan = Plan()
@@ -157,7 +164,7 @@ enum MemberCommands {
         let (kind, who) = try subject(inv)
         let chosen = inv.values("environment")
         try ctx.write {
-            let (project, envs, existing, _) = try read(inv, ctx, chosen: chosen)
+            let (project, envs, existing) = try read(inv, ctx, chosen: chosen)
             var plan = Plan()
             var from: [String] = []
             for e in envs {
@@ -186,7 +193,7 @@ enum MemberCommands {
     // MARK: members
 
     static func members(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let (project, envs, bindings, _) = try read(inv, ctx, project: inv.arguments.first, chosen: [], tolerant: true)
+        let (project, envs, bindings) = try read(inv, ctx, project: inv.arguments.first, chosen: [], tolerant: true)
         let hidden = envs.filter { bindings[$0.namespace] == nil }.map(\.name)
         struct Row {
             var member: Member
@@ -255,16 +262,7 @@ enum MemberCommands {
 
     static func access(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let user = inv.arguments.first
-        let driver = try ctx.driver()
-        let name = try ProjectCommands.projectName(
-            inv.value("project").map { String($0.split(separator: "/")[0]) }, ctx, driver.target)
-        let top = Observed(
-            items: try driver.scopedRead(
-                projects: .named(name), namespaces: [Keys.systemNamespace], kinds: [], inside: []))
-        guard top.settings != nil else { throw ProjectPlanner.notInstalled() }
-        guard let project = top.project(name) else {
-            throw ProjectPlanner.unknownProject(name, observed: Observed(items: try driver.get([CRDs.project])))
-        }
+        let (project, driver) = try namedProject(inv, ctx)
         var reviews: [JSON] = []
         for e in project.environments {
             for c in checks {

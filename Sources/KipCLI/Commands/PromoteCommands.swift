@@ -145,34 +145,25 @@ enum PromoteCommands {
         }
         var promoted = 0
         var problems = 0
+        /// A written app's line: what was done, or (`not …`) why not.
+        func written(_ app: String, not word: String, _ line: String) {
+            if let why = failed[app] {
+                ctx.printer.failure("\(app): not \(word): \(why)")
+                problems += 1
+            } else {
+                ctx.printer.success(line)
+                promoted += 1
+            }
+        }
         for i in items {
             switch i.outcome {
-            case .promote(_, let after):
-                if let why = failed[i.app] {
-                    ctx.printer.failure("\(i.app): not promoted: \(why)")
-                    problems += 1
-                } else {
-                    ctx.printer.success("\(i.app) → \(to) (\(after))")
-                    promoted += 1
-                }
+            case .promote(_, let after): written(i.app, not: "promoted", "\(i.app) → \(to) (\(after))")
             case .finish(let img, let running):
-                if let why = failed[i.app] {
-                    ctx.printer.failure("\(i.app): not finished: \(why)")
-                    problems += 1
-                } else {
-                    ctx.printer.success(
-                        "\(i.app) → \(to) (\(img)): finished; "
-                            + (running.isEmpty ? "its Deployment was missing" : "its Deployment ran \(running)"))
-                    promoted += 1
-                }
-            case .create(let img):
-                if let why = failed[i.app] {
-                    ctx.printer.failure("\(i.app): not created: \(why)")
-                    problems += 1
-                } else {
-                    ctx.printer.success("\(i.app) → \(to) (\(img)), new in \(to)")
-                    promoted += 1
-                }
+                written(
+                    i.app, not: "finished",
+                    "\(i.app) → \(to) (\(img)): finished; "
+                        + (running.isEmpty ? "its Deployment was missing" : "its Deployment ran \(running)"))
+            case .create(let img): written(i.app, not: "created", "\(i.app) → \(to) (\(img)), new in \(to)")
             case .unchanged(let img): ctx.printer.line("= \(i.app) already runs \(img) in \(to)")
             default:
                 ctx.printer.failure(refusal(i, from: from, to: to, project: project.name, dst: dst) ?? i.app)

@@ -21,8 +21,13 @@ public enum Rollout {
         let generation = w.at("metadata", "generation")?.intValue ?? 0
         let observed = w.at("status", "observedGeneration")?.intValue ?? 0
         if observed < generation { return .progressing("waiting for the controller") }
+        // Only pods of the template being rolled out count: an old ReplicaSet's pod stuck
+        // in CrashLoopBackOff says nothing about the new one (told apart by image).
+        let images = Set(
+            (w.at("spec", "template", "spec", "containers")?.arrayValue ?? []).compactMap { $0["image"]?.stringValue })
         for p in pods {
-            for c in p.at("status", "containerStatuses")?.arrayValue ?? [] {
+            for c in p.at("status", "containerStatuses")?.arrayValue ?? []
+            where images.isEmpty || images.contains(c["image"]?.stringValue ?? "") {
                 if let reason = c.at("state", "waiting", "reason")?.stringValue, stuck.contains(reason) {
                     let message = c.at("state", "waiting", "message")?.stringValue.map { ": \($0)" } ?? ""
                     return .failed("pod \(p.at("metadata", "name")?.stringValue ?? "") is in \(reason)\(message)")
