@@ -52,18 +52,37 @@ extension Option where Value == String {
     }
 
     /// A Kubernetes quantity (`500m`, `1Gi`).
+    /// A Kubernetes quantity (`500m`, `1Gi`); `positive` for sizes, which the API server
+    /// wants greater than zero.
     public static func quantity(
-        _ long: String, _ help: String, valueName: String = "quantity", default def: String? = nil
+        _ long: String, _ help: String, valueName: String = "quantity", default def: String? = nil,
+        positive: Bool = false
     ) -> Option {
         Option(.value(long, valueName, help, default: def)) { v in
             if let why = Quantity.reason(v) { throw BadValue(why) }
+            if positive, let n = Quantity.value(v), n <= 0 { throw BadValue("must be greater than zero (e.g. 1Gi)") }
             return v
         }
     }
 
+    /// A DNS name, each label at most 63 characters (a longer one never resolves).
     public static func hostname(_ long: String, _ help: String) -> Option {
         Option(.value(long, "host", help)) { v in
             guard DNS.isSubdomain(v) else { throw BadValue("not a DNS hostname (e.g. api.example.com)") }
+            if let long = v.split(separator: ".").first(where: { $0.count > DNS.labelMax }) {
+                throw BadValue("its label '\(long.prefix(12))…' is \(long.count) characters; DNS allows 63")
+            }
+            return v
+        }
+    }
+
+    /// A Kubernetes object name that is a DNS-1123 subdomain (a StorageClass, an
+    /// IngressClass, a Secret).
+    public static func objectName(_ long: String, _ valueName: String, _ help: String) -> Option {
+        Option(.value(long, valueName, help)) { v in
+            guard DNS.isSubdomain(v) else {
+                throw BadValue("not a Kubernetes object name: lower-case letters, digits, '-' and '.'")
+            }
             return v
         }
     }

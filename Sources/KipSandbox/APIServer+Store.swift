@@ -47,7 +47,12 @@ extension APIServer {
 
     /// Brings a body into shape: kind and apiVersion, namespace filled in, `stringData`
     /// folded, schema applied; throws what the API server would answer.
-    func prepare(_ body: JSON, _ r: ResourceInfo, namespace: String?, name: String?, strict: Bool) throws
+    /// `partial`: an applied configuration for an object that exists, which holds only
+    /// the fields its manager sets. Its schema and types are checked here; required
+    /// fields and the rules that span fields, on the merged object.
+    func prepare(
+        _ body: JSON, _ r: ResourceInfo, namespace: String?, name: String?, strict: Bool, partial: Bool = false
+    ) throws
         -> JSON
     {
         var o = body
@@ -86,6 +91,7 @@ extension APIServer {
         if r.schema == nil, let schema = Schemas.builtin.root(apiVersion: r.groupVersion, kind: r.kind) {
             o = try checkSchema(o, schema, r, strict: strict)
         }
+        if partial { return o }
         let errs = Validation.object(o, resource: r) + Validation.semantic(o, resource: r)
         if !errs.isEmpty { throw APIError.invalid(r, o.at("metadata", "name")?.stringValue ?? "", errs) }
         return o
@@ -290,10 +296,10 @@ extension APIServer {
         _ r: ResourceInfo, namespace: String?, name: String, config: JSON, manager: String, force: Bool, strict: Bool,
         dryRun: Bool
     ) throws -> (JSON, Bool) {
-        var cfg = try prepare(config, r, namespace: namespace, name: name, strict: strict)
-        cfg.set(["metadata", "managedFields"], nil)
         let k = key(r.namespaced ? namespace : nil, name)
         let old = objects[r.storageKey]?[k]
+        var cfg = try prepare(config, r, namespace: namespace, name: name, strict: strict, partial: old != nil)
+        cfg.set(["metadata", "managedFields"], nil)
         // A resourceVersion in an applied object is a precondition, as on a real server.
         if let rv = cfg.at("metadata", "resourceVersion")?.stringValue, !rv.isEmpty,
             rv != old?.at("metadata", "resourceVersion")?.stringValue

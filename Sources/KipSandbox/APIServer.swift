@@ -176,6 +176,20 @@ public final class APIServer: @unchecked Sendable {
                 body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]],
                 manager: "kube-apiserver")
         }
+        // As kind has: a default StorageClass, and no IngressClass.
+        if let classes = registry.resource(groupVersion: "storage.k8s.io/v1", plural: "storageclasses") {
+            _ = try? create(
+                resource: classes, namespace: nil,
+                body: [
+                    "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                    "metadata": [
+                        "name": "standard", "annotations": ["storageclass.kubernetes.io/is-default-class": "true"],
+                    ],
+                    "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete",
+                    "volumeBindingMode": "WaitForFirstConsumer",
+                ],
+                manager: "kube-apiserver")
+        }
         let clusterRoles = registry.resource(groupVersion: "rbac.authorization.k8s.io/v1", plural: "clusterroles")!
         for role in Self.defaultClusterRoles {
             _ = try? create(resource: clusterRoles, namespace: nil, body: role, manager: "kube-apiserver")

@@ -19,7 +19,8 @@ enum AppCommands {
                     Opts.name.spec, Opts.image.spec, Opts.port.spec, Opts.replicas.spec, Opts.env.spec,
                     Opts.cpuRequest.spec, Opts.cpuLimit.spec, Opts.memoryRequest.spec, Opts.memoryLimit.spec,
                     Opts.autoscale.spec, Opts.route.spec, Opts.noRoute.spec, Opts.bind.spec, Opts.volume.spec,
-                    Opts.reset.spec, adoptFlag.spec, rolloutWaitFlag.spec,
+                    Opts.runAsNonRoot.spec, Opts.noSecurityDefaults.spec, Opts.reset.spec, adoptFlag.spec,
+                    rolloutWaitFlag.spec,
                 ] + scopeOptions, handler: deploy),
             CommandSpec(
                 "set-image", "Change an app's image and nothing else (the CI image bump).",
@@ -122,6 +123,12 @@ enum AppCommands {
             "bind", "service[:prefix]",
             "Bind a service: PREFIX_URL, PREFIX_HOST, … (default prefix DATABASE, REDIS for redis).")
         static let volume = ListOption<Mount>.mount("volume", "volume:/path", "Mount a volume.")
+        static let runAsNonRoot = Flag(
+            "run-as-non-root", "Refuse to start the app's container as root (default with --pod-security restricted).")
+        static let noSecurityDefaults = Flag(
+            "no-security-defaults",
+            "Let the container escalate privileges and keep its capabilities (off by default; restricted namespaces refuse it)."
+        )
         static let prefix = Option<String>.string(
             "prefix", "prefix", "Variable prefix (default DATABASE, REDIS for redis).")
     }
@@ -132,6 +139,10 @@ enum AppCommands {
         try inv.exclusive(Opts.route.spec, Opts.noRoute.spec)
         let name = try inv.require(Opts.name)
         let image = try inv.require(Opts.image)
+        if image.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw UsageError(
+                message: "--image is empty: give one (e.g. registry.example.com/api:v1.2.3)", command: inv.command)
+        }
         let port = try inv.get(Opts.port)
         let reset = inv.has(Opts.reset)
         let replicas = inv.has(Opts.replicas.spec.long) ? try inv.get(Opts.replicas) : nil
@@ -143,6 +154,14 @@ enum AppCommands {
         let route = try inv.get(Opts.route)
         let binds = try inv.get(Opts.bind)
         let mounts = try inv.get(Opts.volume)
+        for (i, m) in mounts.enumerated() {
+            if let other = mounts[..<i].first(where: { $0.path == m.path }) {
+                throw UsageError(
+                    message:
+                        "--volume \(other.volume):\(other.path) and --volume \(m.volume):\(m.path) use one path: give each mount its own path",
+                    command: inv.command)
+            }
+        }
         var announced = false
         var namespace = ""
         try ctx.write {
@@ -153,7 +172,8 @@ enum AppCommands {
                         name,
                         more: binds.map { "\(CRDs.service)/\($0.split(separator: ":")[0])" }
                             + mounts.map { "\(CRDs.volume)/\($0.volume)" }
-                            + (autoscale == nil ? [] : ["horizontalpodautoscalers.autoscaling/\(name)"]))))
+                            + (autoscale == nil ? [] : ["horizontalpodautoscalers.autoscaling/\(name)"])
+                            + ["secrets/\(SecretNames.app(name))"])))
             try w.checkNameFree(name, for: .app)
             namespace = w.scope.namespace
             let existing = w.cr(.app, name).map { AppSpec(json: $0["spec"] ?? [:]) }
@@ -171,7 +191,18 @@ enum AppCommands {
                 }
                 s = AppSpec(image: image, port: p)
                 s.route = w.scope.defaultHost(name)
+                if let host = s.route, let label = host.split(separator: ".").first, label.count > DNS.labelMax {
+                    throw KipError(
+                        "the route \(host) of app \(name) starts with a \(label.count)-character label; DNS allows 63: use a shorter app name, --route HOST or --no-route"
+                    )
+                }
+                if existing == nil, w.scope.cluster.podSecurityLevel == "restricted" { s.runAsNonRoot = true }
             }
+            // The keys of its secret, as they are: a key named like a binding's variable
+            // overrides it.
+            s.secretEnv = currentSecrets(w, name).keys.sorted()
+            if inv.has(Opts.runAsNonRoot) { s.runAsNonRoot = true }
+            if inv.has(Opts.noSecurityDefaults) { s.securityDefaults = false }
             if let replicas { s.replicas = replicas }
             for e in env {
                 if let i = s.env.firstIndex(where: { $0.name == e.name }) { s.env[i] = e } else { s.env.append(e) }
@@ -185,12 +216,26 @@ enum AppCommands {
             }
             try checkPrefixes(s.bindings)
             for m in mounts {
-                guard w.cr(.volume, m.volume) != nil else {
+                guard let v = w.cr(.volume, m.volume) else {
                     throw KipError(
                         "volume \"\(m.volume)\" does not exist in \(w.scope.namespace): add it with 'kip volume add \(m.volume) --size 1Gi'"
                     )
                 }
-                s.volumes = s.volumes.filter { $0.volume != m.volume } + [m]
+                let mode = VolumeSpec(json: v["spec"] ?? [:]).mountMode
+                s.volumes =
+                    s.volumes.filter { $0.volume != m.volume && $0.path != m.path }
+                    + [Mount(volume: m.volume, path: m.path, accessMode: mode)]
+            }
+            if let p = s.problem { throw KipError("app \(name): \(p)") }
+            var notes: [Plan.Line] = []
+            if s.autoscale != nil, s.resources.cpuRequest == nil {
+                // The autoscaler measures CPU against the request: without one it never scales.
+                s.resources.cpuRequest = AppSpec.defaultCPURequest
+                try checkRequestsWithinLimits(s.resources, inv)
+                notes.append(
+                    .info(
+                        "  autoscaling measures CPU against a request: --cpu-request \(AppSpec.defaultCPURequest) set (give --cpu-request to choose)"
+                    ))
             }
             if reset, let existing, !announced, !ctx.dryRun {
                 announced = true
@@ -202,10 +247,29 @@ enum AppCommands {
                 Workloads.app(name, w.scope, spec: s, replacing: previous), previous: previous, image: s.image,
                 action: "deploy", at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
             var plan = try w.plan(.app, name, [cr], adopt: inv.has(adoptFlag))
-            if let host = s.route { plan.report.append(.info("URL: http://\(host)")) }
+            plan.handover = handover(w, name, from: previous, to: s)
+            plan.report += notes
+            if let host = s.route { plan.report.append(.info("URL: \(w.scope.cluster.tls ? "https" : "http")://\(host)")) }
             return plan
         }
         return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(name)])
+    }
+
+    /// Turning autoscaling on for a running app: the Deployment's replica count is handed
+    /// to a field manager of its own, at its current value, before kip's write stops
+    /// setting it. Server-side apply would otherwise reset the field kip no longer sets
+    /// to its default, 1, until the autoscaler caught up. The autoscaler then owns it.
+    static func handover(_ w: Workspace, _ name: String, from previous: JSON?, to spec: AppSpec) -> [JSON] {
+        guard spec.autoscale != nil, let previous, AppSpec(json: previous["spec"] ?? [:]).autoscale == nil,
+            let live = w.native("Deployment", name), let replicas = live.at("spec", "replicas")?.intValue
+        else { return [] }
+        return [
+            [
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": ["name": .string(name), "namespace": .string(w.scope.namespace)],
+                "spec": ["replicas": .int(max(replicas, spec.autoscale?.min ?? 1))],
+            ]
+        ]
     }
 
     /// `--wait`: follows the rollouts; exit 1 naming what failed.
@@ -353,10 +417,19 @@ enum AppCommands {
                 ("Resources", s.resources.fields.compactMap { k, v in v.map { "\(k)=\($0)" } }.joined(separator: " ")))
         }
         for e in s.env { rows.append(("Env", "\(e.name)=\(e.value)")) }
+        let overridden = s.overridden
         for b in s.bindings {
-            rows.append(("Binding", "\(b.service) as \(b.prefix)_URL, _HOST, _PORT, _USER, _PASSWORD, _NAME"))
+            let mine = Workloads.bindingKeys.map { "\(b.prefix)_\($0.suffix)" }.filter { overridden.contains($0) }
+            rows.append(
+                (
+                    "Binding",
+                    "\(b.service) as \(b.prefix)_URL, _HOST, _PORT, _USER, _PASSWORD, _NAME"
+                        + (mine.isEmpty ? "" : " (\(mine.joined(separator: ", ")) overridden by the app's own)")
+                ))
         }
-        for v in s.volumes { rows.append(("Volume", "\(v.volume) at \(v.path)")) }
+        for v in s.volumes {
+            rows.append(("Volume", "\(v.volume) at \(v.path)" + (v.isShared ? " (ReadWriteMany)" : "")))
+        }
         switch try w.readableSecret(SecretNames.app(name)) {
         case .value(let secret):
             let keys = (secret?["data"]?.objectValue ?? [:]).keys.sorted()
@@ -398,8 +471,15 @@ enum AppCommands {
         try ctx.write {
             let w = try Workspace(inv, ctx, reading: .objects(Workspace.appObjects(name, more: more)))
             let current = try w.require(.app, name)
-            var spec = AppSpec(json: current["spec"] ?? [:])
+            let before = AppSpec(json: current["spec"] ?? [:])
+            var spec = before
             try change(&spec, w)
+            if let p = spec.problem,
+                before.problem == nil || before.replicas != spec.replicas || before.autoscale != spec.autoscale
+                    || before.volumes != spec.volumes
+            {
+                throw KipError("app \(name): \(p)")
+            }
             let cr = Promotion.recorded(
                 Workloads.app(name, w.scope, spec: spec, replacing: current), previous: current, image: spec.image,
                 action: "set-image", at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
@@ -450,10 +530,19 @@ enum AppCommands {
         let name = inv.arguments[0]
         let w = try Workspace(inv, ctx, reading: .objects(["\(CRDs.app)/\(name)"]))
         let s = AppSpec(json: try w.require(.app, name)["spec"] ?? [:])
+        // What the pods get, one row a name: env vars and secrets win over a binding's.
         var rows = s.env.map { [$0.name, $0.value, "env"] }
+        for k in s.secretEnv where !s.env.contains(where: { $0.name == k }) {
+            rows.append([k, "(secret)", "secret"])
+        }
         for b in s.bindings {
             for k in Workloads.bindingKeys {
-                rows.append(["\(b.prefix)_\(k.suffix)", "(from \(b.service)-credentials)", "binding \(b.service)"])
+                let n = "\(b.prefix)_\(k.suffix)"
+                if s.overridden.contains(n) {
+                    rows.append([n, "(overridden)", "binding \(b.service)"])
+                } else {
+                    rows.append([n, "(from \(b.service)-credentials)", "binding \(b.service)"])
+                }
             }
         }
         if ctx.output == "json" || ctx.output == "yaml" {
@@ -499,8 +588,12 @@ enum AppCommands {
     /// one app's secrets at once never lose one.
     /// `data` holds the values base64-encoded, as a Secret stores them: they are never
     /// decoded to text, so any bytes go through unchanged.
-    static func secretPlan(_ w: Workspace, app: String, data: [String: String]) -> Plan {
-        if w.secret(SecretNames.app(app)) == nil && !w.ctx.dryRun {
+    /// When the app exists, its CR records the secret's keys (a key named like a binding's
+    /// variable overrides it) and the hash of its configuration; its pods roll when the
+    /// hash changes. The secret is written first, so the new pods read the new values.
+    static func secretPlan(_ w: Workspace, app: String, data: [String: String]) throws -> Plan {
+        let existing = w.secret(SecretNames.app(app))
+        if existing == nil && !w.ctx.dryRun {
             // Two first writes at once would each replace the other's keys (one field
             // manager, nothing to hold a precondition against): create the Secret empty,
             // under kip's own manager, then read it and write the values against its
@@ -511,27 +604,71 @@ enum AppCommands {
                 "metadata": [
                     "name": .string(SecretNames.app(app)), "namespace": .string(w.scope.namespace),
                     "labels": .object(Workloads.labels(w.scope, .app, app)),
+                    "annotations": [Keys.configSalt: .string(Workspace.password(w.ctx.random))],
                 ],
             ]
             empty.owned = { _ in [shell] }
             empty.readAgain = true
             return empty
         }
+        let salt =
+            existing?.at("metadata", "annotations", Keys.configSalt)?.stringValue ?? Workspace.password(w.ctx.random)
         var meta: JSON = [
             "name": .string(SecretNames.app(app)), "namespace": .string(w.scope.namespace),
             "labels": .object(Workloads.labels(w.scope, .app, app)),
+            "annotations": [Keys.configSalt: .string(salt)],
         ]
-        if let uid = w.cr(.app, app)?.at("metadata", "uid")?.stringValue {
+        let current = w.cr(.app, app)
+        if let uid = current?.at("metadata", "uid")?.stringValue {
             meta["ownerReferences"] = [Render.ownerReference(kind: "App", name: app, uid: uid)]
         }
-        if let rv = w.secret(SecretNames.app(app))?.at("metadata", "resourceVersion") { meta["resourceVersion"] = rv }
+        if let rv = existing?.at("metadata", "resourceVersion") { meta["resourceVersion"] = rv }
         let secret: JSON = [
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta,
             "data": .object(data.mapValues { .string($0) }),
         ]
-        var plan = Plan()
+        guard let current else {
+            var plan = Plan()
+            plan.secrets = { _ in [secret] }
+            return plan
+        }
+        var spec = AppSpec(json: current["spec"] ?? [:])
+        spec.secretEnv = data.keys.sorted()
+        var cr = Workloads.app(app, w.scope, spec: spec, replacing: current)
+        let hash = Workloads.configHash(
+            salt: salt, secret: data, credentials: try boundCredentials(w, spec.bindings))
+        cr.set(["metadata", "annotations", Keys.configHash], .string(hash))
+        var plan = try w.plan(.app, app, [cr])
         plan.secrets = { _ in [secret] }
+        plan.secretsFirst = true
         return plan
+    }
+
+    /// The credentials (base64 values) of the services `bindings` name that exist, read by
+    /// name; part of the hash an app's pods carry.
+    static func boundCredentials(_ w: Workspace, _ bindings: [Binding]) throws -> [String: [String: String]] {
+        var out: [String: [String: String]] = [:]
+        for b in bindings {
+            let name = SecretNames.credentials(b.service)
+            var s = w.secret(name)
+            if s == nil {
+                s = try w.driver.get(["secrets"], namespace: w.scope.namespace, fieldSelector: "metadata.name=\(name)")
+                    .first
+            }
+            if let d = s?["data"]?.objectValue { out[b.service] = d.compactMapValues(\.stringValue) }
+        }
+        return out
+    }
+
+    /// `; rolling out` when the plan changes the pod template of the app's Deployment.
+    static func rollsOut(_ w: Workspace, _ app: String, _ plan: Plan) -> Bool {
+        guard let live = w.native("Deployment", app) else { return false }
+        let rendered = plan.owned(plan.knownUIDs).first {
+            $0["kind"]?.stringValue == "Deployment" && $0.at("metadata", "name")?.stringValue == app
+        }
+        let hash = [Keys.configHash]
+        return rendered?.at(["spec", "template", "metadata", "annotations"] + hash)
+            != live.at(["spec", "template", "metadata", "annotations"] + hash)
     }
 
     /// The app's secret values as stored (base64).
@@ -555,7 +692,7 @@ enum AppCommands {
         }
         try ctx.write {
             let w = try Workspace(
-                inv, ctx, reading: .objects(["\(CRDs.app)/\(app)", "secrets/\(SecretNames.app(app))"]))
+                inv, ctx, reading: .objects(Workspace.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
             if value == nil {
                 value = try ctx.readSecret(
                     prompt: "Value for \(key) (input hidden): ", allowEmpty: inv.has("allow-empty"))
@@ -563,11 +700,19 @@ enum AppCommands {
             var data = currentSecrets(w, app)
             let existed = data[key] != nil
             data[key] = value?.base64EncodedString()
-            var plan = secretPlan(w, app: app, data: data)
+            var plan = try secretPlan(w, app: app, data: data)
+            let rolling = rollsOut(w, app, plan) ? "; rolling out" : ""
             plan.report = [
-                .success("secret \(key) \(existed ? "updated" : "set") for app \(app) in \(w.scope.namespace)")
+                .success(
+                    "secret \(key) \(existed ? "updated" : "set") for app \(app) in \(w.scope.namespace)\(rolling)")
             ]
-            if w.cr(.app, app) == nil {
+            if let cr = w.cr(.app, app) {
+                if AppSpec(json: cr["spec"] ?? [:]).bindings.contains(where: { b in
+                    Workloads.bindingKeys.contains { "\(b.prefix)_\($0.suffix)" == key }
+                }) {
+                    plan.report.append(.info("  it overrides the variable \(key) of the app's binding"))
+                }
+            } else {
                 plan.report.append(.info("  app \(app) is not deployed here yet; it picks the secret up when it is"))
             }
             return plan
@@ -592,13 +737,14 @@ enum AppCommands {
         let (app, key) = (inv.arguments[0], inv.arguments[1])
         try ctx.write {
             let w = try Workspace(
-                inv, ctx, reading: .objects(["\(CRDs.app)/\(app)", "secrets/\(SecretNames.app(app))"]))
+                inv, ctx, reading: .objects(Workspace.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
             var data = currentSecrets(w, app)
             guard data.removeValue(forKey: key) != nil else {
                 throw KipError("app \(app) has no secret \(key) in \(w.scope.namespace)")
             }
-            var plan = secretPlan(w, app: app, data: data)
-            plan.report = [.success("secret \(key) removed from app \(app) in \(w.scope.namespace)")]
+            var plan = try secretPlan(w, app: app, data: data)
+            let rolling = rollsOut(w, app, plan) ? "; rolling out" : ""
+            plan.report = [.success("secret \(key) removed from app \(app) in \(w.scope.namespace)\(rolling)")]
             return plan
         }
         return 0

@@ -120,7 +120,8 @@ enum CopyCommands {
         }
         let pull = (observed.secrets[source.namespace] ?? []).filter(Render.isPullSecret)
         let scope = WorkloadScope(
-            project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain)
+            project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain,
+            cluster: observed.settings)
         let write = CopyPlanner.writePlan(
             plan, project: updated, addsEnvironment: !rerun, pullSecrets: pull,
             members: MemberCommands.defaults(observed.natives[source.namespace] ?? []), scope: scope,

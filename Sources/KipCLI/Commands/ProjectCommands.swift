@@ -273,7 +273,8 @@ enum ProjectCommands {
                 ctx.printer.line(completing ? "Completing project \"\(name)\"..." : "Creating project \"\(name)\"...")
             }
             return ProjectPlanner.writePlan(
-                project, environments: project.environments, pullSecrets: observed.pullSecrets)
+                project, environments: project.environments, pullSecrets: observed.pullSecrets,
+                podSecurity: observed.podSecurity)
         }
         return 0
     }
@@ -492,7 +493,8 @@ enum ProjectCommands {
                         [MemberCommands.rbacBindings], namespace: project.environments[0].namespace,
                         selector: "\(Keys.grant)=\(Member.everyEnvironment)"))
                 return ProjectPlanner.writePlan(
-                    project, environments: [e], pullSecrets: observed.pullSecrets, members: members)
+                    project, environments: [e], pullSecrets: observed.pullSecrets, members: members,
+                    podSecurity: observed.podSecurity)
             }
             let updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
             // The project's default bindings, as its first environment holds them.
@@ -503,7 +505,7 @@ enum ProjectCommands {
             if !ctx.dryRun { ctx.printer.line("Adding environment \"\(env)\" to project \"\(name)\"...") }
             return ProjectPlanner.writePlan(
                 updated, environments: [updated.environments.last!], pullSecrets: observed.pullSecrets,
-                members: members)
+                members: members, podSecurity: observed.podSecurity)
         }
         return 0
     }

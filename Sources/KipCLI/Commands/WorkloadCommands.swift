@@ -14,7 +14,8 @@ enum WorkloadCommands {
                     "The password comes from the system's random source (192 bits) and is stored in the Secret <name>-credentials; it never appears on a command line.",
                 arguments: [ArgumentSpec("type", "postgres, mysql or redis.")],
                 options: [
-                    ServiceOpts.name.spec, ServiceOpts.version.spec, ServiceOpts.storage.spec, adoptFlag.spec,
+                    ServiceOpts.name.spec, ServiceOpts.version.spec, ServiceOpts.storage.spec,
+                    ServiceOpts.storageClass.spec, ServiceOpts.allowMajorUpgrade.spec, adoptFlag.spec,
                     rolloutWaitFlag.spec,
                 ] + scopeOptions,
                 handler: serviceAdd),
@@ -44,8 +45,17 @@ enum WorkloadCommands {
             return v
         }
         static let storage = Option<String>.quantity(
-            "storage", "Storage size.", valueName: "size", default: ServiceSpec.defaultStorage)
+            "storage", "Storage size.", valueName: "size", default: ServiceSpec.defaultStorage, positive: true)
+        static let storageClass = Option<String>.objectName(
+            "storage-class", "class", "StorageClass of its data (default: kip install's, else the cluster's).")
+        static let allowMajorUpgrade = Flag(
+            "allow-major-upgrade",
+            "Change the engine's major version of a service that has data (its data files may not be readable).")
     }
+
+    /// Services render a StatefulSet whose pods carry the label
+    /// `controller-revision-hash: <name>-<hash>`; labels hold 63 characters.
+    static let serviceNameMax = 52
 
     static func serviceAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let type = inv.arguments[0]
@@ -53,9 +63,15 @@ enum WorkloadCommands {
             throw KipError("unknown service type '\(type)': use postgres, mysql or redis")
         }
         let name = try inv.require(ServiceOpts.name)
-        let spec = ServiceSpec(
+        if name.count > serviceNameMax {
+            throw KipError(
+                "service name '\(name)' is \(name.count) characters; a service's name may have \(serviceNameMax) (its pods' revision label holds 63)"
+            )
+        }
+        var spec = ServiceSpec(
             type: type, version: try inv.get(ServiceOpts.version) ?? engine.defaultVersion,
-            storage: try inv.get(ServiceOpts.storage) ?? ServiceSpec.defaultStorage)
+            storage: try inv.get(ServiceOpts.storage) ?? ServiceSpec.defaultStorage,
+            storageClass: try inv.get(ServiceOpts.storageClass))
         var namespace = ""
         try ctx.write {
             // By name: its CR, what it renders, and its credentials (kept when they exist).
@@ -77,9 +93,48 @@ enum WorkloadCommands {
                     throw KipError(
                         "service \(name) has \(s) of storage; the size of an existing database cannot change here")
                 }
+                // Its data volume was made with its class, which cannot change.
+                if let given = spec.storageClass, given != existing.storageClass {
+                    throw KipError(
+                        "service \(name) keeps its data in storage class \(existing.storageClass ?? "(the cluster's default)"); it cannot move to \(given)"
+                    )
+                }
+                spec.storageClass = existing.storageClass
+                if let old = existing.version, let new = spec.version,
+                    ServiceSpec.major(old) != ServiceSpec.major(new), !inv.has(ServiceOpts.allowMajorUpgrade)
+                {
+                    throw KipError(
+                        "service \(name) runs \(type) \(old) and has data: \(type) \(new) is another major version, whose server may not read those data files (\(type == "postgres" ? "postgres needs pg_upgrade or a dump and restore" : "check the upgrade notes of \(type)")); back up first, then pass --allow-major-upgrade"
+                    )
+                }
+            } else if spec.storageClass == nil {
+                spec.storageClass = w.scope.cluster.storageClass
             }
-            var plan = try w.plan(
-                .service, name, [Workloads.cr(.service, name, w.scope, spec: spec.json)], adopt: inv.has(adoptFlag))
+            var crs = [Workloads.cr(.service, name, w.scope, spec: spec.json)]
+            var rolled: [String] = []
+            if w.secret(SecretNames.credentials(name)) == nil {
+                // Fresh credentials: apps still bound to a service of this name restart
+                // with them (their pods read credentials only when they start).
+                let apps = try w.driver.get([WorkloadKind.app.resource], namespace: w.scope.namespace)
+                for a in apps {
+                    let s = AppSpec(json: a["spec"] ?? [:])
+                    guard let n = a.at("metadata", "name")?.stringValue, s.bindings.contains(where: { $0.service == name })
+                    else { continue }
+                    var cr = Workloads.app(n, w.scope, spec: s, replacing: a)
+                    cr.set(
+                        ["metadata", "annotations", Keys.configHash],
+                        .string(
+                            Workloads.configHash(
+                                salt: Workspace.password(ctx.random), secret: [:], credentials: [:])))
+                    crs.append(cr)
+                    rolled.append(n)
+                }
+            }
+            var plan = try w.plan(.service, name, crs, adopt: inv.has(adoptFlag))
+            if !rolled.isEmpty {
+                plan.report.append(
+                    .info("  fresh credentials: restarting the apps bound to it (\(rolled.joined(separator: ", ")))"))
+            }
             plan.report.append(
                 .info(
                     "  credentials in Secret \(SecretNames.credentials(name)); 'kip app bind APP \(name)' gives an app its URL"
@@ -193,7 +248,10 @@ enum WorkloadCommands {
             CommandSpec(
                 "add", "Add a volume (a PersistentVolumeClaim), optionally mounting it into an app.",
                 arguments: [ArgumentSpec("name", "Volume name.")],
-                options: [VolumeOpts.size.spec, VolumeOpts.mount.spec, adoptFlag.spec] + scopeOptions,
+                options: [
+                    VolumeOpts.size.spec, VolumeOpts.accessMode.spec, VolumeOpts.storageClass.spec,
+                    VolumeOpts.mount.spec, adoptFlag.spec,
+                ] + scopeOptions,
                 handler: volumeAdd),
             CommandSpec("list", "List the volumes of an environment.", options: scopeOptions, handler: volumeList),
             CommandSpec(
@@ -212,13 +270,24 @@ enum WorkloadCommands {
 
     enum VolumeOpts {
         static let size: Option<String> = {
-            var o = Option<String>.quantity("size", "Size (e.g. 1Gi).", valueName: "size")
+            var o = Option<String>.quantity("size", "Size (e.g. 1Gi).", valueName: "size", positive: true)
             var spec = o.spec
             spec.required = true
             o = Option(spec, parse: o.parse)
             return o
         }()
         static let mount = ListOption<Mount>.mount("mount", "app:/path", "Mount it into an app at a path.")
+        static let accessMode = Option<String>(
+            .value(
+                "access-mode", "mode",
+                "ReadWriteOnce (default: one node, one replica) or ReadWriteMany (every replica; needs a storage class that offers it)."
+            )
+        ) { v in
+            guard VolumeSpec.accessModes.contains(v) else { throw BadValue("use ReadWriteOnce or ReadWriteMany") }
+            return v
+        }
+        static let storageClass = Option<String>.objectName(
+            "storage-class", "class", "StorageClass (default: kip install's, else the cluster's).")
     }
 
     static func volumeAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -226,18 +295,40 @@ enum WorkloadCommands {
         try Check.name(name, .volume)
         let size = try inv.require(VolumeOpts.size)
         let mounts = try inv.get(VolumeOpts.mount)
+        let mode = try inv.get(VolumeOpts.accessMode)
+        let storageClass = try inv.get(VolumeOpts.storageClass)
         try ctx.write {
             let w = try Workspace(inv, ctx)
-            if let s = w.cr(.volume, name).map({ VolumeSpec(json: $0["spec"] ?? [:]).size }), s != size {
-                throw KipError("volume \(name) is \(s); the size of an existing volume cannot change here")
+            var spec = VolumeSpec(size: size, accessMode: mode, storageClass: storageClass)
+            if let old = w.cr(.volume, name).map({ VolumeSpec(json: $0["spec"] ?? [:]) }) {
+                if old.size != size {
+                    throw KipError("volume \(name) is \(old.size); the size of an existing volume cannot change here")
+                }
+                // A claim's access mode and class are fixed when it is made.
+                if let mode, mode != (old.accessMode ?? VolumeSpec.readWriteOnce) {
+                    throw KipError(
+                        "volume \(name) is \(old.accessMode ?? VolumeSpec.readWriteOnce); the access mode of an existing volume cannot change"
+                    )
+                }
+                if let storageClass, storageClass != old.storageClass {
+                    throw KipError(
+                        "volume \(name) is in storage class \(old.storageClass ?? "(the cluster's default)"); it cannot move to \(storageClass)"
+                    )
+                }
+                spec = old
+            } else if spec.storageClass == nil {
+                spec.storageClass = w.scope.cluster.storageClass
             }
-            var crs = [Workloads.cr(.volume, name, w.scope, spec: VolumeSpec(size: size).json)]
+            var crs = [Workloads.cr(.volume, name, w.scope, spec: spec.json)]
             for m in mounts {
                 // A mount reads `app:/path`: the name part is the app.
                 let app = try w.require(.app, m.volume)
-                var spec = AppSpec(json: app["spec"] ?? [:])
-                spec.volumes = spec.volumes.filter { $0.volume != name } + [Mount(volume: name, path: m.path)]
-                crs.append(Workloads.app(m.volume, w.scope, spec: spec, replacing: app))
+                var appSpec = AppSpec(json: app["spec"] ?? [:])
+                appSpec.volumes =
+                    appSpec.volumes.filter { $0.volume != name && $0.path != m.path }
+                    + [Mount(volume: name, path: m.path, accessMode: spec.mountMode)]
+                if let p = appSpec.problem { throw KipError("app \(m.volume): \(p)") }
+                crs.append(Workloads.app(m.volume, w.scope, spec: appSpec, replacing: app))
             }
             var plan = try w.plan(.volume, name, crs, adopt: inv.has(adoptFlag))
             plan.report += mounts.map { .info("  mounted into app \($0.volume)") }
@@ -255,7 +346,7 @@ enum WorkloadCommands {
                 command: inv.command)
         }
         return try AppCommands.update(inv, ctx, parts[0], reading: ["\(CRDs.volume)/\(volume)"]) { spec, w in
-            guard w.cr(.volume, volume) != nil else {
+            guard let v = w.cr(.volume, volume) else {
                 throw KipError(
                     "volume \"\(volume)\" does not exist in \(w.scope.namespace): add it with 'kip volume add \(volume) --size 1Gi'"
                 )
@@ -264,7 +355,9 @@ enum WorkloadCommands {
                 throw KipError(
                     "app \(parts[0]) already mounts volume \(other.volume) at \(parts[1]): choose another path")
             }
-            spec.volumes = spec.volumes.filter { $0.volume != volume } + [Mount(volume: volume, path: parts[1])]
+            spec.volumes =
+                spec.volumes.filter { $0.volume != volume }
+                + [Mount(volume: volume, path: parts[1], accessMode: VolumeSpec(json: v["spec"] ?? [:]).mountMode)]
         }
     }
 
@@ -412,6 +505,9 @@ enum WorkloadCommands {
         static let env = ListOption<EnvVar>.env()
     }
 
+    /// A CronJob's name may have 52 characters: the Jobs it starts add an 11-character suffix.
+    static let cronJobNameMax = 52
+
     static func jobAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
         try Check.name(name, .job)
@@ -419,16 +515,38 @@ enum WorkloadCommands {
             image: try inv.require(JobOpts.image), schedule: try inv.get(JobOpts.schedule),
             command: try inv.get(JobOpts.command) + inv.arguments.dropFirst(),
             env: Check.unique(try inv.get(JobOpts.env)))
+        if spec.image.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw UsageError(message: "--image is empty: give one (e.g. postgres:16)", command: inv.command)
+        }
+        if spec.schedule != nil, name.count > cronJobNameMax {
+            throw KipError(
+                "job name '\(name)' is \(name.count) characters; a scheduled job's name may have \(cronJobNameMax) (Kubernetes adds a suffix to each run's name)"
+            )
+        }
         try ctx.write {
             let w = try Workspace(inv, ctx)
             try w.checkNameFree(name, for: .job)
-            if let old = w.cr(.job, name).map({ JobSpec(json: $0["spec"] ?? [:]) }), old != spec, old.schedule == nil {
-                throw KipError(
-                    "job \(name) is a one-off Job, which Kubernetes cannot change once created: 'kip job delete \(name)' first"
-                )
+            let cr = Workloads.cr(.job, name, w.scope, spec: spec.json)
+            var plan = try w.plan(.job, name, [cr], adopt: inv.has(adoptFlag))
+            // A Job's pod template cannot change once it is created: what kip would
+            // write is compared with the live Job, not with the CR (the rendering may
+            // have changed since, with kip).
+            if let live = w.native("Job", name),
+                let rendered = plan.owned(plan.knownUIDs).first(where: { $0["kind"]?.stringValue == "Job" }),
+                let want = rendered.at("spec", "template"), let have = live.at("spec", "template"),
+                !want.isSubset(of: have)
+            {
+                let old = w.cr(.job, name).map { JobSpec(json: $0["spec"] ?? [:]) }
+                guard old == spec else {
+                    throw KipError(
+                        "job \(name) is a one-off Job, whose pod template Kubernetes cannot change once created: 'kip job delete \(name)', then add it again"
+                    )
+                }
+                // Nothing asked for changed: the Job stays as it was created.
+                plan = Plan()
+                plan.report = [.success("job \(name) unchanged in \(w.scope.namespace) (its Job keeps the template it was created with)")]
             }
-            return try w.plan(
-                .job, name, [Workloads.cr(.job, name, w.scope, spec: spec.json)], adopt: inv.has(adoptFlag))
+            return plan
         }
         return 0
     }

@@ -201,7 +201,8 @@ final class Workspace {
             for e in p.environments { driver.places[e.namespace] = (p.name, e.name) }
         }
         scope = WorkloadScope(
-            project: name, environment: environment, namespace: namespace, domain: observed.settings?.domain)
+            project: name, environment: environment, namespace: namespace, domain: observed.settings?.domain,
+            cluster: observed.settings)
     }
 
     /// The same reading, in one environment of the project.
@@ -344,6 +345,7 @@ final class Workspace {
             if let old = cr(k, name) { plan.restore.append(Workloads.asItWas(old)) }
             if k == .service, !existingSecrets.contains(SecretNames.credentials(name)) {
                 passwords[name] = Self.password(ctx.random)
+                passwords[Workloads.rootPasswordKey(name)] = Self.password(ctx.random)
             }
             let rendered = Workloads.render(c, scope, uid: "-", password: { passwords[$0] })
             // What the CR rendered before counts as existing too: a command that reads by

@@ -387,3 +387,19 @@ extension JSON {
         }
     }
 }
+
+extension JSON {
+    /// True when every field of `self` is in `other` with the same value (objects may have
+    /// more fields there, as a live object has the server's defaults); lists match item by
+    /// item.
+    public func isSubset(of other: JSON) -> Bool {
+        switch (self, other) {
+        case (.object(let a), .object(let b)):
+            return a.allSatisfy { k, v in b[k].map { v.isSubset(of: $0) } ?? false }
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.isSubset(of: $1) }
+        default:
+            return self == other
+        }
+    }
+}

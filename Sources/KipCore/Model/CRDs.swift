@@ -13,6 +13,11 @@ public enum CRDs {
         if let max { s["maximum"] = .int(max) }
         return s
     }
+    static func bool(_ description: String) -> JSON { ["type": "boolean", "description": .string(description)] }
+    static let accessMode: JSON = [
+        "type": "string", "enum": ["ReadWriteOnce", "ReadWriteMany"],
+        "description": "Access mode: ReadWriteOnce (one node at a time) or ReadWriteMany.",
+    ]
     static func obj(_ props: [String: JSON], required: [String] = [], _ description: String = "") -> JSON {
         var s: JSON = ["type": "object", "properties": .object(props)]
         if !required.isEmpty { s["required"] = JSON.strings(required) }
@@ -82,8 +87,14 @@ public enum CRDs {
                                 ], required: ["service"])),
                         "volumes": arr(
                             obj(
-                                ["volume": str("Volume name.", pattern: dnsLabel), "path": str("Mount path.")],
+                                [
+                                    "volume": str("Volume name.", pattern: dnsLabel), "path": str("Mount path."),
+                                    "accessMode": accessMode,
+                                ],
                                 required: ["volume", "path"])),
+                        "runAsNonRoot": bool("Refuse to start the container as root."),
+                        "securityDefaults": bool(
+                            "false turns off the safe defaults (no privilege escalation, no capabilities, seccomp)."),
                     ], required: ["image"])
             ),
             (
@@ -100,12 +111,17 @@ public enum CRDs {
                             "description": "Database or cache type.",
                         ],
                         "version": str("Engine version."), "storage": str("Storage size, e.g. 1Gi.", pattern: quantity),
+                        "storageClass": str("StorageClass of the data volume (default: the cluster's)."),
                     ], required: ["type"])
             ),
             (
                 "Volume", "volumes", "Namespaced", ["kvol"],
                 [["name": "Size", "type": "string", "jsonPath": ".spec.size"]],
-                obj(["size": str("Size, e.g. 1Gi.", pattern: quantity)], required: ["size"])
+                obj(
+                    [
+                        "size": str("Size, e.g. 1Gi.", pattern: quantity), "accessMode": accessMode,
+                        "storageClass": str("StorageClass (default: the cluster's)."),
+                    ], required: ["size"])
             ),
             (
                 "Function", "functions", "Namespaced", ["kfn"],

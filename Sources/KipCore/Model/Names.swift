@@ -22,6 +22,24 @@ public enum Keys {
     public static let systemNamespace = "kipper-system"
     public static let orgAnnotation = "kipper.run/org"
     public static let domainAnnotation = "kipper.run/domain"
+    public static let ingressClassAnnotation = "kipper.run/ingress-class"
+    public static let tlsSecretAnnotation = "kipper.run/tls-secret"
+    public static let clusterIssuerAnnotation = "kipper.run/cluster-issuer"
+    public static let storageClassAnnotation = "kipper.run/storage-class"
+    public static let podSecurityAnnotation = "kipper.run/pod-security"
+    public static let clusterDomainAnnotation = "kipper.run/cluster-domain"
+
+    /// On an App CR and its pod template: a hash of the app's secret values and of the
+    /// credentials it is bound to, so that changing one rolls the app's pods.
+    public static let configHash = "kipper.run/config-hash"
+    /// On an app's Secret: the salt of its configuration hash, which only those who can
+    /// read the Secret see.
+    public static let configSalt = "kipper.run/config-salt"
+    /// On a copy of the TLS certificate in an environment.
+    public static let tlsSecretSource = "kipper.run/tls-secret-source"
+    public static let certManagerIssuer = "cert-manager.io/cluster-issuer"
+    public static let podSecurityEnforce = "pod-security.kubernetes.io/enforce"
+    public static let podSecurityWarn = "pod-security.kubernetes.io/warn"
 }
 
 /// Names of the Secrets kip derives from a workload's name.

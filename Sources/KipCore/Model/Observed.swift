@@ -34,5 +34,13 @@ public struct Observed: Equatable, Sendable {
     }
 
     public func project(_ name: String) -> Project? { projects.first { $0.name == name } }
-    public var pullSecrets: [JSON] { (secrets["default"] ?? []).filter(Render.isPullSecret) }
+    /// The secrets of `default` every environment gets a copy of: its image pull secrets,
+    /// and the routes' TLS certificate when `kip install --tls-secret` names one.
+    public var pullSecrets: [JSON] {
+        let tls = settings?.tlsSecret
+        return (secrets["default"] ?? []).filter {
+            Render.isPullSecret($0) || (tls != nil && $0.at("metadata", "name")?.stringValue == tls)
+        }
+    }
+    public var podSecurity: String { settings?.podSecurityLevel ?? ClusterSettings.defaultPodSecurity }
 }

@@ -1,11 +1,43 @@
 /// The cluster's kip settings, read from the `kipper-system` namespace's annotations.
 public struct ClusterSettings: Equatable, Sendable {
+    public static let defaultPodSecurity = "baseline"
+    public static let podSecurityLevels = ["baseline", "restricted"]
+    public static let defaultClusterDomain = "cluster.local"
+
     public var org: String?
     public var domain: String?
+    /// The IngressClass of every route (nil: the cluster's default class).
+    public var ingressClass: String?
+    /// A wildcard certificate (a TLS Secret of the `default` namespace) copied into every
+    /// environment and served on every route.
+    public var tlsSecret: String?
+    /// A cert-manager ClusterIssuer that issues each route's certificate.
+    public var clusterIssuer: String?
+    /// The StorageClass of new volumes and databases (nil: the cluster's default).
+    public var storageClass: String?
+    /// The Pod Security level every environment's namespace enforces.
+    public var podSecurity: String?
+    /// The cluster's DNS domain (`cluster.local`), in service hosts.
+    public var clusterDomain: String?
 
     public init(org: String? = nil, domain: String? = nil) {
         self.org = org
         self.domain = domain
+    }
+
+    /// Routes are served over TLS when a certificate or an issuer is set.
+    public var tls: Bool { tlsSecret != nil || clusterIssuer != nil }
+    public var podSecurityLevel: String { podSecurity ?? Self.defaultPodSecurity }
+    public var dnsDomain: String { clusterDomain ?? Self.defaultClusterDomain }
+
+    /// Each setting, its annotation and value, in the order kip prints them.
+    public var annotations: [(String, String?)] {
+        [
+            (Keys.orgAnnotation, org), (Keys.domainAnnotation, domain), (Keys.ingressClassAnnotation, ingressClass),
+            (Keys.tlsSecretAnnotation, tlsSecret), (Keys.clusterIssuerAnnotation, clusterIssuer),
+            (Keys.storageClassAnnotation, storageClass), (Keys.podSecurityAnnotation, podSecurity),
+            (Keys.clusterDomainAnnotation, clusterDomain),
+        ]
     }
 
     /// nil when kip is not installed (no `kipper-system` namespace among `namespaces`).
@@ -13,9 +45,15 @@ public struct ClusterSettings: Equatable, Sendable {
         guard let ns = namespaces.first(where: { $0.at("metadata", "name")?.stringValue == Keys.systemNamespace })
         else { return nil }
         let a = ns.at("metadata", "annotations")?.stringMap ?? [:]
-        return ClusterSettings(
-            org: a[Keys.orgAnnotation].flatMap { $0.isEmpty ? nil : $0 },
-            domain: a[Keys.domainAnnotation].flatMap { $0.isEmpty ? nil : $0 })
+        func v(_ k: String) -> String? { a[k].flatMap { $0.isEmpty ? nil : $0 } }
+        var s = ClusterSettings(org: v(Keys.orgAnnotation), domain: v(Keys.domainAnnotation))
+        s.ingressClass = v(Keys.ingressClassAnnotation)
+        s.tlsSecret = v(Keys.tlsSecretAnnotation)
+        s.clusterIssuer = v(Keys.clusterIssuerAnnotation)
+        s.storageClass = v(Keys.storageClassAnnotation)
+        s.podSecurity = v(Keys.podSecurityAnnotation)
+        s.clusterDomain = v(Keys.clusterDomainAnnotation)
+        return s
     }
 }
 
@@ -92,11 +130,18 @@ public enum Render {
         ]
     }
 
-    public static func namespace(_ p: Project, _ env: Project.Environment, uid: String) -> JSON {
+    /// An environment's Namespace. It enforces the cluster's Pod Security level and warns
+    /// about what `restricted` would refuse.
+    public static func namespace(
+        _ p: Project, _ env: Project.Environment, uid: String, podSecurity: String = ClusterSettings.defaultPodSecurity
+    ) -> JSON {
         let order = p.environments.firstIndex(of: env) ?? 0
+        let extra = [
+            Keys.envOrder: String(order), Keys.podSecurityEnforce: podSecurity, Keys.podSecurityWarn: "restricted",
+        ]
         var meta: JSON = [
             "name": .string(env.namespace),
-            "labels": .object(labels(project: p.name, environment: env.name, extra: [Keys.envOrder: String(order)])),
+            "labels": .object(labels(project: p.name, environment: env.name, extra: extra)),
             "ownerReferences": [ownerReference(kind: "Project", name: p.name, uid: uid)],
         ]
         if let d = p.displayName { meta["annotations"] = [Keys.displayName: .string(d)] }
@@ -136,15 +181,18 @@ public enum Render {
     }
 
     /// Everything an environment needs besides its namespace's existence: the namespace
-    /// itself, copies of the pull secrets, and the default ServiceAccount listing them.
-    public static func environment(_ p: Project, _ env: Project.Environment, uid: String, pullSecrets: [JSON]) -> [JSON]
-    {
-        var out = [namespace(p, env, uid: uid)]
+    /// itself, copies of the secrets of `default` it shares (pull secrets, the routes'
+    /// TLS certificate), and the default ServiceAccount listing the pull secrets.
+    public static func environment(
+        _ p: Project, _ env: Project.Environment, uid: String, pullSecrets: [JSON],
+        podSecurity: String = ClusterSettings.defaultPodSecurity
+    ) -> [JSON] {
+        var out = [namespace(p, env, uid: uid, podSecurity: podSecurity)]
         out += pullSecrets.map { pullSecret($0, p, env, uid: uid) }
-        if !pullSecrets.isEmpty {
+        let pull = pullSecrets.filter(isPullSecret)
+        if !pull.isEmpty {
             out.append(
-                defaultServiceAccount(
-                    p, env, pullSecrets: pullSecrets.compactMap { $0.at("metadata", "name")?.stringValue }))
+                defaultServiceAccount(p, env, pullSecrets: pull.compactMap { $0.at("metadata", "name")?.stringValue }))
         }
         return out
     }

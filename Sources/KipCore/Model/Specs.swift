@@ -111,15 +111,22 @@ public struct Binding: Equatable, Sendable {
 public struct Mount: Equatable, Sendable {
     public var volume: String
     public var path: String
-    public init(volume: String, path: String) {
+    /// The volume's access mode, copied from it when mounted: nil for ReadWriteOnce (one
+    /// node at a time), `ReadWriteMany` for a volume every replica may mount.
+    public var accessMode: String?
+    public init(volume: String, path: String, accessMode: String? = nil) {
         self.volume = volume
         self.path = path
+        self.accessMode = accessMode
     }
+    public var isShared: Bool { accessMode == VolumeSpec.readWriteMany }
 }
 
 public struct AppSpec: WorkloadSpec {
     public static let kind = WorkloadKind.app
     public static let defaultReplicas = 1
+    /// The CPU request an autoscaled app gets when none is given.
+    public static let defaultCPURequest = "100m"
 
     /// What the spec sets beyond its image and port, one entry each, in words (`env LOG`,
     /// `binding db`, `mount data:/data`): what `deploy --reset` says it drops.
@@ -144,6 +151,14 @@ public struct AppSpec: WorkloadSpec {
     public var route: String?
     public var bindings: [Binding] = []
     public var volumes: [Mount] = []
+    /// The keys of the app's secret (`kip app secret set`), names only: a key named like
+    /// a binding's variable overrides it.
+    public var secretEnv: [String] = []
+    /// `runAsNonRoot` for the app's pods; nil leaves it to the image.
+    public var runAsNonRoot: Bool?
+    /// false when the user opted out of the safe container defaults (no privilege
+    /// escalation, every capability dropped, the runtime's seccomp profile).
+    public var securityDefaults: Bool?
 
     public init(image: String, port: Int? = nil) {
         self.image = image
@@ -163,8 +178,13 @@ public struct AppSpec: WorkloadSpec {
                 service: $0["service"]?.stringValue ?? "", prefix: $0["prefix"]?.stringValue ?? Binding.defaultPrefix)
         }
         volumes = (j["volumes"]?.arrayValue ?? []).map {
-            Mount(volume: $0["volume"]?.stringValue ?? "", path: $0["path"]?.stringValue ?? "")
+            Mount(
+                volume: $0["volume"]?.stringValue ?? "", path: $0["path"]?.stringValue ?? "",
+                accessMode: $0["accessMode"]?.stringValue)
         }
+        secretEnv = (j["secretEnv"]?.arrayValue ?? []).compactMap(\.stringValue)
+        runAsNonRoot = j["runAsNonRoot"]?.boolValue
+        securityDefaults = j["securityDefaults"]?.boolValue
     }
 
     public var json: JSON {
@@ -179,9 +199,39 @@ public struct AppSpec: WorkloadSpec {
             s["bindings"] = .array(bindings.map { ["service": .string($0.service), "prefix": .string($0.prefix)] })
         }
         if !volumes.isEmpty {
-            s["volumes"] = .array(volumes.map { ["volume": .string($0.volume), "path": .string($0.path)] })
+            s["volumes"] = .array(
+                volumes.map { m in
+                    var o: JSON = ["volume": .string(m.volume), "path": .string(m.path)]
+                    if let a = m.accessMode { o["accessMode"] = .string(a) }
+                    return o
+                })
         }
+        if !secretEnv.isEmpty { s["secretEnv"] = JSON.strings(secretEnv.sorted()) }
+        if let runAsNonRoot { s["runAsNonRoot"] = .bool(runAsNonRoot) }
+        if let securityDefaults { s["securityDefaults"] = .bool(securityDefaults) }
         return s
+    }
+
+    /// The variables a binding would give that the user set explicitly, as an env var
+    /// or a secret: those win, and the binding's are left out (one entry per name).
+    public var overridden: Set<String> {
+        let given = Set(env.map(\.name)).union(secretEnv)
+        return Set(bindings.flatMap { b in Workloads.bindingKeys.map { "\(b.prefix)_\($0.suffix)" } })
+            .intersection(given)
+    }
+
+    /// Mounts of ReadWriteOnce volumes: a volume one node at a time can attach.
+    public var exclusiveMounts: [Mount] { volumes.filter { !$0.isShared } }
+
+    /// Why Kubernetes could not run this spec as asked, or nil: more than one replica (or
+    /// an autoscaler) on a ReadWriteOnce volume, which a second node cannot attach.
+    public var problem: String? {
+        guard let m = exclusiveMounts.first else { return nil }
+        let many = autoscale != nil || (replicas ?? Self.defaultReplicas) > 1
+        guard many else { return nil }
+        let what = autoscale != nil ? "autoscaling" : "\(replicas ?? 1) replicas"
+        return
+            "\(what) with volume \(m.volume) mounted: a ReadWriteOnce volume attaches to one node, so only one replica can run; use one replica, or a volume added with --access-mode ReadWriteMany"
     }
 
     public var resolved: AppSpec {
@@ -207,11 +257,15 @@ public struct ServiceSpec: WorkloadSpec {
     public var type: String
     public var version: String?
     public var storage: String?
+    /// The StorageClass of its data volume, fixed when the service is created (nil: the
+    /// cluster's default class).
+    public var storageClass: String?
 
-    public init(type: String, version: String? = nil, storage: String? = nil) {
+    public init(type: String, version: String? = nil, storage: String? = nil, storageClass: String? = nil) {
         self.type = type
         self.version = version
         self.storage = storage
+        self.storageClass = storageClass
     }
 
     public init(json j: JSON) {
@@ -220,32 +274,60 @@ public struct ServiceSpec: WorkloadSpec {
         self.init(
             type: j["type"]?.stringValue ?? "postgres",
             version: j["version"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 },
-            storage: j["storage"]?.stringValue)
+            storage: j["storage"]?.stringValue, storageClass: j["storageClass"]?.stringValue)
     }
 
     public var json: JSON {
         var s: JSON = ["type": .string(type)]
         if let version { s["version"] = .string(version) }
         if let storage { s["storage"] = .string(storage) }
+        if let storageClass { s["storageClass"] = .string(storageClass) }
         return s
     }
 
     public var resolved: ServiceSpec {
         ServiceSpec(
             type: type, version: version ?? Workloads.engines[type]?.defaultVersion,
-            storage: storage ?? Self.defaultStorage)
+            storage: storage ?? Self.defaultStorage, storageClass: storageClass)
+    }
+
+    /// The major version: what comes before the first dot (`16` of `16.4`, `8` of `8.4`).
+    public static func major(_ version: String) -> String {
+        String(version.split(separator: ".", maxSplits: 1).first ?? "")
     }
 }
 
 public struct VolumeSpec: WorkloadSpec {
     public static let kind = WorkloadKind.volume
     public static let defaultSize = "1Gi"
+    public static let readWriteOnce = "ReadWriteOnce"
+    public static let readWriteMany = "ReadWriteMany"
+    public static let accessModes = [readWriteOnce, readWriteMany]
 
     public var size: String
-    public init(size: String) { self.size = size }
-    public init(json j: JSON) { size = j["size"]?.stringValue ?? Self.defaultSize }
-    public var json: JSON { ["size": .string(size)] }
+    /// nil: ReadWriteOnce.
+    public var accessMode: String?
+    /// nil: the cluster's default StorageClass.
+    public var storageClass: String?
+    public init(size: String, accessMode: String? = nil, storageClass: String? = nil) {
+        self.size = size
+        self.accessMode = accessMode
+        self.storageClass = storageClass
+    }
+    public init(json j: JSON) {
+        self.init(
+            size: j["size"]?.stringValue ?? Self.defaultSize, accessMode: j["accessMode"]?.stringValue,
+            storageClass: j["storageClass"]?.stringValue)
+    }
+    public var json: JSON {
+        var s: JSON = ["size": .string(size)]
+        if let accessMode { s["accessMode"] = .string(accessMode) }
+        if let storageClass { s["storageClass"] = .string(storageClass) }
+        return s
+    }
     public var resolved: VolumeSpec { self }
+    /// The access mode a mount of this volume records (nil for ReadWriteOnce).
+    public var mountMode: String? { accessMode == Self.readWriteMany ? Self.readWriteMany : nil }
 }
 
 public struct FunctionSpec: WorkloadSpec {

@@ -134,7 +134,7 @@ public enum CopyPlanner {
         }
         let targetScope = WorkloadScope(
             project: project.name, environment: target.name, namespace: target.namespace,
-            domain: observed.settings?.domain)
+            domain: observed.settings?.domain, cluster: observed.settings)
         var warnings: [String] = []
         let apps: [CopyPlan.App] = of(.app).map { cr in
             let name = cr.at("metadata", "name")?.stringValue ?? ""
@@ -286,12 +286,15 @@ public enum CopyPlanner {
         var out = Plan()
         out.owners =
             (addsEnvironment ? [project.manifest] : [])
-            + Render.environment(project, plan.target, uid: project.uid ?? "", pullSecrets: pullSecrets)
+            + Render.environment(
+                project, plan.target, uid: project.uid ?? "", pullSecrets: pullSecrets,
+                podSecurity: scope.cluster.podSecurityLevel)
             + members.map { $0.binding(project, plan.target, uid: project.uid ?? "") } + crs
         if let uid = project.uid { out.knownUIDs["Project/\(project.name)"] = uid }
         var passwords: [String: String] = [:]
         for s in plan.services where !existingSecrets.contains(SecretNames.credentials(s.name)) {
             passwords[s.name] = password()
+            passwords[Workloads.rootPasswordKey(s.name)] = password()
         }
         out.owned = { uids in
             crs.flatMap { Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { passwords[$0] }) }

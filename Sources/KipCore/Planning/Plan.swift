@@ -32,6 +32,8 @@ public struct Plan {
 
     public static let fieldManager = "kip"
     public static let secretsFieldManager = "kip-secrets"
+    /// Owns a Deployment's replica count once autoscaling took over from kip's own count.
+    public static let handoverFieldManager = "kip-handover"
 
     public var owners: [JSON] = []
     /// Uids of owners read from the cluster, by `Plan.key`.
@@ -55,6 +57,12 @@ public struct Plan {
     /// A first step only: once carried out, read and plan again (an object that must
     /// exist before a change to it can carry a resourceVersion precondition).
     public var readAgain = false
+    /// Step 3 goes first: the app's new secret values are in place before the change to
+    /// its pod template that makes its pods restart and read them.
+    public var secretsFirst = false
+    /// Applied before everything else, by `handoverFieldManager`: fields kip stops
+    /// setting whose value must stay (a Deployment's replicas, when autoscaling starts).
+    public var handover: [JSON] = []
 
     public init() {}
 
@@ -73,7 +81,9 @@ public struct Plan {
     public var manifests: [JSON] {
         var uids = knownUIDs
         for o in owners where uids[Self.key(o)] == nil { uids[Self.key(o)] = "<uid of \(Self.key(o))>" }
-        return (owners + owned(uids) + secrets(uids)).map(Self.redacted)
+        let ordered =
+            handover + (secretsFirst ? secrets(uids) + owners + owned(uids) : owners + owned(uids) + secrets(uids))
+        return ordered.map(Self.redacted)
     }
 
     public static let redactedValue = "<redacted>"
@@ -110,6 +120,10 @@ extension KubectlDriver {
         var result = Applied()
         var uids = plan.knownUIDs
         result.created = Set(plan.owners.map(Plan.key).filter { uids[$0] == nil })
+        if !plan.handover.isEmpty { try apply(plan.handover, fieldManager: Plan.handoverFieldManager) }
+        if plan.secretsFirst {
+            result.objects += try apply(plan.secrets(uids), fieldManager: Plan.secretsFieldManager)
+        }
         if plan.ownersKnown {
             result.objects = try restoring(plan, created: []) { try apply(plan.owners + plan.owned(uids)) }
         } else {
@@ -128,7 +142,11 @@ extension KubectlDriver {
             }
         }
         result.uids = uids
-        result.objects += try resuming(plan) { try apply(plan.secrets(uids), fieldManager: Plan.secretsFieldManager) }
+        if !plan.secretsFirst {
+            result.objects += try resuming(plan) {
+                try apply(plan.secrets(uids), fieldManager: Plan.secretsFieldManager)
+            }
+        }
         let byNamespace = Dictionary(grouping: plan.deletes, by: { $0.namespace ?? "" })
         for ns in byNamespace.keys.sorted() {
             try resuming(plan) { try delete(refs: byNamespace[ns]!.map(\.ref), namespace: ns.isEmpty ? nil : ns) }

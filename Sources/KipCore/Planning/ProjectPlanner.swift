@@ -159,7 +159,7 @@ public enum ProjectPlanner {
         var changes: [String] = []
         let pull = observed.pullSecrets
         for env in project.environments {
-            let want = Render.environment(project, env, uid: uid, pullSecrets: pull)
+            let want = Render.environment(project, env, uid: uid, pullSecrets: pull, podSecurity: observed.podSecurity)
             apply += want
             guard let have = observed.namespaces[env.namespace] else {
                 changes.append("created namespace \(env.namespace) (environment \(env.name))")
@@ -181,17 +181,17 @@ public enum ProjectPlanner {
                 let name = s.at("metadata", "name")?.stringValue ?? ""
                 let copy = haveSecrets.first { $0.at("metadata", "name")?.stringValue == name }
                 if copy == nil {
-                    changes.append("copied pull secret \(name) into \(env.namespace)")
+                    changes.append("copied \(Render.isPullSecret(s) ? "pull" : "TLS") secret \(name) into \(env.namespace)")
                 } else if copy?["data"] != s["data"] || copy?["type"] != s["type"] {
-                    changes.append("updated pull secret \(name) in \(env.namespace)")
+                    changes.append("updated \(Render.isPullSecret(s) ? "pull" : "TLS") secret \(name) in \(env.namespace)")
                 }
             }
-            if !pull.isEmpty {
+            if pull.contains(where: Render.isPullSecret) {
                 let sa = (observed.serviceAccounts[env.namespace] ?? []).first {
                     $0.at("metadata", "name")?.stringValue == "default"
                 }
                 let listed = Set((sa?["imagePullSecrets"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
-                let wanted = Set(pull.compactMap { $0.at("metadata", "name")?.stringValue })
+                let wanted = Set(pull.filter(Render.isPullSecret).compactMap { $0.at("metadata", "name")?.stringValue })
                 if !wanted.isSubset(of: listed) {
                     changes.append("listed the pull secrets in the default ServiceAccount of \(env.namespace)")
                 }
@@ -213,7 +213,8 @@ public enum ProjectPlanner {
     /// with its resourceVersion as precondition. `members` (the project's default
     /// bindings) are granted in each of `environments`.
     public static func writePlan(
-        _ project: Project, environments: [Project.Environment], pullSecrets: [JSON], members: [Member] = []
+        _ project: Project, environments: [Project.Environment], pullSecrets: [JSON], members: [Member] = [],
+        podSecurity: String = ClusterSettings.defaultPodSecurity
     ) -> Plan {
         var plan = Plan()
         plan.owners = [project.manifest]
@@ -221,7 +222,7 @@ public enum ProjectPlanner {
         let key = Plan.key(project.manifest)
         plan.owned = { uids in
             environments.flatMap { e in
-                Render.environment(project, e, uid: uids[key] ?? "", pullSecrets: pullSecrets)
+                Render.environment(project, e, uid: uids[key] ?? "", pullSecrets: pullSecrets, podSecurity: podSecurity)
                     + members.map { $0.binding(project, e, uid: uids[key] ?? "") }
             }
         }

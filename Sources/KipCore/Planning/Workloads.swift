@@ -22,12 +22,17 @@ public struct WorkloadScope: Equatable, Sendable {
     public var environment: String?
     public var namespace: String
     public var domain: String?
+    /// The cluster's settings: ingress class, TLS, storage class, DNS domain.
+    public var cluster = ClusterSettings()
 
-    public init(project: String?, environment: String?, namespace: String, domain: String?) {
+    public init(
+        project: String?, environment: String?, namespace: String, domain: String?, cluster: ClusterSettings? = nil
+    ) {
         self.project = project
         self.environment = environment
         self.namespace = namespace
         self.domain = domain
+        if let cluster { self.cluster = cluster }
     }
 
     /// The default route host: `<app>-<env>.<domain>`, `<app>.<domain>` for `default`.
@@ -80,8 +85,14 @@ public enum Workloads {
         else { return [] }
         let spec = cr["spec"] ?? [:]
         switch kind {
-        case .app: return app(name, AppSpec(json: spec).resolved, scope, uid: uid, annotations: promotion(cr))
-        case .service: return service(name, ServiceSpec(json: spec).resolved, scope, uid: uid, password: password(name))
+        case .app:
+            return app(
+                name, AppSpec(json: spec).resolved, scope, uid: uid, annotations: promotion(cr),
+                configHash: cr.at("metadata", "annotations", Keys.configHash)?.stringValue)
+        case .service:
+            return service(
+                name, ServiceSpec(json: spec).resolved, scope, uid: uid, password: password(name),
+                rootPassword: password(rootPasswordKey(name)))
         case .volume: return [pvc(name, VolumeSpec(json: spec), scope, uid: uid)]
         case .function: return function(name, FunctionSpec(json: spec).resolved, scope, uid: uid)
         case .job: return [job(name, JobSpec(json: spec), scope, uid: uid)]
@@ -91,7 +102,9 @@ public enum Workloads {
     /// An App CR that keeps what promotion recorded on the one it replaces (the
     /// promotion annotations and `status.history`) and its resourceVersion.
     public static func app(_ name: String, _ scope: WorkloadScope, spec: AppSpec, replacing existing: JSON?) -> JSON {
-        var cr = Workloads.cr(.app, name, scope, spec: spec.json, annotations: promotion(existing ?? [:]))
+        var kept = promotion(existing ?? [:])
+        if let h = existing?.at("metadata", "annotations", Keys.configHash)?.stringValue { kept[Keys.configHash] = h }
+        var cr = Workloads.cr(.app, name, scope, spec: spec.json, annotations: kept)
         if let h = existing?.at("status", "history") { cr.set(["status", "history"], h) }
         // The version read is the write's precondition: a change in between is a 409.
         if let rv = existing?.at("metadata", "resourceVersion") { cr.set(["metadata", "resourceVersion"], rv) }
@@ -134,9 +147,11 @@ public enum Workloads {
         ("NAME", "database"),
     ]
 
-    static func bindingEnv(_ bindings: [Binding]) -> [JSON] {
+    /// The bindings' variables, less those `overridden` (set by the user as an env var or
+    /// a secret): each name once, as the API server requires.
+    static func bindingEnv(_ bindings: [Binding], overridden: Set<String> = []) -> [JSON] {
         bindings.flatMap { b -> [JSON] in
-            bindingKeys.map { k in
+            bindingKeys.filter { !overridden.contains("\(b.prefix)_\($0.suffix)") }.map { k in
                 [
                     "name": .string("\(b.prefix)_\(k.suffix)"),
                     "valueFrom": [
@@ -172,32 +187,62 @@ public enum Workloads {
         return s
     }
 
-    static func app(_ name: String, _ spec: AppSpec, _ scope: WorkloadScope, uid: String, annotations: [String: String])
-        -> [JSON]
-    {
+    /// One mount per volume and per path (the API server refuses a second of either):
+    /// the later entry wins.
+    static func distinctMounts(_ mounts: [Mount]) -> [Mount] {
+        var out: [Mount] = []
+        for m in mounts {
+            out.removeAll { $0.volume == m.volume || $0.path == m.path }
+            out.append(m)
+        }
+        return out
+    }
+
+    /// The safe container defaults `restricted` Pod Security asks for: no privilege
+    /// escalation, every capability dropped (and, with `runAsNonRoot`, no root).
+    static func containerSecurity() -> JSON {
+        ["allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]]]
+    }
+
+    static func app(
+        _ name: String, _ spec: AppSpec, _ scope: WorkloadScope, uid: String, annotations: [String: String],
+        configHash: String? = nil
+    ) -> [JSON] {
         let port = spec.port
         var container: JSON = ["name": .string(name), "image": .string(spec.image)]
         if let port { container["ports"] = [["name": "http", "containerPort": .int(port)]] }
-        let env = envVars(spec.env) + bindingEnv(spec.bindings)
+        let env = envVars(spec.env) + bindingEnv(spec.bindings, overridden: spec.overridden)
         if !env.isEmpty { container["env"] = .array(env) }
         container["envFrom"] = [["secretRef": ["name": .string(SecretNames.app(name)), "optional": true]]]
         if let r = resources(spec.resources) { container["resources"] = r }
-        if !spec.volumes.isEmpty {
-            container["volumeMounts"] = .array(
-                spec.volumes.map { ["name": .string($0.volume), "mountPath": .string($0.path)] })
+        let mounts = distinctMounts(spec.volumes)
+        if !mounts.isEmpty {
+            container["volumeMounts"] = .array(mounts.map { ["name": .string($0.volume), "mountPath": .string($0.path)] })
         }
-        let volumes: [JSON] = spec.volumes.map {
+        let hardened = spec.securityDefaults != false
+        if hardened { container["securityContext"] = containerSecurity() }
+        let volumes: [JSON] = mounts.map {
             ["name": .string($0.volume), "persistentVolumeClaim": ["claimName": .string($0.volume)]]
         }
         let selector: JSON = [WorkloadKind.app.labelKey: .string(name)]
         var podLabels = labels(scope, .app, name)
         podLabels[WorkloadKind.app.labelKey] = .string(name)
+        var pod = podSpec([container], scope, volumes: volumes)
+        var podSecurity: JSON = [:]
+        if hardened { podSecurity["seccompProfile"] = ["type": "RuntimeDefault"] }
+        if let nonRoot = spec.runAsNonRoot { podSecurity["runAsNonRoot"] = .bool(nonRoot) }
+        if podSecurity != [:] { pod["securityContext"] = podSecurity }
+        var templateMeta: JSON = ["labels": .object(podLabels)]
+        // The hash of the app's secrets and bound credentials: a change rolls the pods,
+        // which read those values only when they start.
+        if let configHash { templateMeta["annotations"] = [Keys.configHash: .string(configHash)] }
         var dspec: JSON = [
             "selector": ["matchLabels": selector],
-            "template": [
-                "metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope, volumes: volumes),
-            ],
+            "template": ["metadata": templateMeta, "spec": pod],
         ]
+        // A ReadWriteOnce volume attaches to one node: the old pod must let go of it
+        // before the new one starts.
+        if mounts.contains(where: { !$0.isShared }) { dspec["strategy"] = ["type": "Recreate"] }
         if spec.autoscale == nil { dspec["replicas"] = .int(spec.replicas ?? AppSpec.defaultReplicas) }
         var out: [JSON] = [
             [
@@ -207,7 +252,7 @@ public enum Workloads {
         ]
         if let port { out.append(clusterService(name, port: port, scope, .app, uid: uid)) }
         if let host = spec.route, port != nil {
-            out.append([
+            var ingress: JSON = [
                 "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
                 "metadata": meta(name, scope, .app, owner: name, uid: uid),
                 "spec": [
@@ -225,7 +270,18 @@ public enum Workloads {
                         ]
                     ]
                 ],
-            ])
+            ]
+            let cluster = scope.cluster
+            if let c = cluster.ingressClass { ingress.set(["spec", "ingressClassName"], .string(c)) }
+            if let issuer = cluster.clusterIssuer {
+                ingress.set(["metadata", "annotations", Keys.certManagerIssuer], .string(issuer))
+            }
+            if cluster.tls {
+                ingress.set(
+                    ["spec", "tls"],
+                    [["hosts": [.string(host)], "secretName": .string(cluster.tlsSecret ?? "\(name)-tls")]])
+            }
+            out.append(ingress)
         }
         if let a = spec.autoscale {
             out.append([
@@ -269,33 +325,67 @@ public enum Workloads {
         public var user: String
         public var dataPath: String
         public var scheme: String
+        /// The image's documented non-root user (and group): the pod runs as it.
+        public var uid: Int = 999
+        /// Requests and limits of the database container.
+        public var resources = Resources()
+        /// The command that tells the engine answers (readiness and liveness).
+        public var probe: @Sendable (_ database: String) -> [String] = { _ in [] }
     }
 
     public static let engines: [String: Engine] = [
         "postgres": Engine(
             image: "postgres", defaultVersion: "16", port: 5432, user: "app", dataPath: "/var/lib/postgresql/data",
-            scheme: "postgresql"),
+            scheme: "postgresql",
+            resources: Resources(cpuRequest: "100m", cpuLimit: "1", memoryRequest: "256Mi", memoryLimit: "1Gi"),
+            probe: { db in ["pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", db] }),
         "mysql": Engine(
-            image: "mysql", defaultVersion: "8.4", port: 3306, user: "app", dataPath: "/var/lib/mysql", scheme: "mysql"),
+            image: "mysql", defaultVersion: "8.4", port: 3306, user: "app", dataPath: "/var/lib/mysql", scheme: "mysql",
+            resources: Resources(cpuRequest: "100m", cpuLimit: "1", memoryRequest: "512Mi", memoryLimit: "1Gi"),
+            probe: { _ in ["mysqladmin", "ping", "-h", "127.0.0.1", "--silent"] }),
         "redis": Engine(
-            image: "redis", defaultVersion: "7", port: 6379, user: "default", dataPath: "/data", scheme: "redis"),
+            image: "redis", defaultVersion: "7", port: 6379, user: "default", dataPath: "/data", scheme: "redis",
+            resources: Resources(cpuRequest: "50m", cpuLimit: "500m", memoryRequest: "64Mi", memoryLimit: "256Mi"),
+            probe: { _ in ["sh", "-c", "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning ping | grep -q PONG"] }),
     ]
 
     public static func host(_ service: String, _ scope: WorkloadScope) -> String {
-        "\(service).\(scope.namespace).svc.cluster.local"
+        "\(service).\(scope.namespace).svc.\(scope.cluster.dnsDomain)"
+    }
+
+    /// The key under which a service's second generated password (MySQL's root
+    /// password) is asked for.
+    public static func rootPasswordKey(_ service: String) -> String { service + ":root" }
+
+    /// The hash an app's pods carry of its secret values (base64, as stored) and of the
+    /// credentials of the services it is bound to, salted with a value only those who can
+    /// read the Secret see: a viewer, who reads Deployments, cannot test guesses of a
+    /// secret against it. 16 hex digits of SHA-256.
+    public static func configHash(salt: String, secret: [String: String], credentials: [String: [String: String]])
+        -> String
+    {
+        var text = salt + "\n"
+        for k in secret.keys.sorted() { text += "secret\t\(k)\t\(secret[k]!)\n" }
+        for s in credentials.keys.sorted() {
+            for (k, v) in credentials[s]!.sorted(by: { $0.key < $1.key }) { text += "credentials\t\(s)\t\(k)\t\(v)\n" }
+        }
+        return String(SHA256.hex(SHA256.digest(Array(text.utf8))).prefix(16))
     }
 
     public static func database(_ service: String) -> String { service.replacingOccurrences(of: "-", with: "_") }
 
-    static func service(_ name: String, _ spec: ServiceSpec, _ scope: WorkloadScope, uid: String, password: String?)
-        -> [JSON]
-    {
+    static func service(
+        _ name: String, _ spec: ServiceSpec, _ scope: WorkloadScope, uid: String, password: String?,
+        rootPassword: String? = nil
+    ) -> [JSON] {
         let type = spec.type
         guard let e = engines[type] else { return [] }
         let version = spec.version ?? e.defaultVersion
         let secret = SecretNames.credentials(name)
-        func fromSecret(_ env: String, _ key: String) -> JSON {
-            ["name": .string(env), "valueFrom": ["secretKeyRef": ["name": .string(secret), "key": .string(key)]]]
+        func fromSecret(_ env: String, _ key: String, optional: Bool = false) -> JSON {
+            var ref: JSON = ["name": .string(secret), "key": .string(key)]
+            if optional { ref["optional"] = true }
+            return ["name": .string(env), "valueFrom": ["secretKeyRef": ref]]
         }
         var env: [JSON]
         var args: [JSON] = []
@@ -307,23 +397,50 @@ public enum Workloads {
                 ["name": "PGDATA", "value": .string(e.dataPath + "/pgdata")],
             ]
         case "mysql":
+            // Root has its own password, never the app's. Credentials written before
+            // there was one lack the key: the engine reads it only when it first
+            // initialises its data, which those services have done.
             env = [
                 fromSecret("MYSQL_USER", "user"), fromSecret("MYSQL_PASSWORD", "password"),
                 fromSecret("MYSQL_DATABASE", "database"),
-                fromSecret("MYSQL_ROOT_PASSWORD", "password"),
+                fromSecret("MYSQL_ROOT_PASSWORD", "root-password", optional: true),
             ]
         default:
             env = [fromSecret("REDIS_PASSWORD", "password")]
             args = ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes"]
         }
+        let probe: JSON = ["exec": ["command": JSON.strings(e.probe(database(name)))]]
+        var readiness = probe
+        readiness["initialDelaySeconds"] = 5
+        readiness["periodSeconds"] = 10
+        readiness["timeoutSeconds"] = 5
+        var liveness = probe
+        liveness["initialDelaySeconds"] = 30
+        liveness["periodSeconds"] = 10
+        liveness["timeoutSeconds"] = 5
+        liveness["failureThreshold"] = 6
         var container: JSON = [
             "name": .string(type), "image": .string("\(e.image):\(version)"), "env": .array(env),
             "ports": [["name": .string(type), "containerPort": .int(e.port)]],
             "volumeMounts": [["name": "data", "mountPath": .string(e.dataPath)]],
+            "readinessProbe": readiness, "livenessProbe": liveness,
+            "securityContext": containerSecurity(),
         ]
+        if let r = resources(e.resources) { container["resources"] = r }
         if !args.isEmpty { container["args"] = .array(args) }
         var podLabels = labels(scope, .service, name)
         podLabels[WorkloadKind.service.labelKey] = .string(name)
+        var pod = podSpec([container], scope)
+        // The images' own non-root user; fsGroup makes the data volume theirs.
+        pod["securityContext"] = [
+            "runAsNonRoot": true, "runAsUser": .int(e.uid), "runAsGroup": .int(e.uid), "fsGroup": .int(e.uid),
+            "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": ["type": "RuntimeDefault"],
+        ]
+        var claim: JSON = [
+            "accessModes": ["ReadWriteOnce"],
+            "resources": ["requests": ["storage": .string(spec.storage ?? ServiceSpec.defaultStorage)]],
+        ]
+        if let c = spec.storageClass { claim["storageClassName"] = .string(c) }
         var out: [JSON] = [
             [
                 "apiVersion": "apps/v1", "kind": "StatefulSet",
@@ -331,18 +448,8 @@ public enum Workloads {
                 "spec": [
                     "serviceName": .string(name), "replicas": 1,
                     "selector": ["matchLabels": [WorkloadKind.service.labelKey: .string(name)]],
-                    "template": ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope)],
-                    "volumeClaimTemplates": [
-                        [
-                            "metadata": ["name": "data"],
-                            "spec": [
-                                "accessModes": ["ReadWriteOnce"],
-                                "resources": [
-                                    "requests": ["storage": .string(spec.storage ?? ServiceSpec.defaultStorage)]
-                                ],
-                            ],
-                        ]
-                    ],
+                    "template": ["metadata": ["labels": .object(podLabels)], "spec": pod],
+                    "volumeClaimTemplates": [["metadata": ["name": "data"], "spec": claim]],
                     "persistentVolumeClaimRetentionPolicy": ["whenDeleted": "Delete", "whenScaled": "Retain"],
                 ],
             ],
@@ -355,15 +462,17 @@ public enum Workloads {
             ],
         ]
         if let password {
-            out.append(credentials(name, type: type, scope, uid: uid, password: password))
+            out.append(credentials(name, type: type, scope, uid: uid, password: password, rootPassword: rootPassword))
         }
         return out
     }
 
     /// The credentials Secret: fresh, never copied; the password only ever on stdin.
-    public static func credentials(_ name: String, type: String, _ scope: WorkloadScope, uid: String, password: String)
-        -> JSON
-    {
+    /// MySQL's has a second password, root's.
+    public static func credentials(
+        _ name: String, type: String, _ scope: WorkloadScope, uid: String, password: String,
+        rootPassword: String? = nil
+    ) -> JSON {
         let e = engines[type]!
         let h = host(name, scope)
         let db = database(name)
@@ -372,10 +481,11 @@ public enum Workloads {
         case "redis": url = "redis://:\(password)@\(h):\(e.port)/0"
         default: url = "\(e.scheme)://\(e.user):\(password)@\(h):\(e.port)/\(db)"
         }
-        let data: [String: String] = [
+        var data: [String: String] = [
             "host": h, "port": String(e.port), "user": e.user, "password": password,
             "database": type == "redis" ? "0" : db, "url": url,
         ]
+        if type == "mysql", let rootPassword { data["root-password"] = rootPassword }
         return [
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": meta(SecretNames.credentials(name), scope, .service, owner: name, uid: uid),
@@ -384,10 +494,14 @@ public enum Workloads {
     }
 
     static func pvc(_ name: String, _ spec: VolumeSpec, _ scope: WorkloadScope, uid: String) -> JSON {
-        [
+        var claim: JSON = [
+            "accessModes": [.string(spec.accessMode ?? VolumeSpec.readWriteOnce)],
+            "resources": ["requests": ["storage": .string(spec.size)]],
+        ]
+        if let c = spec.storageClass { claim["storageClassName"] = .string(c) }
+        return [
             "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": meta(name, scope, .volume, owner: name, uid: uid),
-            "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": .string(spec.size)]]],
+            "metadata": meta(name, scope, .volume, owner: name, uid: uid), "spec": claim,
         ]
     }
 
