@@ -16,9 +16,12 @@ final class SpecDiffTests: XCTestCase {
         app.autoscale = Autoscale(min: 2, max: 5, cpuPercent: 70)
         app.route = "api.example.com"
         app.bindings = [Binding(service: "db", prefix: "DATABASE")]
-        app.volumes = [Mount(volume: "files", path: "/data")]
-        let service = ServiceSpec(type: "postgres", version: "16", storage: "2Gi")
-        let volume = VolumeSpec(size: "3Gi")
+        app.volumes = [Mount(volume: "files", path: "/data", accessMode: "ReadWriteMany")]
+        app.secretEnv = ["TOKEN"]
+        app.runAsNonRoot = true
+        app.securityDefaults = false
+        let service = ServiceSpec(type: "postgres", version: "16", storage: "2Gi", storageClass: "fast")
+        let volume = VolumeSpec(size: "3Gi", accessMode: "ReadWriteMany", storageClass: "nfs")
         let function = FunctionSpec(image: "fn:1", port: 8081, env: [EnvVar(name: "B", value: "2")])
         let job = JobSpec(image: "j:1", schedule: "0 3 * * *", command: ["run"], env: [EnvVar(name: "C", value: "3")])
         return [
@@ -37,6 +40,8 @@ final class SpecDiffTests: XCTestCase {
                 kind.resolvedSpec(json), kind.resolvedSpec(kind.resolvedSpec(json)), "\(kind): resolving is stable")
         }
         XCTAssertEqual(AppSpec(json: full[0].2), full[0].1 as? AppSpec)
+        XCTAssertEqual(ServiceSpec(json: full[1].2), full[1].1 as? ServiceSpec)
+        XCTAssertEqual(VolumeSpec(json: full[2].2), full[2].1 as? VolumeSpec)
         XCTAssertEqual(JobSpec(json: full[4].2), full[4].1 as? JobSpec)
     }
 
@@ -45,6 +50,7 @@ final class SpecDiffTests: XCTestCase {
         switch v {
         case .string(let s): return .string(s == "postgres" ? "mysql" : s + "x")
         case .int(let i): return .int(i + 1)
+        case .bool(let b): return .bool(!b)
         case .array(let a): return .array(a + a.map(changed))
         case .object(let o): return .object(o.mapValues(changed))
         default: return v

@@ -9,9 +9,16 @@ final class WorkloadRenderTests: XCTestCase {
     let uid = "00000000-0000-4000-8000-0000000000aa"
 
     func golden(_ cr: JSON, _ name: String, secrets: Set<String> = []) {
+        golden(cr, name, in: scope, secrets: secrets)
+    }
+
+    func golden(_ cr: JSON, _ name: String, in scope: WorkloadScope, secrets: Set<String> = []) {
         let children = Workloads.render(
             cr, scope, uid: uid,
-            password: { secrets.contains(SecretNames.credentials($0)) ? nil : "s3cr3t-Passw0rd_not-random-XYZ" })
+            password: { key in
+                if key.hasSuffix(":root") { return "r00t-Passw0rd_not-random-XYZ" }
+                return secrets.contains(SecretNames.credentials(key)) ? nil : "s3cr3t-Passw0rd_not-random-XYZ"
+            })
         assertGolden(JSON.array([cr] + children).serialized(pretty: true) + "\n", "render/\(name).json")
     }
 
@@ -54,6 +61,86 @@ final class WorkloadRenderTests: XCTestCase {
                         "storage": "1Gi",
                     ]), "service-\(type)")
         }
+    }
+
+    /// What the user set wins over a binding's variable, once each; a secret change is in
+    /// the pod template (a hash); a ReadWriteOnce mount makes the rollout Recreate; the
+    /// opt-outs and runAsNonRoot.
+    func testAppOverridesRollsAndVolumeStrategy() {
+        var cr = Workloads.cr(
+            .app, "api", scope,
+            spec: [
+                "image": "registry.example.com/api:v1.2.3", "port": 3000,
+                "env": [["name": "DATABASE_HOST", "value": "db.example.com"]], "secretEnv": ["DATABASE_URL", "TOKEN"],
+                "bindings": [["service": "db", "prefix": "DATABASE"]],
+                "volumes": [
+                    ["volume": "uploads", "path": "/data/uploads"],
+                    ["volume": "shared", "path": "/shared", "accessMode": "ReadWriteMany"],
+                ],
+                "runAsNonRoot": true,
+            ])
+        cr.set(["metadata", "annotations", Keys.configHash], "0123456789abcdef")
+        golden(cr, "app-overrides-hash-recreate")
+        golden(
+            Workloads.cr(
+                .app, "legacy", scope,
+                spec: [
+                    "image": "registry.example.com/legacy:1", "port": 80, "replicas": 3, "securityDefaults": false,
+                    "volumes": [["volume": "shared", "path": "/shared", "accessMode": "ReadWriteMany"]],
+                ]), "app-no-security-defaults-shared-volume")
+    }
+
+    /// The cluster's settings reach what is rendered: ingress class and TLS (a copied
+    /// certificate, or cert-manager's), storage classes, the cluster's DNS domain.
+    func testClusterSettingsReachRoutesStorageAndHosts() {
+        var tls = ClusterSettings(domain: "apprunr.com")
+        tls.ingressClass = "nginx"
+        tls.tlsSecret = "wildcard-apprunr"
+        tls.clusterDomain = "corp.internal"
+        let withTLS = WorkloadScope(
+            project: "yourr-name", environment: "test", namespace: "yourr-name-test", domain: "apprunr.com",
+            cluster: tls)
+        let app = Workloads.cr(
+            .app, "api", withTLS,
+            spec: ["image": "registry.example.com/api:v1.2.3", "port": 3000, "route": ["host": "api-test.apprunr.com"]])
+        golden(app, "app-route-tls-secret", in: withTLS)
+        var issuer = ClusterSettings(domain: "apprunr.com")
+        issuer.clusterIssuer = "letsencrypt"
+        let withIssuer = WorkloadScope(
+            project: "yourr-name", environment: "test", namespace: "yourr-name-test", domain: "apprunr.com",
+            cluster: issuer)
+        let ingress = Workloads.render(app, withIssuer, uid: uid, password: { _ in nil }).first {
+            $0["kind"]?.stringValue == "Ingress"
+        }
+        XCTAssertEqual(ingress?.at("metadata", "annotations", Keys.certManagerIssuer)?.stringValue, "letsencrypt")
+        XCTAssertEqual(ingress?.at("spec", "tls")?.arrayValue?.first?["secretName"]?.stringValue, "api-tls")
+        XCTAssertNil(ingress?.at("spec", "ingressClassName"))
+        golden(
+            Workloads.cr(
+                .service, "db", withTLS, spec: ["type": "postgres", "version": "16", "storageClass": "fast-ssd"]),
+            "service-postgres-storage-class-cluster-domain", in: withTLS)
+        golden(
+            Workloads.cr(
+                .volume, "shared", scope, spec: ["size": "5Gi", "accessMode": "ReadWriteMany", "storageClass": "nfs"]),
+            "volume-shared-storage-class")
+    }
+
+    func testConfigHashChangesWithEveryValueAndHidesThem() {
+        let a = Workloads.configHash(salt: "s", secret: ["K": "dg=="], credentials: ["db": ["password": "cA=="]])
+        XCTAssertEqual(a.count, 16)
+        XCTAssertEqual(a, Workloads.configHash(salt: "s", secret: ["K": "dg=="], credentials: ["db": ["password": "cA=="]]))
+        XCTAssertNotEqual(a, Workloads.configHash(salt: "s", secret: ["K": "dw=="], credentials: ["db": ["password": "cA=="]]))
+        XCTAssertNotEqual(a, Workloads.configHash(salt: "s", secret: ["K": "dg=="], credentials: ["db": ["password": "cQ=="]]))
+        XCTAssertNotEqual(a, Workloads.configHash(salt: "t", secret: ["K": "dg=="], credentials: ["db": ["password": "cA=="]]))
+        // SHA-256 itself, against the standard's test vectors.
+        XCTAssertEqual(
+            SHA256.hex(SHA256.digest(Array("abc".utf8))),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(
+            SHA256.hex(SHA256.digest([])), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(
+            SHA256.hex(SHA256.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
     func testServiceKeepsExistingCredentials() {

@@ -61,9 +61,15 @@ public struct CopyPlan: Equatable, Sendable {
     public struct Volume: Equatable, Sendable {
         public var name: String
         public var size: String
-        public init(name: String, size: String) {
+        /// The source's access mode and class, which the copy keeps (its apps' mounts
+        /// were made for them).
+        public var accessMode: String?
+        public var storageClass: String?
+        public init(name: String, size: String, accessMode: String? = nil, storageClass: String? = nil) {
             self.name = name
             self.size = size
+            self.accessMode = accessMode
+            self.storageClass = storageClass
         }
     }
 
@@ -72,6 +78,7 @@ public struct CopyPlan: Equatable, Sendable {
         public var type: String
         public var version: String
         public var storage: String
+        public var storageClass: String?
     }
 
     public var project: String
@@ -156,7 +163,8 @@ public enum CopyPlanner {
             }
             return CopyPlan.App(
                 name: name, sourceHost: sourceHost, host: sourceHost == nil ? nil : def, defaultHost: def,
-                replicas: spec["replicas"]?.intValue ?? 1,
+                // An autoscaled app's count is its autoscaler's minimum.
+                replicas: spec.at("autoscale", "min")?.intValue ?? spec["replicas"]?.intValue ?? 1,
                 memoryLimit: spec.at("resources", "memoryLimit")?.stringValue,
                 cpuLimit: spec.at("resources", "cpuLimit")?.stringValue, env: env, spec: spec)
         }
@@ -164,7 +172,8 @@ public enum CopyPlanner {
             CopyPlan.Service(
                 name: s.at("metadata", "name")?.stringValue ?? "", type: s.at("spec", "type")?.stringValue ?? "",
                 version: s.at("spec", "version")?.stringValue ?? "",
-                storage: s.at("spec", "storage")?.stringValue ?? "1Gi")
+                storage: s.at("spec", "storage")?.stringValue ?? "1Gi",
+                storageClass: s.at("spec", "storageClass")?.stringValue)
         }
         var secrets: [String: [String: JSON]] = [:]
         for s in observed.secrets[source.namespace] ?? [] {
@@ -186,17 +195,50 @@ public enum CopyPlanner {
             project: project.name, source: source, target: target, apps: apps, services: services,
             volumes: of(.volume).map {
                 .init(
-                    name: $0.at("metadata", "name")?.stringValue ?? "", size: $0.at("spec", "size")?.stringValue ?? "")
+                    name: $0.at("metadata", "name")?.stringValue ?? "", size: $0.at("spec", "size")?.stringValue ?? "",
+                    accessMode: $0.at("spec", "accessMode")?.stringValue,
+                    storageClass: $0.at("spec", "storageClass")?.stringValue)
             },
             functions: of(.function), jobs: of(.job), secrets: secrets, warnings: warnings, original: apps)
     }
 
-    /// "Apply prod defaults": replicas at least 2, memory limit × 1.5 in a correct unit.
+    /// "Apply prod defaults": replicas at least 2 (an autoscaler's minimum too), memory
+    /// limit × 1.5 in a correct unit. An app on a ReadWriteOnce volume keeps one replica,
+    /// which is all such a volume can serve, and the plan says so.
     public static func prodDefaults(_ plan: inout CopyPlan) {
         for i in plan.apps.indices {
-            plan.apps[i].replicas = max(2, plan.apps[i].replicas)
+            let spec = AppSpec(json: plan.apps[i].spec)
+            if let m = spec.exclusiveMounts.first {
+                let note =
+                    "app \(plan.apps[i].name) keeps \(plan.apps[i].replicas) replica(s): it mounts ReadWriteOnce volume \(m.volume)"
+                if !plan.warnings.contains(note) { plan.warnings.append(note) }
+            } else {
+                plan.apps[i].replicas = max(2, plan.apps[i].replicas)
+            }
             if let m = plan.apps[i].memoryLimit { plan.apps[i].memoryLimit = Quantity.scaleMemory(m, by: 1.5) ?? m }
         }
+    }
+
+    /// What the API server or the cluster would refuse in the plan (after overrides and
+    /// prod defaults): a request above its limit, several replicas on a ReadWriteOnce
+    /// volume. nil when there is nothing.
+    public static func problem(_ plan: CopyPlan) -> String? {
+        for a in plan.apps {
+            var spec = AppSpec(json: plan.apps.first { $0.name == a.name }!.spec)
+            spec.resources.memoryLimit = a.memoryLimit
+            spec.resources.cpuLimit = a.cpuLimit
+            for (rq, lm, what) in [
+                (spec.resources.cpuRequest, a.cpuLimit, "cpu"), (spec.resources.memoryRequest, a.memoryLimit, "memory"),
+            ] {
+                if let rq, let lm, let x = Quantity.value(rq), let y = Quantity.value(lm), x > y {
+                    return
+                        "app \(a.name): \(what) limit \(lm) is below its request \(rq): a request may not exceed its limit"
+                }
+            }
+            if spec.autoscale != nil { spec.autoscale?.min = max(1, a.replicas) } else { spec.replicas = a.replicas }
+            if let p = spec.problem { return "app \(a.name): \(p)" }
+        }
+        return nil
     }
 
     /// The CRs of the copy, each marked as coming from this copy.
@@ -206,7 +248,15 @@ public enum CopyPlanner {
         for a in plan.apps {
             var spec = a.spec
             spec["route"] = a.host.map { ["host": .string($0)] }
-            spec["replicas"] = spec["autoscale"] == nil || spec["replicas"] != nil ? .int(a.replicas) : nil
+            if var au = Autoscale(json: spec["autoscale"]) {
+                // The replica count of an autoscaled app is its autoscaler's minimum.
+                au.min = max(1, a.replicas)
+                au.max = max(au.max, au.min)
+                spec["autoscale"] = au.json
+                spec["replicas"] = nil
+            } else {
+                spec["replicas"] = .int(a.replicas)
+            }
             var res = spec["resources"]?.objectValue ?? [:]
             res["memoryLimit"] = a.memoryLimit.map { .string($0) }
             res["cpuLimit"] = a.cpuLimit.map { .string($0) }
@@ -219,11 +269,17 @@ public enum CopyPlanner {
             out.append(
                 Workloads.cr(
                     .service, s.name, scope,
-                    spec: ["type": .string(s.type), "version": .string(s.version), "storage": .string(s.storage)],
+                    spec: ServiceSpec(
+                        type: s.type, version: s.version, storage: s.storage, storageClass: s.storageClass
+                    ).json,
                     annotations: mark))
         }
         for v in plan.volumes {
-            out.append(Workloads.cr(.volume, v.name, scope, spec: ["size": .string(v.size)], annotations: mark))
+            out.append(
+                Workloads.cr(
+                    .volume, v.name, scope,
+                    spec: VolumeSpec(size: v.size, accessMode: v.accessMode, storageClass: v.storageClass).json,
+                    annotations: mark))
         }
         // Functions and jobs are copied whole, with the same namespace rewrite in their env.
         func rewritten(_ spec: JSON?) -> JSON {

@@ -95,6 +95,9 @@ public struct Plan {
         for field in ["data", "stringData"] {
             if let d = s[field]?.objectValue { s[field] = .object(d.mapValues { _ in .string(redactedValue) }) }
         }
+        if s.at("metadata", "annotations", Keys.configSalt) != nil {
+            s.set(["metadata", "annotations", Keys.configSalt], .string(redactedValue))
+        }
         return s
     }
 
