@@ -128,10 +128,14 @@ final class WorkloadRenderTests: XCTestCase {
     func testConfigHashChangesWithEveryValueAndHidesThem() {
         let a = Workloads.configHash(salt: "s", secret: ["K": "dg=="], credentials: ["db": ["password": "cA=="]])
         XCTAssertEqual(a.count, 16)
-        XCTAssertEqual(a, Workloads.configHash(salt: "s", secret: ["K": "dg=="], credentials: ["db": ["password": "cA=="]]))
-        XCTAssertNotEqual(a, Workloads.configHash(salt: "s", secret: ["K": "dw=="], credentials: ["db": ["password": "cA=="]]))
-        XCTAssertNotEqual(a, Workloads.configHash(salt: "s", secret: ["K": "dg=="], credentials: ["db": ["password": "cQ=="]]))
-        XCTAssertNotEqual(a, Workloads.configHash(salt: "t", secret: ["K": "dg=="], credentials: ["db": ["password": "cA=="]]))
+        XCTAssertEqual(
+            a, Workloads.configHash(salt: "s", secret: ["K": "dg=="], credentials: ["db": ["password": "cA=="]]))
+        XCTAssertNotEqual(
+            a, Workloads.configHash(salt: "s", secret: ["K": "dw=="], credentials: ["db": ["password": "cA=="]]))
+        XCTAssertNotEqual(
+            a, Workloads.configHash(salt: "s", secret: ["K": "dg=="], credentials: ["db": ["password": "cQ=="]]))
+        XCTAssertNotEqual(
+            a, Workloads.configHash(salt: "t", secret: ["K": "dg=="], credentials: ["db": ["password": "cA=="]]))
         // SHA-256 itself, against the standard's test vectors.
         XCTAssertEqual(
             SHA256.hex(SHA256.digest(Array("abc".utf8))),

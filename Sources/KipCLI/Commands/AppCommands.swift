@@ -249,7 +249,9 @@ enum AppCommands {
             var plan = try w.plan(.app, name, [cr], adopt: inv.has(adoptFlag))
             plan.handover = handover(w, name, from: previous, to: s)
             plan.report += notes
-            if let host = s.route { plan.report.append(.info("URL: \(w.scope.cluster.tls ? "https" : "http")://\(host)")) }
+            if let host = s.route {
+                plan.report.append(.info("URL: \(w.scope.cluster.tls ? "https" : "http")://\(host)"))
+            }
             return plan
         }
         return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(name)])

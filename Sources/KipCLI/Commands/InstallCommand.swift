@@ -20,7 +20,7 @@ enum InstallCommand {
                 "org", "org", "Prefix for every project's namespaces (e.g. labbc). Cannot change while projects exist."),
             .value("domain", "domain", "Wildcard DNS domain for app routes (e.g. apprunr.com)."),
         ] + settingFlags.map { OptionSpec.value($0.flag, $0.value, $0.help) } + [
-            readers.spec,
+            readers.spec
         ], handler: run)
 
     static let readers = Option<String>.string(
@@ -29,7 +29,10 @@ enum InstallCommand {
     /// The settings beyond org and domain: flag, annotation, what it means.
     static let settingFlags: [(flag: String, value: String, help: String)] = [
         ("ingress-class", "class", "IngressClass of every route (default: the cluster's default class)."),
-        ("tls-secret", "name", "TLS Secret in namespace default (a wildcard certificate), copied into every environment."),
+        (
+            "tls-secret", "name",
+            "TLS Secret in namespace default (a wildcard certificate), copied into every environment."
+        ),
         ("cluster-issuer", "name", "cert-manager ClusterIssuer that issues each route's certificate."),
         ("storage-class", "class", "StorageClass of new volumes and databases (default: the cluster's default class)."),
         ("pod-security", "level", "Pod Security level environments enforce: baseline (default) or restricted."),
@@ -137,7 +140,9 @@ enum InstallCommand {
         ]
         let routes =
             "routes: class \(settings.ingressClass ?? "(the cluster's default)"), "
-            + (settings.tlsSecret.map { "TLS from Secret \($0)" } ?? settings.clusterIssuer.map { "TLS from cert-manager issuer \($0)" }
+            + (settings.tlsSecret.map { "TLS from Secret \($0)" } ?? settings.clusterIssuer.map {
+                "TLS from cert-manager issuer \($0)"
+            }
                 ?? "no TLS")
         lines.append(.info("  \(routes)"))
         lines.append(
@@ -169,7 +174,8 @@ enum InstallCommand {
         let classes = reads[0]
         if let c = s.ingressClass {
             if !names(classes).contains(c) {
-                out.append(.warning("there is no IngressClass \(c) (yet): routes are served once its controller is installed"))
+                out.append(
+                    .warning("there is no IngressClass \(c) (yet): routes are served once its controller is installed"))
             }
         } else if !classes.contains(where: { isDefault($0, "ingressclass.kubernetes.io/is-default-class") }) {
             let have = names(classes)
@@ -193,7 +199,8 @@ enum InstallCommand {
         }
         if reads[2].isEmpty {
             out.append(
-                .warning("the cluster has no metrics API (metrics-server): autoscaled apps keep their minimum replicas"))
+                .warning("the cluster has no metrics API (metrics-server): autoscaled apps keep their minimum replicas")
+            )
         }
         return out
     }

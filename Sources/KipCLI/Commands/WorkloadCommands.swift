@@ -118,7 +118,8 @@ enum WorkloadCommands {
                 let apps = try w.driver.get([WorkloadKind.app.resource], namespace: w.scope.namespace)
                 for a in apps {
                     let s = AppSpec(json: a["spec"] ?? [:])
-                    guard let n = a.at("metadata", "name")?.stringValue, s.bindings.contains(where: { $0.service == name })
+                    guard let n = a.at("metadata", "name")?.stringValue,
+                        s.bindings.contains(where: { $0.service == name })
                     else { continue }
                     var cr = Workloads.app(n, w.scope, spec: s, replacing: a)
                     cr.set(
@@ -544,7 +545,11 @@ enum WorkloadCommands {
                 }
                 // Nothing asked for changed: the Job stays as it was created.
                 plan = Plan()
-                plan.report = [.success("job \(name) unchanged in \(w.scope.namespace) (its Job keeps the template it was created with)")]
+                plan.report = [
+                    .success(
+                        "job \(name) unchanged in \(w.scope.namespace) (its Job keeps the template it was created with)"
+                    )
+                ]
             }
             return plan
         }

@@ -181,9 +181,11 @@ public enum ProjectPlanner {
                 let name = s.at("metadata", "name")?.stringValue ?? ""
                 let copy = haveSecrets.first { $0.at("metadata", "name")?.stringValue == name }
                 if copy == nil {
-                    changes.append("copied \(Render.isPullSecret(s) ? "pull" : "TLS") secret \(name) into \(env.namespace)")
+                    changes.append(
+                        "copied \(Render.isPullSecret(s) ? "pull" : "TLS") secret \(name) into \(env.namespace)")
                 } else if copy?["data"] != s["data"] || copy?["type"] != s["type"] {
-                    changes.append("updated \(Render.isPullSecret(s) ? "pull" : "TLS") secret \(name) in \(env.namespace)")
+                    changes.append(
+                        "updated \(Render.isPullSecret(s) ? "pull" : "TLS") secret \(name) in \(env.namespace)")
                 }
             }
             if pull.contains(where: Render.isPullSecret) {

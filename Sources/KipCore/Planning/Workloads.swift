@@ -217,7 +217,8 @@ public enum Workloads {
         if let r = resources(spec.resources) { container["resources"] = r }
         let mounts = distinctMounts(spec.volumes)
         if !mounts.isEmpty {
-            container["volumeMounts"] = .array(mounts.map { ["name": .string($0.volume), "mountPath": .string($0.path)] })
+            container["volumeMounts"] = .array(
+                mounts.map { ["name": .string($0.volume), "mountPath": .string($0.path)] })
         }
         let hardened = spec.securityDefaults != false
         if hardened { container["securityContext"] = containerSecurity() }
