@@ -17,7 +17,7 @@ final class CopyE2ETests: XCTestCase {
         let t = ["--project", "\(p!)/test"]
         for args in [
             ["service", "add", "postgres", "--name", "db", "--storage", "1Gi"],
-            ["volume", "add", "uploads", "--size", "2Gi"],
+            ["volume", "add", "uploads", "--size", "2Gi", "--access-mode", "ReadWriteMany"],
             [
                 "app", "deploy", "--name", "api", "--image", "r/api:1", "--port", "3000", "--memory-limit", "1Gi",
                 "--bind", "db", "--volume", "uploads:/data",

@@ -169,7 +169,7 @@ final class PipelineE2ETests: XCTestCase {
     /// Day-to-day verbs: scale, env list, unbind, volume mount and unmount.
     func testDayToDayVerbs() throws {
         XCTAssertEqual(kip("service add redis --name cache --project PROJ/test").code, 0)
-        XCTAssertEqual(kip("volume add data --size 1Gi --project PROJ/test").code, 0)
+        XCTAssertEqual(kip("volume add data --size 1Gi --access-mode ReadWriteMany --project PROJ/test").code, 0)
         XCTAssertEqual(
             kip(
                 "app deploy --name api --image r/api:1 --port 80 --autoscale 2:4 --env A=1 --bind cache --project PROJ/test"

@@ -111,8 +111,8 @@ final class WorkloadE2ETests: XCTestCase {
 
             """)
         XCTAssertEqual(
-            E2ECluster.kubectlCalls(deploy), 4,
-            "two scoped reads at once (the Project and namespaces by name, the namespace's objects), the new App, what it owns"
+            E2ECluster.kubectlCalls(deploy), 5,
+            "two scoped reads at once (the Project and namespaces by name, the namespace's objects), the secrets set before the app existed, the new App, what it owns"
         )
         let svc = kip("service add postgres --name db --project PROJ-test --storage 1Gi")
         XCTAssertEqual(svc.code, 0, "\(svc)")

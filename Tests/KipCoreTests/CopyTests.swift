@@ -142,6 +142,38 @@ final class CopyTests: XCTestCase {
         XCTAssertEqual(plan.overriddenApps, ["api"])
     }
 
+    /// An app on a ReadWriteOnce volume keeps one replica (the plan says why); an
+    /// autoscaled app's count is its autoscaler's minimum, which prod defaults raise; a
+    /// plan that would put two replicas on the volume, or a limit under its request, is a
+    /// problem named before anything is written.
+    func testProdDefaultsRespectVolumesAndAutoscalers() throws {
+        var plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed())
+        plan.apps[0].spec["volumes"] = [["volume": "uploads", "path": "/data"]]
+        plan.apps[1].spec["autoscale"] = ["min": 1, "max": 4]
+        CopyPlanner.prodDefaults(&plan)
+        XCTAssertEqual(plan.apps[0].replicas, 1)
+        XCTAssertTrue(
+            plan.warnings.contains("app api keeps 1 replica(s): it mounts ReadWriteOnce volume uploads"),
+            "\(plan.warnings)")
+        XCTAssertEqual(plan.apps[1].replicas, 2)
+        let scope = WorkloadScope(project: "shop", environment: "prod", namespace: "shop-prod", domain: nil)
+        let worker = CopyPlanner.crs(plan, scope: scope).first { $0.at("metadata", "name")?.stringValue == "worker" }
+        XCTAssertEqual(worker?.at("spec", "autoscale"), ["min": 2, "max": 4])
+        XCTAssertNil(worker?.at("spec", "replicas"))
+        XCTAssertNil(CopyPlanner.problem(plan))
+        plan.apps[0].replicas = 2
+        XCTAssertEqual(
+            CopyPlanner.problem(plan),
+            "app api: 2 replicas with volume uploads mounted: a ReadWriteOnce volume attaches to one node, so only one replica can run; use one replica, or a volume added with --access-mode ReadWriteMany"
+        )
+        plan.apps[0].replicas = 1
+        plan.apps[0].spec["resources"] = ["memoryRequest": "512Mi"]
+        plan.apps[0].memoryLimit = "256Mi"
+        XCTAssertEqual(
+            CopyPlanner.problem(plan),
+            "app api: memory limit 256Mi is below its request 512Mi: a request may not exceed its limit")
+    }
+
     func testOverridesApplyAndValidate() throws {
         var plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed())
         var doc = CopyPlanner.document(plan)

@@ -172,8 +172,7 @@ enum AppCommands {
                         name,
                         more: binds.map { "\(CRDs.service)/\($0.split(separator: ":")[0])" }
                             + mounts.map { "\(CRDs.volume)/\($0.volume)" }
-                            + (autoscale == nil ? [] : ["horizontalpodautoscalers.autoscaling/\(name)"])
-                            + ["secrets/\(SecretNames.app(name))"])))
+                            + (autoscale == nil ? [] : ["horizontalpodautoscalers.autoscaling/\(name)"]))))
             try w.checkNameFree(name, for: .app)
             namespace = w.scope.namespace
             let existing = w.cr(.app, name).map { AppSpec(json: $0["spec"] ?? [:]) }
@@ -198,9 +197,15 @@ enum AppCommands {
                 }
                 if existing == nil, w.scope.cluster.podSecurityLevel == "restricted" { s.runAsNonRoot = true }
             }
-            // The keys of its secret, as they are: a key named like a binding's variable
-            // overrides it.
-            s.secretEnv = currentSecrets(w, name).keys.sorted()
+            // The keys of its secret: a key named like a binding's variable overrides it.
+            // The App records them; a new one reads the secrets set before it existed.
+            if let existing {
+                s.secretEnv = existing.secretEnv
+            } else if let set = try w.driver.get(
+                ["secrets"], namespace: w.scope.namespace, fieldSelector: "metadata.name=\(SecretNames.app(name))"
+            ).first {
+                s.secretEnv = (set["data"]?.objectValue ?? [:]).keys.sorted()
+            }
             if inv.has(Opts.runAsNonRoot) { s.runAsNonRoot = true }
             if inv.has(Opts.noSecurityDefaults) { s.securityDefaults = false }
             if let replicas { s.replicas = replicas }
