@@ -97,6 +97,9 @@ extension APIServer {
                     r, namespace: t.namespace, name: name, config: body, manager: manager,
                     force: req.query["force"] == "true", strict: strict, dryRun: req.query["dryRun"] != nil)
                 return json(obj, created ? 201 : 200)
+            case "application/json-patch+json":
+                return json(
+                    try jsonPatch(r, namespace: t.namespace, name: name, ops: body, manager: manager, strict: strict))
             case "application/merge-patch+json", "application/strategic-merge-patch+json":
                 return json(
                     try patch(r, namespace: t.namespace, name: name, patch: body, manager: manager, strict: strict))

@@ -292,6 +292,47 @@ extension APIServer {
         return try update(r, namespace: namespace, name: name, body: merged, manager: manager, strict: strict)
     }
 
+    /// A JSON patch (RFC 6902: add, remove, replace, test) applied to the stored object.
+    func jsonPatch(_ r: ResourceInfo, namespace: String?, name: String, ops: JSON, manager: String, strict: Bool) throws
+        -> JSON
+    {
+        let k = key(r.namespaced ? namespace : nil, name)
+        guard let old = objects[r.storageKey]?[k] else { throw APIError.notFound(r, name) }
+        var doc = old
+        for op in ops.arrayValue ?? [] {
+            let path = (op["path"]?.stringValue ?? "").split(separator: "/", omittingEmptySubsequences: false)
+                .dropFirst().map {
+                    $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+                }
+            let present = doc.at(path) != nil
+            switch op["op"]?.stringValue ?? "" {
+            case "add", "replace":
+                if op["op"]?.stringValue == "replace" && !present {
+                    throw APIError(
+                        code: 422, reason: "Invalid",
+                        message: "the server rejected our request due to an error in our request")
+                }
+                doc.set(path, op["value"] ?? .null)
+            case "remove":
+                guard present else {
+                    throw APIError(
+                        code: 422, reason: "Invalid",
+                        message:
+                            "the server rejected our request due to an error in our request: remove operation does not apply: doc is missing path: \(op["path"]?.stringValue ?? "")"
+                    )
+                }
+                doc.set(path, nil)
+            case "test":
+                guard doc.at(path) == op["value"] else {
+                    throw APIError(code: 422, reason: "Invalid", message: "testing value failed")
+                }
+            default:
+                throw APIError.badRequest("unknown JSON patch operation \(op["op"]?.stringValue ?? "")")
+            }
+        }
+        return try update(r, namespace: namespace, name: name, body: doc, manager: manager, strict: strict)
+    }
+
     func apply(
         _ r: ResourceInfo, namespace: String?, name: String, config: JSON, manager: String, force: Bool, strict: Bool,
         dryRun: Bool

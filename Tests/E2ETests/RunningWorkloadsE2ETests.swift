@@ -94,6 +94,19 @@ final class RunningWorkloadsE2ETests: XCTestCase {
         let data = try c.kubectlJSON(["get", "secret", "api-secrets", "-n", "\(p!)-qa"])["data"]
         XCTAssertNil(data?["API_KEY"], "the key is gone")
         XCTAssertEqual(kip("app secret list api --project PROJ/qa").stderr, "App api has no secrets in \(p!)-qa.\n")
+        // A key someone else's field manager also wrote goes too.
+        XCTAssertEqual(kip("app secret set api K --project PROJ/qa", stdin: "v\n").code, 0)
+        let other = c.kubectl(
+            ["apply", "--server-side", "--field-manager=someone", "-f", "-"],
+            stdin: """
+                {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "api-secrets", "namespace": "\(p!)-qa"},
+                 "data": {"K": "dg==", "OTHER": "dg=="}}
+                """)
+        XCTAssertEqual(other.code, 0, "\(other)")
+        XCTAssertEqual(kip("app secret unset api K --project PROJ/qa").code, 0)
+        let left = try c.kubectlJSON(["get", "secret", "api-secrets", "-n", "\(p!)-qa"])["data"]
+        XCTAssertNil(left?["K"], "removed whatever wrote it")
+        XCTAssertEqual(left?["OTHER"], "dg==", "what kip was not asked about stays")
     }
 
     /// An app on a ReadWriteOnce volume runs one replica, rolled out by Recreate; more

@@ -417,7 +417,13 @@ enum AppCommands {
             rows.append(("Replicas", s.replicaText))
         }
         rows.append(
-            ("Route", s.route.map { "http://\($0)" + (w.native("Ingress", name) == nil ? " (no Ingress)" : "") } ?? "-")
+            (
+                "Route",
+                s.route.map {
+                    "\(w.scope.cluster.tls ? "https" : "http")://\($0)"
+                        + (w.native("Ingress", name) == nil ? " (no Ingress)" : "")
+                } ?? "-"
+            )
         )
         if !s.resources.isEmpty {
             rows.append(
@@ -742,7 +748,8 @@ enum AppCommands {
 
     static func secretUnset(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let (app, key) = (inv.arguments[0], inv.arguments[1])
-        try ctx.write {
+        var namespace = ""
+        let applied = try ctx.write {
             let w = try Workspace(
                 inv, ctx, reading: .objects(Workspace.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
             var data = currentSecrets(w, app)
@@ -752,7 +759,15 @@ enum AppCommands {
             var plan = try secretPlan(w, app: app, data: data)
             let rolling = rollsOut(w, app, plan) ? "; rolling out" : ""
             plan.report = [.success("secret \(key) removed from app \(app) in \(w.scope.namespace)\(rolling)")]
+            namespace = w.scope.namespace
             return plan
+        }
+        // A key another field manager also wrote (kubectl apply, an older copy) outlives
+        // kip's apply without it: removed by name.
+        if let secret = applied?.objects.first(where: {
+            $0["kind"]?.stringValue == "Secret" && $0.at("metadata", "name")?.stringValue == SecretNames.app(app)
+        }), secret.at("data", key) != nil {
+            try ctx.driver().removeKeys([key], ofSecret: SecretNames.app(app), namespace: namespace)
         }
         return 0
     }

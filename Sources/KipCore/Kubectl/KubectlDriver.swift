@@ -121,6 +121,17 @@ public final class KubectlDriver {
         return try Self.items(out)
     }
 
+    /// Removes `keys` from a Secret's data, whichever field managers own them (a JSON
+    /// patch; each key must be there).
+    public func removeKeys(_ keys: [String], ofSecret name: String, namespace: String) throws {
+        if keys.isEmpty { return }
+        func pointer(_ k: String) -> String {
+            k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        }
+        let ops = JSON.array(keys.map { ["op": "remove", "path": .string("/data/\(pointer($0))")] })
+        try kubectl(["patch", "secret", name, "-n", namespace, "--type=json", "-p", ops.serialized()])
+    }
+
     /// Whether the API server allows each SelfSubjectAccessReview, asked in one kubectl
     /// call (one request each); `as` impersonates another user.
     public func accessReviews(_ reviews: [JSON], as user: String? = nil) throws -> [Bool] {

@@ -128,7 +128,7 @@ extension KubectlDriver {
             result.objects += try apply(plan.secrets(uids), fieldManager: Plan.secretsFieldManager)
         }
         if plan.ownersKnown {
-            result.objects = try restoring(plan, created: []) { try apply(plan.owners + plan.owned(uids)) }
+            result.objects += try restoring(plan, created: []) { try apply(plan.owners + plan.owned(uids)) }
         } else {
             let written = try apply(plan.owners)
             for o in written {
@@ -139,7 +139,7 @@ extension KubectlDriver {
                     "the API server returned no uid for \(Plan.key(o)); nothing it owns was written: run the same command again"
                 )
             }
-            result.objects = written
+            result.objects += written
             result.objects += try restoring(plan, created: result.created) {
                 try resuming(plan) { try apply(plan.owned(uids)) }
             }
