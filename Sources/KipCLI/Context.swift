@@ -17,6 +17,10 @@ public final class Output: @unchecked Sendable {
         if let handle { try? handle.write(contentsOf: Data(s.utf8)) } else { buffer += s }
     }
     public func line(_ s: String = "") { write(s + "\n") }
+    /// Bytes as they come (a log stream): not decoded, not buffered.
+    public func write(data: Data) {
+        if let handle { try? handle.write(contentsOf: data) } else { buffer += String(decoding: data, as: UTF8.self) }
+    }
 }
 
 /// Where input comes from: standard input, or a script of lines in tests.

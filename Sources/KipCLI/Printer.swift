@@ -31,17 +31,22 @@ public struct Printer {
     }
 
     public static func table(_ header: [String], _ rows: [[String]]) -> String {
-        var widths = header.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        var widths = header.map(width)
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], width(c)) } }
         func fmt(_ r: [String]) -> String {
             var s = ""
             for (i, c) in r.enumerated() {
-                if i == r.count - 1 { s += c } else { s += c + String(repeating: " ", count: widths[i] - c.count + 3) }
+                if i == r.count - 1 { s += c } else { s += c + String(repeating: " ", count: widths[i] - width(c) + 3) }
             }
             while s.hasSuffix(" ") { s.removeLast() }
             return s + "\n"
         }
         return fmt(header) + rows.map(fmt).joined()
+    }
+
+    /// Columns a terminal gives `s`: an emoji shown as one (🔒, ⏳) takes two.
+    static func width(_ s: String) -> Int {
+        s.reduce(0) { n, ch in n + (ch.unicodeScalars.contains { $0.properties.isEmojiPresentation } ? 2 : 1) }
     }
 
     /// A document for `-o json|yaml`: nothing else goes to stdout.

@@ -135,8 +135,25 @@ final class ProjectPlannerTests: XCTestCase {
     func testAddAndRemoveEnvironment() throws {
         let proj = Project(
             name: "p", displayName: nil, environments: [.init(name: "test", namespace: "p-test")], uid: "u")
-        let added = try ProjectPlanner.addEnvironment(proj, env: "prod", observed: observed([Self.system]))
+        let (added, index) = try ProjectPlanner.addEnvironment(proj, env: "prod", observed: observed([Self.system]))
         XCTAssertEqual(added.pipeline, ["test", "prod"])
+        XCTAssertEqual(index, 1)
+        let (placed, at) = try ProjectPlanner.addEnvironment(
+            added, env: "acc", observed: observed([Self.system]), placement: .before("prod"),
+            expiresAt: "2027-01-01T00:00:00Z")
+        XCTAssertEqual(placed.pipeline, ["test", "acc", "prod"])
+        XCTAssertEqual(at, 1)
+        XCTAssertEqual(placed.environments[1].expiresAt, "2027-01-01T00:00:00Z")
+        XCTAssertEqual(
+            placed.manifest.at("spec", "environments")?.arrayValue?[1],
+            ["name": "acc", "namespace": "p-acc", "expiresAt": "2027-01-01T00:00:00Z"])
+        XCTAssertEqual(try ProjectPlanner.reorder(placed, ["prod", "acc", "test"]).pipeline, ["prod", "acc", "test"])
+        XCTAssertThrowsError(try ProjectPlanner.reorder(placed, ["prod", "prod", "test"]))
+        // A simple project grows: default keeps the project's namespace.
+        let simple = Project(
+            name: "p", displayName: nil, environments: [.init(name: "default", namespace: "p")], uid: "u")
+        let (grown, _) = try ProjectPlanner.addEnvironment(simple, env: "prod", observed: observed([Self.system]))
+        XCTAssertEqual(grown.environments.map(\.namespace), ["p", "p-prod"])
         XCTAssertThrowsError(try ProjectPlanner.addEnvironment(added, env: "prod", observed: observed([Self.system])))
         let (removed, env) = try ProjectPlanner.removeEnvironment(added, env: "test")
         XCTAssertEqual(removed.pipeline, ["prod"])

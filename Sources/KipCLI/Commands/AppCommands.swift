@@ -19,8 +19,8 @@ enum AppCommands {
                     Opts.name.spec, Opts.image.spec, Opts.port.spec, Opts.replicas.spec, Opts.env.spec,
                     Opts.cpuRequest.spec, Opts.cpuLimit.spec, Opts.memoryRequest.spec, Opts.memoryLimit.spec,
                     Opts.autoscale.spec, Opts.route.spec, Opts.noRoute.spec, Opts.bind.spec, Opts.volume.spec,
-                    Opts.runAsNonRoot.spec, Opts.noSecurityDefaults.spec, Opts.reset.spec, adoptFlag.spec,
-                    rolloutWaitFlag.spec,
+                    Opts.runAsNonRoot.spec, Opts.noSecurityDefaults.spec, Opts.reset.spec,
+                    LifecycleCommands.confirmEnv, adoptFlag.spec, rolloutWaitFlag.spec,
                 ] + scopeOptions, handler: deploy),
             CommandSpec(
                 "set-image", "Change an app's image and nothing else (the CI image bump).",
@@ -41,6 +41,19 @@ enum AppCommands {
                 "unbind", "Take a service's connection details away from an app.",
                 arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("service", "Service name.")],
                 options: scopeOptions, handler: unbind),
+            CommandSpec(
+                "logs", "Print the logs of an app's pods (each line prefixed with its pod).",
+                arguments: [ArgumentSpec("app", "App name.")],
+                options: [
+                    .flag("follow", short: "f", "Keep printing new lines until interrupted."),
+                    .value("since", "duration", "Only lines newer than this (e.g. 10m, 1h)."),
+                    .flag("previous", "The logs of the containers before their last restart (after a crash)."),
+                    .value("tail", "n", "Only the last N lines of each pod (default: all)."),
+                ] + scopeOptions, handler: logs),
+            CommandSpec(
+                "restart", "Restart an app's pods, one by one as a rollout does (e.g. to re-read a ConfigMap).",
+                arguments: [ArgumentSpec("app", "App name.")], options: [rolloutWaitFlag.spec] + scopeOptions,
+                handler: restart),
             CommandSpec(
                 "scale", "Set an app's replica count (autoscaling off).",
                 arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("replicas", "Replica count (0 stops it).")],
@@ -178,6 +191,7 @@ enum AppCommands {
             let existing = w.cr(.app, name).map { AppSpec(json: $0["spec"] ?? [:]) }
             // What it was, kept where no flag names a change; or nothing, on create and --reset.
             var s: AppSpec
+            if reset, existing != nil, !announced { try w.checkProtected("reset app \(name)") }
             if let existing, !reset {
                 s = existing
                 s.image = image
@@ -338,6 +352,73 @@ enum AppCommands {
             throw KipError(
                 "two bindings use the prefix \(b.prefix): give one a different prefix (--bind db2:ANALYTICS)")
         }
+    }
+
+    // MARK: logs / restart
+
+    /// `kubectl logs` of every pod of the app, by its label, each line prefixed with the pod.
+    static func logs(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        if let s = inv.value("since"), Durations.seconds(s) == nil {
+            throw UsageError(
+                message: "The value '\(s)' is invalid for '--since <duration>': give a duration such as 10m or 1h",
+                command: inv.command)
+        }
+        if let t = inv.value("tail"), Int(t) == nil || Int(t)! < 0 {
+            throw UsageError(
+                message: "The value '\(t)' is invalid for '--tail <n>': give a whole number, 0 or more",
+                command: inv.command)
+        }
+        let w = try Workspace(inv, ctx, reading: .objects(["\(CRDs.app)/\(name)"]))
+        _ = try w.require(.app, name)
+        var args = [
+            "logs", "-n", w.scope.namespace, "-l", "\(WorkloadKind.app.labelKey)=\(name)", "--prefix",
+            "--all-containers", "--max-log-requests", "20", "--tail", inv.value("tail") ?? "-1",
+        ]
+        if inv.has("follow") { args.append("--follow") }
+        if inv.has("previous") { args.append("--previous") }
+        if let s = inv.value("since") { args += ["--since", s] }
+        let out = ctx.stdout
+        try w.driver.stream(args) { out.write(data: $0) }
+        return 0
+    }
+
+    /// A rolling restart: a new pod template annotation (`kubectl.kubernetes.io/restartedAt`,
+    /// what `kubectl rollout restart` writes), owned by a field manager of its own so that
+    /// kip's next write of the Deployment keeps it.
+    static func restart(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        var namespace = ""
+        try ctx.write {
+            let w = try Workspace(inv, ctx, reading: .objects(Workspace.appObjects(name)))
+            _ = try w.require(.app, name)
+            guard w.native("Deployment", name) != nil else {
+                throw KipError(
+                    "app \(name) in \(w.scope.namespace) has no Deployment to restart: run 'kip app deploy' or 'kip project sync'"
+                )
+            }
+            namespace = w.scope.namespace
+            var plan = Plan()
+            plan.handover = [
+                [
+                    "apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": ["name": .string(name), "namespace": .string(w.scope.namespace)],
+                    "spec": [
+                        "template": [
+                            "metadata": [
+                                "annotations": [
+                                    "kubectl.kubernetes.io/restartedAt": .string(Promotion.timestamp(ctx.clock()))
+                                ]
+                            ]
+                        ]
+                    ],
+                ]
+            ]
+            plan.handoverManager = Plan.restartFieldManager
+            plan.report = [.success("app \(name) in \(w.scope.namespace) restarting (a rollout, pod by pod)")]
+            return plan
+        }
+        return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(name)])
     }
 
     // MARK: list / show / delete

@@ -10,6 +10,9 @@ enum CopyCommands {
         .flag("plan", "Print the pre-filled copy plan (-o json|yaml) and change nothing."),
         .value("overrides", "file", "Apply an edited plan (JSON, or the YAML that --plan -o yaml prints)."),
         .flag("prod-defaults", "Replicas at least 2 and memory limits × 1.5."), ProjectCommands.waitDeletedFlag.spec,
+        .value("after", "env", "Place it right after this environment (default: at the end)."),
+        .value("before", "env", "Place it right before this environment."),
+        .value("ttl", "duration", "Short-lived: 'kip project gc' removes it after this long (e.g. 72h, 7d)."),
     ]
 
     /// One read, scoped and concurrent: the Projects, the settings, the source
@@ -75,8 +78,11 @@ enum CopyCommands {
             observed.workloads[existing.namespace] = there.workloads[existing.namespace] ?? []
             observed.secrets[existing.namespace] = there.secrets[existing.namespace] ?? []
         } else {
-            updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
-            target = updated.environments.last!
+            let (grown, index) = try ProjectPlanner.addEnvironment(
+                project, env: env, observed: observed, placement: try ProjectCommands.placement(inv),
+                expiresAt: try ProjectCommands.expiry(inv, ctx))
+            updated = grown
+            target = updated.environments[index]
         }
         var plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed)
         let foreign = CopyPlanner.foreign(plan, observed: observed)

@@ -52,13 +52,19 @@ enum ProjectCommands {
                     ArgumentSpec("project", "Project (default: the active project).", optional: true),
                     ArgumentSpec("env", "Environment to remove."),
                 ],
-                options: [.value("confirm", "env", "Confirm by naming the environment (for scripts)."), waitFlag.spec],
+                options: [
+                    .value("confirm", "env", "Confirm by naming the environment (for scripts)."),
+                    LifecycleCommands.confirmEnv, waitFlag.spec,
+                ],
                 handler: removeEnv),
             CommandSpec(
                 "delete", "Delete a project, all its environments and everything in them.",
                 discussion: "Asks to type the project name. Without a terminal, pass --confirm NAME or --yes.",
                 arguments: [ArgumentSpec("name", "Project to delete.")],
-                options: [.value("confirm", "name", "Confirm by naming the project (for scripts)."), waitFlag.spec],
+                options: [
+                    .value("confirm", "name", "Confirm by naming the project (for scripts)."),
+                    LifecycleCommands.confirmEnv, waitFlag.spec,
+                ],
                 handler: delete),
             CommandSpec(
                 "use", "Set the active project (and environment) of the current cluster.",
@@ -95,7 +101,7 @@ enum ProjectCommands {
                     """,
                 arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
                 handler: status),
-        ] + MemberCommands.specs)
+        ] + LifecycleCommands.specs + MemberCommands.specs)
 
     // MARK: Helpers
 
@@ -295,12 +301,24 @@ enum ProjectCommands {
             }
             let wide = ctx.output == "wide"
             var header = ["PROJECT", "ENVIRONMENTS"]
-            if wide { header += ["DISPLAY NAME", "NAMESPACES"] }
+            if wide { header += ["DISPLAY NAME", "NAMESPACES", "AGE", "EXPIRES"] }
+            let now = ctx.clock()
             ctx.printer.table(
                 header,
                 projects.map { p in
-                    var row = [p.name, p.pipeline.joined(separator: ", ")]
-                    if wide { row += [p.displayName ?? "-", p.environments.map(\.namespace).joined(separator: ",")] }
+                    var row = [p.name, p.environments.map(envLabel).joined(separator: ", ")]
+                    if wide {
+                        let age = p.created.flatMap(Durations.parse).map { Durations.short(now.timeIntervalSince($0)) }
+                        let expiring = p.environments.compactMap { e -> String? in
+                            guard let at = e.expiresAt.flatMap(Durations.parse) else { return nil }
+                            let left = at.timeIntervalSince(now)
+                            return "\(e.name) " + (left > 0 ? "in \(Durations.short(left))" : "expired")
+                        }
+                        row += [
+                            p.displayName ?? "-", p.environments.map(\.namespace).joined(separator: ","), age ?? "-",
+                            expiring.isEmpty ? "-" : expiring.joined(separator: ", "),
+                        ]
+                    }
                     return row
                 })
         }
@@ -311,10 +329,22 @@ enum ProjectCommands {
         var o: JSON = [
             "name": .string(p.name),
             "environments": .array(
-                p.environments.map { ["name": .string($0.name), "namespace": .string($0.namespace)] }),
+                p.environments.map { e in
+                    var j: JSON = [
+                        "name": .string(e.name), "namespace": .string(e.namespace), "protected": .bool(e.protected),
+                    ]
+                    if let x = e.expiresAt { j["expiresAt"] = .string(x) }
+                    return j
+                }),
         ]
         if let d = p.displayName { o["displayName"] = .string(d) }
+        if let c = p.created { o["created"] = .string(c) }
         return o
+    }
+
+    /// An environment's name as lists show it: 🔒 when protected, ⏳ when it expires.
+    static func envLabel(_ e: Project.Environment) -> String {
+        e.name + (e.protected ? " 🔒" : "") + (e.expiresAt != nil ? " ⏳" : "")
     }
 
     // MARK: show
@@ -355,12 +385,13 @@ enum ProjectCommands {
             ctx.printer.line()
             let rows: [[String]] = p.environments.map { e in
                 if hidden.contains(e.namespace) {
-                    return [e.name, e.namespace, "Not visible"] + Array(repeating: "-", count: 5)
+                    return [envLabel(e), e.namespace, "Not visible"] + Array(repeating: "-", count: 5)
                 }
                 let ws = observed.workloads[e.namespace] ?? []
                 func count(_ k: String) -> String { String(ws.filter { $0["kind"]?.stringValue == k }.count) }
                 return [
-                    e.name, e.namespace, observed.namespaces[e.namespace] == nil ? "Missing" : "Active", count("App"),
+                    envLabel(e), e.namespace, observed.namespaces[e.namespace] == nil ? "Missing" : "Active",
+                    count("App"),
                     count("Service"),
                     count("Volume"), count("Function"), count("Job"),
                 ]
@@ -369,6 +400,17 @@ enum ProjectCommands {
                 ["ENVIRONMENT", "NAMESPACE", "STATUS", "APPS", "SERVICES", "VOLUMES", "FUNCTIONS", "JOBS"], rows)
             if rows.contains(where: { $0[2] == "Missing" }) {
                 ctx.printer.warning("some namespaces are missing: run 'kip project sync \(p.name)'")
+            }
+            let now = ctx.clock()
+            for e in p.environments {
+                if let at = e.expiresAt.flatMap(Durations.parse) {
+                    let left = at.timeIntervalSince(now)
+                    ctx.printer.line(
+                        "⏳ \(e.name) "
+                            + (left > 0
+                                ? "expires in \(Durations.short(left)) (\(e.expiresAt!))"
+                                : "expired at \(e.expiresAt!): 'kip project gc' removes it"))
+                }
             }
         }
         return 0
@@ -460,6 +502,29 @@ enum ProjectCommands {
         return (try projectName(nil, ctx, target), inv.arguments[0])
     }
 
+    /// `--after ENV` / `--before ENV` (one of them).
+    static func placement(_ inv: Invocation) throws -> ProjectPlanner.Placement {
+        switch (inv.value("after"), inv.value("before")) {
+        case (let a?, nil): return .after(a)
+        case (nil, let b?): return .before(b)
+        case (nil, nil): return .end
+        default:
+            throw UsageError(message: "--after and --before both place the environment: give one", command: inv.command)
+        }
+    }
+
+    /// `--ttl DURATION` as the time it ends, from now.
+    static func expiry(_ inv: Invocation, _ ctx: Context) throws -> String? {
+        guard let ttl = inv.value("ttl") else { return nil }
+        guard let s = Durations.seconds(ttl) else {
+            throw UsageError(
+                message:
+                    "The value '\(ttl)' is invalid for '--ttl <duration>': give a duration such as 72h, 7d or 1h30m",
+                command: inv.command)
+        }
+        return Promotion.timestamp(ctx.clock().addingTimeInterval(s))
+    }
+
     static func addEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let (name, env) = try projectAndEnv(inv, ctx, driver.target)
@@ -496,7 +561,8 @@ enum ProjectCommands {
                     project, environments: [e], pullSecrets: observed.pullSecrets, members: members,
                     podSecurity: observed.podSecurity)
             }
-            let updated = try ProjectPlanner.addEnvironment(project, env: env, observed: observed)
+            let (updated, index) = try ProjectPlanner.addEnvironment(
+                project, env: env, observed: observed, placement: try placement(inv), expiresAt: try expiry(inv, ctx))
             // The project's default bindings, as its first environment holds them.
             let members = MemberCommands.defaults(
                 try driver.get(
@@ -504,8 +570,9 @@ enum ProjectCommands {
                     selector: "\(Keys.grant)=\(Member.everyEnvironment)"))
             if !ctx.dryRun { ctx.printer.line("Adding environment \"\(env)\" to project \"\(name)\"...") }
             return ProjectPlanner.writePlan(
-                updated, environments: [updated.environments.last!], pullSecrets: observed.pullSecrets,
-                members: members, podSecurity: observed.podSecurity)
+                updated, environments: [updated.environments[index]], pullSecrets: observed.pullSecrets,
+                members: members, podSecurity: observed.podSecurity,
+                relabel: Array(updated.environments[(index + 1)...]))
         }
         return 0
     }
@@ -517,6 +584,10 @@ enum ProjectCommands {
             p.environments.filter { $0.name == env }
         }
         let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
+        // Protected: named by --confirm ENV or --confirm-env ENV, or typed; never --yes alone.
+        if inv.value("confirm") != env {
+            try LifecycleCommands.confirmProtected([removed], project: name, action: "remove it", inv, ctx)
+        }
         let held = observed.workloads[removed.namespace] ?? []
         if !ctx.dryRun {
             ctx.stderr.line(
@@ -578,6 +649,8 @@ enum ProjectCommands {
                 Plan.Deletion(ref: "namespace/\($0)", namespace: nil)
             }
         plan.report = namespaces.map { .success("deleting \($0)") } + [.success("Project \"\(name)\" deleted")]
+        try LifecycleCommands.confirmProtected(
+            project.environments, project: name, action: "delete the project", inv, ctx)
         if ctx.dryRun { return try ctx.write(plan).map { _ in 0 } ?? 0 }
         ctx.stderr.line("Project \"\(name)\" has \(project.environments.count) environment(s):")
         for e in project.environments {

@@ -16,7 +16,8 @@ enum PromoteCommands {
                 .flag("all", "Promote every app of the source environment."),
                 .value("from", "env", "Source environment (default: the one before --to)."),
                 .required("to", "env", "Target environment."),
-                .flag("force", "Allow promoting backwards or skipping a stage."), rolloutWaitFlag.spec,
+                .flag("force", "Allow promoting backwards or skipping a stage."), LifecycleCommands.confirmEnv,
+                rolloutWaitFlag.spec,
                 .flag("no-create", "Refuse an app the target does not have, rather than create it there."),
                 .flag(
                     "rollback-on-failure",
@@ -50,6 +51,10 @@ enum PromoteCommands {
         let project = w.project!
         let (from, to) = try Promotion.environments(
             project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
+        if inv.has("force") {
+            try LifecycleCommands.confirmProtected(
+                [project.environment(to)!], project: project.name, action: "promote into it with --force", inv, ctx)
+        }
         // Only the Apps and the Deployments that run them: a promotion writes nothing else.
         let both = try w.reading(
             [project.environment(from)!, project.environment(to)!],

@@ -29,7 +29,10 @@ enum WorkloadCommands {
                 "delete", "Delete a service and its data.",
                 discussion: "Asks to type the service name. Without a terminal, pass --confirm NAME or --yes.",
                 arguments: [ArgumentSpec("name", "Service name.")],
-                options: [.value("confirm", "name", "Confirm by naming the service (for scripts)."), forceDelete.spec]
+                options: [
+                    .value("confirm", "name", "Confirm by naming the service (for scripts)."), forceDelete.spec,
+                    LifecycleCommands.confirmEnv,
+                ]
                     + scopeOptions,
                 handler: serviceDelete),
         ])
@@ -265,7 +268,10 @@ enum WorkloadCommands {
                 options: scopeOptions, handler: volumeUnmount),
             CommandSpec(
                 "delete", "Delete a volume and its data.", arguments: [ArgumentSpec("name", "Volume name.")],
-                options: [.value("confirm", "name", "Confirm by naming the volume (for scripts).")] + scopeOptions,
+                options: [
+                    .value("confirm", "name", "Confirm by naming the volume (for scripts)."),
+                    LifecycleCommands.confirmEnv,
+                ] + scopeOptions,
                 handler: volumeDelete),
         ])
 

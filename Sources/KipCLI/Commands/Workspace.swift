@@ -21,6 +21,8 @@ final class Workspace {
     let driver: KubectlDriver
     let observed: Observed
     let scope: WorkloadScope
+    /// The command line it was read for.
+    var invocation: Invocation?
 
     /// Every kind a workload command may need inside its namespace, in one `kubectl get`.
     static let kinds: [String] =
@@ -112,6 +114,7 @@ final class Workspace {
         }
         self.init(
             ctx, driver, observed, project: nil, project: s.project, environment: s.environment, namespace: s.namespace)
+        invocation = inv
         if let p = s.project, observed.namespaces[s.namespace] == nil {
             throw KipError("namespace \(s.namespace) of project \(p) is missing: run 'kip project sync \(p)'")
         }
@@ -171,6 +174,7 @@ final class Workspace {
         }
         guard let p = observed.project(name) else { throw ProjectPlanner.unknownProject(name, observed: observed) }
         self.init(ctx, driver, observed, project: p, project: p.name, environment: nil, namespace: "")
+        invocation = inv
     }
 
     /// The project's environments `envs`, each read (at the same time) and as a Workspace.
@@ -212,9 +216,18 @@ final class Workspace {
                 "namespace \(env.namespace) of project \(scope.project ?? "") is missing: run 'kip project sync \(scope.project ?? "")'"
             )
         }
-        return Workspace(
+        let w = Workspace(
             ctx, driver, observed, project: project, project: scope.project, environment: env.name,
             namespace: env.namespace)
+        w.invocation = invocation
+        return w
+    }
+
+    /// In a protected environment, the destructive `action` needs the environment named.
+    func checkProtected(_ action: String) throws {
+        let p = project ?? scope.project.flatMap { observed.project($0) }
+        guard let env = p?.environment(namespace: scope.namespace), env.protected, let inv = invocation else { return }
+        try LifecycleCommands.confirmProtected([env], project: p?.name ?? "", action: action, inv, ctx)
     }
 
     var place: String { scope.project.map { "\($0)/\(scope.environment ?? "")" } ?? "namespace \(scope.namespace)" }
@@ -511,6 +524,7 @@ final class Workspace {
     /// Deletes a CR whose data goes with it, after the warning and a typed confirmation.
     func deleteHoldingData(_ kind: WorkloadKind, _ name: String, warning: [String], confirm: String?) throws -> Int32 {
         _ = try require(kind, name)
+        try checkProtected("delete \(kind.word) \(name)")
         if !ctx.dryRun {
             for w in warning { ctx.stderr.line(w) }
             guard try ctx.confirmTyped(name, what: "\(kind.word) \"\(name)\"", confirmFlag: confirm) else {

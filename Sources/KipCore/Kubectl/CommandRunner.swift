@@ -21,6 +21,18 @@ public struct ProcessResult: Equatable, Sendable {
 public protocol CommandRunner: AnyObject {
     /// `argv[0]` is a program name looked up on PATH.
     func run(_ argv: [String], stdin: Data?) throws -> ProcessResult
+    /// Runs with stdout handed to `output` as it arrives (`kubectl logs --follow`); the
+    /// result holds the status and stderr.
+    func stream(_ argv: [String], output: @escaping @Sendable (Data) -> Void) throws -> ProcessResult
+}
+
+extension CommandRunner {
+    /// For runners that answer at once: the whole stdout in one piece.
+    public func stream(_ argv: [String], output: @escaping @Sendable (Data) -> Void) throws -> ProcessResult {
+        let r = try run(argv, stdin: nil)
+        output(r.stdout)
+        return ProcessResult(status: r.status, stderr: r.stderr)
+    }
 }
 
 public enum RunnerError: Error, Equatable, CustomStringConvertible {
@@ -100,6 +112,14 @@ public final class ProcessRunner: CommandRunner {
     }()
 
     public func run(_ argv: [String], stdin: Data?) throws -> ProcessResult {
+        try execute(argv, stdin: stdin, output: nil)
+    }
+
+    public func stream(_ argv: [String], output: @escaping @Sendable (Data) -> Void) throws -> ProcessResult {
+        try execute(argv, stdin: nil, output: output)
+    }
+
+    private func execute(_ argv: [String], stdin: Data?, output: (@Sendable (Data) -> Void)?) throws -> ProcessResult {
         Self.ignoreSIGPIPE
         guard let program = argv.first else { throw RunnerError.launch("", "empty command") }
         guard let path = resolve(program) else {
@@ -138,20 +158,20 @@ public final class ProcessRunner: CommandRunner {
         let out = Box(Data())
         let err = Box(Data())
         let group = DispatchGroup()
-        func drain(_ h: FileHandle, into box: Box<Data>) {
+        func drain(_ h: FileHandle, into box: Box<Data>, passing: (@Sendable (Data) -> Void)? = nil) {
             group.enter()
             Thread.detachNewThread {
                 var acc = Data()
                 while true {
                     let chunk = h.availableData
                     if chunk.isEmpty { break }
-                    acc.append(chunk)
+                    if let passing { passing(chunk) } else { acc.append(chunk) }
                 }
                 box.set(acc)
                 group.leave()
             }
         }
-        drain(outPipe.fileHandleForReading, into: out)
+        drain(outPipe.fileHandleForReading, into: out, passing: output)
         drain(errPipe.fileHandleForReading, into: err)
         if let stdin {
             let w = inPipe.fileHandleForWriting

@@ -56,6 +56,16 @@ public final class KubectlDriver {
         return r.stdout
     }
 
+    /// Runs `kubectl <args>` with its output handed on as it comes (no request timeout:
+    /// `logs --follow` runs until it is stopped); throws as `kubectl` does on failure.
+    public func stream(_ args: [String], output: @escaping @Sendable (Data) -> Void) throws {
+        let argv = ["kubectl"] + connection + args
+        trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))
+        let r: ProcessResult
+        do { r = try runner.stream(argv, output: output) } catch let e as RunnerError { throw KipError(e.description) }
+        guard r.status == 0 else { throw failure(argv, r) }
+    }
+
     private func run(_ args: [String], stdin: Data?) throws -> ([String], ProcessResult) {
         let argv = ["kubectl"] + connection + args + (requestTimeout.map { ["--request-timeout=\($0)"] } ?? [])
         trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))

@@ -57,6 +57,11 @@ public enum CRDs {
                                 [
                                     "name": str("Environment name.", pattern: dnsLabel),
                                     "namespace": str("Namespace of the environment.", pattern: dnsLabel),
+                                    "protected": bool("Destructive commands need the environment named."),
+                                    "expiresAt": [
+                                        "type": "string", "format": "date-time",
+                                        "description": "When 'kip project gc' removes it (RFC 3339).",
+                                    ],
                                 ],
                                 required: ["name", "namespace"]), "Environments in pipeline order."),
                     ], required: ["environments"])

@@ -62,9 +62,24 @@ public struct Project: Equatable, Sendable {
     public struct Environment: Equatable, Sendable {
         public var name: String
         public var namespace: String
-        public init(name: String, namespace: String) {
+        /// Destructive commands there need the environment named (`--confirm-env`), never
+        /// only `--yes`.
+        public var protected: Bool
+        /// When a short-lived environment (`add-env --ttl`) is due for `kip project gc`
+        /// (RFC 3339, UTC).
+        public var expiresAt: String?
+        public init(name: String, namespace: String, protected: Bool = false, expiresAt: String? = nil) {
             self.name = name
             self.namespace = namespace
+            self.protected = protected
+            self.expiresAt = expiresAt
+        }
+
+        var json: JSON {
+            var o: JSON = ["name": .string(name), "namespace": .string(namespace)]
+            if protected { o["protected"] = true }
+            if let expiresAt { o["expiresAt"] = .string(expiresAt) }
+            return o
         }
     }
 
@@ -72,6 +87,8 @@ public struct Project: Equatable, Sendable {
     public var displayName: String?
     public var environments: [Environment]
     public var uid: String?
+    /// When the Project was created (RFC 3339), as read.
+    public var created: String?
     /// The version read from the cluster: sent back as the precondition of a change, so
     /// that two kip processes changing one project never lose each other's write.
     public var resourceVersion: String?
@@ -89,21 +106,23 @@ public struct Project: Equatable, Sendable {
         displayName = o.at("spec", "displayName")?.stringValue
         environments = (o.at("spec", "environments")?.arrayValue ?? []).compactMap { e in
             guard let n = e["name"]?.stringValue, let ns = e["namespace"]?.stringValue else { return nil }
-            return Environment(name: n, namespace: ns)
+            return Environment(
+                name: n, namespace: ns, protected: e["protected"]?.boolValue ?? false,
+                expiresAt: e["expiresAt"]?.stringValue)
         }
         uid = o.at("metadata", "uid")?.stringValue
+        created = o.at("metadata", "creationTimestamp")?.stringValue
         resourceVersion = o.at("metadata", "resourceVersion")?.stringValue
     }
 
     public var pipeline: [String] { environments.map(\.name) }
     public func environment(_ name: String) -> Environment? { environments.first { $0.name == name } }
+    public func environment(namespace: String) -> Environment? { environments.first { $0.namespace == namespace } }
     public var isSimple: Bool { environments.count == 1 && environments[0].name == Naming.defaultEnvironment }
 
     /// The CR kip applies.
     public var manifest: JSON {
-        var spec: JSON = [
-            "environments": .array(environments.map { ["name": .string($0.name), "namespace": .string($0.namespace)] })
-        ]
+        var spec: JSON = ["environments": .array(environments.map(\.json))]
         if let displayName { spec["displayName"] = .string(displayName) }
         var meta: JSON = ["name": .string(name), "labels": .object(Render.labels(project: name, environment: nil))]
         if let resourceVersion { meta["resourceVersion"] = .string(resourceVersion) }
@@ -135,7 +154,7 @@ public enum Render {
     public static func namespace(
         _ p: Project, _ env: Project.Environment, uid: String, podSecurity: String = ClusterSettings.defaultPodSecurity
     ) -> JSON {
-        let order = p.environments.firstIndex(of: env) ?? 0
+        let order = p.environments.firstIndex { $0.name == env.name } ?? 0
         let extra = [
             Keys.envOrder: String(order), Keys.podSecurityEnforce: podSecurity, Keys.podSecurityWarn: "restricted",
         ]

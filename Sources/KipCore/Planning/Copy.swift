@@ -345,7 +345,12 @@ public enum CopyPlanner {
             + Render.environment(
                 project, plan.target, uid: project.uid ?? "", pullSecrets: pullSecrets,
                 podSecurity: scope.cluster.podSecurityLevel)
-            + members.map { $0.binding(project, plan.target, uid: project.uid ?? "") } + crs
+            + members.map { $0.binding(project, plan.target, uid: project.uid ?? "") }
+            // Namespaces after it in the pipeline: their order label changed.
+            + (addsEnvironment
+                ? project.environments.drop { $0.name != plan.target.name }.dropFirst().map {
+                    Render.namespace(project, $0, uid: project.uid ?? "", podSecurity: scope.cluster.podSecurityLevel)
+                } : []) + crs
         if let uid = project.uid { out.knownUIDs["Project/\(project.name)"] = uid }
         var passwords: [String: String] = [:]
         for s in plan.services where !existingSecrets.contains(SecretNames.credentials(s.name)) {

@@ -34,6 +34,8 @@ public struct Plan {
     public static let secretsFieldManager = "kip-secrets"
     /// Owns a Deployment's replica count once autoscaling took over from kip's own count.
     public static let handoverFieldManager = "kip-handover"
+    /// Owns the restart annotation of a Deployment's pod template (`kip app restart`).
+    public static let restartFieldManager = "kip-restart"
 
     public var owners: [JSON] = []
     /// Uids of owners read from the cluster, by `Plan.key`.
@@ -63,6 +65,7 @@ public struct Plan {
     /// Applied before everything else, by `handoverFieldManager`: fields kip stops
     /// setting whose value must stay (a Deployment's replicas, when autoscaling starts).
     public var handover: [JSON] = []
+    public var handoverManager = Plan.handoverFieldManager
 
     public init() {}
 
@@ -123,7 +126,9 @@ extension KubectlDriver {
         var result = Applied()
         var uids = plan.knownUIDs
         result.created = Set(plan.owners.map(Plan.key).filter { uids[$0] == nil })
-        if !plan.handover.isEmpty { try apply(plan.handover, fieldManager: Plan.handoverFieldManager) }
+        if !plan.handover.isEmpty {
+            result.objects += try apply(plan.handover, fieldManager: plan.handoverManager)
+        }
         if plan.secretsFirst {
             result.objects += try apply(plan.secrets(uids), fieldManager: Plan.secretsFieldManager)
         }

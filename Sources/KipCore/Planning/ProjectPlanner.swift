@@ -99,30 +99,75 @@ public enum ProjectPlanner {
         }
     }
 
-    public static func addEnvironment(_ project: Project, env: String, observed: Observed) throws -> Project {
+    /// Where a new environment goes in the pipeline.
+    public enum Placement: Equatable, Sendable {
+        case end
+        case after(String)
+        case before(String)
+    }
+
+    /// The project with environment `env` added at `placement`, and its index. A simple
+    /// project grows too: `default` keeps its namespace (the project's name) and stays
+    /// first, and the new environment gets `<project>-<env>`.
+    public static func addEnvironment(
+        _ project: Project, env: String, observed: Observed, placement: Placement = .end, expiresAt: String? = nil
+    ) throws -> (Project, Int) {
         guard let settings = observed.settings else { throw notInstalled() }
         if project.environment(env) != nil {
             throw KipError("project \"\(project.name)\" already has environment \"\(env)\"")
         }
-        if project.isSimple {
+        if env == Naming.defaultEnvironment {
             throw KipError(
-                "project \"\(project.name)\" is a simple project (one 'default' environment in namespace \"\(project.environments[0].namespace)\"); environments can be added to a project created with --environments"
-            )
+                "'default' names the single environment of a simple project; name the new environment (e.g. prod)")
         }
-        let envs = project.pipeline + [env]
+        // The pipeline it makes is checked without `default`, which only a simple
+        // project that grew has, first.
+        let envs = project.pipeline.filter { $0 != Naming.defaultEnvironment } + [env]
         if let problem = Naming.checkPipeline(org: settings.org, project: project.name, environments: envs) {
             throw KipError(problem)
         }
+        var index = project.environments.count
+        switch placement {
+        case .end: break
+        case .after(let other), .before(let other):
+            guard let i = project.environments.firstIndex(where: { $0.name == other }) else {
+                throw KipError(
+                    "project \"\(project.name)\" has no environment \"\(other)\" to place \(env) next to; it has: \(project.pipeline.joined(separator: ", "))"
+                )
+            }
+            if case .after = placement { index = i + 1 } else { index = i }
+        }
         var p = project
-        p.environments.append(
-            .init(name: env, namespace: Naming.namespace(org: settings.org, project: project.name, environment: env)))
-        let added = Project(name: p.name, displayName: nil, environments: [p.environments.last!])
+        let new = Project.Environment(
+            name: env, namespace: Naming.namespace(org: settings.org, project: project.name, environment: env),
+            expiresAt: expiresAt)
+        p.environments.insert(new, at: index)
+        let added = Project(name: p.name, displayName: nil, environments: [new])
         try checkNamespaces(added, observed: observed)
         for env in added.environments where observed.project("\(p.name)-\(env.name)") != nil {
             throw KipError(
                 "environment \"\(env.name)\" of \(p.name) would be written \(p.name)-\(env.name), which is already a project: --project \(p.name)-\(env.name) would mean two things; choose another environment name"
             )
         }
+        return (p, index)
+    }
+
+    /// The project with its environments in `order`, which must name each of them once.
+    public static func reorder(_ project: Project, _ order: [String]) throws -> Project {
+        let have = project.pipeline
+        guard order.count == have.count, Set(order) == Set(have) else {
+            let missing = have.filter { !order.contains($0) }
+            let unknown = order.filter { !have.contains($0) }
+            var why: [String] = []
+            if !missing.isEmpty { why.append("it leaves out \(missing.joined(separator: ", "))") }
+            if !unknown.isEmpty { why.append("project \"\(project.name)\" has no \(unknown.joined(separator: ", "))") }
+            if why.isEmpty { why.append("an environment is named twice") }
+            throw KipError(
+                "the new order must name each environment of \(project.name) once (\(have.joined(separator: ", "))): \(why.joined(separator: "; "))"
+            )
+        }
+        var p = project
+        p.environments = order.map { n in project.environments.first { $0.name == n }! }
         return p
     }
 
@@ -216,7 +261,7 @@ public enum ProjectPlanner {
     /// bindings) are granted in each of `environments`.
     public static func writePlan(
         _ project: Project, environments: [Project.Environment], pullSecrets: [JSON], members: [Member] = [],
-        podSecurity: String = ClusterSettings.defaultPodSecurity
+        podSecurity: String = ClusterSettings.defaultPodSecurity, relabel: [Project.Environment] = []
     ) -> Plan {
         var plan = Plan()
         plan.owners = [project.manifest]
@@ -227,6 +272,8 @@ public enum ProjectPlanner {
                 Render.environment(project, e, uid: uids[key] ?? "", pullSecrets: pullSecrets, podSecurity: podSecurity)
                     + members.map { $0.binding(project, e, uid: uids[key] ?? "") }
             }
+                // Namespaces whose place in the pipeline changed: their order label.
+                + relabel.map { Render.namespace(project, $0, uid: uids[key] ?? "", podSecurity: podSecurity) }
         }
         plan.resumeHint =
             "the Project exists: run the same command again, or 'kip project sync \(project.name)', to finish"

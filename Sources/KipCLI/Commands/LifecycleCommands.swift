@@ -1,0 +1,173 @@
+import Foundation
+import KipCore
+
+/// `kip project reorder | protect | unprotect | gc`: pipelines that change, environments
+/// that must not go by accident, and short-lived ones that go on schedule.
+enum LifecycleCommands {
+    static let confirmEnv = OptionSpec.list(
+        "confirm-env", "env", "Name the protected environment this acts on (--yes is not enough there).")
+
+    static var specs: [CommandSpec] {
+        [
+            CommandSpec(
+                "reorder", "Put a project's environments in a new pipeline order.",
+                discussion: "Name every environment once. Promotion follows the new order; nothing is moved or copied.",
+                arguments: [
+                    ArgumentSpec("project", "Project (default: the active project).", optional: true),
+                    ArgumentSpec("order", "Every environment, in the new order (e.g. test,acc,staging,prod)."),
+                ], handler: reorder),
+            CommandSpec(
+                "protect", "Protect an environment: destructive commands there need it named.",
+                discussion: """
+                    In a protected environment remove-env, project delete, service delete, volume
+                    delete, promote --force and app deploy --reset refuse --yes: they ask to type the
+                    environment's name on a terminal, or take --confirm-env ENV in scripts.
+                    'kip project gc' never removes it. Marked 🔒 in list and show.
+                    """,
+                arguments: [
+                    ArgumentSpec("project", "PROJECT/ENV, or PROJECT (default: the active one)."),
+                    ArgumentSpec("env", "Environment (or give PROJECT/ENV).", optional: true),
+                ], handler: { inv, ctx in try protect(inv, ctx, true) }),
+            CommandSpec(
+                "unprotect", "Lift an environment's protection.",
+                arguments: [
+                    ArgumentSpec("project", "PROJECT/ENV, or PROJECT (default: the active one)."),
+                    ArgumentSpec("env", "Environment (or give PROJECT/ENV).", optional: true),
+                ], handler: { inv, ctx in try protect(inv, ctx, false) }),
+            CommandSpec(
+                "gc", "Remove short-lived environments (add-env --ttl) whose time is up.",
+                discussion: """
+                    kip runs nothing in the cluster, so nothing removes an expired environment by
+                    itself: run this from a CI schedule (e.g. hourly). Protected environments are
+                    never removed; --dry-run lists what would go.
+                    """,
+                arguments: [ArgumentSpec("name", "Only this project (default: every project).", optional: true)],
+                handler: gc),
+        ]
+    }
+
+    /// `PROJECT/ENV`, `PROJECT ENV`, or `ENV` of the active project.
+    static func target(_ inv: Invocation, _ ctx: Context, _ driver: KubectlDriver) throws -> (String, String) {
+        let a = inv.arguments
+        if a.count == 2 { return (a[0], a[1]) }
+        let parts = a[0].split(separator: "/", maxSplits: 1).map(String.init)
+        if parts.count == 2 { return (parts[0], parts[1]) }
+        return (try ProjectCommands.projectName(nil, ctx, driver.target), a[0])
+    }
+
+    static func reorder(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let driver = try ctx.driver()
+        let (name, list) =
+            inv.arguments.count == 2
+            ? (inv.arguments[0], inv.arguments[1])
+            : (try ProjectCommands.projectName(nil, ctx, driver.target), inv.arguments[0])
+        let order = list.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        try ctx.write {
+            let (project, observed) = try ProjectCommands.readProject(name, driver, kinds: []) { _ in [] }
+            let updated = try ProjectPlanner.reorder(project, order)
+            if updated.pipeline == project.pipeline {
+                var plan = Plan()
+                plan.report = [.success("Pipeline of \(name) unchanged: \(ProjectCommands.arrow(project.pipeline))")]
+                return plan
+            }
+            var plan = ProjectPlanner.writePlan(
+                updated, environments: [], pullSecrets: [], podSecurity: observed.podSecurity,
+                relabel: updated.environments.filter { observed.namespaces[$0.namespace] != nil })
+            plan.report = [.success("Promotion pipeline of \(name): \(ProjectCommands.arrow(updated.pipeline))")]
+            return plan
+        }
+        return 0
+    }
+
+    static func protect(_ inv: Invocation, _ ctx: Context, _ on: Bool) throws -> Int32 {
+        let driver = try ctx.driver()
+        let (name, env) = try target(inv, ctx, driver)
+        try ctx.write {
+            let (project, _) = try ProjectCommands.readProject(name, driver, kinds: []) { _ in [] }
+            guard let i = project.environments.firstIndex(where: { $0.name == env }) else {
+                throw KipError(
+                    "project \"\(name)\" has no environment \"\(env)\"; it has: \(project.pipeline.joined(separator: ", "))"
+                )
+            }
+            var updated = project
+            updated.environments[i].protected = on
+            var plan = Plan()
+            if updated != project {
+                plan.owners = [updated.manifest]
+                plan.knownUIDs[Plan.key(updated.manifest)] = project.uid
+            }
+            plan.report = [
+                on
+                    ? .success(
+                        "🔒 \(name)/\(env) is protected: destructive commands there need --confirm-env \(env) (or typing it)"
+                    )
+                    : .success("\(name)/\(env) is no longer protected")
+            ]
+            return plan
+        }
+        return 0
+    }
+
+    /// Removes the expired, unprotected environments of every project (or of one): for
+    /// each project one write of its Project and the deletion of those namespaces.
+    static func gc(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let driver = try ctx.driver()
+        let now = ctx.clock()
+        var projects = try driver.get([CRDs.project]).compactMap(Project.init).sorted { $0.name < $1.name }
+        if let only = inv.arguments.first {
+            projects = projects.filter { $0.name == only }
+            if projects.isEmpty {
+                throw ProjectPlanner.unknownProject(only, observed: Observed(items: try driver.get([CRDs.project])))
+            }
+        }
+        var removed = 0
+        for project in projects {
+            let expired = project.environments.filter { e in
+                guard !e.protected, let at = e.expiresAt.flatMap(Durations.parse) else { return false }
+                return at <= now
+            }
+            if expired.isEmpty { continue }
+            var updated = project
+            updated.environments.removeAll { e in expired.contains { $0.name == e.name } }
+            var plan = Plan()
+            if updated.environments.isEmpty {
+                // Every environment expired: the project goes with them.
+                plan.deletes = [Plan.Deletion(ref: "\(CRDs.project)/\(project.name)", namespace: nil)]
+            } else {
+                plan.owners = [updated.manifest]
+                plan.knownUIDs[Plan.key(updated.manifest)] = project.uid
+            }
+            plan.deletes += expired.map { Plan.Deletion(ref: "namespace/\($0.namespace)", namespace: nil) }
+            plan.report = expired.map { e in
+                let ago = Durations.short(now.timeIntervalSince(Durations.parse(e.expiresAt ?? "") ?? now))
+                return .success("removed \(project.name)/\(e.name) (namespace \(e.namespace); expired \(ago) ago)")
+            }
+            if updated.environments.isEmpty { plan.report.append(.success("Project \"\(project.name)\" deleted")) }
+            try ctx.write(plan)
+            removed += expired.count
+        }
+        if removed == 0 { ctx.stderr.line("Nothing has expired.") }
+        return 0
+    }
+
+    /// In a protected environment a destructive command needs the environment named:
+    /// `--confirm-env ENV`, or typed on a terminal; `--yes` is not enough.
+    static func confirmProtected(
+        _ envs: [Project.Environment], project: String, action: String, _ inv: Invocation, _ ctx: Context
+    ) throws {
+        let given = Set(inv.values("confirm-env").flatMap { $0.split(separator: ",").map(String.init) })
+        for e in envs where e.protected && !given.contains(e.name) {
+            guard ctx.terminal.stdinIsTerminal, !ctx.dryRun else {
+                throw KipError(
+                    "\(project)/\(e.name) is protected: to \(action), pass --confirm-env \(e.name) (--yes is not enough)"
+                )
+            }
+            ctx.stderr.write("🔒 \(project)/\(e.name) is protected. Type '\(e.name)' to \(action): ")
+            guard ctx.stdin.readLine()?.trimmingCharacters(in: .whitespaces) == e.name else {
+                throw KipError("\(project)/\(e.name) is protected and was not named: nothing was changed")
+            }
+        }
+    }
+}
