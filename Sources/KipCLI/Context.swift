@@ -122,7 +122,9 @@ public final class Context {
         }
     }
 
-    public lazy var printer = Printer(out: stdout, err: stderr, color: color)
+    /// With `-o json|yaml`, stdout holds the document alone: text lines go to stderr.
+    public lazy var printer = Printer(
+        out: output == "json" || output == "yaml" ? stderr : stdout, err: stderr, color: color, data: stdout)
 
     // MARK: Cluster
 
@@ -187,6 +189,12 @@ public final class Context {
             kubeconfig ?? env["KUBECONFIG"].flatMap { $0.split(separator: ":").first.map(String.init) }
             ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.kube/config")
         if !FileManager.default.fileExists(atPath: path) {
+            if kubeconfig != nil {
+                throw KipError("--kubeconfig \(path) does not exist: check the path")
+            }
+            if let k = env["KUBECONFIG"], !k.isEmpty {
+                throw KipError("KUBECONFIG names \(path), which does not exist: check the path, or unset KUBECONFIG")
+            }
             throw KipError(
                 "kubeconfig \(path) does not exist: pass --kubeconfig, set KUBECONFIG, or add a cluster with 'kip cluster add NAME --kubeconfig PATH'"
             )

@@ -37,7 +37,11 @@ public enum Kip {
             CommandSpec(
                 "version", "Show kip's version.",
                 handler: { _, ctx in
-                    ctx.stdout.line("kip \(Kip.version)")
+                    if ctx.output == "json" || ctx.output == "yaml" {
+                        ctx.printer.document(["version": .string(Kip.version)], format: ctx.output)
+                    } else {
+                        ctx.stdout.line("kip \(Kip.version)")
+                    }
                     return 0
                 }),
         ])

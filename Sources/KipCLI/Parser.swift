@@ -77,7 +77,9 @@ public struct Parser {
             if onlyPositionals || a == "-" || !a.hasPrefix("-") {
                 if !onlyPositionals, positionals.isEmpty, !cmd.subcommands.isEmpty {
                     if a == "help" && cmd === root {
-                        let rest = Array(args[i...]).filter { !$0.hasPrefix("-") }
+                        var rest = Array(args[i...]).filter { !$0.hasPrefix("-") }
+                        // `kip help help`: the help of help is kip's own.
+                        while rest.first == "help" { rest.removeFirst() }
                         guard root.find(rest) != nil else {
                             throw UsageError(
                                 message: "Unknown command '\(rest.joined(separator: " "))'"
@@ -140,7 +142,10 @@ public struct Parser {
                     continue
                 }
                 if k + 1 < letters.count {
-                    try record(spec, String(letters[(k + 1)...]))
+                    // `-o=json` as kubectl takes it, `-ojson` too.
+                    var value = String(letters[(k + 1)...])
+                    if value.hasPrefix("=") { value.removeFirst() }
+                    try record(spec, value)
                 } else {
                     guard i < args.count else { throw usageError("Missing value for '-\(c) <\(spec.valueName!)>'") }
                     try record(spec, args[i])

@@ -5,11 +5,15 @@ import KipCore
 public struct Printer {
     let out: Output
     let err: Output
+    /// Where documents go: stdout, also when `-o json|yaml` sends the text lines to
+    /// stderr, so that stdout holds the document alone.
+    let data: Output
     let color: Bool
 
-    public init(out: Output, err: Output, color: Bool) {
+    public init(out: Output, err: Output, color: Bool, data: Output? = nil) {
         self.out = out
         self.err = err
+        self.data = data ?? out
         self.color = color
     }
 
@@ -51,7 +55,7 @@ public struct Printer {
 
     /// A document for `-o json|yaml`: nothing else goes to stdout.
     public func document(_ v: JSON, format: String) {
-        if format == "yaml" { out.write(YAML.emit(v)) } else { out.line(v.serialized(pretty: true)) }
+        if format == "yaml" { data.write(YAML.emit(v)) } else { data.line(v.serialized(pretty: true)) }
     }
 
     /// Manifests for `--dry-run`: one List as JSON or YAML.

@@ -19,7 +19,38 @@ extension Context {
         }
         let (plan, applied) = try driver().executeRetrying(build)
         printer.report(plan.report)
+        if output == "json" || output == "yaml" { printer.document(Self.result(plan, applied), format: output) }
         return applied
+    }
+
+    /// What a write did, for `-o json|yaml`: the objects written (kind, name, namespace;
+    /// never a Secret's data), the deletions, and the lines it printed.
+    static func result(_ plan: Plan, _ applied: Applied) -> JSON {
+        [
+            "applied": .array(
+                applied.objects.map { o in
+                    var r: JSON = [
+                        "kind": o["kind"] ?? "", "name": o.at("metadata", "name") ?? "",
+                    ]
+                    if let ns = o.at("metadata", "namespace") { r["namespace"] = ns }
+                    return r
+                }),
+            "deleted": .array(
+                plan.deletes.map { d in
+                    var r: JSON = ["ref": .string(d.ref)]
+                    if let ns = d.namespace { r["namespace"] = .string(ns) }
+                    return r
+                }),
+            "messages": .array(
+                plan.report.map { l in
+                    switch l {
+                    case .success(let s): return ["level": "success", "text": .string(s)]
+                    case .info(let s):
+                        return ["level": "info", "text": .string(s.trimmingCharacters(in: .whitespaces))]
+                    case .warning(let s): return ["level": "warning", "text": .string(s)]
+                    }
+                }),
+        ]
     }
 
     @discardableResult

@@ -27,6 +27,7 @@ final class ParserTests: XCTestCase {
             ),
             (["project", "list", "-o", "json"], inv("project list", ["output": ["json"]])),
             (["project", "list", "-ojson"], inv("project list", ["output": ["json"]])),
+            (["project", "list", "-o=json"], inv("project list", ["output": ["json"]])),
             (["project", "list", "--output=yaml"], inv("project list", ["output": ["yaml"]])),
             (["-v", "project", "list"], inv("project list", ["verbose": []])),
             (["project", "delete", "x", "-yv"], inv("project delete", ["yes": [], "verbose": []], ["x"])),

@@ -74,7 +74,8 @@ enum ClusterCommands {
                 (name, cfg.currentCluster == name, c.context ?? "", c.kubeconfig ?? "", cfg.active[name]?.display ?? "")
             )
         }
-        if entries.isEmpty, ctx.output == "table" || ctx.output == "wide" {
+        if entries.isEmpty {
+            // What kip uses without config, in every output form.
             if let ctxName = try? ctx.currentContext(kubeconfig: ctx.globals.value("kubeconfig")) {
                 entries.append(
                     (ctxName, true, ctxName, ctx.globals.value("kubeconfig") ?? "", cfg.active[ctxName]?.display ?? ""))
@@ -86,6 +87,8 @@ enum ClusterCommands {
             }
         }
         switch ctx.output {
+        case "name":
+            for e in entries { ctx.printer.line(e.name) }
         case "json", "yaml":
             let doc: JSON = .array(
                 entries.map { e in

@@ -31,7 +31,9 @@ enum CopyCommands {
     {
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         if inv.has("customize") && (inv.has("plan") || inv.has("overrides")) {
-            throw KipError("--customize is the interactive form of --plan/--overrides: use one or the other")
+            throw UsageError(
+                message: "--customize is the interactive form of --plan/--overrides: use one or the other",
+                command: inv.command)
         }
         if inv.has("customize") && !ctx.terminal.stdinIsTerminal {
             throw KipError(

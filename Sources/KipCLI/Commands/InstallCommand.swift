@@ -87,7 +87,9 @@ enum InstallCommand {
                 let projects = try driver.get([CRDs.project]).compactMap(Project.init)
                 if !projects.isEmpty {
                     throw KipError(
-                        "cannot change the org from '\(current.org ?? "")' to '\(org ?? "")': \(projects.count) project(s) exist (\(projects.map(\.name).prefix(5).joined(separator: ", "))) and their namespaces would be stranded; delete them first"
+                        (current.org.map { "cannot change the org from '\($0)' to '\(org ?? "")'" }
+                            ?? "cannot set the org to '\(org ?? "")'")
+                            + ": \(projects.count) project(s) exist (\(projects.map(\.name).prefix(5).joined(separator: ", "))) and their namespaces would be stranded; delete them first"
                     )
                 }
             }

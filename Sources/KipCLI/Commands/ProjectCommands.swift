@@ -354,6 +354,8 @@ enum ProjectCommands {
         let name = try projectName(inv.arguments.first, ctx, driver.target)
         let (p, observed, hidden) = try readProjectShowing(name, driver, kinds: CRDs.workloadKinds)
         switch ctx.output {
+        case "name":
+            for e in p.environments { ctx.printer.line(e.name) }
         case "json", "yaml":
             var doc = document(p)
             doc["environments"] = .array(
@@ -532,7 +534,8 @@ enum ProjectCommands {
             return try CopyCommands.copy(inv, ctx, project: name, env: env, from: src)
         }
         for f in ["customize", "plan", "overrides", "prod-defaults"] where inv.has(f) {
-            throw KipError("--\(f) goes with --copy-from: name the environment to copy")
+            throw UsageError(
+                message: "--\(f) goes with --copy-from: name the environment to copy", command: inv.command)
         }
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         try ctx.write {

@@ -150,30 +150,57 @@ enum PromoteCommands {
         }
         var promoted = 0
         var problems = 0
+        // Each app's outcome, for -o json|yaml.
+        var results: [String: JSON] = [:]
         /// A written app's line: what was done, or (`not …`) why not.
-        func written(_ app: String, not word: String, _ line: String) {
+        func written(_ app: String, not word: String, _ line: String, outcome: String, image: String) {
             if let why = failed[app] {
                 ctx.printer.failure("\(app): not \(word): \(why)")
+                results[app] = [
+                    "app": .string(app), "outcome": "failed", "image": .string(image), "error": .string(why),
+                ]
                 problems += 1
             } else {
                 ctx.printer.success(line)
+                results[app] = ["app": .string(app), "outcome": .string(outcome), "image": .string(image)]
                 promoted += 1
             }
         }
         for i in items {
             switch i.outcome {
-            case .promote(_, let after): written(i.app, not: "promoted", "\(i.app) → \(to) (\(after))")
+            case .promote(let before, let after):
+                written(i.app, not: "promoted", "\(i.app) → \(to) (\(after))", outcome: "promoted", image: after)
+                if failed[i.app] == nil { results[i.app]?["imageBefore"] = .string(before) }
             case .finish(let img, let running):
                 written(
                     i.app, not: "finished",
                     "\(i.app) → \(to) (\(img)): finished; "
-                        + (running.isEmpty ? "its Deployment was missing" : "its Deployment ran \(running)"))
-            case .create(let img): written(i.app, not: "created", "\(i.app) → \(to) (\(img)), new in \(to)")
-            case .unchanged(let img): ctx.printer.line("= \(i.app) already runs \(img) in \(to)")
+                        + (running.isEmpty ? "its Deployment was missing" : "its Deployment ran \(running)"),
+                    outcome: "finished", image: img)
+            case .create(let img):
+                written(
+                    i.app, not: "created", "\(i.app) → \(to) (\(img)), new in \(to)", outcome: "created", image: img)
+            case .unchanged(let img):
+                ctx.printer.line("= \(i.app) already runs \(img) in \(to)")
+                results[i.app] = ["app": .string(i.app), "outcome": "unchanged", "image": .string(img)]
             default:
-                ctx.printer.failure(refusal(i, from: from, to: to, project: project.name, dst: dst) ?? i.app)
+                let why = refusal(i, from: from, to: to, project: project.name, dst: dst) ?? i.app
+                ctx.printer.failure(why)
+                results[i.app] = ["app": .string(i.app), "outcome": "refused", "error": .string(why)]
                 problems += 1
             }
+        }
+        func document(_ rollouts: [String: String]) {
+            guard ctx.output == "json" || ctx.output == "yaml" else { return }
+            for (app, why) in rollouts {
+                results[app]?["outcome"] = "rollout-failed"
+                results[app]?["error"] = .string(why)
+            }
+            ctx.printer.document(
+                [
+                    "project": .string(project.name), "from": .string(from), "to": .string(to),
+                    "promoted": .int(promoted), "apps": .array(items.compactMap { results[$0.app] }),
+                ], format: ctx.output)
         }
         if all { ctx.printer.line("Done: \(promoted) of \(items.count) promoted") }
         if inv.has("rollback-on-failure") && !inv.has(rolloutWaitFlag) {
@@ -186,10 +213,12 @@ enum PromoteCommands {
             let failures = try RolloutWait.run(
                 ctx, dst.driver, namespace: dst.scope.namespace, written.map(RolloutWait.app))
             if !failures.isEmpty {
+                document(failures)
                 if inv.has("rollback-on-failure") { try putBack(plan, failures, dst, ctx, to: to) }
                 throw RolloutWait.error(failures, in: dst.scope.namespace)
             }
         }
+        document([:])
         return problems > 0 ? 1 : 0
     }
 
@@ -257,7 +286,10 @@ enum PromoteCommands {
         var revision: Int? = nil
         if let r = inv.value("to-revision") {
             guard let n = Int(r), n > 0 else {
-                throw KipError("--to-revision '\(r)' must be a revision number from 'kip app history'")
+                throw UsageError(
+                    message:
+                        "The value '\(r)' is invalid for '--to-revision <n>': give a revision number from 'kip app history'",
+                    command: inv.command)
             }
             revision = n
         }

@@ -201,6 +201,8 @@ enum WorkloadCommands {
         if ctx.output == "json" || ctx.output == "yaml" {
             var doc: JSON = ["name": .string(name), "namespace": .string(w.scope.namespace)]
             for (k, v) in fields { doc[k] = .string(v) }
+            // Numbers as numbers.
+            if let port = Int(creds["port"] ?? "") { doc["port"] = .int(port) }
             ctx.printer.document(doc, format: ctx.output)
             return 0
         }
@@ -556,6 +558,8 @@ enum WorkloadCommands {
                         "job \(name) unchanged in \(w.scope.namespace) (its Job keeps the template it was created with)"
                     )
                 ]
+            } else if let old = w.cr(.job, name), JobSpec(json: old["spec"] ?? [:]) == spec {
+                plan.report = [.success("job \(name) unchanged in \(w.scope.namespace)")]
             }
             return plan
         }

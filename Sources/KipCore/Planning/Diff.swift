@@ -10,11 +10,20 @@ public struct EnvironmentDiff: Equatable {
         public var only: String?
         /// A secret: values never shown, only that they differ.
         public var secret: Bool = false
+        /// The values as the specs hold them (numbers as numbers), for `-o json`.
+        public var leftValue: JSON?
+        public var rightValue: JSON?
     }
 
     public var left: String
     public var right: String
     public var entries: [Entry]
+
+    public init(left: String, right: String, entries: [Entry]) {
+        self.left = left
+        self.right = right
+        self.entries = entries
+    }
 
     public var lines: [String] {
         entries.map { e in
@@ -37,8 +46,8 @@ public struct EnvironmentDiff: Equatable {
                     if e.secret {
                         o["differs"] = true
                     } else if e.only == nil {
-                        o["left"] = e.left.map { .string($0) } ?? .null
-                        o["right"] = e.right.map { .string($0) } ?? .null
+                        o["left"] = e.leftValue ?? e.left.map { .string($0) } ?? .null
+                        o["right"] = e.rightValue ?? e.right.map { .string($0) } ?? .null
                     }
                     return o
                 }),
@@ -127,6 +136,9 @@ public struct EnvironmentDiff: Equatable {
         let ordered = fieldOrder.filter(keys.contains) + keys.subtracting(fieldOrder).sorted()
         for k in ordered {
             switch k {
+            case "secretEnv":
+                // The keys of the app's secret: compared with the secrets themselves.
+                continue
             case "env":
                 let le = EnvVar.list(ls[k])
                 let re = EnvVar.list(rs[k])
@@ -148,7 +160,12 @@ public struct EnvironmentDiff: Equatable {
                     field(f, lr[f], rr[f])
                 }
             default:
-                field(k, text(ls[k]), text(rs[k]))
+                if text(ls[k]) != text(rs[k]) {
+                    var e = Entry(kind: kind.word, name: name, field: k, left: text(ls[k]), right: text(rs[k]))
+                    e.leftValue = ls[k]
+                    e.rightValue = rs[k]
+                    out.append(e)
+                }
             }
         }
         return out

@@ -89,6 +89,11 @@ public enum ProjectPlanner {
                         "namespace \"\(env.namespace)\" is already environment \"\(theirs)\" of project \"\(owner)\": project \"\(project.name)\" cannot use it; choose another project or environment name"
                     )
                 }
+                if env.namespace == Keys.systemNamespace {
+                    throw KipError(
+                        "namespace \"\(Keys.systemNamespace)\" is kip's own (it holds the cluster's settings): choose another project name"
+                    )
+                }
                 if owner != project.name {
                     throw KipError(
                         "namespace \"\(env.namespace)\" already exists and "
