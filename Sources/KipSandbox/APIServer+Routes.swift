@@ -53,6 +53,27 @@ extension APIServer {
         }
         try authorize(req, t)
         let manager = req.query["fieldManager"] ?? userAgentManager(req.headers["user-agent"])
+        // The scale subresource (`kubectl scale`, an autoscaler): an autoscaling/v1 Scale.
+        if t.subresource == "scale", let name = t.name, ["Deployment", "StatefulSet", "ReplicaSet"].contains(r.kind) {
+            var obj = try get(r, namespace: t.namespace, name: name)
+            if req.method == "PATCH" || req.method == "PUT" {
+                if let n = try parseBody(req).at("spec", "replicas") {
+                    obj.set(["spec", "replicas"], n)
+                    obj = try update(r, namespace: t.namespace, name: name, body: obj, manager: manager, strict: false)
+                }
+            }
+            let selector = (obj.at("spec", "selector", "matchLabels")?.stringMap ?? [:]).sorted { $0.key < $1.key }
+                .map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            var meta: JSON = [:]
+            for k in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
+                if let v = obj.at("metadata", k) { meta[k] = v }
+            }
+            return json([
+                "apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": meta,
+                "spec": ["replicas": obj.at("spec", "replicas") ?? 1],
+                "status": ["replicas": obj.at("status", "replicas") ?? 0, "selector": .string(selector)],
+            ])
+        }
         switch (req.method, t.name) {
         case ("GET", nil):
             let items = try list(
@@ -102,7 +123,9 @@ extension APIServer {
                     try jsonPatch(r, namespace: t.namespace, name: name, ops: body, manager: manager, strict: strict))
             case "application/merge-patch+json", "application/strategic-merge-patch+json":
                 return json(
-                    try patch(r, namespace: t.namespace, name: name, patch: body, manager: manager, strict: strict))
+                    try patch(
+                        r, namespace: t.namespace, name: name, patch: body, manager: manager, strict: strict,
+                        strategic: ct.hasPrefix("application/strategic")))
             default:
                 throw APIError(
                     code: 415, reason: "UnsupportedMediaType",

@@ -280,12 +280,15 @@ extension APIServer {
         return withManaged(o)
     }
 
-    func patch(_ r: ResourceInfo, namespace: String?, name: String, patch: JSON, manager: String, strict: Bool) throws
+    func patch(
+        _ r: ResourceInfo, namespace: String?, name: String, patch: JSON, manager: String, strict: Bool,
+        strategic: Bool = false
+    ) throws
         -> JSON
     {
         let k = key(r.namespaced ? namespace : nil, name)
         guard let old = objects[r.storageKey]?[k] else { throw APIError.notFound(r, name) }
-        var merged = mergePatch(old, patch)
+        var merged = strategic ? strategicMergePatch(old, patch, r.builtinSchema) : mergePatch(old, patch)
         merged.set(
             ["metadata", "resourceVersion"],
             patch.at("metadata", "resourceVersion") ?? old.at("metadata", "resourceVersion"))

@@ -128,6 +128,41 @@ func mergePatch(_ base: JSON, _ patch: JSON) -> JSON {
     return .object(b)
 }
 
+/// Strategic merge patch, as kube-apiserver applies one to a built-in kind: a merge patch
+/// whose lists keyed in the schema (containers by name, env by name, volume mounts by
+/// path…) merge item by item — an item of the patch merges into the item with the same
+/// keys, or is added; the others stay. `$`-directives are ignored.
+func strategicMergePatch(_ base: JSON, _ patch: JSON, _ s: Schema) -> JSON {
+    if case .array(let b) = base, case .array(let p) = patch, let keys = mapKeys(s) {
+        var merged = b
+        for item in p {
+            let k = itemKey(item, keys)
+            if let i = merged.firstIndex(where: { itemKey($0, keys) == k }) {
+                merged[i] = strategicMergePatch(merged[i], item, itemSchema(s))
+            } else {
+                merged.append(item)
+            }
+        }
+        return .array(merged)
+    }
+    guard case .object(let p) = patch else { return patch }
+    var b: [String: JSON]
+    if case .object(let bo) = base { b = bo } else { b = [:] }
+    for (k, pv) in p {
+        if k.hasPrefix("$") { continue }
+        if pv == .null {
+            b[k] = nil
+        } else if case .object = pv {
+            b[k] = strategicMergePatch(b[k] ?? .object([:]), pv, child(s, k))
+        } else if case .array = pv, let bv = b[k] {
+            b[k] = strategicMergePatch(bv, pv, child(s, k))
+        } else {
+            b[k] = pv
+        }
+    }
+    return .object(b)
+}
+
 /// Field ownership of one object, keyed by operation and manager (`Apply:kip`,
 /// `Update:kubectl-edit`), as Kubernetes keeps one entry per manager and operation.
 struct ManagedFields: Equatable {

@@ -231,3 +231,43 @@ final class CopyTests: XCTestCase {
         XCTAssertEqual(d.lines, ["app api: image: r/api:1 → r/api:2"])
     }
 }
+
+final class EnvironmentFileTests: XCTestCase {
+    /// An export holds secret key names, never values, nor namespaces or uids; it parses
+    /// back into the same environment.
+    func testExportHasNoSecretValuesAndParsesBack() throws {
+        let project = Project(
+            name: "shop", displayName: nil, environments: [.init(name: "test", namespace: "shop-test")], uid: "p1")
+        let scope = WorkloadScope(project: "shop", environment: "test", namespace: "shop-test", domain: "apprunr.com")
+        var app = Workloads.cr(
+            .app, "api", scope,
+            spec: [
+                "image": "r/api:1", "port": 3000, "route": ["host": "api-test.apprunr.com"], "secretEnv": ["TOKEN"],
+                "env": [["name": "URL", "value": "http://db.shop-test.svc"]],
+            ])
+        app.set(["metadata", "uid"], "u-api")
+        let observed = Observed(items: [
+            [
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": ["name": "kipper-system", "annotations": ["kipper.run/domain": "apprunr.com"]],
+            ],
+            app,
+            [
+                "apiVersion": "v1", "kind": "Secret",
+                "metadata": ["name": "api-secrets", "namespace": "shop-test", "labels": ["kipper.run/app": "api"]],
+                "data": ["TOKEN": "c2VjcmV0LXZhbHVl"],
+            ],
+        ])
+        let doc = EnvironmentFile.export(project, project.environments, observed: observed)
+        let text = doc.serialized()
+        XCTAssertFalse(text.contains("c2VjcmV0LXZhbHVl"))
+        XCTAssertFalse(text.contains("shop-test"))
+        XCTAssertFalse(text.contains("u-api"))
+        XCTAssertEqual(doc.at("environments")?.arrayValue?.first?["apps"]?.arrayValue?.first?["secrets"], ["TOKEN"])
+        let parsed = try EnvironmentFile.parse(doc)
+        XCTAssertEqual(parsed.environments.first?.secrets["api"], ["TOKEN"])
+        let spec = EnvironmentFile.concrete(
+            .app, "api", parsed.environments[0].workloads[.app]!["api"]!, secrets: ["TOKEN"], scope)
+        XCTAssertEqual(WorkloadKind.app.resolvedSpec(spec), WorkloadKind.app.resolvedSpec(app["spec"]!))
+    }
+}

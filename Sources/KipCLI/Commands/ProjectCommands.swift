@@ -88,6 +88,7 @@ enum ProjectCommands {
                     .flag("prune", "Delete namespaces of environments the project no longer declares."),
                     waitDeletedFlag.spec,
                     .value("confirm", "name", "Confirm --prune by naming the project (for scripts)."),
+                    .flag("workloads", "Also write every app, service, … as kip renders it (undoes drift)."),
                 ],
                 handler: sync),
             CopyCommands.diffSpec,
@@ -101,7 +102,7 @@ enum ProjectCommands {
                     """,
                 arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
                 handler: status),
-        ] + LifecycleCommands.specs + MemberCommands.specs)
+        ] + LifecycleCommands.specs + FileCommands.specs + MemberCommands.specs)
 
     // MARK: Helpers
 
@@ -790,6 +791,22 @@ enum ProjectCommands {
             plan.report.append(.success("Project \"\(name)\" matches its definition: nothing to change"))
         }
         try ctx.write(plan)
+        if inv.has("workloads") {
+            // What kip renders, applied again over whatever changed it behind kip's back.
+            for env in project.environments {
+                let scoped = Invocation(
+                    command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
+                try ctx.write {
+                    let w = try Workspace(scoped, ctx)
+                    let crs = WorkloadKind.allCases.flatMap { w.crs($0) }
+                    var p = w.plan(crs)
+                    p.report =
+                        crs.isEmpty
+                        ? [] : [.success("\(env.name): \(crs.count) workload(s) written as kip renders them")]
+                    return p
+                }
+            }
+        }
         return 0
     }
 }

@@ -1,0 +1,434 @@
+import Foundation
+import KipCore
+
+/// `kip project export | apply | drift`: environments as files, and what changed behind
+/// kip's back.
+enum FileCommands {
+    static var specs: [CommandSpec] {
+        [
+            CommandSpec(
+                "export", "Write a project's environments as a file (kip's schema, or the rendered manifests).",
+                discussion: """
+                    The file holds the pipeline and, per environment, its apps, services, volumes,
+                    functions and jobs with their bindings, routes, protection and expiry — secrets by
+                    key name only, never values, and nothing of one cluster (no uids, no namespaces:
+                    ${namespace} stands for it in env values, 'default: true' for the default route).
+                    Keys and lists are sorted: an unchanged environment exports byte for byte the same.
+                    'kip project apply -f' takes it back, on this cluster or another.
+                    --format manifests writes the rendered Deployments, Services, … instead (no CRs:
+                    promotion and kip's other commands do not work on them).
+                    """,
+                arguments: [
+                    ArgumentSpec("project", "Project (default: the active project).", optional: true),
+                    ArgumentSpec("env", "One environment (default: all).", optional: true),
+                ],
+                options: [
+                    .flag("all", "Every environment (the default)."),
+                    .value("dir", "dir", "Write files into this folder (one per environment, or per object)."),
+                    .value("format", "format", "kip (default) or manifests.", choices: ["kip", "manifests"]),
+                ], handler: export),
+            CommandSpec(
+                "apply", "Make a project match a file from 'kip project export'.",
+                discussion: """
+                    Creates the project or its missing environments, creates and updates what
+                    differs, and with --prune deletes what the file does not have (confirmed like
+                    other deletions). --dry-run prints the changes (+ added, ~ changed, - removed)
+                    and exits 1 when there are some, 0 when none: a CI gate. Secrets the file names
+                    are never invented: those not set are listed to do. --project applies it under
+                    another name; on another cluster (--cluster) it copies the environments there.
+                    """,
+                options: [
+                    fileOption(required: true),
+                    .value("environment", "env", "Only this environment of the file."),
+                    .value("project", "name", "Apply it as this project (default: the file's)."),
+                    .flag("prune", "Delete what the file does not have."),
+                ], handler: apply),
+            CommandSpec(
+                "drift", "What differs from what kip wrote: exit 0 none, 1 some, 2 on error.",
+                discussion: """
+                    Compares each native object kip renders (Deployments, Services, …) with the live
+                    one, field by field, on the fields kip sets: it catches 'kubectl scale', 'kubectl
+                    set image' and 'kubectl edit' behind kip's back, and ignores what the server and
+                    other controllers own. With -f, compares the file with the project's CRs instead.
+                    'kip project sync --workloads' puts drifted objects back.
+                    """,
+                arguments: [
+                    ArgumentSpec("project", "Project (default: the active project).", optional: true),
+                    ArgumentSpec("env", "One environment (default: all).", optional: true),
+                ],
+                options: [fileOption(required: false)], handler: drift),
+        ]
+    }
+
+    /// `-f, --file FILE`, as kubectl spells it.
+    static func fileOption(required: Bool) -> OptionSpec {
+        var o = OptionSpec.value(
+            "file", short: "f", "file",
+            required ? "The file (YAML or JSON), - for stdin." : "Compare this file with the project instead.")
+        o.required = required
+        return o
+    }
+
+    // MARK: export
+
+    static func export(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let driver = try ctx.driver()
+        let name = try ProjectCommands.projectName(inv.arguments.first, ctx, driver.target)
+        let only = inv.arguments.count > 1 ? inv.arguments[1] : nil
+        if only != nil && inv.has("all") {
+            throw UsageError(message: "Give an environment or --all, not both", command: inv.command)
+        }
+        let (project, observed) = try ProjectCommands.readProject(name, driver, kinds: CRDs.workloadKinds)
+        var envs = project.environments
+        if let only {
+            guard let e = project.environment(only) else {
+                throw KipError(
+                    "project \"\(name)\" has no environment \"\(only)\"; it has: \(project.pipeline.joined(separator: ", "))"
+                )
+            }
+            envs = [e]
+        }
+        let format = ctx.output == "json" ? "json" : "yaml"
+        func text(_ doc: JSON) -> String { format == "json" ? doc.serialized(pretty: true) + "\n" : YAML.emit(doc) }
+        let dir = inv.value("dir")
+        if inv.value("format") == "manifests" {
+            let settings = observed.settings ?? ClusterSettings()
+            var files: [(String, JSON)] = []
+            for e in envs {
+                let scope = WorkloadScope(
+                    project: name, environment: e.name, namespace: e.namespace, domain: settings.domain,
+                    cluster: settings)
+                for cr in (observed.workloads[e.namespace] ?? []).sorted(by: { Plan.key($0) < Plan.key($1) }) {
+                    for o in Workloads.render(cr, scope, uid: "", password: { _ in nil }) {
+                        var m = o
+                        m.set(["metadata", "ownerReferences"], nil)
+                        let file =
+                            "\(e.name)/\((o["kind"]?.stringValue ?? "").lowercased())-\(o.at("metadata", "name")?.stringValue ?? "").\(format)"
+                        files.append((file, m))
+                    }
+                }
+            }
+            guard let dir else {
+                ctx.printer.document(
+                    ["apiVersion": "v1", "kind": "List", "items": .array(files.map(\.1))], format: format)
+                return 0
+            }
+            for (f, o) in files { try write(text(o), to: "\(dir)/\(f)") }
+            ctx.stderr.line(
+                "Wrote \(files.count) manifests under \(dir)/ (no CRs: kip's own commands do not work on them).")
+            return 0
+        }
+        guard let dir else {
+            ctx.stdout.write(text(EnvironmentFile.export(project, envs, observed: observed)))
+            return 0
+        }
+        for e in envs {
+            try write(
+                text(EnvironmentFile.export(project, [e], observed: observed)), to: "\(dir)/\(name)-\(e.name).\(format)"
+            )
+        }
+        ctx.stderr.line("Wrote \(envs.count) file(s) under \(dir)/.")
+        return 0
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw KipError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// The file named by `--file` (or `-f`), parsed and checked.
+    static func load(_ file: String, _ ctx: Context) throws -> EnvironmentFile.Document {
+        let data: Data
+        if file == "-" {
+            data = ctx.stdin.readAll()
+        } else {
+            guard let d = FileManager.default.contents(atPath: file) else { throw KipError("cannot read \(file)") }
+            data = d
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let doc: JSON
+        do {
+            doc =
+                text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{")
+                ? try JSON.parse(data) : try MiniYAML.parse(text)
+        } catch {
+            throw KipError("\(file) is neither JSON nor YAML: \(error)")
+        }
+        do { return try EnvironmentFile.parse(doc) } catch var e as KipError {
+            e.message = "\(file): \(e.message); nothing was written"
+            throw e
+        }
+    }
+
+    // MARK: apply
+
+    static func apply(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        var file = try load(inv.value("file")!, ctx)
+        if let p = inv.value("project") {
+            if let why = Naming.checkProject(p) { throw KipError(why) }
+            file.project = p
+        }
+        if let only = inv.value("environment") {
+            guard file.environments.contains(where: { $0.name == only }) else {
+                throw KipError(
+                    "the file has no environment \"\(only)\"; it has: \(file.environments.map(\.name).joined(separator: ", "))"
+                )
+            }
+            file.environments = file.environments.filter { $0.name == only }
+        }
+        let driver = try ctx.driver()
+        let name = file.project
+        let prune = inv.has("prune")
+        var changes: [String] = []
+        var todo: [String] = []
+
+        // The project and its environments first.
+        let observed = try ProjectCommands.readForPlanning(
+            ctx, driver, project: name, environments: file.pipeline
+        ) { org in file.pipeline.map { Naming.namespace(org: org, project: name, environment: $0) } }
+        let existing = observed.project(name)
+        var project: Project
+        var added: [Project.Environment] = []
+        if let existing {
+            project = existing
+            for e in file.environments where project.environment(e.name) == nil {
+                // After the environment before it in the file's pipeline that the project has.
+                let i = file.pipeline.firstIndex(of: e.name)!
+                let before = file.pipeline[..<i].last { project.environment($0) != nil }
+                let (grown, index) = try ProjectPlanner.addEnvironment(
+                    project, env: e.name, observed: observed,
+                    placement: before.map { .after($0) } ?? .before(project.pipeline[0]))
+                project = grown
+                added.append(project.environments[index])
+                changes.append("+ environment \(e.name)")
+            }
+        } else {
+            let pipeline = file.pipeline.filter { n in file.environments.contains { $0.name == n } }
+            let (created, _) = try ProjectPlanner.create(
+                name: name, environments: pipeline == [Naming.defaultEnvironment] ? nil : pipeline,
+                displayName: file.displayName, observed: observed)
+            project = created
+            added = created.environments
+            changes.append("+ project \(name) (\(ProjectCommands.arrow(created.pipeline)))")
+        }
+        var settingsChanged = false
+        for e in file.environments {
+            guard let i = project.environments.firstIndex(where: { $0.name == e.name }) else { continue }
+            if project.environments[i].protected != e.protected {
+                if !added.contains(where: { $0.name == e.name }) {
+                    changes.append(
+                        "~ environment \(e.name) protected: \(project.environments[i].protected) → \(e.protected)")
+                }
+                project.environments[i].protected = e.protected
+                settingsChanged = true
+            }
+            if project.environments[i].expiresAt != e.expiresAt {
+                if !added.contains(where: { $0.name == e.name }) {
+                    changes.append(
+                        "~ environment \(e.name) expiresAt: \(project.environments[i].expiresAt ?? "(none)") → \(e.expiresAt ?? "(none)")"
+                    )
+                }
+                project.environments[i].expiresAt = e.expiresAt
+                settingsChanged = true
+            }
+        }
+        let settings = observed.settings ?? ClusterSettings()
+        // What each environment's workloads would become.
+        var perEnv: [(EnvironmentFile.Environment, Project.Environment, [EnvironmentFile.Change])] = []
+        for e in file.environments {
+            let env = project.environment(e.name)!
+            let scope = WorkloadScope(
+                project: name, environment: e.name, namespace: env.namespace, domain: settings.domain, cluster: settings
+            )
+            var live: [WorkloadKind: [String: JSON]] = [:]
+            var liveSecrets: [String: [String]] = [:]
+            if !added.contains(where: { $0.name == e.name }) {
+                let items = try driver.get(WorkloadKind.allCases.map(\.resource), namespace: env.namespace)
+                for o in items {
+                    guard let k = WorkloadKind(rawValue: o["kind"]?.stringValue ?? ""),
+                        let n = o.at("metadata", "name")?.stringValue
+                    else { continue }
+                    live[k, default: [:]][n] = o["spec"] ?? [:]
+                    if k == .app { liveSecrets[n] = AppSpec(json: o["spec"] ?? [:]).secretEnv }
+                }
+            }
+            let c = EnvironmentFile.changes(e, live: live, scope: scope, prune: prune)
+            perEnv.append((e, env, c))
+            changes += c.map { "\($0.sign.rawValue) \(e.name): \($0.text)" }
+            for (app, keys) in e.secrets.sorted(by: { $0.key < $1.key }) {
+                for k in keys where !(liveSecrets[app] ?? []).contains(k) {
+                    todo.append(
+                        "secret \(k) of app \(app) in \(e.name) is not set: 'kip app secret set \(app) \(k) --project \(name)/\(e.name)'"
+                    )
+                }
+            }
+        }
+
+        if ctx.dryRun {
+            if ctx.output == "json" || ctx.output == "yaml" {
+                ctx.printer.document(
+                    ["changes": JSON.strings(changes), "todo": JSON.strings(todo)], format: ctx.output)
+            } else {
+                for c in changes { ctx.printer.line(c) }
+                if changes.isEmpty { ctx.stderr.line("No changes: the cluster matches the file.") }
+                for t in todo { ctx.printer.warning(t) }
+            }
+            return changes.isEmpty ? 0 : 1
+        }
+        let removals = perEnv.flatMap { e in e.2.filter { $0.sign == .remove }.map { "\(e.0.name): \($0.text)" } }
+        if !removals.isEmpty {
+            ctx.stderr.line(
+                "--prune deletes what the file does not have (their data with them): \(removals.joined(separator: ", "))."
+            )
+            guard try ctx.confirmTyped(name, what: "what the file does not have", confirmFlag: nil) else {
+                ctx.stderr.line("Nothing applied.")
+                return 1
+            }
+            for e in perEnv where e.2.contains(where: { $0.sign == .remove }) && e.1.protected {
+                try LifecycleCommands.confirmProtected([e.1], project: name, action: "prune it", inv, ctx)
+            }
+        }
+        // The project and the namespaces it gains.
+        if existing == nil || !added.isEmpty || settingsChanged {
+            let relabel =
+                existing == nil ? [] : project.environments.filter { e in !added.contains { $0.name == e.name } }
+            var plan = ProjectPlanner.writePlan(
+                project, environments: added, pullSecrets: observed.pullSecrets, podSecurity: observed.podSecurity,
+                relabel: added.isEmpty ? [] : relabel)
+            plan.report =
+                existing == nil
+                ? [.success("project \(name) created (\(ProjectCommands.arrow(project.pipeline)))")]
+                : added.map { .success("environment \($0.name) added (\($0.namespace))") }
+            if settingsChanged && added.isEmpty && existing != nil {
+                plan.report = [.success("project \(name) updated")]
+            }
+            try ctx.write(plan)
+        }
+        // Then each environment's workloads, through the same plan as every write.
+        for (e, env, c) in perEnv where !c.isEmpty {
+            let scoped = Invocation(command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
+            try ctx.write {
+                let w = try Workspace(scoped, ctx)
+                var crs: [JSON] = []
+                for kind in WorkloadKind.allCases {
+                    for (n, spec) in (e.workloads[kind] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                        let concrete = EnvironmentFile.concrete(kind, n, spec, secrets: e.secrets[n] ?? [], w.scope)
+                        if let old = w.cr(kind, n), kind.resolvedSpec(old["spec"] ?? [:]) == kind.resolvedSpec(concrete)
+                        {
+                            continue
+                        }
+                        var cr =
+                            kind == .app
+                            ? Workloads.app(n, w.scope, spec: AppSpec(json: concrete), replacing: w.cr(kind, n))
+                            : Workloads.cr(kind, n, w.scope, spec: concrete)
+                        if let rv = w.cr(kind, n)?.at("metadata", "resourceVersion") {
+                            cr.set(["metadata", "resourceVersion"], rv)
+                        }
+                        crs.append(cr)
+                    }
+                }
+                var plan = w.plan(crs)
+                if prune {
+                    for kind in WorkloadKind.allCases {
+                        for cr in w.crs(kind) {
+                            let n = cr.at("metadata", "name")?.stringValue ?? ""
+                            if e.workloads[kind]?[n] == nil {
+                                plan.deletes.append(
+                                    Plan.Deletion(ref: "\(kind.resource)/\(n)", namespace: w.scope.namespace))
+                            }
+                        }
+                    }
+                }
+                plan.report = c.map { .success("\(e.name): \($0.text)") }
+                return plan
+            }
+        }
+        if changes.isEmpty { ctx.printer.success("\(name) matches the file: nothing to change") }
+        for t in todo { ctx.printer.warning(t) }
+        return 0
+    }
+
+    // MARK: drift
+
+    /// Exit 0 when nothing drifted, 1 when something did, 2 on error.
+    static func drift(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        do { return try findDrift(inv, ctx) } catch var e as KipError {
+            e.exitCode = 2
+            throw e
+        }
+    }
+
+    static func findDrift(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let driver = try ctx.driver()
+        if let f = inv.value("file") {
+            var file = try load(f, ctx)
+            if let p = inv.arguments.first { file.project = p }
+            let (project, observed) = try ProjectCommands.readProject(file.project, driver, kinds: CRDs.workloadKinds)
+            let settings = observed.settings ?? ClusterSettings()
+            var lines: [String] = []
+            for e in file.environments {
+                guard let env = project.environment(e.name) else {
+                    lines.append("environment \(e.name): only in the file")
+                    continue
+                }
+                var live: [WorkloadKind: [String: JSON]] = [:]
+                for o in observed.workloads[env.namespace] ?? [] {
+                    if let k = WorkloadKind(rawValue: o["kind"]?.stringValue ?? ""),
+                        let n = o.at("metadata", "name")?.stringValue
+                    {
+                        live[k, default: [:]][n] = o["spec"] ?? [:]
+                    }
+                }
+                let scope = WorkloadScope(
+                    project: project.name, environment: e.name, namespace: env.namespace, domain: settings.domain,
+                    cluster: settings)
+                lines += EnvironmentFile.changes(e, live: live, scope: scope, prune: true).map {
+                    "\(e.name): \($0.line)"
+                }
+            }
+            return report(lines, ctx, clean: "\(project.name) matches \(f)")
+        }
+        let name = try ProjectCommands.projectName(inv.arguments.first, ctx, driver.target)
+        let only = inv.arguments.count > 1 ? inv.arguments[1] : nil
+        let (project, observed) = try ProjectCommands.readProject(
+            name, driver, kinds: Workspace.kinds
+        ) { p in p.environments.filter { only == nil || $0.name == only } }
+        if let only, project.environment(only) == nil {
+            throw KipError(
+                "project \"\(name)\" has no environment \"\(only)\"; it has: \(project.pipeline.joined(separator: ", "))"
+            )
+        }
+        let settings = observed.settings ?? ClusterSettings()
+        var lines: [String] = []
+        for env in project.environments where only == nil || env.name == only {
+            let scope = WorkloadScope(
+                project: name, environment: env.name, namespace: env.namespace, domain: settings.domain,
+                cluster: settings)
+            let live = observed.natives[env.namespace] ?? []
+            for cr in (observed.workloads[env.namespace] ?? []).sorted(by: { Plan.key($0) < Plan.key($1) }) {
+                let uid = cr.at("metadata", "uid")?.stringValue ?? ""
+                let rendered = Workloads.render(cr, scope, uid: uid, password: { _ in nil })
+                lines += Drift.compare(rendered: rendered, live: live).map { "\(env.name): \($0.line)" }
+            }
+        }
+        return report(lines, ctx, clean: "no drift in \(name)" + (only.map { "/\($0)" } ?? ""))
+    }
+
+    static func report(_ lines: [String], _ ctx: Context, clean: String) -> Int32 {
+        if ctx.output == "json" || ctx.output == "yaml" {
+            ctx.printer.document(
+                ["drifted": .bool(!lines.isEmpty), "differences": JSON.strings(lines)], format: ctx.output)
+        } else if lines.isEmpty {
+            ctx.printer.success(clean)
+        } else {
+            for l in lines { ctx.printer.line(l) }
+        }
+        return lines.isEmpty ? 0 : 1
+    }
+}

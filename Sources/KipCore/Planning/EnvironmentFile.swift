@@ -1,0 +1,347 @@
+import Foundation
+
+/// A project's environments as a file (`kip project export`, `apply -f`, `drift -f`):
+/// kip's own schema, nothing cluster-specific — no uids, no namespaces (an env value's
+/// namespace reads `${namespace}`, a default route `default: true`), no generated
+/// passwords, and secrets by key name only. Keys sorted and lists by name, so that two
+/// exports of an unchanged environment are byte-identical.
+public enum EnvironmentFile {
+    public static let kind = "ProjectExport"
+    public static let namespaceToken = "${namespace}"
+
+    /// One environment of the file.
+    public struct Environment: Equatable, Sendable {
+        public var name: String
+        public var protected: Bool
+        public var expiresAt: String?
+        /// By kind, name → spec (as the CR holds it, in this environment's terms).
+        public var workloads: [WorkloadKind: [String: JSON]]
+        /// App → its secret's key names.
+        public var secrets: [String: [String]]
+    }
+
+    public struct Document: Equatable, Sendable {
+        public var project: String
+        public var displayName: String?
+        public var pipeline: [String]
+        public var environments: [Environment]
+    }
+
+    // MARK: export
+
+    /// The file of `environments` of `project`, from the CRs in `observed`.
+    public static func export(_ project: Project, _ environments: [Project.Environment], observed: Observed)
+        -> JSON
+    {
+        let settings = observed.settings ?? ClusterSettings()
+        var envs: [JSON] = []
+        for e in environments {
+            let scope = WorkloadScope(
+                project: project.name, environment: e.name, namespace: e.namespace, domain: settings.domain,
+                cluster: settings)
+            var o: JSON = ["name": .string(e.name)]
+            if e.protected { o["protected"] = true }
+            if let x = e.expiresAt { o["expiresAt"] = .string(x) }
+            for kind in WorkloadKind.allCases {
+                let crs = (observed.workloads[e.namespace] ?? []).filter { $0["kind"]?.stringValue == kind.rawValue }
+                    .sorted {
+                        ($0.at("metadata", "name")?.stringValue ?? "") < ($1.at("metadata", "name")?.stringValue ?? "")
+                    }
+                if crs.isEmpty { continue }
+                o[kind.plural] = .array(
+                    crs.map { cr in
+                        let name = cr.at("metadata", "name")?.stringValue ?? ""
+                        var entry: JSON = [
+                            "name": .string(name), "spec": portable(kind, name, cr["spec"] ?? [:], scope),
+                        ]
+                        if kind == .app {
+                            let keys = AppSpec(json: cr["spec"] ?? [:]).secretEnv.sorted()
+                            if !keys.isEmpty { entry["secrets"] = JSON.strings(keys) }
+                        }
+                        return entry
+                    })
+            }
+            envs.append(o)
+        }
+        var p: JSON = ["name": .string(project.name), "pipeline": JSON.strings(project.pipeline)]
+        if let d = project.displayName { p["displayName"] = .string(d) }
+        return [
+            "apiVersion": .string(Keys.apiVersion), "kind": .string(kind), "project": p,
+            "environments": .array(envs),
+        ]
+    }
+
+    /// A spec in the file's terms: the namespace in env values as `${namespace}`, the
+    /// environment's default route as `default: true`, the cluster's default storage
+    /// class left out, the secret keys listed beside it.
+    static func portable(_ kind: WorkloadKind, _ name: String, _ spec: JSON, _ scope: WorkloadScope) -> JSON {
+        var s = spec
+        if var env = s["env"]?.arrayValue {
+            for i in env.indices {
+                if let v = env[i]["value"]?.stringValue {
+                    env[i]["value"] = .string(
+                        NamespaceRewrite.rewrite(v, from: scope.namespace, to: namespaceToken))
+                }
+            }
+            s["env"] = .array(env)
+        }
+        switch kind {
+        case .app:
+            s["secretEnv"] = nil
+            if let host = s.at("route", "host")?.stringValue, host == scope.defaultHost(name) {
+                s["route"] = ["default": true]
+            }
+        case .service, .volume:
+            if let c = s["storageClass"]?.stringValue, c == scope.cluster.storageClass { s["storageClass"] = nil }
+        default: break
+        }
+        return s
+    }
+
+    /// The CR spec a file's spec stands for in `scope`: the namespace put back, the
+    /// default route resolved, the secret keys recorded.
+    public static func concrete(
+        _ kind: WorkloadKind, _ name: String, _ spec: JSON, secrets: [String], _ scope: WorkloadScope
+    ) -> JSON {
+        var s = spec
+        if var env = s["env"]?.arrayValue {
+            for i in env.indices {
+                if let v = env[i]["value"]?.stringValue {
+                    env[i]["value"] = .string(v.replacingOccurrences(of: namespaceToken, with: scope.namespace))
+                }
+            }
+            s["env"] = .array(env)
+        }
+        if kind == .app {
+            if s.at("route", "default")?.boolValue == true {
+                s["route"] = scope.defaultHost(name).map { ["host": .string($0)] }
+            }
+            s["secretEnv"] = secrets.isEmpty ? nil : JSON.strings(secrets.sorted())
+        }
+        if kind == .service || kind == .volume, s["storageClass"] == nil, let c = scope.cluster.storageClass {
+            s["storageClass"] = .string(c)
+        }
+        return s
+    }
+
+    // MARK: parse
+
+    /// The file, checked: every field known (at its path), names valid, each spec valid
+    /// against its kind's CRD schema. The first problem is the error.
+    public static func parse(_ doc: JSON) throws -> Document {
+        func fail(_ path: String, _ why: String) -> KipError { KipError("\(path): \(why)") }
+        func keys(_ o: JSON, _ path: String, _ allowed: Set<String>) throws {
+            guard let m = o.objectValue else { throw fail(path, "must be an object") }
+            for k in m.keys.sorted() where !allowed.contains(k) {
+                throw fail(
+                    path.isEmpty ? k : "\(path).\(k)",
+                    "unknown field (known: \(allowed.sorted().joined(separator: ", ")))")
+            }
+        }
+        try keys(doc, "", ["apiVersion", "kind", "project", "environments"])
+        guard doc["apiVersion"]?.stringValue == Keys.apiVersion, doc["kind"]?.stringValue == kind else {
+            throw fail("kind", "not a kip export: apiVersion \(Keys.apiVersion) and kind \(kind) expected")
+        }
+        guard let p = doc["project"] else { throw fail("project", "missing") }
+        try keys(p, "project", ["name", "displayName", "pipeline"])
+        guard let name = p["name"]?.stringValue else { throw fail("project.name", "missing") }
+        if let why = Naming.checkProject(name) { throw fail("project.name", why) }
+        let pipeline = (p["pipeline"]?.arrayValue ?? []).compactMap(\.stringValue)
+        if pipeline.isEmpty { throw fail("project.pipeline", "missing: list the environments in order") }
+        var envs: [Environment] = []
+        for (i, e) in (doc["environments"]?.arrayValue ?? []).enumerated() {
+            let path = "environments[\(i)]"
+            try keys(e, path, Set(["name", "protected", "expiresAt"] + WorkloadKind.allCases.map(\.plural)))
+            guard let en = e["name"]?.stringValue else { throw fail("\(path).name", "missing") }
+            if let why = Naming.checkEnvironment(en) { throw fail("\(path).name", why) }
+            guard pipeline.contains(en) else {
+                throw fail("\(path).name", "'\(en)' is not in project.pipeline (\(pipeline.joined(separator: ", ")))")
+            }
+            if let x = e["expiresAt"], x.stringValue.flatMap(Durations.parse) == nil {
+                throw fail("\(path).expiresAt", "not an RFC 3339 time (e.g. 2027-01-01T00:00:00Z)")
+            }
+            var env = Environment(
+                name: en, protected: e["protected"]?.boolValue ?? false, expiresAt: e["expiresAt"]?.stringValue,
+                workloads: [:], secrets: [:])
+            for kind in WorkloadKind.allCases {
+                for (j, w) in (e[kind.plural]?.arrayValue ?? []).enumerated() {
+                    let wp = "\(path).\(kind.plural)[\(j)]"
+                    try keys(w, wp, kind == .app ? ["name", "spec", "secrets"] : ["name", "spec"])
+                    guard let wn = w["name"]?.stringValue else { throw fail("\(wp).name", "missing") }
+                    guard DNS.isDNS1035Label(wn) else {
+                        throw fail(
+                            "\(wp).name",
+                            "'\(wn)' is not valid: at most 63 lower-case letters, digits and '-', starting with a letter"
+                        )
+                    }
+                    if env.workloads[kind]?[wn] != nil {
+                        throw fail("\(wp).name", "\(kind.word) \(wn) is listed twice")
+                    }
+                    var spec = w["spec"] ?? [:]
+                    if kind == .app, spec.at("route", "default") != nil {
+                        spec["route"] = ["host": "default.invalid"]  // the schema's shape; resolved on apply
+                    }
+                    if let why = CRDs.problem(kind, spec) { throw fail("\(wp).spec\(why.0)", why.1) }
+                    env.workloads[kind, default: [:]][wn] = w["spec"] ?? [:]
+                    if kind == .app { env.secrets[wn] = (w["secrets"]?.arrayValue ?? []).compactMap(\.stringValue) }
+                }
+            }
+            envs.append(env)
+        }
+        return Document(
+            project: name, displayName: p["displayName"]?.stringValue, pipeline: pipeline, environments: envs)
+    }
+
+    // MARK: compare
+
+    /// One difference between the file and the cluster, as `apply --dry-run` prints it.
+    public struct Change: Equatable, Sendable {
+        public enum Sign: String, Sendable {
+            case add = "+"
+            case change = "~"
+            case remove = "-"
+        }
+        public var sign: Sign
+        public var text: String
+        public var line: String { "\(sign.rawValue) \(text)" }
+    }
+
+    /// What applying `env` of the file to the live CRs (`live`, by kind and name, specs)
+    /// changes in one environment; with `prune`, what it removes.
+    public static func changes(
+        _ env: Environment, live: [WorkloadKind: [String: JSON]], scope: WorkloadScope, prune: Bool
+    ) -> [Change] {
+        var out: [Change] = []
+        let e = Project.Environment(name: scope.environment ?? "", namespace: scope.namespace)
+        for kind in WorkloadKind.allCases {
+            let want = env.workloads[kind] ?? [:]
+            let have = live[kind] ?? [:]
+            for name in want.keys.sorted() {
+                let spec = concrete(kind, name, want[name]!, secrets: env.secrets[name] ?? [], scope)
+                guard let current = have[name] else {
+                    out.append(Change(sign: .add, text: "\(kind.word) \(name)"))
+                    continue
+                }
+                for d in EnvironmentDiff.specs(kind, name, current, spec, e, e) {
+                    let f = d.field ?? ""
+                    out.append(
+                        Change(
+                            sign: .change,
+                            text: "\(kind.word) \(name) \(f): \(d.left ?? "(none)") → \(d.right ?? "(none)")"))
+                }
+            }
+            if prune {
+                for name in have.keys.sorted() where want[name] == nil {
+                    out.append(Change(sign: .remove, text: "\(kind.word) \(name)"))
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension CRDs {
+    /// Why `spec` does not fit kind's CRD schema (the path under `spec`, and why), or nil:
+    /// unknown fields, types, enums, patterns, bounds, required fields.
+    public static func problem(_ kind: WorkloadKind, _ spec: JSON) -> (String, String)? {
+        guard let schema = schemas.first(where: { $0.kind == kind.rawValue })?.spec else { return nil }
+        return check(spec, schema, "")
+    }
+
+    static func check(_ v: JSON, _ s: JSON, _ path: String) -> (String, String)? {
+        switch s["type"]?.stringValue {
+        case "object":
+            guard let o = v.objectValue else { return (path, "must be an object") }
+            let props = s["properties"]?.objectValue ?? [:]
+            for k in o.keys.sorted() {
+                guard let ps = props[k] else {
+                    return ("\(path).\(k)", "unknown field (known: \(props.keys.sorted().joined(separator: ", ")))")
+                }
+                if let p = check(o[k]!, ps, "\(path).\(k)") { return p }
+            }
+            for r in (s["required"]?.arrayValue ?? []).compactMap(\.stringValue) where o[r] == nil {
+                return ("\(path).\(r)", "missing")
+            }
+        case "array":
+            guard let a = v.arrayValue else { return (path, "must be a list") }
+            for (i, item) in a.enumerated() {
+                if let p = check(item, s["items"] ?? [:], "\(path)[\(i)]") { return p }
+            }
+        case "string":
+            guard let str = v.stringValue else { return (path, "must be a string") }
+            if let e = s["enum"]?.arrayValue?.compactMap(\.stringValue), !e.contains(str) {
+                return (path, "'\(str)' is not one of \(e.joined(separator: ", "))")
+            }
+            if let pat = s["pattern"]?.stringValue, str.range(of: pat, options: .regularExpression) == nil {
+                return (path, "'\(str)' does not match \(pat)")
+            }
+        case "integer":
+            guard let n = v.intValue else { return (path, "must be a whole number") }
+            if let min = s["minimum"]?.intValue, n < min { return (path, "\(n) is below \(min)") }
+            if let max = s["maximum"]?.intValue, n > max { return (path, "\(n) is above \(max)") }
+        case "boolean":
+            guard v.boolValue != nil else { return (path, "must be true or false") }
+        default: break
+        }
+        return nil
+    }
+}
+
+/// Live native objects against what kip renders from its CRs: the fields kip sets that
+/// differ (someone ran `kubectl scale`, `kubectl set image`, `kubectl edit`). Fields kip
+/// does not set (status, server defaults, an autoscaler's replicas) are not compared.
+public enum Drift {
+    public struct Finding: Equatable, Sendable {
+        public var object: String
+        public var path: String
+        public var want: String
+        public var live: String
+        public var line: String {
+            path.isEmpty ? "\(object): \(live)" : "\(object): \(path): \(want) (kip) → \(live) (live)"
+        }
+    }
+
+    /// `rendered` against `live` (matched by kind and name).
+    public static func compare(rendered: [JSON], live: [JSON]) -> [Finding] {
+        var out: [Finding] = []
+        for r in rendered {
+            let kind = r["kind"]?.stringValue ?? ""
+            let name = r.at("metadata", "name")?.stringValue ?? ""
+            let object = "\(kind.lowercased()) \(name)"
+            guard
+                let l = live.first(where: {
+                    $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == name
+                })
+            else {
+                out.append(Finding(object: object, path: "", want: "", live: "missing"))
+                continue
+            }
+            for part in ["spec", "data"] {
+                guard let want = r[part] else { continue }
+                differences(want, l[part] ?? .null, part, into: &out, object: object)
+            }
+            for (k, v) in r.at("metadata", "labels")?.stringMap ?? [:]
+            where l.at("metadata", "labels", k)?.stringValue != v {
+                out.append(
+                    Finding(
+                        object: object, path: "metadata.labels.\(k)", want: v,
+                        live: l.at("metadata", "labels", k)?.stringValue ?? "(none)"))
+            }
+        }
+        return out
+    }
+
+    static func differences(_ want: JSON, _ live: JSON, _ path: String, into out: inout [Finding], object: String) {
+        switch (want, live) {
+        case (.object(let w), .object(let l)):
+            for k in w.keys.sorted() { differences(w[k]!, l[k] ?? .null, "\(path).\(k)", into: &out, object: object) }
+        case (.array(let w), .array(let l)) where w.count == l.count:
+            for i in w.indices { differences(w[i], l[i], "\(path)[\(i)]", into: &out, object: object) }
+        default:
+            if !want.isSubset(of: live) {
+                func text(_ v: JSON) -> String { v.isNull ? "(none)" : (v.stringValue ?? v.serialized()) }
+                out.append(Finding(object: object, path: path, want: text(want), live: text(live)))
+            }
+        }
+    }
+}
