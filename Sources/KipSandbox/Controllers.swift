@@ -142,6 +142,35 @@ extension APIServer {
         let replicas = kind == "Job" ? 1 : (o.at("spec", "replicas")?.intValue ?? 1)
         let bad = failing(o)
         var status: JSON = ["observedGeneration": .int(generation)]
+        // Pod Security admission refuses the pods the controller would create.
+        let ns = o.at("metadata", "namespace")?.stringValue ?? ""
+        let level = objects["/namespaces"]?[key(nil, ns)]?.at(
+            "metadata", "labels", "pod-security.kubernetes.io/enforce")?
+            .stringValue
+        let denied = level.map { PodSecurity.violations(template(o)?["spec"] ?? [:], level: $0) } ?? []
+        if !denied.isEmpty {
+            let name = o.at("metadata", "name")?.stringValue ?? ""
+            let message =
+                "pods \"\(name)-\(String(generation, radix: 16))-0\" is forbidden: violates PodSecurity \"\(level!):latest\": "
+                + denied.joined(separator: ", ")
+            status["replicas"] = 0
+            if kind == "Deployment" {
+                status["unavailableReplicas"] = .int(replicas)
+                status["conditions"] = [
+                    condition(
+                        "Available", false, "MinimumReplicasUnavailable",
+                        "Deployment does not have minimum availability."),
+                    condition("Progressing", true, "ReplicaSetUpdated", "ReplicaSet is progressing."),
+                    condition("ReplicaFailure", true, "FailedCreate", message),
+                ]
+            }
+            o["status"] = .object(status.objectValue ?? [:])
+            resourceVersion += 1
+            o.set(["metadata", "resourceVersion"], .string(String(resourceVersion)))
+            put(sk, k, o)
+            replacePods(of: o, count: 0, failing: false, done: false)
+            return
+        }
         switch kind {
         case "Deployment":
             status["replicas"] = .int(replicas)

@@ -217,6 +217,30 @@ final class RunningWorkloadsE2ETests: XCTestCase {
         )
     }
 
+    /// Under `--pod-security restricted` the namespaces enforce it: what kip renders is
+    /// admitted (databases, and apps with the safe defaults, non-root when created there);
+    /// an app deployed without them gets no pods, and `--wait` says why.
+    func testRestrictedNamespacesAdmitWhatKipRenders() throws {
+        if c.isReal { throw XCTSkip("its images do not exist on a real cluster") }
+        c = try E2ECluster(self, options: E2ECluster.realTime)
+        XCTAssertEqual(c.kip("install --domain apprunr.com --pod-security restricted").code, 0)
+        XCTAssertEqual(c.kip(["project", "create", p, "--environments", "test"]).code, 0)
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "namespace", test]).at("metadata", "labels", Keys.podSecurityEnforce),
+            "restricted")
+        let db = kip("service add postgres --name db --wait --project PROJ/test")
+        XCTAssertEqual(db.code, 0, "\(db)")
+        let api = kip("app deploy --name api --image r/api:1 --port 3000 --wait --project PROJ/test")
+        XCTAssertEqual(api.code, 0, "\(api)")
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", test]).at("spec", "runAsNonRoot"), true)
+        let legacy = kip(
+            "app deploy --name legacy --image r/legacy:1 --port 80 --no-security-defaults --wait --project PROJ/test")
+        XCTAssertEqual(legacy.code, 1)
+        XCTAssertTrue(legacy.stderr.contains("violates PodSecurity \"restricted:latest\""), legacy.stderr)
+        XCTAssertTrue(legacy.stderr.contains("allowPrivilegeEscalation != false"), legacy.stderr)
+    }
+
     /// Databases run as their images' non-root user with probes and resources, so a
     /// namespace that enforces `restricted` admits them; namespaces carry the level.
     func testPodSecurityLevelsAndDatabasePods() throws {

@@ -22,6 +22,19 @@ final class RolloutTests: XCTestCase {
         ]
     }
 
+    func testPodsTheControllerCannotCreateFailTheRollout() {
+        var d = deployment(image: "r/a:2", updated: 0, available: 0)
+        d.set(
+            ["status", "conditions"],
+            [
+                [
+                    "type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                    "message": "pods \"a\" is forbidden",
+                ]
+            ])
+        XCTAssertEqual(Rollout.state(d, pods: []), .failed("FailedCreate: pods \"a\" is forbidden"))
+    }
+
     func testAStuckPodOfTheNewTemplateFailsTheRollout() {
         XCTAssertEqual(
             Rollout.state(

@@ -119,6 +119,19 @@ enum PromoteCommands {
         ctx.printer.line(
             "Apps: \(items.map { newNames.contains($0.app) ? "\($0.app) (new in \(to))" : $0.app }.joined(separator: ", "))"
         )
+        // Each app's image now and after, before the question.
+        let width = items.map(\.app.count).max() ?? 0
+        for i in items {
+            let pad = i.app.padding(toLength: width, withPad: " ", startingAt: 0)
+            switch i.outcome {
+            case .promote(let before, let after): ctx.printer.line("  \(pad)  \(to): \(before) → \(after)")
+            case .finish(let img, let running):
+                ctx.printer.line("  \(pad)  \(to): \(running.isEmpty ? "(no Deployment)" : running) → \(img)")
+            case .create(let img): ctx.printer.line("  \(pad)  \(to): (new) → \(img)")
+            case .unchanged(let img): ctx.printer.line("  \(pad)  \(to): \(img) (already)")
+            default: break
+            }
+        }
         for n in notes { ctx.printer.warning(n) }
         guard try ctx.confirm("Promote to \(to)?") else {
             ctx.stderr.line("Nothing promoted.")

@@ -35,6 +35,12 @@ public enum Rollout {
             }
         }
         let conditions = w.at("status", "conditions")?.arrayValue ?? []
+        // The controller cannot create the pods (Pod Security admission, a quota…).
+        if let c = conditions.first(where: { $0["type"] == "ReplicaFailure" }), c["status"] == "True" {
+            return .failed(
+                "\(c["reason"]?.stringValue ?? "FailedCreate"): \(c["message"]?.stringValue ?? "its pods cannot be created")"
+            )
+        }
         if let c = conditions.first(where: { $0["type"] == "Progressing" }),
             c["reason"]?.stringValue == "ProgressDeadlineExceeded"
         {
