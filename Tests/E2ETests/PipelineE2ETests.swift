@@ -130,7 +130,9 @@ final class PipelineE2ETests: XCTestCase {
         let r = kip("app promote api --from test --to acc --project PROJ --yes")
         XCTAssertEqual(r.code, 0, "\(r)")
         XCTAssertEqual(
-            r.stdout, "Promote test → acc (\(p!))\nApps: api (new in acc)\n✔ api → acc (r/api:1), new in acc\n")
+            r.stdout,
+            "Promote test → acc (\(p!))\nApps: api (new in acc)\n  api  acc: (new) → r/api:1\n✔ api → acc (r/api:1), new in acc\n"
+        )
         XCTAssertTrue(r.stderr.contains("⚠ secrets of api are not copied"), r.stderr)
         let app = try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "\(p!)-acc"])
         XCTAssertEqual(app.at("spec", "route", "host"), "api-acc.apprunr.com")

@@ -45,7 +45,9 @@ final class PromotionE2ETests: XCTestCase {
         let r = c.kip(["app", "promote", "api", "--from", "test", "--to", "acc", "--project", p, "--yes", "-v"])
         XCTAssertEqual(r.code, 0, "\(r)")
         XCTAssertEqual(
-            r.stdout, "Promote test → acc (\(p!))\nApps: api\n✔ api → acc (registry.example.com/api:v1.2.3)\n")
+            r.stdout,
+            "Promote test → acc (\(p!))\nApps: api\n  api  acc: registry.example.com/api:v1.2.2 → registry.example.com/api:v1.2.3\n✔ api → acc (registry.example.com/api:v1.2.3)\n"
+        )
         XCTAssertEqual(
             E2ECluster.kubectlCalls(r), 5,
             "the Project and settings by name, then both namespaces at once (Apps and Deployments only), one apply")
@@ -71,7 +73,9 @@ final class PromotionE2ETests: XCTestCase {
         // --to alone: from the stage before.
         let prod = c.kip(["app", "promote", "api", "--to", "prod", "--project", p, "--yes"])
         XCTAssertEqual(
-            prod.stdout, "Promote acc → prod (\(p!))\nApps: api\n✔ api → prod (registry.example.com/api:v1.2.3)\n")
+            prod.stdout,
+            "Promote acc → prod (\(p!))\nApps: api\n  api  prod: registry.example.com/api:v1.2.2 → registry.example.com/api:v1.2.3\n✔ api → prod (registry.example.com/api:v1.2.3)\n"
+        )
         XCTAssertEqual(try deployment("prod", "api").at("spec", "replicas"), 3)
         let history = try JSON.parse(c.kip(["app", "history", "api", "--project", "\(p!)/prod", "-o", "json"]).stdout)
         // The deploy that created it, then the promotion.
@@ -195,10 +199,12 @@ final class PromotionE2ETests: XCTestCase {
         let r = c.kip(["app", "promote", "--all", "--from", "test", "--to", "acc", "--project", p, "--yes"])
         XCTAssertEqual(r.code, 1)
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines[2], "✔ api → acc (registry.example.com/api:v1.2.3)")
+        XCTAssertEqual(lines[2], "  api     acc: registry.example.com/api:v1.2.2 → registry.example.com/api:v1.2.3")
+        XCTAssertEqual(lines[3], "  worker  acc: registry.example.com/worker:1 → registry.example.com/worker:2")
+        XCTAssertEqual(lines[4], "✔ api → acc (registry.example.com/api:v1.2.3)")
         XCTAssertTrue(
-            lines[3].hasPrefix("✗ worker: not promoted: kubectl failed: Error from server (InternalError)"), lines[3])
-        XCTAssertEqual(lines[4], "Done: 1 of 2 promoted")
+            lines[5].hasPrefix("✗ worker: not promoted: kubectl failed: Error from server (InternalError)"), lines[5])
+        XCTAssertEqual(lines[6], "Done: 1 of 2 promoted")
         XCTAssertEqual(try app("acc", "worker").at("spec", "image"), "registry.example.com/worker:1")
     }
 }

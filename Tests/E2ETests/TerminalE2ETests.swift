@@ -43,7 +43,7 @@ final class TerminalE2ETests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.stdout)
         XCTAssertEqual(
             r.stdout,
-            "Promote test → acc (\(p))\nApps: api\nPromote to acc? [y/N] y\n✔ api → acc (registry.example.com/api:v1.2.3)\n"
+            "Promote test → acc (\(p))\nApps: api\n  api  acc: registry.example.com/api:v1.2.2 → registry.example.com/api:v1.2.3\nPromote to acc? [y/N] y\n✔ api → acc (registry.example.com/api:v1.2.3)\n"
         )
         let no = try c.kipInTerminal(
             ["app", "promote", "api", "--from", "test", "--to", "acc", "--project", p], input: ["n"], waitFor: "[y/N] ")
