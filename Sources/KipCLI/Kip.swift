@@ -49,7 +49,9 @@ public enum Kip {
     /// `KIP_PROJECT` and `KIP_ENVIRONMENT` stand in for `--project` and `--environment`
     /// when neither flag is given (flags, then these, then the active project).
     static func scopeFromEnvironment(_ inv: Invocation, _ ctx: Context) -> Invocation {
-        guard let cmd = root.find(inv.command), inv.options["project"] == nil, inv.options["environment"] == nil
+        // `project apply --project/--environment` choose within a file, not the context.
+        guard let cmd = root.find(inv.command), inv.command.first != "project", inv.options["project"] == nil,
+            inv.options["environment"] == nil
         else { return inv }
         var out = inv
         let takes = Set(cmd.options.map(\.long))

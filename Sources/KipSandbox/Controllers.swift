@@ -156,18 +156,10 @@ extension APIServer {
             status["replicas"] = 0
             if kind == "Deployment" {
                 status["unavailableReplicas"] = .int(replicas)
-                status["conditions"] = [
-                    condition(
-                        "Available", false, "MinimumReplicasUnavailable",
-                        "Deployment does not have minimum availability."),
-                    condition("Progressing", true, "ReplicaSetUpdated", "ReplicaSet is progressing."),
-                    condition("ReplicaFailure", true, "FailedCreate", message),
-                ]
+                status["conditions"] = .array(
+                    unavailable + [condition("ReplicaFailure", true, "FailedCreate", message)])
             }
-            o["status"] = .object(status.objectValue ?? [:])
-            resourceVersion += 1
-            o.set(["metadata", "resourceVersion"], .string(String(resourceVersion)))
-            put(sk, k, o)
+            store(&o, status: status, sk, k)
             replacePods(of: o, count: 0, failing: false, done: false)
             return
         }
@@ -177,12 +169,7 @@ extension APIServer {
             status["updatedReplicas"] = .int(replicas)
             if bad {
                 status["unavailableReplicas"] = .int(replicas)
-                status["conditions"] = [
-                    condition(
-                        "Available", false, "MinimumReplicasUnavailable",
-                        "Deployment does not have minimum availability."),
-                    condition("Progressing", true, "ReplicaSetUpdated", "ReplicaSet is progressing."),
-                ]
+                status["conditions"] = .array(unavailable)
                 let deadline = Double(o.at("spec", "progressDeadlineSeconds")?.intValue ?? 600) * timing.deadlineScale
                 schedule(.progressDeadline(sk, k, generation), after: deadline)
             } else {
@@ -212,10 +199,7 @@ extension APIServer {
                 status["conditions"] = [condition("Complete", true, "", "")]
             }
         }
-        o["status"] = .object(status.objectValue ?? [:])
-        resourceVersion += 1
-        o.set(["metadata", "resourceVersion"], .string(String(resourceVersion)))
-        put(sk, k, o)
+        store(&o, status: status, sk, k)
         replacePods(of: o, count: kind == "Job" && !bad ? 1 : replicas, failing: bad, done: kind == "Job")
     }
 
@@ -227,6 +211,23 @@ extension APIServer {
                 "Progressing", false, "ProgressDeadlineExceeded",
                 "ReplicaSet \"\(o.at("metadata", "name")?.stringValue ?? "")\" has timed out progressing."))
         o.set(["status", "conditions"], .array(conds))
+        resourceVersion += 1
+        o.set(["metadata", "resourceVersion"], .string(String(resourceVersion)))
+        put(sk, k, o)
+    }
+
+    /// A Deployment's conditions while its pods are not available.
+    private var unavailable: [JSON] {
+        [
+            condition(
+                "Available", false, "MinimumReplicasUnavailable", "Deployment does not have minimum availability."),
+            condition("Progressing", true, "ReplicaSetUpdated", "ReplicaSet is progressing."),
+        ]
+    }
+
+    /// Writes a workload's new status, as a new version of it.
+    private func store(_ o: inout JSON, status: JSON, _ sk: String, _ k: String) {
+        o["status"] = .object(status.objectValue ?? [:])
         resourceVersion += 1
         o.set(["metadata", "resourceVersion"], .string(String(resourceVersion)))
         put(sk, k, o)

@@ -249,14 +249,8 @@ enum FileCommands {
             var live: [WorkloadKind: [String: JSON]] = [:]
             var liveSecrets: [String: [String]] = [:]
             if !added.contains(where: { $0.name == e.name }) {
-                let items = try driver.get(WorkloadKind.allCases.map(\.resource), namespace: env.namespace)
-                for o in items {
-                    guard let k = WorkloadKind(rawValue: o["kind"]?.stringValue ?? ""),
-                        let n = o.at("metadata", "name")?.stringValue
-                    else { continue }
-                    live[k, default: [:]][n] = o["spec"] ?? [:]
-                    if k == .app { liveSecrets[n] = AppSpec(json: o["spec"] ?? [:]).secretEnv }
-                }
+                live = specs(try driver.get(WorkloadKind.allCases.map(\.resource), namespace: env.namespace))
+                for (n, spec) in live[.app] ?? [:] { liveSecrets[n] = AppSpec(json: spec).secretEnv }
             }
             let c = EnvironmentFile.changes(e, live: live, scope: scope, prune: prune)
             perEnv.append((e, env, c))
@@ -377,14 +371,7 @@ enum FileCommands {
                     lines.append("environment \(e.name): only in the file")
                     continue
                 }
-                var live: [WorkloadKind: [String: JSON]] = [:]
-                for o in observed.workloads[env.namespace] ?? [] {
-                    if let k = WorkloadKind(rawValue: o["kind"]?.stringValue ?? ""),
-                        let n = o.at("metadata", "name")?.stringValue
-                    {
-                        live[k, default: [:]][n] = o["spec"] ?? [:]
-                    }
-                }
+                let live = specs(observed.workloads[env.namespace] ?? [])
                 let scope = WorkloadScope(
                     project: project.name, environment: e.name, namespace: env.namespace, domain: settings.domain,
                     cluster: settings)
@@ -418,6 +405,18 @@ enum FileCommands {
             }
         }
         return report(lines, ctx, clean: "no drift in \(name)" + (only.map { "/\($0)" } ?? ""))
+    }
+
+    /// kip CRs by kind and name: their specs.
+    static func specs(_ crs: [JSON]) -> [WorkloadKind: [String: JSON]] {
+        var out: [WorkloadKind: [String: JSON]] = [:]
+        for o in crs {
+            guard let k = WorkloadKind(rawValue: o["kind"]?.stringValue ?? ""),
+                let n = o.at("metadata", "name")?.stringValue
+            else { continue }
+            out[k, default: [:]][n] = o["spec"] ?? [:]
+        }
+        return out
     }
 
     static func report(_ lines: [String], _ ctx: Context, clean: String) -> Int32 {
