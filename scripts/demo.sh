@@ -36,6 +36,9 @@ step kip app promote api --from test --to acc --project yourr-name --dry-run
 step kip app promote api --from test --to acc --project yourr-name --yes
 step kip app history api --project yourr-name/acc
 step kip project show
+step kip project status
+step kip project export yourr-name acc
+step kip project drift yourr-name
 step kubectl get namespaces -l app.kubernetes.io/managed-by=kip
 step kip project delete myapp --yes
 step kip project list -o json
