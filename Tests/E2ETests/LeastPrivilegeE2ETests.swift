@@ -207,7 +207,7 @@ final class LeastPrivilegeE2ETests: XCTestCase {
             ["app", "secret", "set", "web", "TOKEN"] + t, ["service", "add", "redis", "--name", "cache"] + t,
             ["volume", "add", "files", "--size", "1Gi"] + t,
             ["job", "add", "hourly", "--image", "r/j:1", "--schedule", "0 * * * *"] + t,
-            ["project", "members", "shop"],
+            ["project", "members", "shop"], ["app", "logs", "web"] + t,
         ]
         let adminWalk =
             developerWalk + [
