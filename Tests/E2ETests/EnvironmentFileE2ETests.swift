@@ -58,6 +58,20 @@ final class EnvironmentFileE2ETests: XCTestCase {
         XCTAssertFalse(first.stdout.contains("uid"), "no uid")
         XCTAssertTrue(first.stdout.contains("- \"TOKEN\""), "secret key names only")
         XCTAssertEqual(kip("project export PROJ").stdout, first.stdout, "two exports of an unchanged project")
+        // One file per environment under --dir; the manifests without owners or uids.
+        XCTAssertEqual(kip("project export PROJ --dir \(c.home)/out").code, 0)
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: "\(c.home)/out").sorted(),
+            ["\(p!)-prod.yaml", "\(p!)-test.yaml"])
+        let manifests = kip("project export PROJ test --format manifests -o json")
+        XCTAssertEqual(manifests.code, 0, "\(manifests)")
+        let items = try JSON.parse(Data(manifests.stdout.utf8))["items"]?.arrayValue ?? []
+        XCTAssertEqual(
+            Set(items.compactMap { $0["kind"]?.stringValue }),
+            ["Deployment", "Service", "Ingress", "StatefulSet", "PersistentVolumeClaim", "CronJob"])
+        XCTAssertTrue(
+            items.allSatisfy { $0.at("metadata", "ownerReferences") == nil && $0.at("metadata", "uid") == nil })
+        XCTAssertFalse(manifests.stdout.contains(secretValue))
         let path = try file("shop.yaml", first.stdout)
         let deleted = kip("project delete PROJ --yes --confirm-env prod --wait")
         XCTAssertEqual(deleted.code, 0, "\(deleted)")
