@@ -35,6 +35,33 @@ final class RolloutTests: XCTestCase {
         XCTAssertEqual(Rollout.state(d, pods: []), .failed("FailedCreate: pods \"a\" is forbidden"))
     }
 
+    /// With the ReplicaSets read, only the pods of the current revision count, even when an
+    /// old pod runs the same image (a change of env alone).
+    func testOnlyPodsOfTheCurrentReplicaSetCount() {
+        var d = deployment(image: "r/a:2", updated: 0, available: 0)
+        d.set(["metadata", "uid"], "d1")
+        d.set(["metadata", "annotations", "deployment.kubernetes.io/revision"], "3")
+        func rs(_ rev: String, _ hash: String) -> JSON {
+            [
+                "kind": "ReplicaSet",
+                "metadata": [
+                    "annotations": ["deployment.kubernetes.io/revision": .string(rev)],
+                    "labels": ["pod-template-hash": .string(hash)], "ownerReferences": [["uid": "d1"]],
+                ],
+            ]
+        }
+        var old = pod("r/a:2", waiting: "CrashLoopBackOff")
+        old.set(["metadata", "labels", "pod-template-hash"], "old")
+        XCTAssertEqual(
+            Rollout.state(d, pods: [old], replicaSets: [rs("2", "old"), rs("3", "new")]),
+            .progressing("0/1 updated, 0 available"), "the old revision's pod is not the rollout's")
+        var new = old
+        new.set(["metadata", "labels", "pod-template-hash"], "new")
+        XCTAssertEqual(
+            Rollout.state(d, pods: [old, new], replicaSets: [rs("2", "old"), rs("3", "new")]),
+            .failed("pod api-x is in CrashLoopBackOff"))
+    }
+
     func testAStuckPodOfTheNewTemplateFailsTheRollout() {
         XCTAssertEqual(
             Rollout.state(

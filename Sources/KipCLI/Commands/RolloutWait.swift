@@ -46,7 +46,8 @@ enum RolloutWait {
         var said: [String: String] = [:]
         while !pending.isEmpty {
             let items = try driver.get(
-                ["deployments.apps", "statefulsets.apps", "pods"], namespace: namespace, selector: selector)
+                ["deployments.apps", "replicasets.apps", "statefulsets.apps", "pods"], namespace: namespace,
+                selector: selector)
             let elapsed = Date().timeIntervalSince(start)
             var still: [Target] = []
             var progress: [String] = []
@@ -58,7 +59,11 @@ enum RolloutWait {
                     $0["kind"]?.stringValue == "Pod"
                         && $0.at("metadata", "labels", t.owner.labelKey)?.stringValue == t.name
                 }
-                switch Rollout.state(w, pods: pods) {
+                let replicaSets = items.filter {
+                    $0["kind"]?.stringValue == "ReplicaSet"
+                        && $0.at("metadata", "labels", t.owner.labelKey)?.stringValue == t.name
+                }
+                switch Rollout.state(w, pods: pods, replicaSets: replicaSets) {
                 case .done:
                     if live { ctx.stdout.write("\r\u{1B}[K") }
                     ctx.printer.success("\(t.owner.word) \(t.name) rolled out in \(namespace) (\(Int(elapsed)) s)")

@@ -37,10 +37,14 @@ public enum KipRoles {
             rule([""], ["namespaces"], ["get"]), rule(["rbac.authorization.k8s.io"], ["rolebindings"], read),
         ]
         let viewerRules = look + kinds.map { rule([$0.group], $0.resources, read) }
-        // `--wait` follows rollouts through the pods' states; `app logs` reads their logs.
+        // `--wait` follows rollouts through the pods' states (those of the current
+        // ReplicaSet); `app logs` reads their logs.
         let developerRules =
             look + kinds.map { rule([$0.group], $0.resources, read + write) }
-            + [rule([""], ["secrets"], read + write), rule([""], ["pods"], read), rule([""], ["pods/log"], ["get"])]
+            + [
+                rule([""], ["secrets"], read + write), rule([""], ["pods"], read), rule([""], ["pods/log"], ["get"]),
+                rule(["apps"], ["replicasets"], read),
+            ]
         // Granting: RoleBindings to kip's roles. RBAC's escalation check lets a subject
         // bind a role whose every permission it holds in that namespace, and a kip-admin
         // holds all of kip-viewer's, kip-developer's and its own: no `bind` rule needed.

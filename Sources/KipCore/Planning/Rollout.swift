@@ -14,13 +14,37 @@ public enum Rollout {
         "CreateContainerError",
     ]
 
+    /// The pods of the template being rolled out: a Deployment's are labelled with the
+    /// `pod-template-hash` of its ReplicaSet of the current revision, a StatefulSet's with
+    /// its update revision. Without those (no ReplicaSets read), every pod, told apart
+    /// by image below.
+    static func current(_ w: JSON, pods: [JSON], replicaSets: [JSON]) -> [JSON] {
+        if w["kind"]?.stringValue == "StatefulSet", let rev = w.at("status", "updateRevision")?.stringValue {
+            let mine = pods.filter { $0.at("metadata", "labels", "controller-revision-hash")?.stringValue == rev }
+            return pods.contains { $0.at("metadata", "labels", "controller-revision-hash") != nil } ? mine : pods
+        }
+        let revision = "deployment.kubernetes.io/revision"
+        guard let rev = w.at("metadata", "annotations", revision)?.stringValue,
+            let uid = w.at("metadata", "uid")?.stringValue,
+            let rs = replicaSets.first(where: { r in
+                r.at("metadata", "annotations", revision)?.stringValue == rev
+                    && (r.at("metadata", "ownerReferences")?.arrayValue ?? []).contains {
+                        $0["uid"]?.stringValue == uid
+                    }
+            }),
+            let hash = rs.at("metadata", "labels", "pod-template-hash")?.stringValue
+        else { return pods }
+        return pods.filter { $0.at("metadata", "labels", "pod-template-hash")?.stringValue == hash }
+    }
+
     /// The rollout of Deployment or StatefulSet `w` (nil: not there yet), `pods` being
-    /// those its selector picks.
-    public static func state(_ w: JSON?, pods: [JSON]) -> State {
+    /// those its selector picks and `replicaSets` the ReplicaSets it picks.
+    public static func state(_ w: JSON?, pods allPods: [JSON], replicaSets: [JSON] = []) -> State {
         guard let w else { return .progressing("not created yet") }
         let generation = w.at("metadata", "generation")?.intValue ?? 0
         let observed = w.at("status", "observedGeneration")?.intValue ?? 0
         if observed < generation { return .progressing("waiting for the controller") }
+        let pods = current(w, pods: allPods, replicaSets: replicaSets)
         // Only pods of the template being rolled out count: an old ReplicaSet's pod stuck
         // in CrashLoopBackOff says nothing about the new one (told apart by image).
         let images = Set(
