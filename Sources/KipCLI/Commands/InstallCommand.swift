@@ -19,9 +19,15 @@ enum InstallCommand {
             .value(
                 "org", "org", "Prefix for every project's namespaces (e.g. labbc). Cannot change while projects exist."),
             .value("domain", "domain", "Wildcard DNS domain for app routes (e.g. apprunr.com)."),
-        ] + settingFlags.map { OptionSpec.value($0.flag, $0.value, $0.help) } + [
-            readers.spec
-        ], handler: run)
+        ]
+            + settingFlags.map { f in
+                // The level is one of two: a wrong one is a usage mistake.
+                OptionSpec.value(
+                    f.flag, f.value, f.help,
+                    choices: f.flag == "pod-security" ? ClusterSettings.podSecurityLevels : nil)
+            } + [
+                readers.spec
+            ], handler: run)
 
     static let readers = Option<String>.string(
         "readers", "group", "Group that may use kip at all (kip-reader) (default: every authenticated user).")
