@@ -266,7 +266,7 @@ enum AppCommands {
                 Workloads.app(name, w.scope, spec: s, replacing: previous), previous: previous, image: s.image,
                 action: "deploy", at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
             var plan = try w.plan(.app, name, [cr], adopt: inv.has(adoptFlag))
-            plan.handover = handover(w, name, from: previous, to: s)
+            plan.partial = handover(w, name, from: previous, to: s)
             plan.report += notes
             if let host = s.route {
                 plan.report.append(.info("URL: \(w.scope.cluster.tls ? "https" : "http")://\(host)"))
@@ -320,15 +320,10 @@ enum AppCommands {
 
     /// A request above its limit is refused by the API server: refuse it first.
     static func checkRequestsWithinLimits(_ r: Resources, _ inv: Invocation) throws {
-        for (request, limit, what) in [(r.cpuRequest, r.cpuLimit, "cpu"), (r.memoryRequest, r.memoryLimit, "memory")] {
-            guard let rq = request, let lm = limit, let a = Quantity.value(rq), let b = Quantity.value(lm), a > b else {
-                continue
-            }
-            throw UsageError(
-                message:
-                    "--\(what)-request \(rq) is more than --\(what)-limit \(lm): a request may not exceed its limit",
-                command: inv.command)
-        }
+        guard let (what, rq, lm) = r.overLimit else { return }
+        throw UsageError(
+            message: "--\(what)-request \(rq) is more than --\(what)-limit \(lm): a request may not exceed its limit",
+            command: inv.command)
     }
 
     static func binding(_ s: String, _ w: Workspace, prefix given: String? = nil) throws -> Binding {
@@ -399,7 +394,7 @@ enum AppCommands {
             }
             namespace = w.scope.namespace
             var plan = Plan()
-            plan.handover = [
+            plan.partial = [
                 [
                     "apiVersion": "apps/v1", "kind": "Deployment",
                     "metadata": ["name": .string(name), "namespace": .string(w.scope.namespace)],
@@ -414,7 +409,7 @@ enum AppCommands {
                     ],
                 ]
             ]
-            plan.handoverManager = Plan.restartFieldManager
+            plan.partialManager = Plan.restartFieldManager
             plan.report = [.success("app \(name) in \(w.scope.namespace) restarting (a rollout, pod by pod)")]
             return plan
         }

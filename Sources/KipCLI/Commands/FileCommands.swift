@@ -41,7 +41,7 @@ enum FileCommands {
                     fileOption(required: true),
                     .value("environment", "env", "Only this environment of the file."),
                     .value("project", "name", "Apply it as this project (default: the file's)."),
-                    .flag("prune", "Delete what the file does not have."),
+                    .flag("prune", "Delete what the file does not have."), ProjectCommands.waitDeletedFlag.spec,
                 ], handler: apply),
             CommandSpec(
                 "drift", "What differs from what kip wrote: exit 0 none, 1 some, 2 on error.",
@@ -185,82 +185,47 @@ enum FileCommands {
         let driver = try ctx.driver()
         let name = file.project
         let prune = inv.has("prune")
-        var changes: [String] = []
-        var todo: [String] = []
 
-        // The project and its environments first.
-        let observed = try ProjectCommands.readForPlanning(
-            ctx, driver, project: name, environments: file.pipeline
-        ) { org in file.pipeline.map { Naming.namespace(org: org, project: name, environment: $0) } }
-        let existing = observed.project(name)
-        var project: Project
-        var added: [Project.Environment] = []
-        if let existing {
-            project = existing
-            for e in file.environments where project.environment(e.name) == nil {
-                // After the environment before it in the file's pipeline that the project has.
-                let i = file.pipeline.firstIndex(of: e.name)!
-                let before = file.pipeline[..<i].last { project.environment($0) != nil }
-                let (grown, index) = try ProjectPlanner.addEnvironment(
-                    project, env: e.name, observed: observed,
-                    placement: before.map { .after($0) } ?? .before(project.pipeline[0]))
-                project = grown
-                added.append(project.environments[index])
-                changes.append("+ environment \(e.name)")
-            }
-        } else {
-            let pipeline = file.pipeline.filter { n in file.environments.contains { $0.name == n } }
-            let (created, _) = try ProjectPlanner.create(
-                name: name, environments: pipeline == [Naming.defaultEnvironment] ? nil : pipeline,
-                displayName: file.displayName, observed: observed)
-            project = created
-            added = created.environments
-            changes.append("+ project \(name) (\(ProjectCommands.arrow(created.pipeline)))")
-        }
-        var settingsChanged = false
-        for e in file.environments {
-            guard let i = project.environments.firstIndex(where: { $0.name == e.name }) else { continue }
-            if project.environments[i].protected != e.protected {
-                if !added.contains(where: { $0.name == e.name }) {
-                    changes.append(
-                        "~ environment \(e.name) protected: \(project.environments[i].protected) → \(e.protected)")
-                }
-                project.environments[i].protected = e.protected
-                settingsChanged = true
-            }
-            if project.environments[i].expiresAt != e.expiresAt {
-                if !added.contains(where: { $0.name == e.name }) {
-                    changes.append(
-                        "~ environment \(e.name) expiresAt: \(project.environments[i].expiresAt ?? "(none)") → \(e.expiresAt ?? "(none)")"
-                    )
-                }
-                project.environments[i].expiresAt = e.expiresAt
-                settingsChanged = true
+        // The project and its environments first (waiting, with --wait, for namespaces of
+        // the same names still being deleted).
+        func read() throws -> Observed {
+            try ProjectCommands.readForPlanning(ctx, driver, project: name, environments: file.pipeline) { org in
+                file.pipeline.map { Naming.namespace(org: org, project: name, environment: $0) }
             }
         }
+        var observed = try read()
+        let planned = file.pipeline.map {
+            observed.project(name)?.environment($0)?.namespace
+                ?? Naming.namespace(org: observed.settings?.org, project: name, environment: $0)
+        }
+        if try ProjectCommands.waitForDeleted(inv, ctx, driver, planned, observed) { observed = try read() }
+        let growth = try EnvironmentFile.grow(file, existing: observed.project(name), observed: observed)
+        let project = growth.project
         let settings = observed.settings ?? ClusterSettings()
-        // What each environment's workloads would become.
-        var perEnv: [(EnvironmentFile.Environment, Project.Environment, [EnvironmentFile.Change])] = []
-        for e in file.environments {
-            let env = project.environment(e.name)!
-            let scope = WorkloadScope(
-                project: name, environment: e.name, namespace: env.namespace, domain: settings.domain, cluster: settings
-            )
-            var live: [WorkloadKind: [String: JSON]] = [:]
-            var liveSecrets: [String: [String]] = [:]
-            if !added.contains(where: { $0.name == e.name }) {
-                live = specs(try driver.get(WorkloadKind.allCases.map(\.resource), namespace: env.namespace))
-                for (n, spec) in live[.app] ?? [:] { liveSecrets[n] = AppSpec(json: spec).secretEnv }
-            }
-            let c = EnvironmentFile.changes(e, live: live, scope: scope, prune: prune)
-            perEnv.append((e, env, c))
-            changes += c.map { "\($0.sign.rawValue) \(e.name): \($0.text)" }
-            for (app, keys) in e.secrets.sorted(by: { $0.key < $1.key }) {
-                for k in keys where !(liveSecrets[app] ?? []).contains(k) {
-                    todo.append(
-                        "secret \(k) of app \(app) in \(e.name) is not set: 'kip app secret set \(app) \(k) --project \(name)/\(e.name)'"
-                    )
+        func scope(_ env: Project.Environment) -> WorkloadScope {
+            WorkloadScope(
+                project: name, environment: env.name, namespace: env.namespace, domain: settings.domain,
+                cluster: settings)
+        }
+        // What each environment holds, read at the same time (nothing, for a new one).
+        let envs = file.environments.map { (file: $0, env: project.environment($0.name)!) }
+        let live = try driver.concurrently(
+            envs.map { e in
+                {
+                    growth.added.contains { $0.name == e.env.name }
+                        ? [] : try driver.get(WorkloadKind.allCases.map(\.resource), namespace: e.env.namespace)
                 }
+            })
+        var changes = growth.changes
+        var todo: [String] = []
+        var pending: [(EnvironmentFile.Environment, Project.Environment, [EnvironmentFile.Change])] = []
+        for (i, e) in envs.enumerated() {
+            let c = EnvironmentFile.changes(
+                e.file, live: EnvironmentFile.specs(live[i]), scope: scope(e.env), prune: prune)
+            pending.append((e.file, e.env, c))
+            changes += c.map { "\($0.sign.rawValue) \(e.env.name): \($0.text)" }
+            todo += EnvironmentFile.missingSecrets(e.file, live: live[i]).map {
+                "secret \($0.key) of app \($0.app) in \(e.env.name) is not set: 'kip app secret set \($0.app) \($0.key) --project \(name)/\(e.env.name)'"
             }
         }
 
@@ -275,7 +240,7 @@ enum FileCommands {
             }
             return changes.isEmpty ? 0 : 1
         }
-        let removals = perEnv.flatMap { e in e.2.filter { $0.sign == .remove }.map { "\(e.0.name): \($0.text)" } }
+        let removals = pending.flatMap { e in e.2.filter { $0.sign == .remove }.map { "\(e.0.name): \($0.text)" } }
         if !removals.isEmpty {
             ctx.stderr.line(
                 "--prune deletes what the file does not have (their data with them): \(removals.joined(separator: ", "))."
@@ -284,61 +249,34 @@ enum FileCommands {
                 ctx.stderr.line("Nothing applied.")
                 return 1
             }
-            for e in perEnv where e.2.contains(where: { $0.sign == .remove }) && e.1.protected {
+            for e in pending where e.2.contains(where: { $0.sign == .remove }) && e.1.protected {
                 try LifecycleCommands.confirmProtected([e.1], project: name, action: "prune it", inv, ctx)
             }
         }
         // The project and the namespaces it gains.
-        if existing == nil || !added.isEmpty || settingsChanged {
-            let relabel =
-                existing == nil ? [] : project.environments.filter { e in !added.contains { $0.name == e.name } }
+        if growth.created || !growth.added.isEmpty || growth.settingsChanged {
+            let others = project.environments.filter { e in !growth.added.contains { $0.name == e.name } }
             var plan = ProjectPlanner.writePlan(
-                project, environments: added, pullSecrets: observed.pullSecrets, podSecurity: observed.podSecurity,
-                relabel: added.isEmpty ? [] : relabel)
+                project, environments: growth.added, pullSecrets: observed.pullSecrets,
+                podSecurity: observed.podSecurity, relabel: growth.created || growth.added.isEmpty ? [] : others)
             plan.report =
-                existing == nil
+                growth.created
                 ? [.success("project \(name) created (\(ProjectCommands.arrow(project.pipeline)))")]
-                : added.map { .success("environment \($0.name) added (\($0.namespace))") }
-            if settingsChanged && added.isEmpty && existing != nil {
-                plan.report = [.success("project \(name) updated")]
-            }
+                : growth.added.isEmpty
+                    ? [.success("project \(name) updated")]
+                    : growth.added.map { .success("environment \($0.name) added (\($0.namespace))") }
             try ctx.write(plan)
         }
-        // Then each environment's workloads, through the same plan as every write.
-        for (e, env, c) in perEnv where !c.isEmpty {
+        // Then each environment's workloads, through the same plan as every write (read
+        // again there, so a change by someone else in between is not lost).
+        for (e, env, c) in pending where !c.isEmpty {
             let scoped = Invocation(command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
             try ctx.write {
                 let w = try Workspace(scoped, ctx)
-                var crs: [JSON] = []
-                for kind in WorkloadKind.allCases {
-                    for (n, spec) in (e.workloads[kind] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                        let concrete = EnvironmentFile.concrete(kind, n, spec, secrets: e.secrets[n] ?? [], w.scope)
-                        if let old = w.cr(kind, n), kind.resolvedSpec(old["spec"] ?? [:]) == kind.resolvedSpec(concrete)
-                        {
-                            continue
-                        }
-                        var cr =
-                            kind == .app
-                            ? Workloads.app(n, w.scope, spec: AppSpec(json: concrete), replacing: w.cr(kind, n))
-                            : Workloads.cr(kind, n, w.scope, spec: concrete)
-                        if let rv = w.cr(kind, n)?.at("metadata", "resourceVersion") {
-                            cr.set(["metadata", "resourceVersion"], rv)
-                        }
-                        crs.append(cr)
-                    }
-                }
+                let (crs, deletes) = EnvironmentFile.writes(
+                    e, live: WorkloadKind.allCases.flatMap { w.crs($0) }, scope: w.scope, prune: prune)
                 var plan = w.plan(crs)
-                if prune {
-                    for kind in WorkloadKind.allCases {
-                        for cr in w.crs(kind) {
-                            let n = cr.at("metadata", "name")?.stringValue ?? ""
-                            if e.workloads[kind]?[n] == nil {
-                                plan.deletes.append(
-                                    Plan.Deletion(ref: "\(kind.resource)/\(n)", namespace: w.scope.namespace))
-                            }
-                        }
-                    }
-                }
+                plan.deletes += deletes
                 plan.report = c.map { .success("\(e.name): \($0.text)") }
                 return plan
             }
@@ -371,7 +309,7 @@ enum FileCommands {
                     lines.append("environment \(e.name): only in the file")
                     continue
                 }
-                let live = specs(observed.workloads[env.namespace] ?? [])
+                let live = EnvironmentFile.specs(observed.workloads[env.namespace] ?? [])
                 let scope = WorkloadScope(
                     project: project.name, environment: e.name, namespace: env.namespace, domain: settings.domain,
                     cluster: settings)
@@ -383,8 +321,9 @@ enum FileCommands {
         }
         let name = try ProjectCommands.projectName(inv.arguments.first, ctx, driver.target)
         let only = inv.arguments.count > 1 ? inv.arguments[1] : nil
+        // What kip renders, never Secrets: a viewer may look for drift too.
         let (project, observed) = try ProjectCommands.readProject(
-            name, driver, kinds: Workspace.kinds
+            name, driver, kinds: Workspace.kinds.filter { $0 != "secrets" }
         ) { p in p.environments.filter { only == nil || $0.name == only } }
         if let only, project.environment(only) == nil {
             throw KipError(
@@ -405,18 +344,6 @@ enum FileCommands {
             }
         }
         return report(lines, ctx, clean: "no drift in \(name)" + (only.map { "/\($0)" } ?? ""))
-    }
-
-    /// kip CRs by kind and name: their specs.
-    static func specs(_ crs: [JSON]) -> [WorkloadKind: [String: JSON]] {
-        var out: [WorkloadKind: [String: JSON]] = [:]
-        for o in crs {
-            guard let k = WorkloadKind(rawValue: o["kind"]?.stringValue ?? ""),
-                let n = o.at("metadata", "name")?.stringValue
-            else { continue }
-            out[k, default: [:]][n] = o["spec"] ?? [:]
-        }
-        return out
     }
 
     static func report(_ lines: [String], _ ctx: Context, clean: String) -> Int32 {

@@ -122,31 +122,44 @@ enum LifecycleCommands {
                 throw ProjectPlanner.unknownProject(only, observed: Observed(items: try driver.get([CRDs.project])))
             }
         }
-        var removed = 0
-        for project in projects {
-            let expired = project.environments.filter { e in
+        func due(_ p: Project) -> [Project.Environment] {
+            p.environments.filter { e in
                 guard !e.protected, let at = e.expiresAt.flatMap(Durations.parse) else { return false }
                 return at <= now
             }
-            if expired.isEmpty { continue }
-            var updated = project
-            updated.environments.removeAll { e in expired.contains { $0.name == e.name } }
-            var plan = Plan()
-            if updated.environments.isEmpty {
-                // Every environment expired: the project goes with them.
-                plan.deletes = [Plan.Deletion(ref: "\(CRDs.project)/\(project.name)", namespace: nil)]
-            } else {
-                plan.owners = [updated.manifest]
-                plan.knownUIDs[Plan.key(updated.manifest)] = project.uid
+        }
+        var removed = 0
+        for listed in projects where !due(listed).isEmpty {
+            // Planned from the Project as read, read again when someone else changed it
+            // in between (its resourceVersion is the write's precondition).
+            var first = true
+            try ctx.write {
+                let project =
+                    first
+                    ? listed
+                    : try driver.get(CRDs.project, names: [listed.name]).compactMap(Project.init).first ?? listed
+                first = false
+                let expired = due(project)
+                var plan = Plan()
+                if expired.isEmpty { return plan }
+                var updated = project
+                updated.environments.removeAll { e in expired.contains { $0.name == e.name } }
+                if updated.environments.isEmpty {
+                    // Every environment expired: the project goes with them.
+                    plan.deletes = [Plan.Deletion(ref: "\(CRDs.project)/\(project.name)", namespace: nil)]
+                } else {
+                    plan.owners = [updated.manifest]
+                    plan.knownUIDs[Plan.key(updated.manifest)] = project.uid
+                }
+                plan.deletes += expired.map { Plan.Deletion(ref: "namespace/\($0.namespace)", namespace: nil) }
+                plan.report = expired.map { e in
+                    let ago = Durations.short(now.timeIntervalSince(Durations.parse(e.expiresAt ?? "") ?? now))
+                    return .success("removed \(project.name)/\(e.name) (namespace \(e.namespace); expired \(ago) ago)")
+                }
+                if updated.environments.isEmpty { plan.report.append(.success("Project \"\(project.name)\" deleted")) }
+                removed += expired.count
+                return plan
             }
-            plan.deletes += expired.map { Plan.Deletion(ref: "namespace/\($0.namespace)", namespace: nil) }
-            plan.report = expired.map { e in
-                let ago = Durations.short(now.timeIntervalSince(Durations.parse(e.expiresAt ?? "") ?? now))
-                return .success("removed \(project.name)/\(e.name) (namespace \(e.namespace); expired \(ago) ago)")
-            }
-            if updated.environments.isEmpty { plan.report.append(.success("Project \"\(project.name)\" deleted")) }
-            try ctx.write(plan)
-            removed += expired.count
         }
         if removed == 0 { ctx.stderr.line("Nothing has expired.") }
         return 0

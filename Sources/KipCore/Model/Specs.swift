@@ -61,6 +61,14 @@ public struct Resources: Equatable, Sendable {
     }
     public var isEmpty: Bool { fields.allSatisfy { $0.1 == nil } }
 
+    /// A request above its limit (the API server refuses it): which resource, and the two.
+    public var overLimit: (resource: String, request: String, limit: String)? {
+        for (rq, lm, what) in [(cpuRequest, cpuLimit, "cpu"), (memoryRequest, memoryLimit, "memory")] {
+            if let rq, let lm, let a = Quantity.value(rq), let b = Quantity.value(lm), a > b { return (what, rq, lm) }
+        }
+        return nil
+    }
+
     init(json j: JSON?) {
         let m = j?.stringMap ?? [:]
         self.init(

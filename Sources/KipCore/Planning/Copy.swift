@@ -224,16 +224,12 @@ public enum CopyPlanner {
     /// volume. nil when there is nothing.
     public static func problem(_ plan: CopyPlan) -> String? {
         for a in plan.apps {
-            var spec = AppSpec(json: plan.apps.first { $0.name == a.name }!.spec)
+            var spec = AppSpec(json: a.spec)
             spec.resources.memoryLimit = a.memoryLimit
             spec.resources.cpuLimit = a.cpuLimit
-            for (rq, lm, what) in [
-                (spec.resources.cpuRequest, a.cpuLimit, "cpu"), (spec.resources.memoryRequest, a.memoryLimit, "memory"),
-            ] {
-                if let rq, let lm, let x = Quantity.value(rq), let y = Quantity.value(lm), x > y {
-                    return
-                        "app \(a.name): \(what) limit \(lm) is below its request \(rq): a request may not exceed its limit"
-                }
+            if let (what, rq, lm) = spec.resources.overLimit {
+                return
+                    "app \(a.name): \(what) limit \(lm) is below its request \(rq): a request may not exceed its limit"
             }
             if spec.autoscale != nil { spec.autoscale?.min = max(1, a.replicas) } else { spec.replicas = a.replicas }
             if let p = spec.problem { return "app \(a.name): \(p)" }

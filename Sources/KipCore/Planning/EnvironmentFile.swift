@@ -192,6 +192,129 @@ public enum EnvironmentFile {
             project: name, displayName: p["displayName"]?.stringValue, pipeline: pipeline, environments: envs)
     }
 
+    // MARK: plan
+
+    /// What the file makes of the project: the project as it will be (created, or with
+    /// the environments it lacks, each after the one before it in the file's pipeline, and
+    /// the file's protection and expiry), the environments that are new, and the changes
+    /// in words.
+    public struct Growth: Equatable, Sendable {
+        public var project: Project
+        public var added: [Project.Environment]
+        public var created: Bool
+        /// Protection or expiry of an environment it had changes.
+        public var settingsChanged: Bool
+        public var changes: [String]
+    }
+
+    public static func grow(_ file: Document, existing: Project?, observed: Observed) throws -> Growth {
+        var changes: [String] = []
+        var project: Project
+        var added: [Project.Environment] = []
+        if let existing {
+            project = existing
+            for e in file.environments where project.environment(e.name) == nil {
+                let i = file.pipeline.firstIndex(of: e.name)!
+                let before = file.pipeline[..<i].last { project.environment($0) != nil }
+                let (grown, index) = try ProjectPlanner.addEnvironment(
+                    project, env: e.name, observed: observed,
+                    placement: before.map { .after($0) } ?? .before(project.pipeline[0]))
+                project = grown
+                added.append(project.environments[index])
+                changes.append("+ environment \(e.name)")
+            }
+        } else {
+            let pipeline = file.pipeline.filter { n in file.environments.contains { $0.name == n } }
+            let (created, _) = try ProjectPlanner.create(
+                name: file.project, environments: pipeline == [Naming.defaultEnvironment] ? nil : pipeline,
+                displayName: file.displayName, observed: observed)
+            project = created
+            added = created.environments
+            changes.append("+ project \(file.project) (\(created.pipeline.joined(separator: " → ")))")
+        }
+        var settingsChanged = false
+        for e in file.environments {
+            guard let i = project.environments.firstIndex(where: { $0.name == e.name }) else { continue }
+            let existed = !added.contains { $0.name == e.name }
+            let had = project.environments[i]
+            if had.protected != e.protected {
+                if existed { changes.append("~ environment \(e.name) protected: \(had.protected) → \(e.protected)") }
+                project.environments[i].protected = e.protected
+                settingsChanged = true
+            }
+            if had.expiresAt != e.expiresAt {
+                if existed {
+                    changes.append(
+                        "~ environment \(e.name) expiresAt: \(had.expiresAt ?? "(none)") → \(e.expiresAt ?? "(none)")")
+                }
+                project.environments[i].expiresAt = e.expiresAt
+                settingsChanged = true
+            }
+        }
+        return Growth(
+            project: project, added: added, created: existing == nil, settingsChanged: settingsChanged,
+            changes: changes)
+    }
+
+    /// The CRs to write so that the environment holds what `env` of the file says (those
+    /// whose resolved spec differs from the live one in `live`, carrying its
+    /// resourceVersion), and with `prune` the deletions of those the file lacks.
+    public static func writes(
+        _ env: Environment, live: [JSON], scope: WorkloadScope, prune: Bool
+    ) -> (crs: [JSON], deletes: [Plan.Deletion]) {
+        var crs: [JSON] = []
+        var deletes: [Plan.Deletion] = []
+        for kind in WorkloadKind.allCases {
+            let mine = live.filter { $0["kind"]?.stringValue == kind.rawValue }
+            func cr(_ n: String) -> JSON? { mine.first { $0.at("metadata", "name")?.stringValue == n } }
+            for (n, spec) in (env.workloads[kind] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let want = concrete(kind, n, spec, secrets: env.secrets[n] ?? [], scope)
+                let old = cr(n)
+                if let old, kind.resolvedSpec(old["spec"] ?? [:]) == kind.resolvedSpec(want) { continue }
+                var out =
+                    kind == .app
+                    ? Workloads.app(n, scope, spec: AppSpec(json: want), replacing: old)
+                    : Workloads.cr(kind, n, scope, spec: want)
+                if let rv = old?.at("metadata", "resourceVersion") { out.set(["metadata", "resourceVersion"], rv) }
+                crs.append(out)
+            }
+            if prune {
+                for o in mine {
+                    let n = o.at("metadata", "name")?.stringValue ?? ""
+                    if env.workloads[kind]?[n] == nil {
+                        deletes.append(Plan.Deletion(ref: "\(kind.resource)/\(n)", namespace: scope.namespace))
+                    }
+                }
+            }
+        }
+        return (crs, deletes)
+    }
+
+    /// The secret keys the file names that the live App has not got (to set by hand).
+    public static func missingSecrets(_ env: Environment, live: [JSON]) -> [(app: String, key: String)] {
+        var out: [(String, String)] = []
+        for (app, keys) in env.secrets.sorted(by: { $0.key < $1.key }) {
+            let cr = live.first {
+                $0["kind"]?.stringValue == WorkloadKind.app.rawValue && $0.at("metadata", "name")?.stringValue == app
+            }
+            let have = cr.map { AppSpec(json: $0["spec"] ?? [:]).secretEnv } ?? []
+            for k in keys where !have.contains(k) { out.append((app, k)) }
+        }
+        return out
+    }
+
+    /// kip CRs by kind and name: their specs.
+    public static func specs(_ crs: [JSON]) -> [WorkloadKind: [String: JSON]] {
+        var out: [WorkloadKind: [String: JSON]] = [:]
+        for o in crs {
+            guard let k = WorkloadKind(rawValue: o["kind"]?.stringValue ?? ""),
+                let n = o.at("metadata", "name")?.stringValue
+            else { continue }
+            out[k, default: [:]][n] = o["spec"] ?? [:]
+        }
+        return out
+    }
+
     // MARK: compare
 
     /// One difference between the file and the cluster, as `apply --dry-run` prints it.

@@ -62,10 +62,12 @@ public struct Plan {
     /// Step 3 goes first: the app's new secret values are in place before the change to
     /// its pod template that makes its pods restart and read them.
     public var secretsFirst = false
-    /// Applied before everything else, by `handoverFieldManager`: fields kip stops
-    /// setting whose value must stay (a Deployment's replicas, when autoscaling starts).
-    public var handover: [JSON] = []
-    public var handoverManager = Plan.handoverFieldManager
+    /// Applied before everything else, by `partialManager` (not kip's): some fields of
+    /// objects that exist, owned apart from what kip renders so that kip's later writes
+    /// keep them — a Deployment's replicas when autoscaling takes over
+    /// (`handoverFieldManager`), a restart mark (`restartFieldManager`).
+    public var partial: [JSON] = []
+    public var partialManager = Plan.handoverFieldManager
 
     public init() {}
 
@@ -85,7 +87,7 @@ public struct Plan {
         var uids = knownUIDs
         for o in owners where uids[Self.key(o)] == nil { uids[Self.key(o)] = "<uid of \(Self.key(o))>" }
         let ordered =
-            handover + (secretsFirst ? secrets(uids) + owners + owned(uids) : owners + owned(uids) + secrets(uids))
+            partial + (secretsFirst ? secrets(uids) + owners + owned(uids) : owners + owned(uids) + secrets(uids))
         return ordered.map(Self.redacted)
     }
 
@@ -126,8 +128,8 @@ extension KubectlDriver {
         var result = Applied()
         var uids = plan.knownUIDs
         result.created = Set(plan.owners.map(Plan.key).filter { uids[$0] == nil })
-        if !plan.handover.isEmpty {
-            result.objects += try apply(plan.handover, fieldManager: plan.handoverManager)
+        if !plan.partial.isEmpty {
+            result.objects += try apply(plan.partial, fieldManager: plan.partialManager)
         }
         if plan.secretsFirst {
             result.objects += try apply(plan.secrets(uids), fieldManager: Plan.secretsFieldManager)
