@@ -122,9 +122,15 @@ public final class Context {
         }
     }
 
-    /// With `-o json|yaml`, stdout holds the document alone: text lines go to stderr.
+    /// With `-o json|yaml|name`, stdout holds the document (or the names) alone: text
+    /// lines go to stderr.
     public lazy var printer = Printer(
-        out: output == "json" || output == "yaml" ? stderr : stdout, err: stderr, color: color, data: stdout)
+        out: ["json", "yaml", "name"].contains(output) ? stderr : stdout, err: stderr, color: color, data: stdout)
+
+    /// What a write did, printed once when the command ends (`-o json|yaml` as a
+    /// document, `-o name` as the names it wrote), also when a later step (a `--wait`)
+    /// fails: the document then says what failed too.
+    var result: JSON?
 
     // MARK: Cluster
 

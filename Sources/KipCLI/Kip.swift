@@ -81,17 +81,58 @@ public enum Kip {
                     start(bound.seconds + (inv.has("wait") ? 30 : 0), bound.text)
                 }
                 guard let cmd = root.find(inv.command), let handler = cmd.handler else { return 2 }
-                return try handler(inv, ctx)
+                let code = try handler(inv, ctx)
+                printResult(ctx, error: nil)
+                return code
             }
         } catch let e as UsageError {
             reportUsage(e, ctx)
             return 2
-        } catch let e as KipError {
+        } catch var e as KipError {
+            if e.exitCode == 1 { e.exitCode = errorExitCode(ctx.globals) }
             ctx.printer.error(e)
+            printResult(ctx, error: e)
             return e.exitCode
         } catch {
-            ctx.printer.error(KipError("\(error)"))
-            return 1
+            let e = KipError("\(error)", exitCode: errorExitCode(ctx.globals))
+            ctx.printer.error(e)
+            printResult(ctx, error: e)
+            return e.exitCode
+        }
+    }
+
+    /// The one exit-code rule: 0 success; 1 an error, or, for a command that answers a
+    /// question with its exit code (`project diff`, `project drift`, `project apply
+    /// --dry-run`: 1 "they differ" / "changes pending"), 2 for every error, as diff(1)
+    /// does, so that a CI gate tells the two apart; 2 a command-line mistake.
+    static func errorExitCode(_ inv: Invocation) -> Int32 {
+        switch inv.command {
+        case ["project", "diff"], ["project", "drift"]: return 2
+        case ["project", "apply"] where inv.has("dry-run"): return 2
+        default: return 1
+        }
+    }
+
+    /// The one place a write's result reaches stdout, when the command ends: with
+    /// `-o json|yaml` one document (with `error` when the command failed, also when
+    /// nothing was written), with `-o name` the names written.
+    static func printResult(_ ctx: Context, error: KipError?) {
+        switch ctx.output {
+        case "json", "yaml":
+            let empty: JSON? = error != nil ? [:] : nil
+            guard var doc = ctx.result ?? empty else { return }
+            if let error {
+                doc["error"] = ["message": .string(error.message), "exitCode": .int(Int(error.exitCode))]
+            }
+            ctx.printer.document(doc, format: ctx.output)
+        case "name":
+            guard error == nil, let doc = ctx.result else { return }
+            for o in doc["applied"]?.arrayValue ?? [] where o["kind"]?.stringValue != "Secret" {
+                ctx.printer.name(
+                    "\((o["kind"]?.stringValue ?? "").lowercased())/\(o["name"]?.stringValue ?? "")")
+            }
+            for d in doc["deleted"]?.arrayValue ?? [] { ctx.printer.name(d["ref"]?.stringValue ?? "") }
+        default: return
         }
     }
 

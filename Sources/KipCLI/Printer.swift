@@ -23,6 +23,8 @@ public struct Printer {
     public func warning(_ s: String) { err.line(paint("⚠", "33") + " " + s) }
     public func failure(_ s: String) { out.line(paint("✗", "31") + " " + s) }
     public func line(_ s: String = "") { out.line(s) }
+    /// One name of `-o name`: on stdout, whatever else goes to stderr.
+    public func name(_ s: String) { data.line(s) }
 
     public func error(_ e: KipError) {
         err.line(paint("Error:", "31") + " " + e.message)

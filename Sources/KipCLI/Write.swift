@@ -1,26 +1,138 @@
+import Foundation
 import KipCore
 
+/// What one attempt of a write works out from what it has just read: the plan, and what
+/// to say and ask before the first write. Built afresh on every attempt (a 409 Conflict
+/// means someone else wrote in between: the command reads again and plans again), but
+/// its notices are printed and its question asked once, before anything is written.
+struct Attempt {
+    var plan: Plan
+    /// Printed once, before the question (warnings, what is about to change).
+    var notices: [Plan.Line] = []
+    /// Said on stderr just before the question (what a destructive command takes with it);
+    /// not under `--dry-run`.
+    var aside: [String] = []
+    var question: Question?
+
+    init(_ plan: Plan, notices: [Plan.Line] = [], aside: [String] = [], question: Question? = nil) {
+        self.plan = plan
+        self.notices = notices
+        self.aside = aside
+        self.question = question
+    }
+}
+
+/// A question asked before a write, once.
+struct Question {
+    /// Asks; true to go ahead.
+    var ask: (Context) throws -> Bool
+    /// Said on stderr when the answer is no.
+    var declined: String
+
+    /// Yes or no (`--yes` answers it).
+    static func yesNo(_ text: String, declined: String = "Nothing changed.") -> Question {
+        Question(ask: { try $0.confirm(text) }, declined: declined)
+    }
+
+    /// The name typed (`--confirm NAME`, or `--yes`, answers it).
+    static func typed(_ expected: String, what: String, flag: String?, declined: String) -> Question {
+        Question(ask: { try $0.confirmTyped(expected, what: what, confirmFlag: flag) }, declined: declined)
+    }
+}
+
+/// How a write ended.
+enum Written {
+    /// Carried out: the plan of the last attempt and what the server answered.
+    case applied(Plan, Applied)
+    /// `--dry-run`: printed, nothing touched.
+    case dryRun(Plan)
+    /// The question was answered no: nothing touched.
+    case declined
+
+    var applied: Applied? {
+        if case .applied(_, let a) = self { return a }
+        return nil
+    }
+    var plan: Plan? {
+        switch self {
+        case .applied(let p, _), .dryRun(let p): return p
+        case .declined: return nil
+        }
+    }
+    /// The exit code of a command that ends here: 1 when declined.
+    var code: Int32 {
+        if case .declined = self { return 1 }
+        return 0
+    }
+}
+
 extension Context {
-    /// The one way a command writes. `build` reads and plans; under `--dry-run` the plan
-    /// is printed (manifests as `-o json|yaml`, Secret values redacted, deletions on
-    /// stderr) and nothing is touched; otherwise it is carried out, re-read and
-    /// re-planned when someone else wrote in between (409 Conflict), and its report printed.
+    /// The one way a command writes: read and plan (`attempt`), say and ask once, then
+    /// `--dry-run` (the plan printed: manifests as `-o json|yaml`, Secret values
+    /// redacted, deletions on stderr) or carry it out, reading and planning again from
+    /// the start whenever the server answers 409 Conflict. There is no way to hand it a
+    /// plan built outside: every attempt reads what it writes against.
     @discardableResult
-    func write(_ build: () throws -> Plan) throws -> Applied? {
+    func run(attempts: Int = 10, _ attempt: () throws -> Attempt) throws -> Written {
+        try run(attempts: attempts) { (_: Int) in try attempt() }
+    }
+
+    /// The same, for a command that planned its first attempt from what it had already
+    /// read: `attempt(n)` is told which attempt it is (0 the first).
+    @discardableResult
+    func run(attempts: Int = 10, _ attempt: (Int) throws -> Attempt) throws -> Written {
+        var a = try attempt(0)
+        printer.report(a.notices)
         if dryRun {
-            let plan = try build()
-            if let summary = plan.summary, output != "json" && output != "yaml" {
+            if let summary = a.plan.summary, output != "json" && output != "yaml" {
                 for l in summary { printer.line(l) }
             } else {
-                printer.manifests(plan.manifests, format: output)
+                printer.manifests(a.plan.manifests, format: output)
             }
-            for l in plan.deletionLines { stderr.line(l) }
-            return nil
+            for l in a.plan.deletionLines { stderr.line(l) }
+            return .dryRun(a.plan)
         }
-        let (plan, applied) = try driver().executeRetrying(build)
-        printer.report(plan.report)
-        if output == "json" || output == "yaml" { printer.document(Self.result(plan, applied), format: output) }
-        return applied
+        for l in a.aside { stderr.line(l) }
+        if let q = a.question, !(try q.ask(self)) {
+            stderr.line(q.declined)
+            return .declined
+        }
+        let driver = try driver()
+        var last: KipError?
+        for n in 0..<attempts {
+            if n > 0 { a = try attempt(n) }
+            do {
+                let applied = try driver.execute(a.plan)
+                if a.plan.readAgain && n < attempts - 1 { continue }
+                printer.report(a.plan.report)
+                record(Self.result(a.plan, applied))
+                return .applied(a.plan, applied)
+            } catch let e as KipError where e.isConflict {
+                last = e
+                Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.1) * Double(n + 1))
+            }
+        }
+        var e = last ?? KipError("conflict")
+        e.message = "others kept changing the same objects (\(attempts) tries): \(e.message); run the command again"
+        throw e
+    }
+
+    /// Adds one write's result to the command's (a command may write more than once).
+    func record(_ r: JSON) {
+        guard var doc = result else {
+            result = r
+            return
+        }
+        for k in ["applied", "deleted", "messages"] {
+            doc[k] = .array((doc[k]?.arrayValue ?? []) + (r[k]?.arrayValue ?? []))
+        }
+        result = doc
+    }
+
+    /// A write whose plan needs no notices or question.
+    @discardableResult
+    func write(_ build: () throws -> Plan) throws -> Applied? {
+        try run { Attempt(try build()) }.applied
     }
 
     /// What a write did, for `-o json|yaml`: the objects written (kind, name, namespace;
@@ -52,9 +164,6 @@ extension Context {
                 }),
         ]
     }
-
-    @discardableResult
-    func write(_ plan: Plan) throws -> Applied? { try write { plan } }
 }
 
 extension Printer {

@@ -56,13 +56,17 @@ struct APIError: Error {
 
 func qualified(_ r: ResourceInfo) -> String { r.group.isEmpty ? r.plural : "\(r.plural).\(r.group)" }
 
-/// A fault rule: `METHOD PATHGLOB:STATUS:MODE`, STATUS a code or `+Nms` of latency,
-/// MODE `once`, `always`, `every-N` or `after-N` (the first N pass, then every one fails).
+/// A fault rule: `METHOD PATHGLOB:STATUS:MODE`, STATUS a code, `+Nms` of latency, `hang`,
+/// or `race` (another field manager changes an annotation of the object the request
+/// names just before it is served, so that its resourceVersion moves on, as a second
+/// client writing at the same moment does); MODE `once`, `always`, `every-N` or
+/// `after-N` (the first N pass, then every one fails).
 public struct FaultRule: Sendable {
     public enum Action: Sendable {
         case status(Int)
         case latency(Int)
         case hang
+        case race
     }
     public enum Mode: Sendable {
         case once, always
@@ -78,7 +82,7 @@ public struct FaultRule: Sendable {
 
     public init(spec: String) throws {
         let bad = SandboxError.usage(
-            "bad --fault '\(spec)': expected 'METHOD PATHGLOB:STATUS|+MSms|hang:once|always|every-N|after-N'")
+            "bad --fault '\(spec)': expected 'METHOD PATHGLOB:STATUS|+MSms|hang|race:once|always|every-N|after-N'")
         let parts = spec.split(separator: ":").map(String.init)
         guard parts.count >= 2, parts.count <= 3 else { throw bad }
         let mp = parts[0].split(separator: " ", maxSplits: 1).map(String.init)
@@ -87,6 +91,8 @@ public struct FaultRule: Sendable {
         glob = mp[1]
         if parts[1] == "hang" {
             action = .hang
+        } else if parts[1] == "race" {
+            action = .race
         } else if parts[1].hasPrefix("+"), parts[1].hasSuffix("ms"), let ms = Int(parts[1].dropFirst().dropLast(2)) {
             action = .latency(ms)
         } else if let code = Int(parts[1]), code >= 100, code < 600 {
@@ -236,6 +242,9 @@ public final class APIServer: @unchecked Sendable {
         }
         if let fault = locked({ fault(for: req) }) {
             switch fault {
+            case .race:
+                serving { raceWrite(req.path) }
+                resp = serving(as: who) { route(req) }
             case .latency(let ms):
                 usleep(useconds_t(ms * 1000))
                 resp = serving(as: who) { route(req) }
@@ -284,6 +293,35 @@ public final class APIServer: @unchecked Sendable {
         for i in faults.indices where faults[i].fires(method: req.method, path: req.path) { return faults[i].action }
         return nil
     }
+
+    /// The `race` fault's other writer: an annotation `kip-sandbox/race` counted up on the
+    /// object `path` names, under the field manager `race-writer`. Nothing when the
+    /// object does not exist (yet).
+    func raceWrite(_ path: String) {
+        let segs = path.split(separator: "/").map(String.init)
+        let (gv, rest): (String, [String])
+        if segs.first == "api", segs.count > 2 {
+            (gv, rest) = (segs[1], Array(segs.dropFirst(2)))
+        } else if segs.first == "apis", segs.count > 3 {
+            (gv, rest) = (segs[1] + "/" + segs[2], Array(segs.dropFirst(3)))
+        } else {
+            return
+        }
+        guard let t = try? resolve(gv: gv, rest: rest), let name = t.name, t.subresource == nil,
+            let old = try? get(t.resource, namespace: t.namespace, name: name)
+        else { return }
+        let n = (Int(old.at("metadata", "annotations", Self.raceAnnotation)?.stringValue ?? "") ?? 0) + 1
+        var meta: JSON = ["name": .string(name), "annotations": [Self.raceAnnotation: .string(String(n))]]
+        if let ns = t.namespace { meta["namespace"] = .string(ns) }
+        let body: JSON = [
+            "apiVersion": old["apiVersion"] ?? "", "kind": old["kind"] ?? "", "metadata": meta,
+        ]
+        _ = try? apply(
+            t.resource, namespace: t.namespace, name: name, config: body, manager: "race-writer", force: true,
+            strict: false, dryRun: false)
+    }
+
+    public static let raceAnnotation = "kip-sandbox/race"
 
     func json(_ v: JSON, _ status: Int = 200) -> HTTPResponse { HTTPResponse(status: status, body: v.data) }
 

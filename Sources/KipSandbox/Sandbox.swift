@@ -27,8 +27,10 @@ public enum Sandbox {
           --kubeconfig-out <file> Write a kubeconfig (context 'kip-sandbox', plain http, no auth) here.
           --request-log <file>    Append one JSON line per request: method, path, query, status, durationMs.
           --fault <spec>          Fail, slow or hang matching requests: 'METHOD PATHGLOB:STATUS:MODE', STATUS
-                                  a code, '+Nms' of added latency, or 'hang' (accept, never answer); MODE
-                                  once, always, every-N or after-N.
+                                  a code, '+Nms' of added latency, 'hang' (accept, never answer), or
+                                  'race' (another field manager changes an annotation of the object the
+                                  request names first, so its resourceVersion moves on); MODE once,
+                                  always, every-N or after-N.
                                   Example: --fault 'PATCH /api/v1/namespaces/*:500:once'
           --namespace-delay <s>   Seconds a deleted namespace stays Terminating. (default: 0)
           --gc-delay <s>          Seconds before the garbage collector deletes dependents. (default: 0)

@@ -88,7 +88,7 @@ enum ClusterCommands {
         }
         switch ctx.output {
         case "name":
-            for e in entries { ctx.printer.line(e.name) }
+            for e in entries { ctx.printer.name(e.name) }
         case "json", "yaml":
             let doc: JSON = .array(
                 entries.map { e in

@@ -134,19 +134,37 @@ enum CopyCommands {
         let scope = WorkloadScope(
             project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain,
             cluster: observed.settings)
-        let write = CopyPlanner.writePlan(
-            plan, project: updated, addsEnvironment: !rerun, pullSecrets: pull,
-            members: MemberCommands.defaults(observed.natives[source.namespace] ?? []), scope: scope,
-            existingSecrets: Set(
-                (observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
-            password: { Workspace.password(ctx.random) })
-        if !ctx.dryRun {
-            ctx.printer.line(
-                "\(rerun ? "Completing" : "Adding") environment \"\(env)\" of project \"\(name)\", copied from \(src)..."
-            )
-        }
-        try ctx.write(write)
-        return 0
+        let header: [Plan.Line] =
+            ctx.dryRun
+            ? []
+            : [
+                .info(
+                    "\(rerun ? "Completing" : "Adding") environment \"\(env)\" of project \"\(name)\", copied from \(src)..."
+                )
+            ]
+        // The copy plan is what was asked (and reviewed); a second attempt applies it to
+        // the Project as it is then.
+        let copied = plan
+        let placement = try ProjectCommands.placement(inv)
+        let expiry = try ProjectCommands.expiry(inv, ctx)
+        return try ctx.run { n in
+            var grown = updated
+            if n > 0, !rerun {
+                guard let now = try driver.get(CRDs.project, names: [name]).compactMap(Project.init).first else {
+                    throw ProjectPlanner.unknownProject(name, observed: observed)
+                }
+                grown = try ProjectPlanner.addEnvironment(
+                    now, env: env, observed: observed, placement: placement, expiresAt: expiry
+                ).0
+            }
+            let write = CopyPlanner.writePlan(
+                copied, project: grown, addsEnvironment: !rerun, pullSecrets: pull,
+                members: MemberCommands.defaults(observed.natives[source.namespace] ?? []), scope: scope,
+                existingSecrets: Set(
+                    (observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
+                password: { Workspace.password(ctx.random) })
+            return Attempt(write, notices: header)
+        }.code
     }
 
     // MARK: diff
@@ -160,15 +178,9 @@ enum CopyCommands {
             ArgumentSpec("env1", "One environment."), ArgumentSpec("env2", "The other environment."),
         ], handler: diff)
 
-    /// Exit 0 when identical, 1 when they differ, 2 on error (as diff(1) does).
+    /// Exit 0 when identical, 1 when they differ, 2 on error (as diff(1) does; see
+    /// `Kip.errorExitCode`).
     static func diff(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        do { return try compare(inv, ctx) } catch var e as KipError {
-            e.exitCode = 2
-            throw e
-        }
-    }
-
-    static func compare(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let args = inv.arguments
         let name = args.count == 3 ? args[0] : try ProjectCommands.projectName(nil, ctx, driver.target)

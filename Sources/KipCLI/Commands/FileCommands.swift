@@ -255,17 +255,22 @@ enum FileCommands {
         }
         // The project and the namespaces it gains.
         if growth.created || !growth.added.isEmpty || growth.settingsChanged {
-            let others = project.environments.filter { e in !growth.added.contains { $0.name == e.name } }
-            var plan = ProjectPlanner.writePlan(
-                project, environments: growth.added, pullSecrets: observed.pullSecrets,
-                podSecurity: observed.podSecurity, relabel: growth.created || growth.added.isEmpty ? [] : others)
-            plan.report =
-                growth.created
-                ? [.success("project \(name) created (\(ProjectCommands.arrow(project.pipeline)))")]
-                : growth.added.isEmpty
-                    ? [.success("project \(name) updated")]
-                    : growth.added.map { .success("environment \($0.name) added (\($0.namespace))") }
-            try ctx.write(plan)
+            try ctx.run { n in
+                // Again from the Project as it is now, when someone else changed it.
+                let seen = n == 0 ? observed : try read()
+                let g = n == 0 ? growth : try EnvironmentFile.grow(file, existing: seen.project(name), observed: seen)
+                let others = g.project.environments.filter { e in !g.added.contains { $0.name == e.name } }
+                var plan = ProjectPlanner.writePlan(
+                    g.project, environments: g.added, pullSecrets: seen.pullSecrets,
+                    podSecurity: seen.podSecurity, relabel: g.created || g.added.isEmpty ? [] : others)
+                plan.report =
+                    g.created
+                    ? [.success("project \(name) created (\(ProjectCommands.arrow(g.project.pipeline)))")]
+                    : g.added.isEmpty
+                        ? [.success("project \(name) updated")]
+                        : g.added.map { .success("environment \($0.name) added (\($0.namespace))") }
+                return Attempt(plan)
+            }
         }
         // Then each environment's workloads, through the same plan as every write (read
         // again there, so a change by someone else in between is not lost).
@@ -288,15 +293,8 @@ enum FileCommands {
 
     // MARK: drift
 
-    /// Exit 0 when nothing drifted, 1 when something did, 2 on error.
+    /// Exit 0 when nothing drifted, 1 when something did, 2 on error (`Kip.errorExitCode`).
     static func drift(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        do { return try findDrift(inv, ctx) } catch var e as KipError {
-            e.exitCode = 2
-            throw e
-        }
-    }
-
-    static func findDrift(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         if let f = inv.value("file") {
             var file = try load(f, ctx)

@@ -139,7 +139,8 @@ enum InstallCommand {
             CRDs.all + [system] + KipRoles.clusterRoles + [KipRoles.readerBinding(group: try inv.get(readers))]
         let o = (org ?? "").isEmpty ? "none" : org!
         let d = (domain ?? "").isEmpty ? "none" : domain!
-        guard try ctx.write(plan) != nil else { return 0 }
+        // Nothing here is written against a resourceVersion: no conflict to plan again for.
+        guard try ctx.write({ plan }) != nil else { return 0 }
         // Ready when it says so: the new kinds are served once the CRDs are Established.
         try driver.waitEstablished(CRDs.all.compactMap { $0.at("metadata", "name")?.stringValue })
         var lines: [Plan.Line] = [

@@ -161,7 +161,10 @@ enum LifecycleCommands {
                 return plan
             }
         }
-        if removed == 0 { ctx.stderr.line("Nothing has expired.") }
+        if removed == 0 {
+            ctx.stderr.line("Nothing has expired.")
+            ctx.record(["applied": [], "deleted": [], "messages": []])
+        }
         return 0
     }
 

@@ -292,7 +292,7 @@ enum ProjectCommands {
         let projects = try ctx.driver().get([CRDs.project]).compactMap(Project.init).sorted { $0.name < $1.name }
         switch ctx.output {
         case "name":
-            for p in projects { ctx.printer.line(p.name) }
+            for p in projects { ctx.printer.name(p.name) }
         case "json", "yaml":
             ctx.printer.document(.array(projects.map(document)), format: ctx.output)
         default:
@@ -356,7 +356,7 @@ enum ProjectCommands {
         let (p, observed, hidden) = try readProjectShowing(name, driver, kinds: CRDs.workloadKinds)
         switch ctx.output {
         case "name":
-            for e in p.environments { ctx.printer.line(e.name) }
+            for e in p.environments { ctx.printer.name(e.name) }
         case "json", "yaml":
             var doc = document(p)
             doc["environments"] = .array(
@@ -539,7 +539,7 @@ enum ProjectCommands {
                 message: "--\(f) goes with --copy-from: name the environment to copy", command: inv.command)
         }
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
-        try ctx.write {
+        return try ctx.run {
             func read() throws -> Observed {
                 try readForPlanning(ctx, driver, project: name, environments: [env]) { org in
                     [Naming.namespace(org: org, project: name, environment: env)]
@@ -556,14 +556,15 @@ enum ProjectCommands {
             // The Project has it but its namespace is missing: an add-env that stopped
             // half-way, which running it again finishes.
             if let e = project.environment(env), observed.namespaces[e.namespace] == nil {
-                if !ctx.dryRun { ctx.printer.line("Completing environment \"\(env)\" of project \"\(name)\"...") }
                 let members = MemberCommands.defaults(
                     try driver.get(
                         [MemberCommands.rbacBindings], namespace: project.environments[0].namespace,
                         selector: "\(Keys.grant)=\(Member.everyEnvironment)"))
-                return ProjectPlanner.writePlan(
-                    project, environments: [e], pullSecrets: observed.pullSecrets, members: members,
-                    podSecurity: observed.podSecurity)
+                return Attempt(
+                    ProjectPlanner.writePlan(
+                        project, environments: [e], pullSecrets: observed.pullSecrets, members: members,
+                        podSecurity: observed.podSecurity),
+                    notices: ctx.dryRun ? [] : [.info("Completing environment \"\(env)\" of project \"\(name)\"...")])
             }
             let (updated, index) = try ProjectPlanner.addEnvironment(
                 project, env: env, observed: observed, placement: try placement(inv), expiresAt: try expiry(inv, ctx))
@@ -572,66 +573,76 @@ enum ProjectCommands {
                 try driver.get(
                     [MemberCommands.rbacBindings], namespace: project.environments[0].namespace,
                     selector: "\(Keys.grant)=\(Member.everyEnvironment)"))
-            if !ctx.dryRun { ctx.printer.line("Adding environment \"\(env)\" to project \"\(name)\"...") }
-            return ProjectPlanner.writePlan(
-                updated, environments: [updated.environments[index]], pullSecrets: observed.pullSecrets,
-                members: members, podSecurity: observed.podSecurity,
-                relabel: Array(updated.environments[(index + 1)...]))
-        }
-        return 0
+            return Attempt(
+                ProjectPlanner.writePlan(
+                    updated, environments: [updated.environments[index]], pullSecrets: observed.pullSecrets,
+                    members: members, podSecurity: observed.podSecurity,
+                    relabel: Array(updated.environments[(index + 1)...])),
+                notices: ctx.dryRun ? [] : [.info("Adding environment \"\(env)\" to project \"\(name)\"...")])
+        }.code
     }
 
     static func removeEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let (name, env) = try projectAndEnv(inv, ctx, driver.target)
-        let (project, observed) = try readProject(name, driver, kinds: CRDs.workloadKinds) { p in
-            p.environments.filter { $0.name == env }
-        }
-        let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
-        // Protected: named by --confirm ENV or --confirm-env ENV, or typed; never --yes alone.
-        if inv.value("confirm") != env {
-            try LifecycleCommands.confirmProtected([removed], project: name, action: "remove it", inv, ctx)
-        }
-        let held = observed.workloads[removed.namespace] ?? []
-        if !ctx.dryRun {
-            ctx.stderr.line(
-                "Environment \"\(env)\" of project \"\(name)\" is namespace \(removed.namespace): \(inventory(held)).")
-            for w in held.sorted(by: {
-                ($0["kind"]?.stringValue ?? "", $0.at("metadata", "name")?.stringValue ?? "") < (
-                    $1["kind"]?.stringValue ?? "", $1.at("metadata", "name")?.stringValue ?? ""
-                )
-            }) {
-                ctx.stderr.line(
-                    "  \((w["kind"]?.stringValue ?? "").lowercased()) \(w.at("metadata", "name")?.stringValue ?? "")")
+        let written = try ctx.run { n in
+            // Every attempt reads the Project again: its resourceVersion is the precondition.
+            let (project, observed) = try readProject(name, driver, kinds: n == 0 ? CRDs.workloadKinds : []) { p in
+                p.environments.filter { $0.name == env }
             }
-            ctx.stderr.line(
-                "Removing it deletes the namespace and everything in it: apps, services and their data, secrets, volumes. This cannot be undone."
-            )
-            guard try ctx.confirmTyped(env, what: "environment \"\(env)\"", confirmFlag: inv.value("confirm")) else {
-                ctx.stderr.line("Not removed.")
-                return 1
+            let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
+            // Protected: named by --confirm ENV or --confirm-env ENV, or typed; never --yes alone.
+            if n == 0, inv.value("confirm") != env {
+                try LifecycleCommands.confirmProtected([removed], project: name, action: "remove it", inv, ctx)
             }
+            return Attempt(
+                removeEnvPlan(updated, removed, terminating: terminating(observed.namespaces[removed.namespace])),
+                aside: removeEnvNotice(name, env, removed, observed),
+                question: .typed(
+                    env, what: "environment \"\(env)\"", flag: inv.value("confirm"), declined: "Not removed."))
         }
-        var plan = Plan()
-        plan.owners = [updated.manifest]
-        plan.knownUIDs[Plan.key(updated.manifest)] = updated.uid
-        if !terminating(observed.namespaces[removed.namespace]) {
-            plan.deletes = [Plan.Deletion(ref: "namespace/\(removed.namespace)", namespace: nil)]
-        }
-        plan.report = [
-            .success("Removed environment \"\(env)\" (deleting namespace \(removed.namespace))"),
-            .info(
-                updated.environments.count > 1
-                    ? "Promotion pipeline: \(arrow(updated.pipeline))" : "Environment: \(updated.pipeline.joined())"),
-        ]
-        guard try ctx.write(plan) != nil else { return 0 }
-        try awaitDeletion([removed.namespace], inv, ctx, driver)
+        guard case .applied(let plan, _) = written else { return written.code }
+        let removed = plan.deletes.first.map { String($0.ref.dropFirst("namespace/".count)) }
+        try awaitDeletion(removed.map { [$0] } ?? [], inv, ctx, driver)
         try ctx.config.update { cfg in
             if cfg.active[driver.target.name]?.project == name, cfg.active[driver.target.name]?.environment == env {
                 cfg.active[driver.target.name]?.environment = nil
             }
         }
         return 0
+    }
+
+    /// The Project without the environment, and its namespace deleted (unless it is
+    /// already going).
+    static func removeEnvPlan(_ updated: Project, _ removed: Project.Environment, terminating: Bool) -> Plan {
+        var plan = Plan()
+        plan.owners = [updated.manifest]
+        plan.knownUIDs[Plan.key(updated.manifest)] = updated.uid
+        if !terminating {
+            plan.deletes = [Plan.Deletion(ref: "namespace/\(removed.namespace)", namespace: nil)]
+        }
+        plan.report = [
+            .success("Removed environment \"\(removed.name)\" (deleting namespace \(removed.namespace))"),
+            .info(
+                updated.environments.count > 1
+                    ? "Promotion pipeline: \(arrow(updated.pipeline))" : "Environment: \(updated.pipeline.joined())"),
+        ]
+        return plan
+    }
+
+    /// What removing the environment takes with it, said before the typed confirmation.
+    static func removeEnvNotice(_ name: String, _ env: String, _ removed: Project.Environment, _ observed: Observed)
+        -> [String]
+    {
+        let held = (observed.workloads[removed.namespace] ?? []).sorted {
+            ($0["kind"]?.stringValue ?? "", $0.at("metadata", "name")?.stringValue ?? "")
+                < ($1["kind"]?.stringValue ?? "", $1.at("metadata", "name")?.stringValue ?? "")
+        }
+        return ["Environment \"\(env)\" of project \"\(name)\" is namespace \(removed.namespace): \(inventory(held))."]
+            + held.map { "  \(($0["kind"]?.stringValue ?? "").lowercased()) \($0.at("metadata", "name")?.stringValue ?? "")" }
+            + [
+                "Removing it deletes the namespace and everything in it: apps, services and their data, secrets, volumes. This cannot be undone."
+            ]
     }
 
     // MARK: delete
@@ -655,17 +666,19 @@ enum ProjectCommands {
         plan.report = namespaces.map { .success("deleting \($0)") } + [.success("Project \"\(name)\" deleted")]
         try LifecycleCommands.confirmProtected(
             project.environments, project: name, action: "delete the project", inv, ctx)
-        if ctx.dryRun { return try ctx.write(plan).map { _ in 0 } ?? 0 }
-        ctx.stderr.line("Project \"\(name)\" has \(project.environments.count) environment(s):")
-        for e in project.environments {
-            ctx.stderr.line("  \(e.name)  \(e.namespace): \(inventory(observed.workloads[e.namespace] ?? []))")
+        let aside =
+            ["Project \"\(name)\" has \(project.environments.count) environment(s):"]
+            + project.environments.map {
+                "  \($0.name)  \($0.namespace): \(inventory(observed.workloads[$0.namespace] ?? []))"
+            }
+            + ["Deleting it deletes every environment, app, service and its data. This cannot be undone."]
+        // Deletions carry no precondition: nothing to read again for.
+        let written = try ctx.run {
+            Attempt(
+                plan, aside: aside,
+                question: .typed(name, what: "project \"\(name)\"", flag: inv.value("confirm"), declined: "Not deleted."))
         }
-        ctx.stderr.line("Deleting it deletes every environment, app, service and its data. This cannot be undone.")
-        guard try ctx.confirmTyped(name, what: "project \"\(name)\"", confirmFlag: inv.value("confirm")) else {
-            ctx.stderr.line("Not deleted.")
-            return 1
-        }
-        try ctx.write(plan)
+        guard case .applied = written else { return written.code }
         try ctx.config.update { cfg in
             if cfg.active[driver.target.name]?.project == name { cfg.active[driver.target.name] = nil }
         }
@@ -753,44 +766,43 @@ enum ProjectCommands {
     static func sync(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let name = try projectName(inv.arguments.first, ctx, driver.target)
-        var (project, observed) = try readProject(name, driver, kinds: ["secrets", "serviceaccounts"], strays: true)
-        if try waitForDeleted(inv, ctx, driver, project.environments.map(\.namespace), observed) {
-            (project, observed) = try readProject(name, driver, kinds: ["secrets", "serviceaccounts"], strays: true)
-        }
-        observed.secrets["default"] =
-            Observed(items: try driver.get(["secrets"], namespace: "default")).secrets["default"]
-        let sync = try ProjectPlanner.sync(project, observed: observed)
-        var plan = Plan()
-        plan.owners = sync.apply
-        plan.report = sync.changes.map { .success($0) }
-        if inv.has("prune") && !sync.strays.isEmpty {
-            // Destructive: say what goes, and confirm as remove-env does.
-            if !ctx.dryRun {
-                ctx.printer.warning(
-                    "--prune deletes \(sync.strays.count == 1 ? "this namespace and everything in it" : "these namespaces and everything in them"): \(sync.strays.joined(separator: ", ")). This cannot be undone."
-                )
-                guard
-                    try ctx.confirmTyped(
-                        name, what: "namespaces \(sync.strays.joined(separator: ", "))",
-                        confirmFlag: inv.value("confirm"))
-                else {
-                    ctx.stderr.line("Nothing changed.")
-                    return 1
+        var project: Project!
+        let written = try ctx.run { n in
+            var (p, observed) = try readProject(name, driver, kinds: ["secrets", "serviceaccounts"], strays: true)
+            if n == 0, try waitForDeleted(inv, ctx, driver, p.environments.map(\.namespace), observed) {
+                (p, observed) = try readProject(name, driver, kinds: ["secrets", "serviceaccounts"], strays: true)
+            }
+            project = p
+            observed.secrets["default"] =
+                Observed(items: try driver.get(["secrets"], namespace: "default")).secrets["default"]
+            let sync = try ProjectPlanner.sync(p, observed: observed)
+            var plan = Plan()
+            plan.owners = sync.apply
+            plan.report = sync.changes.map { .success($0) }
+            var attempt = Attempt(plan)
+            if inv.has("prune") && !sync.strays.isEmpty {
+                // Destructive: say what goes, and confirm as remove-env does.
+                attempt.aside = [
+                    "⚠ --prune deletes \(sync.strays.count == 1 ? "this namespace and everything in it" : "these namespaces and everything in them"): \(sync.strays.joined(separator: ", ")). This cannot be undone."
+                ]
+                attempt.question = .typed(
+                    name, what: "namespaces \(sync.strays.joined(separator: ", "))", flag: inv.value("confirm"),
+                    declined: "Nothing changed.")
+                attempt.plan.deletes = sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
+                attempt.plan.report += sync.strays.map { .success("deleting namespace \($0) (no environment declares it)") }
+            } else {
+                attempt.plan.report += sync.strays.map {
+                    .warning(
+                        "namespace \($0) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it"
+                    )
                 }
             }
-            plan.deletes = sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
-            plan.report += sync.strays.map { .success("deleting namespace \($0) (no environment declares it)") }
-        } else {
-            plan.report += sync.strays.map {
-                .warning(
-                    "namespace \($0) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it"
-                )
+            if sync.changes.isEmpty && attempt.plan.deletes.isEmpty {
+                attempt.plan.report.append(.success("Project \"\(name)\" matches its definition: nothing to change"))
             }
+            return attempt
         }
-        if sync.changes.isEmpty && plan.deletes.isEmpty {
-            plan.report.append(.success("Project \"\(name)\" matches its definition: nothing to change"))
-        }
-        try ctx.write(plan)
+        if case .declined = written { return 1 }
         if inv.has("workloads") {
             // What kip renders, applied again over whatever changed it behind kip's back.
             for env in project.environments {

@@ -39,23 +39,30 @@ enum PromoteCommands {
             handler: rollback),
     ]
 
-    static func promote(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let all = inv.has("all")
-        let app = inv.arguments.first
-        if all == (app != nil) {
-            throw UsageError(
-                message: all ? "Give an app or --all, not both" : "Missing expected argument '<app>' (or --all)",
-                command: ["app", "promote"])
-        }
+    /// What one attempt of a promotion read and planned.
+    struct Round {
+        var project: Project
+        var from: String
+        var to: String
+        var items: [Promotion.Item]
+        var creating: Set<String>
+        var notes: [String]
+        var plan: Plan
+        var dst: Workspace
+        var src: Workspace
+    }
+
+    /// Reads the project, the source and the target (Apps and the Deployments that run
+    /// them: a promotion writes nothing else) and plans the promotion.
+    static func round(_ inv: Invocation, _ ctx: Context, app: String?, first: Bool) throws -> Round {
         let w = try Workspace(projectOf: inv, ctx)
         let project = w.project!
         let (from, to) = try Promotion.environments(
             project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
-        if inv.has("force") {
+        if first && inv.has("force") {
             try LifecycleCommands.confirmProtected(
                 [project.environment(to)!], project: project.name, action: "promote into it with --force", inv, ctx)
         }
-        // Only the Apps and the Deployments that run them: a promotion writes nothing else.
         let both = try w.reading(
             [project.environment(from)!, project.environment(to)!],
             kinds: [WorkloadKind.app.resource, "deployments.apps"])
@@ -63,43 +70,9 @@ enum PromoteCommands {
         let items = Promotion.plan(
             apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app), running: dst.runningImages,
             create: !inv.has("no-create"))
-        // Apps new in the target are created from the source app, as a copy makes them.
-        var new: [JSON] = []
-        var notes: [String] = []
-        let creating = items.compactMap { i -> String? in
-            if case .create = i.outcome { return i.app }
-            return nil
-        }
-        if !creating.isEmpty {
-            for n in creating where dst.runningImages[n] != nil {
-                throw Workspace.notTakingOver("Deployment", n, dst.scope.namespace, .app)
-            }
-            let there = try dst.driver.get(
-                [WorkloadKind.service.resource, WorkloadKind.volume.resource], namespace: dst.scope.namespace)
-            func names(_ k: String) -> Set<String> {
-                Set(there.filter { $0["kind"]?.stringValue == k }.compactMap { $0.at("metadata", "name")?.stringValue })
-            }
-            for n in creating {
-                guard let source = src.cr(.app, n) else { continue }
-                let (cr, said) = Promotion.created(
-                    source, in: dst.scope, sourceNamespace: src.scope.namespace, from: from,
-                    at: Promotion.timestamp(ctx.clock()), by: try ctx.actor(), services: names("Service"),
-                    volumes: names("Volume"))
-                new.append(cr)
-                notes += said
-            }
-        }
-        if inv.has("force") {
-            let p = project.pipeline
-            let (si, ti) = (p.firstIndex(of: from)!, p.firstIndex(of: to)!)
-            if si > ti {
-                ctx.printer.warning("\(from) → \(to) goes backwards (--force)")
-            } else if ti - si > 1 {
-                ctx.printer.warning("\(from) → \(to) skips \(p[(si + 1)..<ti].joined(separator: ", ")) (--force)")
-            }
-        }
+        let (new, notes) = try created(items, src: src, dst: dst, from: from, ctx)
         // A single app is all or nothing: refuse before writing.
-        if !all, let item = items.first,
+        if app != nil, let item = items.first,
             let problem = refusal(item, from: from, to: to, project: project.name, dst: dst)
         {
             throw KipError(problem)
@@ -109,61 +82,134 @@ enum PromoteCommands {
             items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()),
             by: try ctx.actor(), new: new)
         let header = "Promote \(from) → \(to) (\(project.name))"
-        if ctx.dryRun {
-            plan.summary = [header] + (plan.summary ?? [])
-            try ctx.write(plan)
-            return 0
+        plan.summary = [header] + (plan.summary ?? [])
+        let creating = Set(new.compactMap { $0.at("metadata", "name")?.stringValue })
+        return Round(
+            project: project, from: from, to: to, items: items, creating: creating, notes: notes, plan: plan, dst: dst,
+            src: src)
+    }
+
+    /// Apps new in the target, created from the source app as a copy makes them.
+    static func created(_ items: [Promotion.Item], src: Workspace, dst: Workspace, from: String, _ ctx: Context)
+        throws -> ([JSON], [String])
+    {
+        let creating = items.compactMap { i -> String? in
+            if case .create = i.outcome { return i.app }
+            return nil
         }
-        ctx.printer.line(header)
-        let newNames = Set(creating)
-        ctx.printer.line(
-            "Apps: \(items.map { newNames.contains($0.app) ? "\($0.app) (new in \(to))" : $0.app }.joined(separator: ", "))"
-        )
-        // Each app's image now and after, before the question.
-        let width = items.map(\.app.count).max() ?? 0
-        for i in items {
+        if creating.isEmpty { return ([], []) }
+        for n in creating where dst.runningImages[n] != nil {
+            throw Workspace.notTakingOver("Deployment", n, dst.scope.namespace, .app)
+        }
+        let there = try dst.driver.get(
+            [WorkloadKind.service.resource, WorkloadKind.volume.resource], namespace: dst.scope.namespace)
+        func names(_ k: String) -> Set<String> {
+            Set(there.filter { $0["kind"]?.stringValue == k }.compactMap { $0.at("metadata", "name")?.stringValue })
+        }
+        var new: [JSON] = []
+        var notes: [String] = []
+        for n in creating {
+            guard let source = src.cr(.app, n) else { continue }
+            let (cr, said) = Promotion.created(
+                source, in: dst.scope, sourceNamespace: src.scope.namespace, from: from,
+                at: Promotion.timestamp(ctx.clock()), by: try ctx.actor(), services: names("Service"),
+                volumes: names("Volume"))
+            new.append(cr)
+            notes += said
+        }
+        return (new, notes)
+    }
+
+    /// What is said before the question: the direction, the apps, and each app's image
+    /// now and after.
+    static func notices(_ r: Round, force: Bool) -> [Plan.Line] {
+        var out: [Plan.Line] = []
+        if force {
+            let p = r.project.pipeline
+            let (si, ti) = (p.firstIndex(of: r.from)!, p.firstIndex(of: r.to)!)
+            if si > ti {
+                out.append(.warning("\(r.from) → \(r.to) goes backwards (--force)"))
+            } else if ti - si > 1 {
+                out.append(.warning("\(r.from) → \(r.to) skips \(p[(si + 1)..<ti].joined(separator: ", ")) (--force)"))
+            }
+        }
+        out.append(.info("Promote \(r.from) → \(r.to) (\(r.project.name))"))
+        out.append(
+            .info(
+                "Apps: \(r.items.map { r.creating.contains($0.app) ? "\($0.app) (new in \(r.to))" : $0.app }.joined(separator: ", "))"
+            ))
+        let width = r.items.map(\.app.count).max() ?? 0
+        for i in r.items {
             let pad = i.app.padding(toLength: width, withPad: " ", startingAt: 0)
             switch i.outcome {
-            case .promote(let before, let after): ctx.printer.line("  \(pad)  \(to): \(before) → \(after)")
+            case .promote(let before, let after): out.append(.info("  \(pad)  \(r.to): \(before) → \(after)"))
             case .finish(let img, let running):
-                ctx.printer.line("  \(pad)  \(to): \(running.isEmpty ? "(no Deployment)" : running) → \(img)")
-            case .create(let img): ctx.printer.line("  \(pad)  \(to): (new) → \(img)")
-            case .unchanged(let img): ctx.printer.line("  \(pad)  \(to): \(img) (already)")
+                out.append(.info("  \(pad)  \(r.to): \(running.isEmpty ? "(no Deployment)" : running) → \(img)"))
+            case .create(let img): out.append(.info("  \(pad)  \(r.to): (new) → \(img)"))
+            case .unchanged(let img): out.append(.info("  \(pad)  \(r.to): \(img) (already)"))
             default: break
             }
         }
-        for n in notes { ctx.printer.warning(n) }
-        guard try ctx.confirm("Promote to \(to)?") else {
-            ctx.stderr.line("Nothing promoted.")
-            return 1
+        return out + r.notes.map { .warning($0) }
+    }
+
+    static func promote(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let all = inv.has("all")
+        let app = inv.arguments.first
+        if all == (app != nil) {
+            throw UsageError(
+                message: all ? "Give an app or --all, not both" : "Missing expected argument '<app>' (or --all)",
+                command: ["app", "promote"])
         }
+        var last: Round?
         var failed: [String: String] = [:]
         do {
-            if !plan.owners.isEmpty { try dst.driver.execute(plan) }
-        } catch let error as KipError {
-            if !all { throw error }
-            // kubectl goes on past a failed object and says only what failed: read back
-            // which apps carry the new image on both their App and their Deployment.
-            let now = try dst.driver.get(
-                [WorkloadKind.app.resource, "deployments.apps"], namespace: dst.scope.namespace,
-                selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
-            func image(_ kind: String, _ n: String) -> String? {
-                let o = now.first { $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == n }
-                return kind == "App"
-                    ? o?.at("spec", "image")?.stringValue
-                    : o?.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
+            let written = try ctx.run { n in
+                let r = try round(inv, ctx, app: app, first: n == 0)
+                last = r
+                return Attempt(
+                    r.plan, notices: ctx.dryRun ? [] : notices(r, force: inv.has("force")),
+                    question: .yesNo("Promote to \(r.to)?", declined: "Nothing promoted."))
             }
-            for cr in plan.owners {
-                let n = cr.at("metadata", "name")?.stringValue ?? ""
-                let want = cr.at("spec", "image")?.stringValue
-                if image("App", n) != want || image("Deployment", n) != want {
-                    failed[n] = "\(error.message) (run the same promote again to finish)"
-                }
+            if case .declined = written { return 1 }
+            if case .dryRun = written { return 0 }
+        } catch let error as KipError where all && last != nil && !error.isConflict {
+            failed = try readBack(last!, error)
+        }
+        return try report(last!, failed: failed, all: all, inv, ctx)
+    }
+
+    /// `--all`: kubectl goes on past a failed object and says only what failed, so read
+    /// back which apps carry the new image on both their App and their Deployment.
+    static func readBack(_ r: Round, _ error: KipError) throws -> [String: String] {
+        let now = try r.dst.driver.get(
+            [WorkloadKind.app.resource, "deployments.apps"], namespace: r.dst.scope.namespace,
+            selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+        func image(_ kind: String, _ n: String) -> String? {
+            let o = now.first { $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == n }
+            return kind == "App"
+                ? o?.at("spec", "image")?.stringValue
+                : o?.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
+        }
+        var failed: [String: String] = [:]
+        for cr in r.plan.owners {
+            let n = cr.at("metadata", "name")?.stringValue ?? ""
+            let want = cr.at("spec", "image")?.stringValue
+            if image("App", n) != want || image("Deployment", n) != want {
+                failed[n] = "\(error.message) (run the same promote again to finish)"
             }
         }
+        return failed
+    }
+
+    /// Each app's outcome (and, with `--wait`, its rollout), as lines and as the result
+    /// document.
+    static func report(_ r: Round, failed: [String: String], all: Bool, _ inv: Invocation, _ ctx: Context) throws
+        -> Int32
+    {
+        let to = r.to
         var promoted = 0
         var problems = 0
-        // Each app's outcome, for -o json|yaml.
         var results: [String: JSON] = [:]
         /// A written app's line: what was done, or (`not …`) why not.
         func written(_ app: String, not word: String, _ line: String, outcome: String, image: String) {
@@ -179,7 +225,7 @@ enum PromoteCommands {
                 promoted += 1
             }
         }
-        for i in items {
+        for i in r.items {
             switch i.outcome {
             case .promote(let before, let after):
                 written(i.app, not: "promoted", "\(i.app) → \(to) (\(after))", outcome: "promoted", image: after)
@@ -197,68 +243,69 @@ enum PromoteCommands {
                 ctx.printer.line("= \(i.app) already runs \(img) in \(to)")
                 results[i.app] = ["app": .string(i.app), "outcome": "unchanged", "image": .string(img)]
             default:
-                let why = refusal(i, from: from, to: to, project: project.name, dst: dst) ?? i.app
+                let why = refusal(i, from: r.from, to: to, project: r.project.name, dst: r.dst) ?? i.app
                 ctx.printer.failure(why)
                 results[i.app] = ["app": .string(i.app), "outcome": "refused", "error": .string(why)]
                 problems += 1
             }
         }
         func document(_ rollouts: [String: String]) {
-            guard ctx.output == "json" || ctx.output == "yaml" else { return }
             for (app, why) in rollouts {
                 results[app]?["outcome"] = "rollout-failed"
                 results[app]?["error"] = .string(why)
             }
-            ctx.printer.document(
-                [
-                    "project": .string(project.name), "from": .string(from), "to": .string(to),
-                    "promoted": .int(promoted), "apps": .array(items.compactMap { results[$0.app] }),
-                ], format: ctx.output)
+            ctx.result = [
+                "project": .string(r.project.name), "from": .string(r.from), "to": .string(to),
+                "promoted": .int(promoted), "apps": .array(r.items.compactMap { results[$0.app] }),
+            ]
         }
-        if all { ctx.printer.line("Done: \(promoted) of \(items.count) promoted") }
+        document([:])
+        if all { ctx.printer.line("Done: \(promoted) of \(r.items.count) promoted") }
         if inv.has("rollback-on-failure") && !inv.has(rolloutWaitFlag) {
             ctx.printer.warning("--rollback-on-failure needs --wait: nothing was followed")
         }
         // --wait: follow what was written; with --rollback-on-failure put back the
         // previous image of each app whose rollout failed.
-        let written = plan.owners.compactMap { $0.at("metadata", "name")?.stringValue }.filter { failed[$0] == nil }
+        let written = r.plan.owners.compactMap { $0.at("metadata", "name")?.stringValue }.filter { failed[$0] == nil }
         if inv.has(rolloutWaitFlag) && !written.isEmpty {
             let failures = try RolloutWait.run(
-                ctx, dst.driver, namespace: dst.scope.namespace, written.map(RolloutWait.app))
+                ctx, r.dst.driver, namespace: r.dst.scope.namespace, written.map(RolloutWait.app))
             if !failures.isEmpty {
                 document(failures)
-                if inv.has("rollback-on-failure") { try putBack(plan, failures, dst, ctx, to: to) }
-                throw RolloutWait.error(failures, in: dst.scope.namespace)
+                if inv.has("rollback-on-failure") { try putBack(r, failures, inv, ctx) }
+                throw RolloutWait.error(failures, in: r.dst.scope.namespace)
             }
         }
-        document([:])
         return problems > 0 ? 1 : 0
     }
 
-    /// `--rollback-on-failure`: the Apps whose rollout failed, and their Deployments,
-    /// written again as they were before the promotion.
-    static func putBack(_ plan: Plan, _ failures: [String: String], _ dst: Workspace, _ ctx: Context, to: String) throws
-    {
-        let back = plan.restore.filter { failures[$0.at("metadata", "name")?.stringValue ?? ""] != nil }
-        var undo = Plan()
-        undo.owners = back
-        for o in back {
-            if let uid = dst.cr(.app, o.at("metadata", "name")?.stringValue ?? "")?.at("metadata", "uid")?.stringValue {
-                undo.knownUIDs[Plan.key(o)] = uid
-            }
+    /// `--rollback-on-failure`: each app whose rollout failed gets its image from before
+    /// the promotion back, read again and recorded in its history (`put-back`), as any
+    /// other write; an app the promotion created stays (there is nothing to go back to).
+    static func putBack(_ r: Round, _ failures: [String: String], _ inv: Invocation, _ ctx: Context) throws {
+        var before: [String: String] = [:]
+        for i in r.items where failures[i.app] != nil {
+            if case .promote(let b, _) = i.outcome, !b.isEmpty { before[i.app] = b }
         }
-        let scope = dst.scope
-        undo.owned = { uids in
-            back.flatMap {
-                Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { _ in nil })
-                    .filter { $0["kind"]?.stringValue == "Deployment" }
+        if before.isEmpty { return }
+        let scoped = Invocation(
+            command: inv.command, options: ["project": ["\(r.project.name)/\(r.to)"]], arguments: [])
+        try ctx.write {
+            let dst = try Workspace(
+                scoped, ctx, reading: .objects(before.keys.sorted().flatMap { Workspace.appObjects($0) }))
+            var crs: [JSON] = []
+            for (app, image) in before.sorted(by: { $0.key < $1.key }) {
+                guard let current = dst.cr(.app, app) else { continue }
+                crs.append(
+                    Promotion.recorded(
+                        Workloads.applyable(current), previous: current, image: image, action: "put-back",
+                        from: r.from, at: Promotion.timestamp(ctx.clock()), by: try ctx.actor()))
             }
-        }
-        _ = try dst.driver.execute(undo)
-        for o in back {
-            ctx.printer.warning(
-                "\(o.at("metadata", "name")?.stringValue ?? ""): put back to \(o.at("spec", "image")?.stringValue ?? "") in \(to) (--rollback-on-failure)"
-            )
+            var plan = dst.plan(crs)
+            plan.report = before.sorted(by: { $0.key < $1.key }).map {
+                .warning("\($0.key): put back to \($0.value) in \(r.to) (--rollback-on-failure)")
+            }
+            return plan
         }
     }
 
@@ -306,27 +353,27 @@ enum PromoteCommands {
             }
             revision = n
         }
-        let w = try Workspace(inv, ctx)
         let name = inv.arguments[0]
-        let a = try w.require(.app, name)
-        let (image, entry) = try Promotion.rollbackImage(a, toRevision: revision)
-        if image == a.at("spec", "image")?.stringValue {
-            throw KipError("app \(name) already runs \(image) in \(w.scope.namespace)")
-        }
-        if !ctx.dryRun {
-            guard try ctx.confirm("Roll app \(name) in \(w.scope.namespace) back to \(image)?") else {
-                ctx.stderr.line("Nothing changed.")
-                return 1
+        var namespace = ""
+        let written = try ctx.run {
+            let w = try Workspace(inv, ctx, reading: .objects(Workspace.appObjects(name)))
+            namespace = w.scope.namespace
+            let a = try w.require(.app, name)
+            let (image, entry) = try Promotion.rollbackImage(a, toRevision: revision)
+            if image == a.at("spec", "image")?.stringValue {
+                throw KipError("app \(name) already runs \(image) in \(w.scope.namespace)")
             }
+            // A rollback is recorded as one, whatever it undoes; it is not a promotion.
+            let cr = Promotion.recorded(
+                Workloads.applyable(a), previous: a, image: image, action: "rollback",
+                at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
+            var plan = w.plan([cr])
+            let which =
+                revision == nil ? "undoing revision \(entry.revision)" : "the image of revision \(entry.revision)"
+            plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (\(which))")]
+            return Attempt(plan, question: .yesNo("Roll app \(name) in \(w.scope.namespace) back to \(image)?"))
         }
-        // A rollback is recorded as one, whatever it undoes; it is not a promotion.
-        let cr = Promotion.recorded(
-            Workloads.applyable(a), previous: a, image: image, action: "rollback",
-            at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
-        var plan = w.plan([cr])
-        let which = revision == nil ? "undoing revision \(entry.revision)" : "the image of revision \(entry.revision)"
-        plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (\(which))")]
-        try ctx.write(plan)
-        return try AppCommands.waitIfAsked(inv, ctx, w.scope.namespace, [RolloutWait.app(name)])
+        if case .declined = written { return 1 }
+        return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.app(name)])
     }
 }

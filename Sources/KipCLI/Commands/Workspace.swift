@@ -497,7 +497,7 @@ final class Workspace {
     /// printed them.
     func printNames(_ items: [JSON]) -> Bool {
         guard ctx.output == "name" else { return false }
-        for o in items { ctx.printer.line(o.at("metadata", "name")?.stringValue ?? "") }
+        for o in items { ctx.printer.name(o.at("metadata", "name")?.stringValue ?? "") }
         return true
     }
 
@@ -546,7 +546,8 @@ final class Workspace {
             plan.deletes.append(Plan.Deletion(ref: "secrets/\(SecretNames.app(name))", namespace: scope.namespace))
         }
         plan.report = [.success("\(kind.word) \(name) deleted from \(scope.namespace)")]
-        try ctx.write(plan)
+        // Deletions carry no precondition: nothing to read again for.
+        try ctx.write { plan }
     }
 }
 
