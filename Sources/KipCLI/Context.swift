@@ -167,6 +167,13 @@ public final class Context {
         return ClusterTarget(name: ctx, context: ctx, kubeconfig: flagKubeconfig)
     }
 
+    /// Remembers the org the cluster's settings name, for the next command's first guess
+    /// of a namespace (a known cluster only: reading writes no new cluster into the config).
+    func cacheOrg(_ org: String?, cluster: String) throws {
+        guard let known = try? config.load().clusters[cluster], known.org != org else { return }
+        try? config.update { cfg in cfg.clusters[cluster]?.org = org }
+    }
+
     /// Who makes a change, for an app's image history: `KIP_ACTOR` (a CI job sets it),
     /// else the user of the kubeconfig context (the one it impersonates, with `as:`),
     /// else the login name. Read from the kubeconfig, not asked of the server: that would

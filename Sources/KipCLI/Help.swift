@@ -64,14 +64,13 @@ public enum Help {
                 "\n  See 'kip help \(Array(c.path.dropFirst()).map { $0 + " " }.joined())<subcommand>' for detailed help.\n"
         }
         if !isRoot {
-            out +=
-                "\n  Global options: --cluster, --kubeconfig, --context, -o/--output, --dry-run, -y/--yes, --color, -v/--verbose (see 'kip --help').\n"
+            let globals = globalOptions.filter { $0.long != "help" }.map { o in
+                o.short.map { "-\($0)/--\(o.long)" } ?? "--\(o.long)"
+            }
+            out += "\n  Global options: \(globals.joined(separator: ", ")) (see 'kip --help').\n"
         } else {
             out += "\nENVIRONMENT:\n"
-            out += row("KIP_HOME", "Folder of kip's config (default: ~/.kip).") + "\n"
-            out += row("KIP_CLUSTER", "Cluster to use, as --cluster.") + "\n"
-            out += row("KIP_KUBECTL", "kubectl to run (default: kubectl on PATH).") + "\n"
-            out += row("NO_COLOR", "Set to turn colour off.") + "\n"
+            for v in environmentVariables { out += row(v.name, v.help) + "\n" }
         }
         return out
     }

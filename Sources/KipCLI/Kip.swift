@@ -50,14 +50,18 @@ public enum Kip {
     /// when neither flag is given (flags, then these, then the active project).
     static func scopeFromEnvironment(_ inv: Invocation, _ ctx: Context) -> Invocation {
         // `project apply --project/--environment` choose within a file, not the context.
-        guard let cmd = root.find(inv.command), inv.command.first != "project", inv.options["project"] == nil,
-            inv.options["environment"] == nil
-        else { return inv }
+        // KIP_PROJECT fills a missing --project (a job's project, with --environment per
+        // step); KIP_ENVIRONMENT only when the line names neither.
+        guard let cmd = root.find(inv.command), inv.command.first != "project" else { return inv }
         var out = inv
         let takes = Set(cmd.options.map(\.long))
-        if takes.contains("project"), let p = ctx.env["KIP_PROJECT"], !p.isEmpty { out.options["project"] = [p] }
-        if takes.contains("environment"), let e = ctx.env["KIP_ENVIRONMENT"], !e.isEmpty {
+        let named = inv.options["project"] != nil || inv.options["environment"] != nil
+        if takes.contains("environment"), !named, let e = ctx.env["KIP_ENVIRONMENT"], !e.isEmpty {
             out.options["environment"] = [e]
+        }
+        if takes.contains("project"), inv.options["project"] == nil, let p = ctx.env["KIP_PROJECT"], !p.isEmpty {
+            // `KIP_PROJECT=shop/test` with `--environment acc`: the flag says where.
+            out.options["project"] = [inv.options["environment"] != nil ? String(p.split(separator: "/")[0]) : p]
         }
         return out
     }

@@ -21,6 +21,20 @@ public let globalOptions: [OptionSpec] = [
     .flag("help", short: "h", "Show help information."),
 ]
 
+/// The environment variables kip reads: the one table help's ENVIRONMENT section and the
+/// README's list come from.
+public let environmentVariables: [(name: String, help: String)] = [
+    ("KIP_HOME", "Folder of kip's config (default: ~/.kip)."),
+    ("KIP_CLUSTER", "Cluster to use, as --cluster."),
+    ("KIP_PROJECT", "Project (NAME or NAME/ENV) when --project is not given."),
+    ("KIP_ENVIRONMENT", "Environment when neither --project nor --environment is given."),
+    ("KIP_ACTOR", "Who makes a change, noted in image histories (a CI job's name)."),
+    ("KIP_REQUEST_TIMEOUT", "As --request-timeout."),
+    ("KIP_TIMEOUT", "As --timeout."),
+    ("KIP_KUBECTL", "kubectl to run: a path, or a name on PATH (default: kubectl)."),
+    ("NO_COLOR", "Set to turn colour off."),
+]
+
 /// A command-line mistake: exit 2 with the message, the usage line and a help hint.
 public struct UsageError: Error, Equatable {
     public var message: String

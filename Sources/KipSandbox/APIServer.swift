@@ -311,14 +311,11 @@ public final class APIServer: @unchecked Sendable {
             let old = try? get(t.resource, namespace: t.namespace, name: name)
         else { return }
         let n = (Int(old.at("metadata", "annotations", Self.raceAnnotation)?.stringValue ?? "") ?? 0) + 1
-        var meta: JSON = ["name": .string(name), "annotations": [Self.raceAnnotation: .string(String(n))]]
-        if let ns = t.namespace { meta["namespace"] = .string(ns) }
-        let body: JSON = [
-            "apiVersion": old["apiVersion"] ?? "", "kind": old["kind"] ?? "", "metadata": meta,
-        ]
-        _ = try? apply(
-            t.resource, namespace: t.namespace, name: name, config: body, manager: "race-writer", force: true,
-            strict: false, dryRun: false)
+        // As `kubectl annotate` sends it: a merge patch, no precondition.
+        _ = try? patch(
+            t.resource, namespace: t.namespace, name: name,
+            patch: ["metadata": ["annotations": [Self.raceAnnotation: .string(String(n))]]], manager: "race-writer",
+            strict: false)
     }
 
     public static let raceAnnotation = "kip-sandbox/race"
@@ -336,6 +333,14 @@ public final class APIServer: @unchecked Sendable {
                     "compiler": "gc", "platform": "linux/amd64", "emulationMajor": "1", "emulationMinor": "33",
                     "minCompatibilityMajor": "1", "minCompatibilityMinor": "32",
                 ])
+            case "kip-sandbox" where segs.count == 2 && segs[1] == "faults" && req.method == "POST":
+                // Tests add a fault while the sandbox runs: one sandbox set up once, then
+                // one fault per case.
+                let spec = String(decoding: req.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                do { faults.append(try FaultRule(spec: spec)) } catch {
+                    throw APIError.badRequest("\(error)")
+                }
+                return json(["kind": "Status", "status": "Success", "message": .string(spec)], 201)
             case "healthz", "readyz", "livez":
                 return HTTPResponse(status: 200, contentType: "text/plain", body: Data("ok".utf8))
             case "openapi":

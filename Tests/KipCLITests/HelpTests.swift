@@ -18,6 +18,33 @@ final class HelpTests: XCTestCase {
         }
     }
 
+    /// Help's ENVIRONMENT section and every verb's global-option footer come from the
+    /// tables the parser and the code read: each variable the sources read is listed,
+    /// and each global option is in the footer.
+    func testHelpListsEveryVariableAndGlobalOption() throws {
+        let root = Help.text(Kip.root, version: "0")
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources")
+        var read = Set<String>()
+        let files = FileManager.default.enumerator(atPath: sources.path)!.compactMap { $0 as? String }
+        for f in files where f.hasSuffix(".swift") {
+            let text = try String(contentsOf: sources.appendingPathComponent(f), encoding: .utf8)
+            var rest = text[...]
+            while let r = rest.range(of: "env[\"KIP_") {
+                let name = rest[rest.index(r.lowerBound, offsetBy: 5)...].prefix { $0 != "\"" }
+                read.insert(String(name))
+                rest = rest[r.upperBound...]
+            }
+        }
+        XCTAssertFalse(read.isEmpty)
+        for v in read { XCTAssertTrue(root.contains("\n  \(v) "), "help's ENVIRONMENT lacks \(v)") }
+        let t = TestContext()
+        _ = Kip.run(["app", "deploy", "--help"], t.context)
+        for o in globalOptions where o.long != "help" {
+            XCTAssertTrue(t.stdout.contains("--\(o.long)"), "the footer lacks --\(o.long)")
+        }
+    }
+
     func testHelpFormsPrintTheSameText() {
         let a = TestContext()
         let b = TestContext()

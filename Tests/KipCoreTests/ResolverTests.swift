@@ -36,6 +36,27 @@ final class ResolverTests: XCTestCase {
         XCTAssertEqual(try resolve("labbc-shop-prod", nil).project, "shop")
     }
 
+    /// A simple project that grew keeps meaning its first environment (the namespace named
+    /// like the project) when no environment is named; a named one still wins.
+    func testAGrownSimpleProjectMeansItsDefaultEnvironment() throws {
+        let grown = [
+            Project(
+                name: "myapp", displayName: nil,
+                environments: [
+                    .init(name: "default", namespace: "myapp"), .init(name: "prod", namespace: "myapp-prod"),
+                ])
+        ]
+        let s = try Resolver.resolve(project: "myapp", environment: nil, active: nil, projects: grown)
+        XCTAssertEqual(s, Scope(project: "myapp", environment: "default", namespace: "myapp"))
+        XCTAssertEqual(
+            try Resolver.resolve(project: "myapp", environment: "prod", active: nil, projects: grown).namespace,
+            "myapp-prod")
+        XCTAssertEqual(
+            try Resolver.resolve(
+                project: nil, environment: nil, active: .init(project: "myapp", environment: nil), projects: grown
+            ).namespace, "myapp")
+    }
+
     /// `shop-prod` is project shop-prod and environment prod of shop: never guessed.
     func testANameWithTwoReadingsIsAnErrorNamingBoth() throws {
         XCTAssertEqual(
@@ -77,7 +98,8 @@ final class ResolverTests: XCTestCase {
             message("nope", nil), "project \"nope\" does not exist; projects are yourr-name, myapp, shop, shop-prod")
         XCTAssertEqual(
             message(nil, "test"),
-            "--environment test needs a project: pass --project, or set one with 'kip project use NAME'")
+            "--environment test needs a project: pass --project, set KIP_PROJECT, or set one with 'kip project use NAME'"
+        )
         XCTAssertEqual(
             message(nil, nil, active: .init(project: "gone", environment: nil)),
             "the active project \"gone\" no longer exists: run 'kip project use NAME' or 'kip project use --clear'")

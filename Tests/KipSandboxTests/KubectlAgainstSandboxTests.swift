@@ -287,7 +287,7 @@ final class KubectlAgainstSandboxTests: XCTestCase {
         XCTAssertEqual(bad.code, 2)
         XCTAssertEqual(
             bad.stderr,
-            "kip-sandbox: bad --fault 'nonsense': expected 'METHOD PATHGLOB:STATUS|+MSms|hang:once|always|every-N|after-N'\n"
+            "kip-sandbox: bad --fault 'nonsense': expected 'METHOD PATHGLOB:STATUS|+MSms|hang|race:once|always|every-N|after-N'\n"
         )
     }
 

@@ -825,19 +825,20 @@ enum AppCommands {
     static func secretUnset(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let (app, key) = (inv.arguments[0], inv.arguments[1])
         var namespace = ""
-        let applied = try ctx.write {
+        let applied = try ctx.run { n in
             let w = try Workspace(
                 inv, ctx, reading: .objects(Workspace.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
             var data = currentSecrets(w, app)
-            guard data.removeValue(forKey: key) != nil else {
+            // A later attempt finds the key gone already: the Secret went first.
+            guard data.removeValue(forKey: key) != nil || n > 0 else {
                 throw KipError("app \(app) has no secret \(key) in \(w.scope.namespace)")
             }
             var plan = try secretPlan(w, app: app, data: data)
             let rolling = rollsOut(w, app, plan) ? "; rolling out" : ""
             plan.report = [.success("secret \(key) removed from app \(app) in \(w.scope.namespace)\(rolling)")]
             namespace = w.scope.namespace
-            return plan
-        }
+            return Attempt(plan)
+        }.applied
         // A key another field manager also wrote (kubectl apply, an older copy) outlives
         // kip's apply without it: removed by name.
         if let secret = applied?.objects.first(where: {

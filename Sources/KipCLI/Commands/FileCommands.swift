@@ -78,7 +78,9 @@ enum FileCommands {
         if only != nil && inv.has("all") {
             throw UsageError(message: "Give an environment or --all, not both", command: inv.command)
         }
-        let (project, observed) = try ProjectCommands.readProject(name, driver, kinds: CRDs.workloadKinds)
+        let (project, observed) = try ProjectCommands.readProject(name, driver, kinds: CRDs.workloadKinds) { p in
+            p.environments.filter { only == nil || $0.name == only }
+        }
         var envs = project.environments
         if let only {
             guard let e = project.environment(only) else {
@@ -299,7 +301,9 @@ enum FileCommands {
         if let f = inv.value("file") {
             var file = try load(f, ctx)
             if let p = inv.arguments.first { file.project = p }
-            let (project, observed) = try ProjectCommands.readProject(file.project, driver, kinds: CRDs.workloadKinds)
+            let (project, observed) = try ProjectCommands.readProject(file.project, driver, kinds: CRDs.workloadKinds) {
+                p in p.environments.filter { e in file.environments.contains { $0.name == e.name } }
+            }
             let settings = observed.settings ?? ClusterSettings()
             var lines: [String] = []
             for e in file.environments {

@@ -65,7 +65,7 @@ enum LifecycleCommands {
             $0.trimmingCharacters(in: .whitespaces)
         }
         try ctx.write {
-            let (project, observed) = try ProjectCommands.readProject(name, driver, kinds: []) { _ in [] }
+            let (project, observed) = try ProjectCommands.readProject(name, driver, kinds: [])
             let updated = try ProjectPlanner.reorder(project, order)
             if updated.pipeline == project.pipeline {
                 var plan = Plan()

@@ -87,12 +87,15 @@ final class Workspace {
         let org = cfg.clusters[driver.target.name]?.org
         let forms =
             inv.value("project").flatMap { f in f.contains("/") ? nil : [f] + (org.map { ["\($0)-\(f)"] } ?? []) } ?? []
-        var items = try driver.scopedRead(
-            projects: named.map { .named($0) } ?? .none,
-            namespaces: [Keys.systemNamespace] + [guess].compactMap { $0 } + forms,
-            kinds: kinds, inside: [guess].compactMap { $0 }, objects: objects)
+        // Every namespace here is a guess: one the user may not read (or that does not
+        // exist) refuses nothing until the Project says it is the one.
+        let guessed = Array(Set([guess].compactMap { $0 } + forms)).sorted()
+        var (items, refused) = try driver.guessedRead(
+            projects: named.map { .named($0) } ?? .none, namespaces: [Keys.systemNamespace] + guessed,
+            guessed: guessed, kinds: kinds, inside: [guess].compactMap { $0 }, objects: objects)
         var observed = Observed(items: items)
-        guard observed.settings != nil else { throw ProjectPlanner.notInstalled() }
+        guard let settings = observed.settings else { throw ProjectPlanner.notInstalled() }
+        try ctx.cacheOrg(settings.org, cluster: driver.target.name)
         if let named, observed.project(named) == nil {
             items += try driver.get([CRDs.project])
             observed = Observed(items: items)
@@ -106,11 +109,15 @@ final class Workspace {
         let s = try Resolver.resolve(
             project: inv.value("project"), environment: inv.value("environment"), active: active,
             projects: observed.projects, namespaceForms: namespaceForms)
+        if let p = s.project, let e = s.environment { driver.places[s.namespace] = (p, e) }
         if s.namespace != guess {
             items = items.filter { !Self.belongs($0, to: guess) }
             items += try driver.scopedRead(
                 projects: .none, namespaces: [s.namespace], kinds: kinds, inside: [s.namespace], objects: objects)
             observed = Observed(items: items)
+        } else if let e = refused[s.namespace] {
+            // The guess was right: the refusal is the user's.
+            throw e
         }
         self.init(
             ctx, driver, observed, project: nil, project: s.project, environment: s.environment, namespace: s.namespace)
@@ -471,6 +478,17 @@ final class Workspace {
     /// and what it no longer renders.
     func plan(_ kind: WorkloadKind, _ name: String, _ crs: [JSON], adopt: Bool = false) throws -> Plan {
         try checkNotBeingDeleted(kind, name)
+        // Planned from what was read: the write carries the resourceVersion read, so a
+        // change by someone else in between is read and planned again, never overwritten.
+        let crs = crs.map { c -> JSON in
+            guard c.at("metadata", "resourceVersion") == nil,
+                let k = WorkloadKind(rawValue: c["kind"]?.stringValue ?? ""),
+                let rv = cr(k, c.at("metadata", "name")?.stringValue ?? "")?.at("metadata", "resourceVersion")
+            else { return c }
+            var out = c
+            out.set(["metadata", "resourceVersion"], rv)
+            return out
+        }
         var plan = plan(crs)
         try checkNotTakingOver(plan, adopt: adopt)
         let verb = cr(kind, name) == nil ? "created" : "updated"

@@ -84,6 +84,15 @@ public final class KubectlDriver {
             return KipError(
                 summary, detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")] + lines.map { "  " + $0 })
         }
+        // 401: the credentials, not the rights. kubectl's discovery cache adds a line per
+        // group it could not read; one sentence says it all.
+        if err.contains("You must be logged in to the server") || err.contains("provide credentials")
+            || err.contains("(Unauthorized)")
+        {
+            return KipError(
+                "cluster \"\(target.name)\" did not accept your credentials (401 Unauthorized): log in again, or check the user of your kubeconfig's context",
+                detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")])
+        }
         if let refusal = lines.lazy.compactMap(Forbidden.init).first {
             var e = KipError(
                 refusal.sentence(places, command: command, floor: commandRole),
@@ -293,12 +302,39 @@ public final class KubectlDriver {
     public func scopedRead(
         projects: ProjectRead = .all, namespaces: [String], kinds: [String], inside: [String], objects: [String] = []
     ) throws -> [JSON] {
+        let r = try guessedRead(
+            projects: projects, namespaces: namespaces, guessed: [], kinds: kinds, inside: inside, objects: objects)
+        return r.items
+    }
+
+    /// `scopedRead`, where the namespaces of `guessed` are guesses (a namespace the flags
+    /// may name, before the Project that says which is read): each is read on its own,
+    /// and a 403 on it or on what `inside` reads in it counts as nothing there, so that a
+    /// user with rights in their own environments only is never refused for kip's guess.
+    /// The refusals come back by namespace, for the caller to raise when the guess was
+    /// right after all. Everything in one concurrent round.
+    public func guessedRead(
+        projects: ProjectRead, namespaces: [String], guessed: [String], kinds: [String], inside: [String],
+        objects: [String] = []
+    ) throws -> (items: [JSON], refused: [String: KipError]) {
+        let refused = RefusalBox()
+        let guesses = Set(guessed)
+        func tolerant(_ ns: String, _ read: @escaping () throws -> [JSON]) -> () throws -> [JSON] {
+            guard guesses.contains(ns) else { return read }
+            return {
+                do { return try read() } catch let e as KipError where e.isForbidden {
+                    refused.set(ns, e)
+                    return []
+                }
+            }
+        }
         var reads: [() throws -> [JSON]] = []
         if case .all = projects { reads.append { try self.get([CRDs.project]) } }
-        var named = Array(Set(namespaces)).sorted().map { "namespace/\($0)" }
+        var named = Array(Set(namespaces).subtracting(guesses)).sorted().map { "namespace/\($0)" }
         if case .named(let p) = projects { named.append("\(CRDs.project)/\(p)") }
         if case .names(let ps) = projects { named += ps.map { "\(CRDs.project)/\($0)" } }
         if !named.isEmpty { reads.append { try self.get(refs: named) } }
+        for ns in guesses.sorted() { reads.append(tolerant(ns) { try self.get(refs: ["namespace/\(ns)"]) }) }
         if let ns = inside.first {
             var byName: [(name: String, types: [String])] = []
             for ref in objects {
@@ -311,13 +347,14 @@ public final class KubectlDriver {
                 }
             }
             for (name, types) in byName {
-                reads.append { try self.get(types, namespace: ns, fieldSelector: "metadata.name=\(name)") }
+                reads.append(
+                    tolerant(ns) { try self.get(types, namespace: ns, fieldSelector: "metadata.name=\(name)") })
             }
         }
         if !kinds.isEmpty {
-            for ns in Array(Set(inside)).sorted() { reads.append { try self.get(kinds, namespace: ns) } }
+            for ns in Array(Set(inside)).sorted() { reads.append(tolerant(ns) { try self.get(kinds, namespace: ns) }) }
         }
-        return try concurrently(reads).flatMap { $0 }
+        return (try concurrently(reads).flatMap { $0 }, refused.all)
     }
 
     public enum ProjectRead: Sendable {
@@ -355,6 +392,22 @@ public final class Places: @unchecked Sendable {
             map[namespace] = newValue
             lock.unlock()
         }
+    }
+}
+
+/// Refusals met by concurrent guessed reads, by namespace.
+final class RefusalBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var map: [String: KipError] = [:]
+    func set(_ ns: String, _ e: KipError) {
+        lock.lock()
+        if map[ns] == nil { map[ns] = e }
+        lock.unlock()
+    }
+    var all: [String: KipError] {
+        lock.lock()
+        defer { lock.unlock() }
+        return map
     }
 }
 
@@ -418,9 +471,8 @@ struct Forbidden {
             KipRoles.allows("kip-\($0)", verb: verb, group: group, resource: resource)
         }
         guard let place = places[ns] else {
-            let r = role.map { "kip-\($0)" } ?? KipRoles.admin
             return (stops.map { "\($0) in namespace \(ns): " } ?? "")
-                + "user \"\(user)\" lacks \(what) in namespace \(ns); an admin there can bind \(r) ('kubectl create rolebinding \(user)-\(r) --clusterrole \(r) --user \(user) -n \(ns)')"
+                + "user \"\(user)\" lacks \(what) in namespace \(ns), which is no environment of a project kip read: ask whoever administers that namespace"
         }
         let at = "\(place.project)/\(place.environment)"
         let how =

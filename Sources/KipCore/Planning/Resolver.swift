@@ -31,6 +31,12 @@ public enum Resolver {
                     let e = p.environments[0]
                     return Scope(project: p.name, environment: e.name, namespace: e.namespace)
                 }
+                // A simple project that grew keeps meaning its first environment, the one
+                // whose namespace bears the project's name alone: yesterday's scripts
+                // still work.
+                if let e = p.environment(Naming.defaultEnvironment) {
+                    return Scope(project: p.name, environment: e.name, namespace: e.namespace)
+                }
                 throw KipError(
                     "project \"\(p.name)\" has environments \(p.pipeline.joined(separator: ", ")): pass --environment (or --project \(p.name)/\(p.pipeline[0]))"
                 )
@@ -113,7 +119,8 @@ public enum Resolver {
         }
         if let envFlag {
             throw KipError(
-                "--environment \(envFlag) needs a project: pass --project, or set one with 'kip project use NAME'")
+                "--environment \(envFlag) needs a project: pass --project, set KIP_PROJECT, or set one with 'kip project use NAME'"
+            )
         }
         return Scope(project: nil, environment: nil, namespace: "default")
     }
