@@ -132,6 +132,9 @@ public final class Context {
     /// fails: the document then says what failed too.
     var result: JSON?
 
+    /// Protected environments already named for this command (`Protection.check`).
+    var confirmedProtected = Set<String>()
+
     // MARK: Cluster
 
     /// The cluster this command talks to and its name in kip's config.

@@ -5,7 +5,13 @@ import KipCore
 public enum Kip {
     public static let version = "0.1.0"
 
-    public static let root: CommandSpec = CommandSpec(
+    public static let root: CommandSpec = {
+        let r = tree
+        Protection.addOptions(r)
+        return r
+    }()
+
+    static let tree: CommandSpec = CommandSpec(
         "kip", "Projects made of environments on Kubernetes, through kubectl.",
         discussion: """
             A project is a pipeline of environments (test → acc → prod), each one a namespace.

@@ -1,3 +1,4 @@
+import Foundation
 import KipCore
 
 /// `✔`/`⚠`/`✗` lines, aligned tables, and JSON/YAML documents. Whether to colour is
@@ -19,21 +20,37 @@ public struct Printer {
 
     private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
-    public func success(_ s: String) { out.line(paint("✔", "32") + " " + s) }
-    public func warning(_ s: String) { err.line(paint("⚠", "33") + " " + s) }
-    public func failure(_ s: String) { out.line(paint("✗", "31") + " " + s) }
-    public func line(_ s: String = "") { out.line(s) }
+    public func success(_ s: String) { out.line(paint("✔", "32") + " " + Self.safe(s)) }
+    public func warning(_ s: String) { err.line(paint("⚠", "33") + " " + Self.safe(s)) }
+    public func failure(_ s: String) { out.line(paint("✗", "31") + " " + Self.safe(s)) }
+    public func line(_ s: String = "") { out.line(Self.safe(s)) }
+
+    /// Text for a terminal: control characters (C0 but newline and tab, DEL, C1) shown as
+    /// `\x1B`, so that a string from the cluster (an image, a user name, an actor) cannot
+    /// move the cursor, erase lines or retitle the window of whoever reads it.
+    public static func safe(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: isControl) else { return s }
+        var out = ""
+        for u in s.unicodeScalars {
+            if isControl(u) { out += String(format: "\\x%02X", u.value) } else { out.unicodeScalars.append(u) }
+        }
+        return out
+    }
+
+    static func isControl(_ u: Unicode.Scalar) -> Bool {
+        (u.value < 0x20 && u != "\n" && u != "\t") || u.value == 0x7F || (0x80...0x9F).contains(u.value)
+    }
     /// One name of `-o name`: on stdout, whatever else goes to stderr.
-    public func name(_ s: String) { data.line(s) }
+    public func name(_ s: String) { data.line(Self.safe(s)) }
 
     public func error(_ e: KipError) {
-        err.line(paint("Error:", "31") + " " + e.message)
-        for d in e.detail { err.line("  " + d) }
+        err.line(paint("Error:", "31") + " " + Self.safe(e.message))
+        for d in e.detail { err.line("  " + Self.safe(d)) }
     }
 
     /// Columns separated by three spaces, as kubectl prints them.
     public func table(_ header: [String], _ rows: [[String]]) {
-        out.write(Self.table(header, rows))
+        out.write(Self.table(header, rows.map { $0.map(Self.safe) }))
     }
 
     public static func table(_ header: [String], _ rows: [[String]]) -> String {

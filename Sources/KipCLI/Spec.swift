@@ -76,7 +76,7 @@ public final class CommandSpec: @unchecked Sendable {
     public let abstract: String
     public let discussion: String?
     public let arguments: [ArgumentSpec]
-    public let options: [OptionSpec]
+    public internal(set) var options: [OptionSpec]
     public let subcommands: [CommandSpec]
     public let handler: Handler?
     public private(set) weak var parent: CommandSpec?

@@ -58,6 +58,7 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
         case "get": return try get(Array(args.dropFirst()))
         case "apply": return try apply(Array(args.dropFirst()), stdin ?? Data())
         case "delete": return try delete(Array(args.dropFirst()))
+        case "create": return try create(Array(args.dropFirst()), stdin ?? Data())
         case "config" where args.dropFirst().first == "current-context":
             return ProcessResult(status: 0, stdout: Data("sandbox\n".utf8))
         default:
@@ -192,6 +193,35 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
         // kubectl prints nothing of what it applied when any object failed.
         if !errors.isEmpty { return fail(errors.joined(separator: "\n")) }
         return output(applied, single: true)
+    }
+
+    /// `kubectl create -f -`: each object created; one that exists fails as kubectl says
+    /// (AlreadyExists), after the others.
+    private func create(_ args: [String], _ stdin: Data) throws -> ProcessResult {
+        let line = Line(args, valued: Self.valued)
+        var out = ""
+        var errors: [String] = []
+        for o in try Self.stream(stdin) {
+            let gv = o["apiVersion"]?.stringValue ?? ""
+            let name = o.at("metadata", "name")?.stringValue ?? ""
+            guard let r = server.resource(groupVersion: gv, kind: o["kind"]?.stringValue ?? "") else {
+                errors.append("error: no matches for kind \"\(o["kind"]?.stringValue ?? "")\" in version \"\(gv)\"")
+                continue
+            }
+            do {
+                let ns =
+                    r.namespaced ? (o.at("metadata", "namespace")?.stringValue ?? line.values["-n"] ?? "default") : nil
+                _ = try server.create(resource: r, namespace: ns, body: o, manager: "kubectl-create", strict: true)
+                out += "\(r.singular)\(r.group.isEmpty ? "" : "." + r.group)/\(name)\n"
+            } catch let e as APIError {
+                errors.append("Error from server (\(e.reason)): error when creating \"STDIN\": \(e.message)")
+            }
+        }
+        if !errors.isEmpty {
+            return ProcessResult(
+                status: 1, stdout: Data(out.utf8), stderr: Data((errors.joined(separator: "\n") + "\n").utf8))
+        }
+        return ProcessResult(status: 0, stdout: Data(out.utf8))
     }
 
     private func delete(_ args: [String]) throws -> ProcessResult {

@@ -233,7 +233,8 @@ final class ProjectE2ETests: XCTestCase {
             "Adding environment \"prod\" to project \"\(p)\"...\n✔ \(p)-prod\nPromotion pipeline: test → acc → prod\n",
             "\(add)")
         XCTAssertEqual(
-            E2ECluster.kubectlCalls(add), 4, "two reads at once, the project's default bindings, one apply")
+            E2ECluster.kubectlCalls(add), 3,
+            "two reads at once, one apply (the default members come with the Project: no bindings read)")
         XCTAssertEqual(
             try c.kubectlJSON(["get", "namespace", "\(p)-prod"]).at("metadata", "labels", "kipper.run/env-order"), "2")
         // No terminal and no confirmation: refused, nothing deleted.

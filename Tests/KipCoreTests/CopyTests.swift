@@ -14,7 +14,7 @@ final class CopyTests: XCTestCase {
         var app = Workloads.cr(
             .app, "api", scope,
             spec: [
-                "image": "r/api:1", "port": 3000, "replicas": 1, "route": ["host": "api-test.apprunr.com"],
+                "image": "r/api:1", "port": 3000, "replicas": 1, "route": ["host": "api-shop-test.apprunr.com"],
                 "resources": ["memoryLimit": "256Mi", "cpuLimit": "500m"],
                 "bindings": [["service": "db", "prefix": "DATABASE"]],
                 "env": [
@@ -68,7 +68,7 @@ final class CopyTests: XCTestCase {
             plan.summary,
             "copied 2 apps, 1 service (fresh credentials, empty data), 1 volume (empty), 1 function, 1 job, 2 secrets")
         XCTAssertEqual(plan.warnings, ["function hook env TARGET: shop-test rewritten to shop-prod"])
-        XCTAssertEqual(plan.routeChanges, ["route of app api: api-test.apprunr.com → api-prod.apprunr.com"])
+        XCTAssertEqual(plan.routeChanges, ["route of app api: api-shop-test.apprunr.com → api-shop-prod.apprunr.com"])
         let scope = WorkloadScope(
             project: "shop", environment: "prod", namespace: "shop-prod", domain: "apprunr.com")
         let crs = CopyPlanner.crs(plan, scope: scope)
@@ -92,7 +92,7 @@ final class CopyTests: XCTestCase {
         XCTAssertNil(plan.apps[0].host)
         XCTAssertTrue(
             plan.warnings.contains(
-                "app api had route api-test.apprunr.com; the cluster has no wildcard domain, so the copy has no route (set one in the plan or with 'kip app deploy --route')"
+                "app api had route api-shop-test.apprunr.com; the cluster has no wildcard domain, so the copy has no route (set one in the plan or with 'kip app deploy --route')"
             ))
     }
 
@@ -242,7 +242,8 @@ final class EnvironmentFileTests: XCTestCase {
         var app = Workloads.cr(
             .app, "api", scope,
             spec: [
-                "image": "r/api:1", "port": 3000, "route": ["host": "api-test.apprunr.com"], "secretEnv": ["TOKEN"],
+                "image": "r/api:1", "port": 3000, "route": ["host": "api-shop-test.apprunr.com"],
+                "secretEnv": ["TOKEN"],
                 "env": [["name": "URL", "value": "http://db.shop-test.svc"]],
             ])
         app.set(["metadata", "uid"], "u-api")

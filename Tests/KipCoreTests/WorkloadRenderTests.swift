@@ -170,11 +170,20 @@ final class WorkloadRenderTests: XCTestCase {
             "job-once")
     }
 
+    /// Unique per project and environment; the app's name once when it is the project's.
     func testDefaultHosts() {
-        XCTAssertEqual(scope.defaultHost("api"), "api-test.apprunr.com")
+        XCTAssertEqual(scope.defaultHost("api"), "api-yourr-name-test.apprunr.com")
+        XCTAssertEqual(scope.defaultHost("yourr-name"), "yourr-name-test.apprunr.com")
         var d = scope
         d.environment = "default"
-        XCTAssertEqual(d.defaultHost("api"), "api.apprunr.com")
+        XCTAssertEqual(d.defaultHost("api"), "api-yourr-name.apprunr.com")
+        XCTAssertEqual(d.defaultHost("yourr-name"), "yourr-name.apprunr.com")
+        var long = scope
+        long.project = String(repeating: "p", count: 40)
+        let host = long.defaultHost(String(repeating: "a", count: 30))!
+        let label = String(host.split(separator: ".")[0])
+        XCTAssertEqual(label.count, 63, host)
+        XCTAssertTrue(DNS.isDNS1035Label(label) || DNS.isLabel(label), host)
         d.domain = nil
         XCTAssertNil(d.defaultHost("api"))
     }

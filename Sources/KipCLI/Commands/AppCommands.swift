@@ -191,7 +191,6 @@ enum AppCommands {
             let existing = w.cr(.app, name).map { AppSpec(json: $0["spec"] ?? [:]) }
             // What it was, kept where no flag names a change; or nothing, on create and --reset.
             var s: AppSpec
-            if reset, existing != nil, !announced { try w.checkProtected("reset app \(name)") }
             if let existing, !reset {
                 s = existing
                 s.image = image

@@ -22,7 +22,7 @@ enum CopyCommands {
         Observed(
             items: try driver.scopedRead(
                 namespaces: [Keys.systemNamespace, ns, target],
-                kinds: WorkloadKind.allCases.map(\.resource) + ["secrets", MemberCommands.rbacBindings],
+                kinds: WorkloadKind.allCases.map(\.resource) + ["secrets"],
                 inside: [ns]))
     }
 
@@ -157,12 +157,17 @@ enum CopyCommands {
                     now, env: env, observed: observed, placement: placement, expiresAt: expiry
                 ).0
             }
-            let write = CopyPlanner.writePlan(
+            var write = CopyPlanner.writePlan(
                 copied, project: grown, addsEnvironment: !rerun, pullSecrets: pull,
-                members: MemberCommands.defaults(observed.natives[source.namespace] ?? []), scope: scope,
+                members: grown.members, scope: scope,
                 existingSecrets: Set(
                     (observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
                 password: { Workspace.password(ctx.random) })
+            write.claims = try Workspace.claims(write.owners, scope: scope, driver: driver) { n in
+                (observed.workloads[target.namespace] ?? []).first {
+                    $0["kind"]?.stringValue == WorkloadKind.app.rawValue && $0.at("metadata", "name")?.stringValue == n
+                }
+            }
             return Attempt(write, notices: header)
         }.code
     }

@@ -135,6 +135,13 @@ enum FileCommands {
 
     static func write(_ text: String, to path: String) throws {
         let url = URL(fileURLWithPath: path)
+        // A sub-folder that is a symbolic link would send the files elsewhere.
+        let parent = url.deletingLastPathComponent().path
+        if let type = try? FileManager.default.attributesOfItem(atPath: parent)[.type] as? FileAttributeType,
+            type == .typeSymbolicLink
+        {
+            throw KipError("\(parent) is a symbolic link: kip writes only into real folders; remove it and run again")
+        }
         do {
             try FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -144,23 +151,40 @@ enum FileCommands {
         }
     }
 
-    /// The file named by `--file` (or `-f`), parsed and checked.
+    /// The file named by `--file` (or `-f`), parsed and checked. What is not one file of
+    /// one document gets one line saying so: a directory (what `export --dir` writes), an
+    /// empty file, more than `MiniYAML.maxBytes`, a second document.
     static func load(_ file: String, _ ctx: Context) throws -> EnvironmentFile.Document {
-        let data: Data
+        var data: Data
         if file == "-" {
             data = ctx.stdin.readAll()
         } else {
-            guard let d = FileManager.default.contents(atPath: file) else { throw KipError("cannot read \(file)") }
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: file, isDirectory: &isDir), isDir.boolValue {
+                throw KipError(
+                    "\(file) is a directory: pass one file (export --dir writes one per environment: apply each with -f)"
+                )
+            }
+            guard let d = FileManager.default.contents(atPath: file) else {
+                throw KipError("cannot read \(file): check the path and its permissions")
+            }
             data = d
         }
+        if data.count > MiniYAML.maxBytes {
+            throw KipError("\(file) has \(data.count) bytes; kip reads files of at most \(MiniYAML.maxBytes)")
+        }
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) { data = data.dropFirst(3) }
         let text = String(decoding: data, as: UTF8.self)
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw KipError("\(file) is empty: pass the file 'kip project export' wrote")
+        }
         let doc: JSON
         do {
             doc =
                 text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{")
-                ? try JSON.parse(data) : try MiniYAML.parse(text)
+                ? try JSON.parse(Data(text.utf8)) : try MiniYAML.parse(text)
         } catch {
-            throw KipError("\(file) is neither JSON nor YAML: \(error)")
+            throw KipError("\(file) is neither JSON nor YAML kip reads: \(error)")
         }
         do { return try EnvironmentFile.parse(doc) } catch var e as KipError {
             e.message = "\(file): \(e.message); nothing was written"
@@ -251,9 +275,19 @@ enum FileCommands {
                 ctx.stderr.line("Nothing applied.")
                 return 1
             }
-            for e in pending where e.2.contains(where: { $0.sign == .remove }) && e.1.protected {
-                try LifecycleCommands.confirmProtected([e.1], project: name, action: "prune it", inv, ctx)
-            }
+            // Judged by the environments as they are, not as the file would leave them.
+            let before = observed.project(name)
+            try Protection.check(
+                pending.filter { e in e.2.contains { $0.sign == .remove } }.compactMap {
+                    before?.environment($0.1.name)
+                }, project: name, inv, ctx)
+        }
+        // A file that lacks `protected: true` lifts protection: named, as unprotect needs.
+        let lifted = (observed.project(name)?.environments ?? []).filter { e in
+            e.protected && project.environment(e.name)?.protected == false
+        }
+        if !lifted.isEmpty {
+            try LifecycleCommands.confirmProtected(lifted, project: name, action: "lift its protection", inv, ctx)
         }
         // The project and the namespaces it gains.
         if growth.created || !growth.added.isEmpty || growth.settingsChanged {
@@ -282,9 +316,9 @@ enum FileCommands {
                 let w = try Workspace(scoped, ctx)
                 let (crs, deletes) = EnvironmentFile.writes(
                     e, live: WorkloadKind.allCases.flatMap { w.crs($0) }, scope: w.scope, prune: prune)
-                var plan = w.plan(crs)
+                var plan = try w.plan(crs)
                 plan.deletes += deletes
-                plan.report = c.map { .success("\(e.name): \($0.text)") }
+                plan.report = c.map { .success("\($0.sign.rawValue) \(e.name): \($0.text)") }
                 return plan
             }
         }

@@ -124,6 +124,27 @@ enum InstallCommand {
                         : "--tls-secret \(t): Secret \(t) in namespace default is not of type kubernetes.io/tls")
             }
         }
+        // Who may use kip at all: kept unless --readers names another group.
+        if let r = try inv.get(readers) { settings.readers = r.isEmpty ? nil : r }
+        var changed: [Plan.Line] = []
+        if current != nil, current?.readers != settings.readers {
+            changed.append(
+                .warning(
+                    "kip-reader is now bound to \(settings.readers.map { "group \($0)" } ?? "every authenticated user") (it was \(current?.readers.map { "group \($0)" } ?? "every authenticated user"))"
+                ))
+        }
+        // Rules changed outside kip are put back: said, role by role.
+        let roles = try driver.get(
+            "clusterroles", names: KipRoles.clusterRoles.compactMap { $0.at("metadata", "name")?.stringValue })
+        for live in roles {
+            let n = live.at("metadata", "name")?.stringValue ?? ""
+            if let want = KipRoles.rules[n],
+                live["rules"]?.arrayValue.map(KipRoles.normalized) != KipRoles.normalized(want)
+            {
+                changed.append(
+                    .warning("ClusterRole \(n) was changed outside kip: its rules are put back as kip writes them"))
+            }
+        }
         var annotations: [String: JSON] = [:]
         for (k, v) in settings.annotations { annotations[k] = .string(v ?? "") }
         let system: JSON = [
@@ -136,7 +157,8 @@ enum InstallCommand {
         ]
         var plan = Plan()
         plan.owners =
-            CRDs.all + [system] + KipRoles.clusterRoles + [KipRoles.readerBinding(group: try inv.get(readers))]
+            CRDs.all + [system] + KipRoles.clusterRoles + [KipRoles.readerBinding(group: settings.readers)]
+        ctx.printer.report(changed)
         let o = (org ?? "").isEmpty ? "none" : org!
         let d = (domain ?? "").isEmpty ? "none" : domain!
         // Nothing here is written against a resourceVersion: no conflict to plan again for.

@@ -19,9 +19,8 @@ enum LifecycleCommands {
             CommandSpec(
                 "protect", "Protect an environment: destructive commands there need it named.",
                 discussion: """
-                    In a protected environment remove-env, project delete, service delete, volume
-                    delete, promote --force and app deploy --reset refuse --yes: they ask to type the
-                    environment's name on a terminal, or take --confirm-env ENV in scripts.
+                    In a protected environment these refuse --yes: they ask to type the environment's
+                    name on a terminal, or take --confirm-env ENV in scripts: \(Protection.summary).
                     'kip project gc' never removes it. Marked 🔒 in list and show.
                     """,
                 arguments: [
@@ -91,6 +90,8 @@ enum LifecycleCommands {
                     "project \"\(name)\" has no environment \"\(env)\"; it has: \(project.pipeline.joined(separator: ", "))"
                 )
             }
+            // Lifting protection needs the environment named, as a destructive command does.
+            if !on { try Protection.check([project.environments[i]], project: name, inv, ctx) }
             var updated = project
             updated.environments[i].protected = on
             var plan = Plan()

@@ -18,12 +18,16 @@ enum MemberCommands {
                 viewer reads everything but secret values; developer deploys, scales, sets env vars
                 and secrets and promotes into the environment; admin does everything inside it,
                 granting included. Without --environment the role holds in every environment, and
-                environments added later get it too. A member has one role per environment:
-                granting another replaces it. Needs the right to create RoleBindings there (a
-                project admin, or a cluster administrator).
+                environments added later get it too: that is recorded in the Project, so it takes
+                someone who may change the Project (a cluster administrator). With --environment it
+                takes the right to create RoleBindings there (a project admin). A member has one role
+                per environment: granting another replaces it.
                 """,
             arguments: [ArgumentSpec("user", "User name (or --group).", optional: true)],
-            options: [.value("role", "role", "viewer, developer or admin.", choices: Member.roles)] + subjectOptions,
+            options: [
+                .value("role", "role", "viewer, developer or admin.", choices: Member.roles),
+                .flag("allow-system-subject", "Allow a system: user or group (system:authenticated is every user)."),
+            ] + subjectOptions,
             handler: grant),
         CommandSpec(
             "revoke", "Take a user's or group's role away in a project's environments.",
@@ -45,12 +49,6 @@ enum MemberCommands {
             arguments: [ArgumentSpec("user", "User to check (default: you).", optional: true)],
             options: [.value("project", "project", "Project (default: the active project).")], handler: access),
     ]
-
-    /// The project's default bindings (granted to every environment), from one
-    /// environment's objects: what a new environment gets.
-    static func defaults(_ objects: [JSON]) -> [Member] {
-        objects.compactMap(Member.init(binding:)).filter(\.everywhere)
-    }
 
     // MARK: reading
 
@@ -97,9 +95,8 @@ enum MemberCommands {
             envs.map { e in
                 {
                     do {
-                        return try driver.get(
-                            [rbacBindings], namespace: e.namespace,
-                            selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+                        // Every binding, kip's or not: any that grants a kip role counts.
+                        return try driver.get([rbacBindings], namespace: e.namespace)
                     } catch let err as KipError where err.isForbidden && tolerant {
                         return [hiddenMark]
                     }
@@ -109,8 +106,7 @@ enum MemberCommands {
         for (e, l) in zip(envs, lists) where l != [hiddenMark] { bindings[e.namespace] = l }
         if bindings.isEmpty && !envs.isEmpty {
             // Readable nowhere: the refusal itself says what is lacking.
-            _ = try driver.get(
-                [rbacBindings], namespace: envs[0].namespace, selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+            _ = try driver.get([rbacBindings], namespace: envs[0].namespace)
         }
         return (project, envs, bindings)
     }
@@ -133,31 +129,24 @@ enum MemberCommands {
         guard let role = inv.value("role") else {
             throw UsageError(message: "Missing expected option '--role <role>'", command: inv.command)
         }
+        try checkSubject(kind, who, inv)
         let chosen = inv.values("environment")
         try ctx.write {
             let (project, envs, existing) = try read(inv, ctx, chosen: chosen)
-            guard let uid = project.uid else { throw KipError("project \(project.name) has no uid yet: try again") }
-            let member = Member(kind: kind, name: who, role: role, everywhere: chosen.isEmpty)
-            var plan = Plan()
-            let bindings = envs.map { member.binding(project, $0, uid: uid) }
-            plan.owned = { _ in bindings }
-            for e in envs {
-                // One role per member and environment: the others go.
-                for b in existing[e.namespace] ?? [] {
-                    guard let m = Member(binding: b), m.kind == kind, m.name == who, m.role != role else { continue }
-                    plan.deletes.append(
-                        Plan.Deletion(
-                            ref: "rolebinding.v1.rbac.authorization.k8s.io/\(m.bindingName)", namespace: e.namespace))
-                }
-            }
-            plan.report = [
-                .success(
-                    "\(member.subject) is \(role) in \(project.name): \(envs.map(\.name).joined(separator: ", "))"
-                        + (chosen.isEmpty ? " (and environments added later)" : ""))
-            ]
-            return plan
+            return try MemberPlanner.grant(
+                Member(kind: kind, name: who, role: role, everywhere: chosen.isEmpty), project: project, in: envs,
+                existing: existing)
         }
         return 0
+    }
+
+    /// `system:` users and groups (anonymous, every authenticated user…) are refused unless
+    /// `--allow-system-subject`: one grant would open an environment to everybody.
+    static func checkSubject(_ kind: Member.Kind, _ who: String, _ inv: Invocation) throws {
+        guard who.hasPrefix("system:"), !inv.has("allow-system-subject") else { return }
+        throw KipError(
+            "\(kind.rawValue.lowercased()) \(who) is a Kubernetes system subject (it may stand for every user, or anyone at all): nothing was granted; pass --allow-system-subject if that is meant"
+        )
     }
 
     static func revoke(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -165,27 +154,8 @@ enum MemberCommands {
         let chosen = inv.values("environment")
         try ctx.write {
             let (project, envs, existing) = try read(inv, ctx, chosen: chosen)
-            var plan = Plan()
-            var from: [String] = []
-            for e in envs {
-                for b in existing[e.namespace] ?? [] {
-                    guard let m = Member(binding: b), m.kind == kind, m.name == who else { continue }
-                    plan.deletes.append(
-                        Plan.Deletion(
-                            ref: "rolebinding.v1.rbac.authorization.k8s.io/\(m.bindingName)", namespace: e.namespace))
-                    if !from.contains(e.name) { from.append(e.name) }
-                }
-            }
-            let subject = "\(kind.rawValue.lowercased()) \(who)"
-            guard !from.isEmpty else {
-                throw KipError(
-                    "\(subject) has no role in \(project.name)\(chosen.isEmpty ? "" : " (\(chosen.joined(separator: ", ")))"): see 'kip project members \(project.name)'"
-                )
-            }
-            plan.report = [
-                .success("\(subject) has no role any more in \(project.name): \(from.joined(separator: ", "))")
-            ]
-            return plan
+            return try MemberPlanner.revoke(
+                kind, who, project: project, in: envs, everywhere: chosen.isEmpty, existing: existing)
         }
         return 0
     }
@@ -201,8 +171,8 @@ enum MemberCommands {
         }
         var rows: [Row] = []
         for e in envs {
-            for b in bindings[e.namespace] ?? [] {
-                guard let m = Member(binding: b) else { continue }
+            for var m in (bindings[e.namespace] ?? []).flatMap(Member.all(in:)) {
+                m.everywhere = project.members.contains { $0.kind == m.kind && $0.name == m.name && $0.role == m.role }
                 if let i = rows.firstIndex(where: {
                     $0.member.kind == m.kind && $0.member.name == m.name && $0.member.role == m.role
                 }) {

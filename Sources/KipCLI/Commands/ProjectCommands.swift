@@ -570,27 +570,19 @@ enum ProjectCommands {
             // The Project has it but its namespace is missing: an add-env that stopped
             // half-way, which running it again finishes.
             if let e = project.environment(env), observed.namespaces[e.namespace] == nil {
-                let members = MemberCommands.defaults(
-                    try driver.get(
-                        [MemberCommands.rbacBindings], namespace: project.environments[0].namespace,
-                        selector: "\(Keys.grant)=\(Member.everyEnvironment)"))
                 return Attempt(
                     ProjectPlanner.writePlan(
-                        project, environments: [e], pullSecrets: observed.pullSecrets, members: members,
+                        project, environments: [e], pullSecrets: observed.pullSecrets, members: project.members,
                         podSecurity: observed.podSecurity),
                     notices: ctx.dryRun ? [] : [.info("Completing environment \"\(env)\" of project \"\(name)\"...")])
             }
             let (updated, index) = try ProjectPlanner.addEnvironment(
                 project, env: env, observed: observed, placement: try placement(inv), expiresAt: try expiry(inv, ctx))
-            // The project's default bindings, as its first environment holds them.
-            let members = MemberCommands.defaults(
-                try driver.get(
-                    [MemberCommands.rbacBindings], namespace: project.environments[0].namespace,
-                    selector: "\(Keys.grant)=\(Member.everyEnvironment)"))
+            // The project's default members, as the Project records them.
             return Attempt(
                 ProjectPlanner.writePlan(
                     updated, environments: [updated.environments[index]], pullSecrets: observed.pullSecrets,
-                    members: members, podSecurity: observed.podSecurity,
+                    members: updated.members, podSecurity: observed.podSecurity,
                     relabel: Array(updated.environments[(index + 1)...])),
                 notices: ctx.dryRun ? [] : [.info("Adding environment \"\(env)\" to project \"\(name)\"...")])
         }.code
@@ -606,17 +598,19 @@ enum ProjectCommands {
             }
             let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
             // Protected: named by --confirm ENV or --confirm-env ENV, or typed; never --yes alone.
-            if n == 0, inv.value("confirm") != env {
-                try LifecycleCommands.confirmProtected([removed], project: name, action: "remove it", inv, ctx)
-            }
+            if inv.value("confirm") != env { try Protection.check([removed], project: name, inv, ctx) }
+            var plan = removeEnvPlan(updated, removed, terminating: terminating(observed.namespaces[removed.namespace]))
+            plan.deletes += try releasedClaims(driver, selector: "\(Keys.project)=\(name),\(Keys.environment)=\(env)")
             return Attempt(
-                removeEnvPlan(updated, removed, terminating: terminating(observed.namespaces[removed.namespace])),
+                plan,
                 aside: removeEnvNotice(name, env, removed, observed),
                 question: .typed(
                     env, what: "environment \"\(env)\"", flag: inv.value("confirm"), declined: "Not removed."))
         }
         guard case .applied(let plan, _) = written else { return written.code }
-        let removed = plan.deletes.first.map { String($0.ref.dropFirst("namespace/".count)) }
+        let removed = plan.deletes.first { $0.ref.hasPrefix("namespace/") }.map {
+            String($0.ref.dropFirst("namespace/".count))
+        }
         try awaitDeletion(removed.map { [$0] } ?? [], inv, ctx, driver)
         try ctx.config.update { cfg in
             if cfg.active[driver.target.name]?.project == name, cfg.active[driver.target.name]?.environment == env {
@@ -624,6 +618,18 @@ enum ProjectCommands {
             }
         }
         return 0
+    }
+
+    /// The route claims the selector picks, to delete (nothing when the user may not list
+    /// them: a cluster administrator's to release then).
+    static func releasedClaims(_ driver: KubectlDriver, selector: String) throws -> [Plan.Deletion] {
+        do {
+            return try driver.get([CRDs.routeClaim], selector: selector).compactMap {
+                $0.at("metadata", "name")?.stringValue.map {
+                    Plan.Deletion(ref: "\(CRDs.routeClaim)/\($0)", namespace: nil)
+                }
+            }
+        } catch let e as KipError where e.isForbidden { return [] }
     }
 
     /// The Project without the environment, and its namespace deleted (unless it is
@@ -679,9 +685,10 @@ enum ProjectCommands {
             + namespaces.filter { !terminating(observed.namespaces[$0]) }.map {
                 Plan.Deletion(ref: "namespace/\($0)", namespace: nil)
             }
+            // The route hosts its apps held are free again.
+            + (try releasedClaims(driver, selector: "\(Keys.project)=\(name)"))
         plan.report = namespaces.map { .success("deleting \($0)") } + [.success("Project \"\(name)\" deleted")]
-        try LifecycleCommands.confirmProtected(
-            project.environments, project: name, action: "delete the project", inv, ctx)
+        try Protection.check(project.environments, project: name, inv, ctx)
         let aside =
             ["Project \"\(name)\" has \(project.environments.count) environment(s):"]
             + project.environments.map {
@@ -830,7 +837,7 @@ enum ProjectCommands {
                 try ctx.write {
                     let w = try Workspace(scoped, ctx)
                     let crs = WorkloadKind.allCases.flatMap { w.crs($0) }
-                    var p = w.plan(crs)
+                    var p = try w.plan(crs)
                     p.report =
                         crs.isEmpty
                         ? [] : [.success("\(env.name): \(crs.count) workload(s) written as kip renders them")]

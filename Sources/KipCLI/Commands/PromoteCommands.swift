@@ -59,10 +59,7 @@ enum PromoteCommands {
         let project = w.project!
         let (from, to) = try Promotion.environments(
             project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
-        if first && inv.has("force") {
-            try LifecycleCommands.confirmProtected(
-                [project.environment(to)!], project: project.name, action: "promote into it with --force", inv, ctx)
-        }
+        try Protection.check([project.environment(to)!], project: project.name, inv, ctx)
         let both = try w.reading(
             [project.environment(from)!, project.environment(to)!],
             kinds: [WorkloadKind.app.resource, "deployments.apps"])
@@ -81,6 +78,7 @@ enum PromoteCommands {
         var plan = Promotion.writePlan(
             items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()),
             by: try ctx.actor(), new: new)
+        plan.claims = try Workspace.claims(new, scope: dst.scope, driver: dst.driver) { _ in nil }
         let header = "Promote \(from) → \(to) (\(project.name))"
         plan.summary = [header] + (plan.summary ?? [])
         let creating = Set(new.compactMap { $0.at("metadata", "name")?.stringValue })
@@ -301,7 +299,7 @@ enum PromoteCommands {
                         Workloads.applyable(current), previous: current, image: image, action: "put-back",
                         from: r.from, at: Promotion.timestamp(ctx.clock()), by: try ctx.actor()))
             }
-            var plan = dst.plan(crs)
+            var plan = try dst.plan(crs)
             plan.report = before.sorted(by: { $0.key < $1.key }).map {
                 .warning("\($0.key): put back to \($0.value) in \(r.to) (--rollback-on-failure)")
             }
@@ -367,7 +365,7 @@ enum PromoteCommands {
             let cr = Promotion.recorded(
                 Workloads.applyable(a), previous: a, image: image, action: "rollback",
                 at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
-            var plan = w.plan([cr])
+            var plan = try w.plan([cr])
             let which =
                 revision == nil ? "undoing revision \(entry.revision)" : "the image of revision \(entry.revision)"
             plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (\(which))")]

@@ -122,6 +122,9 @@ final class Workspace {
         self.init(
             ctx, driver, observed, project: nil, project: s.project, environment: s.environment, namespace: s.namespace)
         invocation = inv
+        if let p = s.project, let project = observed.project(p), let env = project.environment(namespace: s.namespace) {
+            try Protection.check([env], project: p, inv, ctx)
+        }
         if let p = s.project, observed.namespaces[s.namespace] == nil {
             throw KipError("namespace \(s.namespace) of project \(p) is missing: run 'kip project sync \(p)'")
         }
@@ -228,13 +231,6 @@ final class Workspace {
             namespace: env.namespace)
         w.invocation = invocation
         return w
-    }
-
-    /// In a protected environment, the destructive `action` needs the environment named.
-    func checkProtected(_ action: String) throws {
-        let p = project ?? scope.project.flatMap { observed.project($0) }
-        guard let env = p?.environment(namespace: scope.namespace), env.protected, let inv = invocation else { return }
-        try LifecycleCommands.confirmProtected([env], project: p?.name ?? "", action: action, inv, ctx)
     }
 
     var place: String { scope.project.map { "\($0)/\(scope.environment ?? "")" } ?? "namespace \(scope.namespace)" }
@@ -350,7 +346,7 @@ final class Workspace {
     /// they exist), their rendered children, an owner for user secrets set before their
     /// app existed, and the deletion of children a CR no longer renders. Each new service
     /// gets its own fresh password; an existing credentials Secret is never regenerated.
-    func plan(_ given: [JSON]) -> Plan {
+    func plan(_ given: [JSON]) throws -> Plan {
         let crs = given.map(Workloads.applyable)
         let existingSecrets = Set(secrets.compactMap { $0.at("metadata", "name")?.stringValue })
         let scope = self.scope
@@ -380,7 +376,18 @@ final class Workspace {
             crs.flatMap { Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { passwords[$0] }) }
         }
         plan.resumeHint = "run the same command again to finish"
+        plan.claims = try Self.claims(crs, scope: scope, driver: driver) { self.cr(.app, $0) }
         return plan
+    }
+
+    /// The route claims these App CRs need (hosts new to their app), checked against the
+    /// claims that exist: a host another app holds, in any project, is refused here.
+    static func claims(_ crs: [JSON], scope: WorkloadScope, driver: KubectlDriver, before: (String) -> JSON?) throws
+        -> [JSON]
+    {
+        let wanted = RouteClaims.wanted(crs, scope: scope, before: before)
+        if wanted.isEmpty { return [] }
+        return try RouteClaims.check(wanted, existing: try driver.get(CRDs.routeClaim, names: wanted.map(\.host)))
     }
 
     /// A new CR must not re-adopt what a deleted one of the same name left behind: the
@@ -489,7 +496,7 @@ final class Workspace {
             out.set(["metadata", "resourceVersion"], rv)
             return out
         }
-        var plan = plan(crs)
+        var plan = try plan(crs)
         try checkNotTakingOver(plan, adopt: adopt)
         let verb = cr(kind, name) == nil ? "created" : "updated"
         plan.report.append(.success("\(kind.word) \(name) \(verb) in \(scope.namespace)"))
@@ -542,7 +549,6 @@ final class Workspace {
     /// Deletes a CR whose data goes with it, after the warning and a typed confirmation.
     func deleteHoldingData(_ kind: WorkloadKind, _ name: String, warning: [String], confirm: String?) throws -> Int32 {
         _ = try require(kind, name)
-        try checkProtected("delete \(kind.word) \(name)")
         if !ctx.dryRun {
             for w in warning { ctx.stderr.line(w) }
             guard try ctx.confirmTyped(name, what: "\(kind.word) \"\(name)\"", confirmFlag: confirm) else {

@@ -63,6 +63,7 @@ public final class ConfigStore {
     }
 
     public func load() throws -> KipConfig {
+        try checkOwnership()
         guard let data = FileManager.default.contents(atPath: path) else { return KipConfig() }
         do {
             return try JSONDecoder().decode(KipConfig.self, from: data)
@@ -70,6 +71,30 @@ public final class ConfigStore {
             let why: String
             if case DecodingError.dataCorrupted = error { why = "not valid JSON" } else { why = "not a kip config" }
             throw KipError("\(path) is \(why); fix it or move it away (kip will not overwrite it)")
+        }
+    }
+
+    /// As ssh does with `~/.ssh`: a folder or config another user could replace is not
+    /// trusted (it can point kip at a kubeconfig whose exec plugin runs anything). Refused
+    /// when not owned by this user or writable by group or others.
+    func checkOwnership() throws {
+        for (p, what) in [(directory, "the config folder"), (path, "the config file")] {
+            var st = stat()
+            guard lstat(p, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFLNK && p == path {
+                throw KipError(
+                    "\(p) is a symbolic link: kip does not follow one for its config; replace it with the file")
+            }
+            if st.st_uid != geteuid() {
+                throw KipError(
+                    "\(what) \(p) belongs to another user (uid \(st.st_uid)): kip does not trust it; set KIP_HOME to a folder of your own"
+                )
+            }
+            if st.st_mode & 0o022 != 0 {
+                throw KipError(
+                    "\(what) \(p) is writable by others (mode \(String(st.st_mode & 0o777, radix: 8))): kip does not trust it; run 'chmod go-w \(p)'"
+                )
+            }
         }
     }
 
@@ -112,7 +137,8 @@ public final class ConfigStore {
         var data = try enc.encode(cfg)
         data.append(0x0A)
         let tmp = "\(directory)/.config.json.\(getpid()).tmp"
-        let fd = open(tmp, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
+        unlink(tmp)
+        let fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw KipError("cannot write \(tmp): \(String(cString: strerror(errno)))") }
         let ok = data.withUnsafeBytes { raw -> Bool in
             var off = 0

@@ -14,21 +14,46 @@ public enum MiniYAML {
         var text: String  // without indentation and comments
     }
 
+    /// The most a file may hold: kip's own files are a few KiB; a kubeconfig a few hundred.
+    public static let maxBytes = 8 << 20
+    /// The deepest nesting read (kip's files nest six levels).
+    public static let maxDepth = 64
+
+    /// Parses one document in linear time. Refused with the line and the limit: more than
+    /// `maxBytes`, nesting deeper than `maxDepth`, and a second document (`---` after the
+    /// first one's content: kip reads one document, and never drops the rest silently).
     public static func parse(_ text: String) throws -> JSON {
+        if text.utf8.count > maxBytes {
+            throw Error(line: 1, reason: "the text has \(text.utf8.count) bytes; kip reads at most \(maxBytes)")
+        }
         var lines: [Line] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let s = String(raw).replacingOccurrences(of: "\r", with: "")
+        var ended = false
+        let body = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        for (i, raw) in body.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let s = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
             let body = stripComment(s)
             let trimmed = body.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
-            if trimmed == "---" { if lines.isEmpty { continue } else { break } }
-            if trimmed == "..." { break }
+            if trimmed == "---" || trimmed.hasPrefix("--- ") {
+                if lines.isEmpty && !ended { continue }
+                ended = true
+                continue
+            }
+            if trimmed == "..." {
+                ended = true
+                continue
+            }
+            if ended {
+                throw Error(
+                    line: i + 1,
+                    reason: "a second YAML document: kip reads one document per file; split it into files")
+            }
             let indent = body.prefix { $0 == " " }.count
             lines.append(Line(number: i + 1, indent: indent, text: trimmed))
         }
         if lines.isEmpty { return .null }
         var pos = 0
-        let v = try block(&pos, lines, indent: lines[0].indent)
+        let v = try block(&pos, &lines, indent: lines[0].indent, depth: 0)
         if pos < lines.count { throw Error(line: lines[pos].number, reason: "unexpected indentation") }
         return v
     }
@@ -63,8 +88,11 @@ public enum MiniYAML {
         return out
     }
 
-    private static func block(_ pos: inout Int, _ lines: [Line], indent: Int) throws -> JSON {
+    private static func block(_ pos: inout Int, _ lines: inout [Line], indent: Int, depth: Int) throws -> JSON {
         let first = lines[pos]
+        if depth > maxDepth {
+            throw Error(line: first.number, reason: "nested more than \(maxDepth) levels deep")
+        }
         if first.text == "-" || first.text.hasPrefix("- ") {
             var items: [JSON] = []
             while pos < lines.count, lines[pos].indent == indent,
@@ -78,13 +106,13 @@ public enum MiniYAML {
                         items.append(.null)
                         continue
                     }
-                    items.append(try block(&pos, lines, indent: lines[pos].indent))
-                } else if isMappingEntry(rest) {
-                    // "- key: value" starts a mapping whose keys sit at indent + 2.
-                    var sub = lines
+                    items.append(try block(&pos, &lines, indent: lines[pos].indent, depth: depth + 1))
+                } else if isMappingEntry(rest) || rest == "-" || rest.hasPrefix("- ") {
+                    // "- key: value" starts a mapping whose keys sit at indent + 2 (and
+                    // "- - x" a sequence): the line is read again as that, in place.
                     let inner = l.indent + 2 + (l.text.dropFirst(2).prefix { $0 == " " }.count)
-                    sub[pos] = Line(number: l.number, indent: inner, text: rest)
-                    items.append(try block(&pos, sub, indent: inner))
+                    lines[pos] = Line(number: l.number, indent: inner, text: rest)
+                    items.append(try block(&pos, &lines, indent: inner, depth: depth + 1))
                 } else {
                     items.append(try scalar(rest, line: l.number))
                     pos += 1
@@ -107,11 +135,11 @@ public enum MiniYAML {
             pos += 1
             if rest.isEmpty {
                 if pos < lines.count, lines[pos].indent > indent {
-                    o[key] = try block(&pos, lines, indent: lines[pos].indent)
+                    o[key] = try block(&pos, &lines, indent: lines[pos].indent, depth: depth + 1)
                 } else if pos < lines.count, lines[pos].indent == indent,
                     lines[pos].text.hasPrefix("- ") || lines[pos].text == "-"
                 {
-                    o[key] = try block(&pos, lines, indent: indent)
+                    o[key] = try block(&pos, &lines, indent: indent, depth: depth + 1)
                 } else {
                     o[key] = .null
                 }

@@ -333,8 +333,21 @@ public final class KubectlDriver {
         var named = Array(Set(namespaces).subtracting(guesses)).sorted().map { "namespace/\($0)" }
         if case .named(let p) = projects { named.append("\(CRDs.project)/\(p)") }
         if case .names(let ps) = projects { named += ps.map { "\(CRDs.project)/\($0)" } }
-        if !named.isEmpty { reads.append { try self.get(refs: named) } }
-        for ns in guesses.sorted() { reads.append(tolerant(ns) { try self.get(refs: ["namespace/\(ns)"]) }) }
+        let guessedRefs = guesses.sorted().map { "namespace/\($0)" }
+        if !named.isEmpty || !guessedRefs.isEmpty {
+            // One call for all; only when a guess is refused, each guess apart (a user
+            // whose rights stop at their own environments).
+            reads.append {
+                do { return try self.get(refs: named + guessedRefs) } catch let e as KipError
+                    where e.isForbidden && !guessedRefs.isEmpty
+                {
+                    let apart = try self.concurrently(
+                        [{ try self.get(refs: named) }]
+                            + guesses.sorted().map { ns in tolerant(ns) { try self.get(refs: ["namespace/\(ns)"]) } })
+                    return apart.flatMap { $0 }
+                }
+            }
+        }
         if let ns = inside.first {
             var byName: [(name: String, types: [String])] = []
             for ref in objects {

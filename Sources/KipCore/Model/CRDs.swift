@@ -64,6 +64,19 @@ public enum CRDs {
                                     ],
                                 ],
                                 required: ["name", "namespace"]), "Environments in pipeline order."),
+                        "members": arr(
+                            obj(
+                                [
+                                    "kind": [
+                                        "type": "string", "enum": ["User", "Group"], "description": "User or Group.",
+                                    ],
+                                    "name": str("User or group name."),
+                                    "role": [
+                                        "type": "string", "enum": ["viewer", "developer", "admin"],
+                                        "description": "kip role.",
+                                    ],
+                                ], required: ["kind", "name", "role"]),
+                            "Default members: granted in every environment, those added later included."),
                     ], required: ["environments"])
             ),
             (
@@ -138,6 +151,21 @@ public enum CRDs {
                     ], required: ["image"])
             ),
             (
+                "RouteClaim", "routeclaims", "Cluster", ["kroute"],
+                [
+                    ["name": "Project", "type": "string", "jsonPath": ".spec.project"],
+                    ["name": "Environment", "type": "string", "jsonPath": ".spec.environment"],
+                    ["name": "App", "type": "string", "jsonPath": ".spec.app"],
+                ],
+                obj(
+                    [
+                        "project": str("Project whose app holds the host.", pattern: dnsLabel),
+                        "environment": str("Its environment.", pattern: dnsLabel),
+                        "app": str("The app.", pattern: dnsLabel),
+                    ], required: ["project", "environment", "app"],
+                    "A public hostname, held by one app: named by the host, created once, never changed.")
+            ),
+            (
                 "Job", "jobs", "Namespaced", ["kjob"],
                 [["name": "Schedule", "type": "string", "jsonPath": ".spec.schedule"]],
                 obj(
@@ -189,5 +217,6 @@ public enum CRDs {
     public static let volume = "volumes.v1alpha1.kipper.run"
     public static let function = "functions.v1alpha1.kipper.run"
     public static let job = "jobs.v1alpha1.kipper.run"
+    public static let routeClaim = "routeclaims.v1alpha1.kipper.run"
     public static let workloadKinds = [app, service, volume, function, job]
 }

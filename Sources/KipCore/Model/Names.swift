@@ -28,6 +28,7 @@ public enum Keys {
     public static let storageClassAnnotation = "kipper.run/storage-class"
     public static let podSecurityAnnotation = "kipper.run/pod-security"
     public static let clusterDomainAnnotation = "kipper.run/cluster-domain"
+    public static let readersAnnotation = "kipper.run/readers"
 
     /// On an App CR and its pod template: a hash of the app's secret values and of the
     /// credentials it is bound to, so that changing one rolls the app's pods.

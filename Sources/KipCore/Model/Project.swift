@@ -19,6 +19,9 @@ public struct ClusterSettings: Equatable, Sendable {
     public var podSecurity: String?
     /// The cluster's DNS domain (`cluster.local`), in service hosts.
     public var clusterDomain: String?
+    /// The group bound to kip-reader (nil: every authenticated user): kept by a re-install
+    /// that does not name another.
+    public var readers: String?
 
     public init(org: String? = nil, domain: String? = nil) {
         self.org = org
@@ -36,7 +39,7 @@ public struct ClusterSettings: Equatable, Sendable {
             (Keys.orgAnnotation, org), (Keys.domainAnnotation, domain), (Keys.ingressClassAnnotation, ingressClass),
             (Keys.tlsSecretAnnotation, tlsSecret), (Keys.clusterIssuerAnnotation, clusterIssuer),
             (Keys.storageClassAnnotation, storageClass), (Keys.podSecurityAnnotation, podSecurity),
-            (Keys.clusterDomainAnnotation, clusterDomain),
+            (Keys.clusterDomainAnnotation, clusterDomain), (Keys.readersAnnotation, readers),
         ]
     }
 
@@ -53,6 +56,7 @@ public struct ClusterSettings: Equatable, Sendable {
         s.storageClass = v(Keys.storageClassAnnotation)
         s.podSecurity = v(Keys.podSecurityAnnotation)
         s.clusterDomain = v(Keys.clusterDomainAnnotation)
+        s.readers = v(Keys.readersAnnotation)
         return s
     }
 }
@@ -86,6 +90,10 @@ public struct Project: Equatable, Sendable {
     public var name: String
     public var displayName: String?
     public var environments: [Environment]
+    /// The project's default members: granted in every environment, those added later
+    /// included. Kept here, where only someone who may change the Project writes, never
+    /// taken from bindings in namespaces that tenants can write.
+    public var members: [Member] = []
     public var uid: String?
     /// When the Project was created (RFC 3339), as read.
     public var created: String?
@@ -110,6 +118,7 @@ public struct Project: Equatable, Sendable {
                 name: n, namespace: ns, protected: e["protected"]?.boolValue ?? false,
                 expiresAt: e["expiresAt"]?.stringValue)
         }
+        members = (o.at("spec", "members")?.arrayValue ?? []).compactMap(Member.init(json:))
         uid = o.at("metadata", "uid")?.stringValue
         created = o.at("metadata", "creationTimestamp")?.stringValue
         resourceVersion = o.at("metadata", "resourceVersion")?.stringValue
@@ -124,6 +133,7 @@ public struct Project: Equatable, Sendable {
     public var manifest: JSON {
         var spec: JSON = ["environments": .array(environments.map(\.json))]
         if let displayName { spec["displayName"] = .string(displayName) }
+        if !members.isEmpty { spec["members"] = .array(members.map(\.json)) }
         var meta: JSON = ["name": .string(name), "labels": .object(Render.labels(project: name, environment: nil))]
         if let resourceVersion { meta["resourceVersion"] = .string(resourceVersion) }
         return ["apiVersion": .string(Keys.apiVersion), "kind": "Project", "metadata": meta, "spec": spec]

@@ -52,8 +52,11 @@ public enum KipRoles {
         return [
             // `kip project access` asks SelfSubjectAccessReviews, which every authenticated
             // user may create already (the built-in system:basic-user role).
+            // Route hosts are claimed once, first come first served, and never changed:
+            // create without update, patch or delete, so no one takes another's host.
             reader: [
                 rule([Keys.group], ["projects"], read),
+                rule([Keys.group], ["routeclaims"], ["get", "create"]),
                 rule([""], ["namespaces"], ["get"], names: [Keys.systemNamespace]),
             ],
             viewer: viewerRules, developer: developerRules, admin: adminRules,
@@ -62,6 +65,16 @@ public enum KipRoles {
 
     /// Whether role `name`'s rules allow `verb` on `resource` (`pods/log` for a
     /// subresource) of `group`.
+    /// Rules compared as sets (order and duplicates aside), as RBAC reads them.
+    public static func normalized(_ rules: [JSON]) -> Set<String> {
+        Set(
+            rules.map { r in
+                ["apiGroups", "resources", "verbs", "resourceNames"].map { k in
+                    (r[k]?.arrayValue ?? []).compactMap(\.stringValue).sorted().joined(separator: ",")
+                }.joined(separator: "|")
+            })
+    }
+
     public static func allows(_ name: String, verb: String, group: String, resource: String) -> Bool {
         (rules[name] ?? []).contains { r in
             let groups = (r["apiGroups"]?.arrayValue ?? []).compactMap(\.stringValue)
@@ -129,6 +142,40 @@ public struct Member: Equatable, Sendable {
     }
 
     /// A kip RoleBinding read back; nil for anything else.
+    /// Every member a RoleBinding grants one of kip's roles to, whoever wrote it and
+    /// whatever it is named: each User and Group subject (a ServiceAccount is left out:
+    /// kip never grants to one, and `members` names it apart). `everywhere` is false: only
+    /// the Project says which members are project-wide.
+    public static func all(in o: JSON) -> [Member] {
+        guard o["kind"]?.stringValue == "RoleBinding", o.at("roleRef", "kind")?.stringValue == "ClusterRole",
+            let ref = o.at("roleRef", "name")?.stringValue, ref.hasPrefix("kip-"),
+            roles.contains(String(ref.dropFirst(4)))
+        else { return [] }
+        return (o["subjects"]?.arrayValue ?? []).compactMap { s in
+            guard let k = Kind(rawValue: s["kind"]?.stringValue ?? ""), let n = s["name"]?.stringValue else {
+                return nil
+            }
+            return Member(kind: k, name: n, role: String(ref.dropFirst(4)), everywhere: false)
+        }
+    }
+
+    /// Whether the binding is exactly one kip writes for this member: its name, one
+    /// subject, kip's labels. Anything else granting a kip role is someone else's.
+    public func isKips(_ o: JSON) -> Bool {
+        o.at("metadata", "name")?.stringValue == bindingName && (o["subjects"]?.arrayValue?.count ?? 0) == 1
+            && o.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue
+    }
+
+    /// `{kind, name, role}` in the Project's `spec.members`.
+    public var json: JSON { ["kind": .string(kind.rawValue), "name": .string(name), "role": .string(role)] }
+
+    public init?(json o: JSON) {
+        guard let k = Kind(rawValue: o["kind"]?.stringValue ?? ""), let n = o["name"]?.stringValue, !n.isEmpty,
+            let r = o["role"]?.stringValue, Self.roles.contains(r)
+        else { return nil }
+        self.init(kind: k, name: n, role: r, everywhere: true)
+    }
+
     public init?(binding o: JSON) {
         guard o["kind"]?.stringValue == "RoleBinding",
             o.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue,

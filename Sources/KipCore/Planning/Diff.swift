@@ -123,10 +123,17 @@ public struct EnvironmentDiff: Equatable {
         func norm(_ v: String?, _ env: Project.Environment) -> String? {
             v.map { NamespaceRewrite.rewrite($0, from: env.namespace, to: "<namespace>") }
         }
+        // A default host is `<app>[-<project>][-<env>].<domain>`: the environment's part
+        // (its suffix) does not count.
         func host(_ h: String?, _ env: Project.Environment) -> String? {
-            guard let h else { return nil }
-            let prefix = env.name == Naming.defaultEnvironment ? "\(name)." : "\(name)-\(env.name)."
-            return h.hasPrefix(prefix) ? "\(name)-<env>." + h.dropFirst(prefix.count) : h
+            guard let h, let dot = h.firstIndex(of: ".") else { return h }
+            var label = String(h[..<dot])
+            guard label.hasPrefix(name) else { return h }
+            if env.name != Naming.defaultEnvironment {
+                guard label.hasSuffix("-" + env.name) else { return h }
+                label = String(label.dropLast(env.name.count + 1))
+            }
+            return "\(name)\(label.dropFirst(name.count))-<env>" + h[dot...]
         }
         func text(_ v: JSON?) -> String? {
             guard let v, !v.isNull else { return nil }

@@ -283,6 +283,11 @@ public enum EnvironmentFile {
                     let n = o.at("metadata", "name")?.stringValue ?? ""
                     if env.workloads[kind]?[n] == nil {
                         deletes.append(Plan.Deletion(ref: "\(kind.resource)/\(n)", namespace: scope.namespace))
+                        // What `app delete` removes: the app's own secrets go with it.
+                        if kind == .app {
+                            deletes.append(
+                                Plan.Deletion(ref: "secrets/\(SecretNames.app(n))", namespace: scope.namespace))
+                        }
                     }
                 }
             }

@@ -68,6 +68,9 @@ public struct Plan {
     /// (`handoverFieldManager`), a restart mark (`restartFieldManager`).
     public var partial: [JSON] = []
     public var partialManager = Plan.handoverFieldManager
+    /// Route hosts claimed before anything else is written (`RouteClaims`): created, never
+    /// applied, so that a claim once made is never changed.
+    public var claims: [JSON] = []
 
     public init() {}
 
@@ -87,7 +90,8 @@ public struct Plan {
         var uids = knownUIDs
         for o in owners where uids[Self.key(o)] == nil { uids[Self.key(o)] = "<uid of \(Self.key(o))>" }
         let ordered =
-            partial + (secretsFirst ? secrets(uids) + owners + owned(uids) : owners + owned(uids) + secrets(uids))
+            claims + partial
+            + (secretsFirst ? secrets(uids) + owners + owned(uids) : owners + owned(uids) + secrets(uids))
         return ordered.map(Self.redacted)
     }
 
@@ -128,6 +132,7 @@ extension KubectlDriver {
         var result = Applied()
         var uids = plan.knownUIDs
         result.created = Set(plan.owners.map(Plan.key).filter { uids[$0] == nil })
+        if !plan.claims.isEmpty { try claim(plan.claims) }
         if !plan.partial.isEmpty {
             result.objects += try apply(plan.partial, fieldManager: plan.partialManager)
         }
@@ -187,6 +192,24 @@ extension KubectlDriver {
                 e.message += "; putting it back failed too: \(r.message)"
             }
             throw e
+        }
+    }
+
+    /// Creates route claims; one that exists already is fine when it is the same holder's
+    /// (a second kip, or a re-run), and refused naming the holder when it is not.
+    func claim(_ claims: [JSON]) throws {
+        let stream = claims.map { $0.serialized() }.joined(separator: "\n") + "\n"
+        do { try kubectl(["create", "-f", "-", "-o", "name"], stdin: Data(stream.utf8)) } catch let e as KipError
+            where e.message.contains("AlreadyExists") || e.message.contains("already exists")
+        {
+            let names = claims.compactMap { $0.at("metadata", "name")?.stringValue }
+            let now = try get(CRDs.routeClaim, names: names)
+            let wanted = claims.compactMap { c -> (host: String, holder: RouteClaims.Holder)? in
+                guard let h = c.at("metadata", "name")?.stringValue, let who = RouteClaims.holder(c) else { return nil }
+                return (h, who)
+            }
+            let missing = try RouteClaims.check(wanted, existing: now)
+            if !missing.isEmpty { throw e }
         }
     }
 

@@ -36,10 +36,29 @@ public struct WorkloadScope: Equatable, Sendable {
     }
 
     /// The default route host: `<app>-<env>.<domain>`, `<app>.<domain>` for `default`.
+    /// An app's host under the cluster's wildcard domain: `<app>-<project>-<env>`, unique
+    /// per project and environment; the app's name once when it is the project's
+    /// (`shop-prod` for app shop of project shop), and no environment for a simple
+    /// project's (`api-shop`, `shop`). A label over 63 characters keeps a prefix and
+    /// 8 hex digits of a hash of the whole.
     public func defaultHost(_ app: String) -> String? {
         guard let domain, !domain.isEmpty else { return nil }
-        if let env = environment, env != Naming.defaultEnvironment { return "\(app)-\(env).\(domain)" }
-        return "\(app).\(domain)"
+        var parts = [app]
+        if let project, project != app { parts.append(project) }
+        if let env = environment, env != Naming.defaultEnvironment { parts.append(env) }
+        return Self.label(parts.joined(separator: "-")) + "." + domain
+    }
+
+    static func label(_ s: String) -> String {
+        guard s.count > DNS.labelMax else { return s }
+        var h: UInt32 = 2_166_136_261
+        for b in s.utf8 {
+            h ^= UInt32(b)
+            h = h &* 16_777_619
+        }
+        var prefix = String(s.prefix(DNS.labelMax - 9))
+        while prefix.hasSuffix("-") { prefix.removeLast() }
+        return prefix + "-" + String(format: "%08x", h)
     }
 }
 
@@ -347,7 +366,8 @@ public enum Workloads {
         "redis": Engine(
             image: "redis", defaultVersion: "7", port: 6379, user: "default", dataPath: "/data", scheme: "redis",
             resources: Resources(cpuRequest: "50m", cpuLimit: "500m", memoryRequest: "64Mi", memoryLimit: "256Mi"),
-            probe: { _ in ["sh", "-c", "redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning ping | grep -q PONG"] }),
+            // redis-cli reads the password from REDISCLI_AUTH: never in a process's arguments.
+            probe: { _ in ["sh", "-c", "redis-cli ping | grep -q PONG"] }),
     ]
 
     public static func host(_ service: String, _ scope: WorkloadScope) -> String {
@@ -389,7 +409,7 @@ public enum Workloads {
             return ["name": .string(env), "valueFrom": ["secretKeyRef": ref]]
         }
         var env: [JSON]
-        var args: [JSON] = []
+        let args: [JSON] = []
         switch type {
         case "postgres":
             env = [
@@ -407,8 +427,7 @@ public enum Workloads {
                 fromSecret("MYSQL_ROOT_PASSWORD", "root-password", optional: true),
             ]
         default:
-            env = [fromSecret("REDIS_PASSWORD", "password")]
-            args = ["--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes"]
+            env = [fromSecret("REDIS_PASSWORD", "password"), fromSecret("REDISCLI_AUTH", "password")]
         }
         let probe: JSON = ["exec": ["command": JSON.strings(e.probe(database(name)))]]
         var readiness = probe
@@ -429,9 +448,32 @@ public enum Workloads {
         ]
         if let r = resources(e.resources) { container["resources"] = r }
         if !args.isEmpty { container["args"] = .array(args) }
+        var runVolume: [JSON] = []
+        if type == "redis" {
+            // The password reaches redis-server in a config file written at start into
+            // memory (printf is the shell's own: no process shows it), not as an argument
+            // that node process lists and the runtime's config would show.
+            container["command"] = [
+                "sh", "-c",
+                "printf 'requirepass %s\\n' \"$REDIS_PASSWORD\" > /run/redis/redis.conf && exec redis-server /run/redis/redis.conf --appendonly yes",
+            ]
+            container["volumeMounts"] = [
+                ["name": "data", "mountPath": .string(e.dataPath)], ["name": "run", "mountPath": "/run/redis"],
+            ]
+            runVolume = [["name": "run", "emptyDir": ["medium": "Memory", "sizeLimit": "1Mi"]]]
+        } else {
+            // A first start initialises the data (slow on small disks): liveness waits
+            // for the startup probe, up to five minutes, instead of killing it half-way.
+            var startup = probe
+            startup["periodSeconds"] = 10
+            startup["timeoutSeconds"] = 5
+            startup["failureThreshold"] = 30
+            container["startupProbe"] = startup
+        }
         var podLabels = labels(scope, .service, name)
         podLabels[WorkloadKind.service.labelKey] = .string(name)
         var pod = podSpec([container], scope)
+        if !runVolume.isEmpty { pod["volumes"] = .array(runVolume) }
         // The images' own non-root user; fsGroup makes the data volume theirs.
         pod["securityContext"] = [
             "runAsNonRoot": true, "runAsUser": .int(e.uid), "runAsGroup": .int(e.uid), "fsGroup": .int(e.uid),
