@@ -308,6 +308,30 @@ extension APIServer {
                     $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
                 }
             let present = doc.at(path) != nil
+            // Into an array (RFC 6902): `-` appends, an index inserts (add), replaces or removes.
+            if let last = path.last, var list = doc.at(Array(path.dropLast()))?.arrayValue {
+                let i = last == "-" ? list.count : Int(last)
+                guard let i, i >= 0, i <= list.count else {
+                    throw APIError(
+                        code: 422, reason: "Invalid",
+                        message: "the server rejected our request due to an error in our request: bad index \(last)")
+                }
+                switch op["op"]?.stringValue ?? "" {
+                case "add": list.insert(op["value"] ?? .null, at: i)
+                case "replace" where i < list.count: list[i] = op["value"] ?? .null
+                case "remove" where i < list.count: list.remove(at: i)
+                case "test" where i < list.count:
+                    guard list[i] == op["value"] else {
+                        throw APIError(code: 422, reason: "Invalid", message: "testing value failed")
+                    }
+                default:
+                    throw APIError(
+                        code: 422, reason: "Invalid",
+                        message: "the server rejected our request due to an error in our request: bad index \(last)")
+                }
+                doc.set(Array(path.dropLast()), .array(list))
+                continue
+            }
             switch op["op"]?.stringValue ?? "" {
             case "add", "replace":
                 if op["op"]?.stringValue == "replace" && !present {

@@ -131,6 +131,10 @@ final class RaceE2ETests: XCTestCase {
         try survives(["project", "remove-env", "shop", "qa", "--confirm", "qa"], path: projectPath, object: project)
         try survives(
             ["project", "add-env", "shop", "pr-1", "--copy-from", "test"], path: projectPath, object: project)
+        // A project-wide grant and its revocation write the Project's members.
+        try survives(
+            ["project", "grant", "dev", "--role", "developer", "--project", "shop"], path: projectPath, object: project)
+        try survives(["project", "revoke", "dev", "--project", "shop"], path: projectPath, object: project)
         // A namespace that lost a label: sync writes it back (a field of kip's alone).
         XCTAssertEqual(c.kubectl(["label", "namespace", "shop-acc", "kipper.run/environment-"]).code, 0)
         try survives(
