@@ -104,6 +104,7 @@ extension APIServer {
     }
 
     func finish(_ o: inout JSON, old: JSON?, _ r: ResourceInfo) {
+        Defaulting.apply(&o, r)
         resourceVersion += 1
         o.set(["metadata", "resourceVersion"], .string(String(resourceVersion)))
         if let old {

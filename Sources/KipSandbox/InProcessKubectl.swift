@@ -59,6 +59,7 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
         case "apply": return try apply(Array(args.dropFirst()), stdin ?? Data())
         case "delete": return try delete(Array(args.dropFirst()))
         case "create": return try create(Array(args.dropFirst()), stdin ?? Data())
+        case "patch": return try patch(Array(args.dropFirst()))
         case "config" where args.dropFirst().first == "current-context":
             return ProcessResult(status: 0, stdout: Data("sandbox\n".utf8))
         default:
@@ -222,6 +223,21 @@ public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
                 status: 1, stdout: Data(out.utf8), stderr: Data((errors.joined(separator: "\n") + "\n").utf8))
         }
         return ProcessResult(status: 0, stdout: Data(out.utf8))
+    }
+
+    /// `kubectl patch TYPE/NAME --type merge -p JSON`.
+    private func patch(_ args: [String]) throws -> ProcessResult {
+        let line = Line(args, valued: Self.valued.union(["--type", "-p"]))
+        guard line.values["--type"] == "merge", let ref = line.positionals.first, let p = line.values["-p"] else {
+            return fail("InProcessKubectl: patch needs TYPE/NAME --type merge -p JSON")
+        }
+        let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return fail("InProcessKubectl: patch needs TYPE/NAME, got \(ref)") }
+        let r = try resource(parts[0])
+        _ = try server.patch(
+            r, namespace: r.namespaced ? (line.values["-n"] ?? "default") : nil, name: parts[1],
+            patch: try JSON.parse(Data(p.utf8)), manager: "kubectl-patch", strict: false)
+        return ProcessResult(status: 0, stdout: Data("\(r.singular)/\(parts[1])\n".utf8))
     }
 
     private func delete(_ args: [String]) throws -> ProcessResult {

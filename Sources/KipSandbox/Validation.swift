@@ -25,6 +25,16 @@ enum Validation {
     static func semantic(_ o: JSON, resource r: ResourceInfo) -> [FieldError] {
         var errs: [FieldError] = []
         let name = o.at("metadata", "name")?.stringValue ?? ""
+        // ValidateDeploymentStrategy: a defaulted rollingUpdate that no one removes stays
+        // when a later write sets Recreate (kubernetes#24198).
+        if r.group == "apps", r.kind == "Deployment", o.at("spec", "strategy", "type")?.stringValue == "Recreate",
+            let ru = o.at("spec", "strategy", "rollingUpdate"), !ru.isNull
+        {
+            errs.append(
+                FieldError(
+                    path: "spec.strategy.rollingUpdate", kind: "Forbidden", value: nil,
+                    detail: "may not be specified when strategy `type` is 'Recreate'"))
+        }
         switch (r.group, r.kind) {
         case ("batch", "CronJob"):
             if name.count > 52 {

@@ -38,8 +38,9 @@ final class CopyE2ETests: XCTestCase {
         let r = c.kip(["project", "add-env", p, "prod", "--copy-from", "test", "-v"])
         XCTAssertEqual(r.code, 0, "\(r)")
         XCTAssertEqual(
-            E2ECluster.kubectlCalls(r), 6,
-            "three scoped reads at once, the CRs, what they own, the user secrets (their own field manager)")
+            E2ECluster.kubectlCalls(r), 7,
+            "three scoped reads at once, the route claims, the CRs, what they own, the user secrets (their own field manager)"
+        )
         XCTAssertEqual(
             r.stdout,
             """
@@ -49,7 +50,9 @@ final class CopyE2ETests: XCTestCase {
             ✔ copied 2 apps, 1 service (fresh credentials, empty data), 1 volume (empty), 1 job, 1 secret
 
             """)
-        XCTAssertTrue(r.stderr.contains("⚠ route of app api: api-test.apprunr.com → api-prod.apprunr.com\n"), r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains("⚠ route of app api: api-\(p!)-test.apprunr.com → api-\(p!)-prod.apprunr.com\n"), r.stderr
+        )
         let prod = ns("prod")
         XCTAssertEqual(try c.names("apps.kipper.run", namespace: prod), ["api", "web"])
         XCTAssertEqual(try c.names("deployments", namespace: prod), ["api", "web"])
@@ -57,7 +60,7 @@ final class CopyE2ETests: XCTestCase {
         XCTAssertEqual(try c.names("persistentvolumeclaims", namespace: prod), ["uploads"])
         XCTAssertEqual(try c.names("cronjobs", namespace: prod), ["nightly"])
         let api = try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", prod])
-        XCTAssertEqual(api.at("spec", "route", "host"), "api-prod.apprunr.com")
+        XCTAssertEqual(api.at("spec", "route", "host")?.stringValue, "api-\(p!)-prod.apprunr.com")
         let env = api.at("spec", "env")!.arrayValue!.map { "\($0["name"]!.stringValue!)=\($0["value"]!.stringValue!)" }
         XCTAssertEqual(
             env,
@@ -97,7 +100,7 @@ final class CopyE2ETests: XCTestCase {
         XCTAssertEqual(planRun.code, 0, "\(planRun)")
         XCTAssertFalse(try c.names("namespaces").contains(ns("prod")), "--plan writes nothing")
         var yaml = planRun.stdout
-        yaml = yaml.replacingOccurrences(of: "host: \"api-prod.apprunr.com\"", with: "host: \"app.persohr.eu\"")
+        yaml = yaml.replacingOccurrences(of: "host: \"api-\(p!)-prod.apprunr.com\"", with: "host: \"app.persohr.eu\"")
         yaml = yaml.replacingOccurrences(of: "value: \"sk_test_1\"", with: "value: \"sk_live_1\"")
         let file = c.home + "/plan.yaml"
         try FileManager.default.createDirectory(atPath: c.home, withIntermediateDirectories: true)

@@ -75,7 +75,9 @@ final class LifecycleE2ETests: XCTestCase {
         XCTAssertEqual(kip("project delete PROJ --yes").code, 1)
         XCTAssertTrue(try c.names("namespaces").contains("\(p!)-prod"), "nothing removed")
         XCTAssertEqual(kip("service delete cache --project PROJ/prod --yes --confirm-env prod").code, 0)
-        XCTAssertEqual(kip("project unprotect PROJ prod").code, 0)
+        // Lifting protection needs the environment named too.
+        XCTAssertEqual(kip("project unprotect PROJ prod").code, 1)
+        XCTAssertEqual(kip("project unprotect PROJ prod --confirm-env prod").code, 0)
         XCTAssertEqual(kip("project remove-env PROJ prod --yes").code, 0)
     }
 

@@ -127,7 +127,8 @@ final class RaceE2ETests: XCTestCase {
         try survives(["project", "add-env", "shop", "qa"], path: projectPath, object: project)
         try survives(["project", "reorder", "shop", "test,qa,acc,prod"], path: projectPath, object: project)
         try survives(["project", "protect", "shop/prod"], path: projectPath, object: project)
-        try survives(["project", "unprotect", "shop/prod"], path: projectPath, object: project)
+        try survives(
+            ["project", "unprotect", "shop/prod", "--confirm-env", "prod"], path: projectPath, object: project)
         try survives(["project", "remove-env", "shop", "qa", "--confirm", "qa"], path: projectPath, object: project)
         try survives(
             ["project", "add-env", "shop", "pr-1", "--copy-from", "test"], path: projectPath, object: project)

@@ -107,12 +107,12 @@ final class WorkloadE2ETests: XCTestCase {
             """
             ✔ app api created in \(test)
               applied Deployment api, Service api, Ingress api
-            URL: http://api-test.apprunr.com
+            URL: http://api-\(p!)-test.apprunr.com
 
             """)
         XCTAssertEqual(
-            E2ECluster.kubectlCalls(deploy), 5,
-            "two scoped reads at once (the Project and namespaces by name, the namespace's objects), the secrets set before the app existed, the new App, what it owns"
+            E2ECluster.kubectlCalls(deploy), 6,
+            "two scoped reads at once (the Project and namespaces by name, the namespace's objects), the secrets set before the app existed, its route's claim, the new App, what it owns"
         )
         let svc = kip("service add postgres --name db --project PROJ-test --storage 1Gi")
         XCTAssertEqual(svc.code, 0, "\(svc)")
@@ -351,7 +351,7 @@ final class WorkloadE2ETests: XCTestCase {
         let doc = try JSON.parse(dry.stdout)
         XCTAssertEqual(
             doc["items"]?.arrayValue?.compactMap { $0["kind"]?.stringValue },
-            ["App", "Deployment", "Service", "Ingress"])
+            ["RouteClaim", "App", "Deployment", "Service", "Ingress"], "the route's host claimed first")
         XCTAssertEqual(try c.names("apps.kipper.run", namespace: test), [], "--dry-run writes nothing")
         XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ-test").code, 0)
         XCTAssertEqual(

@@ -367,6 +367,11 @@ final class Workspace {
             // What the CR rendered before counts as existing too: a command that reads by
             // name need not have read an Ingress whose route it now drops.
             let before = cr(k, name).map { Workloads.render($0, scope, uid: "-", password: { _ in nil }) } ?? []
+            for r in rendered {
+                if let patch = Workloads.strategyPatch(rendered: r, live: native("Deployment", name)) {
+                    plan.patches.append(("deployments.apps/\(name)", scope.namespace, patch))
+                }
+            }
             var seen = Set<String>()
             plan.deletes += Workloads.stale(existing: natives + before, rendered: rendered, kind: k, owner: name)
                 .filter { seen.insert(Workloads.ref($0)).inserted }
@@ -380,14 +385,13 @@ final class Workspace {
         return plan
     }
 
-    /// The route claims these App CRs need (hosts new to their app), checked against the
-    /// claims that exist: a host another app holds, in any project, is refused here.
+    /// The route claims these App CRs need (hosts new to their app). They are created
+    /// before anything else is written; a host another app holds, in any project, is
+    /// refused then, naming the holder (no read beforehand: one round less).
     static func claims(_ crs: [JSON], scope: WorkloadScope, driver: KubectlDriver, before: (String) -> JSON?) throws
         -> [JSON]
     {
-        let wanted = RouteClaims.wanted(crs, scope: scope, before: before)
-        if wanted.isEmpty { return [] }
-        return try RouteClaims.check(wanted, existing: try driver.get(CRDs.routeClaim, names: wanted.map(\.host)))
+        RouteClaims.wanted(crs, scope: scope, before: before).map { RouteClaims.claim($0.host, $0.holder) }
     }
 
     /// A new CR must not re-adopt what a deleted one of the same name left behind: the

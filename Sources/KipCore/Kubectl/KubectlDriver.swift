@@ -319,11 +319,13 @@ public final class KubectlDriver {
     ) throws -> (items: [JSON], refused: [String: KipError]) {
         let refused = RefusalBox()
         let guesses = Set(guessed)
-        func tolerant(_ ns: String, _ read: @escaping () throws -> [JSON]) -> () throws -> [JSON] {
+        // The refusal kept for a namespace is its own read's when it has one (`get
+        // namespaces` says most plainly what is lacking), whichever thread ends first.
+        func tolerant(_ ns: String, first: Bool = false, _ read: @escaping () throws -> [JSON]) -> () throws -> [JSON] {
             guard guesses.contains(ns) else { return read }
             return {
                 do { return try read() } catch let e as KipError where e.isForbidden {
-                    refused.set(ns, e)
+                    refused.set(ns, e, first: first)
                     return []
                 }
             }
@@ -343,7 +345,9 @@ public final class KubectlDriver {
                 {
                     let apart = try self.concurrently(
                         [{ try self.get(refs: named) }]
-                            + guesses.sorted().map { ns in tolerant(ns) { try self.get(refs: ["namespace/\(ns)"]) } })
+                            + guesses.sorted().map { ns in
+                                tolerant(ns, first: true) { try self.get(refs: ["namespace/\(ns)"]) }
+                            })
                     return apart.flatMap { $0 }
                 }
             }
@@ -412,9 +416,13 @@ public final class Places: @unchecked Sendable {
 final class RefusalBox: @unchecked Sendable {
     private let lock = NSLock()
     private var map: [String: KipError] = [:]
-    func set(_ ns: String, _ e: KipError) {
+    private var preferred = Set<String>()
+    func set(_ ns: String, _ e: KipError, first: Bool = false) {
         lock.lock()
-        if map[ns] == nil { map[ns] = e }
+        if map[ns] == nil || (first && !preferred.contains(ns)) {
+            map[ns] = e
+            if first { preferred.insert(ns) }
+        }
         lock.unlock()
     }
     var all: [String: KipError] {

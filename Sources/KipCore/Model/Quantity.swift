@@ -19,6 +19,36 @@ public enum Quantity {
         return nil
     }
 
+    /// The form the API server stores and returns a quantity in: the same kind of suffix
+    /// (binary or decimal) as written, the largest unit that keeps the number whole
+    /// (`1024Mi` → `1Gi`, `0.5` → `500m`, `1000m` → `1`, `1.5Gi` → `1536Mi`); below a
+    /// milli-unit, rounded up to `1m`, as the server does. nil when it is no quantity.
+    public static func canonical(_ s: String) -> String? {
+        guard let (_, suf) = split(s), let v = value(s) else { return nil }
+        func whole(_ d: Decimal) -> Bool {
+            var x = d
+            var r = Decimal()
+            NSDecimalRound(&r, &x, 0, .down)
+            return r == d
+        }
+        func text(_ d: Decimal) -> String { NSDecimalNumber(decimal: d).stringValue }
+        if v == 0 { return "0" }
+        if binary.contains(where: { $0.0 == suf }) && whole(v) {
+            for (u, e) in binary.reversed() where whole(v / pow(Decimal(2), e)) {
+                return text(v / pow(Decimal(2), e)) + u
+            }
+            return text(v)
+        }
+        for (u, e) in decimal.reversed() {
+            let unit = e >= 0 ? pow(Decimal(10), e) : 1 / pow(Decimal(10), -e)
+            if whole(v / unit) { return text(v / unit) + u }
+        }
+        var milli = v * 1000
+        var up = Decimal()
+        NSDecimalRound(&up, &milli, 0, .up)
+        return text(up) + "m"
+    }
+
     /// Splits `1.5Gi` into ("1.5", "Gi"); nil when it is no quantity.
     public static func split(_ s: String) -> (number: String, suffix: String)? {
         guard let end = s.firstIndex(where: { !($0.isNumber || $0 == ".") }) ?? Optional(s.endIndex) else { return nil }

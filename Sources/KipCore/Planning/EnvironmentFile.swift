@@ -459,6 +459,18 @@ public enum Drift {
         return out
     }
 
+    /// A field that holds a resource quantity: under `requests`, `limits` or `hard`, or a
+    /// `sizeLimit`.
+    static func isQuantity(_ path: String) -> Bool {
+        path.contains(".requests.") || path.contains(".limits.") || path.contains(".hard.")
+            || path.hasSuffix(".sizeLimit")
+    }
+
+    static func quantity(_ v: JSON) -> Decimal? {
+        if let s = v.stringValue { return Quantity.value(s) }
+        return v.intValue.map { Decimal($0) }
+    }
+
     static func differences(_ want: JSON, _ live: JSON, _ path: String, into out: inout [Finding], object: String) {
         switch (want, live) {
         case (.object(let w), .object(let l)):
@@ -466,6 +478,8 @@ public enum Drift {
         case (.array(let w), .array(let l)) where w.count == l.count:
             for i in w.indices { differences(w[i], l[i], "\(path)[\(i)]", into: &out, object: object) }
         default:
+            // The server stores quantities in canonical form (`0.5` → `500m`): compared by value.
+            if isQuantity(path), let w = quantity(want), let l = quantity(live), w == l { return }
             if !want.isSubset(of: live) {
                 func text(_ v: JSON) -> String { v.isNull ? "(none)" : (v.stringValue ?? v.serialized()) }
                 out.append(Finding(object: object, path: path, want: text(want), live: text(live)))

@@ -71,6 +71,9 @@ public struct Plan {
     /// Route hosts claimed before anything else is written (`RouteClaims`): created, never
     /// applied, so that a claim once made is never changed.
     public var claims: [JSON] = []
+    /// Merge patches sent before the applies (`ref`, namespace, patch): fields of live
+    /// objects that no field manager owns and that must go (a defaulted `rollingUpdate`).
+    public var patches: [(ref: String, namespace: String?, patch: JSON)] = []
 
     public init() {}
 
@@ -133,6 +136,7 @@ extension KubectlDriver {
         var uids = plan.knownUIDs
         result.created = Set(plan.owners.map(Plan.key).filter { uids[$0] == nil })
         if !plan.claims.isEmpty { try claim(plan.claims) }
+        for p in plan.patches { try mergePatch(p.ref, namespace: p.namespace, p.patch) }
         if !plan.partial.isEmpty {
             result.objects += try apply(plan.partial, fieldManager: plan.partialManager)
         }
@@ -195,6 +199,13 @@ extension KubectlDriver {
         }
     }
 
+    /// `kubectl patch --type merge`.
+    func mergePatch(_ ref: String, namespace: String?, _ patch: JSON) throws {
+        var args = ["patch", ref, "--type", "merge", "-p", patch.serialized(), "-o", "name"]
+        if let namespace { args += ["-n", namespace] }
+        try kubectl(args)
+    }
+
     /// Creates route claims; one that exists already is fine when it is the same holder's
     /// (a second kip, or a re-run), and refused naming the holder when it is not.
     func claim(_ claims: [JSON]) throws {
@@ -208,6 +219,7 @@ extension KubectlDriver {
                 guard let h = c.at("metadata", "name")?.stringValue, let who = RouteClaims.holder(c) else { return nil }
                 return (h, who)
             }
+            // Refused naming the holder when another app has one of these hosts.
             let missing = try RouteClaims.check(wanted, existing: now)
             if !missing.isEmpty { throw e }
         }

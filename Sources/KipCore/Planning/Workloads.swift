@@ -141,6 +141,18 @@ public enum Workloads {
         return o
     }
 
+    /// A merge patch that drops a live Deployment's `rollingUpdate` before kip applies
+    /// `Recreate` to it: nil unless the rendered Deployment asks for Recreate and the live
+    /// one still has a rollingUpdate (the server's default, which no field manager owns
+    /// on a Deployment written by an older kip or another tool).
+    public static func strategyPatch(rendered: JSON, live: JSON?) -> JSON? {
+        guard rendered["kind"]?.stringValue == "Deployment",
+            rendered.at("spec", "strategy", "type")?.stringValue == "Recreate", let live,
+            let ru = live.at("spec", "strategy", "rollingUpdate"), !ru.isNull
+        else { return nil }
+        return ["spec": ["strategy": ["type": "Recreate", "rollingUpdate": .null]]]
+    }
+
     /// A CR as read, to apply again as it was (its history included): without its
     /// resourceVersion, as it is a putting back, not a change racing another.
     public static func asItWas(_ cr: JSON) -> JSON {
@@ -262,7 +274,14 @@ public enum Workloads {
         ]
         // A ReadWriteOnce volume attaches to one node: the old pod must let go of it
         // before the new one starts.
-        if mounts.contains(where: { !$0.isShared }) { dspec["strategy"] = ["type": "Recreate"] }
+        // The whole strategy is kip's, written every time: the server's default
+        // `rollingUpdate` would otherwise be nobody's, stay when Recreate is asked for,
+        // and make the server refuse the change (`Workloads.strategyPatch` clears it on
+        // Deployments written before kip owned it).
+        dspec["strategy"] =
+            mounts.contains(where: { !$0.isShared })
+            ? ["type": "Recreate"]
+            : ["type": "RollingUpdate", "rollingUpdate": ["maxSurge": "25%", "maxUnavailable": "25%"]]
         if spec.autoscale == nil { dspec["replicas"] = .int(spec.replicas ?? AppSpec.defaultReplicas) }
         var out: [JSON] = [
             [

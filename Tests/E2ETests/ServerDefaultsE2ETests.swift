@@ -1,0 +1,86 @@
+import Foundation
+import KipCore
+import KipTestSupport
+import XCTest
+
+/// What a real API server defaults and normalises, done by kip-sandbox too, and kip
+/// coping: a Deployment's defaulted strategy, canonical quantities.
+final class ServerDefaultsE2ETests: XCTestCase {
+    var c: E2ECluster!
+
+    override func setUpWithError() throws {
+        c = try E2ECluster(self)
+        XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
+        XCTAssertEqual(c.kip(["project", "create", c.name("shop"), "--environments", "test"]).code, 0)
+    }
+
+    var ns: String { c.name("shop") + "-test" }
+    var scope: [String] { ["--project", c.name("shop") + "/test"] }
+
+    func strategy() throws -> JSON? {
+        try c.kubectlJSON(["get", "deployment", "web", "-n", ns]).at("spec", "strategy")
+    }
+
+    /// A ReadWriteOnce volume mounted on a running app, and taken out again.
+    func testAReadWriteOnceVolumeMountsOnARunningApp() throws {
+        XCTAssertEqual(c.kip(["app", "deploy", "--name", "web", "--image", "r/web:1", "--port", "80"] + scope).code, 0)
+        XCTAssertEqual(try strategy()?["type"], "RollingUpdate")
+        let add = c.kip(["volume", "add", "data", "--size", "1Gi", "--mount", "web:/data"] + scope)
+        XCTAssertEqual(add.code, 0, "\(add)")
+        XCTAssertEqual(try strategy(), ["type": "Recreate"])
+        let off = c.kip(["volume", "unmount", "data", "web", "--yes"] + scope)
+        XCTAssertEqual(off.code, 0, "\(off)")
+        XCTAssertEqual(try strategy()?["type"], "RollingUpdate")
+    }
+
+    /// A Deployment whose strategy the server defaulted (written by an older kip, or
+    /// edited): the defaulted rollingUpdate belongs to no one and is cleared first.
+    func testADefaultedRollingUpdateIsClearedBeforeRecreate() throws {
+        if c.isReal { throw XCTSkip("edits the Deployment's fields by hand") }
+        XCTAssertEqual(c.kip(["app", "deploy", "--name", "web", "--image", "r/web:1", "--port", "80"] + scope).code, 0)
+        let strip = c.kubectl([
+            "patch", "deployment", "web", "-n", ns, "--type", "json", "-p",
+            #"[{"op":"remove","path":"/spec/strategy"}]"#,
+        ])
+        XCTAssertEqual(strip.code, 0, "\(strip)")
+        XCTAssertEqual(try strategy()?.at("rollingUpdate", "maxSurge"), "25%", "the server's default")
+        let mount = c.kip(["volume", "add", "data", "--size", "1Gi", "--mount", "web:/data"] + scope)
+        XCTAssertEqual(mount.code, 0, "\(mount)")
+        XCTAssertEqual(try strategy(), ["type": "Recreate"])
+    }
+
+    /// The server answers `0.5` as `500m` and `1024Mi` as `1Gi`: no drift for that.
+    func testQuantitiesTheServerRewritesAreNoDrift() throws {
+        let deploy = c.kip(
+            [
+                "app", "deploy", "--name", "web", "--image", "r/web:1", "--port", "80", "--cpu-request", "0.5",
+                "--memory-limit", "1024Mi",
+            ] + scope)
+        XCTAssertEqual(deploy.code, 0, "\(deploy)")
+        if !c.isReal {
+            let d = try c.kubectlJSON(["get", "deployment", "web", "-n", ns])
+            let res = d.at("spec", "template", "spec", "containers")?.arrayValue?.first?["resources"]
+            XCTAssertEqual(res?.at("requests", "cpu"), "500m", "stored canonical, as a real server does")
+            XCTAssertEqual(res?.at("limits", "memory"), "1Gi")
+            XCTAssertEqual(d.at("spec", "replicas"), 1)
+            XCTAssertEqual(d.at("spec", "progressDeadlineSeconds"), 600)
+        }
+        let drift = c.kip(["project", "drift", c.name("shop"), "test"])
+        XCTAssertEqual(drift.code, 0, "\(drift)")
+    }
+
+    /// Recreate with a rollingUpdate left is refused, as ValidateDeploymentStrategy does.
+    func testTheSandboxRefusesRecreateWithARollingUpdate() throws {
+        if c.isReal { throw XCTSkip("checks kip-sandbox itself") }
+        XCTAssertEqual(c.kip(["app", "deploy", "--name", "web", "--image", "r/web:1", "--port", "80"] + scope).code, 0)
+        let r = c.kubectl([
+            "patch", "deployment", "web", "-n", ns, "--type", "merge", "-p",
+            #"{"spec":{"strategy":{"type":"Recreate"}}}"#,
+        ])
+        XCTAssertNotEqual(r.code, 0)
+        XCTAssertTrue(
+            r.stderr.contains(
+                "spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'"),
+            r.stderr)
+    }
+}
