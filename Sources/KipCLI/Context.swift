@@ -177,25 +177,70 @@ public final class Context {
         try? config.update { cfg in cfg.clusters[cluster]?.org = org }
     }
 
-    /// Who makes a change, for an app's image history: `KIP_ACTOR` (a CI job sets it),
-    /// else the user of the kubeconfig context (the one it impersonates, with `as:`),
-    /// else the login name. Read from the kubeconfig, not asked of the server: that would
-    /// be a round trip on every write.
+    /// Who makes a change, for an app's image history: the user the API server
+    /// authenticated (a SelfSubjectReview, `kubectl auth whoami`), with `KIP_ACTOR` (a CI
+    /// job's name) beside it as a note — never instead of it: a client may claim any
+    /// name. The answer is cached per kubeconfig, context and user entry in
+    /// `KIP_HOME/identities.json`, so only a machine's first write asks. A server that
+    /// cannot answer (before 1.27) leaves the kubeconfig's user entry name. The API
+    /// server's audit log stays the record of truth.
     public func actor() throws -> String {
-        if let a = env["KIP_ACTOR"], !a.isEmpty { return a }
+        if let a = actorMemo { return a }
+        let note = env["KIP_ACTOR"].flatMap { $0.isEmpty ? nil : $0 }
+        let who = try authenticatedUser() ?? kubeconfigUser() ?? env["USER"] ?? ""
+        let a = note.map { $0 == who || who.isEmpty ? $0 : "\(who) (KIP_ACTOR: \($0))" } ?? who
+        actorMemo = a
+        return a
+    }
+
+    var actorMemo: String?
+
+    /// The kubeconfig's user entry for the current context (the one it impersonates, with
+    /// `as:`), read from the file.
+    func kubeconfigUser() throws -> String? {
         let t = try cluster()
         let path =
             t.kubeconfig ?? env["KUBECONFIG"].flatMap { $0.split(separator: ":").first.map(String.init) }
             ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.kube/config")
-        if let text = try? String(contentsOfFile: path, encoding: .utf8), let doc = try? MiniYAML.parse(text),
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let doc = try? MiniYAML.parse(text),
             let context = t.context ?? doc["current-context"]?.stringValue,
             let userName = doc["contexts"]?.arrayValue?.first(where: { $0["name"]?.stringValue == context })?.at(
                 "context", "user")?.stringValue
+        else { return nil }
+        let user = doc["users"]?.arrayValue?.first { $0["name"]?.stringValue == userName }?["user"]
+        return user?["as"]?.stringValue ?? userName
+    }
+
+    /// The authenticated user name, from the cache or one SelfSubjectReview.
+    func authenticatedUser() throws -> String? {
+        let t = try cluster()
+        let key = [t.kubeconfig ?? env["KUBECONFIG"] ?? "", t.context ?? "", (try? kubeconfigUser()) ?? ""].joined(
+            separator: "|")
+        let cache = config.directory + "/identities.json"
+        if let data = FileManager.default.contents(atPath: cache), let doc = try? JSON.parse(data),
+            let name = doc[key]?.stringValue
         {
-            let user = doc["users"]?.arrayValue?.first { $0["name"]?.stringValue == userName }?["user"]
-            return user?["as"]?.stringValue ?? userName
+            return name
         }
-        return env["USER"] ?? ""
+        guard let out = try? driver(t).kubectl(["auth", "whoami", "-o", "json"]), let doc = try? JSON.parse(out),
+            let name = doc.at("status", "userInfo", "username")?.stringValue, !name.isEmpty
+        else { return nil }
+        // Best effort: a cache that cannot be written costs one request next time.
+        if (try? config.load()) != nil {
+            if !FileManager.default.fileExists(atPath: config.directory) {
+                try? FileManager.default.createDirectory(
+                    atPath: config.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            var doc = (FileManager.default.contents(atPath: cache).flatMap { try? JSON.parse($0) }) ?? [:]
+            doc[key] = .string(name)
+            let tmp = cache + ".\(getpid()).tmp"
+            if FileManager.default.createFile(
+                atPath: tmp, contents: Data((doc.serialized() + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            {
+                rename(tmp, cache)
+            }
+        }
+        return name
     }
 
     /// The current context of a kubeconfig, read from the file (no process) when it is

@@ -221,6 +221,14 @@ enum Validation {
             }
         }
         if r.kind == "Secret" && r.group.isEmpty {
+            // ValidateSecret: the data, decoded, holds at most 1 MiB (etcd's object limit).
+            let total = (obj["data"]?.objectValue ?? [:]).values.reduce(0) { n, v in
+                n + (v.stringValue.flatMap { Data(base64Encoded: $0)?.count } ?? 0)
+            }
+            if total > 1_048_576 {
+                errs.append(
+                    FieldError(path: "data", kind: "Too long", value: nil, detail: "must have at most 1048576 bytes"))
+            }
             for (k, v) in obj["data"]?.objectValue ?? [:] {
                 guard let s = v.stringValue, Data(base64Encoded: s) != nil else {
                     errs.append(

@@ -68,7 +68,10 @@ final class PipelineE2ETests: XCTestCase {
         let h = try JSON.parse(k("app history api --project PROJ/test -o json").stdout).arrayValue ?? []
         XCTAssertEqual(h.map { $0["action"]?.stringValue ?? "" }, ["deploy", "set-image", "rollback"])
         XCTAssertEqual(h.map { $0["imageAfter"]?.stringValue ?? "" }, ["r/api:1", "r/api:2", "r/api:1"])
-        XCTAssertEqual(Set(h.compactMap { $0["by"]?.stringValue }), ["ci-bot"])
+        // Who the server authenticated, with KIP_ACTOR beside it as a note.
+        let by = Set(h.compactMap { $0["by"]?.stringValue })
+        XCTAssertEqual(by.count, 1, "\(by)")
+        XCTAssertTrue(by.first?.hasSuffix(" (KIP_ACTOR: ci-bot)") == true, "\(by)")
         let acc = try JSON.parse(k("app history api --project PROJ/acc -o json").stdout).arrayValue ?? []
         XCTAssertEqual(acc.last?["action"], "promote")
         XCTAssertEqual(acc.last?["from"], "test")

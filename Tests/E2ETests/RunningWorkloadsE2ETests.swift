@@ -138,7 +138,7 @@ final class RunningWorkloadsE2ETests: XCTestCase {
         let web = kip(
             "app deploy --name web --image r/web:1 --port 80 --replicas 3 --volume shared:/shared --project PROJ/test")
         XCTAssertEqual(web.code, 0, "\(web)")
-        XCTAssertNil(try deployment("web").at("spec", "strategy", "type"), "RollingUpdate, the default")
+        XCTAssertEqual(try deployment("web").at("spec", "strategy", "type"), "RollingUpdate", "written by kip, whole")
     }
 
     /// Turning autoscaling on keeps the replicas running (no drop to 1 while the

@@ -84,3 +84,50 @@ final class ServerDefaultsE2ETests: XCTestCase {
             r.stderr)
     }
 }
+
+/// Limits and states the server enforces, refused by kip first in its own words.
+final class ServerLimitsE2ETests: XCTestCase {
+    func testSecretsOverOneMebibyteAreRefusedFirst() throws {
+        let c = try E2ECluster(self)
+        XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
+        XCTAssertEqual(c.kip(["project", "create", c.name("shop"), "--environments", "test"]).code, 0)
+        let at = ["--project", c.name("shop") + "/test"]
+        let big = String(repeating: "x", count: 1_048_577)
+        let r = c.kip(["app", "secret", "set", "web", "BLOB"] + at, stdin: big)
+        XCTAssertEqual(r.code, 1, "\(r.stderr)")
+        XCTAssertTrue(r.stderr.contains("a Kubernetes Secret holds at most 1048576 (1 MiB)"), r.stderr)
+        if !c.isReal {
+            // The sandbox refuses it as the API server does.
+            let doc =
+                #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"big","namespace":"default"},"data":{"a":"\#(Data(big.utf8).base64EncodedString())"}}"#
+            let k = c.kubectl(["apply", "-f", "-"], stdin: doc)
+            XCTAssertNotEqual(k.code, 0)
+            XCTAssertTrue(k.stderr.contains("data: Too long: must have at most 1048576 bytes"), k.stderr)
+        }
+    }
+
+    func testADatabaseIsNeverDowngraded() throws {
+        let c = try E2ECluster(self)
+        XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
+        XCTAssertEqual(c.kip(["project", "create", c.name("shop"), "--environments", "test"]).code, 0)
+        let at = ["--project", c.name("shop") + "/test"]
+        XCTAssertEqual(c.kip(["service", "add", "postgres", "--name", "db"] + at).code, 0)
+        let down = c.kip(
+            ["service", "add", "postgres", "--name", "db", "--version", "15", "--allow-major-upgrade"] + at)
+        XCTAssertEqual(down.code, 1)
+        XCTAssertTrue(down.stderr.contains("postgres 15 is older and cannot read it"), down.stderr)
+    }
+
+    func testAWriteIntoANamespaceBeingDeletedSaysSo() throws {
+        let c = try E2ECluster(self, options: ["--namespace-delay", "30"], sandboxOnly: true)
+        XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
+        XCTAssertEqual(c.kip("project create shop --environments test").code, 0)
+        XCTAssertEqual(c.kubectl(["delete", "namespace", "shop-test", "--wait=false"]).code, 0)
+        let r = c.kip("app deploy --name web --image r/web:1 --port 80 --project shop/test")
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(
+            r.stderr.split(separator: "\n").first.map(String.init),
+            "Error: namespace shop-test (shop/test) is being deleted (Terminating): nothing can be written there; once it is gone, 'kip project sync shop' recreates it"
+        )
+    }
+}

@@ -89,6 +89,22 @@ final class TenantSecurityE2ETests: XCTestCase {
         XCTAssertFalse(c.kip("project members shop").stdout.contains("alice"))
     }
 
+    /// M2: who made an image change is the user the server authenticated; KIP_ACTOR is a
+    /// note beside it, never instead of it.
+    func testTheHistoryNamesTheAuthenticatedUser() throws {
+        XCTAssertEqual(c.kip("project grant bob --role developer --environment test --project shop").code, 0)
+        let cfg = try config("bob")
+        let env = ["KUBECONFIG": cfg, "KIP_HOME": cfg + ".home", "KIP_ACTOR": "ceo@corp"]
+        let r = c.kip(
+            ["app", "deploy", "--name", "api", "--image", "r/api:1", "--port", "80", "--project", "shop/test"], env: env
+        )
+        XCTAssertEqual(r.code, 0, "\(r)")
+        let h = try JSON.parse(c.kip(["app", "history", "api", "--project", "shop/test", "-o", "json"]).stdout)
+        XCTAssertEqual(h.arrayValue?.last?["by"], "bob (KIP_ACTOR: ceo@corp)")
+        // Asked once, then cached for this kubeconfig user.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cfg + ".home/identities.json"))
+    }
+
     /// L6: system subjects are refused unless asked for.
     func testSystemSubjectsNeedToBeAskedFor() throws {
         let r = c.kip(["project", "grant", "--group", "system:authenticated", "--role", "viewer", "--project", "shop"])

@@ -206,6 +206,32 @@ final class CommandTests: XCTestCase {
         XCTAssertFalse(transcript.contains("copied-secret"))
     }
 
+    // MARK: Output
+
+    /// One result per command, printed when it ends: a failure with `-o json` is a
+    /// document that says so, an empty result is empty lists, `-o name` prints names only.
+    func testResultsAreDocumentsOnSuccessAndFailure() throws {
+        shop()
+        let failed = kip("app set-image nope r/x:1 --project shop/test -o json", record: false)
+        XCTAssertEqual(failed.code, 1)
+        let doc = try JSON.parse(failed.stdout)
+        XCTAssertEqual(doc.at("error", "exitCode"), 1)
+        XCTAssertTrue(doc.at("error", "message")?.stringValue?.contains("app \"nope\" does not exist") == true)
+        let gc = kip("project gc -o json", record: false)
+        XCTAssertEqual(gc.code, 0)
+        XCTAssertEqual(try JSON.parse(gc.stdout), ["applied": [], "deleted": [], "messages": []])
+        let names = kip("app deploy --name api --image r/api:1 --port 3000 --project shop/test -o name", record: false)
+        XCTAssertEqual(names.code, 0, names.stderr)
+        let lines = names.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains("app/api"), names.stdout)
+        XCTAssertTrue(lines.contains("deployment/api"), names.stdout)
+        XCTAssertFalse(names.stdout.contains("✔"), "the human lines go to stderr")
+        XCTAssertTrue(names.stderr.contains("✔ app api created"), names.stderr)
+        // A gate: errors are 2, "changes pending" 1.
+        XCTAssertEqual(kip("project drift shop nope", record: false).code, 2)
+        XCTAssertEqual(kip("project apply -f /nonexistent --dry-run", record: false).code, 2)
+    }
+
     // MARK: Concurrency
 
     /// Someone else changes the App between kip's read and its write: the server refuses

@@ -679,7 +679,16 @@ enum AppCommands {
     /// When the app exists, its CR records the secret's keys (a key named like a binding's
     /// variable overrides it) and the hash of its configuration; its pods roll when the
     /// hash changes. The secret is written first, so the new pods read the new values.
+    /// The most a Secret holds, as the API server counts it (the values, decoded).
+    static let secretLimit = 1_048_576
+
     static func secretPlan(_ w: Workspace, app: String, data: [String: String]) throws -> Plan {
+        let total = data.values.reduce(0) { $0 + (Data(base64Encoded: $1)?.count ?? 0) }
+        if total > secretLimit {
+            throw KipError(
+                "the secrets of app \(app) would hold \(total) bytes; a Kubernetes Secret holds at most \(secretLimit) (1 MiB): nothing was changed; keep large files in a volume"
+            )
+        }
         let existing = w.secret(SecretNames.app(app))
         if existing == nil && !w.ctx.dryRun {
             // Two first writes at once would each replace the other's keys (one field

@@ -103,6 +103,13 @@ enum WorkloadCommands {
                     )
                 }
                 spec.storageClass = existing.storageClass
+                // An older server cannot read a newer one's data files (postgres 15 and 16's):
+                // refused whatever the flags.
+                if let old = existing.version, let new = spec.version, ServiceSpec.isOlder(new, than: old) {
+                    throw KipError(
+                        "service \(name) runs \(type) \(old) and has data: \(type) \(new) is older and cannot read it; a downgrade takes a dump and a restore into a new service"
+                    )
+                }
                 if let old = existing.version, let new = spec.version,
                     ServiceSpec.major(old) != ServiceSpec.major(new), !inv.has(ServiceOpts.allowMajorUpgrade)
                 {

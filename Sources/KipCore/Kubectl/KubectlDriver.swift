@@ -93,6 +93,17 @@ public final class KubectlDriver {
                 "cluster \"\(target.name)\" did not accept your credentials (401 Unauthorized): log in again, or check the user of your kubeconfig's context",
                 detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")])
         }
+        // A write into a namespace being deleted: not a matter of rights.
+        if let r = err.range(of: "unable to create new content in namespace "),
+            err.contains("because it is being terminated")
+        {
+            let ns = String(err[r.upperBound...].prefix { !$0.isWhitespace })
+            let place = places[ns].map { " (\($0.project)/\($0.environment))" } ?? ""
+            let fix = places[ns].map { "; once it is gone, 'kip project sync \($0.project)' recreates it" } ?? ""
+            return KipError(
+                "namespace \(ns)\(place) is being deleted (Terminating): nothing can be written there\(fix)",
+                detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")])
+        }
         if let refusal = lines.lazy.compactMap(Forbidden.init).first {
             var e = KipError(
                 refusal.sentence(places, command: command, floor: commandRole),

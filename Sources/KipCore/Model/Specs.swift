@@ -303,6 +303,16 @@ public struct ServiceSpec: WorkloadSpec {
     public static func major(_ version: String) -> String {
         String(version.split(separator: ".", maxSplits: 1).first ?? "")
     }
+
+    /// Whether version `a` comes before `b`, number by number (`15` < `16`, `8.0` < `8.4`);
+    /// false when either is not numbers.
+    public static func isOlder(_ a: String, than b: String) -> Bool {
+        let x = a.split(separator: ".").map { Int($0) }
+        let y = b.split(separator: ".").map { Int($0) }
+        guard !x.contains(nil), !y.contains(nil) else { return false }
+        for (p, q) in zip(x, y) where p != q { return p! < q! }
+        return false
+    }
 }
 
 public struct VolumeSpec: WorkloadSpec {
