@@ -36,7 +36,7 @@ final class EnvironmentFileE2ETests: XCTestCase {
     }
 
     func writes() -> Int {
-        c.requests().filter { ["POST", "PUT", "PATCH", "DELETE"].contains($0["method"]?.stringValue ?? "") }.count
+        c.writes()
     }
 
     func file(_ name: String, _ text: String) throws -> String {

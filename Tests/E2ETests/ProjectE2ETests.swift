@@ -16,7 +16,7 @@ final class ProjectE2ETests: XCTestCase {
 
     /// Mutating requests the API server saw (sandbox only).
     func writes() -> Int {
-        c.requests().filter { ["POST", "PUT", "PATCH", "DELETE"].contains($0["method"]?.stringValue ?? "") }.count
+        c.writes()
     }
 
     func testCreatePipelineProjectPrintsTheProductPageLines() throws {

@@ -24,7 +24,7 @@ final class RunningWorkloadsE2ETests: XCTestCase {
     }
 
     func writes() -> Int {
-        c.requests().filter { ["POST", "PUT", "PATCH", "DELETE"].contains($0["method"]?.stringValue ?? "") }.count
+        c.writes()
     }
 
     func deployment(_ name: String, _ ns: String? = nil) throws -> JSON {

@@ -131,3 +131,27 @@ final class ServerLimitsE2ETests: XCTestCase {
         )
     }
 }
+
+/// Lists others share: the default ServiceAccount's pull secrets (an atomic list).
+final class SharedListsE2ETests: XCTestCase {
+    func testSyncKeepsPullSecretsSomeoneElseListed() throws {
+        let c = try E2ECluster(self, sandboxOnly: true)
+        if c.isReal { throw XCTSkip("writes a pull secret into the default namespace") }
+        let cfg = Data(#"{"auths":{"r.example":{"auth":"dTpw"}}}"#.utf8).base64EncodedString()
+        let secret =
+            #"{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/dockerconfigjson","metadata":{"name":"regcred","namespace":"default"},"data":{".dockerconfigjson":"\#(cfg)"}}"#
+        let made = c.kubectl(["apply", "-f", "-"], stdin: secret)
+        XCTAssertEqual(made.code, 0, "\(made)")
+        XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
+        XCTAssertEqual(c.kip("project create shop --environments test").code, 0)
+        let patch = c.kubectl([
+            "patch", "serviceaccount", "default", "-n", "shop-test", "--type", "json", "-p",
+            #"[{"op":"add","path":"/imagePullSecrets/-","value":{"name":"team-pull"}}]"#,
+        ])
+        XCTAssertEqual(patch.code, 0, "\(patch)")
+        XCTAssertEqual(c.kip("project sync shop").code, 0)
+        let sa = try c.kubectlJSON(["get", "serviceaccount", "default", "-n", "shop-test"])
+        let names = Set((sa["imagePullSecrets"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
+        XCTAssertEqual(names, ["regcred", "team-pull"])
+    }
+}

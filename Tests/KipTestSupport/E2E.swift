@@ -210,6 +210,16 @@ public final class E2ECluster {
         }
     }
 
+    /// Requests that change something: not a read, not a review (`auth whoami`, access
+    /// reviews create nothing), not a test's own call to the sandbox.
+    public func writes() -> Int {
+        requests().filter { r in
+            let path = r["path"]?.stringValue ?? ""
+            return ["POST", "PUT", "PATCH", "DELETE"].contains(r["method"]?.stringValue ?? "")
+                && !path.hasSuffix("reviews") && !path.hasPrefix("/kip-sandbox/")
+        }.count
+    }
+
     public func requests() -> [JSON] {
         guard let text = try? String(contentsOfFile: requestLog, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }

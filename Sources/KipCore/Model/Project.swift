@@ -212,16 +212,17 @@ public enum Render {
     /// Everything an environment needs besides its namespace's existence: the namespace
     /// itself, copies of the secrets of `default` it shares (pull secrets, the routes'
     /// TLS certificate), and the default ServiceAccount listing the pull secrets.
+    /// `keeping`: pull secrets the live ServiceAccount lists that someone else added; its
+    /// list is atomic, so kip writes them back with its own.
     public static func environment(
         _ p: Project, _ env: Project.Environment, uid: String, pullSecrets: [JSON],
-        podSecurity: String = ClusterSettings.defaultPodSecurity
+        podSecurity: String = ClusterSettings.defaultPodSecurity, keeping: [String] = []
     ) -> [JSON] {
         var out = [namespace(p, env, uid: uid, podSecurity: podSecurity)]
         out += pullSecrets.map { pullSecret($0, p, env, uid: uid) }
-        let pull = pullSecrets.filter(isPullSecret)
+        let pull = pullSecrets.filter(isPullSecret).compactMap { $0.at("metadata", "name")?.stringValue }
         if !pull.isEmpty {
-            out.append(
-                defaultServiceAccount(p, env, pullSecrets: pull.compactMap { $0.at("metadata", "name")?.stringValue }))
+            out.append(defaultServiceAccount(p, env, pullSecrets: Array(Set(pull + keeping))))
         }
         return out
     }

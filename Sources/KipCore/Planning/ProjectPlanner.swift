@@ -209,7 +209,14 @@ public enum ProjectPlanner {
         var changes: [String] = []
         let pull = observed.pullSecrets
         for env in project.environments {
-            let want = Render.environment(project, env, uid: uid, pullSecrets: pull, podSecurity: observed.podSecurity)
+            // The default ServiceAccount's pull secrets are a list others write too (an
+            // atomic one: whoever applies it replaces it whole): those listed stay.
+            let sa = (observed.serviceAccounts[env.namespace] ?? []).first {
+                $0.at("metadata", "name")?.stringValue == "default"
+            }
+            let others = (sa?["imagePullSecrets"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+            let want = Render.environment(
+                project, env, uid: uid, pullSecrets: pull, podSecurity: observed.podSecurity, keeping: others)
             apply += want
             guard let have = observed.namespaces[env.namespace] else {
                 changes.append("created namespace \(env.namespace) (environment \(env.name))")
