@@ -72,23 +72,4 @@ final class PlanTests: XCTestCase {
         XCTAssertEqual(m[1].at("metadata", "uid-of-owner"), "<uid of App/api>")
         XCTAssertEqual(plan(known: true).deletionLines, ["Would delete ingress.networking.k8s.io/api in ns."])
     }
-
-    func testAConflictIsReadAndPlannedAgain() throws {
-        var attempts = 0
-        let r = RecordingRunner { argv, _ in
-            if argv.contains("apply") && attempts == 1 {
-                return ProcessResult(
-                    status: 1,
-                    stderr: Data(
-                        "Error from server (Conflict): Operation cannot be fulfilled on apps.kipper.run \"api\": the object has been modified; please apply your changes to the latest version and try again\n"
-                            .utf8))
-            }
-            return ProcessResult(status: 0, stdout: Data("{\"kind\":\"List\",\"items\":[]}".utf8))
-        }
-        _ = try driver(r).executeRetrying {
-            attempts += 1
-            return plan(known: true)
-        }
-        XCTAssertEqual(attempts, 2, "planned again after the 409")
-    }
 }

@@ -241,27 +241,4 @@ extension KubectlDriver {
             throw e
         }
     }
-
-    /// Read → plan → execute, again from the read when the server answers 409 Conflict
-    /// because someone else wrote an object between kip's read and its write (the plan
-    /// carries the resourceVersions it read as preconditions). After `attempts` tries,
-    /// a clear error. Between tries a short random pause, growing, so that writers
-    /// racing for one object do not meet again at once.
-    public func executeRetrying(attempts: Int = 10, _ build: () throws -> Plan) throws -> (Plan, Applied) {
-        var last: KipError?
-        for attempt in 0..<attempts {
-            let plan = try build()
-            do {
-                let applied = try execute(plan)
-                if plan.readAgain && attempt < attempts - 1 { continue }
-                return (plan, applied)
-            } catch let e as KipError where e.isConflict {
-                last = e
-                Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.1) * Double(attempt + 1))
-            }
-        }
-        var e = last ?? KipError("conflict")
-        e.message = "others kept changing the same objects (\(attempts) tries): \(e.message); run the command again"
-        throw e
-    }
 }
