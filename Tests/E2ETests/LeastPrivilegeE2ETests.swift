@@ -18,13 +18,7 @@ final class LeastPrivilegeE2ETests: XCTestCase {
 
     /// A kubeconfig for the same server, acting as `user` (in `groups`).
     func config(_ user: String, groups: [String] = []) throws -> String {
-        let admin = try String(contentsOfFile: c.kubeconfig, encoding: .utf8)
-        let path = c.kubeconfig + "." + user
-        let impersonate =
-            groups.isEmpty ? "{as: \(user)}" : "{as: \(user), as-groups: [\(groups.joined(separator: ", "))]}"
-        try admin.replacingOccurrences(of: "user: {}", with: "user: \(impersonate)").write(
-            toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try c.impersonating(user, groups: groups)
     }
 
     func kip(_ cfg: String?, _ args: [String], stdin: String? = nil) -> Run {

@@ -20,10 +20,7 @@ final class ScopeResolutionE2ETests: XCTestCase {
             c.kip(["app", "deploy", "--name", "api", "--image", "r/api:1", "--port", "80", "--project", "shop/test"])
                 .code, 0)
         XCTAssertEqual(c.kip("project grant dev --role developer --environment test --project shop").code, 0)
-        let admin = try String(contentsOfFile: c.kubeconfig, encoding: .utf8)
-        dev = c.kubeconfig + ".dev"
-        try admin.replacingOccurrences(of: "user: {}", with: "user: {as: dev}").write(
-            toFile: dev, atomically: true, encoding: .utf8)
+        dev = try c.impersonating("dev")
     }
 
     /// kip as dev, with a fresh, empty KIP_HOME each time unless `home` is given.
@@ -79,10 +76,7 @@ final class ScopeResolutionE2ETests: XCTestCase {
 
     func testAProjectAdminAppliesAFileWithoutOtherRights() throws {
         XCTAssertEqual(c.kip("project grant boss --role admin --project shop").code, 0)
-        let admin = try String(contentsOfFile: c.kubeconfig, encoding: .utf8)
-        let boss = c.kubeconfig + ".boss"
-        try admin.replacingOccurrences(of: "user: {}", with: "user: {as: boss}").write(
-            toFile: boss, atomically: true, encoding: .utf8)
+        let boss = try c.impersonating("boss")
         let env = ["KUBECONFIG": boss, "KIP_HOME": c.home + "/boss"]
         let export = c.kip(["project", "export", "shop", "--all"], env: env)
         XCTAssertEqual(export.code, 0, "\(export)")

@@ -210,6 +210,18 @@ public final class E2ECluster {
         }
     }
 
+    /// A kubeconfig for the same sandbox acting as `user` (in `groups`), by impersonation
+    /// from the admin kubeconfig; its path is the admin's plus `.USER`.
+    public func impersonating(_ user: String, groups: [String] = []) throws -> String {
+        let admin = try String(contentsOfFile: kubeconfig, encoding: .utf8)
+        let path = kubeconfig + "." + user
+        let impersonate =
+            groups.isEmpty ? "{as: \(user)}" : "{as: \(user), as-groups: [\(groups.joined(separator: ", "))]}"
+        try admin.replacingOccurrences(of: "user: {}", with: "user: \(impersonate)").write(
+            toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     /// Requests that change something: not a read, not a review (`auth whoami`, access
     /// reviews create nothing), not a test's own call to the sandbox.
     public func writes() -> Int {

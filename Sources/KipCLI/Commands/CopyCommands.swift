@@ -163,7 +163,7 @@ enum CopyCommands {
                 existingSecrets: Set(
                     (observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
                 password: { Workspace.password(ctx.random) })
-            write.claims = try Workspace.claims(write.owners, scope: scope, driver: driver) { n in
+            write.claims = Workspace.claims(write.owners, scope: scope) { n in
                 (observed.workloads[target.namespace] ?? []).first {
                     $0["kind"]?.stringValue == WorkloadKind.app.rawValue && $0.at("metadata", "name")?.stringValue == n
                 }

@@ -78,7 +78,7 @@ enum PromoteCommands {
         var plan = Promotion.writePlan(
             items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()),
             by: try ctx.actor(), new: new)
-        plan.claims = try Workspace.claims(new, scope: dst.scope, driver: dst.driver) { _ in nil }
+        plan.claims = Workspace.claims(new, scope: dst.scope) { _ in nil }
         let header = "Promote \(from) → \(to) (\(project.name))"
         plan.summary = [header] + (plan.summary ?? [])
         let creating = Set(new.compactMap { $0.at("metadata", "name")?.stringValue })

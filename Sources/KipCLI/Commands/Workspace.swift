@@ -381,16 +381,14 @@ final class Workspace {
             crs.flatMap { Workloads.render($0, scope, uid: uids[Plan.key($0)] ?? "", password: { passwords[$0] }) }
         }
         plan.resumeHint = "run the same command again to finish"
-        plan.claims = try Self.claims(crs, scope: scope, driver: driver) { self.cr(.app, $0) }
+        plan.claims = Self.claims(crs, scope: scope) { self.cr(.app, $0) }
         return plan
     }
 
     /// The route claims these App CRs need (hosts new to their app). They are created
     /// before anything else is written; a host another app holds, in any project, is
     /// refused then, naming the holder (no read beforehand: one round less).
-    static func claims(_ crs: [JSON], scope: WorkloadScope, driver: KubectlDriver, before: (String) -> JSON?) throws
-        -> [JSON]
-    {
+    static func claims(_ crs: [JSON], scope: WorkloadScope, before: (String) -> JSON?) -> [JSON] {
         RouteClaims.wanted(crs, scope: scope, before: before).map { RouteClaims.claim($0.host, $0.holder) }
     }
 

@@ -428,7 +428,6 @@ public enum Workloads {
             return ["name": .string(env), "valueFrom": ["secretKeyRef": ref]]
         }
         var env: [JSON]
-        let args: [JSON] = []
         switch type {
         case "postgres":
             env = [
@@ -466,7 +465,6 @@ public enum Workloads {
             "securityContext": containerSecurity(),
         ]
         if let r = resources(e.resources) { container["resources"] = r }
-        if !args.isEmpty { container["args"] = .array(args) }
         var runVolume: [JSON] = []
         if type == "redis" {
             // The password reaches redis-server in a config file written at start into
