@@ -83,9 +83,11 @@ extension APIServer {
                 render(list: items, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
         case ("GET", let name?) where t.subresource == "log" && r.kind == "Pod":
             _ = try get(r, namespace: t.namespace, name: name)
-            return HTTPResponse(
-                status: 200, contentType: "text/plain",
-                body: Data("kip-sandbox runs no containers: pod \(name) has no logs\n".utf8))
+            var text = podLogs[key(t.namespace, name)] ?? "kip-sandbox runs no containers: pod \(name) has no logs\n"
+            if let tail = req.query["tailLines"].flatMap({ Int($0) }) {
+                text = text.split(separator: "\n").suffix(tail).map { $0 + "\n" }.joined()
+            }
+            return HTTPResponse(status: 200, contentType: "text/plain", body: Data(text.utf8))
         case ("GET", let name?):
             let obj = try get(r, namespace: t.namespace, name: name)
             return json(

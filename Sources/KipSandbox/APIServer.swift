@@ -153,6 +153,8 @@ public final class APIServer: @unchecked Sendable {
     /// How long asynchronous work takes, and the events waiting for their time.
     var timing: Timing
     var pending: [(Date, ControllerEvent)] = []
+    /// What each pod's containers printed, by namespace/name (`kubectl logs`).
+    var podLogs: [String: String] = [:]
     /// Recent changes, oldest first, for watches.
     var changes: [Change] = []
     /// Bearer tokens and the identity of the request being served.

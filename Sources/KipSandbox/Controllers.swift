@@ -18,6 +18,11 @@ public struct Timing: Sendable {
     public var rolloutDelay: TimeInterval = 0
     /// Images matching one of these globs never start (ImagePullBackOff).
     public var failImages: [String] = []
+    /// Images matching one of these start and exit at once (CrashLoopBackOff).
+    public var crashImages: [String] = []
+    /// Images matching one of these need root: refused under `runAsNonRoot`, and crash
+    /// (`chown … Operation not permitted`) with a non-zero `runAsUser` or `drop: [ALL]`.
+    public var rootImages: [String] = []
     /// `progressDeadlineSeconds` is multiplied by this (tests use a small factor).
     public var deadlineScale: Double = 1
     /// Every request is answered this much later (a remote link).
@@ -131,9 +136,14 @@ extension APIServer {
         o.at("spec", "template") ?? o.at("spec", "jobTemplate", "spec", "template")
     }
 
+    var runtime: Runtime {
+        Runtime(failImages: timing.failImages, crashImages: timing.crashImages, rootImages: timing.rootImages)
+    }
+
+    /// Whether any container of the workload's pods would not run.
     private func failing(_ o: JSON) -> Bool {
-        let images = (template(o)?.at("spec", "containers")?.arrayValue ?? []).compactMap { $0["image"]?.stringValue }
-        return images.contains { img in timing.failImages.contains { fnmatch($0, img, 0) == 0 } }
+        let spec = template(o)?["spec"] ?? [:]
+        return (spec["containers"]?.arrayValue ?? []).contains { runtime.outcome($0, pod: spec) != .running }
     }
 
     func rollout(_ sk: String, _ k: String, generation: Int) {
@@ -142,6 +152,9 @@ extension APIServer {
         let replicas = kind == "Job" ? 1 : (o.at("spec", "replicas")?.intValue ?? 1)
         let bad = failing(o)
         var status: JSON = ["observedGeneration": .int(generation)]
+        // A Deployment's pods belong to the ReplicaSet of its template (made now).
+        let rs: JSON? = kind == "Deployment" ? replicaSet(of: &o) : nil
+        let owner = rs ?? o
         // Pod Security admission refuses the pods the controller would create.
         let ns = o.at("metadata", "namespace")?.stringValue ?? ""
         let level = objects["/namespaces"]?[key(nil, ns)]?.at(
@@ -149,9 +162,9 @@ extension APIServer {
             .stringValue
         let denied = level.map { PodSecurity.violations(template(o)?["spec"] ?? [:], level: $0) } ?? []
         if !denied.isEmpty {
-            let name = o.at("metadata", "name")?.stringValue ?? ""
+            let name = owner.at("metadata", "name")?.stringValue ?? ""
             let message =
-                "pods \"\(name)-\(String(generation, radix: 16))-0\" is forbidden: violates PodSecurity \"\(level!):latest\": "
+                "pods \"\(name)-0\" is forbidden: violates PodSecurity \"\(level!):latest\": "
                 + denied.joined(separator: ", ")
             status["replicas"] = 0
             if kind == "Deployment" {
@@ -160,14 +173,19 @@ extension APIServer {
                     unavailable + [condition("ReplicaFailure", true, "FailedCreate", message)])
             }
             store(&o, status: status, sk, k)
-            replacePods(of: o, count: 0, failing: false, done: false)
+            replacePods(of: owner, template: template(o) ?? [:], count: 0, done: false)
             return
         }
+        // A rolling update that fails keeps the old ReplicaSet's pods serving.
+        let keepOld = kind == "Deployment" && bad && o.at("spec", "strategy", "type")?.stringValue != "Recreate"
+        let old = kind == "Deployment" ? retireOldReplicaSets(of: o, current: rs!, keepPods: keepOld) : 0
         switch kind {
         case "Deployment":
-            status["replicas"] = .int(replicas)
+            status["replicas"] = .int(replicas + old)
             status["updatedReplicas"] = .int(replicas)
             if bad {
+                status["readyReplicas"] = .int(old)
+                status["availableReplicas"] = .int(old)
                 status["unavailableReplicas"] = .int(replicas)
                 status["conditions"] = .array(unavailable)
                 let deadline = Double(o.at("spec", "progressDeadlineSeconds")?.intValue ?? 600) * timing.deadlineScale
@@ -200,7 +218,116 @@ extension APIServer {
             }
         }
         store(&o, status: status, sk, k)
-        replacePods(of: o, count: kind == "Job" && !bad ? 1 : replicas, failing: bad, done: kind == "Job")
+        if var rs {
+            rs.set(["spec", "replicas"], .int(replicas))
+            rs["status"] = [
+                "replicas": .int(replicas), "readyReplicas": .int(bad ? 0 : replicas),
+                "availableReplicas": .int(bad ? 0 : replicas), "observedGeneration": 1,
+            ]
+            save(rs, "apps/replicasets")
+        }
+        var labels: [String: JSON] = [:]
+        if kind == "StatefulSet", let rev = status["updateRevision"] { labels["controller-revision-hash"] = rev }
+        if let hash = rs?.at("metadata", "labels", "pod-template-hash") { labels["pod-template-hash"] = hash }
+        replacePods(
+            of: owner, template: template(o) ?? [:], count: kind == "Job" && !bad ? 1 : replicas, done: kind == "Job",
+            labels: labels)
+    }
+
+    /// The ReplicaSet of Deployment `d`'s current template, as the deployment controller
+    /// keeps it: named `<deployment>-<pod-template-hash>`, labelled with that hash, and
+    /// annotated (as is the Deployment) with the revision it is; made when new.
+    private func replicaSet(of d: inout JSON) -> JSON {
+        let ns = d.at("metadata", "namespace")?.stringValue ?? ""
+        let name = d.at("metadata", "name")?.stringValue ?? ""
+        let uid = d.at("metadata", "uid")?.stringValue ?? ""
+        let tmpl = d.at("spec", "template") ?? [:]
+        let hash = String(SHA256.hex(SHA256.digest(Array(tmpl.serialized().utf8))).prefix(10))
+        let revKey = "deployment.kubernetes.io/revision"
+        let owned = ownedBy(uid, in: "apps/replicasets")
+        let rev: Int
+        var rs: JSON
+        if let same = owned.first(where: { $0.at("metadata", "labels", "pod-template-hash")?.stringValue == hash }) {
+            rs = same
+            rev = Int(same.at("metadata", "annotations", revKey)?.stringValue ?? "") ?? 1
+        } else {
+            rev =
+                (owned.compactMap { Int($0.at("metadata", "annotations", revKey)?.stringValue ?? "") }.max() ?? 0) + 1
+            var labels = tmpl.at("metadata", "labels") ?? [:]
+            labels["pod-template-hash"] = .string(hash)
+            var t = tmpl
+            t.set(["metadata", "labels"], labels)
+            rs = [
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": [
+                    "name": .string("\(name)-\(hash)"), "namespace": .string(ns), "labels": labels,
+                    "uid": .string(nextUID()), "creationTimestamp": .string(timestamp()),
+                    "generation": 1,
+                    "ownerReferences": [
+                        [
+                            "apiVersion": "apps/v1", "kind": "Deployment", "name": .string(name), "uid": .string(uid),
+                            "controller": true, "blockOwnerDeletion": true,
+                        ]
+                    ],
+                ],
+                "spec": [
+                    "replicas": d.at("spec", "replicas") ?? 1,
+                    "selector": [
+                        "matchLabels": .object(
+                            (d.at("spec", "selector", "matchLabels")?.objectValue ?? [:]).merging(
+                                ["pod-template-hash": .string(hash)], uniquingKeysWith: { $1 }))
+                    ],
+                    "template": t,
+                ],
+            ]
+        }
+        rs.set(["metadata", "annotations", revKey], .string(String(rev)))
+        d.set(["metadata", "annotations", revKey], .string(String(rev)))
+        return rs
+    }
+
+    /// Scales Deployment `d`'s other ReplicaSets to 0 and deletes their pods, unless
+    /// `keepPods` (a rolling update whose new pods do not come up). Returns the old pods kept.
+    private func retireOldReplicaSets(of d: JSON, current: JSON, keepPods: Bool) -> Int {
+        let uid = d.at("metadata", "uid")?.stringValue ?? ""
+        let currentName = current.at("metadata", "name")?.stringValue
+        var kept = 0
+        for var rs in ownedBy(uid, in: "apps/replicasets") where rs.at("metadata", "name")?.stringValue != currentName {
+            let pods = ownedBy(rs.at("metadata", "uid")?.stringValue ?? "", in: "/pods")
+            let running = pods.filter { p in
+                let statuses = p.at("status", "containerStatuses")?.arrayValue ?? []
+                return !statuses.isEmpty && statuses.allSatisfy { $0["ready"]?.boolValue == true }
+            }
+            if keepPods && !running.isEmpty {
+                kept += running.count
+                continue
+            }
+            for p in pods {
+                remove(
+                    "/pods",
+                    key(p.at("metadata", "namespace")?.stringValue, p.at("metadata", "name")?.stringValue ?? ""))
+            }
+            if rs.at("spec", "replicas")?.intValue != 0 {
+                rs.set(["spec", "replicas"], 0)
+                rs["status"] = ["replicas": 0, "observedGeneration": 1]
+                save(rs, "apps/replicasets")
+            }
+        }
+        return kept
+    }
+
+    private func ownedBy(_ uid: String, in sk: String) -> [JSON] {
+        (objects[sk] ?? [:]).values.filter { o in
+            (o.at("metadata", "ownerReferences")?.arrayValue ?? []).contains { $0["uid"]?.stringValue == uid }
+        }.sorted { ($0.at("metadata", "name")?.stringValue ?? "") < ($1.at("metadata", "name")?.stringValue ?? "") }
+    }
+
+    /// Stores `o` (of storage key `sk`) as a new version.
+    private func save(_ o: JSON, _ sk: String) {
+        var o = o
+        resourceVersion += 1
+        o.set(["metadata", "resourceVersion"], .string(String(resourceVersion)))
+        put(sk, key(o.at("metadata", "namespace")?.stringValue, o.at("metadata", "name")?.stringValue ?? ""), o)
     }
 
     func progressDeadline(_ sk: String, _ k: String, generation: Int) {
@@ -240,52 +367,59 @@ extension APIServer {
         return c
     }
 
-    /// The workload's pods, one per replica, owned by it so they go with it.
-    private func replacePods(of o: JSON, count: Int, failing: Bool, done: Bool) {
-        guard let uid = o.at("metadata", "uid")?.stringValue, let ns = o.at("metadata", "namespace")?.stringValue else {
-            return
-        }
+    /// The pods of `owner` (a ReplicaSet, StatefulSet or Job), one per replica, made anew
+    /// from `tmpl`; each container fares as the runtime model says, and leaves its log.
+    private func replacePods(of owner: JSON, template tmpl: JSON, count: Int, done: Bool, labels: [String: JSON] = [:])
+    {
+        guard let uid = owner.at("metadata", "uid")?.stringValue,
+            let ns = owner.at("metadata", "namespace")?.stringValue
+        else { return }
         let sk = "/pods"
-        for (k, p) in objects[sk] ?? [:]
-        where (p.at("metadata", "ownerReferences")?.arrayValue ?? []).contains(where: { $0["uid"]?.stringValue == uid })
-        {
+        for p in ownedBy(uid, in: sk) {
+            let k = key(ns, p.at("metadata", "name")?.stringValue ?? "")
+            podLogs[k] = nil
             remove(sk, k)
         }
-        let name = o.at("metadata", "name")?.stringValue ?? ""
-        let gen = o.at("metadata", "generation")?.intValue ?? 1
-        let tmpl = template(o) ?? [:]
+        let name = owner.at("metadata", "name")?.stringValue ?? ""
+        let gen = owner.at("metadata", "generation")?.intValue ?? 1
+        let spec = tmpl["spec"] ?? [:]
+        var podLabels = tmpl.at("metadata", "labels")?.objectValue ?? [:]
+        podLabels.merge(labels, uniquingKeysWith: { $1 })
         for i in 0..<count {
             let podName =
-                o["kind"]?.stringValue == "StatefulSet" ? "\(name)-\(i)" : "\(name)-\(String(gen, radix: 16))-\(i)"
-            let containers = (tmpl.at("spec", "containers")?.arrayValue ?? []).map { c -> JSON in
-                var s: JSON = ["name": c["name"] ?? "", "image": c["image"] ?? "", "ready": .bool(!failing && !done)]
-                s["state"] =
-                    failing
-                    ? ["waiting": ["reason": "ImagePullBackOff", "message": "kip-sandbox: image matches --fail-image"]]
-                    : (done ? ["terminated": ["exitCode": 0, "reason": "Completed"]] : ["running": [:]])
-                s["restartCount"] = 0
-                return s
+                owner["kind"]?.stringValue == "Job" ? "\(name)-\(String(gen, radix: 16))-\(i)" : "\(name)-\(i)"
+            var logs = ""
+            var statuses: [JSON] = []
+            for c in spec["containers"]?.arrayValue ?? [] {
+                let (s, log) = runtime.status(c, pod: spec, podName: podName, done: done)
+                statuses.append(s)
+                logs += log
             }
+            let running = statuses.allSatisfy {
+                $0.at("state", "running") != nil || $0.at("state", "terminated") != nil
+            }
+            let crashed = statuses.contains { $0.at("lastState", "terminated") != nil }
             resourceVersion += 1
             let pod: JSON = [
                 "apiVersion": "v1", "kind": "Pod",
                 "metadata": [
-                    "name": .string(podName), "namespace": .string(ns), "labels": tmpl.at("metadata", "labels") ?? [:],
+                    "name": .string(podName), "namespace": .string(ns), "labels": .object(podLabels),
                     "uid": .string(nextUID()), "creationTimestamp": .string(timestamp()),
                     "resourceVersion": .string(String(resourceVersion)),
                     "ownerReferences": [
                         [
-                            "apiVersion": o["apiVersion"] ?? "", "kind": o["kind"] ?? "", "name": .string(name),
+                            "apiVersion": owner["apiVersion"] ?? "", "kind": owner["kind"] ?? "", "name": .string(name),
                             "uid": .string(uid), "controller": true,
                         ]
                     ],
                 ],
-                "spec": tmpl["spec"] ?? [:],
+                "spec": spec,
                 "status": [
-                    "phase": .string(failing ? "Pending" : (done ? "Succeeded" : "Running")),
-                    "containerStatuses": .array(containers),
+                    "phase": .string(running ? (done ? "Succeeded" : "Running") : (crashed ? "Running" : "Pending")),
+                    "containerStatuses": .array(statuses),
                 ],
             ]
+            podLogs[key(ns, podName)] = logs
             put(sk, key(ns, podName), pod)
         }
     }

@@ -13,13 +13,15 @@ public enum Sandbox {
         namespace stays Terminating before it goes (creating in it is Forbidden, deleting it
         again a Conflict), the garbage collector deletes dependents later (Background,
         Foreground, Orphan), a new CRD is served once Established, and Deployments,
-        StatefulSets and Jobs roll out: their status reaches the new generation and Pod
-        records appear. It runs no containers: pods are records with a phase, and their
-        logs say so. Objects live in memory and are gone when it stops.
+        StatefulSets and Jobs roll out: their status reaches the new generation, a
+        Deployment gets a ReplicaSet per template (pod-template-hash, revision) and Pod
+        records appear, with the image names a container runtime reports. It runs no
+        containers: pods are records with a phase, and their logs say so. Objects live in memory and are gone when it stops.
 
         USAGE: kip-sandbox [--port <port>] [--kubeconfig-out <file>] [--request-log <file>] [--fault <spec> ...]
                            [--namespace-delay <s>] [--gc-delay <s>] [--crd-delay <s>] [--rollout-delay <s>]
-                           [--fail-image <glob> ...] [--deadline-scale <factor>] [--latency <duration>]
+                           [--fail-image <glob> ...] [--crash-image <glob> ...] [--root-image <glob> ...]
+                           [--deadline-scale <factor>] [--latency <duration>]
                            [--users <file> [--user <name>]]
 
         OPTIONS:
@@ -38,6 +40,12 @@ public enum Sandbox {
           --rollout-delay <s>     Seconds before a changed workload's pods are up. (default: 0)
           --fail-image <glob>     Images matching it never start: ImagePullBackOff, then the
                                   Deployment's ProgressDeadlineExceeded.
+          --crash-image <glob>    Images matching it start and exit: CrashLoopBackOff, a growing
+                                  restartCount, and a last log line.
+          --root-image <glob>     Images matching it need root, as official nginx does: refused
+                                  (CreateContainerConfigError) under runAsNonRoot, and crash
+                                  ('chown … Operation not permitted') with a non-zero runAsUser or
+                                  capabilities.drop [ALL].
           --deadline-scale <f>    Multiplies progressDeadlineSeconds (0.01 makes 600 s six). (default: 1)
           --latency <duration>    Answer every request this much later, e.g. 50ms or 0.2s: a remote
                                   link in one flag. (default: 0)
@@ -100,6 +108,8 @@ public enum Sandbox {
             case "--deadline-scale": o.timing.deadlineScale = try seconds(a, try v())
             case "--latency": o.timing.latency = try duration(a, try v())
             case "--fail-image": o.timing.failImages.append(try v())
+            case "--crash-image": o.timing.crashImages.append(try v())
+            case "--root-image": o.timing.rootImages.append(try v())
             case "--users":
                 let path = try v()
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {

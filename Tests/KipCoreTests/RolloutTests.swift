@@ -54,7 +54,7 @@ final class RolloutTests: XCTestCase {
         old.set(["metadata", "labels", "pod-template-hash"], "old")
         XCTAssertEqual(
             Rollout.state(d, pods: [old], replicaSets: [rs("2", "old"), rs("3", "new")]),
-            .progressing("0/1 updated, 0 available"), "the old revision's pod is not the rollout's")
+            .progressing("0/1 pods of the new revision ready"), "the old revision's pod is not the rollout's")
         var new = old
         new.set(["metadata", "labels", "pod-template-hash"], "new")
         XCTAssertEqual(
@@ -62,19 +62,82 @@ final class RolloutTests: XCTestCase {
             .failed("pod api-x is in CrashLoopBackOff"))
     }
 
-    func testAStuckPodOfTheNewTemplateFailsTheRollout() {
-        XCTAssertEqual(
-            Rollout.state(
-                deployment(image: "r/a:2", updated: 0, available: 0), pods: [pod("r/a:2", waiting: "ImagePullBackOff")]),
-            .failed("pod api-x is in ImagePullBackOff"))
+    /// A Deployment of revision 3 with its ReplicaSets (revision 2: `old`, 3: `new`) and a
+    /// pod of each, the new one's container in `waiting` (reported by the runtime's name).
+    func rollout(waiting: String, lastExit: Bool = false) -> (JSON, [JSON], [JSON]) {
+        var d = deployment(image: "nginx", updated: 1, available: 0)
+        d.set(["metadata", "uid"], "d1")
+        d.set(["metadata", "annotations", "deployment.kubernetes.io/revision"], "3")
+        let sets: [JSON] = [("2", "old"), ("3", "new")].map { rev, hash in
+            [
+                "kind": "ReplicaSet",
+                "metadata": [
+                    "annotations": ["deployment.kubernetes.io/revision": .string(rev)],
+                    "labels": ["pod-template-hash": .string(hash)], "ownerReferences": [["uid": "d1"]],
+                ],
+            ]
+        }
+        var new = pod("docker.io/library/nginx:latest", waiting: waiting)
+        new.set(["metadata", "labels", "pod-template-hash"], "new")
+        new.set(
+            ["status", "containerStatuses"],
+            [
+                [
+                    "name": "web", "image": "docker.io/library/nginx:latest",
+                    "state": ["waiting": ["reason": .string(waiting), "message": "back-off 40s"]],
+                    "lastState": lastExit ? ["terminated": ["exitCode": 1]] : [:],
+                ]
+            ])
+        var old = pod("nginx", waiting: "")
+        old.set(["metadata", "name"], "api-old")
+        old.set(["metadata", "labels", "pod-template-hash"], "old")
+        return (d, [old, new], sets)
     }
 
-    /// An old ReplicaSet's pod still crash-looping says nothing about the new rollout.
-    func testAStuckPodOfTheOldTemplateDoesNot() {
+    /// A started container's status names the image as the runtime does
+    /// (`docker.io/library/nginx:latest` for `nginx`): the rollout still fails at once.
+    func testACrashLoopFailsAtOnceWhateverNameTheRuntimeGivesTheImage() {
+        let (d, pods, sets) = rollout(waiting: "CrashLoopBackOff", lastExit: true)
+        XCTAssertEqual(
+            Rollout.state(d, pods: pods, replicaSets: sets), .failed("pod api-x is in CrashLoopBackOff: back-off 40s"))
+        XCTAssertEqual(
+            Rollout.stuck(d, pods: pods, replicaSets: sets),
+            Rollout.Stuck(
+                pod: "api-x", container: "web", reason: "CrashLoopBackOff", message: "back-off 40s", exited: true))
+    }
+
+    func testEveryStuckReasonFailsTheRollout() {
+        for reason in ["ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "CrashLoopBackOff"] {
+            let (d, pods, sets) = rollout(waiting: reason)
+            XCTAssertEqual(
+                Rollout.state(d, pods: pods, replicaSets: sets), .failed("pod api-x is in \(reason): back-off 40s"),
+                reason)
+        }
+    }
+
+    /// Without the ReplicaSet of the current revision, no pod can be told to be the
+    /// rollout's (never by image): pods alone do not fail it.
+    func testWithoutTheCurrentReplicaSetNoPodFailsTheRollout() {
         XCTAssertEqual(
             Rollout.state(
-                deployment(image: "r/a:3", updated: 0, available: 0), pods: [pod("r/a:2", waiting: "CrashLoopBackOff")]),
+                deployment(image: "r/a:3", updated: 0, available: 0), pods: [pod("r/a:3", waiting: "CrashLoopBackOff")]),
             .progressing("0/1 updated, 0 available"))
         XCTAssertEqual(Rollout.state(deployment(image: "r/a:3", updated: 1, available: 1), pods: []), .done)
+    }
+
+    func testAnUnscheduledPodIsNamedWhileItWaits() {
+        var (d, pods, sets) = rollout(waiting: "")
+        pods[1].set(["status", "containerStatuses"], [])
+        pods[1].set(
+            ["status", "conditions"],
+            [
+                [
+                    "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                    "message": "0/3 nodes are available",
+                ]
+            ])
+        XCTAssertEqual(
+            Rollout.state(d, pods: pods, replicaSets: sets),
+            .progressing("pod api-x is not scheduled: Unschedulable: 0/3 nodes are available"))
     }
 }

@@ -20,6 +20,7 @@ final class SpecDiffTests: XCTestCase {
         app.secretEnv = ["TOKEN"]
         app.runAsNonRoot = true
         app.securityDefaults = false
+        app.runAsUser = 1000
         let service = ServiceSpec(type: "postgres", version: "16", storage: "2Gi", storageClass: "fast")
         let volume = VolumeSpec(size: "3Gi", accessMode: "ReadWriteMany", storageClass: "nfs")
         let function = FunctionSpec(image: "fn:1", port: 8081, env: [EnvVar(name: "B", value: "2")])

@@ -19,7 +19,8 @@ enum AppCommands {
                     Opts.name.spec, Opts.image.spec, Opts.port.spec, Opts.replicas.spec, Opts.env.spec,
                     Opts.cpuRequest.spec, Opts.cpuLimit.spec, Opts.memoryRequest.spec, Opts.memoryLimit.spec,
                     Opts.autoscale.spec, Opts.route.spec, Opts.noRoute.spec, Opts.bind.spec, Opts.volume.spec,
-                    Opts.runAsNonRoot.spec, Opts.noSecurityDefaults.spec, Opts.reset.spec,
+                    Opts.runAsNonRoot.spec, Opts.runAsUser.spec, Opts.securityDefaults.spec,
+                    Opts.noSecurityDefaults.spec, Opts.reset.spec,
                     LifecycleCommands.confirmEnv, adoptFlag.spec, rolloutWaitFlag.spec,
                 ] + scopeOptions, handler: deploy),
             CommandSpec(
@@ -138,10 +139,14 @@ enum AppCommands {
         static let volume = ListOption<Mount>.mount("volume", "volume:/path", "Mount a volume.")
         static let runAsNonRoot = Flag(
             "run-as-non-root", "Refuse to start the app's container as root (default with --pod-security restricted).")
+        static let runAsUser = Option<Int>.int("run-as-user", "uid", "Run the app's container as this user id.", min: 0)
+        static let securityDefaults = Flag(
+            "security-defaults",
+            "Harden the container: no privilege escalation, no capabilities, seccomp (default in restricted environments)."
+        )
         static let noSecurityDefaults = Flag(
             "no-security-defaults",
-            "Let the container escalate privileges and keep its capabilities (off by default; restricted namespaces refuse it)."
-        )
+            "Run the container as its image says, without the hardened defaults (restricted environments refuse it).")
         static let prefix = Option<String>.string(
             "prefix", "prefix", "Variable prefix (default DATABASE, REDIS for redis).")
     }
@@ -208,7 +213,10 @@ enum AppCommands {
                         "the route \(host) of app \(name) starts with a \(label.count)-character label; DNS allows 63: use a shorter app name, --route HOST or --no-route"
                     )
                 }
-                if existing == nil, w.scope.cluster.podSecurityLevel == "restricted" { s.runAsNonRoot = true }
+                if existing == nil, w.scope.cluster.podSecurityLevel == "restricted" {
+                    s.runAsNonRoot = true
+                    s.securityDefaults = true
+                }
             }
             // The keys of its secret: a key named like a binding's variable overrides it.
             // The App records them; a new one reads the secrets set before it existed.
@@ -220,7 +228,16 @@ enum AppCommands {
                 s.secretEnv = (set["data"]?.objectValue ?? [:]).keys.sorted()
             }
             if inv.has(Opts.runAsNonRoot) { s.runAsNonRoot = true }
-            if inv.has(Opts.noSecurityDefaults) { s.securityDefaults = false }
+            if inv.has(Opts.securityDefaults) { s.securityDefaults = true }
+            if inv.has(Opts.noSecurityDefaults) {
+                guard w.scope.cluster.podSecurityLevel != "restricted" else {
+                    throw KipError(
+                        "\(w.scope.namespace) enforces restricted Pod Security, which refuses a container without the security defaults: drop --no-security-defaults"
+                    )
+                }
+                s.securityDefaults = false
+            }
+            if let uid = try inv.get(Opts.runAsUser) { s.runAsUser = uid }
             if let replicas { s.replicas = replicas }
             for e in env {
                 if let i = s.env.firstIndex(where: { $0.name == e.name }) { s.env[i] = e } else { s.env.append(e) }

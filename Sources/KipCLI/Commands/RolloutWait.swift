@@ -16,6 +16,9 @@ enum RolloutWait {
 
     static func app(_ name: String) -> Target { Target(kind: "Deployment", name: name, owner: .app) }
     static func service(_ name: String) -> Target { Target(kind: "StatefulSet", name: name, owner: .service) }
+    static func function(_ name: String) -> Target { Target(kind: "Deployment", name: name, owner: .function) }
+    /// A one-off job: followed until its pod succeeds.
+    static func job(_ name: String) -> Target { Target(kind: "Job", name: name, owner: .job) }
 
     /// How long `--wait` waits: `--timeout` (or `KIP_TIMEOUT`) when given, else 5 minutes.
     static func limit(_ ctx: Context) throws -> Double {
@@ -45,9 +48,10 @@ enum RolloutWait {
         var failures: [String: String] = [:]
         var said: [String: String] = [:]
         while !pending.isEmpty {
-            let items = try driver.get(
-                ["deployments.apps", "replicasets.apps", "statefulsets.apps", "pods"], namespace: namespace,
-                selector: selector)
+            let kinds =
+                ["deployments.apps", "replicasets.apps", "statefulsets.apps"]
+                + (targets.contains { $0.kind == "Job" } ? ["jobs.batch"] : []) + ["pods"]
+            let items = try driver.get(kinds, namespace: namespace, selector: selector)
             let elapsed = Date().timeIntervalSince(start)
             var still: [Target] = []
             var progress: [String] = []
@@ -66,9 +70,17 @@ enum RolloutWait {
                 switch Rollout.state(w, pods: pods, replicaSets: replicaSets) {
                 case .done:
                     if live { ctx.stdout.write("\r\u{1B}[K") }
-                    ctx.printer.success("\(t.owner.word) \(t.name) rolled out in \(namespace) (\(Int(elapsed)) s)")
-                case .failed(let why):
+                    ctx.printer.success(
+                        "\(t.owner.word) \(t.name) \(t.kind == "Job" ? "ran" : "rolled out") in \(namespace) (\(Int(elapsed)) s)"
+                    )
+                case .failed(var why):
                     if live { ctx.stdout.write("\r\u{1B}[K") }
+                    // A container that ran and exited: its last words say why.
+                    if let w, let s = Rollout.stuck(w, pods: pods, replicaSets: replicaSets), s.exited,
+                        let line = driver.lastLogLine(pod: s.pod, container: s.container, namespace: namespace)
+                    {
+                        why += "; last log line: \(Printer.safe(line))"
+                    }
                     failures[t.name] = why
                     ctx.printer.failure("\(t.owner.word) \(t.name): rollout failed: \(why)")
                 case .progressing(let at):

@@ -446,8 +446,10 @@ enum WorkloadCommands {
         subcommands: [
             CommandSpec(
                 "deploy", "Create or update a function.", arguments: [ArgumentSpec("name", "Function name.")],
-                options: [FunctionOpts.image.spec, FunctionOpts.port.spec, FunctionOpts.env.spec, adoptFlag.spec]
-                    + scopeOptions,
+                options: [
+                    FunctionOpts.image.spec, FunctionOpts.port.spec, FunctionOpts.env.spec, adoptFlag.spec,
+                    rolloutWaitFlag.spec,
+                ] + scopeOptions,
                 handler: functionDeploy),
             CommandSpec(
                 "list", "List the functions of an environment.", options: scopeOptions,
@@ -471,13 +473,15 @@ enum WorkloadCommands {
             image: try inv.require(FunctionOpts.image),
             port: try inv.get(FunctionOpts.port) ?? FunctionSpec.defaultPort,
             env: Check.unique(try inv.get(FunctionOpts.env)))
+        var namespace = ""
         try ctx.write {
             let w = try Workspace(inv, ctx)
             try w.checkNameFree(name, for: .function)
+            namespace = w.scope.namespace
             return try w.plan(
                 .function, name, [Workloads.cr(.function, name, w.scope, spec: spec.json)], adopt: inv.has(adoptFlag))
         }
-        return 0
+        return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.function(name)])
     }
 
     // MARK: job
@@ -495,6 +499,10 @@ enum WorkloadCommands {
                 ],
                 options: [
                     JobOpts.image.spec, JobOpts.schedule.spec, JobOpts.command.spec, JobOpts.env.spec, adoptFlag.spec,
+                    Flag(
+                        "wait",
+                        "Wait until a one-off job's pod succeeds (at most --timeout, default 5m); exit 1 naming what failed."
+                    ).spec,
                 ] + scopeOptions,
                 handler: jobAdd),
             CommandSpec(
@@ -539,9 +547,11 @@ enum WorkloadCommands {
                 "job name '\(name)' is \(name.count) characters; a scheduled job's name may have \(cronJobNameMax) (Kubernetes adds a suffix to each run's name)"
             )
         }
+        var namespace = ""
         try ctx.write {
             let w = try Workspace(inv, ctx)
             try w.checkNameFree(name, for: .job)
+            namespace = w.scope.namespace
             let cr = Workloads.cr(.job, name, w.scope, spec: spec.json)
             var plan = try w.plan(.job, name, [cr], adopt: inv.has(adoptFlag))
             // A Job's pod template cannot change once it is created: what kip would
@@ -570,7 +580,13 @@ enum WorkloadCommands {
             }
             return plan
         }
-        return 0
+        if spec.schedule != nil && inv.has("wait") && !ctx.dryRun {
+            ctx.printer.line(
+                "job \(name) is scheduled: nothing runs now to wait for ('kubectl create job --from cronjob/\(name)' starts a run)"
+            )
+            return 0
+        }
+        return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.job(name)])
     }
 
     // MARK: shared

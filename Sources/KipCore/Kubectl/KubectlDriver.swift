@@ -192,6 +192,15 @@ public final class KubectlDriver {
         return try Self.items(try kubectl(args))
     }
 
+    /// The last line container `container` of pod `pod` printed before it last exited
+    /// (`kubectl logs --previous --tail 1`); nil when there is none or it cannot be read.
+    public func lastLogLine(pod: String, container: String, namespace: String) -> String? {
+        let out = try? kubectl(["logs", pod, "-c", container, "-n", namespace, "--previous", "--tail", "1"])
+        let line = out.flatMap { String(data: $0, encoding: .utf8) }?
+            .split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) }
+        return line?.isEmpty == false ? line : nil
+    }
+
     /// Named objects of one kind; missing ones are left out rather than failing.
     public func get(_ kind: String, names: [String], namespace: String? = nil) throws -> [JSON] {
         if names.isEmpty { return [] }

@@ -112,7 +112,9 @@ public enum CRDs {
                                 required: ["volume", "path"])),
                         "runAsNonRoot": bool("Refuse to start the container as root."),
                         "securityDefaults": bool(
-                            "false turns off the safe defaults (no privilege escalation, no capabilities, seccomp)."),
+                            "true: the hardened defaults (no privilege escalation, no capabilities, seccomp); false or absent: as the image runs."
+                        ),
+                        "runAsUser": int("The user id the container runs as.", min: 0),
                     ], required: ["image"])
             ),
             (

@@ -31,6 +31,17 @@ public struct Observed: Equatable, Sendable {
         }
         projects.sort { $0.name < $1.name }
         settings = ClusterSettings.from(namespaces: nsList)
+        // An App that does not record its security choice keeps the one it runs with.
+        for (ns, crs) in workloads {
+            let deployments = (natives[ns] ?? []).filter { $0["kind"]?.stringValue == "Deployment" }
+            workloads[ns] = crs.map { cr in
+                Workloads.keepingSecurity(
+                    cr,
+                    live: deployments.first {
+                        $0.at("metadata", "name")?.stringValue == cr.at("metadata", "name")?.stringValue
+                    })
+            }
+        }
     }
 
     public func project(_ name: String) -> Project? { projects.first { $0.name == name } }

@@ -164,9 +164,15 @@ public struct AppSpec: WorkloadSpec {
     public var secretEnv: [String] = []
     /// `runAsNonRoot` for the app's pods; nil leaves it to the image.
     public var runAsNonRoot: Bool?
-    /// false when the user opted out of the safe container defaults (no privilege
-    /// escalation, every capability dropped, the runtime's seccomp profile).
+    /// true for the hardened container defaults (no privilege escalation, every
+    /// capability dropped, the runtime's seccomp profile): new apps in `restricted`
+    /// environments and `--security-defaults`. false or nil: what the image does (as
+    /// under `baseline`), so that images that chown or switch user at start keep running.
+    /// An App without it that runs already keeps the context it runs with (see
+    /// `Workloads.keepingSecurity`).
     public var securityDefaults: Bool?
+    /// `runAsUser` for the app's container (`--run-as-user`).
+    public var runAsUser: Int?
 
     public init(image: String, port: Int? = nil) {
         self.image = image
@@ -193,6 +199,7 @@ public struct AppSpec: WorkloadSpec {
         secretEnv = (j["secretEnv"]?.arrayValue ?? []).compactMap(\.stringValue)
         runAsNonRoot = j["runAsNonRoot"]?.boolValue
         securityDefaults = j["securityDefaults"]?.boolValue
+        runAsUser = j["runAsUser"]?.intValue
     }
 
     public var json: JSON {
@@ -217,6 +224,7 @@ public struct AppSpec: WorkloadSpec {
         if !secretEnv.isEmpty { s["secretEnv"] = JSON.strings(secretEnv.sorted()) }
         if let runAsNonRoot { s["runAsNonRoot"] = .bool(runAsNonRoot) }
         if let securityDefaults { s["securityDefaults"] = .bool(securityDefaults) }
+        if let runAsUser { s["runAsUser"] = .int(runAsUser) }
         return s
     }
 

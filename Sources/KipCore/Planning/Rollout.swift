@@ -14,14 +14,32 @@ public enum Rollout {
         "CreateContainerError",
     ]
 
+    /// A container of the current rollout that will not start by itself.
+    public struct Stuck: Equatable, Sendable {
+        public var pod: String
+        public var container: String
+        public var reason: String
+        public var message: String
+        /// It ran and exited (its last log line says why).
+        public var exited: Bool
+
+        public init(pod: String, container: String, reason: String, message: String, exited: Bool) {
+            (self.pod, self.container, self.reason, self.message, self.exited) = (
+                pod, container, reason, message, exited
+            )
+        }
+    }
+
     /// The pods of the template being rolled out: a Deployment's are labelled with the
     /// `pod-template-hash` of its ReplicaSet of the current revision, a StatefulSet's with
-    /// its update revision. Without those (no ReplicaSets read), every pod, told apart
-    /// by image below.
-    static func current(_ w: JSON, pods: [JSON], replicaSets: [JSON]) -> [JSON] {
-        if w["kind"]?.stringValue == "StatefulSet", let rev = w.at("status", "updateRevision")?.stringValue {
-            let mine = pods.filter { $0.at("metadata", "labels", "controller-revision-hash")?.stringValue == rev }
-            return pods.contains { $0.at("metadata", "labels", "controller-revision-hash") != nil } ? mine : pods
+    /// its update revision. Never told apart by image: a started container's status
+    /// carries the name the runtime gives it (`docker.io/library/nginx:latest` for
+    /// `nginx`), not the spec's. Nil when the current ReplicaSet is not (yet) there.
+    static func current(_ w: JSON, pods: [JSON], replicaSets: [JSON]) -> [JSON]? {
+        if w["kind"]?.stringValue == "Job" { return pods }
+        if w["kind"]?.stringValue == "StatefulSet" {
+            guard let rev = w.at("status", "updateRevision")?.stringValue else { return nil }
+            return pods.filter { $0.at("metadata", "labels", "controller-revision-hash")?.stringValue == rev }
         }
         let revision = "deployment.kubernetes.io/revision"
         guard let rev = w.at("metadata", "annotations", revision)?.stringValue,
@@ -33,30 +51,79 @@ public enum Rollout {
                     }
             }),
             let hash = rs.at("metadata", "labels", "pod-template-hash")?.stringValue
-        else { return pods }
+        else { return nil }
         return pods.filter { $0.at("metadata", "labels", "pod-template-hash")?.stringValue == hash }
+    }
+
+    /// The first container of the current rollout's pods that is stuck, if any.
+    public static func stuck(_ w: JSON, pods allPods: [JSON], replicaSets: [JSON] = []) -> Stuck? {
+        for p in current(w, pods: allPods, replicaSets: replicaSets) ?? [] {
+            for c in (p.at("status", "initContainerStatuses")?.arrayValue ?? [])
+                + (p.at("status", "containerStatuses")?.arrayValue ?? [])
+            {
+                if let reason = c.at("state", "waiting", "reason")?.stringValue, stuck.contains(reason) {
+                    return Stuck(
+                        pod: p.at("metadata", "name")?.stringValue ?? "", container: c["name"]?.stringValue ?? "",
+                        reason: reason, message: c.at("state", "waiting", "message")?.stringValue ?? "",
+                        exited: c.at("lastState", "terminated") != nil)
+                }
+            }
+        }
+        return nil
+    }
+
+    static func isReady(_ pod: JSON) -> Bool {
+        if let c = (pod.at("status", "conditions")?.arrayValue ?? []).first(where: { $0["type"] == "Ready" }) {
+            return c["status"] == "True"
+        }
+        let statuses = pod.at("status", "containerStatuses")?.arrayValue ?? []
+        return !statuses.isEmpty && statuses.allSatisfy { $0["ready"]?.boolValue == true }
+    }
+
+    /// A one-off Job: done once a pod succeeded, failed when it is marked Failed or a pod
+    /// of it is stuck (every pod is the Job's own: its template never changes).
+    static func job(_ j: JSON, pods: [JSON]) -> State {
+        let conditions = j.at("status", "conditions")?.arrayValue ?? []
+        if (j.at("status", "succeeded")?.intValue ?? 0) > 0
+            || conditions.contains(where: { $0["type"] == "Complete" && $0["status"] == "True" })
+        {
+            return .done
+        }
+        if let c = conditions.first(where: { $0["type"] == "Failed" && $0["status"] == "True" }) {
+            return .failed("\(c["reason"]?.stringValue ?? "Failed"): \(c["message"]?.stringValue ?? "the job failed")")
+        }
+        if let s = stuck(j, pods: pods) {
+            return .failed("pod \(s.pod) is in \(s.reason)" + (s.message.isEmpty ? "" : ": \(s.message)"))
+        }
+        if let why = unscheduled(j, pods: pods, replicaSets: []) { return .progressing(why) }
+        return .progressing("\(j.at("status", "active")?.intValue ?? 0) running")
+    }
+
+    /// Why a pod of the current rollout is not scheduled (`PodScheduled` False), if one is not.
+    static func unscheduled(_ w: JSON, pods: [JSON], replicaSets: [JSON]) -> String? {
+        for p in current(w, pods: pods, replicaSets: replicaSets) ?? [] {
+            if let c = (p.at("status", "conditions")?.arrayValue ?? []).first(where: {
+                $0["type"] == "PodScheduled" && $0["status"] == "False"
+            }) {
+                return "pod \(p.at("metadata", "name")?.stringValue ?? "") is not scheduled: "
+                    + "\(c["reason"]?.stringValue ?? "Unschedulable"): \(c["message"]?.stringValue ?? "")"
+            }
+        }
+        return nil
     }
 
     /// The rollout of Deployment or StatefulSet `w` (nil: not there yet), `pods` being
     /// those its selector picks and `replicaSets` the ReplicaSets it picks.
     public static func state(_ w: JSON?, pods allPods: [JSON], replicaSets: [JSON] = []) -> State {
         guard let w else { return .progressing("not created yet") }
+        if w["kind"]?.stringValue == "Job" { return job(w, pods: allPods) }
         let generation = w.at("metadata", "generation")?.intValue ?? 0
         let observed = w.at("status", "observedGeneration")?.intValue ?? 0
         if observed < generation { return .progressing("waiting for the controller") }
-        let pods = current(w, pods: allPods, replicaSets: replicaSets)
-        // Only pods of the template being rolled out count: an old ReplicaSet's pod stuck
-        // in CrashLoopBackOff says nothing about the new one (told apart by image).
-        let images = Set(
-            (w.at("spec", "template", "spec", "containers")?.arrayValue ?? []).compactMap { $0["image"]?.stringValue })
-        for p in pods {
-            for c in p.at("status", "containerStatuses")?.arrayValue ?? []
-            where images.isEmpty || images.contains(c["image"]?.stringValue ?? "") {
-                if let reason = c.at("state", "waiting", "reason")?.stringValue, stuck.contains(reason) {
-                    let message = c.at("state", "waiting", "message")?.stringValue.map { ": \($0)" } ?? ""
-                    return .failed("pod \(p.at("metadata", "name")?.stringValue ?? "") is in \(reason)\(message)")
-                }
-            }
+        // Only pods of the revision being rolled out count: an old ReplicaSet's pod stuck
+        // in CrashLoopBackOff says nothing about the new one.
+        if let s = stuck(w, pods: allPods, replicaSets: replicaSets) {
+            return .failed("pod \(s.pod) is in \(s.reason)" + (s.message.isEmpty ? "" : ": \(s.message)"))
         }
         let conditions = w.at("status", "conditions")?.arrayValue ?? []
         // The controller cannot create the pods (Pod Security admission, a quota…).
@@ -79,9 +146,15 @@ public enum Rollout {
             let current = w.at("status", "currentRevision")?.stringValue
             let update = w.at("status", "updateRevision")?.stringValue
             if ready >= want && (current == update || update == nil) { return .done }
+            if let why = unscheduled(w, pods: allPods, replicaSets: replicaSets) { return .progressing(why) }
             return .progressing("\(ready)/\(want) ready")
         }
         if updated >= want && available >= want && total <= updated { return .done }
+        if let why = unscheduled(w, pods: allPods, replicaSets: replicaSets) { return .progressing(why) }
+        // The new revision's pods alone: an old pod still serving is not progress.
+        if let mine = current(w, pods: allPods, replicaSets: replicaSets) {
+            return .progressing("\(mine.filter(isReady).count)/\(want) pods of the new revision ready")
+        }
         return .progressing("\(updated)/\(want) updated, \(available) available")
     }
 }

@@ -235,6 +235,44 @@ public enum Workloads {
         ["allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]]]
     }
 
+    /// Whether a live Deployment's containers run with the hardened defaults.
+    public static func runsHardened(_ deployment: JSON) -> Bool {
+        let containers = deployment.at("spec", "template", "spec", "containers")?.arrayValue ?? []
+        return !containers.isEmpty
+            && containers.allSatisfy {
+                ($0.at("securityContext", "capabilities", "drop")?.arrayValue ?? []).contains("ALL")
+            }
+    }
+
+    /// App CR `cr` with its security choice made explicit from the Deployment it runs as
+    /// (`live`), when the CR does not record one (written by an earlier kip, whose
+    /// default was another): a re-deploy, set-image or promote never changes the
+    /// security context a running app has unless asked.
+    public static func keepingSecurity(_ cr: JSON, live: JSON?) -> JSON {
+        guard cr["kind"]?.stringValue == WorkloadKind.app.rawValue, cr.at("spec", "securityDefaults") == nil,
+            let live
+        else { return cr }
+        var out = cr
+        out.set(["spec", "securityDefaults"], .bool(runsHardened(live)))
+        return out
+    }
+
+    /// Pod spec `pod` made to pass `restricted` Pod Security when the environment
+    /// enforces it (functions and jobs; apps and services carry their own): no root,
+    /// no privilege escalation, no capabilities, the runtime's seccomp profile.
+    static func restrictedSafe(_ pod: JSON, _ scope: WorkloadScope) -> JSON {
+        guard scope.cluster.podSecurityLevel == "restricted" else { return pod }
+        var p = pod
+        p["containers"] = .array(
+            (pod["containers"]?.arrayValue ?? []).map { c in
+                var c = c
+                if c["securityContext"] == nil { c["securityContext"] = containerSecurity() }
+                return c
+            })
+        p["securityContext"] = ["runAsNonRoot": true, "seccompProfile": ["type": "RuntimeDefault"]]
+        return p
+    }
+
     static func app(
         _ name: String, _ spec: AppSpec, _ scope: WorkloadScope, uid: String, annotations: [String: String],
         configHash: String? = nil
@@ -251,8 +289,12 @@ public enum Workloads {
             container["volumeMounts"] = .array(
                 mounts.map { ["name": .string($0.volume), "mountPath": .string($0.path)] })
         }
-        let hardened = spec.securityDefaults != false
-        if hardened { container["securityContext"] = containerSecurity() }
+        // Hardened only when asked (or made in a restricted environment): under baseline
+        // an image that chowns or switches user at start (official nginx) keeps running.
+        let hardened = spec.securityDefaults == true
+        var security: JSON = hardened ? containerSecurity() : [:]
+        if let uid = spec.runAsUser { security["runAsUser"] = .int(uid) }
+        if security != [:] { container["securityContext"] = security }
         let volumes: [JSON] = mounts.map {
             ["name": .string($0.volume), "persistentVolumeClaim": ["claimName": .string($0.volume)]]
         }
@@ -581,7 +623,10 @@ public enum Workloads {
                 "metadata": meta(name, scope, .function, owner: name, uid: uid),
                 "spec": [
                     "replicas": 1, "selector": ["matchLabels": [WorkloadKind.function.labelKey: .string(name)]],
-                    "template": ["metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope)],
+                    "template": [
+                        "metadata": ["labels": .object(podLabels)],
+                        "spec": restrictedSafe(podSpec([container], scope), scope),
+                    ],
                 ],
             ],
             clusterService(name, port: port, scope, .function, uid: uid),
@@ -596,7 +641,8 @@ public enum Workloads {
         var podLabels = labels(scope, .job, name)
         podLabels[WorkloadKind.job.labelKey] = .string(name)
         let template: JSON = [
-            "metadata": ["labels": .object(podLabels)], "spec": podSpec([container], scope, restart: "OnFailure"),
+            "metadata": ["labels": .object(podLabels)],
+            "spec": restrictedSafe(podSpec([container], scope, restart: "OnFailure"), scope),
         ]
         if let schedule = spec.schedule {
             return [

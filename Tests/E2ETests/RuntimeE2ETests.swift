@@ -1,0 +1,145 @@
+import Foundation
+import KipCore
+import KipTestSupport
+import XCTest
+
+/// What a node's container runtime does, as kip-sandbox models it (`--crash-image`,
+/// `--root-image`, the runtime's own image names, a ReplicaSet per template), and kip
+/// coping: `--wait` fails at once naming why, security defaults never break an image.
+final class RuntimeE2ETests: XCTestCase {
+    var c: E2ECluster!
+
+    func start(podSecurity: String = "baseline") throws {
+        c = try E2ECluster(
+            self,
+            options: E2ECluster.realTime + [
+                "--crash-image", "*:crash*", "--root-image", "nginx*", "--fail-image", "*:missing",
+                "--deadline-scale", "0.05",
+            ], sandboxOnly: true)
+        XCTAssertEqual(c.kip(["install", "--domain", "apprunr.com", "--pod-security", podSecurity]).code, 0)
+        XCTAssertEqual(c.kip(["project", "create", "shop", "--environments", "test"]).code, 0)
+    }
+
+    let scope = ["--project", "shop/test"]
+
+    func container(_ name: String) throws -> JSON? {
+        try c.kubectlJSON(["get", "deployment", name, "-n", "shop-test"]).at("spec", "template", "spec", "containers")?
+            .arrayValue?.first
+    }
+
+    /// A container that starts and exits fails `--wait` at once (not at --timeout),
+    /// naming CrashLoopBackOff and the last line it printed; the old pod keeps serving.
+    func testACrashLoopFailsTheWaitAtOnceWithItsLastLogLine() throws {
+        try start()
+        XCTAssertEqual(
+            c.kip(["app", "deploy", "--name", "api", "--image", "r/api:1", "--port", "80", "--wait"] + scope).code, 0)
+        let bad = c.kip(["app", "set-image", "api", "r/api:crash", "--wait", "--timeout", "10m"] + scope)
+        XCTAssertEqual(bad.code, 1, "\(bad)")
+        XCTAssertTrue(bad.stderr.contains("is in CrashLoopBackOff"), bad.stderr)
+        XCTAssertTrue(
+            bad.stderr.contains("last log line: kip-sandbox: r/api:crash exited with status 1"), bad.stderr)
+        XCTAssertFalse(bad.stderr.contains("not finished within"), bad.stderr)
+        let pods =
+            try c.kubectlJSON(["get", "pods", "-n", "shop-test", "-l", "kipper.run/app=api"])["items"]?
+            .arrayValue ?? []
+        XCTAssertEqual(pods.count, 2, "the old revision's pod keeps serving while the new one crashes")
+    }
+
+    /// Images that never start, and CreateContainerConfigError, fail at once too.
+    func testAnImageThatDoesNotPullFailsAtOnce() throws {
+        try start()
+        let bad = c.kip(
+            [
+                "app", "deploy", "--name", "api", "--image", "r/api:missing", "--port", "80", "--wait", "--timeout",
+                "10m",
+            ]
+                + scope)
+        XCTAssertEqual(bad.code, 1, "\(bad)")
+        XCTAssertTrue(bad.stderr.contains("is in ImagePullBackOff"), bad.stderr)
+    }
+
+    /// A bare Docker Hub name is reported by the runtime as `docker.io/library/…`: the
+    /// rollout is still known to be done, and the pods of the current ReplicaSet are
+    /// found by pod-template-hash.
+    func testABareDockerHubNameRollsOut() throws {
+        try start()
+        let ok = c.kip(["app", "deploy", "--name", "api", "--image", "redis:7", "--port", "80", "--wait"] + scope)
+        XCTAssertEqual(ok.code, 0, "\(ok)")
+        XCTAssertTrue(ok.stdout.contains("✔ app api rolled out in shop-test"), ok.stdout)
+        let pod = try c.kubectlJSON(["get", "pods", "-n", "shop-test", "-l", "kipper.run/app=api"])["items"]?
+            .arrayValue?.first
+        XCTAssertEqual(pod?.at("status", "containerStatuses")?.arrayValue?.first?["image"], "docker.io/library/redis:7")
+        XCTAssertNotNil(pod?.at("metadata", "labels", "pod-template-hash"))
+        let again = c.kip(["app", "set-image", "api", "redis:7.2", "--wait"] + scope)
+        XCTAssertEqual(again.code, 0, "\(again)")
+    }
+
+    /// Under baseline an image that needs root (official nginx) runs: no hardened set
+    /// unless asked; asked, it crashes as it would on a node, and --wait says why.
+    func testAnImageThatNeedsRootRunsUnderBaseline() throws {
+        try start()
+        let ok = c.kip(["app", "deploy", "--name", "web", "--image", "nginx:1.27", "--port", "80", "--wait"] + scope)
+        XCTAssertEqual(ok.code, 0, "\(ok)")
+        XCTAssertNil(try container("web")?["securityContext"])
+        let hard = c.kip(
+            [
+                "app", "deploy", "--name", "hard", "--image", "nginx:1.27", "--port", "80", "--security-defaults",
+                "--wait",
+            ]
+                + scope)
+        XCTAssertEqual(hard.code, 1, "\(hard)")
+        XCTAssertTrue(hard.stderr.contains("Operation not permitted"), hard.stderr)
+        XCTAssertEqual(try container("hard")?.at("securityContext", "capabilities", "drop"), ["ALL"])
+        let user = c.kip(
+            ["app", "deploy", "--name", "uid", "--image", "r/u:1", "--port", "80", "--run-as-user", "1000"] + scope)
+        XCTAssertEqual(user.code, 0, "\(user)")
+        XCTAssertEqual(try container("uid")?.at("securityContext", "runAsUser"), 1000)
+    }
+
+    /// An App that does not record its security choice (written by an earlier kip)
+    /// keeps the context its Deployment runs with through set-image and re-deploy.
+    func testARedeployKeepsTheSecurityContextAnAppRunsWith() throws {
+        try start()
+        XCTAssertEqual(
+            c.kip(
+                ["app", "deploy", "--name", "hard", "--image", "r/h:1", "--port", "80", "--security-defaults"] + scope
+            )
+            .code, 0)
+        XCTAssertEqual(c.kip(["app", "deploy", "--name", "soft", "--image", "r/s:1", "--port", "80"] + scope).code, 0)
+        for app in ["hard", "soft"] {
+            let strip = c.kubectl([
+                "patch", "apps.kipper.run", app, "-n", "shop-test", "--type", "json", "-p",
+                #"[{"op":"remove","path":"/spec/securityDefaults"}]"#,
+            ])
+            XCTAssertTrue(strip.code == 0 || app == "soft", "\(strip)")
+        }
+        XCTAssertEqual(c.kip(["app", "set-image", "hard", "r/h:2"] + scope).code, 0)
+        XCTAssertEqual(c.kip(["app", "set-image", "soft", "r/s:2"] + scope).code, 0)
+        XCTAssertEqual(try container("hard")?.at("securityContext", "capabilities", "drop"), ["ALL"])
+        XCTAssertNil(try container("soft")?["securityContext"])
+        XCTAssertEqual(c.kip(["app", "deploy", "--name", "hard", "--image", "r/h:3"] + scope).code, 0)
+        XCTAssertEqual(try container("hard")?.at("securityContext", "capabilities", "drop"), ["ALL"])
+    }
+
+    /// Under restricted: apps, functions and jobs are written to pass it (no FailedCreate),
+    /// an image that needs root is named by the kubelet's refusal, and
+    /// --no-security-defaults is refused before anything is written.
+    func testRestrictedEnvironmentsAreWrittenToPass() throws {
+        try start(podSecurity: "restricted")
+        let web = c.kip(["app", "deploy", "--name", "web", "--image", "nginx:1.27", "--port", "80", "--wait"] + scope)
+        XCTAssertEqual(web.code, 1, "\(web)")
+        XCTAssertTrue(web.stderr.contains("CreateContainerConfigError: container has runAsNonRoot"), web.stderr)
+        let fn = c.kip(["function", "deploy", "fn", "--image", "r/fn:1", "--wait"] + scope)
+        XCTAssertEqual(fn.code, 0, "\(fn)")
+        XCTAssertTrue(fn.stdout.contains("✔ function fn rolled out in shop-test"), fn.stdout)
+        let job = c.kip(["job", "add", "once", "--image", "r/job:1", "--wait"] + scope + ["--", "echo", "hi"])
+        XCTAssertEqual(job.code, 0, "\(job)")
+        XCTAssertTrue(job.stdout.contains("✔ job once ran in shop-test"), job.stdout)
+        let before = c.writes()
+        let off = c.kip(
+            ["app", "deploy", "--name", "x", "--image", "r/x:1", "--port", "80", "--no-security-defaults"] + scope)
+        XCTAssertEqual(off.code, 1, "\(off)")
+        XCTAssertTrue(off.stderr.contains("drop --no-security-defaults"), off.stderr)
+        XCTAssertEqual(c.writes(), before, "nothing written")
+    }
+}
