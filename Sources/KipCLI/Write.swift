@@ -177,3 +177,14 @@ extension Printer {
         }
     }
 }
+
+extension Context {
+    /// Asks before writing sizes beyond `Limits` (`--replicas 300` for 3): `--yes`, or
+    /// yes at the prompt, goes ahead; no terminal and no `--yes` refuses in one line.
+    func confirmUnusual(_ what: [String], of subject: String) throws {
+        guard !what.isEmpty, !dryRun else { return }
+        let text = "\(subject) would get \(what.joined(separator: ", ")), more than most clusters hold"
+        if !yes && !terminal.stdinIsTerminal { throw KipError("\(text): pass --yes if you mean it") }
+        guard try confirm("\(text). Go ahead?") else { throw KipError("\(text); nothing changed") }
+    }
+}

@@ -297,6 +297,44 @@ extension APIServer {
     }
 
     /// A JSON patch (RFC 6902: add, remove, replace, test) applied to the stored object.
+    /// The value at a JSON pointer's tokens: object keys, and array indices (RFC 6901).
+    static func pointer(_ doc: JSON, _ path: [String]) -> JSON? {
+        var cur: JSON? = doc
+        for p in path {
+            if let a = cur?.arrayValue {
+                guard let i = Int(p), a.indices.contains(i) else { return nil }
+                cur = a[i]
+            } else {
+                cur = cur?[p]
+            }
+        }
+        return cur
+    }
+
+    /// Sets (nil: removes) the value at a JSON pointer's tokens, through objects and arrays.
+    static func pointer(_ doc: inout JSON, _ path: [String], _ value: JSON?) {
+        guard let first = path.first else {
+            if let value { doc = value }
+            return
+        }
+        if var a = doc.arrayValue, let i = Int(first), a.indices.contains(i) {
+            if path.count == 1 {
+                if let value { a[i] = value } else { a.remove(at: i) }
+            } else {
+                pointer(&a[i], Array(path.dropFirst()), value)
+            }
+            doc = .array(a)
+            return
+        }
+        if path.count == 1 {
+            doc.set([first], value)
+            return
+        }
+        var child = doc[first] ?? .object([:])
+        pointer(&child, Array(path.dropFirst()), value)
+        doc[first] = child
+    }
+
     func jsonPatch(_ r: ResourceInfo, namespace: String?, name: String, ops: JSON, manager: String, strict: Bool) throws
         -> JSON
     {
@@ -308,9 +346,9 @@ extension APIServer {
                 .dropFirst().map {
                     $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
                 }
-            let present = doc.at(path) != nil
+            let present = Self.pointer(doc, path) != nil
             // Into an array (RFC 6902): `-` appends, an index inserts (add), replaces or removes.
-            if let last = path.last, var list = doc.at(Array(path.dropLast()))?.arrayValue {
+            if let last = path.last, var list = Self.pointer(doc, Array(path.dropLast()))?.arrayValue {
                 let i = last == "-" ? list.count : Int(last)
                 guard let i, i >= 0, i <= list.count else {
                     throw APIError(
@@ -330,7 +368,7 @@ extension APIServer {
                         code: 422, reason: "Invalid",
                         message: "the server rejected our request due to an error in our request: bad index \(last)")
                 }
-                doc.set(Array(path.dropLast()), .array(list))
+                Self.pointer(&doc, Array(path.dropLast()), .array(list))
                 continue
             }
             switch op["op"]?.stringValue ?? "" {
@@ -340,7 +378,7 @@ extension APIServer {
                         code: 422, reason: "Invalid",
                         message: "the server rejected our request due to an error in our request")
                 }
-                doc.set(path, op["value"] ?? .null)
+                Self.pointer(&doc, path, op["value"] ?? .null)
             case "remove":
                 guard present else {
                     throw APIError(
@@ -349,9 +387,9 @@ extension APIServer {
                             "the server rejected our request due to an error in our request: remove operation does not apply: doc is missing path: \(op["path"]?.stringValue ?? "")"
                     )
                 }
-                doc.set(path, nil)
+                Self.pointer(&doc, path, nil)
             case "test":
-                guard doc.at(path) == op["value"] else {
+                guard Self.pointer(doc, path) == op["value"] else {
                     throw APIError(code: 422, reason: "Invalid", message: "testing value failed")
                 }
             default:

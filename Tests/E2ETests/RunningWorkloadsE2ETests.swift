@@ -239,11 +239,22 @@ final class RunningWorkloadsE2ETests: XCTestCase {
         XCTAssertEqual(api.code, 0, "\(api)")
         XCTAssertEqual(
             try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", test]).at("spec", "runAsNonRoot"), true)
+        // Without the defaults the pods would be refused: kip refuses first, writing nothing.
         let legacy = kip(
             "app deploy --name legacy --image r/legacy:1 --port 80 --no-security-defaults --wait --project PROJ/test")
         XCTAssertEqual(legacy.code, 1)
-        XCTAssertTrue(legacy.stderr.contains("violates PodSecurity \"restricted:latest\""), legacy.stderr)
-        XCTAssertTrue(legacy.stderr.contains("allowPrivilegeEscalation != false"), legacy.stderr)
+        XCTAssertTrue(legacy.stderr.contains("enforces restricted Pod Security"), legacy.stderr)
+        XCTAssertEqual(c.kubectl(["get", "apps.kipper.run", "legacy", "-n", test]).code, 1, "nothing written")
+        // A Deployment written by other means is refused by admission, and --wait says why.
+        XCTAssertEqual(kip("app deploy --name legacy --image r/legacy:1 --port 80 --project PROJ/test").code, 0)
+        let strip = c.kubectl([
+            "patch", "deployment", "legacy", "-n", test, "--type", "json", "-p",
+            #"[{"op":"remove","path":"/spec/template/spec/containers/0/securityContext"}]"#,
+        ])
+        XCTAssertEqual(strip.code, 0, "\(strip)")
+        let wait = kip("app restart legacy --wait --project PROJ/test")
+        XCTAssertEqual(wait.code, 1, "\(wait)")
+        XCTAssertTrue(wait.stderr.contains("violates PodSecurity \"restricted:latest\""), wait.stderr)
     }
 
     /// Databases run as their images' non-root user with probes and resources, so a

@@ -118,11 +118,42 @@ final class ServerLimitsE2ETests: XCTestCase {
         XCTAssertTrue(down.stderr.contains("postgres 15 is older and cannot read it"), down.stderr)
     }
 
+    /// Replica counts and sizes no ordinary cluster holds (a typo's) need --yes; without a
+    /// terminal to ask on, nothing is written.
+    func testUnusualSizesNeedAConfirmation() throws {
+        let c = try E2ECluster(self)
+        XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
+        XCTAssertEqual(c.kip(["project", "create", c.name("shop"), "--environments", "test"]).code, 0)
+        let at = ["--project", c.name("shop") + "/test"]
+        XCTAssertEqual(c.kip(["app", "deploy", "--name", "web", "--image", "r/web:1", "--port", "80"] + at).code, 0)
+        let before = c.writes()
+        for argv in [
+            ["app", "scale", "web", "300"],
+            ["app", "deploy", "--name", "web", "--image", "r/web:1", "--memory-limit", "100Gi"],
+            ["volume", "add", "files", "--size", "5Ti"],
+            ["service", "add", "postgres", "--name", "db", "--storage", "2Pi"],
+        ] {
+            let r = c.kip(argv + at)
+            XCTAssertEqual(r.code, 1, "\(argv): \(r)")
+            XCTAssertTrue(r.stderr.contains("more than most clusters hold: pass --yes if you mean it"), r.stderr)
+        }
+        XCTAssertEqual(c.writes(), before, "nothing written")
+        let yes = c.kip(["app", "scale", "web", "60", "--yes"] + at)
+        XCTAssertEqual(yes.code, 0, "\(yes)")
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "deployment", "web", "-n", c.name("shop") + "-test"]).at("spec", "replicas"), 60)
+    }
+
     func testAWriteIntoANamespaceBeingDeletedSaysSo() throws {
         let c = try E2ECluster(self, options: ["--namespace-delay", "30"], sandboxOnly: true)
         XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
         XCTAssertEqual(c.kip("project create shop --environments test").code, 0)
         XCTAssertEqual(c.kubectl(["delete", "namespace", "shop-test", "--wait=false"]).code, 0)
+        let show = c.kip("project show shop")
+        XCTAssertTrue(show.stdout.contains("shop-test   Terminating"), show.stdout)
+        XCTAssertTrue(show.stderr.contains("namespace shop-test is being deleted (not by kip)"), show.stderr)
+        let json = try JSON.parse(c.kip("project show shop -o json").stdout)
+        XCTAssertEqual(json["environments"]?.arrayValue?.first?["status"], "Terminating")
         let r = c.kip("app deploy --name web --image r/web:1 --port 80 --project shop/test")
         XCTAssertEqual(r.code, 1)
         XCTAssertEqual(

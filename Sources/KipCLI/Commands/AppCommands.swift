@@ -169,6 +169,8 @@ enum AppCommands {
             cpuRequest: try inv.get(Opts.cpuRequest), cpuLimit: try inv.get(Opts.cpuLimit),
             memoryRequest: try inv.get(Opts.memoryRequest), memoryLimit: try inv.get(Opts.memoryLimit))
         let autoscale = try inv.get(Opts.autoscale)
+        try ctx.confirmUnusual(
+            Limits.unusual(replicas: replicas, autoscaleMax: autoscale?.max, resources: given), of: "app \(name)")
         let route = try inv.get(Opts.route)
         let binds = try inv.get(Opts.bind)
         let mounts = try inv.get(Opts.volume)
@@ -619,6 +621,7 @@ enum AppCommands {
                 message: "The value '\(inv.arguments[1])' is invalid for '<replicas>': give a whole number, 0 or more",
                 command: inv.command)
         }
+        try ctx.confirmUnusual(Limits.unusual(replicas: n), of: "app \(inv.arguments[0])")
         var namespace = ""
         _ = try update(inv, ctx, inv.arguments[0]) { spec, w in
             if spec.autoscale != nil {

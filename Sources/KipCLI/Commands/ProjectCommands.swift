@@ -364,6 +364,13 @@ enum ProjectCommands {
 
     // MARK: show
 
+    /// A namespace's phase as `project show` prints it: Active, or Terminating while it
+    /// is being deleted (by kip's remove-env, or by anyone with kubectl).
+    static func namespaceStatus(_ ns: JSON) -> String {
+        ns.at("status", "phase")?.stringValue == "Terminating" || ns.at("metadata", "deletionTimestamp") != nil
+            ? "Terminating" : "Active"
+    }
+
     static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let driver = try ctx.driver()
         let name = try projectName(inv.arguments.first, ctx, driver.target)
@@ -379,6 +386,7 @@ enum ProjectCommands {
                         "name": .string(e.name), "namespace": .string(e.namespace),
                         "exists": .bool(observed.namespaces[e.namespace] != nil),
                     ]
+                    if let ns = observed.namespaces[e.namespace] { o["status"] = .string(namespaceStatus(ns)) }
                     if hidden.contains(e.namespace) {
                         o["exists"] = nil
                         o["visible"] = false
@@ -407,7 +415,7 @@ enum ProjectCommands {
                 let ws = observed.workloads[e.namespace] ?? []
                 func count(_ k: String) -> String { String(ws.filter { $0["kind"]?.stringValue == k }.count) }
                 return [
-                    envLabel(e), e.namespace, observed.namespaces[e.namespace] == nil ? "Missing" : "Active",
+                    envLabel(e), e.namespace, observed.namespaces[e.namespace].map(namespaceStatus) ?? "Missing",
                     count("App"),
                     count("Service"),
                     count("Volume"), count("Function"), count("Job"),
@@ -417,6 +425,11 @@ enum ProjectCommands {
                 ["ENVIRONMENT", "NAMESPACE", "STATUS", "APPS", "SERVICES", "VOLUMES", "FUNCTIONS", "JOBS"], rows)
             if rows.contains(where: { $0[2] == "Missing" }) {
                 ctx.printer.warning("some namespaces are missing: run 'kip project sync \(p.name)'")
+            }
+            for r in rows where r[2] == "Terminating" {
+                ctx.printer.warning(
+                    "namespace \(r[1]) is being deleted (not by kip): nothing can be written there; once it is gone, 'kip project sync \(p.name)' recreates it"
+                )
             }
             let now = ctx.clock()
             for e in p.environments {

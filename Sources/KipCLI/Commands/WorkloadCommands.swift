@@ -75,6 +75,7 @@ enum WorkloadCommands {
             type: type, version: try inv.get(ServiceOpts.version) ?? engine.defaultVersion,
             storage: try inv.get(ServiceOpts.storage) ?? ServiceSpec.defaultStorage,
             storageClass: try inv.get(ServiceOpts.storageClass))
+        try ctx.confirmUnusual(Limits.unusual(storage: spec.storage), of: "service \(name)")
         var namespace = ""
         try ctx.write {
             // By name: its CR, what it renders, and its credentials (kept when they exist).
@@ -313,6 +314,7 @@ enum WorkloadCommands {
         let mounts = try inv.get(VolumeOpts.mount)
         let mode = try inv.get(VolumeOpts.accessMode)
         let storageClass = try inv.get(VolumeOpts.storageClass)
+        try ctx.confirmUnusual(Limits.unusual(storage: size), of: "volume \(name)")
         try ctx.write {
             let w = try Workspace(inv, ctx)
             var spec = VolumeSpec(size: size, accessMode: mode, storageClass: storageClass)

@@ -244,16 +244,16 @@ public enum Workloads {
             }
     }
 
-    /// App CR `cr` with its security choice made explicit from the Deployment it runs as
-    /// (`live`), when the CR does not record one (written by an earlier kip, whose
-    /// default was another): a re-deploy, set-image or promote never changes the
-    /// security context a running app has unless asked.
+    /// App CR `cr` marked hardened when the Deployment it runs as (`live`) is and the CR
+    /// does not record a choice (written by an earlier kip, whose default was the
+    /// hardened set): a re-deploy, set-image or promote never changes the security
+    /// context a running app has unless asked. (Absent already means as the image runs.)
     public static func keepingSecurity(_ cr: JSON, live: JSON?) -> JSON {
         guard cr["kind"]?.stringValue == WorkloadKind.app.rawValue, cr.at("spec", "securityDefaults") == nil,
-            let live
+            let live, runsHardened(live)
         else { return cr }
         var out = cr
-        out.set(["spec", "securityDefaults"], .bool(runsHardened(live)))
+        out.set(["spec", "securityDefaults"], true)
         return out
     }
 
