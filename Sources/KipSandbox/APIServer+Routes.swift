@@ -94,6 +94,7 @@ extension APIServer {
                 render(object: obj, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
         case ("POST", nil):
             let body = try parseBody(req)
+            try checkEscalation(r, namespace: t.namespace, body)
             let strict = req.query["fieldValidation"] == "Strict"
             return json(
                 try create(
@@ -101,12 +102,14 @@ extension APIServer {
                     dryRun: req.query["dryRun"] != nil), 201)
         case ("PUT", let name?):
             let body = try parseBody(req)
+            try checkEscalation(r, namespace: t.namespace, body)
             return json(
                 try update(
                     r, namespace: t.namespace, name: name, body: body, manager: manager,
                     strict: req.query["fieldValidation"] == "Strict"))
         case ("PATCH", let name?):
             let body = try parseBody(req)
+            try checkEscalation(r, namespace: t.namespace, body)
             let ct = (req.headers["content-type"] ?? "").split(separator: ";").first.map(String.init) ?? ""
             let strict = req.query["fieldValidation"] == "Strict"
             switch ct {

@@ -237,7 +237,7 @@ extension APIServer {
         let fs: FieldSelector?
         do {
             ls = try labelSelector.map { try LabelSelector($0) }
-            fs = try fieldSelector.map { try FieldSelector($0) }
+            fs = try fieldSelector.map { try FieldSelector($0, kind: r.kind) }
         } catch let e as SelectorError {
             throw APIError.badRequest("unable to parse requirement: invalid selector: '\(e.text)'")
         }

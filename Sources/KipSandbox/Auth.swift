@@ -109,18 +109,28 @@ extension APIServer {
             rule(["rbac.authorization.k8s.io"], ["roles", "rolebindings"], write + read),
             rule(["authorization.k8s.io"], ["localsubjectaccessreviews"], ["create"]),
         ]
-        func role(_ name: String, _ rules: [JSON]) -> JSON {
-            [
+        /// `aggregated`: the role also has the rules of every ClusterRole labelled
+        /// `rbac.authorization.k8s.io/aggregate-to-<name>: "true"` (its aggregationRule).
+        func role(_ name: String, _ rules: [JSON], aggregated: Bool = false) -> JSON {
+            var r: JSON = [
                 "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
                 "metadata": ["name": .string(name), "labels": ["kubernetes.io/bootstrapping": "rbac-defaults"]],
                 "rules": .array(rules),
             ]
+            if aggregated {
+                r["aggregationRule"] = [
+                    "clusterRoleSelectors": [
+                        ["matchLabels": ["rbac.authorization.k8s.io/aggregate-to-\(name)": "true"]]
+                    ]
+                ]
+            }
+            return r
         }
         return [
             role("cluster-admin", [rule(["*"], ["*"], ["*"]), ["nonResourceURLs": ["*"], "verbs": ["*"]]]),
-            role("admin", viewRules + editRules + adminRules),
-            role("edit", viewRules + editRules),
-            role("view", viewRules),
+            role("admin", viewRules + editRules + adminRules, aggregated: true),
+            role("edit", viewRules + editRules, aggregated: true),
+            role("view", viewRules, aggregated: true),
         ]
     }
 
@@ -179,7 +189,19 @@ extension APIServer {
                 ref?["kind"]?.stringValue == "Role"
                 ? objects["rbac.authorization.k8s.io/roles"]?[key(namespace, name)]
                 : objects["rbac.authorization.k8s.io/clusterroles"]?[name]
-            return role?["rules"]?.arrayValue ?? []
+            var rules = role?["rules"]?.arrayValue ?? []
+            // The clusterrole-aggregation controller's work: the rules of every ClusterRole
+            // a selector of the aggregationRule picks.
+            for s in role?.at("aggregationRule", "clusterRoleSelectors")?.arrayValue ?? [] {
+                let want = s["matchLabels"]?.stringMap ?? [:]
+                for other in (objects["rbac.authorization.k8s.io/clusterroles"] ?? [:]).values {
+                    let labels = other.at("metadata", "labels")?.stringMap ?? [:]
+                    if !want.isEmpty && want.allSatisfy({ labels[$0.key] == $0.value }) {
+                        rules += other["rules"]?.arrayValue ?? []
+                    }
+                }
+            }
+            return rules
         }
         var out: [JSON] = []
         for b in (objects["rbac.authorization.k8s.io/clusterrolebindings"] ?? [:]).values where bound(b) {
@@ -209,6 +231,55 @@ extension APIServer {
         let names = (rule["resourceNames"]?.arrayValue ?? []).compactMap(\.stringValue)
         if !names.isEmpty { return a.name.map(names.contains) ?? false }
         return true
+    }
+
+    /// RBAC's escalation check (`ConfirmNoEscalation`): a RoleBinding may be written only
+    /// by someone who holds every permission of the role it binds, in that namespace, or
+    /// may `bind` that role.
+    func checkEscalation(_ r: ResourceInfo, namespace: String?, _ body: JSON) throws {
+        guard r.group == "rbac.authorization.k8s.io", r.plural == "rolebindings", let namespace,
+            !requester.groups.contains("system:masters"), let ref = body["roleRef"],
+            let roleName = ref["name"]?.stringValue
+        else { return }
+        let isClusterRole = ref["kind"]?.stringValue != "Role"
+        let bind = Attributes(
+            verb: "bind", group: "rbac.authorization.k8s.io", resource: isClusterRole ? "clusterroles" : "roles",
+            namespace: namespace, name: roleName)
+        if allowed(requester, bind) { return }
+        let role =
+            isClusterRole
+            ? objects["rbac.authorization.k8s.io/clusterroles"]?[roleName]
+            : objects["rbac.authorization.k8s.io/roles"]?[key(namespace, roleName)]
+        var missing: [String] = []
+        for rule in role?["rules"]?.arrayValue ?? [] {
+            let strings = { (k: String) in (rule[k]?.arrayValue ?? []).compactMap(\.stringValue) }
+            let names = strings("resourceNames")
+            for g in strings("apiGroups") {
+                for res in strings("resources") {
+                    let parts = res.split(separator: "/", maxSplits: 1).map(String.init)
+                    for v in strings("verbs") {
+                        let held = (names.isEmpty ? [nil] : names.map { Optional($0) }).allSatisfy { n in
+                            allowed(
+                                requester,
+                                Attributes(
+                                    verb: v, group: g, resource: parts[0],
+                                    subresource: parts.count > 1 ? parts[1] : nil,
+                                    namespace: namespace, name: n))
+                        }
+                        if !held {
+                            missing.append("{APIGroups:[\"\(g)\"], Resources:[\"\(res)\"], Verbs:[\"\(v)\"]}")
+                        }
+                    }
+                }
+            }
+        }
+        guard !missing.isEmpty else { return }
+        let groups = requester.groups.map { "\"\($0)\"" }.joined(separator: " ")
+        throw APIError(
+            code: 403, reason: "Forbidden",
+            message:
+                "rolebindings.rbac.authorization.k8s.io \"\(body.at("metadata", "name")?.stringValue ?? "")\" is forbidden: user \"\(requester.user)\" (groups=[\(groups)]) is attempting to grant RBAC permissions not currently held:\n"
+                + missing.joined(separator: "\n"))
     }
 
     /// The 403 a real API server answers with.

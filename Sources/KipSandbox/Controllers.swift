@@ -153,7 +153,8 @@ extension APIServer {
         let bad = failing(o)
         var status: JSON = ["observedGeneration": .int(generation)]
         // A Deployment's pods belong to the ReplicaSet of its template (made now).
-        let rs: JSON? = kind == "Deployment" ? replicaSet(of: &o) : nil
+        var rs: JSON? = Optional<JSON>.none  // (a bare nil would be JSON.null)
+        if kind == "Deployment" { rs = replicaSet(of: &o) }
         let owner = rs ?? o
         // Pod Security admission refuses the pods the controller would create.
         let ns = o.at("metadata", "namespace")?.stringValue ?? ""
@@ -174,6 +175,8 @@ extension APIServer {
             }
             store(&o, status: status, sk, k)
             replacePods(of: owner, template: template(o) ?? [:], count: 0, done: false)
+            if let rs { save(rs, "apps/replicasets") }
+            warn(about: owner, reason: "FailedCreate", message: "Error creating: " + message)
             return
         }
         // A rolling update that fails keeps the old ReplicaSet's pods serving.
@@ -314,6 +317,31 @@ extension APIServer {
             }
         }
         return kept
+    }
+
+    /// A Warning Event about `o`, as its controller records one (`kubectl get events`).
+    func warn(about o: JSON, reason: String, message: String) {
+        let ns = o.at("metadata", "namespace")?.stringValue ?? "default"
+        let name = o.at("metadata", "name")?.stringValue ?? ""
+        let kind = o["kind"]?.stringValue ?? ""
+        let controller = ["ReplicaSet": "replicaset-controller", "StatefulSet": "statefulset-controller"][kind]
+        resourceVersion += 1
+        let event: JSON = [
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": [
+                "name": .string("\(name).\(String(resourceVersion, radix: 16))"), "namespace": .string(ns),
+                "uid": .string(nextUID()), "creationTimestamp": .string(timestamp()),
+                "resourceVersion": .string(String(resourceVersion)),
+            ],
+            "involvedObject": [
+                "apiVersion": o["apiVersion"] ?? "", "kind": .string(kind), "name": .string(name),
+                "namespace": .string(ns), "uid": o.at("metadata", "uid") ?? "",
+            ],
+            "reason": .string(reason), "message": .string(message), "type": "Warning", "count": 1,
+            "firstTimestamp": .string(timestamp()), "lastTimestamp": .string(timestamp()),
+            "source": ["component": .string(controller ?? "job-controller")],
+        ]
+        put("/events", key(ns, event.at("metadata", "name")?.stringValue ?? ""), event)
     }
 
     private func ownedBy(_ uid: String, in sk: String) -> [JSON] {

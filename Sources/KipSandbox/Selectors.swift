@@ -68,11 +68,16 @@ struct LabelSelector {
 
 struct SelectorError: Error { let text: String }
 
-/// Field selectors on `metadata.name` and `metadata.namespace` (`=`, `==`, `!=`).
+/// Field selectors on `metadata.name` and `metadata.namespace` (`=`, `==`, `!=`), and
+/// on the fields the API server indexes for Events (`type`, `reason`, `involvedObject.*`).
 struct FieldSelector {
     var reqs: [(field: String, value: String, equal: Bool)] = []
+    static let eventFields: Set<String> = [
+        "type", "reason", "involvedObject.kind", "involvedObject.name", "involvedObject.namespace",
+        "involvedObject.uid",
+    ]
 
-    init(_ text: String) throws {
+    init(_ text: String, kind: String = "") throws {
         for raw in text.split(separator: ",") {
             let p = String(raw)
             if let r = p.range(of: "!=") {
@@ -83,7 +88,10 @@ struct FieldSelector {
                 throw SelectorError(text: text)
             }
         }
-        for r in reqs where r.field != "metadata.name" && r.field != "metadata.namespace" {
+        for r in reqs
+        where r.field != "metadata.name" && r.field != "metadata.namespace"
+            && !(kind == "Event" && Self.eventFields.contains(r.field))
+        {
             throw SelectorError(text: r.field)
         }
     }

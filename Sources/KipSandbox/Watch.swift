@@ -39,7 +39,7 @@ extension APIServer {
                 return t
             }
             ls = try req.query["labelSelector"].map { try LabelSelector($0) }
-            fs = try req.query["fieldSelector"].map { try FieldSelector($0) }
+            fs = try req.query["fieldSelector"].map { try FieldSelector($0, kind: target.resource.kind) }
         } catch let e as APIError {
             return HTTPResponse(status: e.code, body: e.status.data)
         } catch {

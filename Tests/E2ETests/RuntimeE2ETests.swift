@@ -142,4 +142,73 @@ final class RuntimeE2ETests: XCTestCase {
         XCTAssertTrue(off.stderr.contains("drop --no-security-defaults"), off.stderr)
         XCTAssertEqual(c.writes(), before, "nothing written")
     }
+
+    /// A StatefulSet has no ReplicaFailure condition: its refused pods show only as the
+    /// controller's FailedCreate Warning, which --wait reads and names.
+    func testAStatefulSetWhosePodsAreRefusedFailsTheWait() throws {
+        try start()
+        XCTAssertEqual(c.kip(["service", "add", "postgres", "--name", "db", "--wait"] + scope).code, 0)
+        // Someone adds a field baseline refuses; kip does not own it, so it stays.
+        let patch = c.kubectl([
+            "patch", "statefulset", "db", "-n", "shop-test", "--type", "json", "-p",
+            #"[{"op":"add","path":"/spec/template/spec/hostNetwork","value":true}]"#,
+        ])
+        XCTAssertEqual(patch.code, 0, "\(patch)")
+        let r = c.kip(
+            ["service", "add", "postgres", "--name", "db", "--version", "16.4", "--wait", "--timeout", "10m"] + scope)
+        XCTAssertEqual(r.code, 1, "\(r)")
+        XCTAssertTrue(r.stderr.contains("FailedCreate: Error creating: pods"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("violates PodSecurity \"baseline:latest\""), r.stderr)
+    }
+
+    /// Whoever holds the cluster's built-in `edit` in a namespace manages kip's objects
+    /// there (kip's ClusterRoles aggregate into it); `view` reads them and nothing more.
+    func testTheBuiltInNamespaceRolesCoverKipsObjects() throws {
+        try start()
+        for (user, role) in [("erin", "edit"), ("vera", "view")] {
+            let binding: JSON = [
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                "metadata": ["name": .string(user), "namespace": "shop-test"],
+                "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": .string(role)],
+                "subjects": [["apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": .string(user)]],
+            ]
+            let b = c.kubectl(["apply", "-f", "-"], stdin: binding.serialized())
+            XCTAssertEqual(b.code, 0, "\(b)")
+        }
+        let erin = try c.impersonating("erin")
+        let vera = try c.impersonating("vera")
+        let deploy = c.kip(
+            ["app", "deploy", "--name", "web", "--image", "r/w:1", "--port", "80"] + scope, env: ["KUBECONFIG": erin])
+        XCTAssertEqual(deploy.code, 0, "\(deploy)")
+        let list = c.kip(["app", "list"] + scope, env: ["KUBECONFIG": vera])
+        XCTAssertEqual(list.code, 0, "\(list)")
+        XCTAssertTrue(list.stdout.contains("web"), list.stdout)
+        let refused = c.kip(["app", "scale", "web", "2"] + scope, env: ["KUBECONFIG": vera])
+        XCTAssertEqual(refused.code, 1, "\(refused)")
+        XCTAssertTrue(refused.stderr.contains("user \"vera\" lacks"), refused.stderr)
+    }
+
+    /// A grant RBAC's escalation check refuses (the granter may write RoleBindings but
+    /// does not hold the role's permissions) says why in one line.
+    func testAGrantRefusedAsEscalationSaysWhy() throws {
+        try start()
+        let binder = """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"binder","namespace":"shop-test"},
+             "rules":[{"apiGroups":["rbac.authorization.k8s.io"],"resources":["rolebindings"],"verbs":["get","list","create","patch","update"]}]}
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"erin","namespace":"shop-test"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"binder"},
+             "subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"erin"}]}
+            """
+        XCTAssertEqual(c.kubectl(["apply", "-f", "-"], stdin: binder).code, 0)
+        let erin = try c.impersonating("erin")
+        let r = c.kip(
+            ["project", "grant", "bob", "--role", "developer", "--environment", "test", "--project", "shop"],
+            env: ["KUBECONFIG": erin])
+        XCTAssertEqual(r.code, 1, "\(r)")
+        XCTAssertTrue(
+            r.stderr.hasPrefix(
+                "Error: RBAC refused the grant: user \"erin\" may grant only permissions they hold themselves"),
+            r.stderr)
+        XCTAssertLessThanOrEqual(r.stderr.split(separator: "\n").count, 2, r.stderr)
+    }
 }

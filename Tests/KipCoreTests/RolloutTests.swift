@@ -140,4 +140,27 @@ final class RolloutTests: XCTestCase {
             Rollout.state(d, pods: pods, replicaSets: sets),
             .progressing("pod api-x is not scheduled: Unschedulable: 0/3 nodes are available"))
     }
+
+    /// A StatefulSet's refused pods show only as its controller's FailedCreate Warning.
+    func testAFailedCreateWarningFailsAStatefulSetThatIsNotReady() {
+        let sts: JSON = [
+            "kind": "StatefulSet", "metadata": ["name": "db", "generation": 2],
+            "spec": ["replicas": 1],
+            "status": ["observedGeneration": 2, "replicas": 0, "currentRevision": "db-1", "updateRevision": "db-2"],
+        ]
+        let warning: JSON = [
+            "reason": "FailedCreate", "message": "create Pod db-0 failed: forbidden",
+            "involvedObject": ["kind": "StatefulSet", "name": "db"],
+        ]
+        var other = warning
+        other.set(["involvedObject", "name"], "cache")
+        XCTAssertEqual(Rollout.state(sts, pods: [], events: [other]), .progressing("0/1 ready"))
+        XCTAssertEqual(
+            Rollout.state(sts, pods: [], events: [other, warning]),
+            .failed("FailedCreate: create Pod db-0 failed: forbidden"))
+        var ready = sts
+        ready.set(["status", "readyReplicas"], 1)
+        ready.set(["status", "currentRevision"], "db-2")
+        XCTAssertEqual(Rollout.state(ready, pods: [], events: [warning]), .done, "an old warning of a ready set")
+    }
 }

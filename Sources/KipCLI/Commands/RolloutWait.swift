@@ -51,7 +51,17 @@ enum RolloutWait {
             let kinds =
                 ["deployments.apps", "replicasets.apps", "statefulsets.apps"]
                 + (targets.contains { $0.kind == "Job" } ? ["jobs.batch"] : []) + ["pods"]
-            let items = try driver.get(kinds, namespace: namespace, selector: selector)
+            // With them, the controllers' Warnings (Events carry no labels: a second read,
+            // at the same time): a StatefulSet's refused pods show only there.
+            let both = try driver.concurrently([
+                { try driver.get(kinds, namespace: namespace, selector: selector) },
+                { try driver.get(["events"], namespace: namespace, fieldSelector: "type=Warning") },
+            ])
+            let items = both[0]
+            let events = both[1].filter { e in
+                let at = (e["lastTimestamp"] ?? e["eventTime"] ?? e.at("metadata", "creationTimestamp"))?.stringValue
+                return (at.flatMap(Durations.parse) ?? .distantPast) >= start.addingTimeInterval(-2)
+            }
             let elapsed = Date().timeIntervalSince(start)
             var still: [Target] = []
             var progress: [String] = []
@@ -67,7 +77,7 @@ enum RolloutWait {
                     $0["kind"]?.stringValue == "ReplicaSet"
                         && $0.at("metadata", "labels", t.owner.labelKey)?.stringValue == t.name
                 }
-                switch Rollout.state(w, pods: pods, replicaSets: replicaSets) {
+                switch Rollout.state(w, pods: pods, replicaSets: replicaSets, events: events) {
                 case .done:
                     if live { ctx.stdout.write("\r\u{1B}[K") }
                     ctx.printer.success(

@@ -104,6 +104,15 @@ public final class KubectlDriver {
                 "namespace \(ns)\(place) is being deleted (Terminating): nothing can be written there\(fix)",
                 detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")])
         }
+        // RBAC's escalation check: a grant of permissions the granter does not hold.
+        if err.contains("is attempting to grant RBAC permissions not currently held") {
+            let user = err.range(of: "user \"").map { String(err[$0.upperBound...].prefix { $0 != "\"" }) } ?? "you"
+            var e = KipError(
+                "RBAC refused the grant: user \"\(user)\" may grant only permissions they hold themselves in that environment (RBAC's escalation check); a kip admin of the environment, or a cluster admin, can grant it",
+                detail: ["$ " + argv.map(Self.shellQuote).joined(separator: " ")])
+            e.isForbidden = true
+            return e
+        }
         if let refusal = lines.lazy.compactMap(Forbidden.init).first {
             var e = KipError(
                 refusal.sentence(places, command: command, floor: commandRole),

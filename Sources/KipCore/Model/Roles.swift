@@ -38,12 +38,12 @@ public enum KipRoles {
         ]
         let viewerRules = look + kinds.map { rule([$0.group], $0.resources, read) }
         // `--wait` follows rollouts through the pods' states (those of the current
-        // ReplicaSet); `app logs` reads their logs.
+        // ReplicaSet) and the controllers' Warning events; `app logs` reads the pods' logs.
         let developerRules =
             look + kinds.map { rule([$0.group], $0.resources, read + write) }
             + [
                 rule([""], ["secrets"], read + write), rule([""], ["pods"], read), rule([""], ["pods/log"], ["get"]),
-                rule(["apps"], ["replicasets"], read),
+                rule(["apps"], ["replicasets"], read), rule(["", "events.k8s.io"], ["events"], read),
             ]
         // Granting: RoleBindings to kip's roles. RBAC's escalation check lets a subject
         // bind a role whose every permission it holds in that namespace, and a kip-admin
@@ -85,15 +85,39 @@ public enum KipRoles {
         }
     }
 
+    /// kip's own resources added to the cluster's built-in namespace roles by
+    /// aggregation: whoever holds `admin` or `edit` in a namespace may manage kip's
+    /// objects there, `view` may read them (the built-in roles cover the rest).
+    public static var aggregated: [String: (labels: [String], rules: [JSON])] {
+        let own = [Keys.group]
+        let resources = ["apps", "services", "volumes", "functions", "jobs"]
+        return [
+            "kip-aggregate-to-edit": (
+                ["admin", "edit"], [rule(own, resources, read + write + ["deletecollection"])]
+            ),
+            "kip-aggregate-to-view": (["view"], [rule(own, resources, read)]),
+        ]
+    }
+
     /// The ClusterRoles, labelled as kip's.
     public static var clusterRoles: [JSON] {
-        rules.keys.sorted().map { name in
+        let label = [Keys.managedBy: Keys.managedByValue]
+        return rules.keys.sorted().map { name in
             [
                 "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                "metadata": ["name": .string(name), "labels": JSON.strings([Keys.managedBy: Keys.managedByValue])],
+                "metadata": ["name": .string(name), "labels": JSON.strings(label)],
                 "rules": .array(rules[name]!),
             ]
         }
+            + aggregated.keys.sorted().map { name in
+                let a = aggregated[name]!
+                var labels = label
+                for l in a.labels { labels["rbac.authorization.k8s.io/aggregate-to-\(l)"] = "true" }
+                return [
+                    "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                    "metadata": ["name": .string(name), "labels": JSON.strings(labels)], "rules": .array(a.rules),
+                ]
+            }
     }
 
     /// `kip-reader` for every authenticated user, or only for `group`.

@@ -82,7 +82,7 @@ public enum Rollout {
 
     /// A one-off Job: done once a pod succeeded, failed when it is marked Failed or a pod
     /// of it is stuck (every pod is the Job's own: its template never changes).
-    static func job(_ j: JSON, pods: [JSON]) -> State {
+    static func job(_ j: JSON, pods: [JSON], events: [JSON] = []) -> State {
         let conditions = j.at("status", "conditions")?.arrayValue ?? []
         if (j.at("status", "succeeded")?.intValue ?? 0) > 0
             || conditions.contains(where: { $0["type"] == "Complete" && $0["status"] == "True" })
@@ -95,6 +95,7 @@ public enum Rollout {
         if let s = stuck(j, pods: pods) {
             return .failed("pod \(s.pod) is in \(s.reason)" + (s.message.isEmpty ? "" : ": \(s.message)"))
         }
+        if let why = failedCreate(j, events: events) { return .failed(why) }
         if let why = unscheduled(j, pods: pods, replicaSets: []) { return .progressing(why) }
         return .progressing("\(j.at("status", "active")?.intValue ?? 0) running")
     }
@@ -112,11 +113,30 @@ public enum Rollout {
         return nil
     }
 
+    /// A controller's FailedCreate Warning about the workload (a StatefulSet or Job: they
+    /// have no ReplicaFailure condition) or its current ReplicaSet, among `events`
+    /// (those since the wait began): Pod Security, a quota… refusing its pods.
+    public static func failedCreate(_ w: JSON, events: [JSON], replicaSets: [JSON] = []) -> String? {
+        let name = w.at("metadata", "name")?.stringValue
+        let revision = "deployment.kubernetes.io/revision"
+        let currentRS = replicaSets.first {
+            $0.at("metadata", "annotations", revision) == w.at("metadata", "annotations", revision)
+        }?.at("metadata", "name")?.stringValue
+        let e = events.last { e in
+            guard e["reason"]?.stringValue == "FailedCreate" else { return false }
+            let kind = e.at("involvedObject", "kind")?.stringValue
+            let n = e.at("involvedObject", "name")?.stringValue
+            return (kind == w["kind"]?.stringValue && n == name) || (kind == "ReplicaSet" && n != nil && n == currentRS)
+        }
+        return e.map { "FailedCreate: \($0["message"]?.stringValue ?? "its pods cannot be created")" }
+    }
+
     /// The rollout of Deployment or StatefulSet `w` (nil: not there yet), `pods` being
-    /// those its selector picks and `replicaSets` the ReplicaSets it picks.
-    public static func state(_ w: JSON?, pods allPods: [JSON], replicaSets: [JSON] = []) -> State {
+    /// those its selector picks, `replicaSets` the ReplicaSets it picks, and `events` the
+    /// Warning events in its namespace since the wait began.
+    public static func state(_ w: JSON?, pods allPods: [JSON], replicaSets: [JSON] = [], events: [JSON] = []) -> State {
         guard let w else { return .progressing("not created yet") }
-        if w["kind"]?.stringValue == "Job" { return job(w, pods: allPods) }
+        if w["kind"]?.stringValue == "Job" { return job(w, pods: allPods, events: events) }
         let generation = w.at("metadata", "generation")?.intValue ?? 0
         let observed = w.at("status", "observedGeneration")?.intValue ?? 0
         if observed < generation { return .progressing("waiting for the controller") }
@@ -146,6 +166,7 @@ public enum Rollout {
             let current = w.at("status", "currentRevision")?.stringValue
             let update = w.at("status", "updateRevision")?.stringValue
             if ready >= want && (current == update || update == nil) { return .done }
+            if let why = failedCreate(w, events: events) { return .failed(why) }
             if let why = unscheduled(w, pods: allPods, replicaSets: replicaSets) { return .progressing(why) }
             return .progressing("\(ready)/\(want) ready")
         }
