@@ -211,4 +211,34 @@ final class RuntimeE2ETests: XCTestCase {
             r.stderr)
         XCTAssertLessThanOrEqual(r.stderr.split(separator: "\n").count, 2, r.stderr)
     }
+
+    /// Groups come from the identity provider, which impersonation does not ask:
+    /// `project access USER` takes them with --group, and says so without.
+    func testAccessOfAUserTakesTheirGroups() throws {
+        try start()
+        let grant = c.kip([
+            "project", "grant", "--group", "ops", "--role", "admin", "--environment", "test", "--project", "shop",
+        ])
+        XCTAssertEqual(grant.code, 0, "\(grant)")
+        let alone = c.kip(["project", "access", "olga", "--project", "shop"])
+        XCTAssertEqual(alone.code, 0, "\(alone)")
+        XCTAssertTrue(alone.stdout.contains("test          none"), alone.stdout)
+        XCTAssertTrue(alone.stderr.contains("add --group for their groups"), alone.stderr)
+        let grouped = c.kip(["project", "access", "olga", "--group", "ops", "--project", "shop"])
+        XCTAssertEqual(grouped.code, 0, "\(grouped)")
+        XCTAssertTrue(grouped.stdout.contains("Access of user \"olga\" in groups ops to project shop:"), grouped.stdout)
+        XCTAssertTrue(grouped.stdout.contains("test          admin"), grouped.stdout)
+    }
+
+    /// kubectl follows at most --max-log-requests streams: kip asks for room for every pod.
+    func testLogsFollowMoreThanTwentyPods() throws {
+        try start()
+        XCTAssertEqual(
+            c.kip(["app", "deploy", "--name", "web", "--image", "r/w:1", "--port", "80", "--replicas", "25", "--wait"] + scope)
+                .code,
+            0)
+        let logs = c.kip(["app", "logs", "web", "--follow"] + scope)
+        XCTAssertEqual(logs.code, 0, "\(logs)")
+        XCTAssertEqual(logs.stdout.split(separator: "\n").count, 25, logs.stdout)
+    }
 }

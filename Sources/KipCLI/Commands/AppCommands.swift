@@ -383,10 +383,13 @@ enum AppCommands {
                 command: inv.command)
         }
         let w = try Workspace(inv, ctx, reading: .objects(["\(CRDs.app)/\(name)"]))
-        _ = try w.require(.app, name)
+        let spec = AppSpec(json: try w.require(.app, name)["spec"] ?? [:])
+        // kubectl refuses to follow more streams than --max-log-requests (default 5): room
+        // for every pod the app may run, twice over for a rollout's old and new ones.
+        let pods = spec.autoscale?.max ?? spec.replicas ?? AppSpec.defaultReplicas
         var args = [
             "logs", "-n", w.scope.namespace, "-l", "\(WorkloadKind.app.labelKey)=\(name)", "--prefix",
-            "--all-containers", "--max-log-requests", "20", "--tail", inv.value("tail") ?? "-1",
+            "--all-containers", "--max-log-requests", String(max(20, pods * 2)), "--tail", inv.value("tail") ?? "-1",
         ]
         if inv.has("follow") { args.append("--follow") }
         if inv.has("previous") { args.append("--previous") }

@@ -44,10 +44,15 @@ enum MemberCommands {
                 Asks the API server (SelfSubjectAccessReview), environment by environment: view
                 (list apps), deploy (patch deployments), secrets (read secrets), grant (create
                 RoleBindings). Checking another user impersonates them, which takes a cluster
-                administrator.
+                administrator. A user's groups come from the cluster's identity provider (OIDC
+                claims, certificates), which impersonation does not ask: name them with --group,
+                or access granted to a group does not show.
                 """,
             arguments: [ArgumentSpec("user", "User to check (default: you).", optional: true)],
-            options: [.value("project", "project", "Project (default: the active project).")], handler: access),
+            options: [
+                .value("project", "project", "Project (default: the active project)."),
+                .list("group", "group", "A group the user is in (repeat for each); with USER only."),
+            ], handler: access),
     ]
 
     // MARK: reading
@@ -247,8 +252,17 @@ enum MemberCommands {
                 ])
             }
         }
-        let allowed = try driver.accessReviews(reviews, as: user)
-        let who = user.map { "Access of user \"\($0)\" to" } ?? "Your access to"
+        let groups = inv.values("group")
+        if user == nil && !groups.isEmpty {
+            throw UsageError(
+                message: "--group names the groups of the USER checked: give the user too (your own groups are known)",
+                command: inv.command)
+        }
+        let allowed = try driver.accessReviews(reviews, as: user, groups: groups)
+        let who =
+            user.map {
+                "Access of user \"\($0)\"\(groups.isEmpty ? "" : " in groups \(groups.joined(separator: ", "))") to"
+            } ?? "Your access to"
         var rows: [[String]] = []
         var doc: [JSON] = []
         for (i, e) in project.environments.enumerated() {
@@ -267,6 +281,11 @@ enum MemberCommands {
         }
         ctx.printer.line("\(who) project \(project.name):")
         ctx.printer.table(["ENVIRONMENT", "ROLE"] + checks.map(\.column), rows)
+        if user != nil && groups.isEmpty {
+            ctx.stderr.line(
+                "note: only what is granted to the user and to every authenticated user shows; add --group for their groups (the identity provider knows them)"
+            )
+        }
         return 0
     }
 }

@@ -173,11 +173,12 @@ public final class KubectlDriver {
 
     /// Whether the API server allows each SelfSubjectAccessReview, asked in one kubectl
     /// call (one request each); `as` impersonates another user.
-    public func accessReviews(_ reviews: [JSON], as user: String? = nil) throws -> [Bool] {
+    public func accessReviews(_ reviews: [JSON], as user: String? = nil, groups: [String] = []) throws -> [Bool] {
         if reviews.isEmpty { return [] }
         let stream = reviews.map { $0.serialized() }.joined(separator: "\n") + "\n"
         let out = try kubectl(
-            ["create", "-o", "json", "-f", "-"] + (user.map { ["--as", $0] } ?? []), stdin: Data(stream.utf8))
+            ["create", "-o", "json", "-f", "-"] + (user.map { ["--as", $0] } ?? [])
+                + (user == nil ? [] : groups.flatMap { ["--as-group", $0] }), stdin: Data(stream.utf8))
         let items: [JSON]
         do { items = try JSON.parseStream(out).flatMap { $0["items"]?.arrayValue ?? [$0] } } catch {
             throw KipError("kubectl printed something that is not JSON: \(error)")
