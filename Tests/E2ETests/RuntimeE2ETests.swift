@@ -234,8 +234,11 @@ final class RuntimeE2ETests: XCTestCase {
     func testLogsFollowMoreThanTwentyPods() throws {
         try start()
         XCTAssertEqual(
-            c.kip(["app", "deploy", "--name", "web", "--image", "r/w:1", "--port", "80", "--replicas", "25", "--wait"] + scope)
-                .code,
+            c.kip(
+                ["app", "deploy", "--name", "web", "--image", "r/w:1", "--port", "80", "--replicas", "25", "--wait"]
+                    + scope
+            )
+            .code,
             0)
         let logs = c.kip(["app", "logs", "web", "--follow"] + scope)
         XCTAssertEqual(logs.code, 0, "\(logs)")
