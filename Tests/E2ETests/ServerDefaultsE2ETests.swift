@@ -186,3 +186,33 @@ final class SharedListsE2ETests: XCTestCase {
         XCTAssertEqual(names, ["regcred", "team-pull"])
     }
 }
+
+/// A TLS key stays in `default`: environments name their hosts, the ingress controller serves
+/// the certificate, and no developer can read the key from their namespace.
+final class DefaultCertificateE2ETests: XCTestCase {
+    func testTLSSecretIsNeverCopiedAndSyncRemovesOldCopies() throws {
+        let c = try E2ECluster(self, sandboxOnly: true)
+        if c.isReal { throw XCTSkip("writes a TLS secret into the default namespace") }
+        let crt = Data("cert".utf8).base64EncodedString()
+        let secret =
+            #"{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls","metadata":{"name":"wildcard","namespace":"default"},"data":{"tls.crt":"\#(crt)","tls.key":"\#(crt)"}}"#
+        XCTAssertEqual(c.kubectl(["apply", "-f", "-"], stdin: secret).code, 0)
+        XCTAssertEqual(c.kip("install --domain apprunr.com --tls-secret wildcard").code, 0)
+        XCTAssertEqual(c.kip("project create shop --environments test").code, 0)
+        XCTAssertNotEqual(c.kubectl(["get", "secret", "wildcard", "-n", "shop-test"]).code, 0)
+        let deploy = c.kip("app deploy --name web --image r/web:1 --port 80 --project shop/test")
+        XCTAssertEqual(deploy.code, 0, "\(deploy)")
+        XCTAssertTrue(deploy.stdout.contains("https://"), deploy.stdout)
+        let ing = try c.kubectlJSON(["get", "ingress", "web", "-n", "shop-test"])
+        let tls = ing["spec"]?["tls"]?.arrayValue?.first
+        XCTAssertEqual(tls?["hosts"]?.arrayValue?.first?.stringValue, "web-shop-test.apprunr.com")
+        XCTAssertNil(tls?["secretName"]?.stringValue)
+        // A copy an older kip made, labelled with its source, is removed by sync.
+        let old =
+            #"{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls","metadata":{"name":"wildcard","namespace":"shop-test","labels":{"app.kubernetes.io/managed-by":"kip","kipper.run/project":"shop","kipper.run/environment":"test","kipper.run/pull-secret-source":"default"}},"data":{"tls.crt":"\#(crt)","tls.key":"\#(crt)"}}"#
+        XCTAssertEqual(c.kubectl(["apply", "-f", "-"], stdin: old).code, 0)
+        let sync = c.kip("project sync shop")
+        XCTAssertEqual(sync.code, 0, "\(sync)")
+        XCTAssertNotEqual(c.kubectl(["get", "secret", "wildcard", "-n", "shop-test"]).code, 0, sync.stdout)
+    }
+}

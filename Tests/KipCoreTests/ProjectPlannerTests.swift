@@ -191,7 +191,7 @@ final class ProjectPlannerTests: XCTestCase {
             plan.changes,
             [
                 "repaired labels of namespace p-test",
-                "updated pull secret regcred in p-test",
+                "updated pull secret regcred in p-test (its source in default changed)",
                 "listed the pull secrets in the default ServiceAccount of p-test",
                 "created namespace p-prod (environment prod)",
             ])

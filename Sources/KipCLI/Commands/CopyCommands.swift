@@ -127,10 +127,7 @@ enum CopyCommands {
             }
         }
         if let p = CopyPlanner.problem(plan) { throw KipError(p + "; change it in the plan (--overrides)") }
-        let tls = observed.settings?.tlsSecret
-        let pull = (observed.secrets[source.namespace] ?? []).filter {
-            Render.isPullSecret($0) || (tls != nil && $0.at("metadata", "name")?.stringValue == tls)
-        }
+        let pull = (observed.secrets[source.namespace] ?? []).filter(Render.isPullSecret)
         let scope = WorkloadScope(
             project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain,
             cluster: observed.settings)

@@ -816,6 +816,7 @@ enum ProjectCommands {
             var plan = Plan()
             plan.owners = sync.apply
             plan.report = sync.changes.map { .success($0) }
+            plan.deletes = sync.removals.map { Plan.Deletion(ref: "secrets/\($0.name)", namespace: $0.namespace) }
             var attempt = Attempt(plan)
             if inv.has("prune") && !sync.strays.isEmpty {
                 // Destructive: say what goes, and confirm as remove-env does.
@@ -825,7 +826,7 @@ enum ProjectCommands {
                 attempt.question = .typed(
                     name, what: "namespaces \(sync.strays.joined(separator: ", "))", flag: inv.value("confirm"),
                     declined: "Nothing changed.")
-                attempt.plan.deletes = sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
+                attempt.plan.deletes += sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
                 attempt.plan.report += sync.strays.map {
                     .success("deleting namespace \($0) (no environment declares it)")
                 }

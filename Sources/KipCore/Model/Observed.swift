@@ -45,13 +45,9 @@ public struct Observed: Equatable, Sendable {
     }
 
     public func project(_ name: String) -> Project? { projects.first { $0.name == name } }
-    /// The secrets of `default` every environment gets a copy of: its image pull secrets,
-    /// and the routes' TLS certificate when `kip install --tls-secret` names one.
-    public var pullSecrets: [JSON] {
-        let tls = settings?.tlsSecret
-        return (secrets["default"] ?? []).filter {
-            Render.isPullSecret($0) || (tls != nil && $0.at("metadata", "name")?.stringValue == tls)
-        }
-    }
+    /// The secrets of `default` every environment gets a copy of: its image pull secrets.
+    /// (Never the routes' wildcard certificate: its key would serve every project's hosts,
+    /// and developers read their environment's Secrets; the ingress controller serves it.)
+    public var pullSecrets: [JSON] { (secrets["default"] ?? []).filter(Render.isPullSecret) }
     public var podSecurity: String { settings?.podSecurityLevel ?? ClusterSettings.defaultPodSecurity }
 }

@@ -198,6 +198,13 @@ public enum ProjectPlanner {
         public var apply: [JSON]
         public var changes: [String]
         public var strays: [String]
+        /// Copies to delete (namespace, name): TLS keys earlier versions copied.
+        public var removals: [(namespace: String, name: String)] = []
+
+        public static func == (a: SyncPlan, b: SyncPlan) -> Bool {
+            a.apply == b.apply && a.changes == b.changes && a.strays == b.strays
+                && a.removals.map { "\($0.namespace)/\($0.name)" } == b.removals.map { "\($0.namespace)/\($0.name)" }
+        }
     }
 
     public static func sync(_ project: Project, observed: Observed) throws -> SyncPlan {
@@ -207,6 +214,7 @@ public enum ProjectPlanner {
         try checkNamespaces(project, observed: observed)
         var apply: [JSON] = []
         var changes: [String] = []
+        var removals: [(namespace: String, name: String)] = []
         let pull = observed.pullSecrets
         for env in project.environments {
             // The default ServiceAccount's pull secrets are a list others write too (an
@@ -234,15 +242,26 @@ public enum ProjectPlanner {
                 changes.append("restored the owner reference of namespace \(env.namespace) to project \(project.name)")
             }
             let haveSecrets = observed.secrets[env.namespace] ?? []
+            // A wildcard key an earlier kip copied here: the ingress controller serves it now.
+            for s in haveSecrets
+            where s["type"]?.stringValue == "kubernetes.io/tls"
+                && s.at("metadata", "labels", Keys.pullSecretSource)?.stringValue == "default"
+            {
+                let name = s.at("metadata", "name")?.stringValue ?? ""
+                removals.append((env.namespace, name))
+                changes.append(
+                    "deleted the copy of TLS secret \(name) in \(env.namespace) (its key stays in default; the ingress controller serves it)"
+                )
+            }
             for s in pull {
                 let name = s.at("metadata", "name")?.stringValue ?? ""
                 let copy = haveSecrets.first { $0.at("metadata", "name")?.stringValue == name }
                 if copy == nil {
                     changes.append(
-                        "copied \(Render.isPullSecret(s) ? "pull" : "TLS") secret \(name) into \(env.namespace)")
+                        "copied pull secret \(name) into \(env.namespace)")
                 } else if copy?["data"] != s["data"] || copy?["type"] != s["type"] {
                     changes.append(
-                        "updated \(Render.isPullSecret(s) ? "pull" : "TLS") secret \(name) in \(env.namespace)")
+                        "updated pull secret \(name) in \(env.namespace) (its source in default changed)")
                 }
             }
             if pull.contains(where: Render.isPullSecret) {
@@ -264,7 +283,7 @@ public enum ProjectPlanner {
             .compactMap { $0.at("metadata", "name")?.stringValue }
             .filter { !declared.contains($0) }
             .sorted()
-        return SyncPlan(apply: apply, changes: changes, strays: strays)
+        return SyncPlan(apply: apply, changes: changes, strays: strays, removals: removals)
     }
 
     /// Writes a project and the namespaces (with pull secrets) of `environments`:

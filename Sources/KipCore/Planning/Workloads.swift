@@ -357,10 +357,13 @@ public enum Workloads {
             if let issuer = cluster.clusterIssuer {
                 ingress.set(["metadata", "annotations", Keys.certManagerIssuer], .string(issuer))
             }
-            if cluster.tls {
-                ingress.set(
-                    ["spec", "tls"],
-                    [["hosts": [.string(host)], "secretName": .string(cluster.tlsSecret ?? "\(name)-tls")]])
+            // A wildcard certificate (--tls-secret) is the ingress controller's default
+            // certificate: no secretName, so its key stays in `default`, out of developers'
+            // reach. cert-manager (--cluster-issuer) issues one per host into <app>-tls.
+            if cluster.clusterIssuer != nil {
+                ingress.set(["spec", "tls"], [["hosts": [.string(host)], "secretName": .string("\(name)-tls")]])
+            } else if cluster.tlsSecret != nil {
+                ingress.set(["spec", "tls"], [["hosts": [.string(host)]]])
             }
             out.append(ingress)
         }
