@@ -68,10 +68,18 @@ final class EnvironmentFileE2ETests: XCTestCase {
         let items = try JSON.parse(Data(manifests.stdout.utf8))["items"]?.arrayValue ?? []
         XCTAssertEqual(
             Set(items.compactMap { $0["kind"]?.stringValue }),
-            ["Deployment", "Service", "Ingress", "StatefulSet", "PersistentVolumeClaim", "CronJob"])
+            ["Namespace", "Deployment", "Service", "Ingress", "StatefulSet", "PersistentVolumeClaim", "CronJob"])
         XCTAssertTrue(
             items.allSatisfy { $0.at("metadata", "ownerReferences") == nil && $0.at("metadata", "uid") == nil })
         XCTAssertFalse(manifests.stdout.contains(secretValue))
+        // Runs under Argo CD or Flux on its own: its namespace first, data kept, nothing kip's,
+        // and the Secrets it needs named.
+        XCTAssertEqual(items.first?["kind"], "Namespace")
+        XCTAssertEqual(items.first?.at("metadata", "name")?.stringValue, "\(p!)-test")
+        XCTAssertTrue(items.allSatisfy { $0.at("metadata", "labels", Keys.managedBy) == nil })
+        let db = items.first { $0["kind"] == "StatefulSet" }
+        XCTAssertEqual(db?.at("spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"), "Retain")
+        XCTAssertTrue(manifests.stderr.contains("\(p!)-test: api-secrets, db-credentials"), manifests.stderr)
         let path = try file("shop.yaml", first.stdout)
         let deleted = kip("project delete PROJ --yes --confirm-env prod --wait")
         XCTAssertEqual(deleted.code, 0, "\(deleted)")

@@ -333,7 +333,8 @@ final class ProjectE2ETests: XCTestCase {
         let sync = c.kip("project sync shop")
         XCTAssertEqual(
             sync.stdout,
-            "✔ updated pull secret regcred in shop-test\n✔ created namespace shop-prod (environment prod)\n", "\(sync)")
+            "✔ updated pull secret regcred in shop-test (its source in default changed)\n✔ created namespace shop-prod (environment prod)\n",
+            "\(sync)")
         XCTAssertEqual(
             try c.kubectlJSON(["get", "secret", "regcred", "-n", "shop-prod"]).at("data", ".dockerconfigjson"),
             "eyJhIjoxfQ==")
@@ -342,7 +343,7 @@ final class ProjectE2ETests: XCTestCase {
             c.kubectl(
                 ["apply", "--server-side", "-f", "-"],
                 stdin:
-                    #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop-old","labels":{"kipper.run/project":"shop"}}}"#
+                    #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop-old","labels":{"app.kubernetes.io/managed-by":"kip","kipper.run/project":"shop"}}}"#
             ).code, 0)
         XCTAssertEqual(
             c.kip("project sync shop").stderr,

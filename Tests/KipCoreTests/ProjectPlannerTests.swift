@@ -180,13 +180,21 @@ final class ProjectPlannerTests: XCTestCase {
         ]
         let stray: JSON = [
             "apiVersion": "v1", "kind": "Namespace",
-            "metadata": ["name": "p-old", "labels": ["kipper.run/project": "p"]],
+            "metadata": [
+                "name": "p-old", "labels": ["kipper.run/project": "p", "app.kubernetes.io/managed-by": "kip"],
+            ],
+        ]
+        // A namespace from a manifests export, applied by Argo CD: labelled with the project,
+        // but not kip's, so never a stray to prune.
+        let exported: JSON = [
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": ["name": "p-gitops", "labels": ["kipper.run/project": "p"]],
         ]
         var staleCopy = Self.regcred
         staleCopy.set(["metadata", "namespace"], "p-test")
         staleCopy["data"] = [".dockerconfigjson": "b2xk"]
         let plan = try ProjectPlanner.sync(
-            proj, observed: observed([Self.system, Self.regcred, test, stray, staleCopy]))
+            proj, observed: observed([Self.system, Self.regcred, test, stray, exported, staleCopy]))
         XCTAssertEqual(
             plan.changes,
             [

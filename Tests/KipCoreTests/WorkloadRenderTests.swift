@@ -243,3 +243,52 @@ final class QuantityCronTests: XCTestCase {
         XCTAssertEqual(Cron.problem("0 0 32 * *"), "--schedule '0 0 32 * *': day of month '32' is out of range 1-31")
     }
 }
+
+final class ManifestExportTests: XCTestCase {
+    func testExportedObjectsLeaveKipAndNameTheSecretsTheyNeed() {
+        let project = Project(
+            name: "shop", displayName: nil, environments: [.init(name: "test", namespace: "shop-test")], uid: "u")
+        let deployment: JSON = [
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": [
+                "name": "api", "labels": ["app.kubernetes.io/managed-by": "kip", "kipper.run/app": "api"],
+                "ownerReferences": [["uid": "x"]],
+            ],
+            "spec": [
+                "template": [
+                    "spec": [
+                        "imagePullSecrets": [["name": "regcred"]],
+                        "containers": [
+                            [
+                                "name": "api", "envFrom": [["secretRef": ["name": "api-secrets"]]],
+                                "env": [
+                                    [
+                                        "name": "P",
+                                        "valueFrom": ["secretKeyRef": ["name": "db-credentials", "key": "p"]],
+                                    ]
+                                ],
+                            ]
+                        ],
+                        "volumes": [["name": "c", "secret": ["secretName": "certs"]]],
+                    ]
+                ]
+            ],
+        ]
+        let db: JSON = [
+            "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": ["name": "db"],
+            "spec": ["persistentVolumeClaimRetentionPolicy": ["whenDeleted": "Delete", "whenScaled": "Retain"]],
+        ]
+        let out = ManifestExport.objects(
+            project, project.environments[0], rendered: [deployment, db], podSecurity: "restricted")
+        XCTAssertEqual(out.map { $0["kind"]?.stringValue }, ["Namespace", "Deployment", "StatefulSet"])
+        XCTAssertEqual(out[0].at("metadata", "labels", "pod-security.kubernetes.io/enforce"), "restricted")
+        XCTAssertEqual(out[0].at("metadata", "labels", "kipper.run/project"), "shop")
+        for o in out {
+            XCTAssertNil(o.at("metadata", "labels", "app.kubernetes.io/managed-by"))
+            XCTAssertNil(o.at("metadata", "ownerReferences"))
+        }
+        XCTAssertEqual(out[1].at("metadata", "labels", "kipper.run/app"), "api")
+        XCTAssertEqual(out[2].at("spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"), "Retain")
+        XCTAssertEqual(ManifestExport.missingSecrets(out), ["api-secrets", "certs", "db-credentials", "regcred"])
+    }
+}

@@ -15,8 +15,11 @@ enum FileCommands {
                     ${namespace} stands for it in env values, 'default: true' for the default route).
                     Keys and lists are sorted: an unchanged environment exports byte for byte the same.
                     'kip project apply -f' takes it back, on this cluster or another.
-                    --format manifests writes the rendered Deployments, Services, … instead (no CRs:
-                    promotion and kip's other commands do not work on them).
+                    --format manifests writes the rendered Deployments, Services, … instead, for
+                    Argo CD or Flux to apply on their own: each environment's Namespace first, no
+                    owner or kip label (kip never takes them for its own), databases that keep
+                    their volumes when deleted, and the Secrets to create named on stderr (no
+                    CRs: promotion and kip's other commands do not work on them).
                     """,
                 arguments: [
                     ArgumentSpec("project", "Project (default: the active project).", optional: true),
@@ -96,20 +99,31 @@ enum FileCommands {
         if inv.value("format") == "manifests" {
             let settings = observed.settings ?? ClusterSettings()
             var files: [(String, JSON)] = []
+            var missing: [String] = []
             for e in envs {
                 let scope = WorkloadScope(
                     project: name, environment: e.name, namespace: e.namespace, domain: settings.domain,
                     cluster: settings)
-                for cr in (observed.workloads[e.namespace] ?? []).sorted(by: { Plan.key($0) < Plan.key($1) }) {
-                    for o in Workloads.render(cr, scope, uid: "", password: { _ in nil }) {
-                        var m = o
-                        m.set(["metadata", "ownerReferences"], nil)
-                        let file =
-                            "\(e.name)/\((o["kind"]?.stringValue ?? "").lowercased())-\(o.at("metadata", "name")?.stringValue ?? "").\(format)"
-                        files.append((file, m))
-                    }
+                let rendered = (observed.workloads[e.namespace] ?? []).sorted(by: { Plan.key($0) < Plan.key($1) })
+                    .flatMap { Workloads.render($0, scope, uid: "", password: { _ in nil }) }
+                let objects = ManifestExport.objects(
+                    project, e, rendered: rendered, podSecurity: observed.podSecurity)
+                for o in objects {
+                    let file =
+                        "\(e.name)/\((o["kind"]?.stringValue ?? "").lowercased())-\(o.at("metadata", "name")?.stringValue ?? "").\(format)"
+                    files.append((file, o))
+                }
+                let secrets = ManifestExport.missingSecrets(objects)
+                if !secrets.isEmpty {
+                    missing.append("\(e.namespace): \(secrets.joined(separator: ", "))")
                 }
             }
+            // Values never leave the cluster: say which Secrets the manifests need.
+            ctx.stderr.line(
+                "Secrets are not exported: create the registry pull secrets your images need (listed in each namespace's default ServiceAccount)"
+                    + (missing.isEmpty
+                        ? "" : " and these Secrets before the first sync: \(missing.joined(separator: "; "))")
+                    + ".")
             guard let dir else {
                 ctx.printer.document(
                     ["apiVersion": "v1", "kind": "List", "items": .array(files.map(\.1))], format: format)

@@ -278,6 +278,9 @@ public enum ProjectPlanner {
         let declared = Set(project.environments.map(\.namespace))
         let strays = observed.namespaces.values
             .filter { $0.at("metadata", "labels", Keys.project)?.stringValue == project.name }
+            // Only kip's: a namespace from a manifests export, applied by Argo CD or Flux,
+            // keeps the project label but is theirs.
+            .filter { $0.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue }
             // One already being deleted is on its way out: neither a stray nor to delete again.
             .filter { $0.at("metadata", "deletionTimestamp") == nil }
             .compactMap { $0.at("metadata", "name")?.stringValue }
