@@ -12,15 +12,16 @@ trap 'kill $sandbox 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 200); do [ -f "$KUBECONFIG" ] && break; sleep 0.05; done
 
 now_ms() { date +%s%3N; }
-# run_kip LABEL ARGS...: prints processes and ms
+# measure_kip LABEL ARGS...: prints kubectl processes, sequential rounds and ms
 measure_kip() {
   local label="$1"; shift
-  local t0 t1 calls
+  local t0 t1 calls rounds
   t0=$(now_ms)
   "$bin/kip" -v "$@" > /dev/null 2> "$work/err" || { cat "$work/err" >&2; exit 1; }
   t1=$(now_ms)
   calls=$(grep -c '^+ kubectl' "$work/err" || true)
-  printf '%-54s %9s %10s' "$label" "$calls" "$((t1 - t0)) ms"
+  rounds=$(sed -n 's/^kip: [0-9]* kubectl processes in \([0-9]*\) rounds$/\1/p' "$work/err")
+  printf '%-54s %9s %7s %10s' "$label" "$calls" "${rounds:-?}" "$((t1 - t0)) ms"
 }
 measure_raw() {
   local t0 t1
@@ -46,7 +47,7 @@ for o in doc["items"]:
 "$bin/kip" install --domain apprunr.com > /dev/null
 kubectl get namespaces > /dev/null   # warm kubectl's discovery cache
 
-printf '%-54s %9s %10s %14s\n' "command" "kubectl" "kip" "raw kubectl"
+printf '%-54s %9s %7s %10s %14s\n' "command" "kubectl" "rounds" "kip" "raw kubectl"
 for n in 1 3 10; do
   envs=$(python3 -c "print(','.join('e%d' % i for i in range($n)))")
   "$bin/kip" project create "raw$n" --environments "$envs" --dry-run -o json | as_stream "raw$n" "cmp$n" > "$work/raw$n.json"

@@ -90,6 +90,8 @@ public final class Context {
     public var globals = Invocation(command: [])
     /// What every driver of this command has learnt of namespaces (for refusals).
     let places = Places()
+    /// The kubectl processes and sequential rounds of this command (every driver's).
+    public let rounds = Rounds()
 
     public init(
         stdin: Input, stdout: Output, stderr: Output, terminal: Terminal, env: [String: String],
@@ -268,6 +270,7 @@ public final class Context {
         var argv = ["kubectl", "config", "current-context"]
         if let kubeconfig { argv += ["--kubeconfig", kubeconfig] }
         trace(argv)
+        rounds.process()
         let r: ProcessResult
         do { r = try runner.run(argv, stdin: nil) } catch let e as RunnerError { throw KipError(e.description) }
         let ctx = String(decoding: r.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -287,7 +290,7 @@ public final class Context {
         let t = try target ?? cluster()
         let d = KubectlDriver(
             runner: runner, target: t, requestTimeout: try requestTimeout(),
-            trace: verbose ? { [stderr] in stderr.line($0) } : nil)
+            trace: verbose ? { [stderr] in stderr.line($0) } : nil, rounds: rounds)
         d.places = places
         if !globals.command.isEmpty {
             d.command = globals.command.joined(separator: " ")

@@ -43,12 +43,7 @@ public enum Kip {
             CommandSpec(
                 "version", "Show kip's version.",
                 handler: { _, ctx in
-                    if ctx.output == "json" || ctx.output == "yaml" {
-                        ctx.printer.document(["version": .string(Kip.version)], format: ctx.output)
-                    } else {
-                        ctx.stdout.line("kip \(Kip.version)")
-                    }
-                    return 0
+                    try ctx.show(["version": .string(Kip.version)]) { _ in ctx.stdout.line("kip \(Kip.version)") }
                 }),
         ])
 
@@ -75,6 +70,11 @@ public enum Kip {
     /// Parses and runs one command line; returns the exit code. Only `main` exits.
     public static func run(_ args: [String], _ ctx: Context) -> Int32 {
         let parser = Parser(root: root)
+        defer {
+            if ctx.verbose && ctx.rounds.processes > 0 {
+                ctx.stderr.line("kip: \(ctx.rounds.processes) kubectl processes in \(ctx.rounds.rounds) rounds")
+            }
+        }
         do {
             switch try parser.parse(args) {
             case .version:

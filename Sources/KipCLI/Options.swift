@@ -187,18 +187,3 @@ extension Invocation {
         }
     }
 }
-
-/// Environment variable names as Kubernetes accepts them.
-enum EnvNames {
-    static func problem(_ k: String) -> String? {
-        let ok =
-            !k.isEmpty && !(k.first!.isNumber)
-            && k.unicodeScalars.allSatisfy {
-                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || $0 == "_" || $0 == "."
-                    || $0 == "-"
-            }
-        return ok
-            ? nil
-            : "'\(k)' is not a valid variable name: use letters, digits, '_', '-' or '.', not starting with a digit"
-    }
-}

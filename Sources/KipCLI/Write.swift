@@ -166,6 +166,28 @@ extension Context {
     }
 }
 
+extension Context {
+    /// Runs an operation's planning, saying a command-line mistake it finds (a new app
+    /// without `--port`) as the parser would: the usage, exit 2.
+    func usage<T>(_ inv: Invocation, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let p as UsageProblem {
+            throw UsageError(message: p.message, command: inv.command)
+        }
+    }
+
+    /// Deletes a CR whose data goes with it: the warning, then the name typed (`--confirm
+    /// NAME` or `--yes` answers it), then the deletion; exit 1 when declined.
+    func deleteHoldingData(
+        _ w: EnvironmentView, _ kind: WorkloadKind, _ name: String, warning: [String], confirm: String?
+    ) throws -> Int32 {
+        try run {
+            Attempt(
+                try w.deletion(kind, name), aside: warning,
+                question: .typed(name, what: "\(kind.word) \"\(name)\"", flag: confirm, declined: "Not deleted."))
+        }.code
+    }
+}
+
 extension Printer {
     public func report(_ lines: [Plan.Line]) {
         for l in lines {

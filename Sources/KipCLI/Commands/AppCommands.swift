@@ -154,161 +154,56 @@ enum AppCommands {
     // MARK: deploy
 
     static func deploy(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let o = try deployOptions(inv, ctx)
+        var namespace = ""
+        try ctx.run {
+            let w = try ctx.environment(inv, reading: .objects(AppDeploy.reads(o)))
+            namespace = w.scope.namespace
+            let (plan, notices) = try ctx.usage(inv) {
+                try AppDeploy.plan(o, w, at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
+            }
+            return Attempt(plan, notices: notices)
+        }
+        return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(o.name)])
+    }
+
+    /// `app deploy`'s flags, typed and checked (sizes beyond the usual asked about).
+    static func deployOptions(_ inv: Invocation, _ ctx: Context) throws -> DeployOptions {
         try inv.exclusive(Opts.route.spec, Opts.noRoute.spec)
-        let name = try inv.require(Opts.name)
-        let image = try inv.require(Opts.image)
-        if image.trimmingCharacters(in: .whitespaces).isEmpty {
+        var o = DeployOptions(name: try inv.require(Opts.name), image: try inv.require(Opts.image))
+        if o.image.trimmingCharacters(in: .whitespaces).isEmpty {
             throw UsageError(
                 message: "--image is empty: give one (e.g. registry.example.com/api:v1.2.3)", command: inv.command)
         }
-        let port = try inv.get(Opts.port)
-        let reset = inv.has(Opts.reset)
-        let replicas = inv.has(Opts.replicas.spec.long) ? try inv.get(Opts.replicas) : nil
-        let env = Check.unique(try inv.get(Opts.env))
-        let given = Resources(
+        o.port = try inv.get(Opts.port)
+        o.reset = inv.has(Opts.reset)
+        o.replicas = inv.has(Opts.replicas.spec.long) ? try inv.get(Opts.replicas) : nil
+        o.env = Check.unique(try inv.get(Opts.env))
+        o.resources = Resources(
             cpuRequest: try inv.get(Opts.cpuRequest), cpuLimit: try inv.get(Opts.cpuLimit),
             memoryRequest: try inv.get(Opts.memoryRequest), memoryLimit: try inv.get(Opts.memoryLimit))
-        let autoscale = try inv.get(Opts.autoscale)
+        o.autoscale = try inv.get(Opts.autoscale)
         try ctx.confirmUnusual(
-            Limits.unusual(replicas: replicas, autoscaleMax: autoscale?.max, resources: given), of: "app \(name)")
-        let route = try inv.get(Opts.route)
-        let binds = try inv.get(Opts.bind)
-        let mounts = try inv.get(Opts.volume)
-        for (i, m) in mounts.enumerated() {
-            if let other = mounts[..<i].first(where: { $0.path == m.path }) {
+            Limits.unusual(replicas: o.replicas, autoscaleMax: o.autoscale?.max, resources: o.resources),
+            of: "app \(o.name)")
+        o.route = try inv.get(Opts.route)
+        o.noRoute = inv.has(Opts.noRoute)
+        o.binds = try inv.get(Opts.bind)
+        o.mounts = try inv.get(Opts.volume)
+        for (i, m) in o.mounts.enumerated() {
+            if let other = o.mounts[..<i].first(where: { $0.path == m.path }) {
                 throw UsageError(
                     message:
                         "--volume \(other.volume):\(other.path) and --volume \(m.volume):\(m.path) use one path: give each mount its own path",
                     command: inv.command)
             }
         }
-        var announced = false
-        var namespace = ""
-        try ctx.write {
-            let w = try Workspace(
-                inv, ctx,
-                reading: .objects(
-                    Workspace.appObjects(
-                        name,
-                        more: binds.map { "\(CRDs.service)/\($0.split(separator: ":")[0])" }
-                            + mounts.map { "\(CRDs.volume)/\($0.volume)" }
-                            + (autoscale == nil ? [] : ["horizontalpodautoscalers.autoscaling/\(name)"]))))
-            try w.checkNameFree(name, for: .app)
-            namespace = w.scope.namespace
-            let existing = w.cr(.app, name).map { AppSpec(json: $0["spec"] ?? [:]) }
-            // What it was, kept where no flag names a change; or nothing, on create and --reset.
-            var s: AppSpec
-            if let existing, !reset {
-                s = existing
-                s.image = image
-                if let port { s.port = port }
-            } else {
-                guard let p = port ?? existing?.port else {
-                    throw UsageError(
-                        message: "Missing expected option '--port <port>': app \(name) is new in \(w.scope.namespace)",
-                        command: inv.command)
-                }
-                s = AppSpec(image: image, port: p)
-                s.route = w.scope.defaultHost(name)
-                if let host = s.route, let label = host.split(separator: ".").first, label.count > DNS.labelMax {
-                    throw KipError(
-                        "the route \(host) of app \(name) starts with a \(label.count)-character label; DNS allows 63: use a shorter app name, --route HOST or --no-route"
-                    )
-                }
-                if existing == nil, w.scope.cluster.podSecurityLevel == "restricted" {
-                    s.runAsNonRoot = true
-                    s.securityDefaults = true
-                }
-            }
-            // The keys of its secret: a key named like a binding's variable overrides it.
-            // The App records them; a new one reads the secrets set before it existed.
-            if let existing {
-                s.secretEnv = existing.secretEnv
-            } else if let set = try w.driver.get(
-                ["secrets"], namespace: w.scope.namespace, fieldSelector: "metadata.name=\(SecretNames.app(name))"
-            ).first {
-                s.secretEnv = (set["data"]?.objectValue ?? [:]).keys.sorted()
-            }
-            if inv.has(Opts.runAsNonRoot) { s.runAsNonRoot = true }
-            if inv.has(Opts.securityDefaults) { s.securityDefaults = true }
-            if inv.has(Opts.noSecurityDefaults) {
-                guard w.scope.cluster.podSecurityLevel != "restricted" else {
-                    throw KipError(
-                        "\(w.scope.namespace) enforces restricted Pod Security, which refuses a container without the security defaults: drop --no-security-defaults"
-                    )
-                }
-                s.securityDefaults = false
-            }
-            if let uid = try inv.get(Opts.runAsUser) { s.runAsUser = uid }
-            if let replicas { s.replicas = replicas }
-            for e in env {
-                if let i = s.env.firstIndex(where: { $0.name == e.name }) { s.env[i] = e } else { s.env.append(e) }
-            }
-            for (k, v) in given.fields where v != nil { s.resources.set(k, v) }
-            try checkRequestsWithinLimits(s.resources, inv)
-            if let autoscale { s.autoscale = autoscale }
-            if let route { s.route = route } else if inv.has(Opts.noRoute) { s.route = nil }
-            for b in try binds.map({ try binding($0, w) }) {
-                s.bindings = s.bindings.filter { $0.service != b.service } + [b]
-            }
-            try checkPrefixes(s.bindings)
-            for m in mounts {
-                guard let v = w.cr(.volume, m.volume) else {
-                    throw KipError(
-                        "volume \"\(m.volume)\" does not exist in \(w.scope.namespace): add it with 'kip volume add \(m.volume) --size 1Gi'"
-                    )
-                }
-                let mode = VolumeSpec(json: v["spec"] ?? [:]).mountMode
-                s.volumes =
-                    s.volumes.filter { $0.volume != m.volume && $0.path != m.path }
-                    + [Mount(volume: m.volume, path: m.path, accessMode: mode)]
-            }
-            if let p = s.problem { throw KipError("app \(name): \(p)") }
-            var notes: [Plan.Line] = []
-            if s.autoscale != nil, s.resources.cpuRequest == nil {
-                // The autoscaler measures CPU against the request: without one it never scales.
-                s.resources.cpuRequest = AppSpec.defaultCPURequest
-                try checkRequestsWithinLimits(s.resources, inv)
-                notes.append(
-                    .info(
-                        "  autoscaling measures CPU against a request: --cpu-request \(AppSpec.defaultCPURequest) set (give --cpu-request to choose)"
-                    ))
-            }
-            if reset, let existing, !announced, !ctx.dryRun {
-                announced = true
-                let dropped = existing.describedEntries.filter { !s.describedEntries.contains($0) }
-                if !dropped.isEmpty { ctx.printer.warning("--reset drops \(dropped.joined(separator: ", "))") }
-            }
-            let previous = w.cr(.app, name)
-            let cr = Promotion.recorded(
-                Workloads.app(name, w.scope, spec: s, replacing: previous), previous: previous, image: s.image,
-                action: "deploy", at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
-            var plan = try w.plan(.app, name, [cr], adopt: inv.has(adoptFlag))
-            plan.partial = handover(w, name, from: previous, to: s)
-            plan.report += notes
-            if let host = s.route {
-                plan.report.append(.info("URL: \(w.scope.cluster.tls ? "https" : "http")://\(host)"))
-            }
-            return plan
-        }
-        return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(name)])
-    }
-
-    /// Turning autoscaling on for a running app: the Deployment's replica count is handed
-    /// to a field manager of its own, at its current value, before kip's write stops
-    /// setting it. Server-side apply would otherwise reset the field kip no longer sets
-    /// to its default, 1, until the autoscaler caught up. The autoscaler then owns it.
-    static func handover(_ w: Workspace, _ name: String, from previous: JSON?, to spec: AppSpec) -> [JSON] {
-        guard spec.autoscale != nil, let previous, AppSpec(json: previous["spec"] ?? [:]).autoscale == nil,
-            let live = w.native("Deployment", name), let replicas = live.at("spec", "replicas")?.intValue
-        else { return [] }
-        return [
-            [
-                "apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": ["name": .string(name), "namespace": .string(w.scope.namespace)],
-                "spec": ["replicas": .int(max(replicas, spec.autoscale?.min ?? 1))],
-            ]
-        ]
+        o.runAsNonRoot = inv.has(Opts.runAsNonRoot)
+        o.securityDefaults = inv.has(Opts.securityDefaults)
+        o.noSecurityDefaults = inv.has(Opts.noSecurityDefaults)
+        o.runAsUser = try inv.get(Opts.runAsUser)
+        o.adopt = inv.has(adoptFlag)
+        return o
     }
 
     /// `--wait`: follows the rollouts; exit 1 naming what failed.
@@ -316,7 +211,7 @@ enum AppCommands {
         throws -> Int32
     {
         guard inv.has(rolloutWaitFlag), !ctx.dryRun else { return 0 }
-        let failures = try RolloutWait.run(ctx, try ctx.driver(), namespace: namespace, targets)
+        let failures = try RolloutWait.run(ctx, namespace: namespace, targets)
         if !failures.isEmpty { throw RolloutWait.error(failures, in: namespace) }
         return 0
     }
@@ -336,37 +231,6 @@ enum AppCommands {
         return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(inv.arguments[0])])
     }
 
-    /// A request above its limit is refused by the API server: refuse it first.
-    static func checkRequestsWithinLimits(_ r: Resources, _ inv: Invocation) throws {
-        guard let (what, rq, lm) = r.overLimit else { return }
-        throw UsageError(
-            message: "--\(what)-request \(rq) is more than --\(what)-limit \(lm): a request may not exceed its limit",
-            command: inv.command)
-    }
-
-    static func binding(_ s: String, _ w: Workspace, prefix given: String? = nil) throws -> Binding {
-        let parts = s.split(separator: ":", maxSplits: 1).map(String.init)
-        let svc = parts[0]
-        guard let cr = w.cr(.service, svc) else {
-            throw KipError(
-                "service \"\(svc)\" does not exist in \(w.scope.namespace): add it with 'kip service add postgres --name \(svc)'"
-            )
-        }
-        let prefix =
-            given
-            ?? (parts.count > 1 ? parts[1] : Binding.defaultPrefix(forType: ServiceSpec(json: cr["spec"] ?? [:]).type))
-        if let why = EnvNames.problem(prefix + "_URL") { throw KipError(why) }
-        return Binding(service: svc, prefix: prefix)
-    }
-
-    static func checkPrefixes(_ bindings: [Binding]) throws {
-        var seen = Set<String>()
-        for b in bindings where !seen.insert(b.prefix).inserted {
-            throw KipError(
-                "two bindings use the prefix \(b.prefix): give one a different prefix (--bind db2:ANALYTICS)")
-        }
-    }
-
     // MARK: logs / restart
 
     /// `kubectl logs` of every pod of the app, by its label, each line prefixed with the pod.
@@ -382,7 +246,7 @@ enum AppCommands {
                 message: "The value '\(t)' is invalid for '--tail <n>': give a whole number, 0 or more",
                 command: inv.command)
         }
-        let w = try Workspace(inv, ctx, reading: .objects(["\(CRDs.app)/\(name)"]))
+        let w = try ctx.environment(inv, reading: .objects(["\(CRDs.app)/\(name)"]))
         let spec = AppSpec(json: try w.require(.app, name)["spec"] ?? [:])
         // kubectl refuses to follow more streams than --max-log-requests (default 5): room
         // for every pod the app may run, twice over for a rollout's old and new ones.
@@ -395,7 +259,7 @@ enum AppCommands {
         if inv.has("previous") { args.append("--previous") }
         if let s = inv.value("since") { args += ["--since", s] }
         let out = ctx.stdout
-        try w.driver.stream(args) { out.write(data: $0) }
+        try ctx.stream(args) { out.write(data: $0) }
         return 0
     }
 
@@ -406,7 +270,7 @@ enum AppCommands {
         let name = inv.arguments[0]
         var namespace = ""
         try ctx.write {
-            let w = try Workspace(inv, ctx, reading: .objects(Workspace.appObjects(name)))
+            let w = try ctx.environment(inv, reading: .objects(EnvironmentView.appObjects(name)))
             _ = try w.require(.app, name)
             guard w.native("Deployment", name) != nil else {
                 throw KipError(
@@ -440,38 +304,29 @@ enum AppCommands {
     // MARK: list / show / delete
 
     static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.app.resource, "deployments.apps"]))
+        let w = try ctx.environment(inv, reading: .kinds([WorkloadKind.app.resource, "deployments.apps"]))
         let apps = w.crs(.app)
-        if w.printNames(apps) { return 0 }
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(w.document(apps), format: ctx.output)
-            return 0
-        }
         let running = w.runningImages
-        if apps.isEmpty {
-            ctx.stderr.line(
-                "No apps in \(w.scope.namespace). Deploy one with 'kip app deploy --name NAME --image IMAGE --port PORT'."
-            )
-            return 0
+        let empty =
+            "No apps in \(w.scope.namespace). Deploy one with 'kip app deploy --name NAME --image IMAGE --port PORT'."
+        return try ctx.show(w.document(apps), names: w.names(apps), empty: apps.isEmpty ? empty : nil) { wide in
+            var header = ["NAME", "IMAGE", "READY", "REPLICAS", "ROUTE"]
+            if wide { header += ["BINDINGS", "PROMOTED FROM"] }
+            ctx.printer.table(
+                header,
+                apps.map { a in
+                    let s = AppSpec(json: a["spec"] ?? [:])
+                    let n = a.at("metadata", "name")?.stringValue ?? ""
+                    var row = [
+                        n, Self.imageText(s.image, running: running[n]), w.readyText(n), s.replicaText, s.route ?? "-",
+                    ]
+                    if wide {
+                        row.append(s.bindings.map(\.service).joined(separator: ",").ifEmpty("-"))
+                        row.append(a.at("metadata", "annotations", Keys.promotedFrom)?.stringValue ?? "-")
+                    }
+                    return row
+                })
         }
-        let wide = ctx.output == "wide"
-        var header = ["NAME", "IMAGE", "READY", "REPLICAS", "ROUTE"]
-        if wide { header += ["BINDINGS", "PROMOTED FROM"] }
-        ctx.printer.table(
-            header,
-            apps.map { a in
-                let s = AppSpec(json: a["spec"] ?? [:])
-                let n = a.at("metadata", "name")?.stringValue ?? ""
-                var row = [
-                    n, Self.imageText(s.image, running: running[n]), w.readyText(n), s.replicaText, s.route ?? "-",
-                ]
-                if wide {
-                    row.append(s.bindings.map(\.service).joined(separator: ",").ifEmpty("-"))
-                    row.append(a.at("metadata", "annotations", Keys.promotedFrom)?.stringValue ?? "-")
-                }
-                return row
-            })
-        return 0
     }
 
     /// The image an app's CR asks for, and the one its Deployment runs when that differs
@@ -484,19 +339,19 @@ enum AppCommands {
     static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let n = inv.arguments[0]
         // The App and what it runs, by name: readable by a viewer (no Secret values).
-        let w = try Workspace(
-            inv, ctx,
+        let w = try ctx.environment(
+            inv,
             reading: .objects([
                 "\(CRDs.app)/\(n)", "deployments.apps/\(n)", "ingresses.v1.networking.k8s.io/\(n)",
                 "horizontalpodautoscalers.autoscaling/\(n)",
             ]))
         let a = try w.require(.app, n)
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(w.document([a]).arrayValue![0], format: ctx.output)
-            return 0
-        }
+        return try ctx.show(w.document([a]).arrayValue![0]) { _ in try showText(a, w, ctx) }
+    }
+
+    static func showText(_ a: JSON, _ w: EnvironmentView, _ ctx: Context) throws {
         let s = AppSpec(json: a["spec"] ?? [:])
-        let name = inv.arguments[0]
+        let name = a.at("metadata", "name")?.stringValue ?? ""
         var rows: [(String, String)] = [
             ("App", name), ("Namespace", w.scope.namespace),
             ("Image", Self.imageText(s.image, running: w.runningImages[name])),
@@ -540,7 +395,7 @@ enum AppCommands {
         for v in s.volumes {
             rows.append(("Volume", "\(v.volume) at \(v.path)" + (v.isShared ? " (ReadWriteMany)" : "")))
         }
-        switch try w.readableSecret(SecretNames.app(name)) {
+        switch try ctx.readableSecret(SecretNames.app(name), in: w.scope.namespace) {
         case .value(let secret):
             let keys = (secret?["data"]?.objectValue ?? [:]).keys.sorted()
             if !keys.isEmpty { rows.append(("Secrets", keys.joined(separator: ", "))) }
@@ -551,23 +406,18 @@ enum AppCommands {
                 ("Promoted", "from \(from) at \(a.at("metadata", "annotations", Keys.promotedAt)?.stringValue ?? "?")"))
         }
         for (k, v) in rows { ctx.printer.line((k + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v) }
-        return 0
     }
 
     static func delete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try ctx.environment(inv)
         let name = inv.arguments[0]
-        _ = try w.require(.app, name)
-        guard
-            try ctx.dryRun
-                || ctx.confirm(
-                    "Delete app \(name) in \(w.scope.namespace) (its Deployment, Service, route and secrets)?")
-        else {
-            ctx.stderr.line("Not deleted.")
-            return 1
-        }
-        try w.delete(.app, name)
-        return 0
+        return try ctx.run {
+            Attempt(
+                try w.deletion(.app, name),
+                question: .yesNo(
+                    "Delete app \(name) in \(w.scope.namespace) (its Deployment, Service, route and secrets)?",
+                    declined: "Not deleted."))
+        }.code
     }
 
     // MARK: changes to an existing app
@@ -576,10 +426,10 @@ enum AppCommands {
     /// precondition, so a concurrent change is re-read and applied again, never lost.
     static func update(
         _ inv: Invocation, _ ctx: Context, _ name: String, reading more: [String] = [],
-        _ change: @escaping (inout AppSpec, Workspace) throws -> Void
+        _ change: @escaping (inout AppSpec, EnvironmentView) throws -> Void
     ) throws -> Int32 {
         try ctx.write {
-            let w = try Workspace(inv, ctx, reading: .objects(Workspace.appObjects(name, more: more)))
+            let w = try ctx.environment(inv, reading: .objects(EnvironmentView.appObjects(name, more: more)))
             let current = try w.require(.app, name)
             let before = AppSpec(json: current["spec"] ?? [:])
             var spec = before
@@ -602,9 +452,9 @@ enum AppCommands {
         let prefix = try inv.get(Opts.prefix)
         let svc = String(inv.arguments[1].split(separator: ":").first ?? "")
         return try update(inv, ctx, inv.arguments[0], reading: ["\(CRDs.service)/\(svc)"]) { spec, w in
-            let b = try binding(inv.arguments[1], w, prefix: prefix)
+            let b = try AppDeploy.binding(inv.arguments[1], w, prefix: prefix)
             spec.bindings = spec.bindings.filter { $0.service != b.service } + [b]
-            try checkPrefixes(spec.bindings)
+            try AppDeploy.checkPrefixes(spec.bindings)
         }
     }
 
@@ -639,7 +489,7 @@ enum AppCommands {
 
     static func envList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
-        let w = try Workspace(inv, ctx, reading: .objects(["\(CRDs.app)/\(name)"]))
+        let w = try ctx.environment(inv, reading: .objects(["\(CRDs.app)/\(name)"]))
         let s = AppSpec(json: try w.require(.app, name)["spec"] ?? [:])
         // What the pods get, one row a name: env vars and secrets win over a binding's.
         var rows = s.env.map { [$0.name, $0.value, "env"] }
@@ -656,16 +506,10 @@ enum AppCommands {
                 }
             }
         }
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(
-                .array(rows.map { ["name": .string($0[0]), "value": .string($0[1]), "from": .string($0[2])] }),
-                format: ctx.output)
-        } else if rows.isEmpty {
-            ctx.stderr.line("App \(name) in \(w.scope.namespace) has no env vars.")
-        } else {
-            ctx.printer.table(["NAME", "VALUE", "FROM"], rows)
-        }
-        return 0
+        return try ctx.show(
+            .array(rows.map { ["name": .string($0[0]), "value": .string($0[1]), "from": .string($0[2])] }),
+            empty: rows.isEmpty ? "App \(name) in \(w.scope.namespace) has no env vars." : nil
+        ) { _ in ctx.printer.table(["NAME", "VALUE", "FROM"], rows) }
     }
 
     static func envSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -693,109 +537,6 @@ enum AppCommands {
 
     // MARK: secrets
 
-    /// The plan that writes the user secret `<app>-secrets` with these values. It is
-    /// written by its own field manager, so that re-deploying the app never touches its
-    /// values, and with the resourceVersion read as precondition, so that two changes to
-    /// one app's secrets at once never lose one.
-    /// `data` holds the values base64-encoded, as a Secret stores them: they are never
-    /// decoded to text, so any bytes go through unchanged.
-    /// When the app exists, its CR records the secret's keys (a key named like a binding's
-    /// variable overrides it) and the hash of its configuration; its pods roll when the
-    /// hash changes. The secret is written first, so the new pods read the new values.
-    /// The most a Secret holds, as the API server counts it (the values, decoded).
-    static let secretLimit = 1_048_576
-
-    static func secretPlan(_ w: Workspace, app: String, data: [String: String]) throws -> Plan {
-        let total = data.values.reduce(0) { $0 + (Data(base64Encoded: $1)?.count ?? 0) }
-        if total > secretLimit {
-            throw KipError(
-                "the secrets of app \(app) would hold \(total) bytes; a Kubernetes Secret holds at most \(secretLimit) (1 MiB): nothing was changed; keep large files in a volume"
-            )
-        }
-        let existing = w.secret(SecretNames.app(app))
-        if existing == nil && !w.ctx.dryRun {
-            // Two first writes at once would each replace the other's keys (one field
-            // manager, nothing to hold a precondition against): create the Secret empty,
-            // under kip's own manager, then read it and write the values against its
-            // resourceVersion.
-            var empty = Plan()
-            let shell: JSON = [
-                "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                "metadata": [
-                    "name": .string(SecretNames.app(app)), "namespace": .string(w.scope.namespace),
-                    "labels": .object(Workloads.labels(w.scope, .app, app)),
-                    "annotations": [Keys.configSalt: .string(Workspace.password(w.ctx.random))],
-                ],
-            ]
-            empty.owned = { _ in [shell] }
-            empty.readAgain = true
-            return empty
-        }
-        let salt =
-            existing?.at("metadata", "annotations", Keys.configSalt)?.stringValue ?? Workspace.password(w.ctx.random)
-        var meta: JSON = [
-            "name": .string(SecretNames.app(app)), "namespace": .string(w.scope.namespace),
-            "labels": .object(Workloads.labels(w.scope, .app, app)),
-            "annotations": [Keys.configSalt: .string(salt)],
-        ]
-        let current = w.cr(.app, app)
-        if let uid = current?.at("metadata", "uid")?.stringValue {
-            meta["ownerReferences"] = [Render.ownerReference(kind: "App", name: app, uid: uid)]
-        }
-        if let rv = existing?.at("metadata", "resourceVersion") { meta["resourceVersion"] = rv }
-        let secret: JSON = [
-            "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": meta,
-            "data": .object(data.mapValues { .string($0) }),
-        ]
-        guard let current else {
-            var plan = Plan()
-            plan.secrets = { _ in [secret] }
-            return plan
-        }
-        var spec = AppSpec(json: current["spec"] ?? [:])
-        spec.secretEnv = data.keys.sorted()
-        var cr = Workloads.app(app, w.scope, spec: spec, replacing: current)
-        let hash = Workloads.configHash(
-            salt: salt, secret: data, credentials: try boundCredentials(w, spec.bindings))
-        cr.set(["metadata", "annotations", Keys.configHash], .string(hash))
-        var plan = try w.plan(.app, app, [cr])
-        plan.secrets = { _ in [secret] }
-        plan.secretsFirst = true
-        return plan
-    }
-
-    /// The credentials (base64 values) of the services `bindings` name that exist, read by
-    /// name; part of the hash an app's pods carry.
-    static func boundCredentials(_ w: Workspace, _ bindings: [Binding]) throws -> [String: [String: String]] {
-        var out: [String: [String: String]] = [:]
-        for b in bindings {
-            let name = SecretNames.credentials(b.service)
-            var s = w.secret(name)
-            if s == nil {
-                s = try w.driver.get(["secrets"], namespace: w.scope.namespace, fieldSelector: "metadata.name=\(name)")
-                    .first
-            }
-            if let d = s?["data"]?.objectValue { out[b.service] = d.compactMapValues(\.stringValue) }
-        }
-        return out
-    }
-
-    /// `; rolling out` when the plan changes the pod template of the app's Deployment.
-    static func rollsOut(_ w: Workspace, _ app: String, _ plan: Plan) -> Bool {
-        guard let live = w.native("Deployment", app) else { return false }
-        let rendered = plan.owned(plan.knownUIDs).first {
-            $0["kind"]?.stringValue == "Deployment" && $0.at("metadata", "name")?.stringValue == app
-        }
-        let hash = [Keys.configHash]
-        return rendered?.at(["spec", "template", "metadata", "annotations"] + hash)
-            != live.at(["spec", "template", "metadata", "annotations"] + hash)
-    }
-
-    /// The app's secret values as stored (base64).
-    static func currentSecrets(_ w: Workspace, _ app: String) -> [String: String] {
-        (w.secret(SecretNames.app(app))?["data"]?.objectValue ?? [:]).compactMapValues { $0.stringValue }
-    }
-
     static func secretSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let (app, key) = (inv.arguments[0], inv.arguments[1])
         try Check.name(app, .app)
@@ -811,71 +552,37 @@ enum AppCommands {
             value = d
         }
         try ctx.write {
-            let w = try Workspace(
-                inv, ctx, reading: .objects(Workspace.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
+            let w = try ctx.environment(
+                inv, reading: .objects(EnvironmentView.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
             if value == nil {
                 value = try ctx.readSecret(
                     prompt: "Value for \(key) (input hidden): ", allowEmpty: inv.has("allow-empty"))
             }
-            var data = currentSecrets(w, app)
-            let existed = data[key] != nil
-            data[key] = value?.base64EncodedString()
-            var plan = try secretPlan(w, app: app, data: data)
-            let rolling = rollsOut(w, app, plan) ? "; rolling out" : ""
-            plan.report = [
-                .success(
-                    "secret \(key) \(existed ? "updated" : "set") for app \(app) in \(w.scope.namespace)\(rolling)")
-            ]
-            if let cr = w.cr(.app, app) {
-                if AppSpec(json: cr["spec"] ?? [:]).bindings.contains(where: { b in
-                    Workloads.bindingKeys.contains { "\(b.prefix)_\($0.suffix)" == key }
-                }) {
-                    plan.report.append(.info("  it overrides the variable \(key) of the app's binding"))
-                }
-            } else {
-                plan.report.append(.info("  app \(app) is not deployed here yet; it picks the secret up when it is"))
-            }
-            return plan
+            return try AppSecrets.set(
+                key, base64: value?.base64EncodedString() ?? "", app: app, w,
+                credentials: try ctx.credentials(of: w.cr(.app, app), in: w), dryRun: ctx.dryRun)
         }
         return 0
     }
 
     static func secretList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: .objects(["secrets/\(SecretNames.app(inv.arguments[0]))"]))
-        let keys = currentSecrets(w, inv.arguments[0]).keys.sorted()
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(JSON.strings(keys), format: ctx.output)
-        } else if keys.isEmpty {
-            ctx.stderr.line("App \(inv.arguments[0]) has no secrets in \(w.scope.namespace).")
-        } else {
-            ctx.printer.table(["KEY"], keys.map { [$0] })
-        }
-        return 0
+        let w = try ctx.environment(inv, reading: .objects(["secrets/\(SecretNames.app(inv.arguments[0]))"]))
+        let keys = AppSecrets.current(w, inv.arguments[0]).keys.sorted()
+        return try ctx.show(
+            JSON.strings(keys),
+            empty: keys.isEmpty ? "App \(inv.arguments[0]) has no secrets in \(w.scope.namespace)." : nil
+        ) { _ in ctx.printer.table(["KEY"], keys.map { [$0] }) }
     }
 
     static func secretUnset(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let (app, key) = (inv.arguments[0], inv.arguments[1])
-        var namespace = ""
-        let applied = try ctx.run { n in
-            let w = try Workspace(
-                inv, ctx, reading: .objects(Workspace.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
-            var data = currentSecrets(w, app)
-            // A later attempt finds the key gone already: the Secret went first.
-            guard data.removeValue(forKey: key) != nil || n > 0 else {
-                throw KipError("app \(app) has no secret \(key) in \(w.scope.namespace)")
-            }
-            var plan = try secretPlan(w, app: app, data: data)
-            let rolling = rollsOut(w, app, plan) ? "; rolling out" : ""
-            plan.report = [.success("secret \(key) removed from app \(app) in \(w.scope.namespace)\(rolling)")]
-            namespace = w.scope.namespace
-            return Attempt(plan)
-        }.applied
-        // A key another field manager also wrote (kubectl apply, an older copy) outlives
-        // kip's apply without it: removed by name.
-        if let secret = applied?.objects.first(where: {
-            $0["kind"]?.stringValue == "Secret" && $0.at("metadata", "name")?.stringValue == SecretNames.app(app)
-        }), secret.at("data", key) != nil {
-            try ctx.driver().removeKeys([key], ofSecret: SecretNames.app(app), namespace: namespace)
+        try ctx.run { n in
+            let w = try ctx.environment(
+                inv, reading: .objects(EnvironmentView.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
+            return Attempt(
+                try AppSecrets.unset(
+                    key, app: app, w, credentials: try ctx.credentials(of: w.cr(.app, app), in: w), dryRun: ctx.dryRun,
+                    attempt: n))
         }
         return 0
     }

@@ -38,11 +38,7 @@ enum ClusterCommands {
             throw KipError("kubeconfig \(k) does not exist")
         }
         let context = try inv.value("context") ?? ctx.currentContext(kubeconfig: kubeconfig)
-        let driver = KubectlDriver(
-            runner: ctx.runner, target: ClusterTarget(name: name, context: nil, kubeconfig: kubeconfig),
-            trace: ctx.verbose ? { [stderr = ctx.stderr] in stderr.line($0) } : nil)
-        let contexts = String(decoding: try driver.kubectl(["config", "get-contexts", "-o", "name"]), as: UTF8.self)
-            .split(separator: "\n").map(String.init)
+        let contexts = try ctx.contexts(kubeconfig: kubeconfig)
         guard contexts.contains(context) else {
             throw KipError(
                 "context '\(context)' is not in the kubeconfig; it has: \(contexts.isEmpty ? "none" : contexts.joined(separator: ", "))"
@@ -81,32 +77,24 @@ enum ClusterCommands {
                     (ctxName, true, ctxName, ctx.globals.value("kubeconfig") ?? "", cfg.active[ctxName]?.display ?? ""))
                 ctx.stderr.line(
                     "No clusters added; kubectl's current context is used (add one with 'kip cluster add NAME').")
-            } else {
-                ctx.stderr.line("No clusters: add one with 'kip cluster add NAME --context CONTEXT'.")
-                return 0
             }
         }
-        switch ctx.output {
-        case "name":
-            for e in entries { ctx.printer.name(e.name) }
-        case "json", "yaml":
-            let doc: JSON = .array(
-                entries.map { e in
-                    var o: JSON = ["name": .string(e.name), "current": .bool(e.current), "context": .string(e.context)]
-                    if !e.kubeconfig.isEmpty { o["kubeconfig"] = .string(e.kubeconfig) }
-                    if let a = cfg.active[e.name] {
-                        o["activeProject"] = .string(a.project)
-                        if let env = a.environment { o["activeEnvironment"] = .string(env) }
-                    }
-                    if let c = cfg.clusters[e.name] {
-                        if let org = c.org { o["org"] = .string(org) }
-                        if let d = c.domain { o["domain"] = .string(d) }
-                    }
-                    return o
-                })
-            ctx.printer.document(doc, format: ctx.output)
-        default:
-            let wide = ctx.output == "wide"
+        let doc: JSON = .array(
+            entries.map { e in
+                var o: JSON = ["name": .string(e.name), "current": .bool(e.current), "context": .string(e.context)]
+                if !e.kubeconfig.isEmpty { o["kubeconfig"] = .string(e.kubeconfig) }
+                if let a = cfg.active[e.name] {
+                    o["activeProject"] = .string(a.project)
+                    if let env = a.environment { o["activeEnvironment"] = .string(env) }
+                }
+                if let c = cfg.clusters[e.name] {
+                    if let org = c.org { o["org"] = .string(org) }
+                    if let d = c.domain { o["domain"] = .string(d) }
+                }
+                return o
+            })
+        let none = "No clusters: add one with 'kip cluster add NAME --context CONTEXT'."
+        return try ctx.show(doc, names: entries.map(\.name), empty: entries.isEmpty ? none : nil) { wide in
             var header = ["CURRENT", "NAME", "CONTEXT", "ACTIVE PROJECT"]
             if wide { header.append("KUBECONFIG") }
             ctx.printer.table(
@@ -117,7 +105,6 @@ enum ClusterCommands {
                     return r
                 })
         }
-        return 0
     }
 
     static func use(_ inv: Invocation, _ ctx: Context) throws -> Int32 {

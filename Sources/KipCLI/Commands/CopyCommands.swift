@@ -15,17 +15,6 @@ enum CopyCommands {
         .value("ttl", "duration", "Short-lived: 'kip project gc' removes it after this long (e.g. 72h, 7d)."),
     ]
 
-    /// One read, scoped and concurrent: the Projects, the settings, the source
-    /// namespace `ns` and the target's (`target`) by name, and the kip objects and
-    /// secrets inside `ns`.
-    static func read(_ driver: KubectlDriver, namespace ns: String, target: String) throws -> Observed {
-        Observed(
-            items: try driver.scopedRead(
-                namespaces: [Keys.systemNamespace, ns, target],
-                kinds: WorkloadKind.allCases.map(\.resource) + ["secrets"],
-                inside: [ns]))
-    }
-
     static func copy(_ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String) throws
         -> Int32
     {
@@ -39,12 +28,11 @@ enum CopyCommands {
             throw KipError(
                 "the wizard needs a terminal: in scripts use '--plan -o yaml > plan.yaml' and '--overrides plan.yaml'")
         }
-        let driver = try ctx.driver()
         // Guess the source namespace from the cached org; read again if the guess was wrong.
-        let cachedOrg = try ctx.config.load().clusters[driver.target.name]?.org
+        let cachedOrg = try ctx.cachedOrg()
         let guess = Naming.namespace(org: cachedOrg, project: name, environment: src)
         let targetGuess = Naming.namespace(org: cachedOrg, project: name, environment: env)
-        var observed = try read(driver, namespace: guess, target: targetGuess)
+        var observed = try ctx.readCopy(namespace: guess, target: targetGuess)
         guard let project = observed.project(name) else {
             throw ProjectPlanner.unknownProject(name, observed: observed)
         }
@@ -56,9 +44,9 @@ enum CopyCommands {
         let targetNamespace =
             project.environment(env)?.namespace
             ?? Naming.namespace(org: observed.settings?.org, project: name, environment: env)
-        let waited = try ProjectCommands.waitForDeleted(inv, ctx, driver, [targetNamespace], observed)
+        let waited = try ctx.waitForDeleted(inv, [targetNamespace], observed)
         if source.namespace != guess || targetNamespace != targetGuess || waited {
-            observed = try read(driver, namespace: source.namespace, target: targetNamespace)
+            observed = try ctx.readCopy(namespace: source.namespace, target: targetNamespace)
         }
         if observed.namespaces[source.namespace] == nil {
             throw KipError("namespace \(source.namespace) of \(name)/\(src) is missing: run 'kip project sync \(name)'")
@@ -74,8 +62,8 @@ enum CopyCommands {
             // What a copy that stopped half-way left there, credentials included: a
             // completing run keeps them.
             let there = Observed(
-                items: try driver.get(
-                    WorkloadKind.allCases.map(\.resource) + ["secrets"], namespace: existing.namespace,
+                items: try ctx.read(
+                    WorkloadKind.allCases.map(\.resource) + ["secrets"], in: existing.namespace,
                     selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
             observed.workloads[existing.namespace] = there.workloads[existing.namespace] ?? []
             observed.secrets[existing.namespace] = there.secrets[existing.namespace] ?? []
@@ -110,15 +98,7 @@ enum CopyCommands {
         }
         if inv.has("prod-defaults") { CopyPlanner.prodDefaults(&plan) }
         if inv.has("plan") {
-            let doc = CopyPlanner.document(plan)
-            if ctx.output == "yaml" {
-                ctx.printer.document(doc, format: "yaml")
-            } else if ctx.output == "json" {
-                ctx.printer.document(doc, format: "json")
-            } else {
-                Wizard.printPlan(plan, ctx)
-            }
-            return 0
+            return try ctx.show(CopyPlanner.document(plan)) { _ in Wizard.printPlan(plan, ctx) }
         }
         if inv.has("customize") {
             guard try Wizard(plan: plan, ctx: ctx).run(&plan) else {
@@ -147,7 +127,7 @@ enum CopyCommands {
         return try ctx.run { n in
             var grown = updated
             if n > 0, !rerun {
-                guard let now = try driver.get(CRDs.project, names: [name]).compactMap(Project.init).first else {
+                guard let now = try ctx.project(named: name) else {
                     throw ProjectPlanner.unknownProject(name, observed: observed)
                 }
                 grown = try ProjectPlanner.addEnvironment(
@@ -159,8 +139,8 @@ enum CopyCommands {
                 members: grown.members, scope: scope,
                 existingSecrets: Set(
                     (observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
-                password: { Workspace.password(ctx.random) })
-            write.claims = Workspace.claims(write.owners, scope: scope) { n in
+                password: { EnvironmentView.password(ctx.random.bytes(24)) })
+            write.claims = EnvironmentView.claims(write.owners, scope: scope) { n in
                 (observed.workloads[target.namespace] ?? []).first {
                     $0["kind"]?.stringValue == WorkloadKind.app.rawValue && $0.at("metadata", "name")?.stringValue == n
                 }
@@ -183,26 +163,22 @@ enum CopyCommands {
     /// Exit 0 when identical, 1 when they differ, 2 on error (as diff(1) does; see
     /// `Kip.errorExitCode`).
     static func diff(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let driver = try ctx.driver()
         let args = inv.arguments
-        let name = args.count == 3 ? args[0] : try ProjectCommands.projectName(nil, ctx, driver.target)
+        let name = args.count == 3 ? args[0] : try ctx.projectName(nil)
         let (e1, e2) = args.count == 3 ? (args[1], args[2]) : (args[0], args[1])
         guard args.count >= 2 else {
             throw UsageError(message: "Missing expected argument '<env2>'", command: ["project", "diff"])
         }
-        let (project, observed) = try ProjectCommands.readProject(
-            name, driver, kinds: WorkloadKind.allCases.map(\.resource) + ["secrets"]
+        let (project, observed) = try ctx.readProject(
+            name, kinds: WorkloadKind.allCases.map(\.resource) + ["secrets"]
         ) { p in p.environments.filter { [e1, e2].contains($0.name) } }
         for e in [e1, e2] where project.environment(e) == nil {
             throw KipError(
                 "project \"\(name)\" has no environment \"\(e)\"; it has: \(project.pipeline.joined(separator: ", "))")
         }
         let d = EnvironmentDiff.compare(project.environment(e1)!, project.environment(e2)!, observed: observed)
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(d.document, format: ctx.output)
-        } else if d.entries.isEmpty {
-            ctx.printer.success("\(e1) and \(e2) are identical")
-        } else {
+        try ctx.show(d.document) { _ in
+            if d.entries.isEmpty { ctx.printer.success("\(e1) and \(e2) are identical") }
             for line in d.lines { ctx.printer.line(line) }
         }
         return d.entries.isEmpty ? 0 : 1

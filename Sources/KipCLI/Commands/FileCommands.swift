@@ -75,13 +75,12 @@ enum FileCommands {
     // MARK: export
 
     static func export(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let driver = try ctx.driver()
-        let name = try ProjectCommands.projectName(inv.arguments.first, ctx, driver.target)
+        let name = try ctx.projectName(inv.arguments.first)
         let only = inv.arguments.count > 1 ? inv.arguments[1] : nil
         if only != nil && inv.has("all") {
             throw UsageError(message: "Give an environment or --all, not both", command: inv.command)
         }
-        let (project, observed) = try ProjectCommands.readProject(name, driver, kinds: CRDs.workloadKinds) { p in
+        let (project, observed) = try ctx.readProject(name, kinds: CRDs.workloadKinds) { p in
             p.environments.filter { only == nil || $0.name == only }
         }
         var envs = project.environments
@@ -93,37 +92,12 @@ enum FileCommands {
             }
             envs = [e]
         }
-        let format = ctx.output == "json" ? "json" : "yaml"
+        let format = ctx.documentFormat
         func text(_ doc: JSON) -> String { format == "json" ? doc.serialized(pretty: true) + "\n" : YAML.emit(doc) }
         let dir = inv.value("dir")
         if inv.value("format") == "manifests" {
-            let settings = observed.settings ?? ClusterSettings()
-            var files: [(String, JSON)] = []
-            var missing: [String] = []
-            for e in envs {
-                let scope = WorkloadScope(
-                    project: name, environment: e.name, namespace: e.namespace, domain: settings.domain,
-                    cluster: settings)
-                let rendered = (observed.workloads[e.namespace] ?? []).sorted(by: { Plan.key($0) < Plan.key($1) })
-                    .flatMap { Workloads.render($0, scope, uid: "", password: { _ in nil }) }
-                let objects = ManifestExport.objects(
-                    project, e, rendered: rendered, podSecurity: observed.podSecurity)
-                for o in objects {
-                    let file =
-                        "\(e.name)/\((o["kind"]?.stringValue ?? "").lowercased())-\(o.at("metadata", "name")?.stringValue ?? "").\(format)"
-                    files.append((file, o))
-                }
-                let secrets = ManifestExport.missingSecrets(objects)
-                if !secrets.isEmpty {
-                    missing.append("\(e.namespace): \(secrets.joined(separator: ", "))")
-                }
-            }
-            // Values never leave the cluster: say which Secrets the manifests need.
-            ctx.stderr.line(
-                "Secrets are not exported: create the registry pull secrets your images need (listed in each namespace's default ServiceAccount)"
-                    + (missing.isEmpty
-                        ? "" : " and these Secrets before the first sync: \(missing.joined(separator: "; "))")
-                    + ".")
+            let (files, missing) = ManifestExport.files(project, envs, observed: observed, fileExtension: format)
+            ctx.stderr.line(ManifestExport.secretsNotice(missing))
             guard let dir else {
                 ctx.printer.document(
                     ["apiVersion": "v1", "kind": "List", "items": .array(files.map(\.1))], format: format)
@@ -222,14 +196,13 @@ enum FileCommands {
             }
             file.environments = file.environments.filter { $0.name == only }
         }
-        let driver = try ctx.driver()
         let name = file.project
         let prune = inv.has("prune")
 
         // The project and its environments first (waiting, with --wait, for namespaces of
         // the same names still being deleted).
         func read() throws -> Observed {
-            try ProjectCommands.readForPlanning(ctx, driver, project: name, environments: file.pipeline) { org in
+            try ctx.readForPlanning(project: name, environments: file.pipeline) { org in
                 file.pipeline.map { Naming.namespace(org: org, project: name, environment: $0) }
             }
         }
@@ -238,7 +211,7 @@ enum FileCommands {
             observed.project(name)?.environment($0)?.namespace
                 ?? Naming.namespace(org: observed.settings?.org, project: name, environment: $0)
         }
-        if try ProjectCommands.waitForDeleted(inv, ctx, driver, planned, observed) { observed = try read() }
+        if try ctx.waitForDeleted(inv, planned, observed) { observed = try read() }
         let growth = try EnvironmentFile.grow(file, existing: observed.project(name), observed: observed)
         let project = growth.project
         let settings = observed.settings ?? ClusterSettings()
@@ -249,13 +222,9 @@ enum FileCommands {
         }
         // What each environment holds, read at the same time (nothing, for a new one).
         let envs = file.environments.map { (file: $0, env: project.environment($0.name)!) }
-        let live = try driver.concurrently(
-            envs.map { e in
-                {
-                    growth.added.contains { $0.name == e.env.name }
-                        ? [] : try driver.get(WorkloadKind.allCases.map(\.resource), namespace: e.env.namespace)
-                }
-            })
+        let live = try ctx.readEach(
+            WorkloadKind.allCases.map(\.resource),
+            in: envs.map { e in growth.added.contains { $0.name == e.env.name } ? nil : e.env.namespace })
         var changes = growth.changes
         var todo: [String] = []
         var pending: [(EnvironmentFile.Environment, Project.Environment, [EnvironmentFile.Change])] = []
@@ -270,10 +239,7 @@ enum FileCommands {
         }
 
         if ctx.dryRun {
-            if ctx.output == "json" || ctx.output == "yaml" {
-                ctx.printer.document(
-                    ["changes": JSON.strings(changes), "todo": JSON.strings(todo)], format: ctx.output)
-            } else {
+            try ctx.show(["changes": JSON.strings(changes), "todo": JSON.strings(todo)]) { _ in
                 for c in changes { ctx.printer.line(c) }
                 if changes.isEmpty { ctx.stderr.line("No changes: the cluster matches the file.") }
                 for t in todo { ctx.printer.warning(t) }
@@ -327,7 +293,7 @@ enum FileCommands {
         for (e, env, c) in pending where !c.isEmpty {
             let scoped = Invocation(command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
             try ctx.write {
-                let w = try Workspace(scoped, ctx)
+                let w = try ctx.environment(scoped)
                 let (crs, deletes) = EnvironmentFile.writes(
                     e, live: WorkloadKind.allCases.flatMap { w.crs($0) }, scope: w.scope, prune: prune)
                 var plan = try w.plan(crs)
@@ -345,11 +311,10 @@ enum FileCommands {
 
     /// Exit 0 when nothing drifted, 1 when something did, 2 on error (`Kip.errorExitCode`).
     static func drift(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let driver = try ctx.driver()
         if let f = inv.value("file") {
             var file = try load(f, ctx)
             if let p = inv.arguments.first { file.project = p }
-            let (project, observed) = try ProjectCommands.readProject(file.project, driver, kinds: CRDs.workloadKinds) {
+            let (project, observed) = try ctx.readProject(file.project, kinds: CRDs.workloadKinds) {
                 p in p.environments.filter { e in file.environments.contains { $0.name == e.name } }
             }
             let settings = observed.settings ?? ClusterSettings()
@@ -367,13 +332,13 @@ enum FileCommands {
                     "\(e.name): \($0.line)"
                 }
             }
-            return report(lines, ctx, clean: "\(project.name) matches \(f)")
+            return try report(lines, ctx, clean: "\(project.name) matches \(f)")
         }
-        let name = try ProjectCommands.projectName(inv.arguments.first, ctx, driver.target)
+        let name = try ctx.projectName(inv.arguments.first)
         let only = inv.arguments.count > 1 ? inv.arguments[1] : nil
         // What kip renders, never Secrets: a viewer may look for drift too.
-        let (project, observed) = try ProjectCommands.readProject(
-            name, driver, kinds: Workspace.kinds.filter { $0 != "secrets" }
+        let (project, observed) = try ctx.readProject(
+            name, kinds: EnvironmentView.kinds.filter { $0 != "secrets" }
         ) { p in p.environments.filter { only == nil || $0.name == only } }
         if let only, project.environment(only) == nil {
             throw KipError(
@@ -393,16 +358,12 @@ enum FileCommands {
                 lines += Drift.compare(rendered: rendered, live: live).map { "\(env.name): \($0.line)" }
             }
         }
-        return report(lines, ctx, clean: "no drift in \(name)" + (only.map { "/\($0)" } ?? ""))
+        return try report(lines, ctx, clean: "no drift in \(name)" + (only.map { "/\($0)" } ?? ""))
     }
 
-    static func report(_ lines: [String], _ ctx: Context, clean: String) -> Int32 {
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(
-                ["drifted": .bool(!lines.isEmpty), "differences": JSON.strings(lines)], format: ctx.output)
-        } else if lines.isEmpty {
-            ctx.printer.success(clean)
-        } else {
+    static func report(_ lines: [String], _ ctx: Context, clean: String) throws -> Int32 {
+        try ctx.show(["drifted": .bool(!lines.isEmpty), "differences": JSON.strings(lines)]) { _ in
+            if lines.isEmpty { ctx.printer.success(clean) }
             for l in lines { ctx.printer.line(l) }
         }
         return lines.isEmpty ? 0 : 1

@@ -46,25 +46,24 @@ enum LifecycleCommands {
     }
 
     /// `PROJECT/ENV`, `PROJECT ENV`, or `ENV` of the active project.
-    static func target(_ inv: Invocation, _ ctx: Context, _ driver: KubectlDriver) throws -> (String, String) {
+    static func target(_ inv: Invocation, _ ctx: Context) throws -> (String, String) {
         let a = inv.arguments
         if a.count == 2 { return (a[0], a[1]) }
         let parts = a[0].split(separator: "/", maxSplits: 1).map(String.init)
         if parts.count == 2 { return (parts[0], parts[1]) }
-        return (try ProjectCommands.projectName(nil, ctx, driver.target), a[0])
+        return (try ctx.projectName(nil), a[0])
     }
 
     static func reorder(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let driver = try ctx.driver()
         let (name, list) =
             inv.arguments.count == 2
             ? (inv.arguments[0], inv.arguments[1])
-            : (try ProjectCommands.projectName(nil, ctx, driver.target), inv.arguments[0])
+            : (try ctx.projectName(nil), inv.arguments[0])
         let order = list.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespaces)
         }
         try ctx.write {
-            let (project, observed) = try ProjectCommands.readProject(name, driver, kinds: [])
+            let (project, observed) = try ctx.readProject(name, kinds: [])
             let updated = try ProjectPlanner.reorder(project, order)
             if updated.pipeline == project.pipeline {
                 var plan = Plan()
@@ -81,10 +80,9 @@ enum LifecycleCommands {
     }
 
     static func protect(_ inv: Invocation, _ ctx: Context, _ on: Bool) throws -> Int32 {
-        let driver = try ctx.driver()
-        let (name, env) = try target(inv, ctx, driver)
+        let (name, env) = try target(inv, ctx)
         try ctx.write {
-            let (project, _) = try ProjectCommands.readProject(name, driver, kinds: []) { _ in [] }
+            let (project, _) = try ctx.readProject(name, kinds: []) { _ in [] }
             guard let i = project.environments.firstIndex(where: { $0.name == env }) else {
                 throw KipError(
                     "project \"\(name)\" has no environment \"\(env)\"; it has: \(project.pipeline.joined(separator: ", "))"
@@ -114,13 +112,12 @@ enum LifecycleCommands {
     /// Removes the expired, unprotected environments of every project (or of one): for
     /// each project one write of its Project and the deletion of those namespaces.
     static func gc(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let driver = try ctx.driver()
         let now = ctx.clock()
-        var projects = try driver.get([CRDs.project]).compactMap(Project.init).sorted { $0.name < $1.name }
+        var projects = try ctx.everyProject().projects.sorted { $0.name < $1.name }
         if let only = inv.arguments.first {
             projects = projects.filter { $0.name == only }
             if projects.isEmpty {
-                throw ProjectPlanner.unknownProject(only, observed: Observed(items: try driver.get([CRDs.project])))
+                throw ProjectPlanner.unknownProject(only, observed: try ctx.everyProject())
             }
         }
         func due(_ p: Project) -> [Project.Environment] {
@@ -138,7 +135,7 @@ enum LifecycleCommands {
                 let project =
                     first
                     ? listed
-                    : try driver.get(CRDs.project, names: [listed.name]).compactMap(Project.init).first ?? listed
+                    : try ctx.project(named: listed.name) ?? listed
                 first = false
                 let expired = due(project)
                 var plan = Plan()

@@ -57,65 +57,6 @@ enum MemberCommands {
 
     // MARK: reading
 
-    /// The project named (the argument, else `--project`, else the active one) and the
-    /// settings, read by name in one call; every Project only to say which exist.
-    static func namedProject(_ inv: Invocation, _ ctx: Context, given: String? = nil) throws -> (
-        Project, KubectlDriver
-    ) {
-        let driver = try ctx.driver()
-        let name = try ProjectCommands.projectName(
-            given ?? inv.value("project").map { String($0.split(separator: "/")[0]) }, ctx, driver.target)
-        let top = Observed(
-            items: try driver.scopedRead(
-                projects: .named(name), namespaces: [Keys.systemNamespace], kinds: [], inside: []))
-        guard top.settings != nil else { throw ProjectPlanner.notInstalled() }
-        guard let project = top.project(name) else {
-            throw ProjectPlanner.unknownProject(name, observed: Observed(items: try driver.get([CRDs.project])))
-        }
-        return (project, driver)
-    }
-
-    /// The project (from `--project`, else the active one), its environments `chosen`
-    /// (all when empty; an unknown one is an error), and kip's RoleBindings in them.
-    /// With `tolerant`, an environment whose bindings the user may not read is left out
-    /// of the map rather than failing the command.
-    static func read(
-        _ inv: Invocation, _ ctx: Context, project given: String? = nil, chosen: [String], tolerant: Bool = false
-    ) throws -> (Project, [Project.Environment], [String: [JSON]]) {
-        let (project, driver) = try namedProject(inv, ctx, given: given)
-        for e in project.environments { driver.places[e.namespace] = (project.name, e.name) }
-        var envs = project.environments
-        if !chosen.isEmpty {
-            envs = try chosen.map { c in
-                guard let e = project.environment(c) else {
-                    throw KipError(
-                        "project \"\(project.name)\" has no environment \"\(c)\"; it has: \(project.pipeline.joined(separator: ", "))"
-                    )
-                }
-                return e
-            }
-        }
-        let hiddenMark: JSON = ["kind": "kip:hidden"]
-        let lists = try driver.concurrently(
-            envs.map { e in
-                {
-                    do {
-                        // Every binding, kip's or not: any that grants a kip role counts.
-                        return try driver.get([rbacBindings], namespace: e.namespace)
-                    } catch let err as KipError where err.isForbidden && tolerant {
-                        return [hiddenMark]
-                    }
-                }
-            })
-        var bindings: [String: [JSON]] = [:]
-        for (e, l) in zip(envs, lists) where l != [hiddenMark] { bindings[e.namespace] = l }
-        if bindings.isEmpty && !envs.isEmpty {
-            // Readable nowhere: the refusal itself says what is lacking.
-            _ = try driver.get([rbacBindings], namespace: envs[0].namespace)
-        }
-        return (project, envs, bindings)
-    }
-
     /// The subject the arguments name: a user, or `--group`; exactly one.
     static func subject(_ inv: Invocation) throws -> (Member.Kind, String) {
         switch (inv.arguments.first, inv.value("group")) {
@@ -137,7 +78,7 @@ enum MemberCommands {
         try checkSubject(kind, who, inv)
         let chosen = inv.values("environment")
         try ctx.write {
-            let (project, envs, existing) = try read(inv, ctx, chosen: chosen)
+            let (project, envs, existing) = try ctx.readMembers(inv, chosen: chosen)
             return try MemberPlanner.grant(
                 Member(kind: kind, name: who, role: role, everywhere: chosen.isEmpty), project: project, in: envs,
                 existing: existing)
@@ -158,7 +99,7 @@ enum MemberCommands {
         let (kind, who) = try subject(inv)
         let chosen = inv.values("environment")
         try ctx.write {
-            let (project, envs, existing) = try read(inv, ctx, chosen: chosen)
+            let (project, envs, existing) = try ctx.readMembers(inv, chosen: chosen)
             return try MemberPlanner.revoke(
                 kind, who, project: project, in: envs, everywhere: chosen.isEmpty, existing: existing)
         }
@@ -168,7 +109,8 @@ enum MemberCommands {
     // MARK: members
 
     static func members(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let (project, envs, bindings) = try read(inv, ctx, project: inv.arguments.first, chosen: [], tolerant: true)
+        let (project, envs, bindings) = try ctx.readMembers(
+            inv, project: inv.arguments.first, chosen: [], tolerant: true)
         let hidden = envs.filter { bindings[$0.namespace] == nil }.map(\.name)
         struct Row {
             var member: Member
@@ -193,36 +135,33 @@ enum MemberCommands {
                 $1.member.kind.rawValue, $1.member.name, $1.member.role
             )
         }
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(
-                .array(
-                    rows.map { r in
-                        [
-                            "kind": .string(r.member.kind.rawValue), "name": .string(r.member.name),
-                            "role": .string(r.member.role), "environments": JSON.strings(r.environments),
-                            "everyEnvironment": .bool(r.member.everywhere),
-                        ]
-                    }), format: ctx.output)
-            return 0
-        }
-        if !hidden.isEmpty {
-            ctx.printer.warning("not shown: \(hidden.joined(separator: ", ")) (you may not read the members there)")
-        }
-        if rows.isEmpty {
-            ctx.stderr.line(
-                "No members in \(project.name) yet. Add one with 'kip project grant USER --role developer --project \(project.name)'."
-            )
-            return 0
-        }
-        ctx.printer.table(
-            ["MEMBER", "KIND", "ROLE", "ENVIRONMENTS"],
+        let doc: JSON = .array(
             rows.map { r in
                 [
-                    r.member.name, r.member.kind.rawValue, r.member.role,
-                    r.environments.joined(separator: ", ") + (r.member.everywhere ? " (all)" : ""),
+                    "kind": .string(r.member.kind.rawValue), "name": .string(r.member.name),
+                    "role": .string(r.member.role), "environments": JSON.strings(r.environments),
+                    "everyEnvironment": .bool(r.member.everywhere),
                 ]
             })
-        return 0
+        return try ctx.show(doc) { _ in
+            if !hidden.isEmpty {
+                ctx.printer.warning("not shown: \(hidden.joined(separator: ", ")) (you may not read the members there)")
+            }
+            if rows.isEmpty {
+                ctx.stderr.line(
+                    "No members in \(project.name) yet. Add one with 'kip project grant USER --role developer --project \(project.name)'."
+                )
+                return
+            }
+            ctx.printer.table(
+                ["MEMBER", "KIND", "ROLE", "ENVIRONMENTS"],
+                rows.map { r in
+                    [
+                        r.member.name, r.member.kind.rawValue, r.member.role,
+                        r.environments.joined(separator: ", ") + (r.member.everywhere ? " (all)" : ""),
+                    ]
+                })
+        }
     }
 
     // MARK: access
@@ -237,7 +176,7 @@ enum MemberCommands {
 
     static func access(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let user = inv.arguments.first
-        let (project, driver) = try namedProject(inv, ctx)
+        let project = try ctx.namedProject(inv)
         var reviews: [JSON] = []
         for e in project.environments {
             for c in checks {
@@ -258,7 +197,7 @@ enum MemberCommands {
                 message: "--group names the groups of the USER checked: give the user too (your own groups are known)",
                 command: inv.command)
         }
-        let allowed = try driver.accessReviews(reviews, as: user, groups: groups)
+        let allowed = try ctx.accessReviews(reviews, as: user, groups: groups)
         let who =
             user.map {
                 "Access of user \"\($0)\"\(groups.isEmpty ? "" : " in groups \(groups.joined(separator: ", "))") to"
@@ -275,17 +214,14 @@ enum MemberCommands {
             for (c, a) in zip(checks, row) { d[c.column.lowercased()] = .bool(a) }
             doc.append(d)
         }
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(.array(doc), format: ctx.output)
-            return 0
+        return try ctx.show(.array(doc)) { _ in
+            ctx.printer.line("\(who) project \(project.name):")
+            ctx.printer.table(["ENVIRONMENT", "ROLE"] + checks.map(\.column), rows)
+            if user != nil && groups.isEmpty {
+                ctx.stderr.line(
+                    "note: only what is granted to the user and to every authenticated user shows; add --group for their groups (the identity provider knows them)"
+                )
+            }
         }
-        ctx.printer.line("\(who) project \(project.name):")
-        ctx.printer.table(["ENVIRONMENT", "ROLE"] + checks.map(\.column), rows)
-        if user != nil && groups.isEmpty {
-            ctx.stderr.line(
-                "note: only what is granted to the user and to every authenticated user shows; add --group for their groups (the identity provider knows them)"
-            )
-        }
-        return 0
     }
 }

@@ -110,20 +110,6 @@ enum ProjectCommands {
         "wait", "If a namespace it needs is still being deleted, wait until it is gone (at most 5 minutes), then go on."
     )
 
-    /// With `--wait`, waits for those of `namespaces` still being deleted (saying so);
-    /// true when it waited, so that the caller reads again.
-    static func waitForDeleted(
-        _ inv: Invocation, _ ctx: Context, _ driver: KubectlDriver, _ namespaces: [String], _ observed: Observed
-    ) throws -> Bool {
-        guard inv.has(waitDeletedFlag), !ctx.dryRun else { return false }
-        let going = namespaces.filter { terminating(observed.namespaces[$0]) }
-        if going.isEmpty { return false }
-        ctx.printer.line(
-            "Waiting for namespace\(going.count == 1 ? "" : "s") \(going.joined(separator: ", ")) to be deleted...")
-        try driver.waitGone("namespaces", going) { ctx.printer.success("namespace \($0) deleted") }
-        return true
-    }
-
     static let waitFlag = Flag(
         "wait", "Wait until the namespaces are gone (at most 5 minutes), saying so as each one goes.")
 
@@ -131,127 +117,7 @@ enum ProjectCommands {
     /// a 409 on a real cluster, and it is going anyway.
     static func terminating(_ ns: JSON?) -> Bool { ns?.at("metadata", "deletionTimestamp") != nil }
 
-    /// Namespace deletion takes time (pods stop, volumes detach): with `--wait`, waits
-    /// until they are gone and says so for each.
-    static func awaitDeletion(_ namespaces: [String], _ inv: Invocation, _ ctx: Context, _ driver: KubectlDriver) throws
-    {
-        guard inv.has(waitFlag), !ctx.dryRun, !namespaces.isEmpty else { return }
-        try driver.waitGone("namespaces", namespaces) { ctx.printer.success("namespace \($0) deleted") }
-    }
-
-    /// What planning a change to project `name` reads, scoped and at the same time: the
-    /// Project and the settings by name, the `default` namespace's secrets (the pull
-    /// secrets kip copies), and the namespaces the change would use (`planned`, from the
-    /// org), by name, guessed from the org kip last saw on this cluster; read again if
-    /// the org turns out to be another.
-    static func readForPlanning(
-        _ ctx: Context, _ driver: KubectlDriver, project name: String, environments: [String] = [],
-        planned: (_ org: String?) -> [String]
-    ) throws -> Observed {
-        let cachedOrg = try ctx.config.load().clusters[driver.target.name]?.org
-        let guessed = planned(cachedOrg)
-        // What would make --project ambiguous: namespaces named like the project, and
-        // Projects named like its environments' namespace forms.
-        let forms = [name] + (cachedOrg.map { ["\($0)-\(name)"] } ?? [])
-        let formProjects = environments.filter { $0 != Naming.defaultEnvironment }.map { "\(name)-\($0)" }
-        // Every namespace here is a guess (a project admin may read its own only, and some
-        // do not exist); the pull secrets of `default` are a cluster administrator's to
-        // read: without them, new environments get none.
-        let first = try driver.concurrently([
-            {
-                try driver.guessedRead(
-                    projects: .names([name] + formProjects), namespaces: [Keys.systemNamespace] + guessed + forms,
-                    guessed: guessed + forms, kinds: [], inside: []
-                ).items
-            },
-            {
-                do { return try driver.get(["secrets"], namespace: "default") } catch let e as KipError
-                    where e.isForbidden
-                { return [] }
-            },
-        ]).flatMap { $0 }
-        let observed = Observed(items: first)
-        guard let settings = observed.settings else { return observed }
-        try ctx.cacheOrg(settings.org, cluster: driver.target.name)
-        let missing = planned(settings.org).filter { !guessed.contains($0) }
-        if missing.isEmpty { return observed }
-        return Observed(
-            items: first
-                + (try driver.guessedRead(
-                    projects: .none, namespaces: missing, guessed: missing, kinds: [], inside: []
-                ).items))
-    }
-
-    /// A project and what its environments hold, scoped: the Projects and settings, then
-    /// (at the same time) each environment's namespace by name and `kinds` inside it,
-    /// and with `strays` the namespaces labelled with the project.
-    static func readProject(
-        _ name: String, _ driver: KubectlDriver, kinds: [String], strays: Bool = false,
-        inside: (Project) -> [Project.Environment] = { $0.environments }
-    ) throws -> (Project, Observed) {
-        let first = try driver.scopedRead(
-            projects: .named(name), namespaces: [Keys.systemNamespace], kinds: [], inside: [])
-        let top = Observed(items: first)
-        guard let project = top.project(name) else {
-            // Say which projects there are.
-            throw ProjectPlanner.unknownProject(
-                name, observed: Observed(items: first + (try driver.get([CRDs.project]))))
-        }
-        // Only the environments acted in: a developer of test and acc exports and checks
-        // test without rights in prod.
-        let acted = inside(project).map(\.namespace)
-        var reads: [() throws -> [JSON]] = [
-            { try driver.scopedRead(projects: .none, namespaces: acted, kinds: kinds, inside: acted) }
-        ]
-        if strays { reads.append { try driver.get(["namespaces"], selector: "\(Keys.project)=\(name)") } }
-        let items = first + (try driver.concurrently(reads).flatMap { $0 })
-        return (project, Observed(items: items))
-    }
-
-    /// `readProject` for a command that only shows: environments the user may not read
-    /// are returned as `hidden` instead of failing the command (a developer of test and
-    /// acc sees those two), unless none is readable.
-    static func readProjectShowing(_ name: String, _ driver: KubectlDriver, kinds: [String]) throws -> (
-        Project, Observed, hidden: Set<String>
-    ) {
-        do {
-            let (p, o) = try readProject(name, driver, kinds: kinds)
-            return (p, o, [])
-        } catch let e as KipError where e.isForbidden {
-            let first = try driver.scopedRead(
-                projects: .named(name), namespaces: [Keys.systemNamespace], kinds: [], inside: [])
-            guard let project = Observed(items: first).project(name) else { throw e }
-            let hiddenMark: JSON = ["kind": "kip:hidden"]
-            let reads = project.environments.map { env in
-                {
-                    do {
-                        return try driver.scopedRead(
-                            projects: .none, namespaces: [env.namespace], kinds: kinds, inside: [env.namespace])
-                    } catch let err as KipError where err.isForbidden {
-                        return [hiddenMark]
-                    }
-                }
-            }
-            let results = try driver.concurrently(reads)
-            let hidden = Set(zip(project.environments, results).filter { $0.1 == [hiddenMark] }.map(\.0.namespace))
-            if hidden.count == project.environments.count { throw e }
-            return (project, Observed(items: first + results.filter { $0 != [hiddenMark] }.flatMap { $0 }), hidden)
-        }
-    }
-
     static func arrow(_ envs: [String]) -> String { envs.joined(separator: " → ") }
-
-    /// The project named on the line, else the active one of this cluster.
-    static func projectName(_ given: String?, _ ctx: Context, _ target: ClusterTarget) throws -> String {
-        if let given { return given }
-        if let p = ctx.env["KIP_PROJECT"], !p.isEmpty { return String(p.split(separator: "/")[0]) }
-        guard let a = try ctx.config.load().active[target.name] else {
-            throw KipError(
-                "no project given and no active project on cluster \"\(target.name)\": name one, or run 'kip project use NAME'"
-            )
-        }
-        return a.project
-    }
 
     static func inventory(_ items: [JSON]) -> String {
         var counts: [String: Int] = [:]
@@ -268,17 +134,16 @@ enum ProjectCommands {
     static func create(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
         if let p = Naming.checkProject(name) { throw KipError(p) }
-        let driver = try ctx.driver()
         try ctx.write {
             let envs = inv.options["environments"] ?? [Naming.defaultEnvironment]
             func read() throws -> Observed {
-                try readForPlanning(ctx, driver, project: name, environments: envs) { org in
+                try ctx.readForPlanning(project: name, environments: envs) { org in
                     envs.map { Naming.namespace(org: org, project: name, environment: $0) }
                 }
             }
             var observed = try read()
             let planned = envs.map { Naming.namespace(org: observed.settings?.org, project: name, environment: $0) }
-            if try waitForDeleted(inv, ctx, driver, planned, observed) { observed = try read() }
+            if try ctx.waitForDeleted(inv, planned, observed) { observed = try read() }
             if inv.has("if-not-exists"), let p = observed.project(name),
                 inv.options["environments"] == nil || p.pipeline == envs,
                 p.environments.allSatisfy({ observed.namespaces[$0.namespace] != nil })
@@ -303,18 +168,9 @@ enum ProjectCommands {
     // MARK: list
 
     static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let projects = try ctx.driver().get([CRDs.project]).compactMap(Project.init).sorted { $0.name < $1.name }
-        switch ctx.output {
-        case "name":
-            for p in projects { ctx.printer.name(p.name) }
-        case "json", "yaml":
-            ctx.printer.document(.array(projects.map(document)), format: ctx.output)
-        default:
-            if projects.isEmpty {
-                ctx.stderr.line("No projects. Create one with 'kip project create NAME'.")
-                return 0
-            }
-            let wide = ctx.output == "wide"
+        let projects = try ctx.everyProject().projects.sorted { $0.name < $1.name }
+        let none = projects.isEmpty ? "No projects. Create one with 'kip project create NAME'." : nil
+        return try ctx.show(.array(projects.map(document)), names: projects.map(\.name), empty: none) { wide in
             var header = ["PROJECT", "ENVIRONMENTS"]
             if wide { header += ["DISPLAY NAME", "NAMESPACES", "AGE", "EXPIRES"] }
             let now = ctx.clock()
@@ -337,7 +193,6 @@ enum ProjectCommands {
                     return row
                 })
         }
-        return 0
     }
 
     static func document(_ p: Project) -> JSON {
@@ -372,87 +227,88 @@ enum ProjectCommands {
     }
 
     static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let driver = try ctx.driver()
-        let name = try projectName(inv.arguments.first, ctx, driver.target)
-        let (p, observed, hidden) = try readProjectShowing(name, driver, kinds: CRDs.workloadKinds)
-        switch ctx.output {
-        case "name":
-            for e in p.environments { ctx.printer.name(e.name) }
-        case "json", "yaml":
-            var doc = document(p)
-            doc["environments"] = .array(
-                p.environments.map { e in
-                    var o: JSON = [
-                        "name": .string(e.name), "namespace": .string(e.namespace),
-                        "exists": .bool(observed.namespaces[e.namespace] != nil),
-                    ]
-                    if let ns = observed.namespaces[e.namespace] { o["status"] = .string(namespaceStatus(ns)) }
-                    if hidden.contains(e.namespace) {
-                        o["exists"] = nil
-                        o["visible"] = false
-                        return o
-                    }
-                    var byKind: [String: [JSON]] = [:]
-                    for w in observed.workloads[e.namespace] ?? [] {
-                        byKind[(w["kind"]?.stringValue ?? "").lowercased() + "s", default: []].append(
-                            w.at("metadata", "name") ?? "")
-                    }
-                    for k in ["apps", "services", "volumes", "functions", "jobs"] { o[k] = .array(byKind[k] ?? []) }
-                    return o
-                })
-            ctx.printer.document(doc, format: ctx.output)
-        default:
-            ctx.printer.line("Project:       \(p.name)")
-            if let d = p.displayName { ctx.printer.line("Display name:  \(d)") }
-            ctx.printer.line(
-                p.environments.count > 1
-                    ? "Pipeline:      \(arrow(p.pipeline))" : "Environment:   \(p.pipeline.joined())")
-            ctx.printer.line()
-            let rows: [[String]] = p.environments.map { e in
-                if hidden.contains(e.namespace) {
-                    return [envLabel(e), e.namespace, "Not visible"] + Array(repeating: "-", count: 5)
-                }
-                let ws = observed.workloads[e.namespace] ?? []
-                func count(_ k: String) -> String { String(ws.filter { $0["kind"]?.stringValue == k }.count) }
-                return [
-                    envLabel(e), e.namespace, observed.namespaces[e.namespace].map(namespaceStatus) ?? "Missing",
-                    count("App"),
-                    count("Service"),
-                    count("Volume"), count("Function"), count("Job"),
+        let name = try ctx.projectName(inv.arguments.first)
+        let (p, observed, hidden) = try ctx.readProjectShowing(name, kinds: CRDs.workloadKinds)
+        return try ctx.show(showDocument(p, observed, hidden), names: p.environments.map(\.name)) { _ in
+            showText(p, observed, hidden, ctx)
+        }
+    }
+
+    /// `project show -o json|yaml`: the Project and, in each environment, what it holds.
+    static func showDocument(_ p: Project, _ observed: Observed, _ hidden: Set<String>) -> JSON {
+        var doc = document(p)
+        doc["environments"] = .array(
+            p.environments.map { e in
+                var o: JSON = [
+                    "name": .string(e.name), "namespace": .string(e.namespace),
+                    "exists": .bool(observed.namespaces[e.namespace] != nil),
                 ]
-            }
-            ctx.printer.table(
-                ["ENVIRONMENT", "NAMESPACE", "STATUS", "APPS", "SERVICES", "VOLUMES", "FUNCTIONS", "JOBS"], rows)
-            if rows.contains(where: { $0[2] == "Missing" }) {
-                ctx.printer.warning("some namespaces are missing: run 'kip project sync \(p.name)'")
-            }
-            for r in rows where r[2] == "Terminating" {
-                ctx.printer.warning(
-                    "namespace \(r[1]) is being deleted (not by kip): nothing can be written there; once it is gone, 'kip project sync \(p.name)' recreates it"
-                )
-            }
-            let now = ctx.clock()
-            for e in p.environments {
-                if let at = e.expiresAt.flatMap(Durations.parse) {
-                    let left = at.timeIntervalSince(now)
-                    ctx.printer.line(
-                        "⏳ \(e.name) "
-                            + (left > 0
-                                ? "expires in \(Durations.short(left)) (\(e.expiresAt!))"
-                                : "expired at \(e.expiresAt!): 'kip project gc' removes it"))
+                if let ns = observed.namespaces[e.namespace] { o["status"] = .string(namespaceStatus(ns)) }
+                if hidden.contains(e.namespace) {
+                    o["exists"] = nil
+                    o["visible"] = false
+                    return o
                 }
+                var byKind: [String: [JSON]] = [:]
+                for w in observed.workloads[e.namespace] ?? [] {
+                    byKind[(w["kind"]?.stringValue ?? "").lowercased() + "s", default: []].append(
+                        w.at("metadata", "name") ?? "")
+                }
+                for k in ["apps", "services", "volumes", "functions", "jobs"] { o[k] = .array(byKind[k] ?? []) }
+                return o
+            })
+        return doc
+    }
+
+    static func showText(_ p: Project, _ observed: Observed, _ hidden: Set<String>, _ ctx: Context) {
+        ctx.printer.line("Project:       \(p.name)")
+        if let d = p.displayName { ctx.printer.line("Display name:  \(d)") }
+        ctx.printer.line(
+            p.environments.count > 1
+                ? "Pipeline:      \(arrow(p.pipeline))" : "Environment:   \(p.pipeline.joined())")
+        ctx.printer.line()
+        let rows: [[String]] = p.environments.map { e in
+            if hidden.contains(e.namespace) {
+                return [envLabel(e), e.namespace, "Not visible"] + Array(repeating: "-", count: 5)
+            }
+            let ws = observed.workloads[e.namespace] ?? []
+            func count(_ k: String) -> String { String(ws.filter { $0["kind"]?.stringValue == k }.count) }
+            return [
+                envLabel(e), e.namespace, observed.namespaces[e.namespace].map(namespaceStatus) ?? "Missing",
+                count("App"),
+                count("Service"),
+                count("Volume"), count("Function"), count("Job"),
+            ]
+        }
+        ctx.printer.table(
+            ["ENVIRONMENT", "NAMESPACE", "STATUS", "APPS", "SERVICES", "VOLUMES", "FUNCTIONS", "JOBS"], rows)
+        if rows.contains(where: { $0[2] == "Missing" }) {
+            ctx.printer.warning("some namespaces are missing: run 'kip project sync \(p.name)'")
+        }
+        for r in rows where r[2] == "Terminating" {
+            ctx.printer.warning(
+                "namespace \(r[1]) is being deleted (not by kip): nothing can be written there; once it is gone, 'kip project sync \(p.name)' recreates it"
+            )
+        }
+        let now = ctx.clock()
+        for e in p.environments {
+            if let at = e.expiresAt.flatMap(Durations.parse) {
+                let left = at.timeIntervalSince(now)
+                ctx.printer.line(
+                    "⏳ \(e.name) "
+                        + (left > 0
+                            ? "expires in \(Durations.short(left)) (\(e.expiresAt!))"
+                            : "expired at \(e.expiresAt!): 'kip project gc' removes it"))
             }
         }
-        return 0
     }
 
     // MARK: status
 
     static func status(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let driver = try ctx.driver()
-        let name = try projectName(inv.arguments.first, ctx, driver.target)
-        let (p, observed, hidden) = try readProjectShowing(
-            name, driver, kinds: [WorkloadKind.app.resource, "deployments.apps"])
+        let name = try ctx.projectName(inv.arguments.first)
+        let (p, observed, hidden) = try ctx.readProjectShowing(
+            name, kinds: [WorkloadKind.app.resource, "deployments.apps"])
         let envs = p.environments
         var apps = Set<String>()
         for e in envs {
@@ -487,49 +343,42 @@ enum ProjectCommands {
             }
             return (app, cells, behind)
         }
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(
-                .array(
-                    rows.map { app, cells, behind in
-                        [
-                            "app": .string(app),
-                            "environments": .array(
-                                zip(envs, cells).map { e, c in
-                                    var o: JSON = ["name": .string(e.name), "state": .string(c.state)]
-                                    if let i = c.image { o["image"] = .string(i) }
-                                    if let w = c.wanted { o["wanted"] = .string(w) }
-                                    return o
-                                }),
-                            "behind": JSON.strings(behind),
-                        ]
-                    }), format: ctx.output)
-            return 0
-        }
-        if rows.isEmpty {
-            ctx.stderr.line("No apps in project \(p.name) yet.")
-            return 0
-        }
-        ctx.printer.table(
-            ["APP"] + envs.map { $0.name.uppercased() } + ["BEHIND"],
+        let doc: JSON = .array(
             rows.map { app, cells, behind in
-                [app]
-                    + cells.map { c in
-                        switch c.state {
-                        case "absent": return "-"
-                        case "ready": return c.image ?? "-"
-                        case "not visible", "no Deployment": return "(\(c.state))"
-                        default: return "\(c.image ?? "-") (\(c.state))"
-                        }
-                    } + [behind.joined(separator: ", ").ifEmpty("-")]
+                [
+                    "app": .string(app),
+                    "environments": .array(
+                        zip(envs, cells).map { e, c in
+                            var o: JSON = ["name": .string(e.name), "state": .string(c.state)]
+                            if let i = c.image { o["image"] = .string(i) }
+                            if let w = c.wanted { o["wanted"] = .string(w) }
+                            return o
+                        }),
+                    "behind": JSON.strings(behind),
+                ]
             })
-        return 0
+        return try ctx.show(doc, empty: rows.isEmpty ? "No apps in project \(p.name) yet." : nil) { _ in
+            ctx.printer.table(
+                ["APP"] + envs.map { $0.name.uppercased() } + ["BEHIND"],
+                rows.map { app, cells, behind in
+                    [app]
+                        + cells.map { c in
+                            switch c.state {
+                            case "absent": return "-"
+                            case "ready": return c.image ?? "-"
+                            case "not visible", "no Deployment": return "(\(c.state))"
+                            default: return "\(c.image ?? "-") (\(c.state))"
+                            }
+                        } + [behind.joined(separator: ", ").ifEmpty("-")]
+                })
+        }
     }
 
     // MARK: add-env / remove-env
 
-    static func projectAndEnv(_ inv: Invocation, _ ctx: Context, _ target: ClusterTarget) throws -> (String, String) {
+    static func projectAndEnv(_ inv: Invocation, _ ctx: Context) throws -> (String, String) {
         if inv.arguments.count == 2 { return (inv.arguments[0], inv.arguments[1]) }
-        return (try projectName(nil, ctx, target), inv.arguments[0])
+        return (try ctx.projectName(nil), inv.arguments[0])
     }
 
     /// `--after ENV` / `--before ENV` (one of them).
@@ -556,8 +405,7 @@ enum ProjectCommands {
     }
 
     static func addEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let driver = try ctx.driver()
-        let (name, env) = try projectAndEnv(inv, ctx, driver.target)
+        let (name, env) = try projectAndEnv(inv, ctx)
         if let src = inv.value("copy-from") {
             return try CopyCommands.copy(inv, ctx, project: name, env: env, from: src)
         }
@@ -568,17 +416,17 @@ enum ProjectCommands {
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         return try ctx.run {
             func read() throws -> Observed {
-                try readForPlanning(ctx, driver, project: name, environments: [env]) { org in
+                try ctx.readForPlanning(project: name, environments: [env]) { org in
                     [Naming.namespace(org: org, project: name, environment: env)]
                 }
             }
             var observed = try read()
             let planned = Naming.namespace(org: observed.settings?.org, project: name, environment: env)
-            if try waitForDeleted(inv, ctx, driver, [planned], observed) { observed = try read() }
+            if try ctx.waitForDeleted(inv, [planned], observed) { observed = try read() }
             guard let project = observed.project(name) else {
                 // Say which projects there are.
                 throw ProjectPlanner.unknownProject(
-                    name, observed: Observed(items: try driver.get([CRDs.project])))
+                    name, observed: try ctx.everyProject())
             }
             // The Project has it but its namespace is missing: an add-env that stopped
             // half-way, which running it again finishes.
@@ -602,18 +450,18 @@ enum ProjectCommands {
     }
 
     static func removeEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let driver = try ctx.driver()
-        let (name, env) = try projectAndEnv(inv, ctx, driver.target)
+        let cluster = try ctx.clusterName()
+        let (name, env) = try projectAndEnv(inv, ctx)
         let written = try ctx.run { n in
             // Every attempt reads the Project again: its resourceVersion is the precondition.
-            let (project, observed) = try readProject(name, driver, kinds: n == 0 ? CRDs.workloadKinds : []) { p in
+            let (project, observed) = try ctx.readProject(name, kinds: n == 0 ? CRDs.workloadKinds : []) { p in
                 p.environments.filter { $0.name == env }
             }
             let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
             // Protected: named by --confirm ENV or --confirm-env ENV, or typed; never --yes alone.
             if inv.value("confirm") != env { try Protection.check([removed], project: name, inv, ctx) }
             var plan = removeEnvPlan(updated, removed, terminating: terminating(observed.namespaces[removed.namespace]))
-            plan.deletes += try releasedClaims(driver, selector: "\(Keys.project)=\(name),\(Keys.environment)=\(env)")
+            plan.deletes += try ctx.releasedClaims(selector: "\(Keys.project)=\(name),\(Keys.environment)=\(env)")
             return Attempt(
                 plan,
                 aside: removeEnvNotice(name, env, removed, observed),
@@ -624,25 +472,13 @@ enum ProjectCommands {
         let removed = plan.deletes.first { $0.ref.hasPrefix("namespace/") }.map {
             String($0.ref.dropFirst("namespace/".count))
         }
-        try awaitDeletion(removed.map { [$0] } ?? [], inv, ctx, driver)
+        try ctx.awaitDeletion(removed.map { [$0] } ?? [], inv)
         try ctx.config.update { cfg in
-            if cfg.active[driver.target.name]?.project == name, cfg.active[driver.target.name]?.environment == env {
-                cfg.active[driver.target.name]?.environment = nil
+            if cfg.active[cluster]?.project == name, cfg.active[cluster]?.environment == env {
+                cfg.active[cluster]?.environment = nil
             }
         }
         return 0
-    }
-
-    /// The route claims the selector picks, to delete (nothing when the user may not list
-    /// them: a cluster administrator's to release then).
-    static func releasedClaims(_ driver: KubectlDriver, selector: String) throws -> [Plan.Deletion] {
-        do {
-            return try driver.get([CRDs.routeClaim], selector: selector).compactMap {
-                $0.at("metadata", "name")?.stringValue.map {
-                    Plan.Deletion(ref: "\(CRDs.routeClaim)/\($0)", namespace: nil)
-                }
-            }
-        } catch let e as KipError where e.isForbidden { return [] }
     }
 
     /// The Project without the environment, and its namespace deleted (unless it is
@@ -684,8 +520,8 @@ enum ProjectCommands {
 
     static func delete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
-        let driver = try ctx.driver()
-        let (project, observed) = try readProject(name, driver, kinds: CRDs.workloadKinds, strays: true)
+        let cluster = try ctx.clusterName()
+        let (project, observed) = try ctx.readProject(name, kinds: CRDs.workloadKinds, strays: true)
         // Its environments' namespaces and any other labelled with it (a stray), and no
         // other namespace read on the way (the settings' one).
         let labelled = observed.namespaces.filter {
@@ -699,7 +535,7 @@ enum ProjectCommands {
                 Plan.Deletion(ref: "namespace/\($0)", namespace: nil)
             }
             // The route hosts its apps held are free again.
-            + (try releasedClaims(driver, selector: "\(Keys.project)=\(name)"))
+            + (try ctx.releasedClaims(selector: "\(Keys.project)=\(name)"))
         plan.report = namespaces.map { .success("deleting \($0)") } + [.success("Project \"\(name)\" deleted")]
         try Protection.check(project.environments, project: name, inv, ctx)
         let aside =
@@ -717,9 +553,9 @@ enum ProjectCommands {
         }
         guard case .applied = written else { return written.code }
         try ctx.config.update { cfg in
-            if cfg.active[driver.target.name]?.project == name { cfg.active[driver.target.name] = nil }
+            if cfg.active[cluster]?.project == name { cfg.active[cluster] = nil }
         }
-        try awaitDeletion(namespaces, inv, ctx, driver)
+        try ctx.awaitDeletion(namespaces, inv)
         return 0
     }
 
@@ -755,7 +591,7 @@ enum ProjectCommands {
             throw UsageError(message: "Give NAME/ENV or NAME ENV, not both", command: ["project", "use"])
         }
         let given = inv.arguments.count == 2 && arg != "-" ? "\(arg)/\(inv.arguments[1])" : arg
-        let observed = Observed(items: try ctx.driver(target).get([CRDs.project]))
+        let observed = try ctx.everyProject(on: target)
         let parts = given.split(separator: "/", maxSplits: 1).map(String.init)
         let project: Project
         var env: String? = parts.count > 1 ? parts[1] : nil
@@ -801,17 +637,16 @@ enum ProjectCommands {
     // MARK: sync
 
     static func sync(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let driver = try ctx.driver()
-        let name = try projectName(inv.arguments.first, ctx, driver.target)
+        let name = try ctx.projectName(inv.arguments.first)
         var project: Project!
         let written = try ctx.run { n in
-            var (p, observed) = try readProject(name, driver, kinds: ["secrets", "serviceaccounts"], strays: true)
-            if n == 0, try waitForDeleted(inv, ctx, driver, p.environments.map(\.namespace), observed) {
-                (p, observed) = try readProject(name, driver, kinds: ["secrets", "serviceaccounts"], strays: true)
+            var (p, observed) = try ctx.readProject(name, kinds: ["secrets", "serviceaccounts"], strays: true)
+            if n == 0, try ctx.waitForDeleted(inv, p.environments.map(\.namespace), observed) {
+                (p, observed) = try ctx.readProject(name, kinds: ["secrets", "serviceaccounts"], strays: true)
             }
             project = p
             observed.secrets["default"] =
-                Observed(items: try driver.get(["secrets"], namespace: "default")).secrets["default"]
+                Observed(items: try ctx.defaultSecrets()).secrets["default"]
             let sync = try ProjectPlanner.sync(p, observed: observed)
             var plan = Plan()
             plan.owners = sync.apply
@@ -849,7 +684,7 @@ enum ProjectCommands {
                 let scoped = Invocation(
                     command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
                 try ctx.write {
-                    let w = try Workspace(scoped, ctx)
+                    let w = try ctx.environment(scoped)
                     let crs = WorkloadKind.allCases.flatMap { w.crs($0) }
                     var p = try w.plan(crs)
                     p.report =

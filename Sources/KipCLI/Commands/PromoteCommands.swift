@@ -48,21 +48,26 @@ enum PromoteCommands {
         var creating: Set<String>
         var notes: [String]
         var plan: Plan
-        var dst: Workspace
-        var src: Workspace
+        var dst: EnvironmentView
+        var src: EnvironmentView
     }
 
     /// Reads the project, the source and the target (Apps and the Deployments that run
     /// them: a promotion writes nothing else) and plans the promotion.
     static func round(_ inv: Invocation, _ ctx: Context, app: String?, first: Bool) throws -> Round {
-        let w = try Workspace(projectOf: inv, ctx)
+        let w = try ctx.project(of: inv)
         let project = w.project!
         let (from, to) = try Promotion.environments(
             project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
         try Protection.check([project.environment(to)!], project: project.name, inv, ctx)
-        let both = try w.reading(
-            [project.environment(from)!, project.environment(to)!],
-            kinds: [WorkloadKind.app.resource, "deployments.apps"])
+        // The target's services and volumes too: an app the promotion creates keeps
+        // only the bindings and mounts that exist there.
+        let both = try ctx.environments(
+            [project.environment(from)!, project.environment(to)!], of: w,
+            kinds: [
+                WorkloadKind.app.resource, "deployments.apps", WorkloadKind.service.resource,
+                WorkloadKind.volume.resource,
+            ])
         let (src, dst) = (both[0], both[1])
         let items = Promotion.plan(
             apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app), running: dst.runningImages,
@@ -78,7 +83,7 @@ enum PromoteCommands {
         var plan = Promotion.writePlan(
             items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()),
             by: try ctx.actor(), new: new)
-        plan.claims = Workspace.claims(new, scope: dst.scope) { _ in nil }
+        plan.claims = EnvironmentView.claims(new, scope: dst.scope) { _ in nil }
         let header = "Promote \(from) → \(to) (\(project.name))"
         plan.summary = [header] + (plan.summary ?? [])
         let creating = Set(new.compactMap { $0.at("metadata", "name")?.stringValue })
@@ -88,7 +93,9 @@ enum PromoteCommands {
     }
 
     /// Apps new in the target, created from the source app as a copy makes them.
-    static func created(_ items: [Promotion.Item], src: Workspace, dst: Workspace, from: String, _ ctx: Context)
+    static func created(
+        _ items: [Promotion.Item], src: EnvironmentView, dst: EnvironmentView, from: String, _ ctx: Context
+    )
         throws -> ([JSON], [String])
     {
         let creating = items.compactMap { i -> String? in
@@ -97,12 +104,10 @@ enum PromoteCommands {
         }
         if creating.isEmpty { return ([], []) }
         for n in creating where dst.runningImages[n] != nil {
-            throw Workspace.notTakingOver("Deployment", n, dst.scope.namespace, .app)
+            throw EnvironmentView.notTakingOver("Deployment", n, dst.scope.namespace, .app)
         }
-        let there = try dst.driver.get(
-            [WorkloadKind.service.resource, WorkloadKind.volume.resource], namespace: dst.scope.namespace)
         func names(_ k: String) -> Set<String> {
-            Set(there.filter { $0["kind"]?.stringValue == k }.compactMap { $0.at("metadata", "name")?.stringValue })
+            Set(dst.crs(WorkloadKind(rawValue: k)!).compactMap { $0.at("metadata", "name")?.stringValue })
         }
         var new: [JSON] = []
         var notes: [String] = []
@@ -172,16 +177,16 @@ enum PromoteCommands {
             if case .declined = written { return 1 }
             if case .dryRun = written { return 0 }
         } catch let error as KipError where all && last != nil && !error.isConflict {
-            failed = try readBack(last!, error)
+            failed = try readBack(last!, error, ctx)
         }
         return try report(last!, failed: failed, all: all, inv, ctx)
     }
 
     /// `--all`: kubectl goes on past a failed object and says only what failed, so read
     /// back which apps carry the new image on both their App and their Deployment.
-    static func readBack(_ r: Round, _ error: KipError) throws -> [String: String] {
-        let now = try r.dst.driver.get(
-            [WorkloadKind.app.resource, "deployments.apps"], namespace: r.dst.scope.namespace,
+    static func readBack(_ r: Round, _ error: KipError, _ ctx: Context) throws -> [String: String] {
+        let now = try ctx.read(
+            [WorkloadKind.app.resource, "deployments.apps"], in: r.dst.scope.namespace,
             selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
         func image(_ kind: String, _ n: String) -> String? {
             let o = now.first { $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == n }
@@ -267,7 +272,7 @@ enum PromoteCommands {
         let written = r.plan.owners.compactMap { $0.at("metadata", "name")?.stringValue }.filter { failed[$0] == nil }
         if inv.has(rolloutWaitFlag) && !written.isEmpty {
             let failures = try RolloutWait.run(
-                ctx, r.dst.driver, namespace: r.dst.scope.namespace, written.map(RolloutWait.app))
+                ctx, namespace: r.dst.scope.namespace, written.map(RolloutWait.app))
             if !failures.isEmpty {
                 document(failures)
                 if inv.has("rollback-on-failure") { try putBack(r, failures, inv, ctx) }
@@ -289,8 +294,8 @@ enum PromoteCommands {
         let scoped = Invocation(
             command: inv.command, options: ["project": ["\(r.project.name)/\(r.to)"]], arguments: [])
         try ctx.write {
-            let dst = try Workspace(
-                scoped, ctx, reading: .objects(before.keys.sorted().flatMap { Workspace.appObjects($0) }))
+            let dst = try ctx.environment(
+                scoped, reading: .objects(before.keys.sorted().flatMap { EnvironmentView.appObjects($0) }))
             var crs: [JSON] = []
             for (app, image) in before.sorted(by: { $0.key < $1.key }) {
                 guard let current = dst.cr(.app, app) else { continue }
@@ -307,7 +312,8 @@ enum PromoteCommands {
         }
     }
 
-    static func refusal(_ i: Promotion.Item, from: String, to: String, project: String, dst: Workspace) -> String? {
+    static func refusal(_ i: Promotion.Item, from: String, to: String, project: String, dst: EnvironmentView) -> String?
+    {
         switch i.outcome {
         case .missingTarget:
             return
@@ -319,14 +325,11 @@ enum PromoteCommands {
     }
 
     static func history(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.app.resource]))
+        let w = try ctx.environment(inv, reading: .kinds([WorkloadKind.app.resource]))
         let a = try w.require(.app, inv.arguments[0])
         let h = Promotion.history(a)
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(.array(h.map(\.json)), format: ctx.output)
-        } else if h.isEmpty {
-            ctx.stderr.line("App \(inv.arguments[0]) in \(w.scope.namespace) has no image history.")
-        } else {
+        let none = "App \(inv.arguments[0]) in \(w.scope.namespace) has no image history."
+        return try ctx.show(.array(h.map(\.json)), empty: h.isEmpty ? none : nil) { _ in
             ctx.printer.table(
                 ["REVISION", "ACTION", "FROM", "IMAGE BEFORE", "IMAGE AFTER", "AT", "BY"],
                 h.reversed().map {
@@ -337,7 +340,6 @@ enum PromoteCommands {
                     ]
                 })
         }
-        return 0
     }
 
     static func rollback(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -354,7 +356,7 @@ enum PromoteCommands {
         let name = inv.arguments[0]
         var namespace = ""
         let written = try ctx.run {
-            let w = try Workspace(inv, ctx, reading: .objects(Workspace.appObjects(name)))
+            let w = try ctx.environment(inv, reading: .objects(EnvironmentView.appObjects(name)))
             namespace = w.scope.namespace
             let a = try w.require(.app, name)
             let (image, entry) = try Promotion.rollbackImage(a, toRevision: revision)

@@ -56,115 +56,37 @@ enum WorkloadCommands {
             "Change the engine's major version of a service that has data (its data files may not be readable).")
     }
 
-    /// Services render a StatefulSet whose pods carry the label
-    /// `controller-revision-hash: <name>-<hash>`; labels hold 63 characters.
-    static let serviceNameMax = 52
-
     static func serviceAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let type = inv.arguments[0]
-        guard let engine = Workloads.engines[type] else {
-            throw KipError("unknown service type '\(type)': use postgres, mysql or redis")
-        }
         let name = try inv.require(ServiceOpts.name)
-        if name.count > serviceNameMax {
-            throw KipError(
-                "service name '\(name)' is \(name.count) characters; a service's name may have \(serviceNameMax) (its pods' revision label holds 63)"
-            )
-        }
-        var spec = ServiceSpec(
-            type: type, version: try inv.get(ServiceOpts.version) ?? engine.defaultVersion,
-            storage: try inv.get(ServiceOpts.storage) ?? ServiceSpec.defaultStorage,
-            storageClass: try inv.get(ServiceOpts.storageClass))
-        try ctx.confirmUnusual(Limits.unusual(storage: spec.storage), of: "service \(name)")
+        try ServiceAdd.check(type: type, name: name)
+        var o = ServiceOptions(
+            name: name,
+            spec: ServiceSpec(
+                type: type, version: try inv.get(ServiceOpts.version) ?? Workloads.engines[type]!.defaultVersion,
+                storage: try inv.get(ServiceOpts.storage) ?? ServiceSpec.defaultStorage,
+                storageClass: try inv.get(ServiceOpts.storageClass)))
+        o.allowMajorUpgrade = inv.has(ServiceOpts.allowMajorUpgrade)
+        o.adopt = inv.has(adoptFlag)
+        try ctx.confirmUnusual(Limits.unusual(storage: o.spec.storage), of: "service \(name)")
         var namespace = ""
         try ctx.write {
-            // By name: its CR, what it renders, and its credentials (kept when they exist).
-            let w = try Workspace(
-                inv, ctx,
-                reading: .objects([
-                    "\(CRDs.service)/\(name)", "statefulsets.apps/\(name)", "services/\(name)",
-                    "secrets/\(SecretNames.credentials(name))",
-                ]))
-            try w.checkNameFree(name, for: .service)
+            let (kinds, objects) = ServiceAdd.reads(o)
+            let w = try ctx.environment(inv, reading: .mixed(kinds: kinds, objects: objects))
             namespace = w.scope.namespace
-            if let existing = w.cr(.service, name).map({ ServiceSpec(json: $0["spec"] ?? [:]).resolved }) {
-                if existing.type != type {
-                    throw KipError(
-                        "service \(name) in \(w.scope.namespace) is a \(existing.type): delete it first to change its type"
-                    )
-                }
-                if let s = existing.storage, s != spec.storage {
-                    throw KipError(
-                        "service \(name) has \(s) of storage; the size of an existing database cannot change here")
-                }
-                // Its data volume was made with its class, which cannot change.
-                if let given = spec.storageClass, given != existing.storageClass {
-                    throw KipError(
-                        "service \(name) keeps its data in storage class \(existing.storageClass ?? "(the cluster's default)"); it cannot move to \(given)"
-                    )
-                }
-                spec.storageClass = existing.storageClass
-                // An older server cannot read a newer one's data files (postgres 15 and 16's):
-                // refused whatever the flags.
-                if let old = existing.version, let new = spec.version, ServiceSpec.isOlder(new, than: old) {
-                    throw KipError(
-                        "service \(name) runs \(type) \(old) and has data: \(type) \(new) is older and cannot read it; a downgrade takes a dump and a restore into a new service"
-                    )
-                }
-                if let old = existing.version, let new = spec.version,
-                    ServiceSpec.major(old) != ServiceSpec.major(new), !inv.has(ServiceOpts.allowMajorUpgrade)
-                {
-                    throw KipError(
-                        "service \(name) runs \(type) \(old) and has data: \(type) \(new) is another major version, whose server may not read those data files (\(type == "postgres" ? "postgres needs pg_upgrade or a dump and restore" : "check the upgrade notes of \(type)")); back up first, then pass --allow-major-upgrade"
-                    )
-                }
-            } else if spec.storageClass == nil {
-                spec.storageClass = w.scope.cluster.storageClass
-            }
-            var crs = [Workloads.cr(.service, name, w.scope, spec: spec.json)]
-            var rolled: [String] = []
-            if w.secret(SecretNames.credentials(name)) == nil {
-                // Fresh credentials: apps still bound to a service of this name restart
-                // with them (their pods read credentials only when they start).
-                let apps = try w.driver.get([WorkloadKind.app.resource], namespace: w.scope.namespace)
-                for a in apps {
-                    let s = AppSpec(json: a["spec"] ?? [:])
-                    guard let n = a.at("metadata", "name")?.stringValue,
-                        s.bindings.contains(where: { $0.service == name })
-                    else { continue }
-                    // A fresh mark, not a hash: the new password is generated with the plan,
-                    // and differs from every earlier one anyway.
-                    var cr = Workloads.app(n, w.scope, spec: s, replacing: a)
-                    cr.set(
-                        ["metadata", "annotations", Keys.configHash],
-                        .string(String(Workspace.password(ctx.random).prefix(16))))
-                    crs.append(cr)
-                    rolled.append(n)
-                }
-            }
-            var plan = try w.plan(.service, name, crs, adopt: inv.has(adoptFlag))
-            if !rolled.isEmpty {
-                plan.report.append(
-                    .info("  fresh credentials: restarting the apps bound to it (\(rolled.joined(separator: ", ")))"))
-            }
-            plan.report.append(
-                .info(
-                    "  credentials in Secret \(SecretNames.credentials(name)); 'kip app bind APP \(name)' gives an app its URL"
-                ))
-            return plan
+            return try ServiceAdd.plan(o, w)
         }
         return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.service(name)])
     }
 
     static func serviceList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx, reading: .kinds([WorkloadKind.service.resource]))
+        let w = try ctx.environment(inv, reading: .kinds([WorkloadKind.service.resource]))
         let items = w.crs(.service)
-        if w.printNames(items) { return 0 }
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(w.document(items), format: ctx.output)
-        } else if items.isEmpty {
-            ctx.stderr.line("No services in \(w.scope.namespace). Add one with 'kip service add postgres --name db'.")
-        } else {
+        return try ctx.show(
+            w.document(items), names: w.names(items),
+            empty: items.isEmpty
+                ? "No services in \(w.scope.namespace). Add one with 'kip service add postgres --name db'." : nil
+        ) { _ in
             ctx.printer.table(
                 ["NAME", "TYPE", "VERSION", "STORAGE", "HOST"],
                 items.map { s in
@@ -175,16 +97,15 @@ enum WorkloadCommands {
                     ]
                 })
         }
-        return 0
     }
 
     static func serviceInfo(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
-        let w = try Workspace(inv, ctx, reading: .objects(["\(CRDs.service)/\(name)", "statefulsets.apps/\(name)"]))
+        let w = try ctx.environment(inv, reading: .objects(["\(CRDs.service)/\(name)", "statefulsets.apps/\(name)"]))
         let cr = try w.require(.service, name)
         var creds: [String: String] = [:]
         var hidden = false
-        switch try w.readableSecret(SecretNames.credentials(name)) {
+        switch try ctx.readableSecret(SecretNames.credentials(name), in: w.scope.namespace) {
         case .value(let s):
             for (k, v) in s?["data"]?.objectValue ?? [:] {
                 if let b = v.stringValue, let d = Data(base64Encoded: b) {
@@ -206,38 +127,35 @@ enum WorkloadCommands {
             ("password", creds["password"] == nil ? "" : (show ? creds["password"]! : mask)), ("url", url),
             ("secret", SecretNames.credentials(name)), ("ready", w.readyText(name)),
         ]
-        if ctx.output == "json" || ctx.output == "yaml" {
-            var doc: JSON = ["name": .string(name), "namespace": .string(w.scope.namespace)]
-            for (k, v) in fields { doc[k] = .string(v) }
-            // Numbers as numbers.
-            if let port = Int(creds["port"] ?? "") { doc["port"] = .int(port) }
-            ctx.printer.document(doc, format: ctx.output)
-            return 0
+        var doc: JSON = ["name": .string(name), "namespace": .string(w.scope.namespace)]
+        for (k, v) in fields { doc[k] = .string(v) }
+        // Numbers as numbers.
+        if let port = Int(creds["port"] ?? "") { doc["port"] = .int(port) }
+        return try ctx.show(doc) { _ in
+            if hidden {
+                ctx.printer.warning(
+                    "the credentials are not shown: you may not read secrets in \(w.scope.namespace) (a developer may)")
+            } else if creds.isEmpty {
+                ctx.printer.warning(
+                    "Secret \(name)-credentials is missing: run 'kip service add \(cr.at("spec", "type")?.stringValue ?? "postgres") --name \(name)' again to regenerate it"
+                )
+            }
+            ctx.printer.line("Service:    \(name) (\(w.scope.namespace))")
+            let labels = [
+                "url": "URL", "host": "Host", "port": "Port", "user": "User", "database": "Database",
+                "password": "Password", "type": "Type", "version": "Version", "storage": "Storage", "secret": "Secret",
+                "ready": "Ready",
+            ]
+            for (k, v) in fields {
+                ctx.printer.line(((labels[k] ?? k) + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v)
+            }
         }
-        if hidden {
-            ctx.printer.warning(
-                "the credentials are not shown: you may not read secrets in \(w.scope.namespace) (a developer may)")
-        } else if creds.isEmpty {
-            ctx.printer.warning(
-                "Secret \(name)-credentials is missing: run 'kip service add \(cr.at("spec", "type")?.stringValue ?? "postgres") --name \(name)' again to regenerate it"
-            )
-        }
-        ctx.printer.line("Service:    \(name) (\(w.scope.namespace))")
-        let labels = [
-            "url": "URL", "host": "Host", "port": "Port", "user": "User", "database": "Database",
-            "password": "Password", "type": "Type", "version": "Version", "storage": "Storage", "secret": "Secret",
-            "ready": "Ready",
-        ]
-        for (k, v) in fields {
-            ctx.printer.line(((labels[k] ?? k) + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v)
-        }
-        return 0
     }
 
     static let forceDelete = Flag("force", "Delete it even though apps are bound to it (they lose their credentials).")
 
     static func serviceDelete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try ctx.environment(inv)
         let name = inv.arguments[0]
         _ = try w.require(.service, name)
         let users = w.apps(referencing: name, in: "bindings", key: "service")
@@ -251,7 +169,8 @@ enum WorkloadCommands {
             "Deleting service \(name) in \(w.scope.namespace) destroys its data and credentials. This cannot be undone."
         ]
         if !users.isEmpty { warning.append("Apps bound to it: \(users.joined(separator: ", ")).") }
-        return try w.deleteHoldingData(.service, name, warning: warning, confirm: inv.value("confirm"))
+        return try ctx.deleteHoldingData(
+            w, .service, name, warning: warning, confirm: inv.value("confirm"))
     }
 
     // MARK: volume
@@ -316,7 +235,7 @@ enum WorkloadCommands {
         let storageClass = try inv.get(VolumeOpts.storageClass)
         try ctx.confirmUnusual(Limits.unusual(storage: size), of: "volume \(name)")
         try ctx.write {
-            let w = try Workspace(inv, ctx)
+            let w = try ctx.environment(inv)
             var spec = VolumeSpec(size: size, accessMode: mode, storageClass: storageClass)
             if let old = w.cr(.volume, name).map({ VolumeSpec(json: $0["spec"] ?? [:]) }) {
                 if old.size != size {
@@ -390,16 +309,14 @@ enum WorkloadCommands {
     }
 
     static func volumeList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(
-            inv, ctx,
-            reading: .kinds([WorkloadKind.volume.resource, WorkloadKind.app.resource, "persistentvolumeclaims"]))
+        let w = try ctx.environment(
+            inv, reading: .kinds([WorkloadKind.volume.resource, WorkloadKind.app.resource, "persistentvolumeclaims"]))
         let items = w.crs(.volume)
-        if w.printNames(items) { return 0 }
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(w.document(items), format: ctx.output)
-        } else if items.isEmpty {
-            ctx.stderr.line("No volumes in \(w.scope.namespace). Add one with 'kip volume add NAME --size 1Gi'.")
-        } else {
+        return try ctx.show(
+            w.document(items), names: w.names(items),
+            empty: items.isEmpty
+                ? "No volumes in \(w.scope.namespace). Add one with 'kip volume add NAME --size 1Gi'." : nil
+        ) { _ in
             ctx.printer.table(
                 ["NAME", "SIZE", "STATUS", "MOUNTED BY"],
                 items.map { v in
@@ -422,11 +339,10 @@ enum WorkloadCommands {
                     ]
                 })
         }
-        return 0
     }
 
     static func volumeDelete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try ctx.environment(inv)
         let name = inv.arguments[0]
         _ = try w.require(.volume, name)
         let users = w.apps(referencing: name, in: "volumes", key: "volume")
@@ -435,7 +351,8 @@ enum WorkloadCommands {
                 "volume \(name) is mounted by \(users.joined(separator: ", ")): unmount it first ('kip volume unmount \(name) APP')"
             )
         }
-        return try w.deleteHoldingData(
+        return try ctx.deleteHoldingData(
+            w,
             .volume, name,
             warning: ["Deleting volume \(name) in \(w.scope.namespace) destroys its data. This cannot be undone."],
             confirm: inv.value("confirm"))
@@ -477,7 +394,7 @@ enum WorkloadCommands {
             env: Check.unique(try inv.get(FunctionOpts.env)))
         var namespace = ""
         try ctx.write {
-            let w = try Workspace(inv, ctx)
+            let w = try ctx.environment(inv)
             try w.checkNameFree(name, for: .function)
             namespace = w.scope.namespace
             return try w.plan(
@@ -551,7 +468,7 @@ enum WorkloadCommands {
         }
         var namespace = ""
         try ctx.write {
-            let w = try Workspace(inv, ctx)
+            let w = try ctx.environment(inv)
             try w.checkNameFree(name, for: .job)
             namespace = w.scope.namespace
             let cr = Workloads.cr(.job, name, w.scope, spec: spec.json)
@@ -595,16 +512,14 @@ enum WorkloadCommands {
 
     static func simpleList(_ inv: Invocation, _ ctx: Context, _ kind: WorkloadKind) throws -> Int32 {
         // Jobs show how their last run went; functions what they run.
-        let w = try Workspace(
-            inv, ctx,
+        let w = try ctx.environment(
+            inv,
             reading: .kinds([kind.resource] + (kind == .job ? ["cronjobs.batch", "jobs.batch"] : ["deployments.apps"])))
         let items = w.crs(kind)
-        if w.printNames(items) { return 0 }
-        if ctx.output == "json" || ctx.output == "yaml" {
-            ctx.printer.document(w.document(items), format: ctx.output)
-        } else if items.isEmpty {
-            ctx.stderr.line("No \(kind.plural) in \(w.scope.namespace).")
-        } else {
+        return try ctx.show(
+            w.document(items), names: w.names(items),
+            empty: items.isEmpty ? "No \(kind.plural) in \(w.scope.namespace)." : nil
+        ) { _ in
             let extra = kind == .job ? ["SCHEDULE", "LAST RUN"] : ["PORT", "READY"]
             ctx.printer.table(
                 ["NAME", "IMAGE"] + extra,
@@ -618,18 +533,15 @@ enum WorkloadCommands {
                     return [n, s["image"]?.stringValue ?? ""] + x
                 })
         }
-        return 0
     }
 
     static func confirmedDelete(_ inv: Invocation, _ ctx: Context, _ kind: WorkloadKind) throws -> Int32 {
-        let w = try Workspace(inv, ctx)
+        let w = try ctx.environment(inv)
         let name = inv.arguments[0]
-        _ = try w.require(kind, name)
-        guard try ctx.dryRun || ctx.confirm("Delete \(kind.word) \(name) in \(w.scope.namespace)?") else {
-            ctx.stderr.line("Not deleted.")
-            return 1
-        }
-        try w.delete(kind, name)
-        return 0
+        return try ctx.run {
+            Attempt(
+                try w.deletion(kind, name),
+                question: .yesNo("Delete \(kind.word) \(name) in \(w.scope.namespace)?", declined: "Not deleted."))
+        }.code
     }
 }

@@ -5,6 +5,8 @@ public final class KubectlDriver {
     public let runner: CommandRunner
     public let target: ClusterTarget
     private let trace: ((String) -> Void)?
+    /// Counts the processes and rounds of the command (shared by its drivers).
+    public let rounds: Rounds
 
     /// How long one kubectl request may take (`30s`, `2m`; `0` for no bound): passed as
     /// `--request-timeout` on every call, so a server that accepts and never answers
@@ -20,8 +22,10 @@ public final class KubectlDriver {
     public var commandRole: String?
 
     public init(
-        runner: CommandRunner, target: ClusterTarget, requestTimeout: String? = nil, trace: ((String) -> Void)? = nil
+        runner: CommandRunner, target: ClusterTarget, requestTimeout: String? = nil, trace: ((String) -> Void)? = nil,
+        rounds: Rounds = Rounds()
     ) {
+        self.rounds = rounds
         self.runner = runner
         self.target = target
         self.requestTimeout = requestTimeout
@@ -61,6 +65,7 @@ public final class KubectlDriver {
     public func stream(_ args: [String], output: @escaping @Sendable (Data) -> Void) throws {
         let argv = ["kubectl"] + connection + args
         trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))
+        rounds.process()
         let r: ProcessResult
         do { r = try runner.stream(argv, output: output) } catch let e as RunnerError { throw KipError(e.description) }
         guard r.status == 0 else { throw failure(argv, r) }
@@ -69,6 +74,7 @@ public final class KubectlDriver {
     private func run(_ args: [String], stdin: Data?) throws -> ([String], ProcessResult) {
         let argv = ["kubectl"] + connection + args + (requestTimeout.map { ["--request-timeout=\($0)"] } ?? [])
         trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))
+        rounds.process()
         do { return (argv, try runner.run(argv, stdin: stdin)) } catch let e as RunnerError {
             throw KipError(e.description)
         }
@@ -306,12 +312,14 @@ public final class KubectlDriver {
     /// error, in order, is thrown.
     public func concurrently(_ reads: [() throws -> [JSON]]) throws -> [[JSON]] {
         if reads.count == 1 { return [try reads[0]()] }
+        rounds.beginRound()
         // Each read waits on a process, not a core: one thread each, however few cores.
         let results = ResultBox(count: reads.count)
         let group = DispatchGroup()
         for i in reads.indices {
             group.enter()
             Thread.detachNewThread {
+                Rounds.enterRound()
                 results.set(i, Result { try reads[i]() })
                 group.leave()
             }

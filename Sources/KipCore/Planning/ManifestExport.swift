@@ -65,4 +65,37 @@ public enum ManifestExport {
         )
         return named.subtracting(present).sorted()
     }
+
+    /// What `export --format manifests` writes for `envs`: each object with its path
+    /// (`ENV/KIND-NAME.EXT`, in the order a GitOps tool applies them), and, by namespace,
+    /// the Secrets those objects need that values never leave the cluster for.
+    public static func files(
+        _ project: Project, _ envs: [Project.Environment], observed: Observed, fileExtension ext: String
+    ) -> (files: [(path: String, object: JSON)], missing: [String]) {
+        let settings = observed.settings ?? ClusterSettings()
+        var files: [(path: String, object: JSON)] = []
+        var missing: [String] = []
+        for e in envs {
+            let scope = WorkloadScope(
+                project: project.name, environment: e.name, namespace: e.namespace, domain: settings.domain,
+                cluster: settings)
+            let rendered = (observed.workloads[e.namespace] ?? []).sorted(by: { Plan.key($0) < Plan.key($1) })
+                .flatMap { Workloads.render($0, scope, uid: "", password: { _ in nil }) }
+            let objects = Self.objects(project, e, rendered: rendered, podSecurity: observed.podSecurity)
+            for o in objects {
+                let kind = (o["kind"]?.stringValue ?? "").lowercased()
+                files.append(("\(e.name)/\(kind)-\(o.at("metadata", "name")?.stringValue ?? "").\(ext)", o))
+            }
+            let secrets = missingSecrets(objects)
+            if !secrets.isEmpty { missing.append("\(e.namespace): \(secrets.joined(separator: ", "))") }
+        }
+        return (files, missing)
+    }
+
+    /// What to say on stderr: values never leave the cluster, so which Secrets to create.
+    public static func secretsNotice(_ missing: [String]) -> String {
+        "Secrets are not exported: create the registry pull secrets your images need (listed in each namespace's default ServiceAccount)"
+            + (missing.isEmpty ? "" : " and these Secrets before the first sync: \(missing.joined(separator: "; "))")
+            + "."
+    }
 }

@@ -74,6 +74,10 @@ public struct Plan {
     /// Merge patches sent before the applies (`ref`, namespace, patch): fields of live
     /// objects that no field manager owns and that must go (a defaulted `rollingUpdate`).
     public var patches: [(ref: String, namespace: String?, patch: JSON)] = []
+    /// Keys that must be gone from a Secret once its values are applied: a key another
+    /// field manager also wrote (kubectl apply, an older copy) outlives kip's apply
+    /// without it, and is then removed by name.
+    public var removedSecretKeys: (secret: String, namespace: String, keys: [String])?
 
     public init() {}
 
@@ -135,7 +139,12 @@ extension KubectlDriver {
         var result = Applied()
         var uids = plan.knownUIDs
         result.created = Set(plan.owners.map(Plan.key).filter { uids[$0] == nil })
-        if !plan.claims.isEmpty { try claim(plan.claims) }
+        // New owners with routes: the claims are made in the same round as the owners'
+        // write (one round trip less); a host taken by another app undoes that write.
+        let claimAlongside =
+            !plan.claims.isEmpty && !plan.ownersKnown && plan.patches.isEmpty && plan.partial.isEmpty
+            && !plan.secretsFirst
+        if !plan.claims.isEmpty && !claimAlongside { try claim(plan.claims) }
         for p in plan.patches { try mergePatch(p.ref, namespace: p.namespace, p.patch) }
         if !plan.partial.isEmpty {
             result.objects += try apply(plan.partial, fieldManager: plan.partialManager)
@@ -146,7 +155,7 @@ extension KubectlDriver {
         if plan.ownersKnown {
             result.objects += try restoring(plan, created: []) { try apply(plan.owners + plan.owned(uids)) }
         } else {
-            let written = try apply(plan.owners)
+            let written = try claimAlongside ? claimWhileApplying(plan, created: result.created) : apply(plan.owners)
             for o in written {
                 if let uid = o.at("metadata", "uid")?.stringValue { uids[Plan.key(o)] = uid }
             }
@@ -166,6 +175,13 @@ extension KubectlDriver {
                 try apply(plan.secrets(uids), fieldManager: Plan.secretsFieldManager)
             }
         }
+        if let r = plan.removedSecretKeys {
+            let written = result.objects.first {
+                $0["kind"]?.stringValue == "Secret" && $0.at("metadata", "name")?.stringValue == r.secret
+            }
+            let left = r.keys.filter { written?.at("data", $0) != nil }
+            try resuming(plan) { try removeKeys(left, ofSecret: r.secret, namespace: r.namespace) }
+        }
         let byNamespace = Dictionary(grouping: plan.deletes, by: { $0.namespace ?? "" })
         for ns in byNamespace.keys.sorted() {
             try resuming(plan) { try delete(refs: byNamespace[ns]!.map(\.ref), namespace: ns.isEmpty ? nil : ns) }
@@ -173,29 +189,69 @@ extension KubectlDriver {
         return result
     }
 
+    /// Creates the plan's route claims and applies its owners at the same time. When a
+    /// claim is refused (another app holds the host), the owners are put back as they
+    /// were and those this plan created deleted, and the refusal says so.
+    private func claimWhileApplying(_ plan: Plan, created: Set<String>) throws -> [JSON] {
+        let results = ResultBox(count: 2)
+        let group = DispatchGroup()
+        let steps: [() throws -> [JSON]] = [
+            {
+                try self.claim(plan.claims)
+                return []
+            },
+            { try self.apply(plan.owners) },
+        ]
+        rounds.beginRound()
+        for i in steps.indices {
+            group.enter()
+            Thread.detachNewThread {
+                Rounds.enterRound()
+                results.set(i, Result { try steps[i]() })
+                group.leave()
+            }
+        }
+        group.wait()
+        let (claimed, written) = (results.values[0]!, results.values[1]!)
+        if case .failure(let e as KipError) = claimed, case .success = written {
+            throw undo(plan, created: created, e)
+        }
+        _ = try claimed.get()
+        return try written.get()
+    }
+
+    /// Puts the plan's owners back as they were and deletes those it created, after `e`
+    /// stopped it; returns `e` saying what was undone.
+    private func undo(_ plan: Plan, created: Set<String>, _ e: KipError) -> KipError {
+        var e = e
+        let back = plan.restore.filter { !created.contains(Plan.key($0)) }
+        let gone = plan.owners.filter { created.contains(Plan.key($0)) }
+        if back.isEmpty && gone.isEmpty { return e }
+        do {
+            if !back.isEmpty { try apply(back) }
+            let refs = Dictionary(grouping: gone, by: { $0.at("metadata", "namespace")?.stringValue ?? "" })
+            for (ns, os) in refs {
+                try delete(refs: os.map(Workloads.ref), namespace: ns.isEmpty ? nil : ns)
+            }
+            func name(_ o: JSON) -> String {
+                "\((o["kind"]?.stringValue ?? "").lowercased()) \(o.at("metadata", "name")?.stringValue ?? "")"
+            }
+            let said = back.map { "\(name($0)) put back as it was" } + gone.map { "\(name($0)) not created" }
+            e.message += "; nothing was changed (\(said.joined(separator: ", ")))"
+        } catch let r as KipError {
+            e.message += "; putting it back failed too: \(r.message)"
+        } catch {
+            e.message += "; putting it back failed too: \(error)"
+        }
+        return e
+    }
+
     /// Runs `body`; when the server refuses an object for good (not a timeout or a 5xx,
     /// which running the command again finishes), puts the owners back as they were and
     /// deletes those this plan created, and says so.
     private func restoring<T>(_ plan: Plan, created: Set<String>, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch var e as KipError where Self.isRefusal(e) {
-            let back = plan.restore.filter { !created.contains(Plan.key($0)) }
-            let gone = plan.owners.filter { created.contains(Plan.key($0)) }
-            if back.isEmpty && gone.isEmpty { throw e }
-            do {
-                if !back.isEmpty { try apply(back) }
-                let refs = Dictionary(grouping: gone, by: { $0.at("metadata", "namespace")?.stringValue ?? "" })
-                for (ns, os) in refs {
-                    try delete(refs: os.map(Workloads.ref), namespace: ns.isEmpty ? nil : ns)
-                }
-                func name(_ o: JSON) -> String {
-                    "\((o["kind"]?.stringValue ?? "").lowercased()) \(o.at("metadata", "name")?.stringValue ?? "")"
-                }
-                let said = back.map { "\(name($0)) put back as it was" } + gone.map { "\(name($0)) not created" }
-                e.message += "; nothing was changed (\(said.joined(separator: ", ")))"
-            } catch let r as KipError {
-                e.message += "; putting it back failed too: \(r.message)"
-            }
-            throw e
+        do { return try body() } catch let e as KipError where Self.isRefusal(e) {
+            throw undo(plan, created: created, e)
         }
     }
 

@@ -33,9 +33,10 @@ enum RolloutWait {
     /// the failures, by name, with their reason; a target still going when time runs out
     /// fails as not finished.
     static func run(
-        _ ctx: Context, _ driver: KubectlDriver, namespace: String, _ targets: [Target], interval: Double = 1
+        _ ctx: Context, namespace: String, _ targets: [Target], interval: Double = 1
     ) throws -> [String: String] {
         if targets.isEmpty || ctx.dryRun { return [:] }
+        let driver = try ctx.driver()
         let limit = try limit(ctx)
         let start = Date()
         let live = ctx.terminal.stdoutIsTerminal && ctx.env["TERM"] != "dumb"

@@ -1,0 +1,249 @@
+import Foundation
+import KipCore
+import KipTestSupport
+import XCTest
+
+/// `kip app deploy` as an operation, without a cluster: what it reads, and from what it
+/// read, the plan and what it says before writing.
+final class AppDeployTests: XCTestCase {
+    let scope = WorkloadScope(project: "shop", environment: "test", namespace: "shop-test", domain: "apprunr.com")
+
+    func view(_ items: [JSON], podSecurity: String? = nil) -> EnvironmentView {
+        var annotations: JSON = ["kipper.run/domain": "apprunr.com"]
+        if let podSecurity { annotations[Keys.podSecurityAnnotation] = .string(podSecurity) }
+        let settings: JSON = [
+            "apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "kipper-system", "annotations": annotations],
+        ]
+        let ns: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "shop-test"]]
+        return EnvironmentView(
+            Observed(items: [settings, ns] + items), projectName: "shop", environment: "test", namespace: "shop-test")
+    }
+
+    func options(_ name: String = "api", image: String = "r/api:1", _ change: (inout DeployOptions) -> Void = { _ in })
+        -> DeployOptions
+    {
+        var o = DeployOptions(name: name, image: image)
+        change(&o)
+        return o
+    }
+
+    func app(_ spec: JSON) -> JSON {
+        var a = Workloads.cr(.app, "api", scope, spec: spec)
+        a.set(["metadata", "uid"], "u-api")
+        a.set(["metadata", "resourceVersion"], "7")
+        return a
+    }
+
+    func testItReadsTheAppItsSecretAndWhatItBindsAndMountsByName() {
+        let o = options {
+            $0.binds = ["db:PG"]
+            $0.mounts = [Mount(volume: "data", path: "/data")]
+            $0.autoscale = Autoscale(min: 2, max: 5)
+        }
+        XCTAssertEqual(
+            AppDeploy.reads(o),
+            EnvironmentView.appObjects("api")
+                + [
+                    "secrets/api-secrets", "\(CRDs.service)/db", "\(CRDs.volume)/data",
+                    "horizontalpodautoscalers.autoscaling/api",
+                ])
+    }
+
+    func testANewAppNeedsAPortAndGetsTheEnvironmentsRouteAndAHistory() throws {
+        XCTAssertThrowsError(try AppDeploy.plan(options(), view([]), at: "T", by: "ann")) { e in
+            XCTAssertEqual(
+                e as? UsageProblem, UsageProblem("Missing expected option '--port <port>': app api is new in shop-test")
+            )
+        }
+        let (plan, notices) = try AppDeploy.plan(
+            options { $0.port = 3000 }, view([]), at: "2026-12-04T00:00:00Z", by: "ann")
+        XCTAssertEqual(notices, [])
+        let cr = try XCTUnwrap(plan.owners.first)
+        XCTAssertEqual(cr.at("spec", "route", "host"), "api-shop-test.apprunr.com")
+        XCTAssertEqual(cr.at("spec", "port"), 3000)
+        XCTAssertEqual(Promotion.history(cr).map(\.action), ["deploy"])
+        XCTAssertEqual(Promotion.history(cr).first?.by, "ann")
+        XCTAssertEqual(Promotion.history(cr).first?.imageAfter, "r/api:1")
+        XCTAssertTrue(plan.report.contains(.info("URL: http://api-shop-test.apprunr.com")), "\(plan.report)")
+        XCTAssertEqual(plan.claims.count, 1, "a new host is claimed")
+    }
+
+    func testSecretsSetBeforeTheAppExistedAreListedInIt() throws {
+        let secret: JSON = [
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": ["name": "api-secrets", "namespace": "shop-test", "labels": ["kipper.run/app": "api"]],
+            "data": ["TOKEN": "eA==", "API_KEY": "eQ=="],
+        ]
+        let (plan, _) = try AppDeploy.plan(options { $0.port = 80 }, view([secret]), at: "T", by: "ann")
+        XCTAssertEqual(AppSpec(json: plan.owners[0]["spec"] ?? [:]).secretEnv, ["API_KEY", "TOKEN"])
+    }
+
+    func testARedeployKeepsWhatNoFlagNamesAndResetSaysWhatItDrops() throws {
+        let existing = app([
+            "image": "r/api:1", "port": 3000, "replicas": 3,
+            "env": [["name": "LOG", "value": "debug"]],
+        ])
+        let (kept, none) = try AppDeploy.plan(options(image: "r/api:2"), view([existing]), at: "T", by: "ann")
+        XCTAssertEqual(none, [])
+        let spec = AppSpec(json: kept.owners[0]["spec"] ?? [:])
+        XCTAssertEqual(spec.image, "r/api:2")
+        XCTAssertEqual(spec.replicas, 3)
+        XCTAssertEqual(spec.env, [EnvVar(name: "LOG", value: "debug")])
+        XCTAssertEqual(kept.owners[0].at("metadata", "resourceVersion"), "7", "written against what was read")
+        let (reset, notices) = try AppDeploy.plan(
+            options(image: "r/api:2") {
+                $0.reset = true
+                $0.port = 3000
+            }, view([existing]), at: "T", by: "ann")
+        XCTAssertEqual(AppSpec(json: reset.owners[0]["spec"] ?? [:]).env, [])
+        XCTAssertEqual(notices.count, 1)
+        XCTAssertTrue(notices.first.map { "\($0)" }?.contains("--reset drops env LOG") == true, "\(notices)")
+    }
+
+    func testBindingsAndMountsMustExistAndPrefixesMustDiffer() throws {
+        XCTAssertThrowsError(
+            try AppDeploy.plan(
+                options {
+                    $0.port = 80
+                    $0.binds = ["db"]
+                }, view([]), at: "T", by: "a")
+        ) {
+            XCTAssertEqual(
+                ($0 as? KipError)?.message,
+                "service \"db\" does not exist in shop-test: add it with 'kip service add postgres --name db'")
+        }
+        XCTAssertThrowsError(
+            try AppDeploy.plan(
+                options {
+                    $0.port = 80
+                    $0.mounts = [Mount(volume: "data", path: "/d")]
+                }, view([]), at: "T", by: "a")
+        ) {
+            XCTAssertEqual(
+                ($0 as? KipError)?.message,
+                "volume \"data\" does not exist in shop-test: add it with 'kip volume add data --size 1Gi'")
+        }
+        let db = Workloads.cr(.service, "db", scope, spec: ["type": "postgres"])
+        let db2 = Workloads.cr(.service, "db2", scope, spec: ["type": "postgres"])
+        XCTAssertThrowsError(
+            try AppDeploy.plan(
+                options {
+                    $0.port = 80
+                    $0.binds = ["db", "db2"]
+                }, view([db, db2]), at: "T", by: "a")
+        ) {
+            XCTAssertEqual(
+                ($0 as? KipError)?.message,
+                "two bindings use the prefix DATABASE: give one a different prefix (--bind db2:ANALYTICS)")
+        }
+        let (plan, _) = try AppDeploy.plan(
+            options {
+                $0.port = 80
+                $0.binds = ["db", "db2:ANALYTICS"]
+            }, view([db, db2]), at: "T", by: "a")
+        XCTAssertEqual(
+            AppSpec(json: plan.owners[0]["spec"] ?? [:]).bindings,
+            [Binding(service: "db", prefix: "DATABASE"), Binding(service: "db2", prefix: "ANALYTICS")])
+    }
+
+    func testAutoscalingWithoutACPURequestGetsOneAndSaysSo() throws {
+        let (plan, _) = try AppDeploy.plan(
+            options {
+                $0.port = 80
+                $0.autoscale = Autoscale(min: 2, max: 4)
+            }, view([]), at: "T", by: "a")
+        XCTAssertEqual(AppSpec(json: plan.owners[0]["spec"] ?? [:]).resources.cpuRequest, AppSpec.defaultCPURequest)
+        XCTAssertTrue(plan.report.contains { "\($0)".contains("autoscaling measures CPU against a request") })
+        XCTAssertThrowsError(
+            try AppDeploy.plan(
+                options {
+                    $0.port = 80
+                    $0.resources = Resources(cpuRequest: "2", cpuLimit: "1")
+                }, view([]), at: "T", by: "a")
+        ) {
+            XCTAssertEqual(
+                $0 as? UsageProblem,
+                UsageProblem("--cpu-request 2 is more than --cpu-limit 1: a request may not exceed its limit"))
+        }
+    }
+
+    func testRestrictedEnvironmentsGetTheSecurityDefaultsAndKeepThem() throws {
+        let restricted = view([], podSecurity: "restricted")
+        let (plan, _) = try AppDeploy.plan(options { $0.port = 80 }, restricted, at: "T", by: "a")
+        let spec = AppSpec(json: plan.owners[0]["spec"] ?? [:])
+        XCTAssertEqual(spec.runAsNonRoot, true)
+        XCTAssertEqual(spec.securityDefaults, true)
+        XCTAssertThrowsError(
+            try AppDeploy.plan(
+                options {
+                    $0.port = 80
+                    $0.noSecurityDefaults = true
+                }, restricted, at: "T", by: "a")
+        ) {
+            XCTAssertTrue(($0 as? KipError)?.message.contains("enforces restricted Pod Security") == true, "\($0)")
+        }
+    }
+}
+
+/// `kip service add` as an operation: what an existing database's data allows, and the
+/// apps that restart with fresh credentials.
+final class ServiceAddTests: XCTestCase {
+    let scope = WorkloadScope(project: "shop", environment: "test", namespace: "shop-test", domain: "apprunr.com")
+
+    func view(_ items: [JSON]) -> EnvironmentView {
+        let ns: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "shop-test"]]
+        var v = EnvironmentView(
+            Observed(items: [ns] + items), projectName: "shop", environment: "test", namespace: "shop-test")
+        v.newPassword = { "fresh-password-0123456789" }
+        return v
+    }
+
+    func options(version: String = "16", storage: String = "1Gi") -> ServiceOptions {
+        ServiceOptions(name: "db", spec: ServiceSpec(type: "postgres", version: version, storage: storage))
+    }
+
+    func testTypeAndNameAreCheckedBeforeAnythingIsRead() {
+        XCTAssertThrowsError(try ServiceAdd.check(type: "oracle", name: "db")) {
+            XCTAssertEqual(($0 as? KipError)?.message, "unknown service type 'oracle': use postgres, mysql or redis")
+        }
+        XCTAssertThrowsError(try ServiceAdd.check(type: "postgres", name: String(repeating: "a", count: 53))) {
+            XCTAssertTrue(($0 as? KipError)?.message.contains("is 53 characters") == true)
+        }
+        XCTAssertNoThrow(try ServiceAdd.check(type: "redis", name: String(repeating: "a", count: 52)))
+    }
+
+    func testAnExistingDatabaseKeepsItsDataShape() throws {
+        let existing = Workloads.cr(
+            .service, "db", scope, spec: ["type": "postgres", "version": "16", "storage": "1Gi"])
+        let w = view([existing])
+        XCTAssertThrowsError(try ServiceAdd.plan(options(storage: "2Gi"), w)) {
+            XCTAssertEqual(
+                ($0 as? KipError)?.message,
+                "service db has 1Gi of storage; the size of an existing database cannot change here")
+        }
+        XCTAssertThrowsError(try ServiceAdd.plan(options(version: "15"), w)) {
+            XCTAssertTrue(($0 as? KipError)?.message.contains("15 is older and cannot read it") == true, "\($0)")
+        }
+        XCTAssertThrowsError(try ServiceAdd.plan(options(version: "17"), w)) {
+            XCTAssertTrue(($0 as? KipError)?.message.hasSuffix("then pass --allow-major-upgrade") == true, "\($0)")
+        }
+        var major = options(version: "17")
+        major.allowMajorUpgrade = true
+        let plan = try ServiceAdd.plan(major, w)
+        XCTAssertEqual(plan.owners.first?.at("spec", "version"), "17")
+    }
+
+    func testFreshCredentialsRestartTheAppsBoundToTheService() throws {
+        var bound = Workloads.cr(
+            .app, "api", scope,
+            spec: ["image": "r/api:1", "port": 80, "bindings": [["service": "db", "prefix": "DATABASE"]]])
+        bound.set(["metadata", "uid"], "u-api")
+        let other = Workloads.cr(.app, "web", scope, spec: ["image": "r/web:1", "port": 80])
+        let plan = try ServiceAdd.plan(options(), view([bound, other]))
+        XCTAssertEqual(plan.owners.compactMap { $0.at("metadata", "name")?.stringValue }, ["db", "api"])
+        XCTAssertEqual(plan.owners[1].at("metadata", "annotations", Keys.configHash), "fresh-password-0")
+        XCTAssertTrue(
+            plan.report.contains(.info("  fresh credentials: restarting the apps bound to it (api)")), "\(plan.report)")
+        XCTAssertEqual(ServiceAdd.reads(options()).kinds, [WorkloadKind.app.resource])
+    }
+}
