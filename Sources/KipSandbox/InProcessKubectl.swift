@@ -9,6 +9,10 @@ import KipCore
 /// loudly, so a new driver verb cannot pass a test unnoticed. The e2e suite keeps what
 /// only the real kubectl shows (discovery, OpenAPI, HTTP).
 public final class InProcessKubectl: CommandRunner, @unchecked Sendable {
+    /// One call at a time, in order: the store's uids and resourceVersions stay the same
+    /// from run to run, for golden files.
+    public var runsConcurrently: Bool { false }
+
     public let server: APIServer
     private let lock = NSLock()
     private var recorded: [[String]] = []

@@ -171,6 +171,8 @@ final class TenantSecurityE2ETests: XCTestCase {
         XCTAssertEqual(steal.code, 1, "\(steal)")
         XCTAssertTrue(
             steal.stderr.contains("host api-shop-prod.apprunr.com is taken by app api of shop/prod"), steal.stderr)
+        // The claim is made beside the App's write: the App it created is deleted again.
+        XCTAssertTrue(steal.stderr.contains("nothing was changed (app web not created)"), steal.stderr)
         XCTAssertEqual(try c.names("apps.kipper.run", namespace: "other-test"), [], "nothing written")
         // A claim cannot be taken over by hand either.
         let patch = try kubectl(

@@ -24,9 +24,15 @@ public protocol CommandRunner: AnyObject {
     /// Runs with stdout handed to `output` as it arrives (`kubectl logs --follow`); the
     /// result holds the status and stderr.
     func stream(_ argv: [String], output: @escaping @Sendable (Data) -> Void) throws -> ProcessResult
+    /// Whether independent calls are run at the same time (processes that each wait on
+    /// the network). A runner that answers in-process runs them one by one, in order, so
+    /// that what it answers (uids, resourceVersions) does not depend on thread timing.
+    var runsConcurrently: Bool { get }
 }
 
 extension CommandRunner {
+    public var runsConcurrently: Bool { true }
+
     /// For runners that answer at once: the whole stdout in one piece.
     public func stream(_ argv: [String], output: @escaping @Sendable (Data) -> Void) throws -> ProcessResult {
         let r = try run(argv, stdin: nil)

@@ -312,20 +312,31 @@ public final class KubectlDriver {
     /// error, in order, is thrown.
     public func concurrently(_ reads: [() throws -> [JSON]]) throws -> [[JSON]] {
         if reads.count == 1 { return [try reads[0]()] }
+        return try results(reads).map { try $0.get() }
+    }
+
+    /// Runs steps at the same time (one thread each: each waits on a process, not a
+    /// core), as one round, and returns how each ended, in order.
+    public func results(_ steps: [() throws -> [JSON]]) -> [Result<[JSON], Error>] {
         rounds.beginRound()
-        // Each read waits on a process, not a core: one thread each, however few cores.
-        let results = ResultBox(count: reads.count)
+        if !runner.runsConcurrently {
+            let inside = Rounds.insideRound
+            Rounds.enterRound()
+            defer { if !inside { Rounds.leaveRound() } }
+            return steps.map { step in Result { try step() } }
+        }
+        let results = ResultBox(count: steps.count)
         let group = DispatchGroup()
-        for i in reads.indices {
+        for i in steps.indices {
             group.enter()
             Thread.detachNewThread {
                 Rounds.enterRound()
-                results.set(i, Result { try reads[i]() })
+                results.set(i, Result { try steps[i]() })
                 group.leave()
             }
         }
         group.wait()
-        return try results.values.map { try $0!.get() }
+        return results.values.map { $0! }
     }
 
     /// What a command acting in some namespaces needs, read at once and scoped: the

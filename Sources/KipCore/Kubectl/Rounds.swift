@@ -33,6 +33,9 @@ public final class Rounds: @unchecked Sendable {
     /// Marks the current (worker) thread as running inside a concurrent round.
     static func enterRound() { Thread.current.threadDictionary[inRound] = true }
 
+    /// The current thread's round is over (steps run one by one on it).
+    static func leaveRound() { Thread.current.threadDictionary.removeObject(forKey: inRound) }
+
     /// Whether the current thread already runs inside a concurrent round.
     static var insideRound: Bool { Thread.current.threadDictionary[inRound] != nil }
 }

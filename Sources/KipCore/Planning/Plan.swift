@@ -193,26 +193,14 @@ extension KubectlDriver {
     /// claim is refused (another app holds the host), the owners are put back as they
     /// were and those this plan created deleted, and the refusal says so.
     private func claimWhileApplying(_ plan: Plan, created: Set<String>) throws -> [JSON] {
-        let results = ResultBox(count: 2)
-        let group = DispatchGroup()
-        let steps: [() throws -> [JSON]] = [
+        let both = results([
             {
                 try self.claim(plan.claims)
                 return []
             },
             { try self.apply(plan.owners) },
-        ]
-        rounds.beginRound()
-        for i in steps.indices {
-            group.enter()
-            Thread.detachNewThread {
-                Rounds.enterRound()
-                results.set(i, Result { try steps[i]() })
-                group.leave()
-            }
-        }
-        group.wait()
-        let (claimed, written) = (results.values[0]!, results.values[1]!)
+        ])
+        let (claimed, written) = (both[0], both[1])
         if case .failure(let e as KipError) = claimed, case .success = written {
             throw undo(plan, created: created, e)
         }

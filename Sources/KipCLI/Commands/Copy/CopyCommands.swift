@@ -15,6 +15,17 @@ enum CopyCommands {
         .value("ttl", "duration", "Short-lived: 'kip project gc' removes it after this long (e.g. 72h, 7d)."),
     ]
 
+    /// Where a copy goes: the project as read, the source, the target (new, or the one
+    /// an earlier copy left half-done: `rerun`), the project with it, and what was read.
+    struct CopySite {
+        var project: Project
+        var source: Project.Environment
+        var target: Project.Environment
+        var updated: Project
+        var rerun: Bool
+        var observed: Observed
+    }
+
     static func copy(_ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String) throws
         -> Int32
     {
@@ -28,7 +39,27 @@ enum CopyCommands {
             throw KipError(
                 "the wizard needs a terminal: in scripts use '--plan -o yaml > plan.yaml' and '--overrides plan.yaml'")
         }
-        // Guess the source namespace from the cached org; read again if the guess was wrong.
+        let at = try site(inv, ctx, project: name, env: env, from: src)
+        var plan = try copyPlan(inv, at, env: env, from: src)
+        if inv.has("plan") {
+            return try ctx.show(CopyPlanner.document(plan)) { _ in Wizard.printPlan(plan, ctx) }
+        }
+        if inv.has("customize") {
+            guard try Wizard(plan: plan, ctx: ctx).run(&plan) else {
+                ctx.stderr.line("Nothing created.")
+                return 1
+            }
+        }
+        if let p = CopyPlanner.problem(plan) { throw KipError(p + "; change it in the plan (--overrides)") }
+        return try write(plan, at, inv, ctx, env: env, from: src)
+    }
+
+    /// Reads the project and both environments: the source namespace guessed from the
+    /// cached org and read again if the guess was wrong; what an earlier copy left in
+    /// the target, credentials included, so that a completing run keeps them.
+    static func site(_ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String)
+        throws -> CopySite
+    {
         let cachedOrg = try ctx.cachedOrg()
         let guess = Naming.namespace(org: cachedOrg, project: name, environment: src)
         let targetGuess = Naming.namespace(org: cachedOrg, project: name, environment: env)
@@ -52,30 +83,29 @@ enum CopyCommands {
             throw KipError("namespace \(source.namespace) of \(name)/\(src) is missing: run 'kip project sync \(name)'")
         }
         if env == src { throw KipError("cannot copy \(src) onto itself: name a new environment") }
-        // A re-run completes an earlier copy into an environment the project already has.
-        var updated = project
-        let target: Project.Environment
-        var rerun = false
-        if let existing = project.environment(env) {
-            target = existing
-            rerun = true
-            // What a copy that stopped half-way left there, credentials included: a
-            // completing run keeps them.
-            let there = Observed(
-                items: try ctx.read(
-                    WorkloadKind.allCases.map(\.resource) + ["secrets"], in: existing.namespace,
-                    selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
-            observed.workloads[existing.namespace] = there.workloads[existing.namespace] ?? []
-            observed.secrets[existing.namespace] = there.secrets[existing.namespace] ?? []
-        } else {
+        guard let existing = project.environment(env) else {
             let (grown, index) = try ProjectPlanner.addEnvironment(
                 project, env: env, observed: observed, placement: try ProjectCommands.placement(inv),
                 expiresAt: try ProjectCommands.expiry(inv, ctx))
-            updated = grown
-            target = updated.environments[index]
+            return CopySite(
+                project: project, source: source, target: grown.environments[index], updated: grown, rerun: false,
+                observed: observed)
         }
-        var plan = CopyPlanner.plan(project: project, source: source, target: target, observed: observed)
-        let foreign = CopyPlanner.foreign(plan, observed: observed)
+        let there = Observed(
+            items: try ctx.read(
+                WorkloadKind.allCases.map(\.resource) + ["secrets"], in: existing.namespace,
+                selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
+        observed.workloads[existing.namespace] = there.workloads[existing.namespace] ?? []
+        observed.secrets[existing.namespace] = there.secrets[existing.namespace] ?? []
+        return CopySite(
+            project: project, source: source, target: existing, updated: project, rerun: true, observed: observed)
+    }
+
+    /// The copy plan: what the source holds, with `--overrides` and `--prod-defaults`;
+    /// refused when the target holds what no copy from the source put there.
+    static func copyPlan(_ inv: Invocation, _ at: CopySite, env: String, from src: String) throws -> CopyPlan {
+        var plan = CopyPlanner.plan(project: at.project, source: at.source, target: at.target, observed: at.observed)
+        let foreign = CopyPlanner.foreign(plan, observed: at.observed)
         if !foreign.isEmpty {
             throw KipError(
                 "environment \(env) already holds \(foreign.prefix(5).joined(separator: ", ")) that did not come from copying \(src): copy into a new environment"
@@ -97,36 +127,29 @@ enum CopyCommands {
             try CopyPlanner.applyOverrides(doc, to: &plan)
         }
         if inv.has("prod-defaults") { CopyPlanner.prodDefaults(&plan) }
-        if inv.has("plan") {
-            return try ctx.show(CopyPlanner.document(plan)) { _ in Wizard.printPlan(plan, ctx) }
-        }
-        if inv.has("customize") {
-            guard try Wizard(plan: plan, ctx: ctx).run(&plan) else {
-                ctx.stderr.line("Nothing created.")
-                return 1
-            }
-        }
-        if let p = CopyPlanner.problem(plan) { throw KipError(p + "; change it in the plan (--overrides)") }
-        let pull = (observed.secrets[source.namespace] ?? []).filter(Render.isPullSecret)
+        return plan
+    }
+
+    /// Writes the copy. The copy plan is what was asked (and reviewed); a second attempt
+    /// applies it to the Project as it is then.
+    static func write(
+        _ copied: CopyPlan, _ at: CopySite, _ inv: Invocation, _ ctx: Context, env: String, from src: String
+    ) throws -> Int32 {
+        let name = at.project.name
+        let observed = at.observed
+        let pull = (observed.secrets[at.source.namespace] ?? []).filter(Render.isPullSecret)
         let scope = WorkloadScope(
-            project: name, environment: env, namespace: target.namespace, domain: observed.settings?.domain,
+            project: name, environment: env, namespace: at.target.namespace, domain: observed.settings?.domain,
             cluster: observed.settings)
+        let verb = at.rerun ? "Completing" : "Adding"
         let header: [Plan.Line] =
-            ctx.dryRun
-            ? []
-            : [
-                .info(
-                    "\(rerun ? "Completing" : "Adding") environment \"\(env)\" of project \"\(name)\", copied from \(src)..."
-                )
-            ]
-        // The copy plan is what was asked (and reviewed); a second attempt applies it to
-        // the Project as it is then.
-        let copied = plan
+            ctx.dryRun ? [] : [.info("\(verb) environment \"\(env)\" of project \"\(name)\", copied from \(src)...")]
         let placement = try ProjectCommands.placement(inv)
         let expiry = try ProjectCommands.expiry(inv, ctx)
+        let existing = observed.workloads[at.target.namespace] ?? []
         return try ctx.run { n in
-            var grown = updated
-            if n > 0, !rerun {
+            var grown = at.updated
+            if n > 0, !at.rerun {
                 guard let now = try ctx.project(named: name) else {
                     throw ProjectPlanner.unknownProject(name, observed: observed)
                 }
@@ -135,52 +158,17 @@ enum CopyCommands {
                 ).0
             }
             var write = CopyPlanner.writePlan(
-                copied, project: grown, addsEnvironment: !rerun, pullSecrets: pull,
-                members: grown.members, scope: scope,
+                copied, project: grown, addsEnvironment: !at.rerun, pullSecrets: pull, members: grown.members,
+                scope: scope,
                 existingSecrets: Set(
-                    (observed.secrets[target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
+                    (observed.secrets[at.target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
                 password: { EnvironmentView.password(ctx.random.bytes(24)) })
             write.claims = EnvironmentView.claims(write.owners, scope: scope) { n in
-                (observed.workloads[target.namespace] ?? []).first {
+                existing.first {
                     $0["kind"]?.stringValue == WorkloadKind.app.rawValue && $0.at("metadata", "name")?.stringValue == n
                 }
             }
             return Attempt(write, notices: header)
         }.code
-    }
-
-    // MARK: diff
-
-    static let diffSpec = CommandSpec(
-        "diff", "What differs between two environments, app by app. Exit 0 when identical, 1 when not.",
-        discussion:
-            "Secret values are never shown, only whether they differ. A value that differs only by the environment's namespace, and routes that are each environment's default host, count as the same.",
-        arguments: [
-            ArgumentSpec("project", "Project (default: the active project).", optional: true),
-            ArgumentSpec("env1", "One environment."), ArgumentSpec("env2", "The other environment."),
-        ], handler: diff)
-
-    /// Exit 0 when identical, 1 when they differ, 2 on error (as diff(1) does; see
-    /// `Kip.errorExitCode`).
-    static func diff(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let args = inv.arguments
-        let name = args.count == 3 ? args[0] : try ctx.projectName(nil)
-        let (e1, e2) = args.count == 3 ? (args[1], args[2]) : (args[0], args[1])
-        guard args.count >= 2 else {
-            throw UsageError(message: "Missing expected argument '<env2>'", command: ["project", "diff"])
-        }
-        let (project, observed) = try ctx.readProject(
-            name, kinds: WorkloadKind.allCases.map(\.resource) + ["secrets"]
-        ) { p in p.environments.filter { [e1, e2].contains($0.name) } }
-        for e in [e1, e2] where project.environment(e) == nil {
-            throw KipError(
-                "project \"\(name)\" has no environment \"\(e)\"; it has: \(project.pipeline.joined(separator: ", "))")
-        }
-        let d = EnvironmentDiff.compare(project.environment(e1)!, project.environment(e2)!, observed: observed)
-        try ctx.show(d.document) { _ in
-            if d.entries.isEmpty { ctx.printer.success("\(e1) and \(e2) are identical") }
-            for line in d.lines { ctx.printer.line(line) }
-        }
-        return d.entries.isEmpty ? 0 : 1
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import KipCore
+
+extension AppCommands {
+    // MARK: logs / restart
+
+    /// `kubectl logs` of every pod of the app, by its label, each line prefixed with the pod.
+    static func logs(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        if let s = inv.value("since"), Durations.seconds(s) == nil {
+            throw UsageError(
+                message: "The value '\(s)' is invalid for '--since <duration>': give a duration such as 10m or 1h",
+                command: inv.command)
+        }
+        if let t = inv.value("tail"), Int(t) == nil || Int(t)! < 0 {
+            throw UsageError(
+                message: "The value '\(t)' is invalid for '--tail <n>': give a whole number, 0 or more",
+                command: inv.command)
+        }
+        let w = try ctx.environment(inv, reading: .objects(["\(CRDs.app)/\(name)"]))
+        let spec = AppSpec(json: try w.require(.app, name)["spec"] ?? [:])
+        // kubectl refuses to follow more streams than --max-log-requests (default 5): room
+        // for every pod the app may run, twice over for a rollout's old and new ones.
+        let pods = spec.autoscale?.max ?? spec.replicas ?? AppSpec.defaultReplicas
+        var args = [
+            "logs", "-n", w.scope.namespace, "-l", "\(WorkloadKind.app.labelKey)=\(name)", "--prefix",
+            "--all-containers", "--max-log-requests", String(max(20, pods * 2)), "--tail", inv.value("tail") ?? "-1",
+        ]
+        if inv.has("follow") { args.append("--follow") }
+        if inv.has("previous") { args.append("--previous") }
+        if let s = inv.value("since") { args += ["--since", s] }
+        let out = ctx.stdout
+        try ctx.stream(args) { out.write(data: $0) }
+        return 0
+    }
+
+    /// A rolling restart: a new pod template annotation (`kubectl.kubernetes.io/restartedAt`,
+    /// what `kubectl rollout restart` writes), owned by a field manager of its own so that
+    /// kip's next write of the Deployment keeps it.
+    static func restart(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        var namespace = ""
+        try ctx.write {
+            let w = try ctx.environment(inv, reading: .objects(EnvironmentView.appObjects(name)))
+            _ = try w.require(.app, name)
+            guard w.native("Deployment", name) != nil else {
+                throw KipError(
+                    "app \(name) in \(w.scope.namespace) has no Deployment to restart: run 'kip app deploy' or 'kip project sync'"
+                )
+            }
+            namespace = w.scope.namespace
+            var plan = Plan()
+            plan.partial = [
+                [
+                    "apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": ["name": .string(name), "namespace": .string(w.scope.namespace)],
+                    "spec": [
+                        "template": [
+                            "metadata": [
+                                "annotations": [
+                                    "kubectl.kubernetes.io/restartedAt": .string(Promotion.timestamp(ctx.clock()))
+                                ]
+                            ]
+                        ]
+                    ],
+                ]
+            ]
+            plan.partialManager = Plan.restartFieldManager
+            plan.report = [.success("app \(name) in \(w.scope.namespace) restarting (a rollout, pod by pod)")]
+            return plan
+        }
+        return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(name)])
+    }
+}

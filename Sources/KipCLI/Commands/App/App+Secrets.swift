@@ -1,0 +1,56 @@
+import Foundation
+import KipCore
+
+extension AppCommands {
+    // MARK: secrets
+
+    static func secretSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let (app, key) = (inv.arguments[0], inv.arguments[1])
+        try Check.name(app, .app)
+        try Check.envKey(key)
+        var value: Data?
+        if let path = inv.value("from-file") {
+            guard let d = FileManager.default.contents(atPath: path) else {
+                throw KipError("--from-file \(path): cannot read it")
+            }
+            if d.isEmpty && !inv.has("allow-empty") {
+                throw KipError("--from-file \(path) is empty: pass --allow-empty to set an empty value")
+            }
+            value = d
+        }
+        try ctx.write {
+            let w = try ctx.environment(
+                inv, reading: .objects(EnvironmentView.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
+            if value == nil {
+                value = try ctx.readSecret(
+                    prompt: "Value for \(key) (input hidden): ", allowEmpty: inv.has("allow-empty"))
+            }
+            return try AppSecrets.set(
+                key, base64: value?.base64EncodedString() ?? "", app: app, w,
+                credentials: try ctx.credentials(of: w.cr(.app, app), in: w), dryRun: ctx.dryRun)
+        }
+        return 0
+    }
+
+    static func secretList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let w = try ctx.environment(inv, reading: .objects(["secrets/\(SecretNames.app(inv.arguments[0]))"]))
+        let keys = AppSecrets.current(w, inv.arguments[0]).keys.sorted()
+        return try ctx.show(
+            JSON.strings(keys),
+            empty: keys.isEmpty ? "App \(inv.arguments[0]) has no secrets in \(w.scope.namespace)." : nil
+        ) { _ in ctx.printer.table(["KEY"], keys.map { [$0] }) }
+    }
+
+    static func secretUnset(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let (app, key) = (inv.arguments[0], inv.arguments[1])
+        try ctx.run { n in
+            let w = try ctx.environment(
+                inv, reading: .objects(EnvironmentView.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
+            return Attempt(
+                try AppSecrets.unset(
+                    key, app: app, w, credentials: try ctx.credentials(of: w.cr(.app, app), in: w), dryRun: ctx.dryRun,
+                    attempt: n))
+        }
+        return 0
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import KipCore
+
+extension FileCommands {
+    // MARK: apply
+
+    /// What `project apply` found comparing the file with the cluster.
+    struct Comparison {
+        var observed: Observed
+        var growth: EnvironmentFile.Growth
+        /// Each environment of the file, its place in the project, and its changes.
+        var pending: [(file: EnvironmentFile.Environment, env: Project.Environment, changes: [EnvironmentFile.Change])]
+        var changes: [String]
+        var todo: [String]
+    }
+
+    static func apply(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let file = try scopedFile(inv, ctx)
+        let name = file.project
+        let c = try compare(file, inv, ctx)
+        if ctx.dryRun {
+            try ctx.show(["changes": JSON.strings(c.changes), "todo": JSON.strings(c.todo)]) { _ in
+                for l in c.changes { ctx.printer.line(l) }
+                if c.changes.isEmpty { ctx.stderr.line("No changes: the cluster matches the file.") }
+                for t in c.todo { ctx.printer.warning(t) }
+            }
+            return c.changes.isEmpty ? 0 : 1
+        }
+        guard try confirm(c, name, inv, ctx) else {
+            ctx.stderr.line("Nothing applied.")
+            return 1
+        }
+        try writeProject(file, c, ctx)
+        // Then each environment's workloads, through the same plan as every write (read
+        // again there, so a change by someone else in between is not lost).
+        for (e, env, changes) in c.pending where !changes.isEmpty {
+            let scoped = Invocation(command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
+            try ctx.write {
+                let w = try ctx.environment(scoped)
+                let (crs, deletes) = EnvironmentFile.writes(
+                    e, live: WorkloadKind.allCases.flatMap { w.crs($0) }, scope: w.scope, prune: inv.has("prune"))
+                var plan = try w.plan(crs)
+                plan.deletes += deletes
+                plan.report = changes.map { .success("\($0.sign.rawValue) \(e.name): \($0.text)") }
+                return plan
+            }
+        }
+        if c.changes.isEmpty { ctx.printer.success("\(name) matches the file: nothing to change") }
+        for t in c.todo { ctx.printer.warning(t) }
+        return 0
+    }
+
+    /// The file named by `-f`, with `--project` renaming it and `--environment` keeping one.
+    static func scopedFile(_ inv: Invocation, _ ctx: Context) throws -> EnvironmentFile.Document {
+        var file = try load(inv.value("file")!, ctx)
+        if let p = inv.value("project") {
+            if let why = Naming.checkProject(p) { throw KipError(why) }
+            file.project = p
+        }
+        if let only = inv.value("environment") {
+            guard file.environments.contains(where: { $0.name == only }) else {
+                throw KipError(
+                    "the file has no environment \"\(only)\"; it has: \(file.environments.map(\.name).joined(separator: ", "))"
+                )
+            }
+            file.environments = file.environments.filter { $0.name == only }
+        }
+        return file
+    }
+
+    /// The project and its environments as they are (waiting, with --wait, for
+    /// namespaces of the same names still being deleted), and what the file changes.
+    static func compare(_ file: EnvironmentFile.Document, _ inv: Invocation, _ ctx: Context) throws -> Comparison {
+        let name = file.project
+        var observed = try readFor(file, ctx)
+        let planned = file.pipeline.map {
+            observed.project(name)?.environment($0)?.namespace
+                ?? Naming.namespace(org: observed.settings?.org, project: name, environment: $0)
+        }
+        if try ctx.waitForDeleted(inv, planned, observed) { observed = try readFor(file, ctx) }
+        let growth = try EnvironmentFile.grow(file, existing: observed.project(name), observed: observed)
+        let settings = observed.settings ?? ClusterSettings()
+        // What each environment holds, read at the same time (nothing, for a new one).
+        let envs = file.environments.map { (file: $0, env: growth.project.environment($0.name)!) }
+        let live = try ctx.readEach(
+            WorkloadKind.allCases.map(\.resource),
+            in: envs.map { e in growth.added.contains { $0.name == e.env.name } ? nil : e.env.namespace })
+        var c = Comparison(observed: observed, growth: growth, pending: [], changes: growth.changes, todo: [])
+        for (i, e) in envs.enumerated() {
+            let scope = WorkloadScope(
+                project: name, environment: e.env.name, namespace: e.env.namespace, domain: settings.domain,
+                cluster: settings)
+            let changes = EnvironmentFile.changes(
+                e.file, live: EnvironmentFile.specs(live[i]), scope: scope, prune: inv.has("prune"))
+            c.pending.append((e.file, e.env, changes))
+            c.changes += changes.map { "\($0.sign.rawValue) \(e.env.name): \($0.text)" }
+            c.todo += EnvironmentFile.missingSecrets(e.file, live: live[i]).map {
+                "secret \($0.key) of app \($0.app) in \(e.env.name) is not set: 'kip app secret set \($0.app) \($0.key) --project \(name)/\(e.env.name)'"
+            }
+        }
+        return c
+    }
+
+    static func readFor(_ file: EnvironmentFile.Document, _ ctx: Context) throws -> Observed {
+        try ctx.readForPlanning(project: file.project, environments: file.pipeline) { org in
+            file.pipeline.map { Naming.namespace(org: org, project: file.project, environment: $0) }
+        }
+    }
+
+    /// `--prune` deleting what the file lacks asks for the project's name (and protected
+    /// environments for theirs); a file that lacks `protected: true` lifts protection,
+    /// named as unprotect needs. False when declined.
+    static func confirm(_ c: Comparison, _ name: String, _ inv: Invocation, _ ctx: Context) throws -> Bool {
+        let removals = c.pending.flatMap { e in
+            e.changes.filter { $0.sign == .remove }.map { "\(e.file.name): \($0.text)" }
+        }
+        if !removals.isEmpty {
+            ctx.stderr.line(
+                "--prune deletes what the file does not have (their data with them): \(removals.joined(separator: ", "))."
+            )
+            guard try ctx.confirmTyped(name, what: "what the file does not have", confirmFlag: nil) else {
+                return false
+            }
+            // Judged by the environments as they are, not as the file would leave them.
+            let before = c.observed.project(name)
+            try Protection.check(
+                c.pending.filter { e in e.changes.contains { $0.sign == .remove } }.compactMap {
+                    before?.environment($0.env.name)
+                }, project: name, inv, ctx)
+        }
+        let lifted = (c.observed.project(name)?.environments ?? []).filter { e in
+            e.protected && c.growth.project.environment(e.name)?.protected == false
+        }
+        if !lifted.isEmpty {
+            try LifecycleCommands.confirmProtected(lifted, project: name, action: "lift its protection", inv, ctx)
+        }
+        return true
+    }
+
+    /// The project and the namespaces it gains; again from the Project as it is now when
+    /// someone else changed it.
+    static func writeProject(_ file: EnvironmentFile.Document, _ c: Comparison, _ ctx: Context) throws {
+        let name = file.project
+        guard c.growth.created || !c.growth.added.isEmpty || c.growth.settingsChanged else { return }
+        try ctx.run { n in
+            let seen = n == 0 ? c.observed : try readFor(file, ctx)
+            let g = n == 0 ? c.growth : try EnvironmentFile.grow(file, existing: seen.project(name), observed: seen)
+            let others = g.project.environments.filter { e in !g.added.contains { $0.name == e.name } }
+            var plan = ProjectPlanner.writePlan(
+                g.project, environments: g.added, pullSecrets: seen.pullSecrets, podSecurity: seen.podSecurity,
+                relabel: g.created || g.added.isEmpty ? [] : others)
+            plan.report =
+                g.created
+                ? [.success("project \(name) created (\(ProjectCommands.arrow(g.project.pipeline)))")]
+                : g.added.isEmpty
+                    ? [.success("project \(name) updated")]
+                    : g.added.map { .success("environment \($0.name) added (\($0.namespace))") }
+            return Attempt(plan)
+        }
+    }
+}

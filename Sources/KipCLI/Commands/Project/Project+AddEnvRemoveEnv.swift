@@ -1,0 +1,146 @@
+import Foundation
+import KipCore
+
+extension ProjectCommands {
+    // MARK: add-env / remove-env
+
+    static func projectAndEnv(_ inv: Invocation, _ ctx: Context) throws -> (String, String) {
+        if inv.arguments.count == 2 { return (inv.arguments[0], inv.arguments[1]) }
+        return (try ctx.projectName(nil), inv.arguments[0])
+    }
+
+    /// `--after ENV` / `--before ENV` (one of them).
+    static func placement(_ inv: Invocation) throws -> ProjectPlanner.Placement {
+        switch (inv.value("after"), inv.value("before")) {
+        case (let a?, nil): return .after(a)
+        case (nil, let b?): return .before(b)
+        case (nil, nil): return .end
+        default:
+            throw UsageError(message: "--after and --before both place the environment: give one", command: inv.command)
+        }
+    }
+
+    /// `--ttl DURATION` as the time it ends, from now.
+    static func expiry(_ inv: Invocation, _ ctx: Context) throws -> String? {
+        guard let ttl = inv.value("ttl") else { return nil }
+        guard let s = Durations.seconds(ttl) else {
+            throw UsageError(
+                message:
+                    "The value '\(ttl)' is invalid for '--ttl <duration>': give a duration such as 72h, 7d or 1h30m",
+                command: inv.command)
+        }
+        return Promotion.timestamp(ctx.clock().addingTimeInterval(s))
+    }
+
+    static func addEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let (name, env) = try projectAndEnv(inv, ctx)
+        if let src = inv.value("copy-from") {
+            return try CopyCommands.copy(inv, ctx, project: name, env: env, from: src)
+        }
+        for f in ["customize", "plan", "overrides", "prod-defaults"] where inv.has(f) {
+            throw UsageError(
+                message: "--\(f) goes with --copy-from: name the environment to copy", command: inv.command)
+        }
+        if let p = Naming.checkEnvironment(env) { throw KipError(p) }
+        return try ctx.run {
+            func read() throws -> Observed {
+                try ctx.readForPlanning(project: name, environments: [env]) { org in
+                    [Naming.namespace(org: org, project: name, environment: env)]
+                }
+            }
+            var observed = try read()
+            let planned = Naming.namespace(org: observed.settings?.org, project: name, environment: env)
+            if try ctx.waitForDeleted(inv, [planned], observed) { observed = try read() }
+            guard let project = observed.project(name) else {
+                // Say which projects there are.
+                throw ProjectPlanner.unknownProject(
+                    name, observed: try ctx.everyProject())
+            }
+            // The Project has it but its namespace is missing: an add-env that stopped
+            // half-way, which running it again finishes.
+            if let e = project.environment(env), observed.namespaces[e.namespace] == nil {
+                return Attempt(
+                    ProjectPlanner.writePlan(
+                        project, environments: [e], pullSecrets: observed.pullSecrets, members: project.members,
+                        podSecurity: observed.podSecurity),
+                    notices: ctx.dryRun ? [] : [.info("Completing environment \"\(env)\" of project \"\(name)\"...")])
+            }
+            let (updated, index) = try ProjectPlanner.addEnvironment(
+                project, env: env, observed: observed, placement: try placement(inv), expiresAt: try expiry(inv, ctx))
+            // The project's default members, as the Project records them.
+            return Attempt(
+                ProjectPlanner.writePlan(
+                    updated, environments: [updated.environments[index]], pullSecrets: observed.pullSecrets,
+                    members: updated.members, podSecurity: observed.podSecurity,
+                    relabel: Array(updated.environments[(index + 1)...])),
+                notices: ctx.dryRun ? [] : [.info("Adding environment \"\(env)\" to project \"\(name)\"...")])
+        }.code
+    }
+
+    static func removeEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let cluster = try ctx.clusterName()
+        let (name, env) = try projectAndEnv(inv, ctx)
+        let written = try ctx.run { n in
+            // Every attempt reads the Project again: its resourceVersion is the precondition.
+            let (project, observed) = try ctx.readProject(name, kinds: n == 0 ? CRDs.workloadKinds : []) { p in
+                p.environments.filter { $0.name == env }
+            }
+            let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
+            // Protected: named by --confirm ENV or --confirm-env ENV, or typed; never --yes alone.
+            if inv.value("confirm") != env { try Protection.check([removed], project: name, inv, ctx) }
+            var plan = removeEnvPlan(updated, removed, terminating: terminating(observed.namespaces[removed.namespace]))
+            plan.deletes += try ctx.releasedClaims(selector: "\(Keys.project)=\(name),\(Keys.environment)=\(env)")
+            return Attempt(
+                plan,
+                aside: removeEnvNotice(name, env, removed, observed),
+                question: .typed(
+                    env, what: "environment \"\(env)\"", flag: inv.value("confirm"), declined: "Not removed."))
+        }
+        guard case .applied(let plan, _) = written else { return written.code }
+        let removed = plan.deletes.first { $0.ref.hasPrefix("namespace/") }.map {
+            String($0.ref.dropFirst("namespace/".count))
+        }
+        try ctx.awaitDeletion(removed.map { [$0] } ?? [], inv)
+        try ctx.config.update { cfg in
+            if cfg.active[cluster]?.project == name, cfg.active[cluster]?.environment == env {
+                cfg.active[cluster]?.environment = nil
+            }
+        }
+        return 0
+    }
+
+    /// The Project without the environment, and its namespace deleted (unless it is
+    /// already going).
+    static func removeEnvPlan(_ updated: Project, _ removed: Project.Environment, terminating: Bool) -> Plan {
+        var plan = Plan()
+        plan.owners = [updated.manifest]
+        plan.knownUIDs[Plan.key(updated.manifest)] = updated.uid
+        if !terminating {
+            plan.deletes = [Plan.Deletion(ref: "namespace/\(removed.namespace)", namespace: nil)]
+        }
+        plan.report = [
+            .success("Removed environment \"\(removed.name)\" (deleting namespace \(removed.namespace))"),
+            .info(
+                updated.environments.count > 1
+                    ? "Promotion pipeline: \(arrow(updated.pipeline))" : "Environment: \(updated.pipeline.joined())"),
+        ]
+        return plan
+    }
+
+    /// What removing the environment takes with it, said before the typed confirmation.
+    static func removeEnvNotice(_ name: String, _ env: String, _ removed: Project.Environment, _ observed: Observed)
+        -> [String]
+    {
+        let held = (observed.workloads[removed.namespace] ?? []).sorted {
+            ($0["kind"]?.stringValue ?? "", $0.at("metadata", "name")?.stringValue ?? "")
+                < ($1["kind"]?.stringValue ?? "", $1.at("metadata", "name")?.stringValue ?? "")
+        }
+        return ["Environment \"\(env)\" of project \"\(name)\" is namespace \(removed.namespace): \(inventory(held))."]
+            + held.map {
+                "  \(($0["kind"]?.stringValue ?? "").lowercased()) \($0.at("metadata", "name")?.stringValue ?? "")"
+            }
+            + [
+                "Removing it deletes the namespace and everything in it: apps, services and their data, secrets, volumes. This cannot be undone."
+            ]
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import KipCore
+
+extension ProjectCommands {
+    // MARK: sync
+
+    static func sync(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = try ctx.projectName(inv.arguments.first)
+        var project: Project!
+        let written = try ctx.run { n in
+            var (p, observed) = try ctx.readProject(name, kinds: ["secrets", "serviceaccounts"], strays: true)
+            if n == 0, try ctx.waitForDeleted(inv, p.environments.map(\.namespace), observed) {
+                (p, observed) = try ctx.readProject(name, kinds: ["secrets", "serviceaccounts"], strays: true)
+            }
+            project = p
+            observed.secrets["default"] =
+                Observed(items: try ctx.defaultSecrets()).secrets["default"]
+            let sync = try ProjectPlanner.sync(p, observed: observed)
+            var plan = Plan()
+            plan.owners = sync.apply
+            plan.report = sync.changes.map { .success($0) }
+            plan.deletes = sync.removals.map { Plan.Deletion(ref: "secrets/\($0.name)", namespace: $0.namespace) }
+            var attempt = Attempt(plan)
+            if inv.has("prune") && !sync.strays.isEmpty {
+                // Destructive: say what goes, and confirm as remove-env does.
+                attempt.aside = [
+                    "⚠ --prune deletes \(sync.strays.count == 1 ? "this namespace and everything in it" : "these namespaces and everything in them"): \(sync.strays.joined(separator: ", ")). This cannot be undone."
+                ]
+                attempt.question = .typed(
+                    name, what: "namespaces \(sync.strays.joined(separator: ", "))", flag: inv.value("confirm"),
+                    declined: "Nothing changed.")
+                attempt.plan.deletes += sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
+                attempt.plan.report += sync.strays.map {
+                    .success("deleting namespace \($0) (no environment declares it)")
+                }
+            } else {
+                attempt.plan.report += sync.strays.map {
+                    .warning(
+                        "namespace \($0) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it"
+                    )
+                }
+            }
+            if sync.changes.isEmpty && attempt.plan.deletes.isEmpty {
+                attempt.plan.report.append(.success("Project \"\(name)\" matches its definition: nothing to change"))
+            }
+            return attempt
+        }
+        if case .declined = written { return 1 }
+        if inv.has("workloads") {
+            // What kip renders, applied again over whatever changed it behind kip's back.
+            for env in project.environments {
+                let scoped = Invocation(
+                    command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
+                try ctx.write {
+                    let w = try ctx.environment(scoped)
+                    let crs = WorkloadKind.allCases.flatMap { w.crs($0) }
+                    var p = try w.plan(crs)
+                    p.report =
+                        crs.isEmpty
+                        ? [] : [.success("\(env.name): \(crs.count) workload(s) written as kip renders them")]
+                    return p
+                }
+            }
+        }
+        return 0
+    }
+}

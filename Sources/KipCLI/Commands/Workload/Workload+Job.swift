@@ -1,0 +1,109 @@
+import Foundation
+import KipCore
+
+extension WorkloadCommands {
+    // MARK: job
+
+    static let job = CommandSpec(
+        "job", "Jobs: a CronJob with a schedule, a one-off Job without.",
+        subcommands: [
+            CommandSpec(
+                "add", "Add a job.",
+                discussion:
+                    "The command goes after '--' (e.g. kip job add backup --image x --schedule '0 3 * * *' -- pg_dump …), or as repeated --command values.",
+                arguments: [
+                    ArgumentSpec("name", "Job name."),
+                    ArgumentSpec("command", "Command and arguments.", optional: true, variadic: true),
+                ],
+                options: [
+                    JobOpts.image.spec, JobOpts.schedule.spec, JobOpts.command.spec, JobOpts.env.spec, adoptFlag.spec,
+                    Flag(
+                        "wait",
+                        "Wait until a one-off job's pod succeeds (at most --timeout, default 5m); exit 1 naming what failed."
+                    ).spec,
+                ] + scopeOptions,
+                handler: jobAdd),
+            CommandSpec(
+                "list", "List the jobs of an environment.", options: scopeOptions,
+                handler: { inv, ctx in try simpleList(inv, ctx, .job) }),
+            CommandSpec(
+                "delete", "Delete a job.", arguments: [ArgumentSpec("name", "Job name.")], options: scopeOptions,
+                handler: { inv, ctx in try confirmedDelete(inv, ctx, .job) }),
+        ])
+
+    enum JobOpts {
+        static let image = Option<String>.string("image", "image", "Container image.", required: true)
+        static let schedule = Option<String>(
+            .value("schedule", "cron", "Cron schedule (e.g. '0 3 * * *'); none runs it once.")
+        ) { v in
+            if let p = Cron.problem(v) {
+                throw BadValue(
+                    p.replacingOccurrences(of: "--schedule '\(v)': ", with: "").replacingOccurrences(
+                        of: "--schedule '\(v)' ", with: ""))
+            }
+            return v
+        }
+        static let command = ListOption<String>.strings("command", "arg", "Command argument (repeat for each).")
+        static let env = ListOption<EnvVar>.env()
+    }
+
+    /// A CronJob's name may have 52 characters: the Jobs it starts add an 11-character suffix.
+    static let cronJobNameMax = 52
+
+    static func jobAdd(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        try Check.name(name, .job)
+        let spec = JobSpec(
+            image: try inv.require(JobOpts.image), schedule: try inv.get(JobOpts.schedule),
+            command: try inv.get(JobOpts.command) + inv.arguments.dropFirst(),
+            env: Check.unique(try inv.get(JobOpts.env)))
+        if spec.image.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw UsageError(message: "--image is empty: give one (e.g. postgres:16)", command: inv.command)
+        }
+        if spec.schedule != nil, name.count > cronJobNameMax {
+            throw KipError(
+                "job name '\(name)' is \(name.count) characters; a scheduled job's name may have \(cronJobNameMax) (Kubernetes adds a suffix to each run's name)"
+            )
+        }
+        var namespace = ""
+        try ctx.write {
+            let w = try ctx.environment(inv)
+            try w.checkNameFree(name, for: .job)
+            namespace = w.scope.namespace
+            let cr = Workloads.cr(.job, name, w.scope, spec: spec.json)
+            var plan = try w.plan(.job, name, [cr], adopt: inv.has(adoptFlag))
+            // A Job's pod template cannot change once it is created: what kip would
+            // write is compared with the live Job, not with the CR (the rendering may
+            // have changed since, with kip).
+            if let live = w.native("Job", name),
+                let rendered = plan.owned(plan.knownUIDs).first(where: { $0["kind"]?.stringValue == "Job" }),
+                let want = rendered.at("spec", "template"), let have = live.at("spec", "template"),
+                !want.isSubset(of: have)
+            {
+                let old = w.cr(.job, name).map { JobSpec(json: $0["spec"] ?? [:]) }
+                guard old == spec else {
+                    throw KipError(
+                        "job \(name) is a one-off Job, whose pod template Kubernetes cannot change once created: 'kip job delete \(name)', then add it again"
+                    )
+                }
+                // Nothing asked for changed: the Job stays as it was created.
+                plan = Plan()
+                plan.report = [
+                    .success(
+                        "job \(name) unchanged in \(w.scope.namespace) (its Job keeps the template it was created with)"
+                    )
+                ]
+            } else if let old = w.cr(.job, name), JobSpec(json: old["spec"] ?? [:]) == spec {
+                plan.report = [.success("job \(name) unchanged in \(w.scope.namespace)")]
+            }
+            return plan
+        }
+        if spec.schedule != nil && inv.has("wait") && !ctx.dryRun {
+            ctx.printer.line(
+                "job \(name) is scheduled: nothing runs now to wait for ('kubectl create job --from cronjob/\(name)' starts a run)"
+            )
+            return 0
+        }
+        return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.job(name)])
+    }
+}
