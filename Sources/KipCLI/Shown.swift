@@ -29,4 +29,9 @@ extension Context {
     /// The form of the documents a command writes out (`project export`): JSON with `-o
     /// json`, YAML otherwise.
     var documentFormat: String { output == "json" ? "json" : "yaml" }
+
+    /// A document as the text of a file in `documentFormat`.
+    func documentText(_ doc: JSON) -> String {
+        documentFormat == "json" ? doc.serialized(pretty: true) + "\n" : YAML.emit(doc)
+    }
 }

@@ -247,3 +247,60 @@ final class ServiceAddTests: XCTestCase {
         XCTAssertEqual(ServiceAdd.reads(options()).kinds, [WorkloadKind.app.resource])
     }
 }
+
+/// `kip job add` as an operation: a one-off Job's pod template cannot change.
+final class JobAddTests: XCTestCase {
+    let scope = WorkloadScope(project: "shop", environment: "test", namespace: "shop-test", domain: nil)
+
+    func testAOneOffJobKeepsItsTemplateAndSaysSo() throws {
+        let old = JobSpec(image: "r/migrate:1", schedule: nil, command: [], env: [])
+        var cr = Workloads.cr(.job, "migrate", scope, spec: old.json)
+        cr.set(["metadata", "uid"], "u-job")
+        let live = try XCTUnwrap(
+            Workloads.render(cr, scope, uid: "u-job", password: { _ in nil }).first { $0["kind"] == "Job" })
+        let ns: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "shop-test"]]
+        let w = EnvironmentView(
+            Observed(items: [ns, cr, live]), projectName: "shop", environment: "test", namespace: "shop-test")
+        let same = try JobAdd.plan("migrate", old, w, adopt: false)
+        XCTAssertEqual(same.report, [.success("job migrate unchanged in shop-test")])
+        let newer = JobSpec(image: "r/migrate:2", schedule: nil, command: [], env: [])
+        XCTAssertThrowsError(try JobAdd.plan("migrate", newer, w, adopt: false)) {
+            XCTAssertTrue(
+                ($0 as? KipError)?.message.hasPrefix(
+                    "job migrate is a one-off Job, whose pod template Kubernetes cannot change")
+                    == true, "\($0)")
+        }
+    }
+}
+
+/// `kip volume add` as an operation: what is fixed once a volume exists, and mounts.
+final class VolumeAddTests: XCTestCase {
+    let scope = WorkloadScope(project: "shop", environment: "test", namespace: "shop-test", domain: nil)
+
+    func view(_ items: [JSON]) -> EnvironmentView {
+        let ns: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "shop-test"]]
+        return EnvironmentView(
+            Observed(items: [ns] + items), projectName: "shop", environment: "test", namespace: "shop-test")
+    }
+
+    func testAnExistingVolumeKeepsItsSizeAndMountsGoIntoApps() throws {
+        let data = Workloads.cr(.volume, "data", scope, spec: VolumeSpec(size: "1Gi").json)
+        let api = Workloads.cr(.app, "api", scope, spec: ["image": "r/api:1", "port": 80])
+        XCTAssertThrowsError(
+            try VolumeAdd.plan("data", VolumeSpec(size: "2Gi"), mounts: [], view([data]), adopt: false)
+        ) {
+            XCTAssertEqual(
+                ($0 as? KipError)?.message, "volume data is 1Gi; the size of an existing volume cannot change here")
+        }
+        XCTAssertThrowsError(
+            try VolumeAdd.plan(
+                "data", VolumeSpec(size: "1Gi"), mounts: [Mount(volume: "web", path: "/d")], view([data, api]),
+                adopt: false))
+        let plan = try VolumeAdd.plan(
+            "data", VolumeSpec(size: "1Gi"), mounts: [Mount(volume: "api", path: "/data")], view([data, api]),
+            adopt: false)
+        let app = try XCTUnwrap(plan.owners.first { $0["kind"] == "App" })
+        XCTAssertEqual(AppSpec(json: app["spec"] ?? [:]).volumes.map(\.path), ["/data"])
+        XCTAssertTrue(plan.report.contains(.info("  mounted into app api")))
+    }
+}

@@ -487,3 +487,45 @@ public enum Drift {
         }
     }
 }
+
+extension Drift {
+    /// Each environment's drift (`only`: one of them), a line a difference: what kip
+    /// would render from each CR compared with what runs.
+    public static func lines(_ project: Project, observed: Observed, only: String? = nil) -> [String] {
+        let settings = observed.settings ?? ClusterSettings()
+        var lines: [String] = []
+        for env in project.environments where only == nil || env.name == only {
+            let scope = WorkloadScope(
+                project: project.name, environment: env.name, namespace: env.namespace, domain: settings.domain,
+                cluster: settings)
+            let live = observed.natives[env.namespace] ?? []
+            for cr in (observed.workloads[env.namespace] ?? []).sorted(by: { Plan.key($0) < Plan.key($1) }) {
+                let uid = cr.at("metadata", "uid")?.stringValue ?? ""
+                let rendered = Workloads.render(cr, scope, uid: uid, password: { _ in nil })
+                lines += compare(rendered: rendered, live: live).map { "\(env.name): \($0.line)" }
+            }
+        }
+        return lines
+    }
+}
+
+extension EnvironmentFile {
+    /// How the project differs from a file, a line a difference (an environment only in
+    /// the file, then each environment's changes as `apply --prune` would make them).
+    public static func differences(_ file: Document, project: Project, observed: Observed) -> [String] {
+        let settings = observed.settings ?? ClusterSettings()
+        var lines: [String] = []
+        for e in file.environments {
+            guard let env = project.environment(e.name) else {
+                lines.append("environment \(e.name): only in the file")
+                continue
+            }
+            let live = specs(observed.workloads[env.namespace] ?? [])
+            let scope = WorkloadScope(
+                project: project.name, environment: e.name, namespace: env.namespace, domain: settings.domain,
+                cluster: settings)
+            lines += changes(e, live: live, scope: scope, prune: true).map { "\(e.name): \($0.line)" }
+        }
+        return lines
+    }
+}

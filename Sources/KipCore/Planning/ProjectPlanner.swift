@@ -331,3 +331,27 @@ public enum ProjectPlanner {
                     : "projects on this cluster are \(names.joined(separator: ", "))"))
     }
 }
+
+extension ProjectPlanner {
+    /// `add-env`: the environment added where `placement` says, its namespace with the
+    /// project's default members, and the environments after it relabelled; or, when
+    /// the Project has it but its namespace is missing (an add-env that stopped half-way),
+    /// that namespace written again (`completing`).
+    public static func addEnvPlan(
+        _ project: Project, env: String, observed: Observed, placement: Placement, expiresAt: String?
+    ) throws -> (plan: Plan, completing: Bool) {
+        if let e = project.environment(env), observed.namespaces[e.namespace] == nil {
+            let plan = writePlan(
+                project, environments: [e], pullSecrets: observed.pullSecrets, members: project.members,
+                podSecurity: observed.podSecurity)
+            return (plan, true)
+        }
+        let (updated, index) = try addEnvironment(
+            project, env: env, observed: observed, placement: placement, expiresAt: expiresAt)
+        let plan = writePlan(
+            updated, environments: [updated.environments[index]], pullSecrets: observed.pullSecrets,
+            members: updated.members, podSecurity: observed.podSecurity,
+            relabel: Array(updated.environments[(index + 1)...]))
+        return (plan, false)
+    }
+}

@@ -125,3 +125,36 @@ public enum Resolver {
         return Scope(project: nil, environment: nil, namespace: "default")
     }
 }
+
+extension Resolver {
+    /// What `kip project use GIVEN` makes active: `NAME`, `NAME/ENV` or the namespace
+    /// form (`shop-test`, `org-shop-test`); a project with one environment, that one.
+    public static func active(_ given: String, observed: Observed) throws -> KipConfig.Active {
+        let parts = given.split(separator: "/", maxSplits: 1).map(String.init)
+        let project: Project
+        var env: String? = parts.count > 1 ? parts[1] : nil
+        if let p = observed.project(parts[0]) {
+            if let e = env, p.environment(e) == nil {
+                throw KipError(
+                    "project \"\(p.name)\" has no environment \"\(e)\"; it has: \(p.pipeline.joined(separator: ", "))")
+            }
+            // The name alone may also be another project's namespace form: say so.
+            if env == nil {
+                _ = try resolve(
+                    project: given, environment: p.pipeline[0], active: nil, projects: observed.projects)
+            }
+            project = p
+        } else {
+            // The namespace form (`shop-test`, `org-shop-test`).
+            guard
+                let s = try? resolve(
+                    project: given, environment: nil, active: nil, projects: observed.projects),
+                let name = s.project, let p = observed.project(name)
+            else { throw ProjectPlanner.unknownProject(parts[0], observed: observed) }
+            project = p
+            env = s.environment
+        }
+        if env == nil, project.environments.count == 1 { env = project.environments[0].name }
+        return KipConfig.Active(project: project.name, environment: env)
+    }
+}

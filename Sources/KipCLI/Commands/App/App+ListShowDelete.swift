@@ -51,6 +51,23 @@ extension AppCommands {
     }
 
     static func showText(_ a: JSON, _ w: EnvironmentView, _ ctx: Context) throws {
+        let name = a.at("metadata", "name")?.stringValue ?? ""
+        var rows = showRows(a, w)
+        switch try ctx.readableSecret(SecretNames.app(name), in: w.scope.namespace) {
+        case .value(let secret):
+            let keys = (secret?["data"]?.objectValue ?? [:]).keys.sorted()
+            if !keys.isEmpty { rows.append(("Secrets", keys.joined(separator: ", "))) }
+        case .hidden: rows.append(("Secrets", "(not shown: you may not read secrets in \(w.scope.namespace))"))
+        }
+        if let from = a.at("metadata", "annotations", Keys.promotedFrom)?.stringValue {
+            rows.append(
+                ("Promoted", "from \(from) at \(a.at("metadata", "annotations", Keys.promotedAt)?.stringValue ?? "?")"))
+        }
+        for (k, v) in rows { ctx.printer.line((k + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v) }
+    }
+
+    /// `app show`'s lines from what was read: what the app asks for and what runs.
+    static func showRows(_ a: JSON, _ w: EnvironmentView) -> [(String, String)] {
         let s = AppSpec(json: a["spec"] ?? [:])
         let name = a.at("metadata", "name")?.stringValue ?? ""
         var rows: [(String, String)] = [
@@ -78,6 +95,12 @@ extension AppCommands {
                 } ?? "-"
             )
         )
+        return rows + specRows(s)
+    }
+
+    /// What the app's spec adds to `app show`: resources, variables, bindings, volumes.
+    static func specRows(_ s: AppSpec) -> [(String, String)] {
+        var rows: [(String, String)] = []
         if !s.resources.isEmpty {
             rows.append(
                 ("Resources", s.resources.fields.compactMap { k, v in v.map { "\(k)=\($0)" } }.joined(separator: " ")))
@@ -96,17 +119,7 @@ extension AppCommands {
         for v in s.volumes {
             rows.append(("Volume", "\(v.volume) at \(v.path)" + (v.isShared ? " (ReadWriteMany)" : "")))
         }
-        switch try ctx.readableSecret(SecretNames.app(name), in: w.scope.namespace) {
-        case .value(let secret):
-            let keys = (secret?["data"]?.objectValue ?? [:]).keys.sorted()
-            if !keys.isEmpty { rows.append(("Secrets", keys.joined(separator: ", "))) }
-        case .hidden: rows.append(("Secrets", "(not shown: you may not read secrets in \(w.scope.namespace))"))
-        }
-        if let from = a.at("metadata", "annotations", Keys.promotedFrom)?.stringValue {
-            rows.append(
-                ("Promoted", "from \(from) at \(a.at("metadata", "annotations", Keys.promotedAt)?.stringValue ?? "?")"))
-        }
-        for (k, v) in rows { ctx.printer.line((k + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v) }
+        return rows
     }
 
     static func delete(_ inv: Invocation, _ ctx: Context) throws -> Int32 {

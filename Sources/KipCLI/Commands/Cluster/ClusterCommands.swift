@@ -63,7 +63,7 @@ enum ClusterCommands {
 
     static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let cfg = try ctx.config.load()
-        var entries: [(name: String, current: Bool, context: String, kubeconfig: String, active: String)] = []
+        var entries: [Entry] = []
         for name in cfg.clusters.keys.sorted() {
             let c = cfg.clusters[name]!
             entries.append(
@@ -79,7 +79,27 @@ enum ClusterCommands {
                     "No clusters added; kubectl's current context is used (add one with 'kip cluster add NAME').")
             }
         }
-        let doc: JSON = .array(
+        let doc = document(entries, cfg)
+        let none = "No clusters: add one with 'kip cluster add NAME --context CONTEXT'."
+        return try ctx.show(doc, names: entries.map(\.name), empty: entries.isEmpty ? none : nil) { wide in
+            var header = ["CURRENT", "NAME", "CONTEXT", "ACTIVE PROJECT"]
+            if wide { header.append("KUBECONFIG") }
+            ctx.printer.table(
+                header,
+                entries.map { e in
+                    var r = [e.current ? "*" : "", e.name, e.context, e.active.isEmpty ? "-" : e.active]
+                    if wide { r.append(e.kubeconfig.isEmpty ? "(kubectl default)" : e.kubeconfig) }
+                    return r
+                })
+        }
+    }
+
+    typealias Entry = (name: String, current: Bool, context: String, kubeconfig: String, active: String)
+
+    /// `cluster list -o json|yaml`: each cluster with its context, kubeconfig, active
+    /// project, org and domain.
+    static func document(_ entries: [Entry], _ cfg: KipConfig) -> JSON {
+        .array(
             entries.map { e in
                 var o: JSON = ["name": .string(e.name), "current": .bool(e.current), "context": .string(e.context)]
                 if !e.kubeconfig.isEmpty { o["kubeconfig"] = .string(e.kubeconfig) }
@@ -93,18 +113,6 @@ enum ClusterCommands {
                 }
                 return o
             })
-        let none = "No clusters: add one with 'kip cluster add NAME --context CONTEXT'."
-        return try ctx.show(doc, names: entries.map(\.name), empty: entries.isEmpty ? none : nil) { wide in
-            var header = ["CURRENT", "NAME", "CONTEXT", "ACTIVE PROJECT"]
-            if wide { header.append("KUBECONFIG") }
-            ctx.printer.table(
-                header,
-                entries.map { e in
-                    var r = [e.current ? "*" : "", e.name, e.context, e.active.isEmpty ? "-" : e.active]
-                    if wide { r.append(e.kubeconfig.isEmpty ? "(kubectl default)" : e.kubeconfig) }
-                    return r
-                })
-        }
     }
 
     static func use(_ inv: Invocation, _ ctx: Context) throws -> Int32 {

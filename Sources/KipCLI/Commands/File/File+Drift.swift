@@ -12,21 +12,7 @@ extension FileCommands {
             let (project, observed) = try ctx.readProject(file.project, kinds: CRDs.workloadKinds) {
                 p in p.environments.filter { e in file.environments.contains { $0.name == e.name } }
             }
-            let settings = observed.settings ?? ClusterSettings()
-            var lines: [String] = []
-            for e in file.environments {
-                guard let env = project.environment(e.name) else {
-                    lines.append("environment \(e.name): only in the file")
-                    continue
-                }
-                let live = EnvironmentFile.specs(observed.workloads[env.namespace] ?? [])
-                let scope = WorkloadScope(
-                    project: project.name, environment: e.name, namespace: env.namespace, domain: settings.domain,
-                    cluster: settings)
-                lines += EnvironmentFile.changes(e, live: live, scope: scope, prune: true).map {
-                    "\(e.name): \($0.line)"
-                }
-            }
+            let lines = EnvironmentFile.differences(file, project: project, observed: observed)
             return try report(lines, ctx, clean: "\(project.name) matches \(f)")
         }
         let name = try ctx.projectName(inv.arguments.first)
@@ -40,19 +26,7 @@ extension FileCommands {
                 "project \"\(name)\" has no environment \"\(only)\"; it has: \(project.pipeline.joined(separator: ", "))"
             )
         }
-        let settings = observed.settings ?? ClusterSettings()
-        var lines: [String] = []
-        for env in project.environments where only == nil || env.name == only {
-            let scope = WorkloadScope(
-                project: name, environment: env.name, namespace: env.namespace, domain: settings.domain,
-                cluster: settings)
-            let live = observed.natives[env.namespace] ?? []
-            for cr in (observed.workloads[env.namespace] ?? []).sorted(by: { Plan.key($0) < Plan.key($1) }) {
-                let uid = cr.at("metadata", "uid")?.stringValue ?? ""
-                let rendered = Workloads.render(cr, scope, uid: uid, password: { _ in nil })
-                lines += Drift.compare(rendered: rendered, live: live).map { "\(env.name): \($0.line)" }
-            }
-        }
+        let lines = Drift.lines(project, observed: observed, only: only)
         return try report(lines, ctx, clean: "no drift in \(name)" + (only.map { "/\($0)" } ?? ""))
     }
 

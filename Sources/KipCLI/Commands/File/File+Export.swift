@@ -23,31 +23,37 @@ extension FileCommands {
             envs = [e]
         }
         let format = ctx.documentFormat
-        func text(_ doc: JSON) -> String { format == "json" ? doc.serialized(pretty: true) + "\n" : YAML.emit(doc) }
         let dir = inv.value("dir")
-        if inv.value("format") == "manifests" {
-            let (files, missing) = ManifestExport.files(project, envs, observed: observed, fileExtension: format)
-            ctx.stderr.line(ManifestExport.secretsNotice(missing))
-            guard let dir else {
-                ctx.printer.document(
-                    ["apiVersion": "v1", "kind": "List", "items": .array(files.map(\.1))], format: format)
-                return 0
-            }
-            for (f, o) in files { try write(text(o), to: "\(dir)/\(f)") }
-            ctx.stderr.line(
-                "Wrote \(files.count) manifests under \(dir)/ (no CRs: kip's own commands do not work on them).")
-            return 0
-        }
+        if inv.value("format") == "manifests" { return try exportManifests(project, envs, observed, dir: dir, ctx) }
         guard let dir else {
-            ctx.stdout.write(text(EnvironmentFile.export(project, envs, observed: observed)))
+            ctx.stdout.write(ctx.documentText(EnvironmentFile.export(project, envs, observed: observed)))
             return 0
         }
         for e in envs {
             try write(
-                text(EnvironmentFile.export(project, [e], observed: observed)), to: "\(dir)/\(name)-\(e.name).\(format)"
+                ctx.documentText(EnvironmentFile.export(project, [e], observed: observed)),
+                to: "\(dir)/\(name)-\(e.name).\(format)"
             )
         }
         ctx.stderr.line("Wrote \(envs.count) file(s) under \(dir)/.")
+        return 0
+    }
+
+    /// `--format manifests`: plain Kubernetes objects, one file each under `--dir` (or
+    /// one List on stdout), and on stderr the Secrets they need.
+    static func exportManifests(
+        _ project: Project, _ envs: [Project.Environment], _ observed: Observed, dir: String?, _ ctx: Context
+    ) throws -> Int32 {
+        let format = ctx.documentFormat
+        let (files, missing) = ManifestExport.files(project, envs, observed: observed, fileExtension: format)
+        ctx.stderr.line(ManifestExport.secretsNotice(missing))
+        guard let dir else {
+            ctx.printer.document(["apiVersion": "v1", "kind": "List", "items": .array(files.map(\.1))], format: format)
+            return 0
+        }
+        for (f, o) in files { try write(ctx.documentText(o), to: "\(dir)/\(f)") }
+        ctx.stderr.line(
+            "Wrote \(files.count) manifests under \(dir)/ (no CRs: kip's own commands do not work on them).")
         return 0
     }
 

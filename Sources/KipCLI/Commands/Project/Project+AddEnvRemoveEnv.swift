@@ -56,24 +56,10 @@ extension ProjectCommands {
                 throw ProjectPlanner.unknownProject(
                     name, observed: try ctx.everyProject())
             }
-            // The Project has it but its namespace is missing: an add-env that stopped
-            // half-way, which running it again finishes.
-            if let e = project.environment(env), observed.namespaces[e.namespace] == nil {
-                return Attempt(
-                    ProjectPlanner.writePlan(
-                        project, environments: [e], pullSecrets: observed.pullSecrets, members: project.members,
-                        podSecurity: observed.podSecurity),
-                    notices: ctx.dryRun ? [] : [.info("Completing environment \"\(env)\" of project \"\(name)\"...")])
-            }
-            let (updated, index) = try ProjectPlanner.addEnvironment(
+            let (plan, completing) = try ProjectPlanner.addEnvPlan(
                 project, env: env, observed: observed, placement: try placement(inv), expiresAt: try expiry(inv, ctx))
-            // The project's default members, as the Project records them.
-            return Attempt(
-                ProjectPlanner.writePlan(
-                    updated, environments: [updated.environments[index]], pullSecrets: observed.pullSecrets,
-                    members: updated.members, podSecurity: observed.podSecurity,
-                    relabel: Array(updated.environments[(index + 1)...])),
-                notices: ctx.dryRun ? [] : [.info("Adding environment \"\(env)\" to project \"\(name)\"...")])
+            let verb = completing ? "Completing environment \"\(env)\" of" : "Adding environment \"\(env)\" to"
+            return Attempt(plan, notices: ctx.dryRun ? [] : [.info("\(verb) project \"\(name)\"...")])
         }.code
     }
 

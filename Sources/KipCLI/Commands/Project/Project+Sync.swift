@@ -15,53 +15,64 @@ extension ProjectCommands {
             project = p
             observed.secrets["default"] =
                 Observed(items: try ctx.defaultSecrets()).secrets["default"]
-            let sync = try ProjectPlanner.sync(p, observed: observed)
-            var plan = Plan()
-            plan.owners = sync.apply
-            plan.report = sync.changes.map { .success($0) }
-            plan.deletes = sync.removals.map { Plan.Deletion(ref: "secrets/\($0.name)", namespace: $0.namespace) }
-            var attempt = Attempt(plan)
-            if inv.has("prune") && !sync.strays.isEmpty {
-                // Destructive: say what goes, and confirm as remove-env does.
-                attempt.aside = [
-                    "⚠ --prune deletes \(sync.strays.count == 1 ? "this namespace and everything in it" : "these namespaces and everything in them"): \(sync.strays.joined(separator: ", ")). This cannot be undone."
-                ]
-                attempt.question = .typed(
-                    name, what: "namespaces \(sync.strays.joined(separator: ", "))", flag: inv.value("confirm"),
-                    declined: "Nothing changed.")
-                attempt.plan.deletes += sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
-                attempt.plan.report += sync.strays.map {
-                    .success("deleting namespace \($0) (no environment declares it)")
-                }
-            } else {
-                attempt.plan.report += sync.strays.map {
-                    .warning(
-                        "namespace \($0) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it"
-                    )
-                }
-            }
-            if sync.changes.isEmpty && attempt.plan.deletes.isEmpty {
-                attempt.plan.report.append(.success("Project \"\(name)\" matches its definition: nothing to change"))
-            }
-            return attempt
+            return try syncAttempt(try ProjectPlanner.sync(p, observed: observed), name, inv)
         }
         if case .declined = written { return 1 }
-        if inv.has("workloads") {
-            // What kip renders, applied again over whatever changed it behind kip's back.
-            for env in project.environments {
-                let scoped = Invocation(
-                    command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
-                try ctx.write {
-                    let w = try ctx.environment(scoped)
-                    let crs = WorkloadKind.allCases.flatMap { w.crs($0) }
-                    var p = try w.plan(crs)
-                    p.report =
-                        crs.isEmpty
-                        ? [] : [.success("\(env.name): \(crs.count) workload(s) written as kip renders them")]
-                    return p
-                }
+        if inv.has("workloads") { try rewriteWorkloads(project, inv, ctx) }
+        return 0
+    }
+
+    /// What sync writes: the Project's namespaces, bindings and secret copies as they
+    /// should be; with `--prune`, the namespaces no environment declares, after the
+    /// project's name is typed.
+    static func syncAttempt(_ sync: ProjectPlanner.SyncPlan, _ name: String, _ inv: Invocation) throws -> Attempt {
+        var plan = Plan()
+        plan.owners = sync.apply
+        plan.report = sync.changes.map { .success($0) }
+        plan.deletes = sync.removals.map { Plan.Deletion(ref: "secrets/\($0.name)", namespace: $0.namespace) }
+        var attempt = Attempt(plan)
+        if inv.has("prune") && !sync.strays.isEmpty {
+            // Destructive: say what goes, and confirm as remove-env does.
+            attempt.aside = [
+                "⚠ --prune deletes \(sync.strays.count == 1 ? "this namespace and everything in it" : "these namespaces and everything in them"): \(sync.strays.joined(separator: ", ")). This cannot be undone."
+            ]
+            attempt.question = .typed(
+                name, what: "namespaces \(sync.strays.joined(separator: ", "))", flag: inv.value("confirm"),
+                declined: "Nothing changed.")
+            attempt.plan.deletes += sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
+            attempt.plan.report += sync.strays.map {
+                .success("deleting namespace \($0) (no environment declares it)")
+            }
+        } else {
+            attempt.plan.report += sync.strays.map {
+                .warning(
+                    "namespace \($0) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it"
+                )
             }
         }
-        return 0
+        if sync.changes.isEmpty && attempt.plan.deletes.isEmpty {
+            attempt.plan.report.append(.success("Project \"\(name)\" matches its definition: nothing to change"))
+        }
+        return attempt
+    }
+
+    /// `--workloads`: what kip renders, applied again over whatever changed it behind
+    /// kip's back, environment by environment.
+    static func rewriteWorkloads(_ project: Project, _ inv: Invocation, _ ctx: Context) throws {
+        let name = project.name
+        // What kip renders, applied again over whatever changed it behind kip's back.
+        for env in project.environments {
+            let scoped = Invocation(
+                command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
+            try ctx.write {
+                let w = try ctx.environment(scoped)
+                let crs = WorkloadKind.allCases.flatMap { w.crs($0) }
+                var p = try w.plan(crs)
+                p.report =
+                    crs.isEmpty
+                    ? [] : [.success("\(env.name): \(crs.count) workload(s) written as kip renders them")]
+                return p
+            }
+        }
     }
 }

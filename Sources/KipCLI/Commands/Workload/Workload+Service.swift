@@ -113,19 +113,7 @@ extension WorkloadCommands {
             }
         case .hidden: hidden = true
         }
-        let show = inv.has("show-password")
-        let mask = "********"
-        var url = creds["url"] ?? ""
-        if !show, let pw = creds["password"], !pw.isEmpty { url = url.replacingOccurrences(of: pw, with: mask) }
-        let fields: [(String, String)] = [
-            ("type", cr.at("spec", "type")?.stringValue ?? ""),
-            ("version", cr.at("spec", "version")?.stringValue ?? ""),
-            ("storage", cr.at("spec", "storage")?.stringValue ?? ""),
-            ("host", creds["host"] ?? Workloads.host(name, w.scope)),
-            ("port", creds["port"] ?? ""), ("user", creds["user"] ?? ""), ("database", creds["database"] ?? ""),
-            ("password", creds["password"] == nil ? "" : (show ? creds["password"]! : mask)), ("url", url),
-            ("secret", SecretNames.credentials(name)), ("ready", w.readyText(name)),
-        ]
+        let fields = serviceFields(cr, name, w, creds: creds, showPassword: inv.has("show-password"))
         var doc: JSON = ["name": .string(name), "namespace": .string(w.scope.namespace)]
         for (k, v) in fields { doc[k] = .string(v) }
         // Numbers as numbers.
@@ -149,6 +137,25 @@ extension WorkloadCommands {
                 ctx.printer.line(((labels[k] ?? k) + ":").padding(toLength: 12, withPad: " ", startingAt: 0) + v)
             }
         }
+    }
+
+    /// `service info`'s fields, in order: the password masked (in the URL too) unless
+    /// `--show-password`.
+    static func serviceFields(
+        _ cr: JSON, _ name: String, _ w: EnvironmentView, creds: [String: String], showPassword show: Bool
+    ) -> [(String, String)] {
+        let mask = "********"
+        var url = creds["url"] ?? ""
+        if !show, let pw = creds["password"], !pw.isEmpty { url = url.replacingOccurrences(of: pw, with: mask) }
+        return [
+            ("type", cr.at("spec", "type")?.stringValue ?? ""),
+            ("version", cr.at("spec", "version")?.stringValue ?? ""),
+            ("storage", cr.at("spec", "storage")?.stringValue ?? ""),
+            ("host", creds["host"] ?? Workloads.host(name, w.scope)),
+            ("port", creds["port"] ?? ""), ("user", creds["user"] ?? ""), ("database", creds["database"] ?? ""),
+            ("password", creds["password"] == nil ? "" : (show ? creds["password"]! : mask)), ("url", url),
+            ("secret", SecretNames.credentials(name)), ("ready", w.readyText(name)),
+        ]
     }
 
     static let forceDelete = Flag("force", "Delete it even though apps are bound to it (they lose their credentials).")

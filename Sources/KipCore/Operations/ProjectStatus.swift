@@ -1,0 +1,101 @@
+import Foundation
+
+/// `kip project status`: which image each app runs in each environment, how its rollout
+/// stands, and which environment is behind the one before it. A query over one read.
+public struct ProjectStatus {
+    public struct Cell: Equatable {
+        /// What the Deployment runs.
+        public var image: String?
+        /// What the App asks for.
+        public var wanted: String?
+        /// ready, rolling out, failed, differs from the App, absent, no Deployment, not visible.
+        public var state: String
+    }
+
+    public struct Row: Equatable {
+        public var app: String
+        public var cells: [Cell]
+        /// `acc behind test`, for each environment running another image than the one before.
+        public var behind: [String]
+    }
+
+    public var environments: [Project.Environment]
+    public var rows: [Row]
+
+    /// From what was read in `project`'s environments; `hidden` the namespaces the user
+    /// may not read.
+    public init(_ project: Project, observed: Observed, hidden: Set<String>) {
+        let envs = project.environments
+        var apps = Set<String>()
+        for e in envs {
+            for a in observed.workloads[e.namespace] ?? [] where a["kind"]?.stringValue == "App" {
+                apps.insert(a.at("metadata", "name")?.stringValue ?? "")
+            }
+        }
+        environments = envs
+        rows = apps.sorted().map { app in
+            let cells = envs.map { Self.cell(app, $0, observed, hidden) }
+            var behind: [String] = []
+            for i in envs.indices.dropFirst() where cells[i].image != nil && cells[i - 1].image != nil {
+                if cells[i].image != cells[i - 1].image { behind.append("\(envs[i].name) behind \(envs[i - 1].name)") }
+            }
+            return Row(app: app, cells: cells, behind: behind)
+        }
+    }
+
+    /// What runs: the Deployment's image, and how its rollout stands.
+    static func cell(_ app: String, _ e: Project.Environment, _ observed: Observed, _ hidden: Set<String>) -> Cell {
+        if hidden.contains(e.namespace) { return Cell(image: nil, wanted: nil, state: "not visible") }
+        let cr = (observed.workloads[e.namespace] ?? []).first {
+            $0["kind"]?.stringValue == "App" && $0.at("metadata", "name")?.stringValue == app
+        }
+        guard let cr else { return Cell(image: nil, wanted: nil, state: "absent") }
+        let wanted = cr.at("spec", "image")?.stringValue
+        let d = (observed.natives[e.namespace] ?? []).first {
+            $0["kind"]?.stringValue == "Deployment" && $0.at("metadata", "name")?.stringValue == app
+        }
+        guard let d else { return Cell(image: nil, wanted: wanted, state: "no Deployment") }
+        let image = d.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
+        switch Rollout.state(d, pods: []) {
+        case .done: return Cell(image: image, wanted: wanted, state: image == wanted ? "ready" : "differs from the App")
+        case .progressing: return Cell(image: image, wanted: wanted, state: "rolling out")
+        case .failed: return Cell(image: image, wanted: wanted, state: "failed")
+        }
+    }
+
+    /// `-o json|yaml`.
+    public var document: JSON {
+        .array(
+            rows.map { r in
+                [
+                    "app": .string(r.app),
+                    "environments": .array(
+                        zip(environments, r.cells).map { e, c in
+                            var o: JSON = ["name": .string(e.name), "state": .string(c.state)]
+                            if let i = c.image { o["image"] = .string(i) }
+                            if let w = c.wanted { o["wanted"] = .string(w) }
+                            return o
+                        }),
+                    "behind": JSON.strings(r.behind),
+                ]
+            })
+    }
+
+    /// The table: one row an app, one column an environment, then BEHIND.
+    public var table: (header: [String], rows: [[String]]) {
+        (
+            ["APP"] + environments.map { $0.name.uppercased() } + ["BEHIND"],
+            rows.map { r in
+                [r.app]
+                    + r.cells.map { c in
+                        switch c.state {
+                        case "absent": return "-"
+                        case "ready": return c.image ?? "-"
+                        case "not visible", "no Deployment": return "(\(c.state))"
+                        default: return "\(c.image ?? "-") (\(c.state))"
+                        }
+                    } + [r.behind.isEmpty ? "-" : r.behind.joined(separator: ", ")]
+            }
+        )
+    }
+}
