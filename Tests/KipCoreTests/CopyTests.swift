@@ -272,3 +272,33 @@ final class EnvironmentFileTests: XCTestCase {
         XCTAssertEqual(WorkloadKind.app.resolvedSpec(spec), WorkloadKind.app.resolvedSpec(app["spec"]!))
     }
 }
+
+/// A copy carries every kind an environment holds: a kind added to kip and forgotten by
+/// the copy fails here (the switch makes the compiler ask for the new kind's spec).
+final class CopyCoversEveryKindTests: XCTestCase {
+    func testEveryKindIsCopied() {
+        let scope = WorkloadScope(project: "shop", environment: "test", namespace: "shop-test", domain: nil)
+        func spec(_ k: WorkloadKind) -> JSON {
+            switch k {
+            case .app: return ["image": "r/api:1", "port": 80]
+            case .service: return ["type": "postgres", "version": "16", "storage": "1Gi"]
+            case .volume: return ["size": "1Gi"]
+            case .function: return ["image": "r/fn:1"]
+            case .job: return ["image": "r/job:1"]
+            }
+        }
+        let ns: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "shop-test"]]
+        let observed = Observed(
+            items: [ns] + WorkloadKind.allCases.map { Workloads.cr($0, "x\($0.word)", scope, spec: spec($0)) })
+        let project = Project(
+            name: "shop", displayName: nil, environments: [.init(name: "test", namespace: "shop-test")])
+        let target = Project.Environment(name: "prod", namespace: "shop-prod")
+        let plan = CopyPlanner.plan(
+            project: project, source: .init(name: "test", namespace: "shop-test"), target: target, observed: observed)
+        let copied = CopyPlanner.crs(
+            plan, scope: WorkloadScope(project: "shop", environment: "prod", namespace: "shop-prod", domain: nil))
+        XCTAssertEqual(
+            Set(copied.compactMap { $0["kind"]?.stringValue }), Set(WorkloadKind.allCases.map(\.rawValue)),
+            "every kind reaches the copy")
+    }
+}

@@ -12,14 +12,9 @@ public enum KipRoles {
     static let write = ["create", "patch", "update", "delete"]
 
     /// The kinds an environment holds: kip's own and what kip renders from them.
-    static let kinds: [(group: String, resources: [String])] = [
-        (Keys.group, ["apps", "services", "volumes", "functions", "jobs"]),
-        ("", ["services", "persistentvolumeclaims"]),
-        ("apps", ["deployments", "statefulsets"]),
-        ("networking.k8s.io", ["ingresses"]),
-        ("autoscaling", ["horizontalpodautoscalers"]),
-        ("batch", ["cronjobs", "jobs"]),
-    ]
+    static var kinds: [(group: String, resources: [String])] {
+        [(Keys.group, WorkloadKind.allCases.map(\.plural))] + WorkloadKind.rendered
+    }
 
     static func rule(_ groups: [String], _ resources: [String], _ verbs: [String], names: [String] = []) -> JSON {
         var r: JSON = [
@@ -90,7 +85,7 @@ public enum KipRoles {
     /// objects there, `view` may read them (the built-in roles cover the rest).
     public static var aggregated: [String: (labels: [String], rules: [JSON])] {
         let own = [Keys.group]
-        let resources = ["apps", "services", "volumes", "functions", "jobs"]
+        let resources = WorkloadKind.allCases.map(\.plural)
         return [
             "kip-aggregate-to-edit": (
                 ["admin", "edit"], [rule(own, resources, read + write + ["deletecollection"])]

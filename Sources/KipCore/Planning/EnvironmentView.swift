@@ -133,12 +133,10 @@ public struct EnvironmentView {
     /// CronJobs only, so their names are their own. A command that reads by name sees the
     /// clash in the children it would write instead (`checkNotTakingOver`).
     public func checkNameFree(_ name: String, for kind: WorkloadKind) throws {
-        for other in Self.sharingNames where other != kind && Self.sharingNames.contains(kind) {
+        for other in WorkloadKind.allCases where other.sharesNames && other != kind && kind.sharesNames {
             if cr(other, name) != nil { throw Self.nameTaken(other, name, scope.namespace) }
         }
     }
-
-    public static let sharingNames: [WorkloadKind] = [.app, .function, .service]
 
     public static func nameTaken(_ other: WorkloadKind, _ name: String, _ ns: String) -> KipError {
         KipError(
@@ -255,7 +253,7 @@ public struct EnvironmentView {
             if !mine {
                 // Another kip workload's child: the names clash, not a hand-made object.
                 if existing.at("metadata", "labels", Keys.managedBy)?.stringValue == Keys.managedByValue,
-                    let other = Self.sharingNames.first(where: {
+                    let other = WorkloadKind.allCases.filter(\.sharesNames).first(where: {
                         $0 != owner && existing.at("metadata", "labels", $0.labelKey)?.stringValue == name
                     })
                 {

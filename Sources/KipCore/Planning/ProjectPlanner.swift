@@ -1,3 +1,5 @@
+import Foundation
+
 /// Pure planning of project changes: observed state and a request in, the objects to
 /// apply (or a refusal) out. No I/O.
 public enum ProjectPlanner {
@@ -353,5 +355,39 @@ extension ProjectPlanner {
             members: updated.members, podSecurity: observed.podSecurity,
             relabel: Array(updated.environments[(index + 1)...]))
         return (plan, false)
+    }
+}
+
+extension ProjectPlanner {
+    /// The environments of `project` expired at `now` (protected ones never are).
+    public static func expired(_ project: Project, at now: Date) -> [Project.Environment] {
+        project.environments.filter { e in
+            guard !e.protected, let at = e.expiresAt.flatMap(Durations.parse) else { return false }
+            return at <= now
+        }
+    }
+
+    /// `gc`: the Project without its expired environments (deleted when none is left)
+    /// and their namespaces deleted; with how many environments go.
+    public static func gcPlan(_ project: Project, at now: Date) -> (plan: Plan, removed: Int) {
+        let expired = expired(project, at: now)
+        var plan = Plan()
+        if expired.isEmpty { return (plan, 0) }
+        var updated = project
+        updated.environments.removeAll { e in expired.contains { $0.name == e.name } }
+        if updated.environments.isEmpty {
+            // Every environment expired: the project goes with them.
+            plan.deletes = [Plan.Deletion(ref: "\(CRDs.project)/\(project.name)", namespace: nil)]
+        } else {
+            plan.owners = [updated.manifest]
+            plan.knownUIDs[Plan.key(updated.manifest)] = project.uid
+        }
+        plan.deletes += expired.map { Plan.Deletion(ref: "namespace/\($0.namespace)", namespace: nil) }
+        plan.report = expired.map { e in
+            let ago = Durations.short(now.timeIntervalSince(Durations.parse(e.expiresAt ?? "") ?? now))
+            return .success("removed \(project.name)/\(e.name) (namespace \(e.namespace); expired \(ago) ago)")
+        }
+        if updated.environments.isEmpty { plan.report.append(.success("Project \"\(project.name)\" deleted")) }
+        return (plan, expired.count)
     }
 }

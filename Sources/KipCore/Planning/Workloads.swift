@@ -14,6 +14,47 @@ public enum WorkloadKind: String, CaseIterable, Sendable {
     public var resource: String { "\(plural).\(Keys.version).\(Keys.group)" }
     /// Label on every object rendered from a CR of this kind (`kipper.run/app=api`).
     public var labelKey: String { "\(Keys.group)/\(word)" }
+
+    /// Whether it renders a Service under its own name: apps, functions and services
+    /// then share one name space in an environment.
+    public var sharesNames: Bool {
+        switch self {
+        case .app, .function, .service: return true
+        case .volume, .job: return false
+        }
+    }
+
+    /// The built-in kinds it renders, by API group: what kip's roles grant in an
+    /// environment besides kip's own kinds (a new kind's children are granted here or
+    /// the compiler says so).
+    public var renders: [(group: String, resources: [String])] {
+        switch self {
+        case .app:
+            return [
+                ("", ["services"]), ("apps", ["deployments"]), ("networking.k8s.io", ["ingresses"]),
+                ("autoscaling", ["horizontalpodautoscalers"]),
+            ]
+        case .service: return [("", ["services", "persistentvolumeclaims"]), ("apps", ["statefulsets"])]
+        case .volume: return [("", ["persistentvolumeclaims"])]
+        case .function: return [("", ["services"]), ("apps", ["deployments"])]
+        case .job: return [("batch", ["cronjobs", "jobs"])]
+        }
+    }
+
+    /// Every built-in resource the kinds render, merged by group in first-seen order.
+    public static var rendered: [(group: String, resources: [String])] {
+        var out: [(group: String, resources: [String])] = []
+        for k in allCases {
+            for (g, rs) in k.renders {
+                if let i = out.firstIndex(where: { $0.group == g }) {
+                    for r in rs where !out[i].resources.contains(r) { out[i].resources.append(r) }
+                } else {
+                    out.append((g, rs))
+                }
+            }
+        }
+        return out
+    }
 }
 
 /// Where a workload lives and what kip knows of that place.

@@ -83,6 +83,16 @@ enum CopyCommands {
             throw KipError("namespace \(source.namespace) of \(name)/\(src) is missing: run 'kip project sync \(name)'")
         }
         if env == src { throw KipError("cannot copy \(src) onto itself: name a new environment") }
+        return try landing(project, source, observed, inv, ctx, env: env)
+    }
+
+    /// The target: new (the project grown by it), or the one an earlier copy left
+    /// half-done, with what it left there (credentials included, kept by a completing run).
+    static func landing(
+        _ project: Project, _ source: Project.Environment, _ observed: Observed, _ inv: Invocation, _ ctx: Context,
+        env: String
+    ) throws -> CopySite {
+        var observed = observed
         guard let existing = project.environment(env) else {
             let (grown, index) = try ProjectPlanner.addEnvironment(
                 project, env: env, observed: observed, placement: try ProjectCommands.placement(inv),

@@ -120,42 +120,16 @@ enum LifecycleCommands {
                 throw ProjectPlanner.unknownProject(only, observed: try ctx.everyProject())
             }
         }
-        func due(_ p: Project) -> [Project.Environment] {
-            p.environments.filter { e in
-                guard !e.protected, let at = e.expiresAt.flatMap(Durations.parse) else { return false }
-                return at <= now
-            }
-        }
         var removed = 0
-        for listed in projects where !due(listed).isEmpty {
+        for listed in projects where !ProjectPlanner.expired(listed, at: now).isEmpty {
             // Planned from the Project as read, read again when someone else changed it
             // in between (its resourceVersion is the write's precondition).
             var first = true
             try ctx.write {
-                let project =
-                    first
-                    ? listed
-                    : try ctx.project(named: listed.name) ?? listed
+                let project = first ? listed : try ctx.project(named: listed.name) ?? listed
                 first = false
-                let expired = due(project)
-                var plan = Plan()
-                if expired.isEmpty { return plan }
-                var updated = project
-                updated.environments.removeAll { e in expired.contains { $0.name == e.name } }
-                if updated.environments.isEmpty {
-                    // Every environment expired: the project goes with them.
-                    plan.deletes = [Plan.Deletion(ref: "\(CRDs.project)/\(project.name)", namespace: nil)]
-                } else {
-                    plan.owners = [updated.manifest]
-                    plan.knownUIDs[Plan.key(updated.manifest)] = project.uid
-                }
-                plan.deletes += expired.map { Plan.Deletion(ref: "namespace/\($0.namespace)", namespace: nil) }
-                plan.report = expired.map { e in
-                    let ago = Durations.short(now.timeIntervalSince(Durations.parse(e.expiresAt ?? "") ?? now))
-                    return .success("removed \(project.name)/\(e.name) (namespace \(e.namespace); expired \(ago) ago)")
-                }
-                if updated.environments.isEmpty { plan.report.append(.success("Project \"\(project.name)\" deleted")) }
-                removed += expired.count
+                let (plan, count) = ProjectPlanner.gcPlan(project, at: now)
+                removed += count
                 return plan
             }
         }

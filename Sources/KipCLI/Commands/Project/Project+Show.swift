@@ -52,21 +52,9 @@ extension ProjectCommands {
             p.environments.count > 1
                 ? "Pipeline:      \(arrow(p.pipeline))" : "Environment:   \(p.pipeline.joined())")
         ctx.printer.line()
-        let rows: [[String]] = p.environments.map { e in
-            if hidden.contains(e.namespace) {
-                return [envLabel(e), e.namespace, "Not visible"] + Array(repeating: "-", count: 5)
-            }
-            let ws = observed.workloads[e.namespace] ?? []
-            func count(_ k: String) -> String { String(ws.filter { $0["kind"]?.stringValue == k }.count) }
-            return [
-                envLabel(e), e.namespace, observed.namespaces[e.namespace].map(namespaceStatus) ?? "Missing",
-                count("App"),
-                count("Service"),
-                count("Volume"), count("Function"), count("Job"),
-            ]
-        }
-        ctx.printer.table(
-            ["ENVIRONMENT", "NAMESPACE", "STATUS", "APPS", "SERVICES", "VOLUMES", "FUNCTIONS", "JOBS"], rows)
+        let rows = environmentRows(p, observed, hidden)
+        let kinds = WorkloadKind.allCases.map { $0.plural.uppercased() }
+        ctx.printer.table(["ENVIRONMENT", "NAMESPACE", "STATUS"] + kinds, rows)
         if rows.contains(where: { $0[2] == "Missing" }) {
             ctx.printer.warning("some namespaces are missing: run 'kip project sync \(p.name)'")
         }
@@ -85,6 +73,20 @@ extension ProjectCommands {
                             ? "expires in \(Durations.short(left)) (\(e.expiresAt!))"
                             : "expired at \(e.expiresAt!): 'kip project gc' removes it"))
             }
+        }
+    }
+
+    /// One row an environment: its namespace, the namespace's status, and how many of
+    /// each kind it holds (`-` where the user may not look).
+    static func environmentRows(_ p: Project, _ observed: Observed, _ hidden: Set<String>) -> [[String]] {
+        p.environments.map { e in
+            if hidden.contains(e.namespace) {
+                return [envLabel(e), e.namespace, "Not visible"]
+                    + Array(repeating: "-", count: WorkloadKind.allCases.count)
+            }
+            let ws = observed.workloads[e.namespace] ?? []
+            return [envLabel(e), e.namespace, observed.namespaces[e.namespace].map(namespaceStatus) ?? "Missing"]
+                + WorkloadKind.allCases.map { k in String(ws.filter { $0["kind"]?.stringValue == k.rawValue }.count) }
         }
     }
 }

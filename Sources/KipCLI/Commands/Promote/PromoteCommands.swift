@@ -210,60 +210,21 @@ enum PromoteCommands {
     static func report(_ r: Round, failed: [String: String], all: Bool, _ inv: Invocation, _ ctx: Context) throws
         -> Int32
     {
-        let to = r.to
-        var promoted = 0
-        var problems = 0
-        var results: [String: JSON] = [:]
-        /// A written app's line: what was done, or (`not …`) why not.
-        func written(_ app: String, not word: String, _ line: String, outcome: String, image: String) {
-            if let why = failed[app] {
-                ctx.printer.failure("\(app): not \(word): \(why)")
-                results[app] = [
-                    "app": .string(app), "outcome": "failed", "image": .string(image), "error": .string(why),
-                ]
-                problems += 1
-            } else {
-                ctx.printer.success(line)
-                results[app] = ["app": .string(app), "outcome": .string(outcome), "image": .string(image)]
-                promoted += 1
-            }
+        let report = PromotionReport(r.items, failed: failed, to: r.to) {
+            refusal($0, from: r.from, to: r.to, project: r.project.name, dst: r.dst)
         }
-        for i in r.items {
-            switch i.outcome {
-            case .promote(let before, let after):
-                written(i.app, not: "promoted", "\(i.app) → \(to) (\(after))", outcome: "promoted", image: after)
-                if failed[i.app] == nil { results[i.app]?["imageBefore"] = .string(before) }
-            case .finish(let img, let running):
-                written(
-                    i.app, not: "finished",
-                    "\(i.app) → \(to) (\(img)): finished; "
-                        + (running.isEmpty ? "its Deployment was missing" : "its Deployment ran \(running)"),
-                    outcome: "finished", image: img)
-            case .create(let img):
-                written(
-                    i.app, not: "created", "\(i.app) → \(to) (\(img)), new in \(to)", outcome: "created", image: img)
-            case .unchanged(let img):
-                ctx.printer.line("= \(i.app) already runs \(img) in \(to)")
-                results[i.app] = ["app": .string(i.app), "outcome": "unchanged", "image": .string(img)]
-            default:
-                let why = refusal(i, from: r.from, to: to, project: r.project.name, dst: r.dst) ?? i.app
-                ctx.printer.failure(why)
-                results[i.app] = ["app": .string(i.app), "outcome": "refused", "error": .string(why)]
-                problems += 1
+        for s in report.said {
+            switch s {
+            case .done(let l): ctx.printer.success(l)
+            case .failed(let l): ctx.printer.failure(l)
+            case .same(let l): ctx.printer.line(l)
             }
         }
         func document(_ rollouts: [String: String]) {
-            for (app, why) in rollouts {
-                results[app]?["outcome"] = "rollout-failed"
-                results[app]?["error"] = .string(why)
-            }
-            ctx.result = [
-                "project": .string(r.project.name), "from": .string(r.from), "to": .string(to),
-                "promoted": .int(promoted), "apps": .array(r.items.compactMap { results[$0.app] }),
-            ]
+            ctx.result = report.document(project: r.project.name, from: r.from, to: r.to, r.items, rollouts: rollouts)
         }
         document([:])
-        if all { ctx.printer.line("Done: \(promoted) of \(r.items.count) promoted") }
+        if all { ctx.printer.line("Done: \(report.promoted) of \(r.items.count) promoted") }
         if inv.has("rollback-on-failure") && !inv.has(rolloutWaitFlag) {
             ctx.printer.warning("--rollback-on-failure needs --wait: nothing was followed")
         }
@@ -279,7 +240,7 @@ enum PromoteCommands {
                 throw RolloutWait.error(failures, in: r.dst.scope.namespace)
             }
         }
-        return problems > 0 ? 1 : 0
+        return report.problems > 0 ? 1 : 0
     }
 
     /// `--rollback-on-failure`: each app whose rollout failed gets its image from before

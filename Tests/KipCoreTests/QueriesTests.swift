@@ -1,0 +1,117 @@
+import Foundation
+import KipCore
+import KipTestSupport
+import XCTest
+
+/// The commands that only look, decided from one read without a cluster.
+final class QueriesTests: XCTestCase {
+    let shop = Project(
+        name: "shop", displayName: nil,
+        environments: [
+            .init(name: "test", namespace: "shop-test"), .init(name: "acc", namespace: "shop-acc"),
+            .init(name: "prod", namespace: "shop-prod"),
+        ])
+
+    func app(_ ns: String, _ env: String, image: String) -> JSON {
+        Workloads.cr(
+            .app, "api", WorkloadScope(project: "shop", environment: env, namespace: ns, domain: nil),
+            spec: ["image": .string(image), "port": 80])
+    }
+
+    func deployment(_ ns: String, image: String) -> JSON {
+        [
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": ["name": "api", "namespace": .string(ns), "generation": 1],
+            "spec": ["replicas": 1, "template": ["spec": ["containers": [["name": "api", "image": .string(image)]]]]],
+            "status": [
+                "observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1,
+                "availableReplicas": 1,
+            ],
+        ]
+    }
+
+    func testStatusSaysWhatRunsWhereAndWhichEnvironmentIsBehind() {
+        let observed = Observed(items: [
+            app("shop-test", "test", image: "r/api:2"), deployment("shop-test", image: "r/api:2"),
+            app("shop-acc", "acc", image: "r/api:1"), deployment("shop-acc", image: "r/api:1"),
+        ])
+        let status = ProjectStatus(shop, observed: observed, hidden: ["shop-prod"])
+        XCTAssertEqual(status.rows.map(\.app), ["api"])
+        XCTAssertEqual(status.rows[0].cells.map(\.state), ["ready", "ready", "not visible"])
+        XCTAssertEqual(status.rows[0].behind, ["acc behind test"])
+        XCTAssertEqual(status.table.header, ["APP", "TEST", "ACC", "PROD", "BEHIND"])
+        XCTAssertEqual(status.table.rows, [["api", "r/api:2", "r/api:1", "(not visible)", "acc behind test"]])
+        XCTAssertEqual(status.document.arrayValue?.first?["behind"], ["acc behind test"])
+    }
+
+    func testAccessNamesTheRoleTheAnswersAmountTo() {
+        let reviews = AccessCheck.reviews(shop)
+        XCTAssertEqual(reviews.count, 12, "four checks in each of three environments")
+        XCTAssertEqual(reviews[0].at("spec", "resourceAttributes", "namespace"), "shop-test")
+        let allowed = [true, true, true, false] + [true, false, false, false] + [false, false, false, false]
+        let check = AccessCheck(shop, allowed: allowed)
+        XCTAssertEqual(check.rows.map { $0[1] }, ["developer", "viewer", "none"])
+        XCTAssertEqual(check.document[0]["deploy"], true)
+    }
+
+    func testProjectUseTakesANameAnEnvironmentOrTheNamespaceForm() throws {
+        let observed = Observed(items: [shop.manifest])
+        XCTAssertEqual(
+            try Resolver.active("shop/acc", observed: observed), KipConfig.Active(project: "shop", environment: "acc"))
+        XCTAssertEqual(
+            try Resolver.active("shop", observed: observed), KipConfig.Active(project: "shop", environment: nil))
+        XCTAssertEqual(
+            try Resolver.active("shop-prod", observed: observed), KipConfig.Active(project: "shop", environment: "prod")
+        )
+        XCTAssertThrowsError(try Resolver.active("shop/qa", observed: observed)) {
+            XCTAssertEqual(
+                ($0 as? KipError)?.message, "project \"shop\" has no environment \"qa\"; it has: test, acc, prod")
+        }
+    }
+}
+
+/// What promote says once written, and what gc removes.
+final class PromotionReportAndGcTests: XCTestCase {
+    func testEachAppGetsOneLineAndTheCountsMatch() {
+        let items: [Promotion.Item] = [
+            .init(app: "api", outcome: .promote(before: "r/api:1", after: "r/api:2")),
+            .init(app: "web", outcome: .create(image: "r/web:1")),
+            .init(app: "job", outcome: .unchanged("r/job:1")),
+            .init(app: "old", outcome: .missingSource),
+        ]
+        let r = PromotionReport(items, failed: ["web": "forbidden"], to: "acc") { "app \($0.app) is not in test" }
+        XCTAssertEqual(
+            r.said,
+            [
+                .done("api → acc (r/api:2)"), .failed("web: not created: forbidden"),
+                .same("= job already runs r/job:1 in acc"), .failed("app old is not in test"),
+            ])
+        XCTAssertEqual(r.promoted, 1)
+        XCTAssertEqual(r.problems, 2)
+        let doc = r.document(project: "shop", from: "test", to: "acc", items, rollouts: ["api": "CrashLoopBackOff"])
+        XCTAssertEqual(doc["promoted"], 1)
+        XCTAssertEqual(
+            doc["apps"]?.arrayValue?.map { $0["outcome"] }, ["rollout-failed", "failed", "unchanged", "refused"])
+        XCTAssertEqual(doc["apps"]?.arrayValue?.first?["imageBefore"], "r/api:1")
+    }
+
+    func testGcRemovesExpiredEnvironmentsButNeverProtectedOnes() throws {
+        let now = try XCTUnwrap(Durations.parse("2026-12-04T12:00:00Z"))
+        let p = Project(
+            name: "shop", displayName: nil,
+            environments: [
+                .init(name: "test", namespace: "shop-test"),
+                .init(name: "pr-1", namespace: "shop-pr-1", expiresAt: "2026-12-04T11:00:00Z"),
+                .init(name: "pr-2", namespace: "shop-pr-2", protected: true, expiresAt: "2026-12-04T11:00:00Z"),
+                .init(name: "pr-3", namespace: "shop-pr-3", expiresAt: "2026-12-05T11:00:00Z"),
+            ], uid: "u")
+        XCTAssertEqual(ProjectPlanner.expired(p, at: now).map(\.name), ["pr-1"])
+        let (plan, removed) = ProjectPlanner.gcPlan(p, at: now)
+        XCTAssertEqual(removed, 1)
+        XCTAssertEqual(plan.deletes.map(\.ref), ["namespace/shop-pr-1"])
+        XCTAssertEqual(
+            plan.owners.first?.at("spec", "environments")?.arrayValue?.compactMap { $0["name"]?.stringValue },
+            ["test", "pr-2", "pr-3"])
+        XCTAssertEqual(plan.report, [.success("removed shop/pr-1 (namespace shop-pr-1; expired 60m ago)")])
+    }
+}
