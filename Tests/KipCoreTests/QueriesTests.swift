@@ -115,3 +115,48 @@ final class PromotionReportAndGcTests: XCTestCase {
         XCTAssertEqual(plan.report, [.success("removed shop/pr-1 (namespace shop-pr-1; expired 60m ago)")])
     }
 }
+
+/// Preview environments: outside the pipeline's order.
+final class PreviewTests: XCTestCase {
+    let shop = Project(
+        name: "shop", displayName: nil,
+        environments: [
+            .init(name: "test", namespace: "shop-test"), .init(name: "acc", namespace: "shop-acc"),
+            .init(name: "prod", namespace: "shop-prod"),
+            .init(name: "pr-7", namespace: "shop-pr-7", preview: true),
+        ])
+
+    func testAPreviewIsNoStageAndSurvivesTheProjectsManifest() {
+        XCTAssertEqual(shop.stages, ["test", "acc", "prod"])
+        XCTAssertEqual(Project(shop.manifest)?.environment("pr-7")?.preview, true)
+        XCTAssertEqual(Project(shop.manifest)?.environment("prod")?.preview, false)
+    }
+
+    func testPromotionIntoAPreviewNamesItsSourceAndSkipsNothing() throws {
+        XCTAssertThrowsError(try Promotion.environments(shop, from: nil, to: "pr-7", force: false)) {
+            XCTAssertEqual(
+                ($0 as? KipError)?.message,
+                "pr-7 is a preview environment, outside the pipeline: say where its images come from with --from (e.g. --from test)"
+            )
+        }
+        XCTAssertTrue(try Promotion.environments(shop, from: "test", to: "pr-7", force: false) == ("test", "pr-7"))
+        // A preview after prod does not make prod's source pr-7, nor acc → prod a skip.
+        XCTAssertTrue(try Promotion.environments(shop, from: nil, to: "prod", force: false) == ("acc", "prod"))
+        XCTAssertThrowsError(try Promotion.environments(shop, from: "pr-7", to: "prod", force: false)) {
+            XCTAssertTrue(
+                ($0 as? KipError)?.message.hasPrefix("pr-7 is a preview environment: promote into prod") == true)
+        }
+        XCTAssertTrue(try Promotion.environments(shop, from: "pr-7", to: "prod", force: true) == ("pr-7", "prod"))
+    }
+
+    func testGcKeepsOnlyTheNamedPreviews() throws {
+        let now = try XCTUnwrap(Durations.parse("2026-12-04T12:00:00Z"))
+        var p = shop
+        p.environments.append(.init(name: "pr-8", namespace: "shop-pr-8", preview: true))
+        XCTAssertEqual(ProjectPlanner.expired(p, at: now).map(\.name), [], "nothing expired")
+        XCTAssertEqual(ProjectPlanner.expired(p, at: now, keepingOnly: ["pr-8"]).map(\.name), ["pr-7"])
+        let (plan, removed) = ProjectPlanner.gcPlan(p, at: now, keepingOnly: ["pr-8"])
+        XCTAssertEqual(removed, 1)
+        XCTAssertEqual(plan.report, [.success("removed shop/pr-7 (namespace shop-pr-7; a preview not kept)")])
+    }
+}

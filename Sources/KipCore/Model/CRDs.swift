@@ -62,6 +62,7 @@ public enum CRDs {
                                         "type": "string", "format": "date-time",
                                         "description": "When 'kip project gc' removes it (RFC 3339).",
                                     ],
+                                    "preview": bool("A preview environment: not a stage of the pipeline."),
                                 ],
                                 required: ["name", "namespace"]), "Environments in pipeline order."),
                         "members": arr(

@@ -72,17 +72,24 @@ public struct Project: Equatable, Sendable {
         /// When a short-lived environment (`add-env --ttl`) is due for `kip project gc`
         /// (RFC 3339, UTC).
         public var expiresAt: String?
-        public init(name: String, namespace: String, protected: Bool = false, expiresAt: String? = nil) {
+        /// A preview (`add-env --preview`): not a stage of the pipeline, so promotion's
+        /// order, `promote --all`'s default source and status's BEHIND pass it by.
+        public var preview: Bool
+        public init(
+            name: String, namespace: String, protected: Bool = false, expiresAt: String? = nil, preview: Bool = false
+        ) {
             self.name = name
             self.namespace = namespace
             self.protected = protected
             self.expiresAt = expiresAt
+            self.preview = preview
         }
 
         var json: JSON {
             var o: JSON = ["name": .string(name), "namespace": .string(namespace)]
             if protected { o["protected"] = true }
             if let expiresAt { o["expiresAt"] = .string(expiresAt) }
+            if preview { o["preview"] = true }
             return o
         }
     }
@@ -116,7 +123,7 @@ public struct Project: Equatable, Sendable {
             guard let n = e["name"]?.stringValue, let ns = e["namespace"]?.stringValue else { return nil }
             return Environment(
                 name: n, namespace: ns, protected: e["protected"]?.boolValue ?? false,
-                expiresAt: e["expiresAt"]?.stringValue)
+                expiresAt: e["expiresAt"]?.stringValue, preview: e["preview"]?.boolValue ?? false)
         }
         members = (o.at("spec", "members")?.arrayValue ?? []).compactMap(Member.init(json:))
         uid = o.at("metadata", "uid")?.stringValue
@@ -125,6 +132,8 @@ public struct Project: Equatable, Sendable {
     }
 
     public var pipeline: [String] { environments.map(\.name) }
+    /// The stages of the pipeline, in order: every environment but previews.
+    public var stages: [String] { environments.filter { !$0.preview }.map(\.name) }
     public func environment(_ name: String) -> Environment? { environments.first { $0.name == name } }
     public func environment(namespace: String) -> Environment? { environments.first { $0.namespace == namespace } }
     public var isSimple: Bool { environments.count == 1 && environments[0].name == Naming.defaultEnvironment }

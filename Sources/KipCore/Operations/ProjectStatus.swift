@@ -35,9 +35,11 @@ public struct ProjectStatus {
         environments = envs
         rows = apps.sorted().map { app in
             let cells = envs.map { Self.cell(app, $0, observed, hidden) }
+            // Stage after stage: a preview is no stage and is never behind.
+            let stages = envs.indices.filter { !envs[$0].preview }
             var behind: [String] = []
-            for i in envs.indices.dropFirst() where cells[i].image != nil && cells[i - 1].image != nil {
-                if cells[i].image != cells[i - 1].image { behind.append("\(envs[i].name) behind \(envs[i - 1].name)") }
+            for (a, b) in zip(stages, stages.dropFirst()) where cells[b].image != nil && cells[a].image != nil {
+                if cells[b].image != cells[a].image { behind.append("\(envs[b].name) behind \(envs[a].name)") }
             }
             return Row(app: app, cells: cells, behind: behind)
         }

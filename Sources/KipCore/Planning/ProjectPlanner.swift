@@ -111,6 +111,8 @@ public enum ProjectPlanner {
         case end
         case after(String)
         case before(String)
+        /// At the end, as a preview: not a stage of the pipeline.
+        case preview
     }
 
     /// The project with environment `env` added at `placement`, and its index. A simple
@@ -135,7 +137,7 @@ public enum ProjectPlanner {
         }
         var index = project.environments.count
         switch placement {
-        case .end: break
+        case .end, .preview: break
         case .after(let other), .before(let other):
             guard let i = project.environments.firstIndex(where: { $0.name == other }) else {
                 throw KipError(
@@ -147,7 +149,7 @@ public enum ProjectPlanner {
         var p = project
         let new = Project.Environment(
             name: env, namespace: Naming.namespace(org: settings.org, project: project.name, environment: env),
-            expiresAt: expiresAt)
+            expiresAt: expiresAt, preview: placement == .preview)
         p.environments.insert(new, at: index)
         let added = Project(name: p.name, displayName: nil, environments: [new])
         try checkNamespaces(added, observed: observed)
@@ -359,18 +361,25 @@ extension ProjectPlanner {
 }
 
 extension ProjectPlanner {
-    /// The environments of `project` expired at `now` (protected ones never are).
-    public static func expired(_ project: Project, at now: Date) -> [Project.Environment] {
+    /// The environments of `project` gc removes at `now`: those expired, and with
+    /// `keepingOnly` the previews it does not name (protected ones never).
+    public static func expired(_ project: Project, at now: Date, keepingOnly keep: Set<String>? = nil)
+        -> [Project.Environment]
+    {
         project.environments.filter { e in
-            guard !e.protected, let at = e.expiresAt.flatMap(Durations.parse) else { return false }
+            if e.protected { return false }
+            if let keep, e.preview, !keep.contains(e.name) { return true }
+            guard let at = e.expiresAt.flatMap(Durations.parse) else { return false }
             return at <= now
         }
     }
 
     /// `gc`: the Project without its expired environments (deleted when none is left)
     /// and their namespaces deleted; with how many environments go.
-    public static func gcPlan(_ project: Project, at now: Date) -> (plan: Plan, removed: Int) {
-        let expired = expired(project, at: now)
+    public static func gcPlan(_ project: Project, at now: Date, keepingOnly keep: Set<String>? = nil) -> (
+        plan: Plan, removed: Int
+    ) {
+        let expired = expired(project, at: now, keepingOnly: keep)
         var plan = Plan()
         if expired.isEmpty { return (plan, 0) }
         var updated = project
@@ -384,7 +393,10 @@ extension ProjectPlanner {
         }
         plan.deletes += expired.map { Plan.Deletion(ref: "namespace/\($0.namespace)", namespace: nil) }
         plan.report = expired.map { e in
-            let ago = Durations.short(now.timeIntervalSince(Durations.parse(e.expiresAt ?? "") ?? now))
+            guard let at = e.expiresAt.flatMap(Durations.parse), at <= now else {
+                return .success("removed \(project.name)/\(e.name) (namespace \(e.namespace); a preview not kept)")
+            }
+            let ago = Durations.short(now.timeIntervalSince(at))
             return .success("removed \(project.name)/\(e.name) (namespace \(e.namespace); expired \(ago) ago)")
         }
         if updated.environments.isEmpty { plan.report.append(.success("Project \"\(project.name)\" deleted")) }

@@ -62,10 +62,39 @@ public enum Promotion {
 
     /// Source and target environments; `--to` alone promotes from the stage before it.
     /// Backwards or skipping a stage needs `force`.
+    /// A promotion that involves a preview, which is outside the pipeline's order: into
+    /// one, from the environment `--from` names (there is no stage before it); out of one
+    /// into a stage only with `--force`. nil when both are stages.
+    static func previewRoute(_ project: Project, from: String?, to: String, force: Bool) throws -> (
+        from: String, to: String
+    )? {
+        let target = project.environment(to)
+        let source = from.flatMap { project.environment($0) }
+        guard target?.preview == true || source?.preview == true else { return nil }
+        if let from, source == nil {
+            throw KipError(
+                "project \"\(project.name)\" has no environment \"\(from)\"; it has: \(project.pipeline.joined(separator: ", "))"
+            )
+        }
+        guard let source else {
+            throw KipError(
+                "\(to) is a preview environment, outside the pipeline: say where its images come from with --from (e.g. --from \(project.stages.first ?? "test"))"
+            )
+        }
+        if source.name == to { throw KipError("source and target are both \(to): promote between two environments") }
+        if source.preview && target?.preview != true && !force {
+            throw KipError(
+                "\(source.name) is a preview environment: promote into \(to) from a stage of the pipeline (\(project.stages.joined(separator: " → "))), or pass --force"
+            )
+        }
+        return (source.name, to)
+    }
+
     public static func environments(_ project: Project, from: String?, to: String, force: Bool) throws -> (
         from: String, to: String
     ) {
-        let pipeline = project.pipeline
+        let pipeline = project.stages
+        if let previews = try previewRoute(project, from: from, to: to, force: force) { return previews }
         guard let ti = pipeline.firstIndex(of: to) else {
             throw KipError(
                 "project \"\(project.name)\" has no environment \"\(to)\"; its pipeline is \(pipeline.joined(separator: " → "))"

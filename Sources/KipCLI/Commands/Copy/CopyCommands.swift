@@ -13,6 +13,10 @@ enum CopyCommands {
         .value("after", "env", "Place it right after this environment (default: at the end)."),
         .value("before", "env", "Place it right before this environment."),
         .value("ttl", "duration", "Short-lived: 'kip project gc' removes it after this long (e.g. 72h, 7d)."),
+        .flag(
+            "preview",
+            "A preview environment, not a stage of the pipeline: promote --all, status's BEHIND and the stage order pass it by."
+        ),
     ]
 
     /// Where a copy goes: the project as read, the source, the target (new, or the one

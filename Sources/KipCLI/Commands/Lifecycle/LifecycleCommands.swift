@@ -38,9 +38,17 @@ enum LifecycleCommands {
                 discussion: """
                     kip runs nothing in the cluster, so nothing removes an expired environment by
                     itself: run this from a CI schedule (e.g. hourly). Protected environments are
-                    never removed; --dry-run lists what would go.
+                    never removed; --dry-run lists what would go. --keep-only (with a project) also
+                    removes every preview environment it does not name: CI passes the open pull
+                    requests' previews.
                     """,
                 arguments: [ArgumentSpec("name", "Only this project (default: every project).", optional: true)],
+                options: [
+                    .list(
+                        "keep-only", "envs",
+                        "Keep only these preview environments of the project (comma-separated); remove its other previews."
+                    )
+                ],
                 handler: gc),
         ]
     }
@@ -113,6 +121,11 @@ enum LifecycleCommands {
     /// each project one write of its Project and the deletion of those namespaces.
     static func gc(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let now = ctx.clock()
+        let keep = inv.options["keep-only"].map { Set($0.flatMap { $0.split(separator: ",").map(String.init) }) }
+        if keep != nil && inv.arguments.isEmpty {
+            throw UsageError(
+                message: "--keep-only names previews of one project: give the project", command: inv.command)
+        }
         var projects = try ctx.everyProject().projects.sorted { $0.name < $1.name }
         if let only = inv.arguments.first {
             projects = projects.filter { $0.name == only }
@@ -121,14 +134,14 @@ enum LifecycleCommands {
             }
         }
         var removed = 0
-        for listed in projects where !ProjectPlanner.expired(listed, at: now).isEmpty {
+        for listed in projects where !ProjectPlanner.expired(listed, at: now, keepingOnly: keep).isEmpty {
             // Planned from the Project as read, read again when someone else changed it
             // in between (its resourceVersion is the write's precondition).
             var first = true
             try ctx.write {
                 let project = first ? listed : try ctx.project(named: listed.name) ?? listed
                 first = false
-                let (plan, count) = ProjectPlanner.gcPlan(project, at: now)
+                let (plan, count) = ProjectPlanner.gcPlan(project, at: now, keepingOnly: keep)
                 removed += count
                 return plan
             }

@@ -11,6 +11,14 @@ extension ProjectCommands {
 
     /// `--after ENV` / `--before ENV` (one of them).
     static func placement(_ inv: Invocation) throws -> ProjectPlanner.Placement {
+        if inv.has("preview") {
+            guard inv.value("after") == nil && inv.value("before") == nil else {
+                throw UsageError(
+                    message: "--preview is not a stage of the pipeline: it takes no --after or --before",
+                    command: inv.command)
+            }
+            return .preview
+        }
         switch (inv.value("after"), inv.value("before")) {
         case (let a?, nil): return .after(a)
         case (nil, let b?): return .before(b)

@@ -41,6 +41,7 @@ extension ProjectCommands {
                         "name": .string(e.name), "namespace": .string(e.namespace), "protected": .bool(e.protected),
                     ]
                     if let x = e.expiresAt { j["expiresAt"] = .string(x) }
+                    if e.preview { j["preview"] = true }
                     return j
                 }),
         ]
@@ -51,6 +52,6 @@ extension ProjectCommands {
 
     /// An environment's name as lists show it: 🔒 when protected, ⏳ when it expires.
     static func envLabel(_ e: Project.Environment) -> String {
-        e.name + (e.protected ? " 🔒" : "") + (e.expiresAt != nil ? " ⏳" : "")
+        e.name + (e.preview ? " (preview)" : "") + (e.protected ? " 🔒" : "") + (e.expiresAt != nil ? " ⏳" : "")
     }
 }
