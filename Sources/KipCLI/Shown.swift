@@ -34,4 +34,38 @@ extension Context {
     func documentText(_ doc: JSON) -> String {
         documentFormat == "json" ? doc.serialized(pretty: true) + "\n" : YAML.emit(doc)
     }
+
+    /// An environment's CRs of one kind as a listing: their documents, their names for
+    /// `-o name`, `empty` on stderr when there are none, else `text`.
+    func showList(_ items: [JSON], in w: EnvironmentView, empty: String, text: (_ wide: Bool) throws -> Void)
+        throws -> Int32
+    {
+        try show(w.document(items), names: w.names(items), empty: items.isEmpty ? empty : nil, text: text)
+    }
+
+    /// A document on stdout in `documentFormat` (what `project export` prints).
+    func emit(_ doc: JSON) { printer.document(doc, format: documentFormat) }
+
+    /// Documents as files under `dir` (`path` relative to it), in `documentFormat`. A
+    /// sub-folder that is a symbolic link is refused: it would send the files elsewhere.
+    func writeDocuments(_ docs: [(path: String, doc: JSON)], into dir: String) throws {
+        for (path, doc) in docs { try writeFile(documentText(doc), to: "\(dir)/\(path)") }
+    }
+
+    private func writeFile(_ text: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let parent = url.deletingLastPathComponent().path
+        if let type = try? FileManager.default.attributesOfItem(atPath: parent)[.type] as? FileAttributeType,
+            type == .typeSymbolicLink
+        {
+            throw KipError("\(parent) is a symbolic link: kip writes only into real folders; remove it and run again")
+        }
+        do {
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw KipError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
 }

@@ -10,7 +10,7 @@ extension AppCommands {
         let running = w.runningImages
         let empty =
             "No apps in \(w.scope.namespace). Deploy one with 'kip app deploy --name NAME --image IMAGE --port PORT'."
-        return try ctx.show(w.document(apps), names: w.names(apps), empty: apps.isEmpty ? empty : nil) { wide in
+        return try ctx.showList(apps, in: w, empty: empty) { wide in
             var header = ["NAME", "IMAGE", "READY", "REPLICAS", "ROUTE"]
             if wide { header += ["BINDINGS", "PROMOTED FROM"] }
             ctx.printer.table(

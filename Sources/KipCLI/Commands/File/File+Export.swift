@@ -26,15 +26,12 @@ extension FileCommands {
         let dir = inv.value("dir")
         if inv.value("format") == "manifests" { return try exportManifests(project, envs, observed, dir: dir, ctx) }
         guard let dir else {
-            ctx.stdout.write(ctx.documentText(EnvironmentFile.export(project, envs, observed: observed)))
+            ctx.emit(EnvironmentFile.export(project, envs, observed: observed))
             return 0
         }
-        for e in envs {
-            try write(
-                ctx.documentText(EnvironmentFile.export(project, [e], observed: observed)),
-                to: "\(dir)/\(name)-\(e.name).\(format)"
-            )
-        }
+        try ctx.writeDocuments(
+            envs.map { ("\(name)-\($0.name).\(format)", EnvironmentFile.export(project, [$0], observed: observed)) },
+            into: dir)
         ctx.stderr.line("Wrote \(envs.count) file(s) under \(dir)/.")
         return 0
     }
@@ -48,31 +45,13 @@ extension FileCommands {
         let (files, missing) = ManifestExport.files(project, envs, observed: observed, fileExtension: format)
         ctx.stderr.line(ManifestExport.secretsNotice(missing))
         guard let dir else {
-            ctx.printer.document(["apiVersion": "v1", "kind": "List", "items": .array(files.map(\.1))], format: format)
+            ctx.emit(["apiVersion": "v1", "kind": "List", "items": .array(files.map(\.1))])
             return 0
         }
-        for (f, o) in files { try write(ctx.documentText(o), to: "\(dir)/\(f)") }
+        try ctx.writeDocuments(files.map { ($0.path, $0.object) }, into: dir)
         ctx.stderr.line(
             "Wrote \(files.count) manifests under \(dir)/ (no CRs: kip's own commands do not work on them).")
         return 0
-    }
-
-    static func write(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        // A sub-folder that is a symbolic link would send the files elsewhere.
-        let parent = url.deletingLastPathComponent().path
-        if let type = try? FileManager.default.attributesOfItem(atPath: parent)[.type] as? FileAttributeType,
-            type == .typeSymbolicLink
-        {
-            throw KipError("\(parent) is a symbolic link: kip writes only into real folders; remove it and run again")
-        }
-        do {
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url, options: .atomic)
-        } catch {
-            throw KipError("cannot write \(path): \(error.localizedDescription)")
-        }
     }
 
     /// The file named by `--file` (or `-f`), parsed and checked. What is not one file of

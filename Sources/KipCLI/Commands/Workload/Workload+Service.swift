@@ -81,10 +81,9 @@ extension WorkloadCommands {
     static func serviceList(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let w = try ctx.environment(inv, reading: .kinds([WorkloadKind.service.resource]))
         let items = w.crs(.service)
-        return try ctx.show(
-            w.document(items), names: w.names(items),
-            empty: items.isEmpty
-                ? "No services in \(w.scope.namespace). Add one with 'kip service add postgres --name db'." : nil
+        return try ctx.showList(
+            items, in: w,
+            empty: "No services in \(w.scope.namespace). Add one with 'kip service add postgres --name db'."
         ) { _ in
             ctx.printer.table(
                 ["NAME", "TYPE", "VERSION", "STORAGE", "HOST"],

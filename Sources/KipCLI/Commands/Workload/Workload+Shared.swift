@@ -10,10 +10,7 @@ extension WorkloadCommands {
             inv,
             reading: .kinds([kind.resource] + (kind == .job ? ["cronjobs.batch", "jobs.batch"] : ["deployments.apps"])))
         let items = w.crs(kind)
-        return try ctx.show(
-            w.document(items), names: w.names(items),
-            empty: items.isEmpty ? "No \(kind.plural) in \(w.scope.namespace)." : nil
-        ) { _ in
+        return try ctx.showList(items, in: w, empty: "No \(kind.plural) in \(w.scope.namespace).") { _ in
             let extra = kind == .job ? ["SCHEDULE", "LAST RUN"] : ["PORT", "READY"]
             ctx.printer.table(
                 ["NAME", "IMAGE"] + extra,

@@ -110,10 +110,8 @@ extension WorkloadCommands {
         let w = try ctx.environment(
             inv, reading: .kinds([WorkloadKind.volume.resource, WorkloadKind.app.resource, "persistentvolumeclaims"]))
         let items = w.crs(.volume)
-        return try ctx.show(
-            w.document(items), names: w.names(items),
-            empty: items.isEmpty
-                ? "No volumes in \(w.scope.namespace). Add one with 'kip volume add NAME --size 1Gi'." : nil
+        return try ctx.showList(
+            items, in: w, empty: "No volumes in \(w.scope.namespace). Add one with 'kip volume add NAME --size 1Gi'."
         ) { _ in
             ctx.printer.table(
                 ["NAME", "SIZE", "STATUS", "MOUNTED BY"],
