@@ -189,13 +189,19 @@ public final class Context {
     public func actor() throws -> String {
         if let a = actorMemo { return a }
         let note = env["KIP_ACTOR"].flatMap { $0.isEmpty ? nil : $0 }
-        let who = try authenticatedUser() ?? kubeconfigUser() ?? env["USER"] ?? ""
+        let who = try identity()
         let a = note.map { $0 == who || who.isEmpty ? $0 : "\(who) (KIP_ACTOR: \($0))" } ?? who
         actorMemo = a
         return a
     }
 
     var actorMemo: String?
+
+    /// Who runs kip as the API server knows them (else the kubeconfig's user, else
+    /// `$USER`), never `KIP_ACTOR`'s note: what an approval compares.
+    public func identity() throws -> String {
+        try authenticatedUser() ?? kubeconfigUser() ?? env["USER"] ?? ""
+    }
 
     /// The kubeconfig's user entry for the current context (the one it impersonates, with
     /// `as:`), read from the file.

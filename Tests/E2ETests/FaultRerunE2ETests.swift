@@ -54,7 +54,7 @@ final class FaultRerunE2ETests: XCTestCase {
             XCTAssertEqual(try c.names("statefulsets", namespace: "fr-d"), ["db"])
         }
         // Promotion: the target App exists, its Deployment write fails once.
-        XCTAssertEqual(c.kip("app deploy --name web --image r/web:2 --port 80 --project fr/a").code, 0)
+        XCTAssertEqual(c.kip("app deploy --name web --image r/web:2 --port 80 --project fr/a --wait").code, 0)
         XCTAssertEqual(
             c.kubectl(
                 ["apply", "--server-side", "-f", "-"],

@@ -38,7 +38,10 @@ final class LeastPrivilegeE2ETests: XCTestCase {
             (["app", "secret", "set", "api", "TOKEN", "--project", "shop/test"], "t0k"),
             (["app", "deploy", "--name", "api", "--image", "r/api:0", "--port", "3000", "--project", "shop/acc"], nil),
             (
-                ["app", "deploy", "--name", "api", "--image", "r/api:2", "--port", "3000", "--project", "shop/test"],
+                [
+                    "app", "deploy", "--name", "api", "--image", "r/api:2", "--port", "3000", "--project", "shop/test",
+                    "--wait",
+                ],
                 nil
             ),
             (["app", "promote", "api", "--to", "acc", "--project", "shop", "--yes"], nil),
@@ -184,6 +187,8 @@ final class LeastPrivilegeE2ETests: XCTestCase {
     /// Each rule of each role is needed: the role's walk succeeds with the whole role and
     /// is refused, with the one-line message, once any single rule is taken away.
     func testEachRuleOfEachRoleIsNeeded() throws {
+        // Approvals: read by history (and promote), written by admins alone.
+        XCTAssertEqual(c.kip("project protect shop/test --require-approval").code, 0)
         XCTAssertEqual(
             c.kip("app deploy --name api --image r/api:1 --port 3000 --autoscale 1:3 --project shop/test").code, 0)
         XCTAssertEqual(c.kip("service add postgres --name db --project shop/test").code, 0)
@@ -195,17 +200,19 @@ final class LeastPrivilegeE2ETests: XCTestCase {
         let viewerWalk: [[String]] = [
             ["app", "list"] + t, ["app", "show", "api"] + t, ["service", "info", "db"] + t, ["volume", "list"] + t,
             ["job", "list"] + t, ["project", "members", "shop"], ["project", "show", "shop"],
+            ["app", "history", "api"] + t,
         ]
         let developerWalk: [[String]] = [
             ["app", "deploy", "--name", "web", "--image", "r/w:1", "--port", "80", "--autoscale", "1:2", "--wait"] + t,
             ["app", "secret", "set", "web", "TOKEN"] + t, ["service", "add", "redis", "--name", "cache"] + t,
             ["volume", "add", "files", "--size", "1Gi"] + t,
             ["job", "add", "hourly", "--image", "r/j:1", "--schedule", "0 * * * *"] + t,
-            ["project", "members", "shop"], ["app", "logs", "web"] + t,
+            ["project", "members", "shop"], ["app", "logs", "web"] + t, ["app", "history", "web"] + t,
         ]
         let adminWalk =
             developerWalk + [
-                ["project", "grant", "eve", "--role", "viewer", "--environment", "test", "--project", "shop"]
+                ["project", "grant", "eve", "--role", "viewer", "--environment", "test", "--project", "shop"],
+                ["app", "approve", "web", "--to", "test", "--image", "r/w:2", "--project", "shop"],
             ]
         let readerWalk: [[String]] = [["project", "list"], ["project", "access", "--project", "shop"]]
         let walks: [(role: String, user: String, walk: [[String]])] = [

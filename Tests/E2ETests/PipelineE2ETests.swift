@@ -60,7 +60,7 @@ final class PipelineE2ETests: XCTestCase {
         XCTAssertEqual(k("app deploy --name api --image r/api:1 --port 3000 --project PROJ/test").code, 0)
         XCTAssertEqual(k("app deploy --name api --image r/api:1 --port 3000 --project PROJ/acc").code, 0)
         XCTAssertEqual(k("app env set api A=1 --project PROJ/test").code, 0, "not an image change")
-        XCTAssertEqual(k("app set-image api r/api:2 --project PROJ/test").code, 0)
+        XCTAssertEqual(k("app set-image api r/api:2 --project PROJ/test --wait").code, 0)
         XCTAssertEqual(k("app promote api --from test --to acc --project PROJ --yes").code, 0)
         let rollback = k("app rollback api --project PROJ/test --yes")
         XCTAssertEqual(
@@ -127,7 +127,7 @@ final class PipelineE2ETests: XCTestCase {
     func testFirstPromotionCreatesTheAppInTheTarget() throws {
         XCTAssertEqual(
             kip(
-                "app deploy --name api --image r/api:1 --port 3000 --env LINK=http://x.PROJ-test.svc --project PROJ/test"
+                "app deploy --name api --image r/api:1 --port 3000 --env LINK=http://x.PROJ-test.svc --project PROJ/test --wait"
             )
             .code, 0)
         let r = kip("app promote api --from test --to acc --project PROJ --yes")
@@ -218,10 +218,29 @@ final class PipelineE2ETests: XCTestCase {
             bad.stderr.hasPrefix("Error: rollout of api in \(p!)-test failed: pod api-"), bad.stderr)
         XCTAssertTrue(bad.stderr.contains("ImagePullBackOff"), bad.stderr)
 
-        let promote = kip("app promote api --from test --to acc --project PROJ --yes --wait --rollback-on-failure")
+        // An image that does not run in the source is not promoted, and acc's history
+        // says who tried, what and why.
+        let gated = kip("app promote api --from test --to acc --project PROJ --yes")
+        XCTAssertEqual(gated.code, 1, "\(gated)")
+        XCTAssertTrue(
+            gated.stderr.hasPrefix("Error: api is not Available in test with r/bad:2: pod api-"), gated.stderr)
+        XCTAssertTrue(gated.stderr.contains("ImagePullBackOff"), gated.stderr)
+        let refused = try XCTUnwrap(
+            Promotion.history(try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "\(p!)-acc"])).last)
+        XCTAssertEqual([refused.result, refused.imageAfter, refused.from], ["refused", "r/bad:2", "test"])
+        XCTAssertTrue(refused.reason.contains("ImagePullBackOff"), refused.reason)
+        XCTAssertFalse(refused.by.isEmpty)
+
+        let promote = kip(
+            "app promote api --from test --to acc --project PROJ --yes --wait --rollback-on-failure --force")
         XCTAssertEqual(promote.code, 1, "\(promote)")
         XCTAssertTrue(
             promote.stderr.contains("⚠ api: put back to r/api:1 in acc (--rollback-on-failure)"), promote.stderr)
+        // The failed attempt and the put-back, both in acc's history.
+        let acc = Promotion.history(try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "\(p!)-acc"]))
+        XCTAssertEqual(acc.suffix(2).map(\.action), ["promote", "put-back"])
+        XCTAssertEqual(acc.suffix(2).map(\.result), ["failed", ""])
+        XCTAssertTrue(acc.suffix(2).first!.reason.contains("ImagePullBackOff"), "\(acc)")
         try eventually("acc runs the old image again") {
             try c.kubectlJSON(["get", "deployment", "api", "-n", "\(p!)-acc"]).at(
                 "spec", "template", "spec", "containers")?.arrayValue?.first?["image"] == "r/api:1"

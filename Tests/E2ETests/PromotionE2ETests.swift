@@ -20,7 +20,7 @@ final class PromotionE2ETests: XCTestCase {
                 let r = c.kip([
                     "app", "deploy", "--name", app, "--image", img, "--port", "3000", "--replicas", replicas,
                     "--memory-limit", mem,
-                    "--env", "STAGE=\(env)", "--project", p, "--environment", env,
+                    "--env", "STAGE=\(env)", "--project", p, "--environment", env, "--wait",
                 ])
                 XCTAssertEqual(r.code, 0, "\(r)")
             }
@@ -29,7 +29,7 @@ final class PromotionE2ETests: XCTestCase {
             c.kip([
                 "app", "deploy", "--name", "api", "--image", "registry.example.com/api:v1.2.3", "--port", "3000",
                 "--replicas", "1",
-                "--memory-limit", "256Mi", "--env", "STAGE=test", "--project", p, "--environment", "test",
+                "--memory-limit", "256Mi", "--env", "STAGE=test", "--project", p, "--environment", "test", "--wait",
             ]).code, 0)
     }
 
@@ -106,7 +106,7 @@ final class PromotionE2ETests: XCTestCase {
         XCTAssertEqual(
             c.kip([
                 "app", "deploy", "--name", "worker", "--image", "registry.example.com/worker:2", "--port", "3000",
-                "--project", p, "--environment", "test",
+                "--project", p, "--environment", "test", "--wait",
             ]).code, 0)
         let dry = c.kip(["app", "promote", "--all", "--from", "test", "--to", "acc", "--project", p, "--dry-run"])
         XCTAssertEqual(
@@ -194,7 +194,7 @@ final class PromotionE2ETests: XCTestCase {
         XCTAssertEqual(
             c.kip([
                 "app", "deploy", "--name", "worker", "--image", "registry.example.com/worker:2", "--port", "3000",
-                "--project", p, "--environment", "test",
+                "--project", p, "--environment", "test", "--wait",
             ]).code, 0)
         let r = c.kip(["app", "promote", "--all", "--from", "test", "--to", "acc", "--project", p, "--yes"])
         XCTAssertEqual(r.code, 1)
@@ -204,7 +204,7 @@ final class PromotionE2ETests: XCTestCase {
         XCTAssertEqual(lines[4], "✔ api → acc (registry.example.com/api:v1.2.3)")
         XCTAssertTrue(
             lines[5].hasPrefix("✗ worker: not promoted: kubectl failed: Error from server (InternalError)"), lines[5])
-        XCTAssertEqual(lines[6], "Done: 1 of 2 promoted")
+        XCTAssertEqual(lines[6], "Done: 1 of 2 promoted, 1 failed")
         XCTAssertEqual(try app("acc", "worker").at("spec", "image"), "registry.example.com/worker:1")
     }
 }

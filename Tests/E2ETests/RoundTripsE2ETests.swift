@@ -85,10 +85,11 @@ final class RoundTripsE2ETests: XCTestCase {
         }
         XCTAssertEqual(c.kubectl(["apply", "--server-side", "-f", "-"], stdin: apps("test", "r/p:2")).code, 0)
         XCTAssertEqual(c.kubectl(["apply", "--server-side", "-f", "-"], stdin: apps("acc", "r/p:1")).code, 0)
-        XCTAssertEqual(c.kip("app promote --all --from test --to acc --project shop --yes").code, 0)
+        // The Apps were written without kip, so test has no Deployment to vouch for them.
+        XCTAssertEqual(c.kip("app promote --all --from test --to acc --project shop --yes --force").code, 0)
         XCTAssertEqual(c.kubectl(["apply", "--server-side", "-f", "-"], stdin: apps("test", "r/p:3")).code, 0)
         let before = c.requests().count
-        let r = c.kip("app promote --all --from test --to acc --project shop --yes")
+        let r = c.kip("app promote --all --from test --to acc --project shop --yes --force")
         XCTAssertEqual(r.code, 0, r.description)
         let made = Array(c.requests().dropFirst(before))
         // The services and volumes are read with the apps (one round for all: an app the

@@ -88,8 +88,18 @@ final class PromotionReportAndGcTests: XCTestCase {
             ])
         XCTAssertEqual(r.promoted, 1)
         XCTAssertEqual(r.problems, 2)
-        let doc = r.document(project: "shop", from: "test", to: "acc", items, rollouts: ["api": "CrashLoopBackOff"])
-        XCTAssertEqual(doc["promoted"], 1)
+        let doc = r.document(
+            project: "shop", from: "test", to: "acc", items,
+            rollouts: .init(failed: ["api": "CrashLoopBackOff"], putBack: ["api"]))
+        // A rollout that failed is not a promotion: counted as failed and put back.
+        XCTAssertEqual(doc["promoted"], 0)
+        XCTAssertEqual(doc["failed"], 3)
+        XCTAssertEqual(doc["putBack"], 1)
+        XCTAssertEqual(doc["removed"], 0)
+        XCTAssertEqual(doc["apps"]?.arrayValue?.first?["putBack"], true)
+        XCTAssertEqual(
+            r.done(of: 4, .init(failed: ["api": "CrashLoopBackOff"], putBack: ["api"])),
+            "Done: 0 of 4 promoted, 3 failed, 1 put back")
         XCTAssertEqual(
             doc["apps"]?.arrayValue?.map { $0["outcome"] }, ["rollout-failed", "failed", "unchanged", "refused"])
         XCTAssertEqual(doc["apps"]?.arrayValue?.first?["imageBefore"], "r/api:1")

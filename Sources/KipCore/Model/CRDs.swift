@@ -63,6 +63,7 @@ public enum CRDs {
                                         "description": "When 'kip project gc' removes it (RFC 3339).",
                                     ],
                                     "preview": bool("A preview environment: not a stage of the pipeline."),
+                                    "requireApproval": bool("Promotions into it need an approval."),
                                 ],
                                 required: ["name", "namespace"]), "Environments in pipeline order."),
                         "members": arr(
@@ -169,6 +170,23 @@ public enum CRDs {
                     "A public hostname, held by one app: named by the host, created once, never changed.")
             ),
             (
+                "Approval", "approvals", "Namespaced", ["kappr"],
+                [
+                    ["name": "App", "type": "string", "jsonPath": ".spec.app"],
+                    ["name": "Image", "type": "string", "jsonPath": ".spec.image"],
+                    ["name": "By", "type": "string", "jsonPath": ".spec.approvedBy"],
+                ],
+                obj(
+                    [
+                        "app": str("The app whose promotion is approved.", pattern: dnsLabel),
+                        "image": str("The image it may be promoted with."),
+                        "approvedBy": str("Who approved it, as the API server knows them."),
+                        "approvedAt": ["type": "string", "format": "date-time", "description": "When (RFC 3339)."],
+                    ], required: ["app", "image", "approvedBy"],
+                    "One promotion into an environment that requires approvals, allowed once; the promotion that uses it deletes it."
+                )
+            ),
+            (
                 "Job", "jobs", "Namespaced", ["kjob"],
                 [["name": "Schedule", "type": "string", "jsonPath": ".spec.schedule"]],
                 obj(
@@ -221,5 +239,6 @@ public enum CRDs {
     public static let function = "functions.v1alpha1.kipper.run"
     public static let job = "jobs.v1alpha1.kipper.run"
     public static let routeClaim = "routeclaims.v1alpha1.kipper.run"
+    public static let approval = "approvals.v1alpha1.kipper.run"
     public static let workloadKinds = [app, service, volume, function, job]
 }

@@ -123,3 +123,8 @@ public enum EnvNames {
             : "'\(k)' is not a valid variable name: use letters, digits, '_', '-' or '.', not starting with a digit"
     }
 }
+
+extension String {
+    /// `s` in place of an empty string (a table cell, a message).
+    public func ifEmpty(_ s: String) -> String { isEmpty ? s : self }
+}

@@ -75,14 +75,19 @@ public struct Project: Equatable, Sendable {
         /// A preview (`add-env --preview`): not a stage of the pipeline, so promotion's
         /// order, `promote --all`'s default source and status's BEHIND pass it by.
         public var preview: Bool
+        /// Promotions into it need an approval by one of its admins other than the
+        /// promoter (`protect --require-approval`, `kip app approve`).
+        public var requireApproval: Bool
         public init(
-            name: String, namespace: String, protected: Bool = false, expiresAt: String? = nil, preview: Bool = false
+            name: String, namespace: String, protected: Bool = false, expiresAt: String? = nil, preview: Bool = false,
+            requireApproval: Bool = false
         ) {
             self.name = name
             self.namespace = namespace
             self.protected = protected
             self.expiresAt = expiresAt
             self.preview = preview
+            self.requireApproval = requireApproval
         }
 
         var json: JSON {
@@ -90,6 +95,7 @@ public struct Project: Equatable, Sendable {
             if protected { o["protected"] = true }
             if let expiresAt { o["expiresAt"] = .string(expiresAt) }
             if preview { o["preview"] = true }
+            if requireApproval { o["requireApproval"] = true }
             return o
         }
     }
@@ -123,7 +129,8 @@ public struct Project: Equatable, Sendable {
             guard let n = e["name"]?.stringValue, let ns = e["namespace"]?.stringValue else { return nil }
             return Environment(
                 name: n, namespace: ns, protected: e["protected"]?.boolValue ?? false,
-                expiresAt: e["expiresAt"]?.stringValue, preview: e["preview"]?.boolValue ?? false)
+                expiresAt: e["expiresAt"]?.stringValue, preview: e["preview"]?.boolValue ?? false,
+                requireApproval: e["requireApproval"]?.boolValue ?? false)
         }
         members = (o.at("spec", "members")?.arrayValue ?? []).compactMap(Member.init(json:))
         uid = o.at("metadata", "uid")?.stringValue

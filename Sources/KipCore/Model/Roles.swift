@@ -31,11 +31,14 @@ public enum KipRoles {
         let look = [
             rule([""], ["namespaces"], ["get"]), rule(["rbac.authorization.k8s.io"], ["rolebindings"], read),
         ]
-        let viewerRules = look + kinds.map { rule([$0.group], $0.resources, read) }
+        // Approvals: read by whoever promotes and shown by history and status; written
+        // by admins alone, so that the promoter cannot approve by themselves.
+        let approvals = rule([Keys.group], ["approvals"], read)
+        let viewerRules = look + kinds.map { rule([$0.group], $0.resources, read) } + [approvals]
         // `--wait` follows rollouts through the pods' states (those of the current
         // ReplicaSet) and the controllers' Warning events; `app logs` reads the pods' logs.
         let developerRules =
-            look + kinds.map { rule([$0.group], $0.resources, read + write) }
+            look + kinds.map { rule([$0.group], $0.resources, read + write) } + [approvals]
             + [
                 rule([""], ["secrets"], read + write), rule([""], ["pods"], read), rule([""], ["pods/log"], ["get"]),
                 rule(["apps"], ["replicasets"], read), rule(["", "events.k8s.io"], ["events"], read),
@@ -43,7 +46,10 @@ public enum KipRoles {
         // Granting: RoleBindings to kip's roles. RBAC's escalation check lets a subject
         // bind a role whose every permission it holds in that namespace, and a kip-admin
         // holds all of kip-viewer's, kip-developer's and its own: no `bind` rule needed.
-        let adminRules = developerRules + [rule(["rbac.authorization.k8s.io"], ["rolebindings"], write)]
+        let adminRules =
+            developerRules + [
+                rule(["rbac.authorization.k8s.io"], ["rolebindings"], write), rule([Keys.group], ["approvals"], write),
+            ]
         return [
             // `kip project access` asks SelfSubjectAccessReviews, which every authenticated
             // user may create already (the built-in system:basic-user role).
@@ -90,7 +96,9 @@ public enum KipRoles {
             "kip-aggregate-to-edit": (
                 ["admin", "edit"], [rule(own, resources, read + write + ["deletecollection"])]
             ),
-            "kip-aggregate-to-view": (["view"], [rule(own, resources, read)]),
+            "kip-aggregate-to-view": (["view"], [rule(own, resources + ["approvals"], read)]),
+            // Only a namespace's admins approve promotions into it.
+            "kip-aggregate-to-admin": (["admin"], [rule(own, ["approvals"], write)]),
         ]
     }
 

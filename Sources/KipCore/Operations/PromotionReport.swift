@@ -17,10 +17,21 @@ public struct PromotionReport {
 
     /// `failed`: why the server refused an app's write; `refusal`: why an item could not
     /// be promoted at all.
+    /// `refused`: why a gate refused an app (recorded in the target's history).
     public init(
-        _ items: [Promotion.Item], failed: [String: String], to: String, refusal: (Promotion.Item) -> String?
+        _ items: [Promotion.Item], failed: [String: String], refused: [String: String] = [:], to: String,
+        refusal: (Promotion.Item) -> String?
     ) {
         for i in items {
+            if let why = refused[i.app] {
+                said.append(.failed("\(i.app): refused: \(why)"))
+                results[i.app] = [
+                    "app": .string(i.app), "outcome": "refused", "image": .string(PromotionGates.image(i) ?? ""),
+                    "error": .string(why),
+                ]
+                problems += 1
+                continue
+            }
             switch i.outcome {
             case .promote(let before, let after):
                 written(
@@ -63,18 +74,45 @@ public struct PromotionReport {
         }
     }
 
-    /// The `-o json|yaml` document; apps whose rollout failed (`rollouts`) say so.
+    /// What `--wait` found: the apps whose rollout failed and why, those put back to
+    /// their image from before, and those this promotion created and then removed.
+    public struct Rollouts: Equatable {
+        public var failed: [String: String] = [:]
+        public var putBack: Set<String> = []
+        public var removed: Set<String> = []
+        public init(failed: [String: String] = [:], putBack: Set<String> = [], removed: Set<String> = []) {
+            (self.failed, self.putBack, self.removed) = (failed, putBack, removed)
+        }
+    }
+
+    /// The `-o json|yaml` document: counts of apps promoted (written and, with `--wait`,
+    /// rolled out), failed (refused, refused by the server, or their rollout failed), put
+    /// back and removed; apps whose rollout failed say so.
     public func document(
-        project: String, from: String, to: String, _ items: [Promotion.Item], rollouts: [String: String] = [:]
+        project: String, from: String, to: String, _ items: [Promotion.Item], rollouts: Rollouts = Rollouts()
     ) -> JSON {
         var results = self.results
-        for (app, why) in rollouts {
+        for (app, why) in rollouts.failed {
             results[app]?["outcome"] = "rollout-failed"
             results[app]?["error"] = .string(why)
+            if rollouts.putBack.contains(app) { results[app]?["putBack"] = true }
+            if rollouts.removed.contains(app) { results[app]?["removed"] = true }
         }
         return [
-            "project": .string(project), "from": .string(from), "to": .string(to), "promoted": .int(promoted),
+            "project": .string(project), "from": .string(from), "to": .string(to),
+            "promoted": .int(promoted - rollouts.failed.count), "failed": .int(problems + rollouts.failed.count),
+            "putBack": .int(rollouts.putBack.count), "removed": .int(rollouts.removed.count),
             "apps": .array(items.compactMap { results[$0.app] }),
         ]
+    }
+
+    /// The closing line of `promote --all`.
+    public func done(of count: Int, _ rollouts: Rollouts = Rollouts()) -> String {
+        var out = "Done: \(promoted - rollouts.failed.count) of \(count) promoted"
+        let failed = problems + rollouts.failed.count
+        if failed > 0 { out += ", \(failed) failed" }
+        if !rollouts.putBack.isEmpty { out += ", \(rollouts.putBack.count) put back" }
+        if !rollouts.removed.isEmpty { out += ", \(rollouts.removed.count) removed" }
+        return out
     }
 }

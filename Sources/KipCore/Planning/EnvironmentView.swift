@@ -83,6 +83,11 @@ public struct EnvironmentView {
 
     public var natives: [JSON] { observed.natives[scope.namespace] ?? [] }
 
+    /// The Approvals read in the namespace (`kip app approve`).
+    public var approvals: [JSON] {
+        (observed.workloads[scope.namespace] ?? []).filter { $0["kind"]?.stringValue == "Approval" }
+    }
+
     /// The object of `kind` named `name` read in the namespace, if any.
     public func native(_ kind: String, _ name: String) -> JSON? {
         natives.first { $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == name }

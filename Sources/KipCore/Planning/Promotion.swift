@@ -10,10 +10,19 @@ public struct HistoryEntry: Equatable, Sendable {
     public var at: String
     /// Who: `KIP_ACTOR`, else the kubeconfig's user; empty when not known.
     public var by: String
+    /// Empty when the change was made; `refused` (a gate said no: nothing changed) or
+    /// `failed` (written, but its rollout failed).
+    public var result: String = ""
+    /// Why it was refused or failed.
+    public var reason: String = ""
+    /// Who approved it, when the environment requires approvals.
+    public var approvedBy: String = ""
+    /// The uid of the Approval it used: an approval is used once.
+    public var approval: String = ""
 
     public init(
         revision: Int, action: String, from: String, imageBefore: String, imageAfter: String, at: String,
-        by: String = ""
+        by: String = "", result: String = "", reason: String = "", approvedBy: String = ""
     ) {
         self.revision = revision
         self.action = action
@@ -22,7 +31,13 @@ public struct HistoryEntry: Equatable, Sendable {
         self.imageAfter = imageAfter
         self.at = at
         self.by = by
+        self.result = result
+        self.reason = reason
+        self.approvedBy = approvedBy
     }
+
+    /// Whether the image of this entry ran (it was neither refused nor failed).
+    public var ran: Bool { result.isEmpty }
 
     public init?(_ j: JSON) {
         guard let r = j["revision"]?.intValue, let a = j["action"]?.stringValue else { return nil }
@@ -30,7 +45,9 @@ public struct HistoryEntry: Equatable, Sendable {
             revision: r, action: a, from: j["from"]?.stringValue ?? "",
             imageBefore: j["imageBefore"]?.stringValue ?? "",
             imageAfter: j["imageAfter"]?.stringValue ?? "", at: j["at"]?.stringValue ?? "",
-            by: j["by"]?.stringValue ?? "")
+            by: j["by"]?.stringValue ?? "", result: j["result"]?.stringValue ?? "",
+            reason: j["reason"]?.stringValue ?? "", approvedBy: j["approvedBy"]?.stringValue ?? "")
+        approval = j["approval"]?.stringValue ?? ""
     }
 
     public var json: JSON {
@@ -40,6 +57,10 @@ public struct HistoryEntry: Equatable, Sendable {
             "imageAfter": .string(imageAfter), "at": .string(at),
         ]
         if !by.isEmpty { j["by"] = .string(by) }
+        if !result.isEmpty { j["result"] = .string(result) }
+        if !reason.isEmpty { j["reason"] = .string(reason) }
+        if !approvedBy.isEmpty { j["approvedBy"] = .string(approvedBy) }
+        if !approval.isEmpty { j["approval"] = .string(approval) }
         return j
     }
 }
@@ -256,9 +277,40 @@ public enum Promotion {
         return t
     }
 
+    /// `app` with an attempt that changed nothing appended to its history: a promotion a
+    /// gate refused (`result` "refused") with its reason.
+    public static func attempted(
+        _ app: JSON, image: String, action: String, from: String, at: String, by: String, result: String,
+        reason: String
+    ) -> JSON {
+        var t = app
+        var h = history(app)
+        h.append(
+            HistoryEntry(
+                revision: (h.map(\.revision).max() ?? 0) + 1, action: action, from: from,
+                imageBefore: app.at("spec", "image")?.stringValue ?? "", imageAfter: image, at: at, by: by,
+                result: result, reason: reason))
+        if h.count > historyLimit { h.removeFirst(h.count - historyLimit) }
+        t.set(["status", "history"], .array(h.map(\.json)))
+        return t
+    }
+
+    /// `app` with its latest entry that wrote `image` marked `failed` for `reason` (its
+    /// rollout did not finish).
+    public static func failed(_ app: JSON, image: String, reason: String) -> JSON {
+        var t = app
+        var h = history(app)
+        guard let i = h.lastIndex(where: { $0.imageAfter == image && $0.ran }) else { return app }
+        h[i].result = "failed"
+        h[i].reason = reason
+        t.set(["status", "history"], .array(h.map(\.json)))
+        return t
+    }
+
     /// The image a rollback restores: revision N's image, else the one before the latest change.
+    /// Attempts that were refused or failed are not changes to go back over.
     public static func rollbackImage(_ app: JSON, toRevision: Int?) throws -> (image: String, entry: HistoryEntry) {
-        let h = history(app)
+        let h = history(app).filter { $0.result != "refused" }
         guard let last = h.last else { throw KipError("app has no image history to roll back to") }
         if let n = toRevision {
             guard let e = h.first(where: { $0.revision == n }) else {
@@ -266,6 +318,7 @@ public enum Promotion {
                     "no revision \(n) in the history; revisions kept: \(h.map { String($0.revision) }.joined(separator: ", "))"
                 )
             }
+            if !e.ran { throw KipError("revision \(n) \(e.result): \(e.imageAfter) never ran; pick another revision") }
             return (e.imageAfter, e)
         }
         guard !last.imageBefore.isEmpty else {

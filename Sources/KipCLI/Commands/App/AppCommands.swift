@@ -151,7 +151,3 @@ enum AppCommands {
             "prefix", "prefix", "Variable prefix (default DATABASE, REDIS for redis).")
     }
 }
-
-extension String {
-    func ifEmpty(_ s: String) -> String { isEmpty ? s : self }
-}

@@ -26,9 +26,15 @@ enum LifecycleCommands {
                 arguments: [
                     ArgumentSpec("project", "PROJECT/ENV, or PROJECT (default: the active one)."),
                     ArgumentSpec("env", "Environment (or give PROJECT/ENV).", optional: true),
-                ], handler: { inv, ctx in try protect(inv, ctx, true) }),
+                ],
+                options: [
+                    .flag(
+                        "require-approval",
+                        "Promotions into it also need an approval by another admin of it ('kip app approve').")
+                ],
+                handler: { inv, ctx in try protect(inv, ctx, true) }),
             CommandSpec(
-                "unprotect", "Lift an environment's protection.",
+                "unprotect", "Lift an environment's protection (and its approvals requirement).",
                 arguments: [
                     ArgumentSpec("project", "PROJECT/ENV, or PROJECT (default: the active one)."),
                     ArgumentSpec("env", "Environment (or give PROJECT/ENV).", optional: true),
@@ -100,6 +106,9 @@ enum LifecycleCommands {
             if !on { try Protection.check([project.environments[i]], project: name, inv, ctx) }
             var updated = project
             updated.environments[i].protected = on
+            // --require-approval adds to the protection; unprotect lifts both.
+            updated.environments[i].requireApproval =
+                on && (inv.has("require-approval") || project.environments[i].requireApproval)
             var plan = Plan()
             if updated != project {
                 plan.owners = [updated.manifest]
@@ -112,6 +121,12 @@ enum LifecycleCommands {
                     )
                     : .success("\(name)/\(env) is no longer protected")
             ]
+            if updated.environments[i].requireApproval {
+                plan.report.append(
+                    .success(
+                        "promotions into \(name)/\(env) need an approval by another admin of it ('kip app approve APP --to \(env)')"
+                    ))
+            }
             return plan
         }
         return 0

@@ -21,9 +21,30 @@ enum PromoteCommands {
                 .flag("no-create", "Refuse an app the target does not have, rather than create it there."),
                 .flag(
                     "rollback-on-failure",
-                    "With --wait: put back the previous image of an app whose rollout failed."),
+                    "With --wait: put back the previous image of an app whose rollout failed, and remove an app this promotion created."
+                ),
+                .flag("keep-failed", "With --rollback-on-failure: keep (and name) a created app whose rollout failed."),
+                .value(
+                    "min-soak", "duration",
+                    "The source must have run the image at least this long (e.g. 24h; from its history)."),
                 .value("project", "project", "Project (default: the active project)."),
             ], handler: promote),
+        CommandSpec(
+            "approve", "Approve promoting an app's image into an environment that requires approvals.",
+            discussion: """
+                For environments protected with --require-approval. Approves the image the source
+                (--from, default the environment before --to) runs now, or --image. Only an admin
+                of the target environment may approve, and not for their own promotion: another
+                person promotes. An approval is used once.
+                """,
+            arguments: [ArgumentSpec("app", "App to approve (or --all).", optional: true)],
+            options: [
+                .flag("all", "Approve every app of the source whose image differs in the target."),
+                .value("from", "env", "Source environment (default: the one before --to)."),
+                .required("to", "env", "Target environment."),
+                .value("image", "image", "The image to approve (default: what the source runs)."),
+                .value("project", "project", "Project (default: the active project)."),
+            ], handler: approve),
         CommandSpec(
             "history", "An app's promotion history (last 20).", arguments: [ArgumentSpec("app", "App name.")],
             options: scopeOptions,
@@ -50,6 +71,32 @@ enum PromoteCommands {
         var plan: Plan
         var dst: EnvironmentView
         var src: EnvironmentView
+        /// Apps a gate refused, and why (recorded in the target's history, not promoted).
+        var refused: [String: String] = [:]
+    }
+
+    /// The gates a promotion into `target` passes (`--force`, `--min-soak`, approvals).
+    static func gates(_ inv: Invocation, _ ctx: Context, _ target: Project.Environment, _ dst: EnvironmentView)
+        throws -> PromotionGates
+    {
+        var g = PromotionGates(now: ctx.clock())
+        g.force = inv.has("force")
+        if let soak = inv.value("min-soak") {
+            guard let s = Durations.seconds(soak) else {
+                throw UsageError(
+                    message:
+                        "The value '\(soak)' is invalid for '--min-soak <duration>': give a duration such as 24h, 30m or 1h30m",
+                    command: inv.command)
+            }
+            g.minSoak = s
+            g.minSoakText = soak
+        }
+        if target.requireApproval {
+            g.requireApproval = true
+            g.promoter = try ctx.identity()
+            g.approvals = dst.approvals
+        }
+        return g
     }
 
     /// Reads the project, the source and the target (Apps and the Deployments that run
@@ -59,20 +106,20 @@ enum PromoteCommands {
         let project = w.project!
         let (from, to) = try Promotion.environments(
             project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
-        try Protection.check([project.environment(to)!], project: project.name, inv, ctx)
+        let target = project.environment(to)!
+        try Protection.check([target], project: project.name, inv, ctx)
         // The target's services and volumes too: an app the promotion creates keeps
         // only the bindings and mounts that exist there.
         let both = try ctx.environments(
-            [project.environment(from)!, project.environment(to)!], of: w,
+            [project.environment(from)!, target], of: w,
             kinds: [
                 WorkloadKind.app.resource, "deployments.apps", WorkloadKind.service.resource,
-                WorkloadKind.volume.resource,
-            ])
+                WorkloadKind.volume.resource, "replicasets.apps", "pods",
+            ] + (target.requireApproval ? [CRDs.approval] : []))
         let (src, dst) = (both[0], both[1])
         let items = Promotion.plan(
             apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app), running: dst.runningImages,
             create: !inv.has("no-create"))
-        let (new, notes) = try created(items, src: src, dst: dst, from: from, ctx)
         // A single app is all or nothing: refuse before writing.
         if app != nil, let item = items.first,
             let problem = refusal(item, from: from, to: to, project: project.name, dst: dst)
@@ -80,16 +127,41 @@ enum PromoteCommands {
             throw KipError(problem)
         }
         if items.isEmpty { throw KipError("no apps in \(from) (\(src.scope.namespace)) to promote") }
+        let verdict = try gates(inv, ctx, target, dst).check(
+            items, from: from, to: to, project: project.name, source: src, target: dst)
+        let passing = items.filter { verdict.refusals[$0.app] == nil }
+        let (new, notes) = try created(passing, src: src, dst: dst, from: from, ctx)
+        let at = Promotion.timestamp(ctx.clock())
         var plan = Promotion.writePlan(
-            items, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: Promotion.timestamp(ctx.clock()),
-            by: try ctx.actor(), new: new)
+            passing, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: at, by: try ctx.actor(), new: new)
+        plan.owners = PromotionGates.stamped(plan.owners, verdict.approvals)
+        try recordRefusals(&plan, verdict.refusals, items: items, dst: dst, from: from, at: at, ctx)
         plan.claims = EnvironmentView.claims(new, scope: dst.scope) { _ in nil }
-        let header = "Promote \(from) → \(to) (\(project.name))"
-        plan.summary = [header] + (plan.summary ?? [])
+        plan.summary = ["Promote \(from) → \(to) (\(project.name))"] + (plan.summary ?? [])
         let creating = Set(new.compactMap { $0.at("metadata", "name")?.stringValue })
         return Round(
             project: project, from: from, to: to, items: items, creating: creating, notes: notes, plan: plan, dst: dst,
-            src: src)
+            src: src, refused: verdict.refusals)
+    }
+
+    /// Each refused app that the target has gets the attempt in its history (what, who,
+    /// why); nothing else of it changes.
+    static func recordRefusals(
+        _ plan: inout Plan, _ refused: [String: String], items: [Promotion.Item], dst: EnvironmentView, from: String,
+        at: String, _ ctx: Context
+    ) throws {
+        for i in items {
+            guard let why = refused[i.app], let image = PromotionGates.image(i) else { continue }
+            plan.summary = (plan.summary ?? []) + ["\(i.app)  refused: \(why)"]
+            guard let t = dst.cr(.app, i.app) else { continue }
+            let cr = Workloads.applyable(
+                Promotion.attempted(
+                    t, image: image, action: "promote", from: from, at: at, by: try ctx.actor(), result: "refused",
+                    reason: why))
+            plan.owners.append(cr)
+            plan.restore.append(Workloads.asItWas(t))
+            if let uid = t.at("metadata", "uid")?.stringValue { plan.knownUIDs[Plan.key(cr)] = uid }
+        }
     }
 
     /// Apps new in the target, created from the source app as a copy makes them.
@@ -170,15 +242,18 @@ enum PromoteCommands {
             let written = try ctx.run { n in
                 let r = try round(inv, ctx, app: app, first: n == 0)
                 last = r
+                // Nothing but refusals to record: nothing to ask.
+                let asks = r.refused.count < r.items.count
                 return Attempt(
-                    r.plan, notices: ctx.dryRun ? [] : notices(r, force: inv.has("force")),
-                    question: .yesNo("Promote to \(r.to)?", declined: "Nothing promoted."))
+                    r.plan, notices: ctx.dryRun || !asks ? [] : notices(r, force: inv.has("force")),
+                    question: asks ? .yesNo("Promote to \(r.to)?", declined: "Nothing promoted.") : nil)
             }
             if case .declined = written { return 1 }
             if case .dryRun = written { return 0 }
         } catch let error as KipError where all && last != nil && !error.isConflict {
             failed = try readBack(last!, error, ctx)
         }
+        if app != nil, let why = last!.refused[app!] { throw KipError(why) }
         return try report(last!, failed: failed, all: all, inv, ctx)
     }
 
@@ -210,7 +285,7 @@ enum PromoteCommands {
     static func report(_ r: Round, failed: [String: String], all: Bool, _ inv: Invocation, _ ctx: Context) throws
         -> Int32
     {
-        let report = PromotionReport(r.items, failed: failed, to: r.to) {
+        let report = PromotionReport(r.items, failed: failed, refused: r.refused, to: r.to) {
             refusal($0, from: r.from, to: r.to, project: r.project.name, dst: r.dst)
         }
         for s in report.said {
@@ -220,57 +295,84 @@ enum PromoteCommands {
             case .same(let l): ctx.printer.line(l)
             }
         }
-        func document(_ rollouts: [String: String]) {
+        func document(_ rollouts: PromotionReport.Rollouts) {
             ctx.result = report.document(project: r.project.name, from: r.from, to: r.to, r.items, rollouts: rollouts)
         }
-        document([:])
-        if all { ctx.printer.line("Done: \(report.promoted) of \(r.items.count) promoted") }
+        document(.init())
+        if all { ctx.printer.line(report.done(of: r.items.count)) }
         if inv.has("rollback-on-failure") && !inv.has(rolloutWaitFlag) {
             ctx.printer.warning("--rollback-on-failure needs --wait: nothing was followed")
         }
-        // --wait: follow what was written; with --rollback-on-failure put back the
-        // previous image of each app whose rollout failed.
-        let written = r.plan.owners.compactMap { $0.at("metadata", "name")?.stringValue }.filter { failed[$0] == nil }
+        // --wait: follow what was written; a failed rollout is recorded in the target's
+        // history, and with --rollback-on-failure put back (or its app removed).
+        let written = r.plan.owners.compactMap { $0.at("metadata", "name")?.stringValue }.filter {
+            failed[$0] == nil && r.refused[$0] == nil
+        }
         if inv.has(rolloutWaitFlag) && !written.isEmpty {
             let failures = try RolloutWait.run(
                 ctx, namespace: r.dst.scope.namespace, written.map(RolloutWait.app))
             if !failures.isEmpty {
-                document(failures)
-                if inv.has("rollback-on-failure") { try putBack(r, failures, inv, ctx) }
+                let rollouts = try recordFailures(r, failures, inv, ctx)
+                document(rollouts)
+                if all { ctx.printer.line(report.done(of: r.items.count, rollouts)) }
                 throw RolloutWait.error(failures, in: r.dst.scope.namespace)
             }
         }
         return report.problems > 0 ? 1 : 0
     }
 
-    /// `--rollback-on-failure`: each app whose rollout failed gets its image from before
-    /// the promotion back, read again and recorded in its history (`put-back`), as any
-    /// other write; an app the promotion created stays (there is nothing to go back to).
-    static func putBack(_ r: Round, _ failures: [String: String], _ inv: Invocation, _ ctx: Context) throws {
-        var before: [String: String] = [:]
-        for i in r.items where failures[i.app] != nil {
-            if case .promote(let b, _) = i.outcome, !b.isEmpty { before[i.app] = b }
-        }
-        if before.isEmpty { return }
+    /// A failed rollout is marked `failed` in the target App's history. With
+    /// `--rollback-on-failure` the app gets its image from before the promotion back
+    /// (`put-back`), and an app the promotion created is removed (kept and named with
+    /// `--keep-failed`). Read again and written as any other change.
+    static func recordFailures(_ r: Round, _ failures: [String: String], _ inv: Invocation, _ ctx: Context) throws
+        -> PromotionReport.Rollouts
+    {
+        let rollback = inv.has("rollback-on-failure")
         let scoped = Invocation(
             command: inv.command, options: ["project": ["\(r.project.name)/\(r.to)"]], arguments: [])
+        var outcome = PromotionReport.Rollouts(failed: failures)
         try ctx.write {
+            outcome = PromotionReport.Rollouts(failed: failures)
             let dst = try ctx.environment(
-                scoped, reading: .objects(before.keys.sorted().flatMap { EnvironmentView.appObjects($0) }))
+                scoped, reading: .objects(failures.keys.sorted().flatMap { EnvironmentView.appObjects($0) }))
             var crs: [JSON] = []
-            for (app, image) in before.sorted(by: { $0.key < $1.key }) {
-                guard let current = dst.cr(.app, app) else { continue }
-                crs.append(
-                    Promotion.recorded(
-                        Workloads.applyable(current), previous: current, image: image, action: "put-back",
-                        from: r.from, at: Promotion.timestamp(ctx.clock()), by: try ctx.actor()))
+            var deletes: [Plan.Deletion] = []
+            var said: [Plan.Line] = []
+            for i in r.items {
+                guard let why = failures[i.app], let image = PromotionGates.image(i),
+                    let current = dst.cr(.app, i.app)
+                else { continue }
+                let marked = Promotion.failed(current, image: image, reason: why)
+                if rollback && r.creating.contains(i.app) && !inv.has("keep-failed") {
+                    deletes += try dst.deletion(.app, i.app).deletes
+                    outcome.removed.insert(i.app)
+                    said.append(
+                        .warning(
+                            "\(i.app): removed from \(r.to), where this promotion created it (--rollback-on-failure)"))
+                } else if rollback, case .promote(let before, _) = i.outcome, !before.isEmpty {
+                    crs.append(
+                        Promotion.recorded(
+                            Workloads.applyable(marked), previous: marked, image: before, action: "put-back",
+                            from: r.from, at: Promotion.timestamp(ctx.clock()), by: try ctx.actor()))
+                    outcome.putBack.insert(i.app)
+                    said.append(.warning("\(i.app): put back to \(before) in \(r.to) (--rollback-on-failure)"))
+                } else {
+                    crs.append(Workloads.applyable(marked))
+                    if r.creating.contains(i.app) {
+                        said.append(
+                            .warning(
+                                "\(i.app): kept in \(r.to), where this promotion created it, though its rollout failed")
+                        )
+                    }
+                }
             }
             var plan = try dst.plan(crs)
-            plan.report = before.sorted(by: { $0.key < $1.key }).map {
-                .warning("\($0.key): put back to \($0.value) in \(r.to) (--rollback-on-failure)")
-            }
+            plan.deletes += deletes
+            plan.report = said
             return plan
         }
+        return outcome
     }
 
     static func refusal(_ i: Promotion.Item, from: String, to: String, project: String, dst: EnvironmentView) -> String?
@@ -289,18 +391,37 @@ enum PromoteCommands {
         let w = try ctx.environment(inv, reading: .kinds([WorkloadKind.app.resource]))
         let a = try w.require(.app, inv.arguments[0])
         let h = Promotion.history(a)
+        let pending = try pendingApprovals(inv.arguments[0], w, ctx)
         let none = "App \(inv.arguments[0]) in \(w.scope.namespace) has no image history."
-        return try ctx.show(.array(h.map(\.json)), empty: h.isEmpty ? none : nil) { _ in
+        return try ctx.show(.array(h.map(\.json)), empty: h.isEmpty && pending.isEmpty ? none : nil) { _ in
+            let approvals = h.contains { !$0.approvedBy.isEmpty }
             ctx.printer.table(
-                ["REVISION", "ACTION", "FROM", "IMAGE BEFORE", "IMAGE AFTER", "AT", "BY"],
+                ["REVISION", "ACTION", "FROM", "IMAGE BEFORE", "IMAGE AFTER", "AT", "BY", "RESULT"]
+                    + (approvals ? ["APPROVED BY"] : []),
                 h.reversed().map {
                     [
                         String($0.revision), $0.action, $0.from.ifEmpty("-"), $0.imageBefore.ifEmpty("-"),
-                        $0.imageAfter,
-                        $0.at, $0.by.ifEmpty("-"),
-                    ]
+                        $0.imageAfter, $0.at, $0.by.ifEmpty("-"), $0.result.ifEmpty("ok"),
+                    ] + (approvals ? [$0.approvedBy.ifEmpty("-")] : [])
                 })
+            for e in h.reversed() where !e.reason.isEmpty {
+                ctx.printer.line("revision \(e.revision) \(e.result): \(e.reason)")
+            }
+            for p in pending {
+                ctx.printer.line(
+                    "pending approval: \(p.at("spec", "image")?.stringValue ?? "") by \(p.at("spec", "approvedBy")?.stringValue ?? "") at \(p.at("spec", "approvedAt")?.stringValue ?? "")"
+                )
+            }
         }
+    }
+
+    /// The app's approvals not used yet, where its environment requires approvals.
+    static func pendingApprovals(_ app: String, _ w: EnvironmentView, _ ctx: Context) throws -> [JSON] {
+        guard let p = w.scope.project, let env = w.scope.environment,
+            w.observed.project(p)?.environment(env)?.requireApproval == true
+        else { return [] }
+        let approvals = try ctx.read([CRDs.approval], in: w.scope.namespace)
+        return PromotionGates.pending(approvals, apps: w.crs(.app)).filter { $0.at("spec", "app")?.stringValue == app }
     }
 
     static func rollback(_ inv: Invocation, _ ctx: Context) throws -> Int32 {

@@ -1,0 +1,140 @@
+import Foundation
+import KipCore
+import XCTest
+
+/// The gates a promotion passes, decided from what was read alone: the source runs the
+/// image Available and long enough; an approval by someone else, not used before.
+final class PromotionGatesTests: XCTestCase {
+    let now = Durations.parse("2026-12-04T12:00:00Z")!
+
+    func view(_ ns: String, _ items: [JSON]) -> EnvironmentView {
+        let namespace: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]]
+        return EnvironmentView(
+            Observed(items: [namespace] + items), projectName: "shop", environment: String(ns.dropFirst(5)),
+            namespace: ns)
+    }
+
+    func app(_ ns: String, _ image: String, history: [HistoryEntry] = [], uid: String = "u1") -> JSON {
+        var a = Workloads.cr(
+            .app, "api", WorkloadScope(project: "shop", environment: nil, namespace: ns, domain: nil),
+            spec: ["image": .string(image), "port": 80])
+        a.set(["metadata", "uid"], .string(uid))
+        a.set(["status", "history"], .array(history.map(\.json)))
+        return a
+    }
+
+    func deployment(_ ns: String, _ image: String, available: Int, generation: Int = 1) -> JSON {
+        [
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": ["name": "api", "namespace": .string(ns), "generation": .int(generation)],
+            "spec": ["replicas": 1, "template": ["spec": ["containers": [["name": "api", "image": .string(image)]]]]],
+            "status": [
+                "observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": .int(available),
+            ],
+        ]
+    }
+
+    let item = Promotion.Item(app: "api", outcome: .promote(before: "r/api:1", after: "r/api:2"))
+
+    func check(_ g: PromotionGates, source: [JSON], target: [JSON] = []) -> PromotionGates.Verdict {
+        g.check(
+            [item], from: "test", to: "prod", project: "shop", source: view("shop-test", source),
+            target: view("shop-prod", target))
+    }
+
+    func testTheSourceMustRunTheImageAvailable() {
+        let g = PromotionGates(now: now)
+        XCTAssertEqual(check(g, source: [deployment("shop-test", "r/api:2", available: 1)]).refusals, [:])
+        XCTAssertEqual(
+            check(g, source: [deployment("shop-test", "r/api:2", available: 0)]).refusals["api"],
+            "api is not Available in test yet (r/api:2: 1/1 updated, 0 available): wait for its rollout (--wait); pass --force to promote it anyway"
+        )
+        XCTAssertEqual(
+            check(g, source: [deployment("shop-test", "r/api:1", available: 1)]).refusals["api"],
+            "test runs r/api:1 for api, not r/api:2 (its App was changed, its Deployment not); pass --force to promote it anyway"
+        )
+        XCTAssertTrue(check(g, source: []).refusals["api"]?.hasPrefix("api has no Deployment in test") == true)
+        var forced = g
+        forced.force = true
+        XCTAssertEqual(check(forced, source: []).refusals, [:], "--force passes the source's gates")
+    }
+
+    func testMinSoakCountsFromTheLastEntryThatRanTheImage() {
+        var g = PromotionGates(now: now)
+        g.minSoak = 24 * 3600
+        g.minSoakText = "24h"
+        func entry(_ at: String, result: String = "") -> HistoryEntry {
+            HistoryEntry(
+                revision: 1, action: "set-image", from: "", imageBefore: "r/api:1", imageAfter: "r/api:2", at: at,
+                result: result)
+        }
+        let running = deployment("shop-test", "r/api:2", available: 1)
+        let young = app("shop-test", "r/api:2", history: [entry("2026-12-04T06:00:00Z")])
+        XCTAssertEqual(
+            check(g, source: [running, young]).refusals["api"],
+            "api has run r/api:2 in test for 6h (since 2026-12-04T06:00:00Z), less than --min-soak 24h; pass --force to promote it anyway"
+        )
+        let old = app("shop-test", "r/api:2", history: [entry("2026-12-02T06:00:00Z")])
+        XCTAssertEqual(check(g, source: [running, old]).refusals, [:])
+        let failedOnly = app("shop-test", "r/api:2", history: [entry("2026-12-01T06:00:00Z", result: "failed")])
+        XCTAssertTrue(
+            check(g, source: [running, failedOnly]).refusals["api"]?.contains("does not say since when") == true)
+    }
+
+    func testApprovalsByAnotherUserAreUsedOnce() {
+        var g = PromotionGates(now: now)
+        g.force = true
+        g.requireApproval = true
+        g.promoter = "alice"
+        let scope = WorkloadScope(project: "shop", environment: "prod", namespace: "shop-prod", domain: nil)
+        var byBob = PromotionGates.approval(app: "api", image: "r/api:2", scope: scope, by: "bob", at: "t")
+        byBob.set(["metadata", "uid"], "a1")
+        var byAlice = PromotionGates.approval(app: "api", image: "r/api:2", scope: scope, by: "alice", at: "t")
+        byAlice.set(["metadata", "uid"], "a2")
+
+        XCTAssertTrue(check(g, source: []).refusals["api"]?.hasPrefix("prod requires an approval") == true)
+        g.approvals = [byAlice]
+        XCTAssertTrue(check(g, source: []).refusals["api"]?.contains("approved by alice, who promotes it") == true)
+        g.approvals = [byAlice, byBob]
+        let v = check(g, source: [])
+        XCTAssertEqual(v.refusals, [:])
+        XCTAssertEqual(v.approvals["api"]?.at("metadata", "uid"), "a1")
+
+        // The promotion records the approval it used; that approval is then spent.
+        let stamped = PromotionGates.stamped(
+            [Promotion.recorded(app("shop-prod", "r/api:1"), image: "r/api:2", action: "promote", at: "t")],
+            v.approvals)
+        XCTAssertEqual(Promotion.history(stamped[0]).last?.approvedBy, "bob")
+        let used = check(g, source: [], target: stamped)
+        XCTAssertTrue(used.refusals["api"]?.contains("who promotes it") == true, "only alice's own is left")
+        XCTAssertEqual(PromotionGates.pending([byBob, byAlice], apps: stamped).count, 1)
+    }
+
+    func testAnApprovalOfAnImageUsedBeforeTakesAFreshName() {
+        let scope = WorkloadScope(project: "shop", environment: "prod", namespace: "shop-prod", domain: nil)
+        let first = PromotionGates.approval(
+            app: "api", image: "r/api:2", scope: scope, by: "bob", at: "2026-12-04T12:00:00Z")
+        let name = first.at("metadata", "name")?.stringValue ?? ""
+        XCTAssertTrue(name.hasPrefix("api-"), name)
+        let again = PromotionGates.approval(
+            app: "api", image: "r/api:2", scope: scope, by: "bob", at: "2026-12-04T12:00:00Z", taken: [name])
+        XCTAssertEqual(again.at("metadata", "name")?.stringValue, name + "-20261204120000")
+    }
+
+    func testARefusedAttemptIsRecordedAndRollbackPassesItBy() throws {
+        let a = app(
+            "shop-prod", "r/api:1",
+            history: [
+                HistoryEntry(revision: 1, action: "deploy", from: "", imageBefore: "", imageAfter: "r/api:1", at: "t0")
+            ])
+        let refused = Promotion.attempted(
+            a, image: "r/api:2", action: "promote", from: "acc", at: "t1", by: "alice", result: "refused",
+            reason: "not approved")
+        XCTAssertEqual(refused.at("spec", "image"), "r/api:1", "nothing but the history changes")
+        let h = Promotion.history(refused)
+        XCTAssertEqual(h.last?.result, "refused")
+        XCTAssertEqual(h.last?.reason, "not approved")
+        XCTAssertThrowsError(try Promotion.rollbackImage(refused, toRevision: 2))
+        XCTAssertThrowsError(try Promotion.rollbackImage(refused, toRevision: nil), "nothing ran before r/api:1")
+    }
+}
