@@ -93,6 +93,7 @@ public enum Kip {
                 guard let cmd = root.find(inv.command), let handler = cmd.handler else { return 2 }
                 let code = try handler(inv, ctx)
                 printResult(ctx, error: nil)
+                Notifier.notify(ctx, failed: false)
                 return code
             }
         } catch let e as UsageError {
@@ -102,11 +103,13 @@ public enum Kip {
             if e.exitCode == 1 { e.exitCode = errorExitCode(ctx.globals) }
             ctx.printer.error(e)
             printResult(ctx, error: e)
+            Notifier.notify(ctx, failed: true, error: e)
             return e.exitCode
         } catch {
             let e = KipError("\(error)", exitCode: errorExitCode(ctx.globals))
             ctx.printer.error(e)
             printResult(ctx, error: e)
+            Notifier.notify(ctx, failed: true, error: e)
             return e.exitCode
         }
     }
@@ -129,11 +132,7 @@ public enum Kip {
     static func printResult(_ ctx: Context, error: KipError?) {
         switch ctx.output {
         case "json", "yaml":
-            let empty: JSON? = error != nil ? [:] : nil
-            guard var doc = ctx.result ?? empty else { return }
-            if let error {
-                doc["error"] = ["message": .string(error.message), "exitCode": .int(Int(error.exitCode))]
-            }
+            guard let doc = document(ctx, error: error) else { return }
             ctx.printer.document(doc, format: ctx.output)
         case "name":
             guard error == nil, let doc = ctx.result else { return }
@@ -144,6 +143,17 @@ public enum Kip {
             for d in doc["deleted"]?.arrayValue ?? [] { ctx.printer.name(d["ref"]?.stringValue ?? "") }
         default: return
         }
+    }
+
+    /// The command's result document (with `error` when it failed, also when nothing was
+    /// written): what `-o json|yaml` prints and `--notify` sends.
+    static func document(_ ctx: Context, error: KipError?) -> JSON? {
+        let empty: JSON? = error != nil ? [:] : nil
+        guard var doc = ctx.result ?? empty else { return nil }
+        if let error {
+            doc["error"] = ["message": .string(error.message), "exitCode": .int(Int(error.exitCode))]
+        }
+        return doc
     }
 
     static func reportUsage(_ e: UsageError, _ ctx: Context) {

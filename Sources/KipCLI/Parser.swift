@@ -18,6 +18,10 @@ public let globalOptions: [OptionSpec] = [
         "timeout", "duration",
         "Longest the whole command may take, waits included: 15m, 1h, 0 for none (env: KIP_TIMEOUT).",
         default: "15m"),
+    .value(
+        "notify", "url",
+        "POST the result (as -o json prints it) here after promote, rollback, gc and a failed --wait (env: KIP_NOTIFY_URL)."
+    ),
     .flag("help", short: "h", "Show help information."),
 ]
 
@@ -32,6 +36,7 @@ public let environmentVariables: [(name: String, help: String)] = [
     ("KIP_REQUEST_TIMEOUT", "As --request-timeout."),
     ("KIP_TIMEOUT", "As --timeout."),
     ("KIP_KUBECTL", "kubectl to run: a path, or a name on PATH (default: kubectl)."),
+    ("KIP_NOTIFY_URL", "As --notify."),
     ("NO_COLOR", "Set to turn colour off."),
 ]
 

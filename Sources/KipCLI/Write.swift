@@ -102,9 +102,11 @@ extension Context {
         for n in 0..<attempts {
             if n > 0 { a = try attempt(n) }
             do {
+                a.plan.events = try events(a.plan.changes)
                 let applied = try driver.execute(a.plan)
                 if a.plan.readAgain && n < attempts - 1 { continue }
                 printer.report(a.plan.report)
+                if let why = applied.eventProblem { printer.warning("the change is not told as an Event: \(why)") }
                 record(Self.result(a.plan, applied))
                 return .applied(a.plan, applied)
             } catch let e as KipError where e.isConflict {
@@ -115,6 +117,14 @@ extension Context {
         var e = last ?? KipError("conflict")
         e.message = "others kept changing the same objects (\(attempts) tries): \(e.message); run the command again"
         throw e
+    }
+
+    /// The plan's changes as Events: now, reported by who runs kip.
+    func events(_ changes: [ChangeEvent]) throws -> [JSON] {
+        if changes.isEmpty { return [] }
+        let now = clock()
+        let who = try actor()
+        return changes.map { $0.manifest(at: now, instance: who) }
     }
 
     /// Adds one write's result to the command's (a command may write more than once).

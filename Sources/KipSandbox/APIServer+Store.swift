@@ -168,6 +168,7 @@ extension APIServer {
     }
 
     func store(_ o: JSON, _ r: ResourceInfo) {
+        let o = r.isNewEvents ? EventForms.core(o) : o
         let ns = o.at("metadata", "namespace")?.stringValue
         let name = o.at("metadata", "name")?.stringValue ?? ""
         put(r.storageKey, key(r.namespaced ? ns : nil, name), o)
@@ -227,7 +228,7 @@ extension APIServer {
     }
 
     func asVersion(_ o: JSON, _ r: ResourceInfo) -> JSON {
-        var out = o
+        var out = r.isNewEvents ? EventForms.new(o) : o
         out["apiVersion"] = .string(r.groupVersion)
         return out
     }

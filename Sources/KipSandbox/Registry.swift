@@ -19,8 +19,10 @@ struct ResourceInfo {
 
     /// The built-in kind's schema (with its list keys); nil for custom resources.
     var builtinSchema: JSON? { fromCRD ? nil : Schemas.builtin.root(apiVersion: groupVersion, kind: kind) }
-    /// Objects are stored per group and resource, whatever version they were written in.
-    var storageKey: String { "\(group)/\(plural)" }
+    /// Objects are stored per group and resource, whatever version they were written in;
+    /// events.k8s.io's Events are the core Events, in their form (`EventForms`).
+    var storageKey: String { isNewEvents ? "/events" : "\(group)/\(plural)" }
+    var isNewEvents: Bool { group == "events.k8s.io" && plural == "events" }
 
     var discoveryJSON: JSON {
         var o: JSON = [

@@ -36,6 +36,7 @@ enum Validation {
                     detail: "may not be specified when strategy `type` is 'Recreate'"))
         }
         switch (r.group, r.kind) {
+        case ("events.k8s.io", "Event"): errs += EventForms.validate(o)
         case ("batch", "CronJob"):
             if name.count > 52 {
                 errs.append(

@@ -33,7 +33,7 @@ final class LifecycleE2ETests: XCTestCase {
     /// labels follow.
     func testASimpleProjectGrowsAndReorders() throws {
         XCTAssertEqual(kip("project create PROJ").code, 0)
-        XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ").code, 0)
+        XCTAssertEqual(kip("app deploy --name api --image r/api:1 --port 3000 --project PROJ --wait").code, 0)
         let prod = kip("project add-env PROJ prod")
         XCTAssertEqual(prod.code, 0, "\(prod)")
         XCTAssertTrue(prod.stdout.contains("Promotion pipeline: default → prod"), prod.stdout)

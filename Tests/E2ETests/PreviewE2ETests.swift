@@ -10,7 +10,7 @@ final class PreviewE2ETests: XCTestCase {
         let c = try E2ECluster(self)
         XCTAssertEqual(c.kip("install --domain apprunr.com").code, 0)
         XCTAssertEqual(c.kip("project create shop --environments test,acc,prod").code, 0)
-        XCTAssertEqual(c.kip("app deploy --name web --image r/web:1 --port 80 --project shop/test").code, 0)
+        XCTAssertEqual(c.kip("app deploy --name web --image r/web:1 --port 80 --project shop/test --wait").code, 0)
         let add = c.kip("project add-env shop pr-7 --preview --copy-from test")
         XCTAssertEqual(add.code, 0, "\(add)")
         let list = c.kip("project list")
@@ -18,7 +18,7 @@ final class PreviewE2ETests: XCTestCase {
         let json = try JSON.parse(Data(c.kip("project list -o json").stdout.utf8))
         let envs = json.arrayValue?.first?["environments"]?.arrayValue ?? []
         XCTAssertEqual(envs.first { $0["name"] == "pr-7" }?["preview"], true)
-        XCTAssertEqual(c.kip("app set-image web r/web:2 --project shop/test").code, 0)
+        XCTAssertEqual(c.kip("app set-image web r/web:2 --project shop/test --wait").code, 0)
         // Into a preview: the source is named, never guessed from the order.
         let guessed = c.kip("app promote web --to pr-7 --project shop --yes")
         XCTAssertEqual(guessed.code, 1, "\(guessed)")

@@ -27,7 +27,7 @@ final class RaceE2ETests: XCTestCase {
             let r = c.kip(line.split(separator: " ").map { $0.replacingOccurrences(of: "_", with: " ") })
             XCTAssertEqual(r.code, 0, "\(line): \(r)")
         }
-        XCTAssertEqual(c.kip(["app", "set-image", "web", "r/web:2", "--project", "shop/test"]).code, 0)
+        XCTAssertEqual(c.kip(["app", "set-image", "web", "r/web:2", "--project", "shop/test", "--wait"]).code, 0)
     }
 
     /// Adds a `race` fault on `path` (once), runs `args`, and checks: success, one 409 and
@@ -98,7 +98,7 @@ final class RaceE2ETests: XCTestCase {
         try survives(
             ["app", "promote", "web", "--to", "acc", "--project", "shop", "--yes"], path: appPath("web", "shop-acc"),
             object: app("web", "shop-acc"))
-        XCTAssertEqual(c.kip(["app", "set-image", "web", "r/web:5", "--project", "shop/test"]).code, 0)
+        XCTAssertEqual(c.kip(["app", "set-image", "web", "r/web:5", "--project", "shop/test", "--wait"]).code, 0)
         try survives(
             ["app", "promote", "--all", "--to", "acc", "--project", "shop", "--yes"],
             path: appPath("web", "shop-acc"), object: app("web", "shop-acc"))

@@ -94,7 +94,7 @@ final class RoundTripsE2ETests: XCTestCase {
         let made = Array(c.requests().dropFirst(before))
         // The services and volumes are read with the apps (one round for all: an app the
         // promotion creates keeps only the bindings and mounts the target has).
-        XCTAssertLessThanOrEqual(made.count, 119)
+        XCTAssertLessThanOrEqual(made.count, 123)
         let patches = made.filter { $0["method"]?.stringValue == "PATCH" }.compactMap { $0["path"]?.stringValue }
         XCTAssertEqual(patches.filter { $0.contains("/apps/p") }.count, 50)
         XCTAssertEqual(patches.filter { $0.contains("/deployments/p") }.count, 50)

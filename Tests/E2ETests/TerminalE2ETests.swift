@@ -35,7 +35,7 @@ final class TerminalE2ETests: XCTestCase {
             XCTAssertEqual(
                 c.kip([
                     "app", "deploy", "--name", "api", "--image", img, "--port", "3000", "--project", p, "--environment",
-                    env,
+                    env, "--wait",
                 ]).code, 0)
         }
         let r = try c.kipInTerminal(

@@ -138,3 +138,27 @@ final class PromotionGatesTests: XCTestCase {
         XCTAssertThrowsError(try Promotion.rollbackImage(refused, toRevision: nil), "nothing ran before r/api:1")
     }
 }
+
+/// A change told as an Event: what the events API requires of a new one.
+final class ChangeEventTests: XCTestCase {
+    func testAnEventCarriesWhatTheEventsAPIRequires() throws {
+        let at = try XCTUnwrap(Durations.parse("2026-12-04T12:00:00Z"))
+        let e = ChangeEvent.app(
+            "Promoted", "Promote", "api", in: "shop-prod", note: String(repeating: "x", count: 2000)
+        )
+        .manifest(at: at, instance: "")
+        XCTAssertEqual(e["apiVersion"], "events.k8s.io/v1")
+        XCTAssertEqual(e.at("metadata", "generateName"), "api.")
+        XCTAssertEqual(e["eventTime"], "2026-12-04T12:00:00.000000Z")
+        XCTAssertEqual(e["reportingController"], "kipper.run/kip")
+        XCTAssertEqual(e["reportingInstance"], "kip")
+        XCTAssertEqual(e["type"], "Normal")
+        XCTAssertEqual(e.at("regarding", "namespace"), "shop-prod")
+        XCTAssertEqual(e["note"]?.stringValue?.utf8.count, ChangeEvent.noteLimit, "cut to the API's 1 kB")
+        let ns = ChangeEvent.environment("Protected", "Protect", namespace: "shop-prod", note: "n")
+            .manifest(at: at, instance: "ada")
+        XCTAssertEqual(ns["regarding"], ["apiVersion": "v1", "kind": "Namespace", "name": "shop-prod"])
+        XCTAssertEqual(ChangeEvent.action(["app", "env", "set"]), "EnvSet")
+        XCTAssertEqual(ChangeEvent.action(["app", "set-image"]), "SetImage")
+    }
+}

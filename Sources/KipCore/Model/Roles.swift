@@ -36,12 +36,13 @@ public enum KipRoles {
         let approvals = rule([Keys.group], ["approvals"], read)
         let viewerRules = look + kinds.map { rule([$0.group], $0.resources, read) } + [approvals]
         // `--wait` follows rollouts through the pods' states (those of the current
-        // ReplicaSet) and the controllers' Warning events; `app logs` reads the pods' logs.
+        // ReplicaSet) and the controllers' Warning events; `app logs` reads the pods' logs;
+        // each change is told as an Event.
         let developerRules =
             look + kinds.map { rule([$0.group], $0.resources, read + write) } + [approvals]
             + [
                 rule([""], ["secrets"], read + write), rule([""], ["pods"], read), rule([""], ["pods/log"], ["get"]),
-                rule(["apps"], ["replicasets"], read), rule(["", "events.k8s.io"], ["events"], read),
+                rule(["apps"], ["replicasets"], read), rule(["", "events.k8s.io"], ["events"], read + ["create"]),
             ]
         // Granting: RoleBindings to kip's roles. RBAC's escalation check lets a subject
         // bind a role whose every permission it holds in that namespace, and a kip-admin

@@ -78,6 +78,11 @@ public struct Plan {
     /// field manager also wrote (kubectl apply, an older copy) outlives kip's apply
     /// without it, and is then removed by name.
     public var removedSecretKeys: (secret: String, namespace: String, keys: [String])?
+    /// The changes this plan makes, told as Events in their namespaces (`ChangeEvent`).
+    public var changes: [ChangeEvent] = []
+    /// Those Events rendered (time, unique names, who reports them): created beside the
+    /// plan's main write, best effort.
+    public var events: [JSON] = []
 
     public init() {}
 
@@ -126,6 +131,8 @@ public struct Plan {
 /// What carrying out a plan wrote, as the server answered.
 public struct Applied: Sendable {
     public var objects: [JSON] = []
+    /// Why the plan's Events could not be written, when they could not (never fails it).
+    public var eventProblem: String?
     /// Owners that did not exist before (by `Plan.key`).
     public var created: Set<String> = []
     public var uids: [String: String] = [:]
@@ -153,7 +160,12 @@ extension KubectlDriver {
             result.objects += try apply(plan.secrets(uids), fieldManager: Plan.secretsFieldManager)
         }
         if plan.ownersKnown {
-            result.objects += try restoring(plan, created: []) { try apply(plan.owners + plan.owned(uids)) }
+            let known = uids
+            let (written, problem) = try alongside(plan.events) {
+                try self.restoring(plan, created: []) { try self.apply(plan.owners + plan.owned(known)) }
+            }
+            result.objects += written
+            result.eventProblem = problem
         } else {
             let written = try claimAlongside ? claimWhileApplying(plan, created: result.created) : apply(plan.owners)
             for o in written {
@@ -165,9 +177,14 @@ extension KubectlDriver {
                 )
             }
             result.objects += written
-            result.objects += try restoring(plan, created: result.created) {
-                try resuming(plan) { try apply(plan.owned(uids)) }
+            let (known, created) = (uids, result.created)
+            let (owned, problem) = try alongside(plan.events) {
+                try self.restoring(plan, created: created) {
+                    try self.resuming(plan) { try self.apply(plan.owned(known)) }
+                }
             }
+            result.objects += owned
+            result.eventProblem = problem
         }
         result.uids = uids
         if !plan.secretsFirst {
@@ -187,6 +204,23 @@ extension KubectlDriver {
             try resuming(plan) { try delete(refs: byNamespace[ns]!.map(\.ref), namespace: ns.isEmpty ? nil : ns) }
         }
         return result
+    }
+
+    /// Runs `write` and creates `events` at the same time (no round of their own); an
+    /// Event the server refuses is said, never a failed write.
+    private func alongside(_ events: [JSON], _ write: @escaping () throws -> [JSON]) throws -> ([JSON], String?) {
+        if events.isEmpty { return (try write(), nil) }
+        let both = results([
+            write,
+            {
+                let stream = events.map { $0.serialized() }.joined(separator: "\n") + "\n"
+                try self.kubectl(["create", "-f", "-", "-o", "name"], stdin: Data(stream.utf8))
+                return []
+            },
+        ])
+        var problem: String?
+        if case .failure(let e) = both[1] { problem = (e as? KipError)?.message ?? "\(e)" }
+        return (try both[0].get(), problem)
     }
 
     /// Creates the plan's route claims and applies its owners at the same time. When a

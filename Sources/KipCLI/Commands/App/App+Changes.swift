@@ -25,7 +25,15 @@ extension AppCommands {
             let cr = Promotion.recorded(
                 Workloads.app(name, w.scope, spec: spec, replacing: current), previous: current, image: spec.image,
                 action: "set-image", at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
-            return try w.plan(.app, name, [cr])
+            var plan = try w.plan(.app, name, [cr])
+            let image = spec.image != before.image ? ": \(before.image) → \(spec.image)" : ""
+            plan.changes = [
+                .app(
+                    image.isEmpty ? "Changed" : "ImageChanged", ChangeEvent.action(inv.command), name,
+                    in: w.scope.namespace,
+                    note: "kip \(inv.command.joined(separator: " ")) by \(try ctx.actor())\(image)")
+            ]
+            return plan
         }
         return 0
     }

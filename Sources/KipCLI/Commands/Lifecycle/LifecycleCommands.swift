@@ -121,6 +121,15 @@ enum LifecycleCommands {
                     )
                     : .success("\(name)/\(env) is no longer protected")
             ]
+            if updated != project {
+                let e = updated.environments[i]
+                plan.changes = [
+                    .environment(
+                        on ? "Protected" : "Unprotected", on ? "Protect" : "Unprotect", namespace: e.namespace,
+                        note: "kip project \(on ? "protect" : "unprotect") by \(try ctx.actor())"
+                            + (e.requireApproval ? ": promotions need approvals" : ""))
+                ]
+            }
             if updated.environments[i].requireApproval {
                 plan.report.append(
                     .success(

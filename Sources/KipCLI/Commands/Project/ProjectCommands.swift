@@ -102,5 +102,5 @@ enum ProjectCommands {
                     """,
                 arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
                 handler: status),
-        ] + LifecycleCommands.specs + FileCommands.specs + MemberCommands.specs)
+        ] + LifecycleCommands.specs + [previewSpec] + FileCommands.specs + MemberCommands.specs)
 }

@@ -71,6 +71,9 @@ extension PromoteCommands {
         plan.owners = images.map { app, image in
             PromotionGates.approval(app: app, image: image, scope: dst.scope, by: who, at: at, taken: used)
         }
+        plan.changes = images.map { app, image in
+            .app("Approved", "Approve", app, in: dst.scope.namespace, note: "kip app approve by \(who): \(image)")
+        }
         plan.report = images.map { app, image in
             .success("approved \(app) with \(image) for \(to) (by \(who)): one promotion of it into \(to) may go ahead")
         }

@@ -138,10 +138,33 @@ enum PromoteCommands {
         try recordRefusals(&plan, verdict.refusals, items: items, dst: dst, from: from, at: at, ctx)
         plan.claims = EnvironmentView.claims(new, scope: dst.scope) { _ in nil }
         plan.summary = ["Promote \(from) → \(to) (\(project.name))"] + (plan.summary ?? [])
+        plan.changes = try changes(items, verdict, from: from, dst: dst, ctx)
         let creating = Set(new.compactMap { $0.at("metadata", "name")?.stringValue })
         return Round(
             project: project, from: from, to: to, items: items, creating: creating, notes: notes, plan: plan, dst: dst,
             src: src, refused: verdict.refusals)
+    }
+
+    /// Each app promoted, or refused by a gate, as an Event in the target.
+    static func changes(
+        _ items: [Promotion.Item], _ verdict: PromotionGates.Verdict, from: String, dst: EnvironmentView,
+        _ ctx: Context
+    ) throws -> [ChangeEvent] {
+        let by = try ctx.actor()
+        return items.compactMap { i in
+            guard let image = PromotionGates.image(i) else { return nil }
+            if let why = verdict.refusals[i.app] {
+                return .app(
+                    "PromotionRefused", "Promote", i.app, in: dst.scope.namespace,
+                    note: "kip app promote by \(by): \(image) from \(from) refused: \(why)", warning: true)
+            }
+            let approved = verdict.approvals[i.app].map {
+                " (approved by \($0.at("spec", "approvedBy")?.stringValue ?? ""))"
+            }
+            return .app(
+                "Promoted", "Promote", i.app, in: dst.scope.namespace,
+                note: "kip app promote by \(by): \(image) from \(from)\(approved ?? "")")
+        }
     }
 
     /// Each refused app that the target has gets the attempt in its history (what, who,
@@ -370,6 +393,16 @@ enum PromoteCommands {
             var plan = try dst.plan(crs)
             plan.deletes += deletes
             plan.report = said
+            let by = try ctx.actor()
+            plan.changes = failures.keys.sorted().map { app in
+                let what =
+                    outcome.putBack.contains(app)
+                    ? "put back" : outcome.removed.contains(app) ? "removed" : "left as it is"
+                return .app(
+                    outcome.putBack.contains(app) ? "PutBack" : "PromotionFailed", "Promote", app,
+                    in: dst.scope.namespace,
+                    note: "kip app promote by \(by): the rollout failed (\(failures[app]!)); \(what)", warning: true)
+            }
             return plan
         }
         return outcome
@@ -450,6 +483,13 @@ enum PromoteCommands {
                 Workloads.applyable(a), previous: a, image: image, action: "rollback",
                 at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
             var plan = try w.plan([cr])
+            plan.changes = [
+                .app(
+                    "RolledBack", "Rollback", name, in: w.scope.namespace,
+                    note:
+                        "kip app rollback by \(try ctx.actor()): \(a.at("spec", "image")?.stringValue ?? "") → \(image)"
+                )
+            ]
             let which =
                 revision == nil ? "undoing revision \(entry.revision)" : "the image of revision \(entry.revision)"
             plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (\(which))")]

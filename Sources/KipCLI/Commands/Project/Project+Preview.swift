@@ -1,0 +1,155 @@
+import Foundation
+import KipCore
+
+/// `kip project preview up|down`: a pull request's environment from CI, made or updated
+/// by the same line on every push, and removed when the pull request closes.
+extension ProjectCommands {
+    static var previewSpec: CommandSpec {
+        CommandSpec(
+            "preview", "Preview environments from CI: one line per push, one when the pull request closes.",
+            subcommands: [
+                CommandSpec(
+                    "up", "Create a preview environment, or update its images and TTL.",
+                    discussion: """
+                        The first run copies --copy-from into a new preview environment (not a stage of
+                        the pipeline); every later run sets the images given and, with --ttl, moves its
+                        end to that long from now. Prints each app's URL; -o json gives them to a script.
+                        """,
+                    arguments: [
+                        ArgumentSpec("project", "PROJECT/ENV, or PROJECT (default: the active one)."),
+                        ArgumentSpec("env", "Preview environment (or give PROJECT/ENV).", optional: true),
+                    ],
+                    options: [
+                        .required("copy-from", "env", "The environment a new preview copies."),
+                        .list("image", "app=image", "Run this image of this app in the preview (repeatable)."),
+                        .value(
+                            "ttl", "duration", "'kip project gc' removes it this long after the last run (e.g. 72h)."),
+                        rolloutWaitFlag.spec,
+                    ], handler: previewUp),
+                CommandSpec(
+                    "down", "Remove a preview environment (nothing to do when it is gone).",
+                    discussion: "Only a preview: a stage of the pipeline is removed with 'kip project remove-env'.",
+                    arguments: [
+                        ArgumentSpec("project", "PROJECT/ENV, or PROJECT (default: the active one)."),
+                        ArgumentSpec("env", "Preview environment (or give PROJECT/ENV).", optional: true),
+                    ], options: [LifecycleCommands.confirmEnv, waitFlag.spec], handler: previewDown),
+            ])
+    }
+
+    /// `--image APP=IMAGE`, each.
+    static func images(_ inv: Invocation) throws -> [(app: String, image: String)] {
+        try (inv.options["image"] ?? []).map { v in
+            let parts = v.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw UsageError(
+                    message:
+                        "The value '\(v)' is invalid for '--image <app=image>': give APP=IMAGE (e.g. api=r/api:pr-42)",
+                    command: inv.command)
+            }
+            return (parts[0], parts[1])
+        }
+    }
+
+    static func previewUp(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let (name, env) = try LifecycleCommands.target(inv, ctx)
+        let images = try images(inv)
+        let expiresAt = try expiry(inv, ctx)
+        let existing = try ctx.project(named: name)?.environment(env)
+        if let existing, !existing.preview {
+            throw KipError(
+                "\(name)/\(env) is a stage of the pipeline, not a preview: 'preview up' makes and updates previews only"
+            )
+        }
+        let scoped = ["project": ["\(name)/\(env)"]]
+        if existing == nil {
+            var options = ["preview": [""], "copy-from": inv.options["copy-from"] ?? []]
+            if let ttl = inv.options["ttl"] { options["ttl"] = ttl }
+            let made = try CopyCommands.copy(
+                Invocation(command: ["project", "add-env"], options: options, arguments: [name, env]), ctx,
+                project: name, env: env, from: inv.value("copy-from")!)
+            if made != 0 { return made }
+        } else if let expiresAt {
+            try extend(name, env, to: expiresAt, ctx)
+        }
+        for (app, image) in images {
+            var options = scoped
+            if inv.has(rolloutWaitFlag) { options[rolloutWaitFlag.spec.long] = [""] }
+            let code = try AppCommands.setImage(
+                Invocation(command: ["app", "set-image"], options: options, arguments: [app, image]), ctx)
+            if code != 0 { return code }
+        }
+        return try showPreview(name, env, created: existing == nil, ctx)
+    }
+
+    /// A later push: the preview ends `--ttl` from now.
+    static func extend(_ name: String, _ env: String, to expiresAt: String, _ ctx: Context) throws {
+        try ctx.write {
+            let (project, _) = try ctx.readProject(name, kinds: []) { _ in [] }
+            var updated = project
+            guard let i = updated.environments.firstIndex(where: { $0.name == env }) else {
+                throw KipError("project \"\(name)\" has no environment \"\(env)\" any more: run the same command again")
+            }
+            updated.environments[i].expiresAt = expiresAt
+            var plan = Plan()
+            plan.owners = [updated.manifest]
+            plan.knownUIDs[Plan.key(updated.manifest)] = project.uid
+            plan.report = [.success("\(name)/\(env) now ends at \(expiresAt)")]
+            return plan
+        }
+    }
+
+    /// Each app of the preview with the URL it answers at.
+    static func showPreview(_ name: String, _ env: String, created: Bool, _ ctx: Context) throws -> Int32 {
+        let w = try ctx.environment(
+            Invocation(command: ["project", "preview"], options: ["project": ["\(name)/\(env)"]], arguments: []),
+            reading: .kinds([WorkloadKind.app.resource]))
+        let apps: [JSON] = w.crs(.app).map { a in
+            var o: JSON = [
+                "name": a.at("metadata", "name") ?? "", "image": a.at("spec", "image") ?? "",
+            ]
+            if let host = a.at("spec", "route", "host")?.stringValue {
+                o["url"] = .string(
+                    (w.scope.cluster.tlsSecret == nil && w.scope.cluster.clusterIssuer == nil ? "http://" : "https://")
+                        + host)
+            }
+            return o
+        }
+        let expires = w.observed.project(name)?.environment(env)?.expiresAt
+        var doc: JSON = [
+            "project": .string(name), "environment": .string(env), "namespace": .string(w.scope.namespace),
+            "created": .bool(created), "apps": .array(apps),
+        ]
+        if let expires { doc["expiresAt"] = .string(expires) }
+        // The one document: what the copy and the image changes wrote is said in it.
+        ctx.result = nil
+        return try ctx.show(doc) { _ in
+            ctx.printer.line(
+                "Preview \(name)/\(env) (namespace \(w.scope.namespace))" + (expires.map { ", ends \($0)" } ?? ""))
+            for a in apps {
+                ctx.printer.line("  \(a["name"]?.stringValue ?? "")  \(a["url"]?.stringValue ?? "(no route)")")
+            }
+        }
+    }
+
+    static func previewDown(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let (name, env) = try LifecycleCommands.target(inv, ctx)
+        guard let project = try ctx.project(named: name) else {
+            throw ProjectPlanner.unknownProject(name, observed: try ctx.everyProject())
+        }
+        guard let e = project.environment(env) else {
+            ctx.stderr.line("\(name)/\(env) is not there: nothing to remove.")
+            return 0
+        }
+        if !e.preview {
+            throw KipError(
+                "\(name)/\(env) is a stage of the pipeline, not a preview: remove it with 'kip project remove-env \(name) \(env)'"
+            )
+        }
+        try Protection.check([e], project: name, inv, ctx)
+        // A preview is made to go: the command names it, which is its confirmation.
+        var options = inv.options
+        options["confirm"] = [env]
+        return try removeEnv(
+            Invocation(command: ["project", "remove-env"], options: options, arguments: [name, env]), ctx)
+    }
+}
