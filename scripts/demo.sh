@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The product page, end to end: kip and the real kubectl against a throw-away kip-sandbox.
-# kip-sandbox is an in-memory API server: it stores objects and runs no pods.
+# kip-sandbox is an in-memory API server whose controllers roll out simulated pods.
 set -euo pipefail
 bin="${1:-.build/debug}"
 work="$(mktemp -d)"
@@ -31,10 +31,22 @@ printf '\n\033[1m$ %s\033[0m\n' "printf postgres://… | kip app secret set api 
 printf 'postgres://app:example@db.yourr-name-test.svc.cluster.local:5432/db' | kip app secret set api DATABASE_URL --project yourr-name-test
 step kip app bind api db
 step kip service info db
-step kip app deploy --name api --image registry.example.com/api:v1.2.3 --port 3000 --bind db --project yourr-name --environment test
+step kip app deploy --name api --image registry.example.com/api:v1.2.3 --port 3000 --bind db --project yourr-name --environment test --wait
 step kip app promote api --from test --to acc --project yourr-name --dry-run
-step kip app promote api --from test --to acc --project yourr-name --yes
+step kip app promote api --from test --to acc --project yourr-name --yes --wait
 step kip app history api --project yourr-name/acc
+# A pull request's preview, as a CI job makes it on every push.
+step kip project preview up yourr-name/pr-42 --copy-from test --image api=registry.example.com/api:pr-42 --ttl 72h
+# Gated promotion: prod needs an approval by another admin of prod.
+step kip project protect yourr-name/prod --require-approval
+step kip app promote api --to prod --project yourr-name --yes || echo "(refused: nobody approved it yet)"
+step kip project grant ada --role admin --environment prod --project yourr-name
+sed 's/user: {}/user: {as: ada}/' "$KUBECONFIG" > "$work/ada.kubeconfig"
+printf '\n\033[1m$ %s\033[0m\n' "KUBECONFIG=ada.kubeconfig kip app approve api --to prod --image registry.example.com/api:v1.2.3 --project yourr-name"
+KUBECONFIG="$work/ada.kubeconfig" KIP_HOME="$work/ada" "$bin/kip" app approve api --to prod --image registry.example.com/api:v1.2.3 --project yourr-name
+step kip app promote api --to prod --project yourr-name --yes
+step kip app history api --project yourr-name/prod
+step kubectl get events -n yourr-name-prod
 step kip project show
 step kip project status
 step kip project export yourr-name acc

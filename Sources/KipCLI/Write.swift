@@ -13,12 +13,19 @@ struct Attempt {
     /// not under `--dry-run`.
     var aside: [String] = []
     var question: Question?
+    /// Run once, after the question and before the first write (a release phase:
+    /// `--pre-job`); when it fails, nothing is written.
+    var first: (() throws -> Void)?
 
-    init(_ plan: Plan, notices: [Plan.Line] = [], aside: [String] = [], question: Question? = nil) {
+    init(
+        _ plan: Plan, notices: [Plan.Line] = [], aside: [String] = [], question: Question? = nil,
+        first: (() throws -> Void)? = nil
+    ) {
         self.plan = plan
         self.notices = notices
         self.aside = aside
         self.question = question
+        self.first = first
     }
 }
 
@@ -97,6 +104,7 @@ extension Context {
             stderr.line(q.declined)
             return .declined
         }
+        try a.first?()
         let driver = try driver()
         var last: KipError?
         for n in 0..<attempts {

@@ -23,6 +23,13 @@ extension APIServer {
     func table(_ items: [JSON], _ r: ResourceInfo, includeObject: String?) -> JSON {
         var cols: [(String, String, [String])] = [("Name", "name", ["metadata", "name"])]
         if r.kind == "Namespace" { cols.append(("Status", "", ["status", "phase"])) }
+        // kube-apiserver's Event columns (core form: events.k8s.io's are stored as it).
+        if r.kind == "Event" && r.group.isEmpty {
+            cols += [
+                ("Type", "", ["type"]), ("Reason", "", ["reason"]), ("Object", "", ["involvedObject", "name"]),
+                ("Message", "", ["message"]),
+            ]
+        }
         if r.fromCRD {
             let crd = objects["apiextensions.k8s.io/customresourcedefinitions"]?["\(r.plural).\(r.group)"]
             let version = crd?.at("spec", "versions")?.arrayValue?.first { $0["name"]?.stringValue == r.version }

@@ -49,8 +49,9 @@ final class PromotionE2ETests: XCTestCase {
             "Promote test → acc (\(p!))\nApps: api\n  api  acc: registry.example.com/api:v1.2.2 → registry.example.com/api:v1.2.3\n✔ api → acc (registry.example.com/api:v1.2.3)\n"
         )
         XCTAssertEqual(
-            E2ECluster.kubectlCalls(r), 5,
-            "the Project and settings by name, then both namespaces at once (Apps and Deployments only), one apply")
+            E2ECluster.kubectlCalls(r), 6,
+            "the Project and settings by name, then both namespaces at once (Apps and Deployments only), one apply and its Event beside it"
+        )
         let acc = try deployment("acc", "api")
         XCTAssertEqual(
             acc.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"],
@@ -70,7 +71,12 @@ final class PromotionE2ETests: XCTestCase {
                 o.at("metadata", "annotations", "kipper.run/promoted-at")?.stringValue?.range(
                     of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"#, options: .regularExpression))
         }
-        // --to alone: from the stage before.
+        // --to alone: from the stage before, once acc runs it Available.
+        try eventually("acc rolled out") {
+            let d = try deployment("acc", "api")
+            return d.at("status", "availableReplicas") == 2 && d.at("status", "updatedReplicas") == 2
+                && d.at("status", "replicas") == 2
+        }
         let prod = c.kip(["app", "promote", "api", "--to", "prod", "--project", p, "--yes"])
         XCTAssertEqual(
             prod.stdout,
@@ -121,7 +127,9 @@ final class PromotionE2ETests: XCTestCase {
             try app("acc", "api").at("spec", "image"), "registry.example.com/api:v1.2.2", "dry run writes nothing")
         let all = c.kip(["app", "promote", "--all", "--from", "test", "--to", "acc", "--project", p, "--yes", "-v"])
         XCTAssertEqual(all.code, 0, "\(all)")
-        XCTAssertEqual(E2ECluster.kubectlCalls(all), 5, "as for one app: reads do not grow with apps")
+        XCTAssertEqual(
+            E2ECluster.kubectlCalls(all), 6,
+            "as for one app (the Events told beside the write): reads do not grow with apps")
         XCTAssertTrue(
             all.stdout.hasSuffix(
                 "✔ api → acc (registry.example.com/api:v1.2.3)\n✔ worker → acc (registry.example.com/worker:2)\nDone: 2 of 2 promoted\n"

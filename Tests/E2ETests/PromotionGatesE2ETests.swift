@@ -92,8 +92,13 @@ final class PromotionGatesE2ETests: XCTestCase {
             ).code, 0)
         let pending = c.kip("app history api --project shop/prod")
         XCTAssertTrue(pending.stdout.contains("pending approval: r/api:2 by ada at "), pending.stdout)
-        XCTAssertEqual(c.kip("app promote api --to prod --project shop --yes").code, 0)
+        let status = c.kip("project status shop")
+        XCTAssertTrue(status.stdout.contains("pending approval: api → prod with r/api:2 (by ada)"), status.stdout)
+        XCTAssertEqual(c.kip("app promote api --to prod --project shop --yes --wait").code, 0)
         XCTAssertFalse(c.kip("app history api --project shop/prod").stdout.contains("pending approval"))
+        let used = c.kip("project status shop")
+        XCTAssertTrue(used.stdout.contains("r/api:2 (approved by ada)"), used.stdout)
+        XCTAssertFalse(used.stdout.contains("pending approval"), used.stdout)
         // Going back to an approved image is a promotion too.
         XCTAssertEqual(c.kip("app rollback api --project shop/prod --yes").code, 0)
         XCTAssertEqual(c.kip("app promote api --to prod --project shop --yes").code, 1, "r/api:2's approval was used")
@@ -133,5 +138,31 @@ final class PromotionGatesE2ETests: XCTestCase {
         XCTAssertEqual(kept.code, 1)
         XCTAssertTrue(kept.stderr.contains("⚠ new: kept in acc"), kept.stderr)
         XCTAssertEqual(try history("acc", "new").last?.result, "failed")
+    }
+
+    /// `--pre-job`: the target's job runs once with the new image before anything else
+    /// changes; when it fails, nothing else does, and the reason is said.
+    func testAPreJobRunsFirstAndStopsTheReleaseWhenItFails() throws {
+        XCTAssertEqual(c.kip("app promote api --to acc --project shop --yes --wait").code, 0)
+        XCTAssertEqual(c.kip(["job", "add", "migrate", "--image", "r/api:1", "--project", "shop/acc"]).code, 0)
+        XCTAssertEqual(c.kip("app set-image api r/api:2 --project shop/test --wait").code, 0)
+        let ok = c.kip("app promote api --to acc --project shop --yes --pre-job migrate")
+        XCTAssertEqual(ok.code, 0, "\(ok)")
+        XCTAssertTrue(ok.stdout.contains("✔ job migrate ran with r/api:2 in shop-acc"), ok.stdout)
+        let runs = try c.kubectlJSON(["get", "jobs.batch", "-n", "shop-acc", "-l", "kipper.run/job!=migrate"])
+        XCTAssertEqual(
+            runs["items"]?.arrayValue?.compactMap {
+                $0.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
+            }, ["r/api:2"])
+
+        let bad = c.kip("app set-image api r/bad-migration:3 --project shop/acc --pre-job migrate")
+        XCTAssertEqual(bad.code, 1, "\(bad)")
+        XCTAssertTrue(
+            bad.stderr.hasPrefix("Error: job migrate failed with r/bad-migration:3 in shop-acc: pod "), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("nothing else was changed"), bad.stderr)
+        XCTAssertEqual(
+            try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "shop-acc"]).at("spec", "image"), "r/api:2")
+        let all = c.kip("app promote --all --to acc --project shop --yes --pre-job migrate")
+        XCTAssertEqual(all.code, 2, "one app's image: \(all)")
     }
 }

@@ -111,8 +111,8 @@ final class WorkloadE2ETests: XCTestCase {
 
             """)
         XCTAssertEqual(
-            E2ECluster.kubectlCalls(deploy), 7,
-            "two scoped reads at once (the Project and namespaces by name, the namespace's objects), the secrets set before the app existed, who you are (asked once, then cached), its route's claim, the new App, what it owns"
+            E2ECluster.kubectlCalls(deploy), 8,
+            "two scoped reads at once (the Project and namespaces by name, the namespace's objects), the secrets set before the app existed, who you are (asked once, then cached), its route's claim, the new App, what it owns and its Event beside it"
         )
         let svc = kip("service add postgres --name db --project PROJ-test --storage 1Gi")
         XCTAssertEqual(svc.code, 0, "\(svc)")
@@ -167,7 +167,8 @@ final class WorkloadE2ETests: XCTestCase {
         XCTAssertEqual(again.code, 0, "\(again)")
         // The namespace form (`--project NAME-ENV`) costs one read more: every Project, to
         // resolve it; the app's own secret is read by name in the first round.
-        XCTAssertLessThanOrEqual(E2ECluster.kubectlCalls(again), 6, "four reads, one apply, one delete")
+        XCTAssertLessThanOrEqual(
+            E2ECluster.kubectlCalls(again), 7, "four reads, one apply (and its Event beside it), one delete")
         XCTAssertTrue(again.stdout.contains("deleted Ingress api (no longer asked for)"), again.stdout)
         XCTAssertEqual(try c.names("ingresses", namespace: test), [])
         XCTAssertEqual(try c.names("horizontalpodautoscalers", namespace: test), [])

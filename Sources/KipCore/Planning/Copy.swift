@@ -367,7 +367,7 @@ public enum CopyPlanner {
         }
         out.resumeHint = "run the same command again to finish the copy"
         out.report = [
-            .success(plan.target.namespace), .info("Promotion pipeline: \(project.pipeline.joined(separator: " → "))"),
+            .success(plan.target.namespace), .info("Promotion pipeline: \(project.stages.joined(separator: " → "))"),
             .success(plan.summary),
         ]
         if !plan.overriddenApps.isEmpty {

@@ -317,7 +317,7 @@ public enum ProjectPlanner {
             "the Project exists: run the same command again, or 'kip project sync \(project.name)', to finish"
         plan.report = environments.map { .success($0.namespace) }
         if project.environments.count > 1 {
-            plan.report.append(.info("Promotion pipeline: \(project.pipeline.joined(separator: " → "))"))
+            plan.report.append(.info("Promotion pipeline: \(project.stages.joined(separator: " → "))"))
         }
         return plan
     }

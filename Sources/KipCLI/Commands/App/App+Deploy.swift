@@ -80,6 +80,10 @@ extension AppCommands {
                 message: "The image is empty: give one (e.g. registry.example.com/api:v1.2.4)", command: inv.command)
         }
         var namespace = ""
+        if let job = inv.value("pre-job") {
+            let w = try ctx.environment(inv, reading: .objects(["\(CRDs.job)/\(job)"]))
+            try PreJob.plan(job, image: image, in: w, ctx)?()
+        }
         _ = try update(inv, ctx, inv.arguments[0]) { spec, w in
             spec.image = image
             namespace = w.scope.namespace

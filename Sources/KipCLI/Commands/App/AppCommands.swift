@@ -26,7 +26,7 @@ enum AppCommands {
             CommandSpec(
                 "set-image", "Change an app's image and nothing else (the CI image bump).",
                 arguments: [ArgumentSpec("app", "App name."), ArgumentSpec("image", "The new image.")],
-                options: [rolloutWaitFlag.spec] + scopeOptions, handler: setImage),
+                options: [rolloutWaitFlag.spec, PreJob.option] + scopeOptions, handler: setImage),
             CommandSpec("list", "List the apps of an environment.", options: scopeOptions, handler: list),
             CommandSpec(
                 "show", "Show one app.", arguments: [ArgumentSpec("name", "App name.")], options: scopeOptions,

@@ -116,7 +116,7 @@ extension ProjectCommands {
             .success("Removed environment \"\(removed.name)\" (deleting namespace \(removed.namespace))"),
             .info(
                 updated.environments.count > 1
-                    ? "Promotion pipeline: \(arrow(updated.pipeline))" : "Environment: \(updated.pipeline.joined())"),
+                    ? "Promotion pipeline: \(arrow(updated.stages))" : "Environment: \(updated.pipeline.joined())"),
         ]
         return plan
     }

@@ -27,6 +27,7 @@ enum PromoteCommands {
                 .value(
                     "min-soak", "duration",
                     "The source must have run the image at least this long (e.g. 24h; from its history)."),
+                PreJob.option,
                 .value("project", "project", "Project (default: the active project)."),
             ], handler: promote),
         CommandSpec(
@@ -73,6 +74,8 @@ enum PromoteCommands {
         var src: EnvironmentView
         /// Apps a gate refused, and why (recorded in the target's history, not promoted).
         var refused: [String: String] = [:]
+        /// `--pre-job`: the job run first, with the promoted image.
+        var first: (() throws -> Void)?
     }
 
     /// The gates a promotion into `target` passes (`--force`, `--min-soak`, approvals).
@@ -115,7 +118,7 @@ enum PromoteCommands {
             kinds: [
                 WorkloadKind.app.resource, "deployments.apps", WorkloadKind.service.resource,
                 WorkloadKind.volume.resource, "replicasets.apps", "pods",
-            ] + (target.requireApproval ? [CRDs.approval] : []))
+            ] + (target.requireApproval ? [CRDs.approval] : []) + (inv.value("pre-job") != nil ? [CRDs.job] : []))
         let (src, dst) = (both[0], both[1])
         let items = Promotion.plan(
             apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app), running: dst.runningImages,
@@ -140,9 +143,11 @@ enum PromoteCommands {
         plan.summary = ["Promote \(from) → \(to) (\(project.name))"] + (plan.summary ?? [])
         plan.changes = try changes(items, verdict, from: from, dst: dst, ctx)
         let creating = Set(new.compactMap { $0.at("metadata", "name")?.stringValue })
+        let released = passing.first.flatMap(PromotionGates.image)
         return Round(
             project: project, from: from, to: to, items: items, creating: creating, notes: notes, plan: plan, dst: dst,
-            src: src, refused: verdict.refusals)
+            src: src, refused: verdict.refusals,
+            first: try released.flatMap { try PreJob.plan(inv.value("pre-job"), image: $0, in: dst, ctx) })
     }
 
     /// Each app promoted, or refused by a gate, as an Event in the target.
@@ -259,6 +264,9 @@ enum PromoteCommands {
                 message: all ? "Give an app or --all, not both" : "Missing expected argument '<app>' (or --all)",
                 command: ["app", "promote"])
         }
+        if all && inv.value("pre-job") != nil {
+            throw UsageError(message: "--pre-job runs with one app's image: give the app", command: inv.command)
+        }
         var last: Round?
         var failed: [String: String] = [:]
         do {
@@ -269,7 +277,8 @@ enum PromoteCommands {
                 let asks = r.refused.count < r.items.count
                 return Attempt(
                     r.plan, notices: ctx.dryRun || !asks ? [] : notices(r, force: inv.has("force")),
-                    question: asks ? .yesNo("Promote to \(r.to)?", declined: "Nothing promoted.") : nil)
+                    question: asks ? .yesNo("Promote to \(r.to)?", declined: "Nothing promoted.") : nil,
+                    first: r.first)
             }
             if case .declined = written { return 1 }
             if case .dryRun = written { return 0 }
