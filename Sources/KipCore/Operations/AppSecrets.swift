@@ -100,18 +100,33 @@ public enum AppSecrets {
         _ key: String, base64 value: String, app: String, _ w: EnvironmentView,
         credentials: [String: [String: String]], dryRun: Bool
     ) throws -> Plan {
+        try set([(key, value)], app: app, w, credentials: credentials, dryRun: dryRun)
+    }
+
+    /// Sets each key (its value base64) in one write.
+    public static func set(
+        _ pairs: [(key: String, base64: String)], app: String, _ w: EnvironmentView,
+        credentials: [String: [String: String]], dryRun: Bool
+    ) throws -> Plan {
         var data = current(w, app)
-        let existed = data[key] != nil
-        data[key] = value
+        var said: [String] = []
+        for (key, value) in pairs {
+            said.append("\(key) \(data[key] != nil ? "updated" : "set")")
+            data[key] = value
+        }
         var plan = try self.plan(w, app: app, data: data, credentials: credentials, dryRun: dryRun)
         let rolling = rollsOut(w, app, plan) ? "; rolling out" : ""
         plan.report = [
-            .success("secret \(key) \(existed ? "updated" : "set") for app \(app) in \(w.scope.namespace)\(rolling)")
+            pairs.count == 1
+                ? .success("secret \(said[0]) for app \(app) in \(w.scope.namespace)\(rolling)")
+                : .success("secrets \(said.joined(separator: ", ")) for app \(app) in \(w.scope.namespace)\(rolling)")
         ]
         if let cr = w.cr(.app, app) {
-            if AppSpec(json: cr["spec"] ?? [:]).bindings.contains(where: { b in
-                Workloads.bindingKeys.contains { "\(b.prefix)_\($0.suffix)" == key }
-            }) {
+            let bound = Set(
+                AppSpec(json: cr["spec"] ?? [:]).bindings.flatMap { b in
+                    Workloads.bindingKeys.map { "\(b.prefix)_\($0.suffix)" }
+                })
+            for (key, _) in pairs where bound.contains(key) {
                 plan.report.append(.info("  it overrides the variable \(key) of the app's binding"))
             }
         } else {

@@ -4,10 +4,62 @@ import Foundation
 /// (`--pre-job`, with the image being released). A batch Job made from the Job CR's
 /// template, owned by the CR, labelled as its own run so that `--wait` follows it alone.
 public enum JobRun {
-    /// The run's name: the job's, `-pre-` and a hash of the image and time (a label).
-    public static func name(job: String, image: String, at: String) -> String {
+    /// The run's name: the job's, `-pre-` (a release phase) or `-run-` (`job run`) and a
+    /// hash of the image and time (a label).
+    public static func name(job: String, image: String, at: String, purpose: String = "pre") -> String {
         let hash = SHA256.hex(SHA256.digest(Array((image + "@" + at).utf8))).prefix(6)
-        return WorkloadScope.label("\(job)-pre-\(hash)")
+        return WorkloadScope.label("\(job)-\(purpose)-\(hash)")
+    }
+
+    /// One run of a job, as `job history` lists it.
+    public struct Entry: Equatable {
+        public var run: String
+        public var started: String
+        public var status: String
+        public var seconds: Int?
+
+        public var json: JSON {
+            var o: JSON = ["run": .string(run), "started": .string(started), "status": .string(status)]
+            if let seconds { o["durationSeconds"] = .int(seconds) }
+            return o
+        }
+    }
+
+    /// The runs of job `name` among the batch Jobs read: those its CronJob started, the
+    /// one-off Job it renders, and those `job run` and `--pre-job` made (owned by the CR);
+    /// newest first.
+    public static func history(_ name: String, jobs: [JSON]) -> [Entry] {
+        let mine = jobs.filter { j in
+            (j.at("metadata", "ownerReferences")?.arrayValue ?? []).contains {
+                $0["name"]?.stringValue == name
+                    && ($0["kind"]?.stringValue == "CronJob"
+                        || ($0["kind"]?.stringValue == "Job" && $0["apiVersion"]?.stringValue == Keys.apiVersion))
+            }
+        }
+        let f = ISO8601DateFormatter()
+        return mine.map { j in
+            let started =
+                j.at("status", "startTime")?.stringValue ?? j.at("metadata", "creationTimestamp")?.stringValue ?? ""
+            let conditions = j.at("status", "conditions")?.arrayValue ?? []
+            let status: String
+            if (j.at("status", "succeeded")?.intValue ?? 0) > 0
+                || conditions.contains(where: { $0["type"] == "Complete" && $0["status"] == "True" })
+            {
+                status = "succeeded"
+            } else if (j.at("status", "failed")?.intValue ?? 0) > 0
+                || conditions.contains(where: { $0["type"] == "Failed" && $0["status"] == "True" })
+            {
+                status = "failed"
+            } else {
+                status = "running"
+            }
+            var seconds: Int?
+            if let a = f.date(from: started), let done = j.at("status", "completionTime")?.stringValue.flatMap(f.date) {
+                seconds = Int(done.timeIntervalSince(a))
+            }
+            return Entry(
+                run: j.at("metadata", "name")?.stringValue ?? "", started: started, status: status, seconds: seconds)
+        }.sorted { ($0.started, $0.run) > ($1.started, $1.run) }
     }
 
     /// The batch Job that runs `job` (a Job CR read from the cluster) with `image`.

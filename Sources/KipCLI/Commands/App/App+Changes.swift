@@ -103,7 +103,17 @@ extension AppCommands {
     }
 
     static func envSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let pairs = try Check.env(Array(inv.arguments.dropFirst()))
+        var pairs = try Check.env(Array(inv.arguments.dropFirst()))
+        if let file = inv.value("from-file") {
+            let given = Set(pairs.map(\.name))
+            pairs =
+                try DotEnv.read(file).filter { !given.contains($0.key) }.map { EnvVar(name: $0.key, value: $0.value) }
+                + pairs
+        } else if pairs.isEmpty {
+            throw UsageError(
+                message: "Missing expected argument '<pairs>': give KEY=VALUE pairs or --from-file .env",
+                command: inv.command)
+        }
         return try update(inv, ctx, inv.arguments[0]) { spec, _ in
             for p in pairs {
                 if let i = spec.env.firstIndex(where: { $0.name == p.name }) {

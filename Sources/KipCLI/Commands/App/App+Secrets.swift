@@ -5,8 +5,20 @@ extension AppCommands {
     // MARK: secrets
 
     static func secretSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let (app, key) = (inv.arguments[0], inv.arguments[1])
+        let app = inv.arguments[0]
         try Check.name(app, .app)
+        if let file = inv.value("from-env-file") {
+            if inv.arguments.count > 1 || inv.value("from-file") != nil {
+                throw UsageError(
+                    message: "--from-env-file names the keys: give no KEY and no --from-file", command: inv.command)
+            }
+            return try secretSetMany(app, try DotEnv.read(file), inv, ctx)
+        }
+        guard inv.arguments.count > 1 else {
+            throw UsageError(
+                message: "Missing expected argument '<key>' (or --from-env-file FILE)", command: inv.command)
+        }
+        let key = inv.arguments[1]
         try Check.envKey(key)
         var value: Data?
         if let path = inv.value("from-file") {
@@ -27,6 +39,22 @@ extension AppCommands {
             }
             return try AppSecrets.set(
                 key, base64: value?.base64EncodedString() ?? "", app: app, w,
+                credentials: try ctx.credentials(of: w.cr(.app, app), in: w), dryRun: ctx.dryRun)
+        }
+        return 0
+    }
+
+    /// Every KEY=VALUE of a .env file as the app's secrets, in one write; the values are
+    /// never printed, only the keys.
+    static func secretSetMany(
+        _ app: String, _ pairs: [(key: String, value: String)], _ inv: Invocation, _ ctx: Context
+    ) throws -> Int32 {
+        if pairs.isEmpty { throw KipError("\(inv.value("from-env-file") ?? ""): no KEY=VALUE in it") }
+        try ctx.write {
+            let w = try ctx.environment(
+                inv, reading: .objects(EnvironmentView.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
+            return try AppSecrets.set(
+                pairs.map { ($0.key, Data($0.value.utf8).base64EncodedString()) }, app: app, w,
                 credentials: try ctx.credentials(of: w.cr(.app, app), in: w), dryRun: ctx.dryRun)
         }
         return 0

@@ -63,11 +63,16 @@ enum AppCommands {
                 "env", "Set or unset an app's environment variables.",
                 subcommands: [
                     CommandSpec(
-                        "set", "Set env vars (KEY=VALUE …).",
+                        "set", "Set env vars (KEY=VALUE …, or a .env file).",
                         arguments: [
-                            ArgumentSpec("app", "App name."), ArgumentSpec("pairs", "KEY=VALUE pairs.", variadic: true),
+                            ArgumentSpec("app", "App name."),
+                            ArgumentSpec("pairs", "KEY=VALUE pairs.", optional: true, variadic: true),
                         ],
-                        options: scopeOptions, handler: envSet),
+                        options: [
+                            .value(
+                                "from-file", "path",
+                                "Also set every KEY=VALUE of this .env file (- for stdin); the pairs given win.")
+                        ] + scopeOptions, handler: envSet),
                     CommandSpec(
                         "unset", "Remove env vars (KEY …).",
                         arguments: [
@@ -86,10 +91,14 @@ enum AppCommands {
                         "Set a secret; the value comes from stdin or a hidden prompt, never from the command line.",
                         arguments: [
                             ArgumentSpec("app", "App name."),
-                            ArgumentSpec("key", "Secret name, exposed as an env var."),
+                            ArgumentSpec(
+                                "key", "Secret name, exposed as an env var (or --from-env-file).", optional: true),
                         ],
                         options: [
                             .value("from-file", "path", "Take the value from a file, byte for byte (binary included)."),
+                            .value(
+                                "from-env-file", "path",
+                                "Set every KEY=VALUE of this .env file (- for stdin) as a secret, in one write."),
                             .flag("allow-empty", "Allow an empty value."),
                         ] + scopeOptions, handler: secretSet),
                     CommandSpec(

@@ -65,6 +65,20 @@ extension FileCommands {
             }
             file.environments = file.environments.filter { $0.name == only }
         }
+        if let target = inv.value("as") {
+            guard let only = inv.value("environment") else {
+                throw UsageError(
+                    message: "--as applies one environment of the file under another name: give --environment",
+                    command: inv.command)
+            }
+            if let p = Naming.checkEnvironment(target) { throw KipError(p) }
+            // The file is in the environment's own terms (its namespace, its default
+            // routes), so the same workloads land in the other environment as they are.
+            file.environments[0].name = target
+            file.pipeline =
+                file.pipeline.contains(target)
+                ? file.pipeline.filter { $0 != only } : file.pipeline.map { $0 == only ? target : $0 }
+        }
         return file
     }
 

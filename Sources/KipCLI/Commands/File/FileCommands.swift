@@ -43,6 +43,9 @@ enum FileCommands {
                 options: [
                     fileOption(required: true),
                     .value("environment", "env", "Only this environment of the file."),
+                    .value(
+                        "as", "env",
+                        "With --environment: apply that environment of the file as this one (e.g. test's as prod)."),
                     .value("project", "name", "Apply it as this project (default: the file's)."),
                     .flag("prune", "Delete what the file does not have."), ProjectCommands.waitDeletedFlag.spec,
                 ], handler: apply),

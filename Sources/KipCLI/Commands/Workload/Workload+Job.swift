@@ -24,6 +24,19 @@ extension WorkloadCommands {
                 ] + scopeOptions,
                 handler: jobAdd),
             CommandSpec(
+                "run", "Run a job now, apart from its schedule (its template and image).",
+                arguments: [ArgumentSpec("name", "Job name.")],
+                options: [
+                    Flag(
+                        "wait",
+                        "Wait until the run's pod succeeds (at most --timeout, default 5m); exit 1 naming what failed."
+                    )
+                    .spec
+                ] + scopeOptions, handler: jobRun),
+            CommandSpec(
+                "history", "A job's runs: when each started, how it ended, how long it took.",
+                arguments: [ArgumentSpec("name", "Job name.")], options: scopeOptions, handler: jobHistory),
+            CommandSpec(
                 "list", "List the jobs of an environment.", options: scopeOptions,
                 handler: { inv, ctx in try simpleList(inv, ctx, .job) }),
             CommandSpec(
@@ -78,5 +91,45 @@ extension WorkloadCommands {
             return 0
         }
         return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.job(name)])
+    }
+
+    /// `kip job run`: a run of the job now, owned by its CR; `--wait` follows it.
+    static func jobRun(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        var namespace = ""
+        var run = ""
+        try ctx.write {
+            let w = try ctx.environment(inv, reading: .objects(["\(CRDs.job)/\(name)"]))
+            namespace = w.scope.namespace
+            let cr = try w.require(.job, name)
+            let image = cr.at("spec", "image")?.stringValue ?? ""
+            run = JobRun.name(job: name, image: image, at: Promotion.timestamp(ctx.clock()), purpose: "run")
+            let manifest = try JobRun.manifest(cr, image: image, name: run, scope: w.scope)
+            var plan = Plan()
+            plan.owned = { _ in [manifest] }
+            plan.report = [.success("job \(name) started in \(namespace) (run \(run))")]
+            plan.changes = [
+                ChangeEvent(
+                    reason: "Started", action: "Run", kind: "Job", name: name, namespace: namespace,
+                    note: "kip job run by \(try ctx.actor()): \(run) with \(image)")
+            ]
+            return plan
+        }
+        return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.job(run)])
+    }
+
+    /// `kip job history`: the job's runs, newest first.
+    static func jobHistory(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        let w = try ctx.environment(inv, reading: .kinds([WorkloadKind.job.resource, "jobs.batch"]))
+        _ = try w.require(.job, name)
+        let runs = JobRun.history(name, jobs: w.natives.filter { $0["kind"]?.stringValue == "Job" })
+        return try ctx.show(
+            .array(runs.map(\.json)), empty: runs.isEmpty ? "Job \(name) has not run in \(w.scope.namespace)." : nil
+        ) { _ in
+            ctx.printer.table(
+                ["RUN", "STARTED", "STATUS", "DURATION"],
+                runs.map { [$0.run, $0.started, $0.status, $0.seconds.map { Durations.short(Double($0)) } ?? "-"] })
+        }
     }
 }

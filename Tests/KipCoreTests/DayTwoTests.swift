@@ -1,0 +1,60 @@
+import Foundation
+import KipCore
+import XCTest
+
+/// .env files as docker compose reads them, and a job's runs from the batch Jobs read.
+final class DayTwoTests: XCTestCase {
+    func testDotEnvReadsWhatComposeReads() throws {
+        let pairs = try DotEnv.parse(
+            "# c\n\nexport A=1\r\nB = two words \nC='single #kept'\nD=\"x\\ny \\\"q\\\"\"\nE=v # note\nF=\n",
+            file: ".env")
+        XCTAssertEqual(pairs.map(\.key), ["A", "B", "C", "D", "E", "F"])
+        XCTAssertEqual(pairs.map(\.value), ["1", "two words", "single #kept", "x\ny \"q\"", "v", ""])
+        XCTAssertThrowsError(try DotEnv.parse("A=1\nNOPE\n", file: "f")) {
+            XCTAssertEqual(($0 as? KipError)?.message, "f line 2: expected KEY=VALUE")
+        }
+        XCTAssertThrowsError(try DotEnv.parse("1A=x\n", file: "f"))
+        XCTAssertThrowsError(try DotEnv.parse("A='open\n", file: "f"))
+        XCTAssertThrowsError(try DotEnv.parse("A=1\nA=2\n", file: "f")) {
+            XCTAssertEqual(($0 as? KipError)?.message, "f: A is set twice: keep one")
+        }
+    }
+
+    func testAJobsHistoryIsItsRunsNewestFirst() {
+        func job(
+            _ name: String, owner: (String, String), of: String = "nightly", started: String, done: String?, ok: Bool?
+        ) -> JSON {
+            var status: JSON = ["startTime": .string(started)]
+            if let done { status["completionTime"] = .string(done) }
+            if let ok { status[ok ? "succeeded" : "failed"] = 1 }
+            return [
+                "apiVersion": "batch/v1", "kind": "Job",
+                "metadata": [
+                    "name": .string(name),
+                    "ownerReferences": [
+                        ["apiVersion": .string(owner.0), "kind": .string(owner.1), "name": .string(of), "uid": "u"]
+                    ],
+                ],
+                "status": status,
+            ]
+        }
+        let runs = JobRun.history(
+            "nightly",
+            jobs: [
+                job(
+                    "nightly-29", owner: ("batch/v1", "CronJob"), started: "2026-12-04T03:00:00Z",
+                    done: "2026-12-04T03:01:30Z", ok: true),
+                job(
+                    "nightly-run-ab", owner: (Keys.apiVersion, "Job"), started: "2026-12-04T09:00:00Z", done: nil,
+                    ok: nil),
+                job(
+                    "other", owner: ("batch/v1", "CronJob"), of: "weekly", started: "2026-12-04T05:00:00Z", done: nil,
+                    ok: false),
+                job(
+                    "nightly-28", owner: ("batch/v1", "CronJob"), started: "2026-12-03T03:00:00Z", done: nil, ok: false),
+            ])
+        XCTAssertEqual(runs.map(\.run), ["nightly-run-ab", "nightly-29", "nightly-28"])
+        XCTAssertEqual(runs.map(\.status), ["running", "succeeded", "failed"])
+        XCTAssertEqual(runs[1].seconds, 90)
+    }
+}
