@@ -22,6 +22,7 @@ enum Protection {
         ["app", "promote"]: { $0.has("force") ? "promote into it with --force" : nil },
         ["project", "remove-env"]: { _ in "remove it" },
         ["project", "preview", "down"]: { _ in "remove it" },
+        ["project", "sleep"]: { _ in "put it to sleep" },
         ["project", "delete"]: { _ in "delete the project" },
         ["project", "unprotect"]: { _ in "lift its protection" },
         ["project", "apply"]: { $0.has("prune") ? "prune it" : nil },

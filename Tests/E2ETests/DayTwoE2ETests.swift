@@ -94,4 +94,58 @@ final class DayTwoE2ETests: XCTestCase {
             try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "shop-test"]).at("spec", "route", "host"),
             "api-shop-test.apprunr.com", "test untouched")
     }
+
+    /// `project sleep|wake`: every workload at 0 with its count kept, then back.
+    func testAnEnvironmentSleepsAndWakes() throws {
+        XCTAssertEqual(
+            c.kip("app deploy --name worker --image r/w:1 --port 80 --replicas 2 --project shop/test").code, 0)
+        XCTAssertEqual(c.kip("service add postgres --name db --project shop/test").code, 0)
+        func replicas(_ kind: String, _ name: String) throws -> JSON? {
+            try c.kubectlJSON(["get", kind, name, "-n", "shop-test"]).at("spec", "replicas")
+        }
+        let sleep = c.kip("project sleep shop/test")
+        XCTAssertEqual(sleep.code, 0, "\(sleep)")
+        XCTAssertTrue(
+            sleep.stdout.hasPrefix("✔ shop/test asleep: 3 workload(s) at 0 (api 1, db 1, worker 2)"), sleep.stdout)
+        XCTAssertEqual(try replicas("deployment", "worker"), 0)
+        XCTAssertEqual(try replicas("statefulset", "db"), 0)
+        XCTAssertTrue(c.kip("project status shop").stdout.contains("r/w:1 (asleep)"))
+        XCTAssertTrue(c.kip("project sleep shop/test").stdout.contains("sleeps already"))
+        let wake = c.kip("project wake shop/test")
+        XCTAssertEqual(wake.code, 0, "\(wake)")
+        XCTAssertEqual(wake.stdout, "✔ shop/test awake: api 1, db 1, worker 2\n")
+        XCTAssertEqual(try replicas("deployment", "worker"), 2)
+        XCTAssertEqual(try replicas("statefulset", "db"), 1)
+        XCTAssertNil(
+            try c.kubectlJSON(["get", "deployment", "worker", "-n", "shop-test"]).at(
+                "metadata", "annotations", Sleep.annotation), "the count kept goes")
+        // A protected environment sleeps only when named.
+        XCTAssertEqual(c.kip("project protect shop/prod").code, 0)
+        let prod = c.kip("project sleep shop/prod --yes")
+        XCTAssertEqual(prod.code, 1, "\(prod)")
+        XCTAssertEqual(c.kip("project sleep shop/prod --confirm-env prod").code, 0)
+    }
+
+    /// A function's env vars and logs, as an app's.
+    func testFunctionEnvAndLogs() throws {
+        XCTAssertEqual(c.kip("function deploy fn --image r/fn:1 --project shop/test --wait").code, 0)
+        let set = c.kip("function env set fn A=1 B=2 --project shop/test")
+        XCTAssertEqual(set.code, 0, "\(set)")
+        func env() throws -> JSON? {
+            try c.kubectlJSON(["get", "functions.kipper.run", "fn", "-n", "shop-test"]).at("spec", "env")
+        }
+        XCTAssertEqual(try env(), [["name": "A", "value": "1"], ["name": "B", "value": "2"]])
+        let d = try c.kubectlJSON(["get", "deployment", "fn", "-n", "shop-test"])
+        XCTAssertEqual(
+            d.at("spec", "template", "spec", "containers")?.arrayValue?.first?["env"]?.arrayValue?.count, 2,
+            "rendered into its Deployment")
+        XCTAssertEqual(c.kip("function env unset fn A --project shop/test").code, 0)
+        XCTAssertEqual(try env(), [["name": "B", "value": "2"]])
+        XCTAssertEqual(c.kip("function env unset fn Z --project shop/test").code, 1)
+        try eventually("the function's pod runs") {
+            let logs = c.kip("function logs fn --project shop/test --tail 10")
+            return logs.code == 0 && logs.stdout.contains("[pod/fn-")
+        }
+        XCTAssertEqual(c.kip("function logs ghost --project shop/test").code, 1)
+    }
 }

@@ -57,4 +57,27 @@ final class DayTwoTests: XCTestCase {
         XCTAssertEqual(runs.map(\.status), ["running", "succeeded", "failed"])
         XCTAssertEqual(runs[1].seconds, 90)
     }
+
+    func testSleepKeepsEachCountAndWakeBringsItBack() {
+        func w(_ kind: String, _ name: String, _ replicas: Int, before: String? = nil, kip: Bool = true) -> JSON {
+            var meta: JSON = ["name": .string(name), "namespace": "shop-test"]
+            if kip { meta["labels"] = [Keys.managedBy: "kip"] }
+            if let before { meta["annotations"] = [Sleep.annotation: .string(before)] }
+            return [
+                "apiVersion": "apps/v1", "kind": .string(kind), "metadata": meta, "spec": ["replicas": .int(replicas)],
+            ]
+        }
+        let live = [w("Deployment", "api", 3), w("StatefulSet", "db", 1), w("Deployment", "theirs", 2, kip: false)]
+        let (down, counts) = Sleep.down(live)
+        XCTAssertEqual(counts.map(\.0), ["api", "db"], "kip's workloads only")
+        XCTAssertEqual(down.first?.at("spec", "replicas"), 0)
+        XCTAssertEqual(down.first?.at("metadata", "annotations", Sleep.annotation), "3")
+        XCTAssertFalse(Sleep.environmentAsleep(live))
+        let asleep = [w("Deployment", "api", 0, before: "3"), w("StatefulSet", "db", 0, before: "1")]
+        XCTAssertTrue(Sleep.environmentAsleep(asleep))
+        XCTAssertTrue(Sleep.down(asleep).objects.isEmpty, "asleep already")
+        let (up, back) = Sleep.up(asleep)
+        XCTAssertEqual(back.map(\.1), [3, 1])
+        XCTAssertNil(up.first?.at("metadata", "annotations"), "the count kept is released")
+    }
 }

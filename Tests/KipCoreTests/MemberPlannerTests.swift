@@ -51,7 +51,7 @@ final class MemberPlannerTests: XCTestCase {
         var p = project
         p.members = [Member(kind: .group, name: "devs", role: "viewer", everywhere: true)]
         let plan = ProjectPlanner.writePlan(
-            p, environments: [p.environments[1]], pullSecrets: [], members: p.members, podSecurity: "baseline")
+            p, environments: [p.environments[1]], pullSecrets: [], members: p.members)
         let bindings = plan.owned(["Project/shop": "u-1"]).filter { $0["kind"]?.stringValue == "RoleBinding" }
         XCTAssertEqual(bindings.compactMap { $0.at("subjects")?.arrayValue?.first?["name"]?.stringValue }, ["devs"])
     }

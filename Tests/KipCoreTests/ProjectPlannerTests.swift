@@ -62,10 +62,9 @@ final class ProjectPlannerTests: XCTestCase {
         let children = p.environments.flatMap { Render.environment(p, $0, uid: p.uid!, pullSecrets: obs.pullSecrets) }
         XCTAssertEqual(
             children.map { $0["kind"]?.stringValue ?? "" },
-            [
-                "Namespace", "Secret", "ServiceAccount", "Namespace", "Secret", "ServiceAccount", "Namespace", "Secret",
-                "ServiceAccount",
-            ])
+            Array(
+                repeating: ["Namespace", "NetworkPolicy", "Secret", "ServiceAccount"], count: 3
+            ).flatMap { $0 }, "each environment isolated (the default)")
         assertGolden(JSON.array(children).serialized(pretty: true) + "\n", "project-yourr-name-children.json")
     }
 
@@ -204,6 +203,6 @@ final class ProjectPlannerTests: XCTestCase {
                 "created namespace p-prod (environment prod)",
             ])
         XCTAssertEqual(plan.strays, ["p-old"])
-        XCTAssertEqual(plan.apply.count, 6)
+        XCTAssertEqual(plan.apply.count, 8, "with the two environments' isolation policies")
     }
 }

@@ -29,6 +29,8 @@ public enum Keys {
     public static let podSecurityAnnotation = "kipper.run/pod-security"
     public static let clusterDomainAnnotation = "kipper.run/cluster-domain"
     public static let readersAnnotation = "kipper.run/readers"
+    public static let ingressNamespaceAnnotation = "kipper.run/ingress-namespace"
+    public static let isolationAnnotation = "kipper.run/isolation"
 
     /// On an App CR and its pod template: a hash of the app's secret values and of the
     /// credentials it is bound to, so that changing one rolls the app's pods.

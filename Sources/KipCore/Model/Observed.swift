@@ -50,4 +50,6 @@ public struct Observed: Equatable, Sendable {
     /// and developers read their environment's Secrets; the ingress controller serves it.)
     public var pullSecrets: [JSON] { (secrets["default"] ?? []).filter(Render.isPullSecret) }
     public var podSecurity: String { settings?.podSecurityLevel ?? ClusterSettings.defaultPodSecurity }
+    /// The cluster's settings, the defaults where kip is not installed.
+    public var cluster: ClusterSettings { settings ?? ClusterSettings() }
 }

@@ -22,6 +22,14 @@ public struct ClusterSettings: Equatable, Sendable {
     /// The group bound to kip-reader (nil: every authenticated user): kept by a re-install
     /// that does not name another.
     public var readers: String?
+    /// The ingress controller's namespace, whose traffic every environment admits.
+    public var ingressNamespace: String?
+    /// `off`: environments are not isolated (a network plugin that enforces no policy).
+    public var isolation: String?
+
+    public static let defaultIngressNamespace = "ingress-nginx"
+    public var isolated: Bool { isolation != "off" }
+    public var ingressNamespaceName: String { ingressNamespace ?? Self.defaultIngressNamespace }
 
     public init(org: String? = nil, domain: String? = nil) {
         self.org = org
@@ -40,6 +48,7 @@ public struct ClusterSettings: Equatable, Sendable {
             (Keys.tlsSecretAnnotation, tlsSecret), (Keys.clusterIssuerAnnotation, clusterIssuer),
             (Keys.storageClassAnnotation, storageClass), (Keys.podSecurityAnnotation, podSecurity),
             (Keys.clusterDomainAnnotation, clusterDomain), (Keys.readersAnnotation, readers),
+            (Keys.ingressNamespaceAnnotation, ingressNamespace), (Keys.isolationAnnotation, isolation),
         ]
     }
 
@@ -57,6 +66,8 @@ public struct ClusterSettings: Equatable, Sendable {
         s.podSecurity = v(Keys.podSecurityAnnotation)
         s.clusterDomain = v(Keys.clusterDomainAnnotation)
         s.readers = v(Keys.readersAnnotation)
+        s.ingressNamespace = v(Keys.ingressNamespaceAnnotation)
+        s.isolation = v(Keys.isolationAnnotation)
         return s
     }
 }
@@ -193,6 +204,40 @@ public enum Render {
         return ["apiVersion": "v1", "kind": "Namespace", "metadata": meta]
     }
 
+    /// The environment's NetworkPolicy: its pods admit traffic from its own namespace and
+    /// from the ingress controller's, nothing from other environments or projects.
+    /// Egress is left open (DNS, registries, the internet); another environment's pods
+    /// are refused by that environment's own policy.
+    public static let isolationPolicy = "kip-isolation"
+
+    public static func isolation(_ p: Project, _ env: Project.Environment, uid: String, ingressNamespace: String)
+        -> JSON
+    {
+        [
+            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": [
+                "name": .string(isolationPolicy), "namespace": .string(env.namespace),
+                "labels": .object(labels(project: p.name, environment: env.name)),
+                "ownerReferences": [ownerReference(kind: "Project", name: p.name, uid: uid)],
+            ],
+            "spec": [
+                "podSelector": [:], "policyTypes": ["Ingress"],
+                "ingress": [
+                    [
+                        "from": [
+                            ["podSelector": [:]],
+                            [
+                                "namespaceSelector": [
+                                    "matchLabels": ["kubernetes.io/metadata.name": .string(ingressNamespace)]
+                                ]
+                            ],
+                        ]
+                    ]
+                ],
+            ],
+        ]
+    }
+
     /// Is this Secret an image pull secret (the two registry credential types)?
     public static func isPullSecret(_ s: JSON) -> Bool {
         let t = s["type"]?.stringValue
@@ -232,9 +277,10 @@ public enum Render {
     /// list is atomic, so kip writes them back with its own.
     public static func environment(
         _ p: Project, _ env: Project.Environment, uid: String, pullSecrets: [JSON],
-        podSecurity: String = ClusterSettings.defaultPodSecurity, keeping: [String] = []
+        cluster: ClusterSettings = ClusterSettings(), keeping: [String] = []
     ) -> [JSON] {
-        var out = [namespace(p, env, uid: uid, podSecurity: podSecurity)]
+        var out = [namespace(p, env, uid: uid, podSecurity: cluster.podSecurityLevel)]
+        if cluster.isolated { out.append(isolation(p, env, uid: uid, ingressNamespace: cluster.ingressNamespaceName)) }
         out += pullSecrets.map { pullSecret($0, p, env, uid: uid) }
         let pull = pullSecrets.filter(isPullSecret).compactMap { $0.at("metadata", "name")?.stringValue }
         if !pull.isEmpty {

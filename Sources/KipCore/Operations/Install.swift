@@ -72,6 +72,10 @@ public enum Install {
                 }
             case "cluster-domain":
                 guard DNS.isSubdomain(v) else { throw KipError("--cluster-domain '\(v)' is not a DNS name") }
+            case "isolation":
+                guard v == "on" || v == "off" else { throw KipError("--isolation '\(v)': use on or off") }
+            case "ingress-namespace":
+                guard DNS.isLabel(v) else { throw KipError("--ingress-namespace '\(v)' is not a namespace name") }
             default:
                 guard DNS.isSubdomain(v) else { throw KipError("--\(flag) '\(v)' is not a Kubernetes object name") }
             }
@@ -152,6 +156,9 @@ public enum Install {
         set("storage-class", \.storageClass)
         set("pod-security", \.podSecurity)
         set("cluster-domain", \.clusterDomain)
+        set("ingress-namespace", \.ingressNamespace)
+        set("isolation", \.isolation)
+        if settings.isolation == "on" { settings.isolation = nil }
         if given["tls-secret"].map({ !$0.isEmpty }) == true { settings.clusterIssuer = nil }
         if given["cluster-issuer"].map({ !$0.isEmpty }) == true { settings.tlsSecret = nil }
         if let t = settings.tlsSecret, given["tls-secret"] != nil {
@@ -192,6 +199,10 @@ public enum Install {
             .info(
                 "  storage class \(settings.storageClass ?? "(the cluster's default)"), pod security \(settings.podSecurityLevel), cluster domain \(settings.dnsDomain)"
             ),
+            .info(
+                settings.isolated
+                    ? "  isolation: each environment admits traffic from itself and namespace \(settings.ingressNamespaceName) only (NetworkPolicy kip-isolation; enforced where the network plugin enforces policies)"
+                    : "  isolation: off (no NetworkPolicy)"),
         ]
     }
 

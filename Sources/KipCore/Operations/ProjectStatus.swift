@@ -85,6 +85,7 @@ public struct ProjectStatus {
         guard let d else { return Cell(image: nil, wanted: wanted, state: "no Deployment") }
         let image = d.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
         var cell: Cell
+        if Sleep.asleep(d) { return Cell(image: image, wanted: wanted, state: "asleep") }
         switch Rollout.state(d, pods: []) {
         case .done: cell = Cell(image: image, wanted: wanted, state: image == wanted ? "ready" : "differs from the App")
         case .progressing: cell = Cell(image: image, wanted: wanted, state: "rolling out")

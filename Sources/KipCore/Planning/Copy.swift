@@ -339,8 +339,7 @@ public enum CopyPlanner {
         out.owners =
             (addsEnvironment ? [project.manifest] : [])
             + Render.environment(
-                project, plan.target, uid: project.uid ?? "", pullSecrets: pullSecrets,
-                podSecurity: scope.cluster.podSecurityLevel)
+                project, plan.target, uid: project.uid ?? "", pullSecrets: pullSecrets, cluster: scope.cluster)
             + members.map { $0.binding(project, plan.target, uid: project.uid ?? "") }
             // Namespaces after it in the pipeline: their order label changed.
             + (addsEnvironment

@@ -16,10 +16,13 @@ import Foundation
 public enum ManifestExport {
     /// The environment's objects, ready to leave kip: its Namespace first.
     public static func objects(
-        _ project: Project, _ env: Project.Environment, rendered: [JSON], podSecurity: String
+        _ project: Project, _ env: Project.Environment, rendered: [JSON], cluster: ClusterSettings
     ) -> [JSON] {
-        let ns = Render.namespace(project, env, uid: "", podSecurity: podSecurity)
-        return ([ns] + rendered).map(detach)
+        let ns = Render.namespace(project, env, uid: "", podSecurity: cluster.podSecurityLevel)
+        let policy =
+            cluster.isolated
+            ? [Render.isolation(project, env, uid: "", ingressNamespace: cluster.ingressNamespaceName)] : []
+        return ([ns] + policy + rendered).map(detach)
     }
 
     /// An object without kip's ownership: no managed-by label, no owner references, and a
@@ -81,7 +84,7 @@ public enum ManifestExport {
                 cluster: settings)
             let rendered = (observed.workloads[e.namespace] ?? []).sorted(by: { Plan.key($0) < Plan.key($1) })
                 .flatMap { Workloads.render($0, scope, uid: "", password: { _ in nil }) }
-            let objects = Self.objects(project, e, rendered: rendered, podSecurity: observed.podSecurity)
+            let objects = Self.objects(project, e, rendered: rendered, cluster: observed.cluster)
             for o in objects {
                 let kind = (o["kind"]?.stringValue ?? "").lowercased()
                 files.append(("\(e.name)/\(kind)-\(o.at("metadata", "name")?.stringValue ?? "").\(ext)", o))

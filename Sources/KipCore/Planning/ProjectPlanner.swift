@@ -228,7 +228,7 @@ public enum ProjectPlanner {
             }
             let others = (sa?["imagePullSecrets"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
             let want = Render.environment(
-                project, env, uid: uid, pullSecrets: pull, podSecurity: observed.podSecurity, keeping: others)
+                project, env, uid: uid, pullSecrets: pull, cluster: observed.cluster, keeping: others)
             apply += want
             guard let have = observed.namespaces[env.namespace] else {
                 changes.append("created namespace \(env.namespace) (environment \(env.name))")
@@ -299,7 +299,7 @@ public enum ProjectPlanner {
     /// bindings) are granted in each of `environments`.
     public static func writePlan(
         _ project: Project, environments: [Project.Environment], pullSecrets: [JSON], members: [Member] = [],
-        podSecurity: String = ClusterSettings.defaultPodSecurity, relabel: [Project.Environment] = []
+        cluster: ClusterSettings = ClusterSettings(), relabel: [Project.Environment] = []
     ) -> Plan {
         var plan = Plan()
         plan.owners = [project.manifest]
@@ -307,11 +307,13 @@ public enum ProjectPlanner {
         let key = Plan.key(project.manifest)
         plan.owned = { uids in
             environments.flatMap { e in
-                Render.environment(project, e, uid: uids[key] ?? "", pullSecrets: pullSecrets, podSecurity: podSecurity)
+                Render.environment(project, e, uid: uids[key] ?? "", pullSecrets: pullSecrets, cluster: cluster)
                     + members.map { $0.binding(project, e, uid: uids[key] ?? "") }
             }
                 // Namespaces whose place in the pipeline changed: their order label.
-                + relabel.map { Render.namespace(project, $0, uid: uids[key] ?? "", podSecurity: podSecurity) }
+                + relabel.map {
+                    Render.namespace(project, $0, uid: uids[key] ?? "", podSecurity: cluster.podSecurityLevel)
+                }
         }
         plan.resumeHint =
             "the Project exists: run the same command again, or 'kip project sync \(project.name)', to finish"
@@ -347,14 +349,14 @@ extension ProjectPlanner {
         if let e = project.environment(env), observed.namespaces[e.namespace] == nil {
             let plan = writePlan(
                 project, environments: [e], pullSecrets: observed.pullSecrets, members: project.members,
-                podSecurity: observed.podSecurity)
+                cluster: observed.cluster)
             return (plan, true)
         }
         let (updated, index) = try addEnvironment(
             project, env: env, observed: observed, placement: placement, expiresAt: expiresAt)
         let plan = writePlan(
             updated, environments: [updated.environments[index]], pullSecrets: observed.pullSecrets,
-            members: updated.members, podSecurity: observed.podSecurity,
+            members: updated.members, cluster: observed.cluster,
             relabel: Array(updated.environments[(index + 1)...]))
         return (plan, false)
     }

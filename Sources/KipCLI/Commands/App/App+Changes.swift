@@ -102,7 +102,9 @@ extension AppCommands {
         ) { _ in ctx.printer.table(["NAME", "VALUE", "FROM"], rows) }
     }
 
-    static func envSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+    /// `env set`'s variables: a `--from-file` .env file's, then the KEY=VALUE pairs given
+    /// (which win).
+    static func envPairs(_ inv: Invocation) throws -> [EnvVar] {
         var pairs = try Check.env(Array(inv.arguments.dropFirst()))
         if let file = inv.value("from-file") {
             let given = Set(pairs.map(\.name))
@@ -114,6 +116,11 @@ extension AppCommands {
                 message: "Missing expected argument '<pairs>': give KEY=VALUE pairs or --from-file .env",
                 command: inv.command)
         }
+        return pairs
+    }
+
+    static func envSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let pairs = try envPairs(inv)
         return try update(inv, ctx, inv.arguments[0]) { spec, _ in
             for p in pairs {
                 if let i = spec.env.firstIndex(where: { $0.name == p.name }) {

@@ -5,7 +5,10 @@ extension AppCommands {
     // MARK: logs / restart
 
     /// `kubectl logs` of every pod of the app, by its label, each line prefixed with the pod.
-    static func logs(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+    static func logs(_ inv: Invocation, _ ctx: Context) throws -> Int32 { try logs(inv, ctx, .app) }
+
+    /// The logs of an app's (or a function's) pods, each line prefixed with its pod.
+    static func logs(_ inv: Invocation, _ ctx: Context, _ kind: WorkloadKind) throws -> Int32 {
         let name = inv.arguments[0]
         if let s = inv.value("since"), Durations.seconds(s) == nil {
             throw UsageError(
@@ -17,13 +20,13 @@ extension AppCommands {
                 message: "The value '\(t)' is invalid for '--tail <n>': give a whole number, 0 or more",
                 command: inv.command)
         }
-        let w = try ctx.environment(inv, reading: .objects(["\(CRDs.app)/\(name)"]))
-        let spec = AppSpec(json: try w.require(.app, name)["spec"] ?? [:])
+        let w = try ctx.environment(inv, reading: .objects(["\(kind.resource)/\(name)"]))
+        let spec = AppSpec(json: try w.require(kind, name)["spec"] ?? [:])
         // kubectl refuses to follow more streams than --max-log-requests (default 5): room
         // for every pod the app may run, twice over for a rollout's old and new ones.
         let pods = spec.autoscale?.max ?? spec.replicas ?? AppSpec.defaultReplicas
         var args = [
-            "logs", "-n", w.scope.namespace, "-l", "\(WorkloadKind.app.labelKey)=\(name)", "--prefix",
+            "logs", "-n", w.scope.namespace, "-l", "\(kind.labelKey)=\(name)", "--prefix",
             "--all-containers", "--max-log-requests", String(max(20, pods * 2)), "--tail", inv.value("tail") ?? "-1",
         ]
         if inv.has("follow") { args.append("--follow") }

@@ -161,7 +161,7 @@ extension FileCommands {
             let g = n == 0 ? c.growth : try EnvironmentFile.grow(file, existing: seen.project(name), observed: seen)
             let others = g.project.environments.filter { e in !g.added.contains { $0.name == e.name } }
             var plan = ProjectPlanner.writePlan(
-                g.project, environments: g.added, pullSecrets: seen.pullSecrets, podSecurity: seen.podSecurity,
+                g.project, environments: g.added, pullSecrets: seen.pullSecrets, cluster: seen.cluster,
                 relabel: g.created || g.added.isEmpty ? [] : others)
             plan.report =
                 g.created

@@ -24,9 +24,10 @@ enum InstallCommand {
                 // The level is one of two: a wrong one is a usage mistake.
                 OptionSpec.value(
                     f.flag, f.value, f.help,
-                    choices: f.flag == "pod-security" ? ClusterSettings.podSecurityLevels : nil)
+                    choices: f.flag == "pod-security"
+                        ? ClusterSettings.podSecurityLevels : f.flag == "isolation" ? ["on", "off"] : nil)
             } + [
-                readers.spec
+                readers.spec, .flag("no-isolation", "The same as --isolation off."),
             ], handler: run)
 
     static let readers = Option<String>.string(
@@ -43,11 +44,26 @@ enum InstallCommand {
         ("storage-class", "class", "StorageClass of new volumes and databases (default: the cluster's default class)."),
         ("pod-security", "level", "Pod Security level environments enforce: baseline (default) or restricted."),
         ("cluster-domain", "domain", "The cluster's DNS domain, in service hosts (default cluster.local)."),
+        (
+            "ingress-namespace", "namespace",
+            "The ingress controller's namespace, whose traffic every environment admits (default ingress-nginx)."
+        ),
+        (
+            "isolation", "on|off",
+            "on (default): each environment admits traffic only from itself and the ingress controller (a NetworkPolicy); off for a network plugin that enforces none."
+        ),
     ]
 
     static func run(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         var given = InstallOptions(org: inv.value("org"), domain: inv.value("domain"))
         for f in settingFlags { given.settings[f.flag] = inv.value(f.flag) }
+        if inv.has("no-isolation") {
+            if inv.value("isolation") == "on" {
+                throw UsageError(
+                    message: "--no-isolation and --isolation on contradict each other: give one", command: inv.command)
+            }
+            given.settings["isolation"] = "off"
+        }
         given.readers = try inv.get(readers)
         let o = try ctx.usage(inv) { try Install.checked(given) }
         let cluster = try ctx.clusterName()

@@ -40,6 +40,23 @@ enum LifecycleCommands {
                     ArgumentSpec("env", "Environment (or give PROJECT/ENV).", optional: true),
                 ], handler: { inv, ctx in try protect(inv, ctx, false) }),
             CommandSpec(
+                "sleep", "Scale an environment's apps, functions and databases to 0, keeping their counts.",
+                discussion: """
+                    For the night: every Deployment and StatefulSet kip made there goes to 0 replicas,
+                    its count kept on it; 'kip project wake' brings each back. Data stays. Deploying
+                    an app while its environment sleeps wakes that app.
+                    """,
+                arguments: [
+                    ArgumentSpec("project", "PROJECT/ENV, or PROJECT (default: the active one)."),
+                    ArgumentSpec("env", "Environment (or give PROJECT/ENV).", optional: true),
+                ], handler: { inv, ctx in try sleep(inv, ctx, true) }),
+            CommandSpec(
+                "wake", "Bring a sleeping environment back: each workload at the count it had.",
+                arguments: [
+                    ArgumentSpec("project", "PROJECT/ENV, or PROJECT (default: the active one)."),
+                    ArgumentSpec("env", "Environment (or give PROJECT/ENV).", optional: true),
+                ], handler: { inv, ctx in try sleep(inv, ctx, false) }),
+            CommandSpec(
                 "gc", "Remove short-lived environments (add-env --ttl) whose time is up.",
                 discussion: """
                     kip runs nothing in the cluster, so nothing removes an expired environment by
@@ -85,7 +102,7 @@ enum LifecycleCommands {
                 return plan
             }
             var plan = ProjectPlanner.writePlan(
-                updated, environments: [], pullSecrets: [], podSecurity: observed.podSecurity,
+                updated, environments: [], pullSecrets: [], cluster: observed.cluster,
                 relabel: updated.environments.filter { observed.namespaces[$0.namespace] != nil })
             plan.report = [.success("Promotion pipeline of \(name): \(ProjectCommands.arrow(updated.pipeline))")]
             return plan
@@ -136,6 +153,42 @@ enum LifecycleCommands {
                         "promotions into \(name)/\(env) need an approval by another admin of it ('kip app approve APP --to \(env)')"
                     ))
             }
+            return plan
+        }
+        return 0
+    }
+
+    /// `sleep` (`down`) or `wake`: the environment's workloads at 0, or back at their
+    /// counts, written by the sleep field manager; told as an Event.
+    static func sleep(_ inv: Invocation, _ ctx: Context, _ down: Bool) throws -> Int32 {
+        let (name, env) = try target(inv, ctx)
+        let scoped = Invocation(
+            command: inv.command, options: inv.options.merging(["project": ["\(name)/\(env)"]]) { $1 }, arguments: [])
+        try ctx.write {
+            let w = try ctx.environment(scoped, reading: .kinds(["deployments.apps", "statefulsets.apps"]))
+            let (objects, counts) = down ? Sleep.down(w.natives) : Sleep.up(w.natives)
+            var plan = Plan()
+            plan.partial = objects
+            plan.partialManager = Sleep.fieldManager
+            let list = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+            if objects.isEmpty {
+                plan.report = [
+                    .success(down ? "\(name)/\(env) sleeps already (or runs nothing)" : "\(name)/\(env) is awake")
+                ]
+                return plan
+            }
+            plan.report = [
+                down
+                    ? .success(
+                        "\(name)/\(env) asleep: \(counts.count) workload(s) at 0 (\(list)); 'kip project wake \(name)/\(env)' brings them back"
+                    )
+                    : .success("\(name)/\(env) awake: \(list)")
+            ]
+            plan.changes = [
+                .environment(
+                    down ? "Slept" : "Woke", down ? "Sleep" : "Wake", namespace: w.scope.namespace,
+                    note: "kip project \(down ? "sleep" : "wake") by \(try ctx.actor()): \(list)")
+            ]
             return plan
         }
         return 0

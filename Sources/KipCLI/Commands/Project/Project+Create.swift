@@ -33,7 +33,7 @@ extension ProjectCommands {
             }
             return ProjectPlanner.writePlan(
                 project, environments: project.environments, pullSecrets: observed.pullSecrets,
-                podSecurity: observed.podSecurity)
+                cluster: observed.cluster)
         }
         return 0
     }

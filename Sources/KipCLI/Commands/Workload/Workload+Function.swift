@@ -18,6 +18,37 @@ extension WorkloadCommands {
                 "list", "List the functions of an environment.", options: scopeOptions,
                 handler: { inv, ctx in try simpleList(inv, ctx, .function) }),
             CommandSpec(
+                "logs", "Print the logs of a function's pods (each line prefixed with its pod).",
+                arguments: [ArgumentSpec("function", "Function name.")],
+                options: [
+                    .flag("follow", short: "f", "Keep printing new lines until interrupted."),
+                    .value("since", "duration", "Only lines newer than this (e.g. 10m, 1h)."),
+                    .flag("previous", "The logs of the containers before their last restart (after a crash)."),
+                    .value("tail", "n", "Only the last N lines of each pod (default: all)."),
+                ] + scopeOptions, handler: { inv, ctx in try AppCommands.logs(inv, ctx, .function) }),
+            CommandSpec(
+                "env", "Set or unset a function's environment variables.",
+                subcommands: [
+                    CommandSpec(
+                        "set", "Set env vars (KEY=VALUE …, or a .env file).",
+                        arguments: [
+                            ArgumentSpec("function", "Function name."),
+                            ArgumentSpec("pairs", "KEY=VALUE pairs.", optional: true, variadic: true),
+                        ],
+                        options: [
+                            .value(
+                                "from-file", "path",
+                                "Also set every KEY=VALUE of this .env file (- for stdin); the pairs given win.")
+                        ] + scopeOptions, handler: { inv, ctx in try functionEnv(inv, ctx, set: true) }),
+                    CommandSpec(
+                        "unset", "Remove env vars (KEY …).",
+                        arguments: [
+                            ArgumentSpec("function", "Function name."),
+                            ArgumentSpec("keys", "Variable names.", variadic: true),
+                        ],
+                        options: scopeOptions, handler: { inv, ctx in try functionEnv(inv, ctx, set: false) }),
+                ]),
+            CommandSpec(
                 "delete", "Delete a function.", arguments: [ArgumentSpec("name", "Function name.")],
                 options: scopeOptions,
                 handler: { inv, ctx in try confirmedDelete(inv, ctx, .function) }),
@@ -45,5 +76,42 @@ extension WorkloadCommands {
                 .function, name, [Workloads.cr(.function, name, w.scope, spec: spec.json)], adopt: inv.has(adoptFlag))
         }
         return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.function(name)])
+    }
+
+    /// `function env set|unset`: the function's env vars, nothing else of it.
+    static func functionEnv(_ inv: Invocation, _ ctx: Context, set: Bool) throws -> Int32 {
+        let name = inv.arguments[0]
+        let args = Array(inv.arguments.dropFirst())
+        let pairs = set ? try AppCommands.envPairs(inv) : []
+        try ctx.write {
+            let w = try ctx.environment(inv, reading: .objects(["\(CRDs.function)/\(name)"]))
+            let current = try w.require(.function, name)
+            var spec = FunctionSpec(json: current["spec"] ?? [:])
+            if set {
+                for p in pairs {
+                    if let i = spec.env.firstIndex(where: { $0.name == p.name }) {
+                        spec.env[i] = p
+                    } else {
+                        spec.env.append(p)
+                    }
+                }
+            } else {
+                for k in args where !spec.env.contains(where: { $0.name == k }) {
+                    throw KipError("function \(name) in \(w.scope.namespace) has no env var \(k)")
+                }
+                spec.env.removeAll { args.contains($0.name) }
+            }
+            var cr = Workloads.applyable(current)
+            cr["spec"] = spec.json
+            var plan = try w.plan(.function, name, [cr])
+            plan.changes = [
+                ChangeEvent(
+                    reason: "Changed", action: ChangeEvent.action(inv.command), kind: "Function", name: name,
+                    namespace: w.scope.namespace,
+                    note: "kip \(inv.command.joined(separator: " ")) by \(try ctx.actor())")
+            ]
+            return plan
+        }
+        return 0
     }
 }
