@@ -68,7 +68,11 @@ final class EnvironmentFileE2ETests: XCTestCase {
         let items = try JSON.parse(Data(manifests.stdout.utf8))["items"]?.arrayValue ?? []
         XCTAssertEqual(
             Set(items.compactMap { $0["kind"]?.stringValue }),
-            ["Namespace", "Deployment", "Service", "Ingress", "StatefulSet", "PersistentVolumeClaim", "CronJob"])
+            [
+                "Namespace", "NetworkPolicy", "Deployment", "Service", "Ingress", "StatefulSet",
+                "PersistentVolumeClaim",
+                "CronJob",
+            ], "with the environment's isolation")
         XCTAssertTrue(
             items.allSatisfy { $0.at("metadata", "ownerReferences") == nil && $0.at("metadata", "uid") == nil })
         XCTAssertFalse(manifests.stdout.contains(secretValue))

@@ -80,4 +80,31 @@ final class DayTwoTests: XCTestCase {
         XCTAssertEqual(back.map(\.1), [3, 1])
         XCTAssertNil(up.first?.at("metadata", "annotations"), "the count kept is released")
     }
+
+    /// A file carries an environment's approval requirement and preview mark; applying a
+    /// file adds a requirement, never lifts one.
+    func testAFileKeepsApprovalsAndPreviews() throws {
+        var project = Project(
+            name: "shop", displayName: nil,
+            environments: [
+                .init(name: "test", namespace: "shop-test"),
+                .init(name: "prod", namespace: "shop-prod", protected: true, requireApproval: true),
+                .init(name: "pr-1", namespace: "shop-pr-1", preview: true),
+            ])
+        project.uid = "u"
+        let namespaces: [JSON] = project.environments.map {
+            ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string($0.namespace)]]
+        }
+        let observed = Observed(items: [project.manifest] + namespaces)
+        let file = try EnvironmentFile.parse(EnvironmentFile.export(project, project.environments, observed: observed))
+        XCTAssertEqual(file.environments.map(\.requireApproval), [false, true, false])
+        XCTAssertEqual(file.environments.map(\.preview), [false, false, true])
+        // test's file as prod (`--as`): prod keeps its requirement.
+        var asProd = file
+        asProd.environments = [file.environments[0]]
+        asProd.environments[0].name = "prod"
+        asProd.environments[0].protected = true
+        let grown = try EnvironmentFile.grow(asProd, existing: project, observed: observed)
+        XCTAssertEqual(grown.project.environment("prod")?.requireApproval, true)
+    }
 }

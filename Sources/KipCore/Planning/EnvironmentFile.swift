@@ -18,6 +18,11 @@ public enum EnvironmentFile {
         public var workloads: [WorkloadKind: [String: JSON]]
         /// App → its secret's key names.
         public var secrets: [String: [String]]
+        /// A preview (not a stage); set on an environment the file adds.
+        public var preview = false
+        /// Promotions into it need an approval; a file adds the requirement, never lifts
+        /// it (`kip project unprotect` does).
+        public var requireApproval = false
     }
 
     public struct Document: Equatable, Sendable {
@@ -41,6 +46,8 @@ public enum EnvironmentFile {
                 cluster: settings)
             var o: JSON = ["name": .string(e.name)]
             if e.protected { o["protected"] = true }
+            if e.requireApproval { o["requireApproval"] = true }
+            if e.preview { o["preview"] = true }
             if let x = e.expiresAt { o["expiresAt"] = .string(x) }
             for kind in WorkloadKind.allCases {
                 let crs = (observed.workloads[e.namespace] ?? []).filter { $0["kind"]?.stringValue == kind.rawValue }
@@ -151,7 +158,11 @@ public enum EnvironmentFile {
         var envs: [Environment] = []
         for (i, e) in (doc["environments"]?.arrayValue ?? []).enumerated() {
             let path = "environments[\(i)]"
-            try keys(e, path, Set(["name", "protected", "expiresAt"] + WorkloadKind.allCases.map(\.plural)))
+            try keys(
+                e, path,
+                Set(
+                    ["name", "protected", "expiresAt", "preview", "requireApproval"]
+                        + WorkloadKind.allCases.map(\.plural)))
             guard let en = e["name"]?.stringValue else { throw fail("\(path).name", "missing") }
             if let why = Naming.checkEnvironment(en) { throw fail("\(path).name", why) }
             guard pipeline.contains(en) else {
@@ -162,7 +173,8 @@ public enum EnvironmentFile {
             }
             var env = Environment(
                 name: en, protected: e["protected"]?.boolValue ?? false, expiresAt: e["expiresAt"]?.stringValue,
-                workloads: [:], secrets: [:])
+                workloads: [:], secrets: [:], preview: e["preview"]?.boolValue ?? false,
+                requireApproval: e["requireApproval"]?.boolValue ?? false)
             for kind in WorkloadKind.allCases {
                 for (j, w) in (e[kind.plural]?.arrayValue ?? []).enumerated() {
                     let wp = "\(path).\(kind.plural)[\(j)]"
@@ -240,6 +252,12 @@ public enum EnvironmentFile {
             if had.protected != e.protected {
                 if existed { changes.append("~ environment \(e.name) protected: \(had.protected) → \(e.protected)") }
                 project.environments[i].protected = e.protected
+                settingsChanged = true
+            }
+            if !existed { project.environments[i].preview = e.preview }
+            if e.requireApproval && !had.requireApproval {
+                if existed { changes.append("~ environment \(e.name) requireApproval: false → true") }
+                project.environments[i].requireApproval = true
                 settingsChanged = true
             }
             if had.expiresAt != e.expiresAt {
