@@ -78,21 +78,28 @@ enum PromoteCommands {
         var first: (() throws -> Void)?
     }
 
+    /// `--min-soak`, in seconds; a value that is no duration is a usage mistake, said
+    /// before anything is read.
+    static func minSoak(_ inv: Invocation) throws -> Double? {
+        guard let soak = inv.value("min-soak") else { return nil }
+        guard let s = Durations.seconds(soak) else {
+            throw UsageError(
+                message:
+                    "The value '\(soak)' is invalid for '--min-soak <duration>': give a duration such as 24h, 30m or 1h30m",
+                command: inv.command)
+        }
+        return s
+    }
+
     /// The gates a promotion into `target` passes (`--force`, `--min-soak`, approvals).
     static func gates(_ inv: Invocation, _ ctx: Context, _ target: Project.Environment, _ dst: EnvironmentView)
         throws -> PromotionGates
     {
         var g = PromotionGates(now: ctx.clock())
         g.force = inv.has("force")
-        if let soak = inv.value("min-soak") {
-            guard let s = Durations.seconds(soak) else {
-                throw UsageError(
-                    message:
-                        "The value '\(soak)' is invalid for '--min-soak <duration>': give a duration such as 24h, 30m or 1h30m",
-                    command: inv.command)
-            }
-            g.minSoak = s
-            g.minSoakText = soak
+        if let soak = try minSoak(inv) {
+            g.minSoak = soak
+            g.minSoakText = inv.value("min-soak") ?? ""
         }
         if target.requireApproval {
             g.requireApproval = true
@@ -267,6 +274,7 @@ enum PromoteCommands {
         if all && inv.value("pre-job") != nil {
             throw UsageError(message: "--pre-job runs with one app's image: give the app", command: inv.command)
         }
+        _ = try minSoak(inv)
         var last: Round?
         var failed: [String: String] = [:]
         do {
