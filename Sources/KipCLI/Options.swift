@@ -147,6 +147,18 @@ extension ListOption where Value == String {
 }
 
 extension Invocation {
+    /// A duration option (`72h`, `30m`, `1h30m`) in seconds; nil when not given, a usage
+    /// mistake (naming `examples`) when it is no duration.
+    func duration(_ long: String, examples: String) throws -> Double? {
+        guard let v = value(long) else { return nil }
+        guard let s = Durations.seconds(v) else {
+            throw UsageError(
+                message: "The value '\(v)' is invalid for '--\(long) <duration>': give a duration such as \(examples)",
+                command: command)
+        }
+        return s
+    }
+
     private func bad(_ spec: OptionSpec, _ value: String, _ e: BadValue) -> UsageError {
         UsageError(message: "The value '\(value)' is invalid for '\(spec.usageForm)': \(e.reason)", command: command)
     }

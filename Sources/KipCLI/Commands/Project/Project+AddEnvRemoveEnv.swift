@@ -30,14 +30,9 @@ extension ProjectCommands {
 
     /// `--ttl DURATION` as the time it ends, from now.
     static func expiry(_ inv: Invocation, _ ctx: Context) throws -> String? {
-        guard let ttl = inv.value("ttl") else { return nil }
-        guard let s = Durations.seconds(ttl) else {
-            throw UsageError(
-                message:
-                    "The value '\(ttl)' is invalid for '--ttl <duration>': give a duration such as 72h, 7d or 1h30m",
-                command: inv.command)
+        try inv.duration("ttl", examples: "72h, 7d or 1h30m").map {
+            Promotion.timestamp(ctx.clock().addingTimeInterval($0))
         }
-        return Promotion.timestamp(ctx.clock().addingTimeInterval(s))
     }
 
     static func addEnv(_ inv: Invocation, _ ctx: Context) throws -> Int32 {

@@ -81,14 +81,7 @@ enum PromoteCommands {
     /// `--min-soak`, in seconds; a value that is no duration is a usage mistake, said
     /// before anything is read.
     static func minSoak(_ inv: Invocation) throws -> Double? {
-        guard let soak = inv.value("min-soak") else { return nil }
-        guard let s = Durations.seconds(soak) else {
-            throw UsageError(
-                message:
-                    "The value '\(soak)' is invalid for '--min-soak <duration>': give a duration such as 24h, 30m or 1h30m",
-                command: inv.command)
-        }
-        return s
+        try inv.duration("min-soak", examples: "24h, 30m or 1h30m")
     }
 
     /// The gates a promotion into `target` passes (`--force`, `--min-soak`, approvals).
