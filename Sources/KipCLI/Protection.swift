@@ -17,6 +17,8 @@ enum Protection {
         ["function", "delete"]: { "delete function \($0.arguments.first ?? "")" },
         ["job", "delete"]: { "delete job \($0.arguments.first ?? "")" },
         ["service", "delete"]: { "delete service \($0.arguments.first ?? "")" },
+        ["service", "restore"]: { "replace the data of service \($0.arguments.first ?? "")" },
+        ["service", "copy-data"]: { "replace the data of service \($0.arguments.first ?? "")" },
         ["volume", "delete"]: { "delete volume \($0.arguments.first ?? "")" },
         ["volume", "unmount"]: { "unmount volume \($0.arguments.first ?? "")" },
         ["app", "promote"]: { $0.has("force") ? "promote into it with --force" : nil },

@@ -245,6 +245,25 @@ extension Context {
         return out
     }
 
+    /// The pod an exec goes to: a ready one of the current revision of the workload of
+    /// kind `kind` that `selector` picks (its ReplicaSets and pods read beside it).
+    func podToExec(in namespace: String, kind: String, selector: String, what: String) throws -> String {
+        let items = try read([kind, "replicasets.apps", "pods"], in: namespace, selector: selector)
+        let workloads = items.filter { $0["kind"]?.stringValue != "ReplicaSet" && $0["kind"]?.stringValue != "Pod" }
+        guard let w = workloads.first else {
+            throw KipError("\(what) has no \(kind.split(separator: ".")[0].dropLast()) yet: run 'kip project sync'")
+        }
+        return try PodStreams.pod(
+            of: w, pods: items.filter { $0["kind"] == "Pod" }, replicaSets: items.filter { $0["kind"] == "ReplicaSet" },
+            what: what)
+    }
+
+    /// Runs kubectl on kip's own standard streams (exec, dump, restore); its status.
+    func attached(_ args: [String]) throws -> Int32 { try driver().attached(args) }
+
+    /// Runs `kubectl <first> | kubectl <second>` (a copy between two databases).
+    func piped(_ first: [String], into second: [String]) throws { _ = try driver().piped(first, into: second) }
+
     /// Runs kubectl with its output handed on as it comes (`logs --follow`).
     func stream(_ args: [String], output: @escaping @Sendable (Data) -> Void) throws {
         try driver().stream(args, output: output)

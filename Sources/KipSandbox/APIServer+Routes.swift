@@ -52,6 +52,7 @@ extension APIServer {
             if let answer = review(r, body, requester) { return json(answer, 201) }
         }
         try authorize(req, t)
+        if t.subresource == "exec", r.kind == "Pod", let name = t.name { return try exec(req, t, pod: name) }
         let manager = req.query["fieldManager"] ?? userAgentManager(req.headers["user-agent"])
         // The scale subresource (`kubectl scale`, an autoscaler): an autoscaling/v1 Scale.
         if t.subresource == "scale", let name = t.name, ["Deployment", "StatefulSet", "ReplicaSet"].contains(r.kind) {

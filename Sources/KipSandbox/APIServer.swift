@@ -155,6 +155,9 @@ public final class APIServer: @unchecked Sendable {
     var pending: [(Date, ControllerEvent)] = []
     /// What each pod's containers printed, by namespace/name (`kubectl logs`).
     var podLogs: [String: String] = [:]
+    /// What each database StatefulSet holds, by namespace/name: the last dump restored
+    /// into it through exec (`FakeShell`).
+    var databases: [String: Data] = [:]
     /// Recent changes, oldest first, for watches.
     var changes: [Change] = []
     /// Bearer tokens and the identity of the request being served.

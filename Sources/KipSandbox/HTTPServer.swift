@@ -21,6 +21,9 @@ public struct HTTPResponse {
     /// Further headers. Without a `Cache-Control` of its own a response says `no-cache,
     /// private`, as kube-apiserver's filter does.
     public var headers: [(String, String)] = []
+    /// For a `101 Switching Protocols`: what then speaks on the connection, given its
+    /// socket and the bytes already read past the request.
+    public var takeover: ((Int32, [UInt8]) -> Void)? = nil
 
     public init(status: Int, contentType: String = "application/json", body: Data, headers: [(String, String)] = []) {
         self.status = status
@@ -158,6 +161,14 @@ public final class HTTPServer: @unchecked Sendable {
                 method: String(requestLine[0]), path: path.removingPercentEncoding ?? path, query: query,
                 rawQuery: rawQuery, headers: headers, body: body)
             let resp = handler(req)
+            if resp.status == 101, let takeover = resp.takeover {
+                var out = "HTTP/1.1 101 Switching Protocols\r\n"
+                for (k, v) in resp.headers { out += "\(k): \(v)\r\n" }
+                out += "\r\n"
+                if !sendAll(c, Array(out.utf8)) { return }
+                takeover(c, buf)
+                return
+            }
             var out = "HTTP/1.1 \(resp.status) \(reasonPhrase(resp.status))\r\n"
             out += "Content-Type: \(resp.contentType)\r\n"
             out += "Content-Length: \(resp.body.count)\r\n"

@@ -108,3 +108,61 @@ final class DayTwoTests: XCTestCase {
         XCTAssertEqual(grown.project.environment("prod")?.requireApproval, true)
     }
 }
+
+/// Which pod an exec goes to, and what runs there to move a database's data.
+final class PodStreamsTests: XCTestCase {
+    func pod(_ name: String, hash: String, phase: String = "Running", ready: Bool = true) -> JSON {
+        [
+            "kind": "Pod", "metadata": ["name": .string(name), "labels": ["pod-template-hash": .string(hash)]],
+            "status": [
+                "phase": .string(phase),
+                "conditions": [["type": "Ready", "status": .string(ready ? "True" : "False")]],
+            ],
+        ]
+    }
+
+    func testExecGoesToAReadyPodOfTheCurrentRevision() throws {
+        let rev = "deployment.kubernetes.io/revision"
+        let deployment: JSON = [
+            "kind": "Deployment", "metadata": ["name": "api", "uid": "u1", "annotations": [rev: "2"]],
+            "spec": ["replicas": 2],
+        ]
+        func rs(_ revision: String, _ hash: String) -> JSON {
+            [
+                "kind": "ReplicaSet",
+                "metadata": [
+                    "annotations": [rev: .string(revision)], "labels": ["pod-template-hash": .string(hash)],
+                    "ownerReferences": [["uid": "u1"]],
+                ],
+            ]
+        }
+        let pods = [pod("api-old", hash: "a"), pod("api-new-b", hash: "b", ready: false), pod("api-new-c", hash: "b")]
+        XCTAssertEqual(
+            try PodStreams.pod(of: deployment, pods: pods, replicaSets: [rs("1", "a"), rs("2", "b")], what: "app api"),
+            "api-new-c", "the old revision's pod is passed by, a ready pod preferred")
+        XCTAssertThrowsError(
+            try PodStreams.pod(
+                of: deployment, pods: [pod("api-old", hash: "a")], replicaSets: [rs("1", "a"), rs("2", "b")],
+                what: "app api")
+        ) {
+            XCTAssertEqual(
+                "\($0)", "app api has no running pod of its current revision yet: try again when its rollout is done")
+        }
+        XCTAssertEqual(
+            PodStreams.exec(
+                namespace: "shop-test", pod: "api-1", container: "api", command: ["ls", "-l"], stdin: true, tty: false),
+            ["exec", "-n", "shop-test", "api-1", "-c", "api", "-i", "--", "ls", "-l"])
+    }
+
+    func testDumpsTakeCredentialsFromThePodAndRedisIsRefused() throws {
+        for type in ["postgres", "mysql"] {
+            XCTAssertNoThrow(try PodStreams.checkMovable(type, service: "db"))
+            for command in [PodStreams.dump(type), PodStreams.restore(type)] {
+                XCTAssertEqual(command.prefix(2), ["sh", "-c"])
+                XCTAssertTrue(command[2].contains("\"$"), "credentials by the container's variables: \(command)")
+            }
+        }
+        XCTAssertTrue(PodStreams.dump("postgres")[2].contains("--clean --if-exists"))
+        XCTAssertThrowsError(try PodStreams.checkMovable("redis", service: "cache"))
+    }
+}

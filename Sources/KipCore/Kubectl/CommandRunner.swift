@@ -28,10 +28,26 @@ public protocol CommandRunner: AnyObject {
     /// the network). A runner that answers in-process runs them one by one, in order, so
     /// that what it answers (uids, resourceVersions) does not depend on thread timing.
     var runsConcurrently: Bool { get }
+    /// Runs with kip's own standard streams (a terminal, a file, a pipe), which pass
+    /// through kip untouched (`app exec`, `service dump|restore`); returns its status.
+    func attached(_ argv: [String]) throws -> Int32
+    /// Runs `first` with its stdout piped into `second`'s stdin, both at once, so what
+    /// flows between them touches no file and not kip; the second's stdout and both
+    /// stderrs are kept.
+    func piped(_ first: [String], into second: [String]) throws -> (first: ProcessResult, second: ProcessResult)
 }
 
 extension CommandRunner {
     public var runsConcurrently: Bool { true }
+
+    public func attached(_ argv: [String]) throws -> Int32 {
+        throw RunnerError.launch(argv.first ?? "", "this runner has no standard streams to hand over")
+    }
+
+    public func piped(_ first: [String], into second: [String]) throws -> (first: ProcessResult, second: ProcessResult)
+    {
+        throw RunnerError.launch(first.first ?? "", "this runner cannot pipe processes")
+    }
 
     /// For runners that answer at once: the whole stdout in one piece.
     public func stream(_ argv: [String], output: @escaping @Sendable (Data) -> Void) throws -> ProcessResult {
@@ -123,6 +139,80 @@ public final class ProcessRunner: CommandRunner {
 
     public func stream(_ argv: [String], output: @escaping @Sendable (Data) -> Void) throws -> ProcessResult {
         try execute(argv, stdin: nil, output: output)
+    }
+
+    public func attached(_ argv: [String]) throws -> Int32 {
+        let p = try process(argv)
+        p.standardInput = FileHandle.standardInput
+        p.standardOutput = FileHandle.standardOutput
+        p.standardError = FileHandle.standardError
+        do { try p.run() } catch { throw RunnerError.launch(argv[0], "\(error)") }
+        Signals.started(p.processIdentifier)
+        defer {
+            Signals.ended(p.processIdentifier)
+            Signals.checkInterrupted()
+        }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    public func piped(_ first: [String], into second: [String]) throws -> (first: ProcessResult, second: ProcessResult)
+    {
+        Self.ignoreSIGPIPE
+        let a = try process(first)
+        let b = try process(second)
+        let between = Pipe()
+        let (aErr, bOut, bErr) = (Pipe(), Pipe(), Pipe())
+        a.standardInput = FileHandle.nullDevice
+        a.standardOutput = between
+        a.standardError = aErr
+        b.standardInput = between
+        b.standardOutput = bOut
+        b.standardError = bErr
+        do { try a.run() } catch { throw RunnerError.launch(first[0], "\(error)") }
+        Signals.started(a.processIdentifier)
+        do { try b.run() } catch {
+            a.terminate()
+            throw RunnerError.launch(second[0], "\(error)")
+        }
+        Signals.started(b.processIdentifier)
+        // kip keeps neither end: the first sees EPIPE if the second stops reading, the
+        // second sees the end of its input when the first exits.
+        try? between.fileHandleForReading.close()
+        try? between.fileHandleForWriting.close()
+        defer {
+            Signals.ended(a.processIdentifier)
+            Signals.ended(b.processIdentifier)
+            Signals.checkInterrupted()
+        }
+        let boxes = (Box(Data()), Box(Data()), Box(Data()))
+        let group = DispatchGroup()
+        for (h, box) in [(aErr, boxes.0), (bOut, boxes.1), (bErr, boxes.2)] {
+            let reading = h.fileHandleForReading
+            group.enter()
+            Thread.detachNewThread {
+                box.set(reading.readDataToEndOfFile())
+                group.leave()
+            }
+        }
+        a.waitUntilExit()
+        b.waitUntilExit()
+        group.wait()
+        return (
+            ProcessResult(status: a.terminationStatus, stderr: boxes.0.get()),
+            ProcessResult(status: b.terminationStatus, stdout: boxes.1.get(), stderr: boxes.2.get())
+        )
+    }
+
+    /// A process for `argv`, its program found on PATH (or through an override).
+    private func process(_ argv: [String]) throws -> Process {
+        guard let program = argv.first else { throw RunnerError.launch("", "empty command") }
+        guard let path = resolve(program) else { throw RunnerError.notFound(program) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = Array(argv.dropFirst())
+        p.environment = environment
+        return p
     }
 
     private func execute(_ argv: [String], stdin: Data?, output: (@Sendable (Data) -> Void)?) throws -> ProcessResult {

@@ -71,6 +71,32 @@ public final class KubectlDriver {
         guard r.status == 0 else { throw failure(argv, r) }
     }
 
+    /// Runs `kubectl <args>` on kip's own standard streams (no request timeout: an exec
+    /// lasts as long as its command); returns kubectl's status, which is the command's.
+    public func attached(_ args: [String]) throws -> Int32 {
+        let argv = ["kubectl"] + connection + args
+        trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))
+        rounds.process()
+        do { return try runner.attached(argv) } catch let e as RunnerError { throw KipError(e.description) }
+    }
+
+    /// Runs `kubectl <first> | kubectl <second>`; throws with the stderr of the first that
+    /// failed.
+    public func piped(_ first: [String], into second: [String]) throws -> Data {
+        let a = ["kubectl"] + connection + first
+        let b = ["kubectl"] + connection + second
+        trace?(
+            "+ " + a.map(Self.shellQuote).joined(separator: " ") + " | " + b.map(Self.shellQuote).joined(separator: " ")
+        )
+        rounds.process()
+        rounds.process()
+        let r: (first: ProcessResult, second: ProcessResult)
+        do { r = try runner.piped(a, into: b) } catch let e as RunnerError { throw KipError(e.description) }
+        if r.first.status != 0 { throw failure(a, r.first) }
+        if r.second.status != 0 { throw failure(b, r.second) }
+        return r.second.stdout
+    }
+
     private func run(_ args: [String], stdin: Data?) throws -> ([String], ProcessResult) {
         let argv = ["kubectl"] + connection + args + (requestTimeout.map { ["--request-timeout=\($0)"] } ?? [])
         trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))

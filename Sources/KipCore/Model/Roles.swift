@@ -37,11 +37,15 @@ public enum KipRoles {
         let viewerRules = look + kinds.map { rule([$0.group], $0.resources, read) } + [approvals]
         // `--wait` follows rollouts through the pods' states (those of the current
         // ReplicaSet) and the controllers' Warning events; `app logs` reads the pods' logs;
-        // each change is told as an Event.
+        // each change is told as an Event; developers get into their pods. Viewers do not:
+        // an exec reads what the pod can, its Secrets' values among them.
         let developerRules =
             look + kinds.map { rule([$0.group], $0.resources, read + write) } + [approvals]
             + [
                 rule([""], ["secrets"], read + write), rule([""], ["pods"], read), rule([""], ["pods/log"], ["get"]),
+                // `app exec` and `service dump|restore|copy-data`: a WebSocket exec is a GET
+                // that kube-apiserver (1.31+) authorizes as `create` too.
+                rule([""], ["pods/exec"], ["get", "create"]),
                 rule(["apps"], ["replicasets"], read), rule(["", "events.k8s.io"], ["events"], read + ["create"]),
             ]
         // Granting: RoleBindings to kip's roles. RBAC's escalation check lets a subject

@@ -52,6 +52,19 @@ enum AppCommands {
                     .value("tail", "n", "Only the last N lines of each pod (default: all)."),
                 ] + scopeOptions, handler: logs),
             CommandSpec(
+                "exec", "Run a command in a pod of the app (a shell when none is given).",
+                discussion: """
+                    Runs in a ready pod of the app's current revision, through 'kubectl exec': stdin is
+                    passed on, and a terminal gets a terminal (-it). The command's exit status is kip's.
+                    Put the command after --, e.g. 'kip app exec web -- ls -l /app'.
+                    """,
+                arguments: [
+                    ArgumentSpec("app", "App name."),
+                    ArgumentSpec(
+                        "command", "The command and its arguments (default: sh).", optional: true, variadic: true),
+                ],
+                options: scopeOptions, handler: exec),
+            CommandSpec(
                 "restart", "Restart an app's pods, one by one as a rollout does (e.g. to re-read a ConfigMap).",
                 arguments: [ArgumentSpec("app", "App name.")], options: [rolloutWaitFlag.spec] + scopeOptions,
                 handler: restart),

@@ -34,7 +34,7 @@ extension WorkloadCommands {
                 ]
                     + scopeOptions,
                 handler: serviceDelete),
-        ])
+        ] + dataCommands)
 
     enum ServiceOpts {
         static let name = Option<String>.name("name", "name", "Service name.", required: true)
