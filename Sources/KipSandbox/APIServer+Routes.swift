@@ -77,9 +77,10 @@ extension APIServer {
         }
         switch (req.method, t.name) {
         case ("GET", nil):
-            let items = try list(
+            var items = try list(
                 r, namespace: t.namespace, labelSelector: req.query["labelSelector"],
                 fieldSelector: req.query["fieldSelector"])
+            if r.kind == "ResourceQuota" { items = items.map(withQuotaStatus) }
             return json(
                 render(list: items, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
         case ("GET", let name?) where t.subresource == "log" && r.kind == "Pod":
@@ -90,7 +91,8 @@ extension APIServer {
             }
             return HTTPResponse(status: 200, contentType: "text/plain", body: Data(text.utf8))
         case ("GET", let name?):
-            let obj = try get(r, namespace: t.namespace, name: name)
+            var obj = try get(r, namespace: t.namespace, name: name)
+            if r.kind == "ResourceQuota" { obj = withQuotaStatus(obj) }
             return json(
                 render(object: obj, r, accept: req.headers["accept"] ?? "", includeObject: req.query["includeObject"]))
         case ("POST", nil):

@@ -143,6 +143,7 @@ extension APIServer {
             o.set(["metadata", "labels", "kubernetes.io/metadata.name"], o.at("metadata", "name"))
         }
         workloadChanged(o, r, old: old)
+        quotaChanged(o, r)
         if r.kind == "CustomResourceDefinition" {
             let established = old.map(Self.isEstablished) ?? false
             o.set(["status", "conditions"], Self.crdConditions(established: established))

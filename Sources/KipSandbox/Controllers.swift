@@ -179,18 +179,37 @@ extension APIServer {
             warn(about: owner, reason: "FailedCreate", message: "Error creating: " + message)
             return
         }
+        // LimitRange admission fills in what the containers leave out; a quota admits as
+        // many of the pods as it has room for (the workload's own pods being replaced).
+        var tmpl = template(o) ?? [:]
+        tmpl["spec"] = withLimitDefaults(tmpl["spec"] ?? [:], namespace: ns)
+        let wanted = kind == "Job" && !bad ? 1 : replicas
+        let ownerName = owner.at("metadata", "name")?.stringValue ?? ""
+        let replaced = Set(
+            [o, owner].compactMap { $0.at("metadata", "uid")?.stringValue }
+                + ownedBy(o.at("metadata", "uid")?.stringValue ?? "", in: "apps/replicasets").compactMap {
+                    $0.at("metadata", "uid")?.stringValue
+                })
+        let room = quotaRoom(tmpl["spec"] ?? [:], count: wanted, namespace: ns, except: replaced) { i in
+            kind == "Job" ? "\(ownerName)-\(String(generation, radix: 16))-\(i)" : "\(ownerName)-\(i)"
+        }
+        let short = room.refusal != nil
         // A rolling update that fails keeps the old ReplicaSet's pods serving.
-        let keepOld = kind == "Deployment" && bad && o.at("spec", "strategy", "type")?.stringValue != "Recreate"
+        let keepOld =
+            kind == "Deployment" && (bad || short) && o.at("spec", "strategy", "type")?.stringValue != "Recreate"
         let old = kind == "Deployment" ? retireOldReplicaSets(of: o, current: rs!, keepPods: keepOld) : 0
         switch kind {
         case "Deployment":
             status["replicas"] = .int(replicas + old)
             status["updatedReplicas"] = .int(replicas)
-            if bad {
-                status["readyReplicas"] = .int(old)
-                status["availableReplicas"] = .int(old)
-                status["unavailableReplicas"] = .int(replicas)
-                status["conditions"] = .array(unavailable)
+            if bad || short {
+                let up = bad ? 0 : room.fits
+                status["readyReplicas"] = .int(old + up)
+                status["availableReplicas"] = .int(old + up)
+                status["unavailableReplicas"] = .int(replicas - up)
+                status["conditions"] = .array(
+                    unavailable
+                        + (short ? [condition("ReplicaFailure", true, "FailedCreate", room.refusal ?? "")] : []))
                 let deadline = Double(o.at("spec", "progressDeadlineSeconds")?.intValue ?? 600) * timing.deadlineScale
                 schedule(.progressDeadline(sk, k, generation), after: deadline)
             } else {
@@ -209,11 +228,11 @@ extension APIServer {
             status["currentRevision"] = .string(revision)
             status["updateRevision"] = .string(revision)
             if !bad {
-                status["readyReplicas"] = .int(replicas)
-                status["availableReplicas"] = .int(replicas)
+                status["readyReplicas"] = .int(room.fits)
+                status["availableReplicas"] = .int(room.fits)
             }
         default:  // Job
-            if bad {
+            if bad || short {
                 status["active"] = 1
             } else {
                 status["succeeded"] = 1
@@ -224,17 +243,18 @@ extension APIServer {
         if var rs {
             rs.set(["spec", "replicas"], .int(replicas))
             rs["status"] = [
-                "replicas": .int(replicas), "readyReplicas": .int(bad ? 0 : replicas),
-                "availableReplicas": .int(bad ? 0 : replicas), "observedGeneration": 1,
+                "replicas": .int(room.fits), "readyReplicas": .int(bad ? 0 : room.fits),
+                "availableReplicas": .int(bad ? 0 : room.fits), "observedGeneration": 1,
             ]
             save(rs, "apps/replicasets")
         }
         var labels: [String: JSON] = [:]
         if kind == "StatefulSet", let rev = status["updateRevision"] { labels["controller-revision-hash"] = rev }
         if let hash = rs?.at("metadata", "labels", "pod-template-hash") { labels["pod-template-hash"] = hash }
-        replacePods(
-            of: owner, template: template(o) ?? [:], count: kind == "Job" && !bad ? 1 : replicas, done: kind == "Job",
-            labels: labels)
+        replacePods(of: owner, template: tmpl, count: room.fits, done: kind == "Job" && !short, labels: labels)
+        if let refusal = room.refusal {
+            warn(about: owner, reason: "FailedCreate", message: "Error creating: " + refusal)
+        }
     }
 
     /// The ReplicaSet of Deployment `d`'s current template, as the deployment controller

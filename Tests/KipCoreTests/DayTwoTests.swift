@@ -166,3 +166,50 @@ final class PodStreamsTests: XCTestCase {
         XCTAssertThrowsError(try PodStreams.checkMovable("redis", service: "cache"))
     }
 }
+
+/// An environment's quota: the words a user writes, the install's and its own, and the
+/// objects kip renders from them.
+final class QuotaTests: XCTestCase {
+    func testParseTakesAliasesAndRefusesWhatIsNoQuota() throws {
+        let q = try Quota.parse(["cpu=4,memory=8Gi", "pods=40", "limits.memory="])
+        XCTAssertEqual(q.set, ["requests.cpu": "4", "requests.memory": "8Gi", "pods": "40"])
+        XCTAssertEqual(q.removed, ["limits.memory"])
+        XCTAssertEqual(Quota(q.set).text, "cpu=4,memory=8Gi,pods=40")
+        XCTAssertThrowsError(try Quota.parse(["gpu=1"]))
+        XCTAssertThrowsError(try Quota.parse(["cpu=lots"]))
+        XCTAssertThrowsError(try Quota.parse(["pods=1.5"]))
+        XCTAssertThrowsError(try Quota.parse(["cpu"]))
+    }
+
+    func testAnEnvironmentsOwnKeysGoOverTheInstallsAndOffMeansNone() {
+        var env = Project.Environment(name: "test", namespace: "shop-test")
+        var cluster = ClusterSettings()
+        XCTAssertEqual(Quota.of(env, cluster: cluster), Quota.standard)
+        cluster.quota = "cpu=2,pods=10"
+        env.quota = ["pods": "20"]
+        XCTAssertEqual(Quota.of(env, cluster: cluster)?.hard, ["requests.cpu": "2", "pods": "20"])
+        cluster.quota = "off"
+        XCTAssertEqual(Quota.of(env, cluster: cluster)?.hard, ["pods": "20"])
+        env.quota = nil
+        XCTAssertNil(Quota.of(env, cluster: cluster))
+        let p = Project(name: "shop", displayName: nil, environments: [env])
+        XCTAssertEqual(Render.quota(p, env, uid: "u", cluster: cluster), [])
+    }
+
+    func testLimitsInTheQuotaGiveContainersDefaultLimits() {
+        let env = Project.Environment(name: "test", namespace: "shop-test", quota: ["limits.memory": "4Gi"])
+        let p = Project(name: "shop", displayName: nil, environments: [env])
+        let objects = Render.quota(p, env, uid: "u", cluster: ClusterSettings())
+        XCTAssertEqual(objects.map { $0["kind"] }, ["ResourceQuota", "LimitRange"])
+        XCTAssertEqual(objects[0].at("spec", "hard", "limits.memory"), "4Gi")
+        XCTAssertEqual(
+            objects[1].at("spec", "limits"),
+            [
+                [
+                    "type": "Container", "defaultRequest": ["cpu": "100m", "memory": "128Mi"],
+                    "default": ["memory": "1Gi"],
+                ]
+            ])
+        XCTAssertEqual(objects[1].at("metadata", "ownerReferences")?.arrayValue?.first?["uid"], "u")
+    }
+}

@@ -63,7 +63,8 @@ final class ProjectPlannerTests: XCTestCase {
         XCTAssertEqual(
             children.map { $0["kind"]?.stringValue ?? "" },
             Array(
-                repeating: ["Namespace", "NetworkPolicy", "Secret", "ServiceAccount"], count: 3
+                repeating: ["Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "Secret", "ServiceAccount"],
+                count: 3
             ).flatMap { $0 }, "each environment isolated (the default)")
         assertGolden(JSON.array(children).serialized(pretty: true) + "\n", "project-yourr-name-children.json")
     }
@@ -203,6 +204,6 @@ final class ProjectPlannerTests: XCTestCase {
                 "created namespace p-prod (environment prod)",
             ])
         XCTAssertEqual(plan.strays, ["p-old"])
-        XCTAssertEqual(plan.apply.count, 8, "with the two environments' isolation policies")
+        XCTAssertEqual(plan.apply.count, 12, "with the two environments' isolation policies and quotas")
     }
 }

@@ -283,16 +283,17 @@ final class ManifestExportTests: XCTestCase {
         let out = ManifestExport.objects(
             project, project.environments[0], rendered: [deployment, db], cluster: cluster)
         XCTAssertEqual(
-            out.map { $0["kind"]?.stringValue }, ["Namespace", "NetworkPolicy", "Deployment", "StatefulSet"],
-            "the environment's isolation goes with it")
+            out.map { $0["kind"]?.stringValue },
+            ["Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "Deployment", "StatefulSet"],
+            "the environment's isolation and quota go with it")
         XCTAssertEqual(out[0].at("metadata", "labels", "pod-security.kubernetes.io/enforce"), "restricted")
         XCTAssertEqual(out[0].at("metadata", "labels", "kipper.run/project"), "shop")
         for o in out {
             XCTAssertNil(o.at("metadata", "labels", "app.kubernetes.io/managed-by"))
             XCTAssertNil(o.at("metadata", "ownerReferences"))
         }
-        XCTAssertEqual(out[2].at("metadata", "labels", "kipper.run/app"), "api")
-        XCTAssertEqual(out[3].at("spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"), "Retain")
+        XCTAssertEqual(out[4].at("metadata", "labels", "kipper.run/app"), "api")
+        XCTAssertEqual(out[5].at("spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"), "Retain")
         XCTAssertEqual(ManifestExport.missingSecrets(out), ["api-secrets", "certs", "db-credentials", "regcred"])
     }
 }

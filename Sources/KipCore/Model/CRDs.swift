@@ -64,6 +64,12 @@ public enum CRDs {
                                     ],
                                     "preview": bool("A preview environment: not a stage of the pipeline."),
                                     "requireApproval": bool("Promotions into it need an approval."),
+                                    "quota": [
+                                        "type": "object",
+                                        "additionalProperties": str("A quantity.", pattern: quantity),
+                                        "description":
+                                            "Its own ResourceQuota keys (requests.cpu, pods, ...), over the install's.",
+                                    ],
                                 ],
                                 required: ["name", "namespace"]), "Environments in pipeline order."),
                         "members": arr(

@@ -31,6 +31,7 @@ public enum Keys {
     public static let readersAnnotation = "kipper.run/readers"
     public static let ingressNamespaceAnnotation = "kipper.run/ingress-namespace"
     public static let isolationAnnotation = "kipper.run/isolation"
+    public static let quotaAnnotation = "kipper.run/quota"
 
     /// On an App CR and its pod template: a hash of the app's secret values and of the
     /// credentials it is bound to, so that changing one rolls the app's pods.

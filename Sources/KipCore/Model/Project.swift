@@ -26,6 +26,9 @@ public struct ClusterSettings: Equatable, Sendable {
     public var ingressNamespace: String?
     /// `off`: environments are not isolated (a network plugin that enforces no policy).
     public var isolation: String?
+    /// Every environment's quota unless it has its own: `off`, or `cpu=8,memory=16Gi,…`
+    /// (nil: `Quota.standard`).
+    public var quota: String?
 
     public static let defaultIngressNamespace = "ingress-nginx"
     public var isolated: Bool { isolation != "off" }
@@ -49,6 +52,7 @@ public struct ClusterSettings: Equatable, Sendable {
             (Keys.storageClassAnnotation, storageClass), (Keys.podSecurityAnnotation, podSecurity),
             (Keys.clusterDomainAnnotation, clusterDomain), (Keys.readersAnnotation, readers),
             (Keys.ingressNamespaceAnnotation, ingressNamespace), (Keys.isolationAnnotation, isolation),
+            (Keys.quotaAnnotation, quota),
         ]
     }
 
@@ -68,6 +72,7 @@ public struct ClusterSettings: Equatable, Sendable {
         s.readers = v(Keys.readersAnnotation)
         s.ingressNamespace = v(Keys.ingressNamespaceAnnotation)
         s.isolation = v(Keys.isolationAnnotation)
+        s.quota = v(Keys.quotaAnnotation)
         return s
     }
 }
@@ -89,9 +94,11 @@ public struct Project: Equatable, Sendable {
         /// Promotions into it need an approval by one of its admins other than the
         /// promoter (`protect --require-approval`, `kip app approve`).
         public var requireApproval: Bool
+        /// Its own quota keys, over the install's (`Quota.of`); nil: the install's alone.
+        public var quota: [String: String]?
         public init(
             name: String, namespace: String, protected: Bool = false, expiresAt: String? = nil, preview: Bool = false,
-            requireApproval: Bool = false
+            requireApproval: Bool = false, quota: [String: String]? = nil
         ) {
             self.name = name
             self.namespace = namespace
@@ -99,6 +106,7 @@ public struct Project: Equatable, Sendable {
             self.expiresAt = expiresAt
             self.preview = preview
             self.requireApproval = requireApproval
+            self.quota = quota
         }
 
         var json: JSON {
@@ -107,6 +115,7 @@ public struct Project: Equatable, Sendable {
             if let expiresAt { o["expiresAt"] = .string(expiresAt) }
             if preview { o["preview"] = true }
             if requireApproval { o["requireApproval"] = true }
+            if let quota, !quota.isEmpty { o["quota"] = .object(quota.mapValues(JSON.string)) }
             return o
         }
     }
@@ -141,7 +150,7 @@ public struct Project: Equatable, Sendable {
             return Environment(
                 name: n, namespace: ns, protected: e["protected"]?.boolValue ?? false,
                 expiresAt: e["expiresAt"]?.stringValue, preview: e["preview"]?.boolValue ?? false,
-                requireApproval: e["requireApproval"]?.boolValue ?? false)
+                requireApproval: e["requireApproval"]?.boolValue ?? false, quota: e["quota"]?.stringMap)
         }
         members = (o.at("spec", "members")?.arrayValue ?? []).compactMap(Member.init(json:))
         uid = o.at("metadata", "uid")?.stringValue
@@ -281,6 +290,7 @@ public enum Render {
     ) -> [JSON] {
         var out = [namespace(p, env, uid: uid, podSecurity: cluster.podSecurityLevel)]
         if cluster.isolated { out.append(isolation(p, env, uid: uid, ingressNamespace: cluster.ingressNamespaceName)) }
+        out += quota(p, env, uid: uid, cluster: cluster)
         out += pullSecrets.map { pullSecret($0, p, env, uid: uid) }
         let pull = pullSecrets.filter(isPullSecret).compactMap { $0.at("metadata", "name")?.stringValue }
         if !pull.isEmpty {

@@ -28,8 +28,11 @@ public enum KipRoles {
     public static var rules: [String: [JSON]] {
         // Reading the environment's own Namespace object (bound in that namespace, a rule
         // on `namespaces` covers only it), and who has which role (`kip project members`).
+        // The environment's quota and its use are read, never written: like its
+        // NetworkPolicy, only whoever may change the Project sets them.
         let look = [
             rule([""], ["namespaces"], ["get"]), rule(["rbac.authorization.k8s.io"], ["rolebindings"], read),
+            rule([""], ["resourcequotas", "limitranges"], read),
         ]
         // Approvals: read by whoever promotes and shown by history and status; written
         // by admins alone, so that the promoter cannot approve by themselves.

@@ -74,6 +74,11 @@ public enum Install {
                 guard DNS.isSubdomain(v) else { throw KipError("--cluster-domain '\(v)' is not a DNS name") }
             case "isolation":
                 guard v == "on" || v == "off" else { throw KipError("--isolation '\(v)': use on or off") }
+            case "quota":
+                if v != "off" {
+                    let q = try Quota.parse([v])
+                    o.settings["quota"] = Quota(q.set).text
+                }
             case "ingress-namespace":
                 guard DNS.isLabel(v) else { throw KipError("--ingress-namespace '\(v)' is not a namespace name") }
             default:
@@ -158,6 +163,7 @@ public enum Install {
         set("cluster-domain", \.clusterDomain)
         set("ingress-namespace", \.ingressNamespace)
         set("isolation", \.isolation)
+        set("quota", \.quota)
         if settings.isolation == "on" { settings.isolation = nil }
         if given["tls-secret"].map({ !$0.isEmpty }) == true { settings.clusterIssuer = nil }
         if given["cluster-issuer"].map({ !$0.isEmpty }) == true { settings.tlsSecret = nil }
@@ -203,6 +209,10 @@ public enum Install {
                 settings.isolated
                     ? "  isolation: each environment admits traffic from itself and namespace \(settings.ingressNamespaceName) only (NetworkPolicy kip-isolation; enforced where the network plugin enforces policies)"
                     : "  isolation: off (no NetworkPolicy)"),
+            .info(
+                Quota.cluster(settings.quota).map {
+                    "  quota of each environment: \($0.text) (ResourceQuota kip-quota; containers that ask for nothing get \(Quota.defaultRequest["cpu"]!) CPU and \(Quota.defaultRequest["memory"]!) memory)"
+                } ?? "  quota: off (no ResourceQuota)"),
         ]
     }
 

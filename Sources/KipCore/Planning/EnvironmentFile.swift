@@ -23,6 +23,11 @@ public enum EnvironmentFile {
         /// Promotions into it need an approval; a file adds the requirement, never lifts
         /// it (`kip project unprotect` does).
         public var requireApproval = false
+        /// Its own quota keys (nil: the install's quota); a file sets them as given.
+        public var quota: [String: String]? = nil
+        /// Applied under another name (`apply --as`): an environment that exists keeps its
+        /// own protection, expiry and quota, which are the other environment's in the file.
+        public var keepSettings = false
     }
 
     public struct Document: Equatable, Sendable {
@@ -48,6 +53,7 @@ public enum EnvironmentFile {
             if e.protected { o["protected"] = true }
             if e.requireApproval { o["requireApproval"] = true }
             if e.preview { o["preview"] = true }
+            if let q = e.quota, !q.isEmpty { o["quota"] = .string(Quota(q).text) }
             if let x = e.expiresAt { o["expiresAt"] = .string(x) }
             for kind in WorkloadKind.allCases {
                 let crs = (observed.workloads[e.namespace] ?? []).filter { $0["kind"]?.stringValue == kind.rawValue }
@@ -161,7 +167,7 @@ public enum EnvironmentFile {
             try keys(
                 e, path,
                 Set(
-                    ["name", "protected", "expiresAt", "preview", "requireApproval"]
+                    ["name", "protected", "expiresAt", "preview", "requireApproval", "quota"]
                         + WorkloadKind.allCases.map(\.plural)))
             guard let en = e["name"]?.stringValue else { throw fail("\(path).name", "missing") }
             if let why = Naming.checkEnvironment(en) { throw fail("\(path).name", why) }
@@ -175,6 +181,14 @@ public enum EnvironmentFile {
                 name: en, protected: e["protected"]?.boolValue ?? false, expiresAt: e["expiresAt"]?.stringValue,
                 workloads: [:], secrets: [:], preview: e["preview"]?.boolValue ?? false,
                 requireApproval: e["requireApproval"]?.boolValue ?? false)
+            if let q = e["quota"] {
+                guard let text = q.stringValue else {
+                    throw fail("\(path).quota", "expected text like cpu=4,memory=8Gi")
+                }
+                do { env.quota = try Quota.parse([text]).set } catch let p as UsageProblem {
+                    throw fail("\(path).quota", p.message)
+                }
+            }
             for kind in WorkloadKind.allCases {
                 for (j, w) in (e[kind.plural]?.arrayValue ?? []).enumerated() {
                     let wp = "\(path).\(kind.plural)[\(j)]"
@@ -216,6 +230,9 @@ public enum EnvironmentFile {
         public var created: Bool
         /// Protection or expiry of an environment it had changes.
         public var settingsChanged: Bool
+        /// Existing environments whose quota the file changes: their ResourceQuota and
+        /// LimitRange are written again.
+        public var requota: [String] = []
         public var changes: [String]
     }
 
@@ -245,10 +262,19 @@ public enum EnvironmentFile {
             changes.append("+ project \(file.project) (\(created.pipeline.joined(separator: " → ")))")
         }
         var settingsChanged = false
+        var requota: [String] = []
         for e in file.environments {
             guard let i = project.environments.firstIndex(where: { $0.name == e.name }) else { continue }
             let existed = !added.contains { $0.name == e.name }
             let had = project.environments[i]
+            if existed && e.keepSettings {
+                if e.requireApproval && !had.requireApproval {
+                    changes.append("~ environment \(e.name) requireApproval: false → true")
+                    project.environments[i].requireApproval = true
+                    settingsChanged = true
+                }
+                continue
+            }
             if had.protected != e.protected {
                 if existed { changes.append("~ environment \(e.name) protected: \(had.protected) → \(e.protected)") }
                 project.environments[i].protected = e.protected
@@ -258,6 +284,16 @@ public enum EnvironmentFile {
             if e.requireApproval && !had.requireApproval {
                 if existed { changes.append("~ environment \(e.name) requireApproval: false → true") }
                 project.environments[i].requireApproval = true
+                settingsChanged = true
+            }
+            if (had.quota ?? [:]) != (e.quota ?? [:]) {
+                if existed {
+                    changes.append(
+                        "~ environment \(e.name) quota: \(had.quota.map { Quota($0).text } ?? "(the install's)") → \(e.quota.map { Quota($0).text } ?? "(the install's)")"
+                    )
+                    requota.append(e.name)
+                }
+                project.environments[i].quota = e.quota
                 settingsChanged = true
             }
             if had.expiresAt != e.expiresAt {
@@ -271,7 +307,7 @@ public enum EnvironmentFile {
         }
         return Growth(
             project: project, added: added, created: existing == nil, settingsChanged: settingsChanged,
-            changes: changes)
+            requota: requota, changes: changes)
     }
 
     /// The CRs to write so that the environment holds what `env` of the file says (those
@@ -517,6 +553,10 @@ extension Drift {
                 project: project.name, environment: env.name, namespace: env.namespace, domain: settings.domain,
                 cluster: settings)
             let live = observed.natives[env.namespace] ?? []
+            // The environment's quota, as kip writes it from the Project (someone who may
+            // write the namespace may have changed it).
+            let quota = Render.quota(project, env, uid: "", cluster: settings)
+            lines += compare(rendered: quota, live: live).map { "\(env.name): \($0.line)" }
             for cr in (observed.workloads[env.namespace] ?? []).sorted(by: { Plan.key($0) < Plan.key($1) }) {
                 let uid = cr.at("metadata", "uid")?.stringValue ?? ""
                 let rendered = Workloads.render(cr, scope, uid: uid, password: { _ in nil })

@@ -22,7 +22,7 @@ public enum ManifestExport {
         let policy =
             cluster.isolated
             ? [Render.isolation(project, env, uid: "", ingressNamespace: cluster.ingressNamespaceName)] : []
-        return ([ns] + policy + rendered).map(detach)
+        return ([ns] + policy + Render.quota(project, env, uid: "", cluster: cluster) + rendered).map(detach)
     }
 
     /// An object without kip's ownership: no managed-by label, no owner references, and a

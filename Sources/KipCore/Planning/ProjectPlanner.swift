@@ -119,7 +119,8 @@ public enum ProjectPlanner {
     /// project grows too: `default` keeps its namespace (the project's name) and stays
     /// first, and the new environment gets `<project>-<env>`.
     public static func addEnvironment(
-        _ project: Project, env: String, observed: Observed, placement: Placement = .end, expiresAt: String? = nil
+        _ project: Project, env: String, observed: Observed, placement: Placement = .end, expiresAt: String? = nil,
+        quota: [String: String]? = nil
     ) throws -> (Project, Int) {
         guard let settings = observed.settings else { throw notInstalled() }
         if project.environment(env) != nil {
@@ -149,7 +150,7 @@ public enum ProjectPlanner {
         var p = project
         let new = Project.Environment(
             name: env, namespace: Naming.namespace(org: settings.org, project: project.name, environment: env),
-            expiresAt: expiresAt, preview: placement == .preview)
+            expiresAt: expiresAt, preview: placement == .preview, quota: quota)
         p.environments.insert(new, at: index)
         let added = Project(name: p.name, displayName: nil, environments: [new])
         try checkNamespaces(added, observed: observed)
@@ -344,7 +345,8 @@ extension ProjectPlanner {
     /// the Project has it but its namespace is missing (an add-env that stopped half-way),
     /// that namespace written again (`completing`).
     public static func addEnvPlan(
-        _ project: Project, env: String, observed: Observed, placement: Placement, expiresAt: String?
+        _ project: Project, env: String, observed: Observed, placement: Placement, expiresAt: String?,
+        quota: [String: String]? = nil
     ) throws -> (plan: Plan, completing: Bool) {
         if let e = project.environment(env), observed.namespaces[e.namespace] == nil {
             let plan = writePlan(
@@ -353,7 +355,7 @@ extension ProjectPlanner {
             return (plan, true)
         }
         let (updated, index) = try addEnvironment(
-            project, env: env, observed: observed, placement: placement, expiresAt: expiresAt)
+            project, env: env, observed: observed, placement: placement, expiresAt: expiresAt, quota: quota)
         let plan = writePlan(
             updated, environments: [updated.environments[index]], pullSecrets: observed.pullSecrets,
             members: updated.members, cluster: observed.cluster,

@@ -13,6 +13,7 @@ enum CopyCommands {
         .value("after", "env", "Place it right after this environment (default: at the end)."),
         .value("before", "env", "Place it right before this environment."),
         .value("ttl", "duration", "Short-lived: 'kip project gc' removes it after this long (e.g. 72h, 7d)."),
+        ProjectCommands.quotaOption,
         .flag(
             "preview",
             "A preview environment, not a stage of the pipeline: promote --all, status's BEHIND and the stage order pass it by."
@@ -100,7 +101,7 @@ enum CopyCommands {
         guard let existing = project.environment(env) else {
             let (grown, index) = try ProjectPlanner.addEnvironment(
                 project, env: env, observed: observed, placement: try ProjectCommands.placement(inv),
-                expiresAt: try ProjectCommands.expiry(inv, ctx))
+                expiresAt: try ProjectCommands.expiry(inv, ctx), quota: try ProjectCommands.quota(inv))
             return CopySite(
                 project: project, source: source, target: grown.environments[index], updated: grown, rerun: false,
                 observed: observed)
@@ -168,7 +169,8 @@ enum CopyCommands {
                     throw ProjectPlanner.unknownProject(name, observed: observed)
                 }
                 grown = try ProjectPlanner.addEnvironment(
-                    now, env: env, observed: observed, placement: placement, expiresAt: expiry
+                    now, env: env, observed: observed, placement: placement, expiresAt: expiry,
+                    quota: try ProjectCommands.quota(inv)
                 ).0
             }
             var write = CopyPlanner.writePlan(

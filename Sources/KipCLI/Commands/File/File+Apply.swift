@@ -75,6 +75,7 @@ extension FileCommands {
             // The file is in the environment's own terms (its namespace, its default
             // routes), so the same workloads land in the other environment as they are.
             file.environments[0].name = target
+            file.environments[0].keepSettings = true
             file.pipeline =
                 file.pipeline.contains(target)
                 ? file.pipeline.filter { $0 != only } : file.pipeline.map { $0 == only ? target : $0 }
@@ -163,6 +164,13 @@ extension FileCommands {
             var plan = ProjectPlanner.writePlan(
                 g.project, environments: g.added, pullSecrets: seen.pullSecrets, cluster: seen.cluster,
                 relabel: g.created || g.added.isEmpty ? [] : others)
+            let requota = g.project.environments.filter { g.requota.contains($0.name) }
+            let owned = plan.owned
+            let key = Plan.key(g.project.manifest)
+            plan.owned = { uids in
+                owned(uids)
+                    + requota.flatMap { Render.quota(g.project, $0, uid: uids[key] ?? "", cluster: seen.cluster) }
+            }
             plan.report =
                 g.created
                 ? [.success("project \(name) created (\(ProjectCommands.arrow(g.project.pipeline)))")]

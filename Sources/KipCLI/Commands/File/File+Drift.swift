@@ -19,7 +19,7 @@ extension FileCommands {
         let only = inv.arguments.count > 1 ? inv.arguments[1] : nil
         // What kip renders, never Secrets: a viewer may look for drift too.
         let (project, observed) = try ctx.readProject(
-            name, kinds: EnvironmentView.kinds.filter { $0 != "secrets" }
+            name, kinds: EnvironmentView.kinds.filter { $0 != "secrets" } + ["resourcequotas", "limitranges"]
         ) { p in p.environments.filter { only == nil || $0.name == only } }
         if let only, project.environment(only) == nil {
             throw KipError(

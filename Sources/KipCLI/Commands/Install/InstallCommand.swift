@@ -52,6 +52,10 @@ enum InstallCommand {
             "isolation", "on|off",
             "on (default): each environment admits traffic only from itself and the ingress controller (a NetworkPolicy); off for a network plugin that enforces none."
         ),
+        (
+            "quota", "quota",
+            "Every environment's ResourceQuota unless it has its own, e.g. cpu=8,memory=16Gi,pods=50, or off (default: cpu=8,memory=16Gi,pods=50,volumes=20,storage=200Gi)."
+        ),
     ]
 
     static func run(_ inv: Invocation, _ ctx: Context) throws -> Int32 {

@@ -73,6 +73,7 @@ enum LifecycleCommands {
                     )
                 ],
                 handler: gc),
+            quotaSpec,
         ]
     }
 

@@ -28,6 +28,17 @@ extension ProjectCommands {
         }
     }
 
+    static let quotaOption = OptionSpec.value(
+        "quota", "quota", "Its own quota, over the install's (e.g. cpu=4,memory=8Gi,pods=40; see 'kip project quota').")
+
+    /// `--quota cpu=4,memory=8Gi`: the environment's own quota keys.
+    static func quota(_ inv: Invocation) throws -> [String: String]? {
+        guard let text = inv.value("quota") else { return nil }
+        do { return try Quota.parse([text]).set } catch let e as UsageProblem {
+            throw UsageError(message: "--quota: \(e.message)", command: inv.command)
+        }
+    }
+
     /// `--ttl DURATION` as the time it ends, from now.
     static func expiry(_ inv: Invocation, _ ctx: Context) throws -> String? {
         try inv.duration("ttl", examples: "72h, 7d or 1h30m").map {
@@ -45,6 +56,7 @@ extension ProjectCommands {
                 message: "--\(f) goes with --copy-from: name the environment to copy", command: inv.command)
         }
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
+        _ = try quota(inv)
         return try ctx.run {
             func read() throws -> Observed {
                 try ctx.readForPlanning(project: name, environments: [env]) { org in
@@ -60,7 +72,8 @@ extension ProjectCommands {
                     name, observed: try ctx.everyProject())
             }
             let (plan, completing) = try ProjectPlanner.addEnvPlan(
-                project, env: env, observed: observed, placement: try placement(inv), expiresAt: try expiry(inv, ctx))
+                project, env: env, observed: observed, placement: try placement(inv), expiresAt: try expiry(inv, ctx),
+                quota: try quota(inv))
             let verb = completing ? "Completing environment \"\(env)\" of" : "Adding environment \"\(env)\" to"
             return Attempt(plan, notices: ctx.dryRun ? [] : [.info("\(verb) project \"\(name)\"...")])
         }.code

@@ -7,6 +7,7 @@ extension ProjectCommands {
     static func create(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
         if let p = Naming.checkProject(name) { throw KipError(p) }
+        _ = try quota(inv)
         try ctx.write {
             let envs = inv.options["environments"] ?? [Naming.defaultEnvironment]
             func read() throws -> Observed {
@@ -25,9 +26,12 @@ extension ProjectCommands {
                 plan.report = [.info("= project \(name) exists (environments: \(p.pipeline.joined(separator: ", ")))")]
                 return plan
             }
-            let (project, completing) = try ProjectPlanner.create(
+            var (project, completing) = try ProjectPlanner.create(
                 name: name, environments: inv.options["environments"], displayName: inv.value("display-name"),
                 observed: observed)
+            if let q = try quota(inv), !completing {
+                for i in project.environments.indices { project.environments[i].quota = q }
+            }
             if !ctx.dryRun {
                 ctx.printer.line(completing ? "Completing project \"\(name)\"..." : "Creating project \"\(name)\"...")
             }

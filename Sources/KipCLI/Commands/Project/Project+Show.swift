@@ -13,7 +13,7 @@ extension ProjectCommands {
 
     static func show(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = try ctx.projectName(inv.arguments.first)
-        let (p, observed, hidden) = try ctx.readProjectShowing(name, kinds: CRDs.workloadKinds)
+        let (p, observed, hidden) = try ctx.readProjectShowing(name, kinds: CRDs.workloadKinds + ["resourcequotas"])
         return try ctx.show(showDocument(p, observed, hidden), names: p.environments.map(\.name)) { _ in
             showText(p, observed, hidden, ctx)
         }
@@ -40,6 +40,12 @@ extension ProjectCommands {
                         w.at("metadata", "name") ?? "")
                 }
                 for k in ["apps", "services", "volumes", "functions", "jobs"] { o[k] = .array(byKind[k] ?? []) }
+                if let q = Quota.live(in: observed.natives[e.namespace] ?? []) {
+                    o["quota"] = [
+                        "hard": q.at("status", "hard") ?? q.at("spec", "hard") ?? [:],
+                        "used": q.at("status", "used") ?? [:],
+                    ]
+                }
                 return o
             })
         return doc
@@ -62,6 +68,11 @@ extension ProjectCommands {
             ctx.printer.warning(
                 "namespace \(r[1]) is being deleted (not by kip): nothing can be written there; once it is gone, 'kip project sync \(p.name)' recreates it"
             )
+        }
+        for e in p.environments {
+            if let q = Quota.live(in: observed.natives[e.namespace] ?? []) {
+                ctx.printer.line("quota of \(e.name): \(Quota.inUse(q))")
+            }
         }
         let now = ctx.clock()
         for e in p.environments {

@@ -17,6 +17,7 @@ enum ProjectCommands {
                 options: [
                     .list("environments", "env", "Environments in pipeline order (e.g. test,acc,prod)."),
                     .value("display-name", "text", "Human-readable name for consoles."), waitDeletedFlag.spec,
+                    quotaOption,
                     .flag(
                         "if-not-exists",
                         "Succeed without change when the project exists with these environments (for scripts)."),
