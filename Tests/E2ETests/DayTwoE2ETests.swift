@@ -148,4 +148,43 @@ final class DayTwoE2ETests: XCTestCase {
         }
         XCTAssertEqual(c.kip("function logs ghost --project shop/test").code, 1)
     }
+
+    func testProjectVariablesReachEveryAppUnlessItSetsItsOwn() throws {
+        XCTAssertEqual(
+            c.kip("app deploy --name web --image r/web:1 --port 80 --env LOG=debug --project shop/acc").code, 0)
+        let set = c.kip("project env set shop LOG=info REGION=eu")
+        XCTAssertEqual(set.code, 0, "\(set)")
+        XCTAssertEqual(
+            set.stdout,
+            "✔ variables of project shop: LOG, REGION (changed: LOG, REGION)\n  2 app(s) in 3 environment(s) restarting to read them\n"
+        )
+        for ns in ["shop-test", "shop-acc", "shop-prod"] {
+            XCTAssertEqual(
+                try c.kubectlJSON(["get", "configmap", "kip-project-env", "-n", ns]).at("data"),
+                ["LOG": "info", "REGION": "eu"])
+        }
+        let restarted = try c.kubectlJSON(["get", "deployment", "api", "-n", "shop-test"])
+        XCTAssertNotNil(
+            restarted.at("spec", "template", "metadata", "annotations", "kubectl.kubernetes.io/restartedAt"))
+        try eventually("api's pods read the project's variables") {
+            c.kip(["app", "exec", "api", "--project", "shop/test", "--", "sh", "-c", "echo $LOG $REGION"]).stdout
+                == "info eu\n"
+        }
+        XCTAssertEqual(
+            c.kip(["app", "exec", "web", "--project", "shop/acc", "--", "sh", "-c", "echo $LOG $REGION"]).stdout,
+            "debug eu\n", "an app's own variable wins")
+        let listed = c.kip("app env list web --project shop/acc")
+        XCTAssertEqual(listed.stdout, "NAME     VALUE   FROM\nLOG      debug   env\nREGION   eu      project\n")
+        XCTAssertEqual(c.kip("project env set shop REGION=eu").stdout, "= variables of project shop unchanged\n")
+        XCTAssertEqual(
+            c.kip("project env unset shop NOPE").stderr,
+            "Error: project shop has no variable NOPE; it has: LOG, REGION\n")
+        XCTAssertEqual(
+            c.kip("project env list shop -o json").stdout.filter { !$0.isWhitespace },
+            #"[{"name":"LOG","value":"info"},{"name":"REGION","value":"eu"}]"#)
+        XCTAssertEqual(c.kip("project env unset shop LOG REGION").code, 0)
+        XCTAssertEqual(
+            c.kubectl(["get", "configmap", "kip-project-env", "-n", "shop-test"]).code, 1, "gone with the last variable"
+        )
+    }
 }

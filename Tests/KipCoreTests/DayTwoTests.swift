@@ -213,3 +213,42 @@ final class QuotaTests: XCTestCase {
         XCTAssertEqual(objects[1].at("metadata", "ownerReferences")?.arrayValue?.first?["uid"], "u")
     }
 }
+
+/// The project's variables: what changes, and which apps restart to read them.
+final class ProjectEnvTests: XCTestCase {
+    func testAChangeRestartsOnlyTheAppsItReachesAfterTheConfigMaps() throws {
+        var p = Project(
+            name: "shop", displayName: nil, environments: [.init(name: "test", namespace: "shop-test")], uid: "u")
+        p.env = [EnvVar(name: "LOG", value: "debug")]
+        let (updated, changed) = try ProjectEnv.change(
+            p, set: [EnvVar(name: "LOG", value: "debug"), EnvVar(name: "REGION", value: "eu")], unset: [])
+        XCTAssertEqual(changed, ["REGION"], "an unchanged value is no change")
+        func app(_ name: String, env: [String]) -> JSON {
+            [
+                "apiVersion": "kipper.run/v1alpha1", "kind": "App",
+                "metadata": ["name": .string(name), "namespace": "shop-test"],
+                "spec": ["image": "r/x:1", "env": .array(env.map { ["name": .string($0), "value": "x"] })],
+            ]
+        }
+        func deployment(_ name: String) -> JSON {
+            [
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": ["name": .string(name), "namespace": "shop-test"],
+            ]
+        }
+        let observed = Observed(items: [
+            ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "shop-test"]],
+            app("api", env: []), app("web", env: ["REGION"]), app("new", env: []), deployment("api"), deployment("web"),
+        ])
+        let plan = ProjectEnv.plan(updated, changed: changed, observed: observed, at: Date(timeIntervalSince1970: 0))
+        XCTAssertEqual(
+            plan.restarts.map { $0.at("metadata", "name") }, ["api"], "web sets REGION, new has no Deployment")
+        XCTAssertEqual(plan.owned(["Project/shop": "u"]).first?.at("data"), ["LOG": "debug", "REGION": "eu"])
+        XCTAssertEqual(plan.manifests.last?.at("metadata", "name"), "api", "restarts come after the ConfigMaps")
+        XCTAssertThrowsError(try ProjectEnv.change(p, set: [], unset: ["NOPE"]))
+        let (empty, _) = try ProjectEnv.change(p, set: [], unset: ["LOG"])
+        XCTAssertEqual(
+            ProjectEnv.plan(empty, changed: ["LOG"], observed: observed, at: Date()).deletes,
+            [Plan.Deletion(ref: "configmap/kip-project-env", namespace: "shop-test")])
+    }
+}

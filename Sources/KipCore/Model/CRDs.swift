@@ -85,6 +85,9 @@ public enum CRDs {
                                     ],
                                 ], required: ["kind", "name", "role"]),
                             "Default members: granted in every environment, those added later included."),
+                        "env": arr(
+                            obj(["name": str("Variable name."), "value": str("Its value.")], required: ["name"]),
+                            "Variables every app of every environment gets unless it sets its own."),
                     ], required: ["environments"])
             ),
             (

@@ -127,6 +127,10 @@ public struct Project: Equatable, Sendable {
     /// included. Kept here, where only someone who may change the Project writes, never
     /// taken from bindings in namespaces that tenants can write.
     public var members: [Member] = []
+    /// Variables every app of every environment gets unless it sets its own
+    /// (`kip project env set`): a ConfigMap `kip-project-env` per environment that apps
+    /// read first (`envFrom`). Not for secrets: whoever may list Projects reads them.
+    public var env: [EnvVar] = []
     public var uid: String?
     /// When the Project was created (RFC 3339), as read.
     public var created: String?
@@ -153,6 +157,7 @@ public struct Project: Equatable, Sendable {
                 requireApproval: e["requireApproval"]?.boolValue ?? false, quota: e["quota"]?.stringMap)
         }
         members = (o.at("spec", "members")?.arrayValue ?? []).compactMap(Member.init(json:))
+        env = EnvVar.list(o.at("spec", "env"))
         uid = o.at("metadata", "uid")?.stringValue
         created = o.at("metadata", "creationTimestamp")?.stringValue
         resourceVersion = o.at("metadata", "resourceVersion")?.stringValue
@@ -170,6 +175,7 @@ public struct Project: Equatable, Sendable {
         var spec: JSON = ["environments": .array(environments.map(\.json))]
         if let displayName { spec["displayName"] = .string(displayName) }
         if !members.isEmpty { spec["members"] = .array(members.map(\.json)) }
+        if !env.isEmpty { spec["env"] = EnvVar.json(env) }
         var meta: JSON = ["name": .string(name), "labels": .object(Render.labels(project: name, environment: nil))]
         if let resourceVersion { meta["resourceVersion"] = .string(resourceVersion) }
         return ["apiVersion": .string(Keys.apiVersion), "kind": "Project", "metadata": meta, "spec": spec]
@@ -247,6 +253,22 @@ public enum Render {
         ]
     }
 
+    /// The ConfigMap of the project's variables in environment `env`, which every app reads
+    /// before its own (`envFrom`; its own env vars and secrets win).
+    public static let projectEnvConfigMap = "kip-project-env"
+
+    public static func projectEnv(_ p: Project, _ env: Project.Environment, uid: String) -> JSON {
+        [
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": [
+                "name": .string(projectEnvConfigMap), "namespace": .string(env.namespace),
+                "labels": .object(labels(project: p.name, environment: env.name)),
+                "ownerReferences": [ownerReference(kind: "Project", name: p.name, uid: uid)],
+            ],
+            "data": .object(Dictionary(p.env.map { ($0.name, JSON.string($0.value)) }) { $1 }),
+        ]
+    }
+
     /// Is this Secret an image pull secret (the two registry credential types)?
     public static func isPullSecret(_ s: JSON) -> Bool {
         let t = s["type"]?.stringValue
@@ -291,6 +313,7 @@ public enum Render {
         var out = [namespace(p, env, uid: uid, podSecurity: cluster.podSecurityLevel)]
         if cluster.isolated { out.append(isolation(p, env, uid: uid, ingressNamespace: cluster.ingressNamespaceName)) }
         out += quota(p, env, uid: uid, cluster: cluster)
+        if !p.env.isEmpty { out.append(projectEnv(p, env, uid: uid)) }
         out += pullSecrets.map { pullSecret($0, p, env, uid: uid) }
         let pull = pullSecrets.filter(isPullSecret).compactMap { $0.at("metadata", "name")?.stringValue }
         if !pull.isEmpty {

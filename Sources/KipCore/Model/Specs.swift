@@ -19,10 +19,10 @@ public struct EnvVar: Equatable, Sendable {
         self.value = value
     }
 
-    static func list(_ j: JSON?) -> [EnvVar] {
+    public static func list(_ j: JSON?) -> [EnvVar] {
         (j?.arrayValue ?? []).map { EnvVar(name: $0["name"]?.stringValue ?? "", value: $0["value"]?.stringValue ?? "") }
     }
-    static func json(_ l: [EnvVar]) -> JSON {
+    public static func json(_ l: [EnvVar]) -> JSON {
         .array(l.map { ["name": .string($0.name), "value": .string($0.value)] })
     }
 }

@@ -22,7 +22,8 @@ public enum ManifestExport {
         let policy =
             cluster.isolated
             ? [Render.isolation(project, env, uid: "", ingressNamespace: cluster.ingressNamespaceName)] : []
-        return ([ns] + policy + Render.quota(project, env, uid: "", cluster: cluster) + rendered).map(detach)
+        let vars = project.env.isEmpty ? [] : [Render.projectEnv(project, env, uid: "")]
+        return ([ns] + policy + Render.quota(project, env, uid: "", cluster: cluster) + vars + rendered).map(detach)
     }
 
     /// An object without kip's ownership: no managed-by label, no owner references, and a

@@ -68,6 +68,9 @@ public struct Plan {
     /// (`handoverFieldManager`), a restart mark (`restartFieldManager`).
     public var partial: [JSON] = []
     public var partialManager = Plan.handoverFieldManager
+    /// Applied after everything else by `restartFieldManager`: restart marks of
+    /// Deployments whose pods must read what this plan wrote (a ConfigMap they load).
+    public var restarts: [JSON] = []
     /// Route hosts claimed before anything else is written (`RouteClaims`): created, never
     /// applied, so that a claim once made is never changed.
     public var claims: [JSON] = []
@@ -91,6 +94,21 @@ public struct Plan {
         "\(o["kind"]?.stringValue ?? "")/\(o.at("metadata", "name")?.stringValue ?? "")"
     }
 
+    /// A rolling restart of Deployment `name`: a new pod template annotation
+    /// (`kubectl.kubernetes.io/restartedAt`, what `kubectl rollout restart` writes), for
+    /// `restartFieldManager` to own so that kip's next write of the Deployment keeps it.
+    public static func restartMark(_ name: String, namespace: String, at: Date) -> JSON {
+        [
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": ["name": .string(name), "namespace": .string(namespace)],
+            "spec": [
+                "template": [
+                    "metadata": ["annotations": ["kubectl.kubernetes.io/restartedAt": .string(Promotion.timestamp(at))]]
+                ]
+            ],
+        ]
+    }
+
     /// True when every owner already exists, so one apply writes the owners and what
     /// they own together.
     public var ownersKnown: Bool { owners.allSatisfy { knownUIDs[Self.key($0)] != nil } }
@@ -103,7 +121,7 @@ public struct Plan {
         for o in owners where uids[Self.key(o)] == nil { uids[Self.key(o)] = "<uid of \(Self.key(o))>" }
         let ordered =
             claims + partial
-            + (secretsFirst ? secrets(uids) + owners + owned(uids) : owners + owned(uids) + secrets(uids))
+            + (secretsFirst ? secrets(uids) + owners + owned(uids) : owners + owned(uids) + secrets(uids)) + restarts
         return ordered.map(Self.redacted)
     }
 
@@ -198,6 +216,9 @@ extension KubectlDriver {
             }
             let left = r.keys.filter { written?.at("data", $0) != nil }
             try resuming(plan) { try removeKeys(left, ofSecret: r.secret, namespace: r.namespace) }
+        }
+        if !plan.restarts.isEmpty {
+            result.objects += try resuming(plan) { try apply(plan.restarts, fieldManager: Plan.restartFieldManager) }
         }
         let byNamespace = Dictionary(grouping: plan.deletes, by: { $0.namespace ?? "" })
         for ns in byNamespace.keys.sorted() {

@@ -323,7 +323,11 @@ public enum Workloads {
         if let port { container["ports"] = [["name": "http", "containerPort": .int(port)]] }
         let env = envVars(spec.env) + bindingEnv(spec.bindings, overridden: spec.overridden)
         if !env.isEmpty { container["env"] = .array(env) }
-        container["envFrom"] = [["secretRef": ["name": .string(SecretNames.app(name)), "optional": true]]]
+        // The project's variables first: the app's secrets, then its env vars, win.
+        container["envFrom"] = [
+            ["configMapRef": ["name": .string(Render.projectEnvConfigMap), "optional": true]],
+            ["secretRef": ["name": .string(SecretNames.app(name)), "optional": true]],
+        ]
         if let r = resources(spec.resources) { container["resources"] = r }
         let mounts = distinctMounts(spec.volumes)
         if !mounts.isEmpty {

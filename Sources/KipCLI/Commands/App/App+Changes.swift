@@ -86,6 +86,11 @@ extension AppCommands {
         for k in s.secretEnv where !s.env.contains(where: { $0.name == k }) {
             rows.append([k, "(secret)", "secret"])
         }
+        // The project's variables the app does not set itself.
+        let own = Set(s.env.map(\.name) + s.secretEnv)
+        for v in w.scope.project.flatMap({ w.observed.project($0) })?.env ?? [] where !own.contains(v.name) {
+            rows.append([v.name, v.value, "project"])
+        }
         for b in s.bindings {
             for k in Workloads.bindingKeys {
                 let n = "\(b.prefix)_\(k.suffix)"

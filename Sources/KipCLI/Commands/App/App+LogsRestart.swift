@@ -53,21 +53,7 @@ extension AppCommands {
             }
             namespace = w.scope.namespace
             var plan = Plan()
-            plan.partial = [
-                [
-                    "apiVersion": "apps/v1", "kind": "Deployment",
-                    "metadata": ["name": .string(name), "namespace": .string(w.scope.namespace)],
-                    "spec": [
-                        "template": [
-                            "metadata": [
-                                "annotations": [
-                                    "kubectl.kubernetes.io/restartedAt": .string(Promotion.timestamp(ctx.clock()))
-                                ]
-                            ]
-                        ]
-                    ],
-                ]
-            ]
+            plan.partial = [Plan.restartMark(name, namespace: w.scope.namespace, at: ctx.clock())]
             plan.partialManager = Plan.restartFieldManager
             plan.report = [.success("app \(name) in \(w.scope.namespace) restarting (a rollout, pod by pod)")]
             return plan

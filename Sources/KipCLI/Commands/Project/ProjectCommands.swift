@@ -103,5 +103,5 @@ enum ProjectCommands {
                     """,
                 arguments: [ArgumentSpec("name", "Project (default: the active project).", optional: true)],
                 handler: status),
-        ] + LifecycleCommands.specs + [previewSpec] + FileCommands.specs + MemberCommands.specs)
+        ] + LifecycleCommands.specs + [previewSpec, envSpec] + FileCommands.specs + MemberCommands.specs)
 }
