@@ -258,6 +258,17 @@ extension Context {
             what: what)
     }
 
+    /// The environments' namespaces, kip's objects and workloads in them, each with who
+    /// wrote it when (managedFields): one concurrent round.
+    func readWithWriters(_ namespaces: [String]) throws -> [JSON] {
+        let driver = try driver()
+        let kinds = WorkloadKind.allCases.map(\.resource) + ["deployments.apps", "statefulsets.apps"]
+        let reads: [() throws -> [JSON]] =
+            [{ try driver.get("namespaces", names: namespaces) }]
+            + namespaces.map { ns in { try driver.get(kinds, namespace: ns, managedFields: true) } }
+        return try driver.concurrently(reads).flatMap { $0 }
+    }
+
     /// Runs kubectl on kip's own standard streams (exec, dump, restore); its status.
     func attached(_ args: [String]) throws -> Int32 { try driver().attached(args) }
 

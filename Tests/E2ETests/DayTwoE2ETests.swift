@@ -187,4 +187,26 @@ final class DayTwoE2ETests: XCTestCase {
             c.kubectl(["get", "configmap", "kip-project-env", "-n", "shop-test"]).code, 1, "gone with the last variable"
         )
     }
+
+    func testGcPutsToSleepTheEnvironmentsNobodyChanged() throws {
+        XCTAssertEqual(c.kip("app deploy --name api --image r/api:1 --port 80 --project shop/acc").code, 0)
+        XCTAssertEqual(c.kip("app deploy --name api --image r/api:1 --port 80 --project shop/prod").code, 0)
+        XCTAssertEqual(c.kip("project protect shop/prod").code, 0)
+        XCTAssertEqual(c.kip("project gc shop --sleep-after 3s").stderr, "Nothing has expired or idled.\n")
+        Thread.sleep(forTimeInterval: 3.5)
+        XCTAssertEqual(c.kip("app env set api MODE=busy --project shop/acc").code, 0)
+        let gc = c.kip("project gc shop --sleep-after 3s")
+        XCTAssertEqual(gc.code, 0, "\(gc)")
+        XCTAssertTrue(
+            gc.stdout.hasPrefix("✔ shop/test asleep: nobody changed it for "),
+            "acc was just changed, prod is protected: \(gc.stdout)")
+        XCTAssertFalse(gc.stdout.contains("shop/acc") || gc.stdout.contains("shop/prod"), gc.stdout)
+        XCTAssertEqual(try c.kubectlJSON(["get", "deployment", "api", "-n", "shop-test"]).at("spec", "replicas"), 0)
+        XCTAssertEqual(try c.kubectlJSON(["get", "deployment", "api", "-n", "shop-acc"]).at("spec", "replicas"), 1)
+        XCTAssertTrue(c.kip("project status shop").stdout.contains("(asleep)"))
+        XCTAssertEqual(
+            c.kip("project gc shop --sleep-after 3s").stderr, "Nothing has expired or idled.\n",
+            "a sleeping environment is not put to sleep again")
+        XCTAssertEqual(c.kip("project gc shop --sleep-after soon").code, 2)
+    }
 }

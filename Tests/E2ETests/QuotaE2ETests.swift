@@ -62,6 +62,9 @@ final class QuotaE2ETests: XCTestCase {
         XCTAssertEqual(
             try c.kubectlJSON(["get", "resourcequota", "kip-quota", "-n", "shop-pr-1"]).at("spec", "hard"),
             ["requests.cpu": "500m", "requests.memory": "2Gi", "pods": "2"])
+        XCTAssertTrue(
+            c.kip("project diff shop test pr-1").stdout.contains(
+                "environment settings: quota: pods=10 → cpu=500m,pods=2"))
         let bad = c.kip("project quota shop/test gpus=1")
         XCTAssertEqual(bad.code, 2, "\(bad)")
         XCTAssertTrue(bad.stderr.hasPrefix("Error: 'gpus' is no quota kip sets: use cpu, memory"), bad.stderr)

@@ -252,3 +252,32 @@ final class ProjectEnvTests: XCTestCase {
             [Plan.Deletion(ref: "configmap/kip-project-env", namespace: "shop-test")])
     }
 }
+
+/// When an environment last changed, from the times the API server stamps on writes.
+final class IdleTests: XCTestCase {
+    func testTheLastChangeIsTheNewestWriteButSleepsAndStatus() {
+        func fields(_ entries: [(String, String?, String)]) -> JSON {
+            [
+                "kind": "Deployment",
+                "metadata": [
+                    "managedFields": .array(
+                        entries.map { m in
+                            var o: JSON = ["manager": .string(m.0), "time": .string(m.2)]
+                            if let s = m.1 { o["subresource"] = .string(s) }
+                            return o
+                        })
+                ],
+            ]
+        }
+        let ns: JSON = ["metadata": ["creationTimestamp": "2026-12-01T00:00:00Z"]]
+        let objects = [
+            fields([("kip", nil, "2026-12-02T10:00:00Z"), ("kip-sleep", nil, "2026-12-03T22:00:00Z")]),
+            fields([
+                ("kube-controller-manager", "status", "2026-12-03T23:00:00Z"),
+                ("kubectl-edit", nil, "2026-12-02T12:00:00Z"),
+            ]),
+        ]
+        XCTAssertEqual(Sleep.lastChange(objects, namespace: ns), Durations.parse("2026-12-02T12:00:00Z"))
+        XCTAssertEqual(Sleep.lastChange([], namespace: ns), Durations.parse("2026-12-01T00:00:00Z"))
+    }
+}

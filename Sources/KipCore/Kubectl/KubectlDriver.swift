@@ -223,9 +223,12 @@ public final class KubectlDriver {
 
     /// One `kubectl get` for several kinds: `kinds` comma-joined (`namespaces,projects`).
     public func get(
-        _ kinds: [String], namespace: String? = nil, selector: String? = nil, fieldSelector: String? = nil
+        _ kinds: [String], namespace: String? = nil, selector: String? = nil, fieldSelector: String? = nil,
+        managedFields: Bool = false
     ) throws -> [JSON] {
         var args = ["get", kinds.joined(separator: ","), "-o", "json"]
+        // Who wrote what, and when: kubectl leaves it out unless asked.
+        if managedFields { args.append("--show-managed-fields") }
         // Never across all namespaces: a cluster-wide list of Secrets is cluster-admin in
         // all but name, and its cost grows with the cluster, not the command.
         if let namespace { args += ["-n", namespace] }

@@ -58,3 +58,39 @@ public enum Sleep {
         return !w.isEmpty && w.allSatisfy(asleep)
     }
 }
+
+extension Sleep {
+    /// When someone last changed an environment: the newest write any field manager made
+    /// to kip's objects and the Deployments and StatefulSets there (their managedFields,
+    /// which the API server stamps on every write), but sleep's own and status reports;
+    /// the namespace's creation when nothing was written since. nil when nothing tells.
+    public static func lastChange(_ objects: [JSON], namespace: JSON?) -> Date? {
+        var times: [Date] = []
+        if let c = namespace?.at("metadata", "creationTimestamp")?.stringValue.flatMap(Durations.parse) {
+            times.append(c)
+        }
+        for o in objects {
+            for m in o.at("metadata", "managedFields")?.arrayValue ?? [] {
+                if m["manager"]?.stringValue == fieldManager || m["subresource"]?.stringValue == "status" { continue }
+                if let t = m["time"]?.stringValue.flatMap(Durations.parse) { times.append(t) }
+            }
+        }
+        return times.max()
+    }
+
+    /// The environments of `project` nobody changed for `idle` at `now` that are awake:
+    /// `gc --sleep-after` puts them to sleep. Protected ones never.
+    public static func idle(
+        _ project: Project, observed: Observed, now: Date, after idle: TimeInterval
+    ) -> [(env: Project.Environment, since: Date)] {
+        project.environments.compactMap { e in
+            guard !e.protected, let ns = observed.namespaces[e.namespace] else { return nil }
+            let natives = observed.natives[e.namespace] ?? []
+            guard !down(natives).objects.isEmpty,
+                let last = lastChange(natives + (observed.workloads[e.namespace] ?? []), namespace: ns),
+                now.timeIntervalSince(last) >= idle
+            else { return nil }
+            return (e, last)
+        }
+    }
+}

@@ -58,6 +58,14 @@ public struct EnvironmentDiff: Equatable {
         -> EnvironmentDiff
     {
         var entries: [Entry] = []
+        // Each environment's own quota (the install's is the same for both).
+        if (a.quota ?? [:]) != (b.quota ?? [:]) {
+            let install = "(the install's)"
+            entries.append(
+                Entry(
+                    kind: "environment", name: "settings", field: "quota",
+                    left: a.quota.map { Quota($0).text } ?? install, right: b.quota.map { Quota($0).text } ?? install))
+        }
         func crs(_ env: Project.Environment, _ k: WorkloadKind) -> [String: JSON] {
             var out: [String: JSON] = [:]
             for o in observed.workloads[env.namespace] ?? [] where o["kind"]?.stringValue == k.rawValue {

@@ -63,14 +63,19 @@ enum LifecycleCommands {
                     itself: run this from a CI schedule (e.g. hourly). Protected environments are
                     never removed; --dry-run lists what would go. --keep-only (with a project) also
                     removes every preview environment it does not name: CI passes the open pull
-                    requests' previews.
+                    requests' previews. --sleep-after 8h also puts to sleep ('kip project sleep') the
+                    environments nobody changed for that long, judged by the times the API server
+                    stamps on every write of kip's objects and their workloads; protected ones never.
                     """,
                 arguments: [ArgumentSpec("name", "Only this project (default: every project).", optional: true)],
                 options: [
                     .list(
                         "keep-only", "envs",
                         "Keep only these preview environments of the project (comma-separated); remove its other previews."
-                    )
+                    ),
+                    .value(
+                        "sleep-after", "duration",
+                        "Also put to sleep the environments nobody changed for this long (e.g. 8h, 2d)."),
                 ],
                 handler: gc),
             quotaSpec,
@@ -199,6 +204,7 @@ enum LifecycleCommands {
     /// each project one write of its Project and the deletion of those namespaces.
     static func gc(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let now = ctx.clock()
+        let sleepAfter = try inv.duration("sleep-after", examples: "8h, 2d or 1h30m")
         let keep = inv.options["keep-only"].map { Set($0.flatMap { $0.split(separator: ",").map(String.init) }) }
         if keep != nil && inv.arguments.isEmpty {
             throw UsageError(
@@ -224,11 +230,51 @@ enum LifecycleCommands {
                 return plan
             }
         }
-        if removed == 0 {
-            ctx.stderr.line("Nothing has expired.")
+        var slept = 0
+        if let sleepAfter {
+            for listed in projects {
+                let gone = Set(ProjectPlanner.expired(listed, at: now, keepingOnly: keep).map(\.name))
+                slept += try sleepIdle(listed, except: gone, after: sleepAfter, now: now, ctx)
+            }
+        }
+        if removed == 0 && slept == 0 {
+            ctx.stderr.line(sleepAfter == nil ? "Nothing has expired." : "Nothing has expired or idled.")
             ctx.record(["applied": [], "deleted": [], "messages": []])
         }
         return 0
+    }
+
+    /// `gc --sleep-after`: the project's environments nobody changed for `after`, asleep
+    /// in one write; how many.
+    static func sleepIdle(
+        _ project: Project, except gone: Set<String>, after: TimeInterval, now: Date, _ ctx: Context
+    ) throws -> Int {
+        let envs = project.environments.filter { !gone.contains($0.name) && !$0.protected }
+        if envs.isEmpty { return 0 }
+        let observed = Observed(items: try ctx.readWithWriters(envs.map(\.namespace)))
+        let idle = Sleep.idle(project, observed: observed, now: now, after: after).filter {
+            !gone.contains($0.env.name)
+        }
+        if idle.isEmpty { return 0 }
+        try ctx.write {
+            var plan = Plan()
+            plan.partialManager = Sleep.fieldManager
+            for (e, since) in idle {
+                let (objects, counts) = Sleep.down(observed.natives[e.namespace] ?? [])
+                plan.partial += objects
+                let list = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+                plan.report.append(
+                    .success(
+                        "\(project.name)/\(e.name) asleep: nobody changed it for \(Durations.short(now.timeIntervalSince(since))) (\(list)); 'kip project wake \(project.name)/\(e.name)' brings it back"
+                    ))
+                plan.changes.append(
+                    .environment(
+                        "Slept", "Sleep", namespace: e.namespace,
+                        note: "kip project gc --sleep-after by \(try ctx.actor()): \(list)"))
+            }
+            return plan
+        }
+        return idle.count
     }
 
     /// In a protected environment a destructive command needs the environment named:
