@@ -318,7 +318,10 @@ public final class Context {
     /// `--timeout`, else `KIP_TIMEOUT`, else 15 minutes: the bound on the whole command
     /// (nil for none).
     func commandTimeout() throws -> (seconds: Double, text: String)? {
-        let t = globals.value("timeout") ?? env["KIP_TIMEOUT"].flatMap { $0.isEmpty ? nil : $0 } ?? "15m"
+        let given = globals.value("timeout") ?? env["KIP_TIMEOUT"].flatMap { $0.isEmpty ? nil : $0 }
+        // A session lasts as long as its user wants: bounded only when asked.
+        if given == nil && Self.isSession(globals) { return nil }
+        let t = given ?? "15m"
         guard let s = KubectlDriver.seconds(t) else {
             throw UsageError(
                 message:
@@ -326,6 +329,16 @@ public final class Context {
                 command: globals.command)
         }
         return s > 0 ? (Double(s), t) : nil
+    }
+
+    /// Commands that last as long as their user wants (a shell, a forwarded port, a log
+    /// followed, a dump of any size): no default `--timeout`.
+    static func isSession(_ inv: Invocation) -> Bool {
+        let sessions: Set<[String]> = [
+            ["app", "exec"], ["service", "connect"], ["service", "dump"], ["service", "restore"],
+            ["service", "copy-data"],
+        ]
+        return sessions.contains(inv.command) || (inv.command.last == "logs" && inv.has("follow"))
     }
 
     /// Starts the bound on the whole command; the live context sets it (tests do not).

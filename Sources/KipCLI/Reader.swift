@@ -272,6 +272,21 @@ extension Context {
     /// Runs kubectl on kip's own standard streams (exec, dump, restore); its status.
     func attached(_ args: [String]) throws -> Int32 { try driver().attached(args) }
 
+    /// Starts `kubectl port-forward …` beside kip; the process and the local port.
+    func forward(_ args: [String]) throws -> (Running, Int) {
+        try driver().forward(args, timeout: Double(KubectlDriver.seconds(try requestTimeout()) ?? 30))
+    }
+
+    /// Runs a local program (`service connect -- psql`) on kip's own standard streams with
+    /// `environment` added; its status.
+    func attachedLocal(_ argv: [String], environment: [String: String]) throws -> Int32 {
+        do { return try runner.attached(argv, environment: environment) { _ in false }.status } catch let e
+            as RunnerError
+        {
+            throw KipError(e.description)
+        }
+    }
+
     /// Runs `kubectl <first> | kubectl <second>` (a copy between two databases).
     func piped(_ first: [String], into second: [String]) throws { _ = try driver().piped(first, into: second) }
 

@@ -53,6 +53,9 @@ extension APIServer {
         }
         try authorize(req, t)
         if t.subresource == "exec", r.kind == "Pod", let name = t.name { return try exec(req, t, pod: name) }
+        if t.subresource == "portforward", r.kind == "Pod", let name = t.name {
+            return try portForward(req, t, pod: name)
+        }
         let manager = req.query["fieldManager"] ?? userAgentManager(req.headers["user-agent"])
         // The scale subresource (`kubectl scale`, an autoscaler): an autoscaling/v1 Scale.
         if t.subresource == "scale", let name = t.name, ["Deployment", "StatefulSet", "ReplicaSet"].contains(r.kind) {

@@ -102,6 +102,11 @@ final class DataStreamsE2ETests: XCTestCase {
         let ok = kip(dev, ["app", "exec", "api", "--project", "shop", "--environment", "test", "--", "echo", "hi"])
         XCTAssertEqual(ok.code, 0, "\(ok)")
         XCTAssertEqual(ok.stdout, "hi\n")
+        XCTAssertEqual(c.kip("service add postgres --name db --project shop/test --wait").code, 0)
+        let connected = kip(
+            dev, ["service", "connect", "db", "--project", "shop/test", "--", "sh", "-c", "echo $PGPORT $PGUSER"])
+        XCTAssertEqual(connected.code, 0, "\(connected)")
+        XCTAssertTrue(connected.stdout.hasSuffix(" app\n"), connected.stdout)
         let refused = kip(
             vic, ["app", "exec", "api", "--project", "shop", "--environment", "test", "--", "echo", "hi"])
         XCTAssertNotEqual(refused.code, 0)
@@ -109,5 +114,26 @@ final class DataStreamsE2ETests: XCTestCase {
             refused.stderr.contains(
                 "a project admin can run 'kip project grant vic --role developer --environment test --project shop'\n"),
             refused.stderr)
+    }
+
+    func testConnectForwardsAPortAndGivesAClientTheCredentialsByEnvironment() throws {
+        XCTAssertEqual(c.kip("service add postgres --name db --project shop/test --wait").code, 0)
+        let client = """
+            import os, socket
+            s = socket.create_connection(("127.0.0.1", int(os.environ["PGPORT"])))
+            print(s.recv(100).decode().strip())
+            s.sendall(b"ping")
+            print(s.recv(100).decode())
+            print(os.environ["PGUSER"], os.environ["PGDATABASE"], len(os.environ["PGPASSWORD"]) >= 32,
+                  os.environ["DATABASE_URL"].startswith("postgresql://app:"))
+            """
+        let r = c.kip(["service", "connect", "db", "--project", "shop/test", "--", "python3", "-c", client])
+        XCTAssertEqual(r.code, 0, "\(r)")
+        XCTAssertEqual(r.stdout, "kip-sandbox: pod db-0 port 5432\nping\napp db True True\n")
+        let forwards = c.requests().filter { ($0["path"]?.stringValue ?? "").hasSuffix("/portforward") }
+        XCTAssertEqual(forwards.count, 1, "one port-forward of db-0")
+        let failing = c.kip(["service", "connect", "db", "--project", "shop/test", "--", "python3", "-c", "exit(4)"])
+        XCTAssertEqual(failing.code, 4, "the client's status is kip's")
+        XCTAssertEqual(c.kip(["service", "connect", "db", "--port", "http", "--project", "shop/test"]).code, 2)
     }
 }

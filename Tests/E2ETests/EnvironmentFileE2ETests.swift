@@ -69,7 +69,8 @@ final class EnvironmentFileE2ETests: XCTestCase {
         XCTAssertEqual(
             Set(items.compactMap { $0["kind"]?.stringValue }),
             [
-                "Namespace", "NetworkPolicy", "Deployment", "Service", "Ingress", "StatefulSet",
+                "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "Deployment", "Service", "Ingress",
+                "StatefulSet",
                 "PersistentVolumeClaim",
                 "CronJob",
             ], "with the environment's isolation")

@@ -200,7 +200,7 @@ final class LeastPrivilegeE2ETests: XCTestCase {
         let viewerWalk: [[String]] = [
             ["app", "list"] + t, ["app", "show", "api"] + t, ["service", "info", "db"] + t, ["volume", "list"] + t,
             ["job", "list"] + t, ["project", "members", "shop"], ["project", "show", "shop"],
-            ["app", "history", "api"] + t,
+            ["app", "history", "api"] + t, ["project", "quota", "shop/test"], ["project", "drift", "shop", "test"],
         ]
         let developerWalk: [[String]] = [
             ["app", "deploy", "--name", "web", "--image", "r/w:1", "--port", "80", "--autoscale", "1:2", "--wait"] + t,
@@ -208,6 +208,8 @@ final class LeastPrivilegeE2ETests: XCTestCase {
             ["volume", "add", "files", "--size", "1Gi"] + t,
             ["job", "add", "hourly", "--image", "r/j:1", "--schedule", "0 * * * *"] + t,
             ["project", "members", "shop"], ["app", "logs", "web"] + t, ["app", "history", "web"] + t,
+            ["app", "exec", "web"] + t + ["--", "true"], ["service", "connect", "db"] + t + ["--", "true"],
+            ["project", "quota", "shop/test"],
         ]
         let adminWalk =
             developerWalk + [

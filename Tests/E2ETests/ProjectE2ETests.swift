@@ -409,6 +409,8 @@ final class ProjectE2ETests: XCTestCase {
             ENVIRONMENT   NAMESPACE\(String(repeating: " ", count: p.count - 1))STATUS   APPS   SERVICES   VOLUMES   FUNCTIONS   JOBS
             test          \(p)-test   Active   1      0          0         0           0
             prod          \(p)-prod   Active   0      0          0         0           0
+            quota of test: cpu 0/8, memory 0/16Gi, storage 0/200Gi, volumes 0/20, pods 0/50
+            quota of prod: cpu 0/8, memory 0/16Gi, storage 0/200Gi, volumes 0/20, pods 0/50
 
             """)
         let json = try JSON.parse(c.kip(["project", "show", p, "-o", "json"]).stdout)

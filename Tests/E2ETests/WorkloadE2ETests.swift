@@ -146,7 +146,10 @@ final class WorkloadE2ETests: XCTestCase {
         let dep = try c.kubectlJSON(["get", "deployment", "api", "-n", test])
         XCTAssertEqual(
             dep.at("spec", "template", "spec", "containers")?.arrayValue?.first?["envFrom"],
-            [["secretRef": ["name": "api-secrets", "optional": true]]])
+            [
+                ["configMapRef": ["name": "kip-project-env", "optional": true]],
+                ["secretRef": ["name": "api-secrets", "optional": true]],
+            ], "the project's variables, then the app's secrets")
         XCTAssertEqual(kip("app secret unset api DATABASE_URL --project PROJ-test").code, 0)
         XCTAssertNil(try c.kubectlJSON(["get", "secret", "api-secrets", "-n", test]).at("data", "DATABASE_URL"))
         XCTAssertEqual(c.clusterWideLists(), [], "every read is scoped to the namespaces the command acts in")

@@ -196,6 +196,35 @@ final class QuotaTests: XCTestCase {
         XCTAssertEqual(Render.quota(p, env, uid: "u", cluster: cluster), [])
     }
 
+    func testAnOwnQuotaIsKeptInTheProjectAndALoweredOneWarns() throws {
+        var p = Project(
+            name: "shop", displayName: nil, environments: [.init(name: "test", namespace: "shop-test")], uid: "u")
+        p.environments[0].quota = ["requests.cpu": "2"]
+        let live: JSON = [
+            "apiVersion": "v1", "kind": "ResourceQuota",
+            "metadata": ["name": "kip-quota", "namespace": "shop-test"],
+            "status": ["used": ["pods": "12", "requests.cpu": "1"]],
+        ]
+        let observed = Observed(items: [live])
+        let plan = try QuotaChange.plan(
+            p, env: "test", set: ["pods": "10"], removed: [], reset: false, observed: observed)
+        XCTAssertEqual(
+            plan.owners.first?.at("spec", "environments")?.arrayValue?.first?["quota"],
+            ["requests.cpu": "2", "pods": "10"])
+        XCTAssertEqual(
+            plan.report,
+            [
+                .success(
+                    "quota of shop/test: cpu=2,memory=16Gi,storage=200Gi,volumes=20,pods=10 (its own: cpu=2,pods=10)"),
+                .warning("shop/test uses pods=12, more than pods=10: what runs stays, new pods are refused"),
+            ])
+        XCTAssertEqual(plan.owned(["Project/shop": "u"]).map { $0["kind"] }, ["ResourceQuota", "LimitRange"])
+        let reset = try QuotaChange.plan(p, env: "test", set: [:], removed: [], reset: true, observed: observed)
+        XCTAssertNil(reset.owners.first?.at("spec", "environments")?.arrayValue?.first?["quota"])
+        XCTAssertThrowsError(
+            try QuotaChange.plan(p, env: "prod", set: [:], removed: [], reset: true, observed: observed))
+    }
+
     func testLimitsInTheQuotaGiveContainersDefaultLimits() {
         let env = Project.Environment(name: "test", namespace: "shop-test", quota: ["limits.memory": "4Gi"])
         let p = Project(name: "shop", displayName: nil, environments: [env])

@@ -29,8 +29,17 @@ public protocol CommandRunner: AnyObject {
     /// that what it answers (uids, resourceVersions) does not depend on thread timing.
     var runsConcurrently: Bool { get }
     /// Runs with kip's own standard streams (a terminal, a file, a pipe), which pass
-    /// through kip untouched (`app exec`, `service dump|restore`); returns its status.
-    func attached(_ argv: [String]) throws -> Int32
+    /// through kip untouched (`app exec`, `service dump|restore`), but for the lines of
+    /// stderr `withheld` picks, which are kept for kip to say in its own words; returns
+    /// its status and those lines.
+    func attached(_ argv: [String], environment: [String: String], withheld: @escaping @Sendable (String) -> Bool)
+        throws -> ProcessResult
+    /// Starts a process that runs beside kip (a forwarded port) with each line of its
+    /// stdout handed to `line`, its stderr passed on but for the lines `withheld` picks
+    /// (kept in `Running.withheld`); stopped by `Running.stop()`.
+    func start(
+        _ argv: [String], line: @escaping @Sendable (String) -> Void, withheld: @escaping @Sendable (String) -> Bool
+    ) throws -> Running
     /// Runs `first` with its stdout piped into `second`'s stdin, both at once, so what
     /// flows between them touches no file and not kip; the second's stdout and both
     /// stderrs are kept.
@@ -40,8 +49,16 @@ public protocol CommandRunner: AnyObject {
 extension CommandRunner {
     public var runsConcurrently: Bool { true }
 
-    public func attached(_ argv: [String]) throws -> Int32 {
+    public func attached(
+        _ argv: [String], environment: [String: String], withheld: @escaping @Sendable (String) -> Bool
+    ) throws -> ProcessResult {
         throw RunnerError.launch(argv.first ?? "", "this runner has no standard streams to hand over")
+    }
+
+    public func start(
+        _ argv: [String], line: @escaping @Sendable (String) -> Void, withheld: @escaping @Sendable (String) -> Bool
+    ) throws -> Running {
+        throw RunnerError.launch(argv.first ?? "", "this runner starts no processes")
     }
 
     public func piped(_ first: [String], into second: [String]) throws -> (first: ProcessResult, second: ProcessResult)
@@ -76,17 +93,44 @@ public enum RunnerError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// A process started beside kip (`CommandRunner.start`).
+public final class Running: @unchecked Sendable {
+    let process: Process
+    let kept = Box("")
+    /// The stderr lines it was started to keep (a refusal kip says in its own words).
+    public var withheld: String { kept.get() }
+
+    init(_ process: Process) { self.process = process }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// Waits for it to end by itself (or by a signal kip forwarded); its status.
+    public func wait() -> Int32 {
+        process.waitUntilExit()
+        Signals.ended(process.processIdentifier)
+        Signals.checkInterrupted()
+        return process.terminationStatus
+    }
+
+    /// Stops it (SIGTERM) and waits for it.
+    public func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        Signals.ended(process.processIdentifier)
+    }
+}
+
 /// A small lock-guarded box so reader threads can hand their bytes back in Swift 6 mode.
-final class Box<T>: @unchecked Sendable {
+public final class Box<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: T
-    init(_ v: T) { value = v }
-    func set(_ v: T) {
+    public init(_ v: T) { value = v }
+    public func set(_ v: T) {
         lock.lock()
         value = v
         lock.unlock()
     }
-    func get() -> T {
+    public func get() -> T {
         lock.lock()
         defer { lock.unlock() }
         return value
@@ -141,19 +185,56 @@ public final class ProcessRunner: CommandRunner {
         try execute(argv, stdin: nil, output: output)
     }
 
-    public func attached(_ argv: [String]) throws -> Int32 {
+    public func attached(
+        _ argv: [String], environment extra: [String: String], withheld: @escaping @Sendable (String) -> Bool
+    ) throws -> ProcessResult {
         let p = try process(argv)
+        if !extra.isEmpty {
+            p.environment = (p.environment ?? ProcessInfo.processInfo.environment).merging(extra) { $1 }
+        }
+        let err = Pipe()
         p.standardInput = FileHandle.standardInput
         p.standardOutput = FileHandle.standardOutput
-        p.standardError = FileHandle.standardError
+        p.standardError = err
         do { try p.run() } catch { throw RunnerError.launch(argv[0], "\(error)") }
         Signals.started(p.processIdentifier)
         defer {
             Signals.ended(p.processIdentifier)
             Signals.checkInterrupted()
         }
+        // stderr passes on line by line as it comes (a partial line once it has waited
+        // for its end), but for the lines kip says itself.
+        let kept = Box(Data())
+        let done = DispatchSemaphore(value: 0)
+        let reading = err.fileHandleForReading
+        Thread.detachNewThread {
+            var pending = Data()
+            func pass(_ line: Data) {
+                if withheld(String(decoding: line, as: UTF8.self)) {
+                    kept.set(kept.get() + line)
+                } else {
+                    FileHandle.standardError.write(line)
+                }
+            }
+            while true {
+                let chunk = reading.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let nl = pending.firstIndex(of: 10) {
+                    pass(Data(pending[pending.startIndex...nl]))
+                    pending.removeSubrange(pending.startIndex...nl)
+                }
+                if !pending.isEmpty && !withheld(String(decoding: pending, as: UTF8.self)) {
+                    FileHandle.standardError.write(pending)
+                    pending.removeAll()
+                }
+            }
+            if !pending.isEmpty { pass(pending) }
+            done.signal()
+        }
         p.waitUntilExit()
-        return p.terminationStatus
+        done.wait()
+        return ProcessResult(status: p.terminationStatus, stderr: kept.get())
     }
 
     public func piped(_ first: [String], into second: [String]) throws -> (first: ProcessResult, second: ProcessResult)
@@ -202,6 +283,44 @@ public final class ProcessRunner: CommandRunner {
             ProcessResult(status: a.terminationStatus, stderr: boxes.0.get()),
             ProcessResult(status: b.terminationStatus, stdout: boxes.1.get(), stderr: boxes.2.get())
         )
+    }
+
+    public func start(
+        _ argv: [String], line: @escaping @Sendable (String) -> Void, withheld: @escaping @Sendable (String) -> Bool
+    ) throws -> Running {
+        Self.ignoreSIGPIPE
+        let p = try process(argv)
+        let (out, err) = (Pipe(), Pipe())
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = out
+        p.standardError = err
+        do { try p.run() } catch { throw RunnerError.launch(argv[0], "\(error)") }
+        Signals.started(p.processIdentifier)
+        let running = Running(p)
+        func lines(_ h: FileHandle, _ each: @escaping @Sendable (String) -> Void) {
+            Thread.detachNewThread {
+                var pending = Data()
+                while true {
+                    let chunk = h.availableData
+                    if chunk.isEmpty { break }
+                    pending.append(chunk)
+                    while let nl = pending.firstIndex(of: 10) {
+                        each(String(decoding: pending[pending.startIndex..<nl], as: UTF8.self))
+                        pending.removeSubrange(pending.startIndex...nl)
+                    }
+                }
+                if !pending.isEmpty { each(String(decoding: pending, as: UTF8.self)) }
+            }
+        }
+        lines(out.fileHandleForReading, line)
+        lines(err.fileHandleForReading) { l in
+            if withheld(l) {
+                running.kept.set(running.kept.get() + l + "\n")
+            } else {
+                FileHandle.standardError.write(Data((l + "\n").utf8))
+            }
+        }
+        return running
     }
 
     /// A process for `argv`, its program found on PATH (or through an override).

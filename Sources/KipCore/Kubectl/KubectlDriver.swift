@@ -77,7 +77,46 @@ public final class KubectlDriver {
         let argv = ["kubectl"] + connection + args
         trace?("+ " + argv.map(Self.shellQuote).joined(separator: " "))
         rounds.process()
-        do { return try runner.attached(argv) } catch let e as RunnerError { throw KipError(e.description) }
+        let r: ProcessResult
+        do {
+            r = try runner.attached(argv, environment: [:]) { line in
+                line.contains(" is forbidden: User \"") || line.contains("You must be logged in to the server")
+            }
+        } catch let e as RunnerError { throw KipError(e.description) }
+        if r.status != 0, !r.stderr.isEmpty { throw failure(argv, r) }
+        return r.status
+    }
+
+    /// Starts `kubectl port-forward …` beside kip and waits (up to `timeout` seconds) for
+    /// the local port it says it forwards from; the process and the port. A refusal is
+    /// said as kip says every refusal.
+    public func forward(_ args: [String], timeout: Double) throws -> (Running, Int) {
+        let argv = ["kubectl"] + connection + args
+        trace?("+ " + argv.map(Self.shellQuote).joined(separator: " ") + " &")
+        rounds.process()
+        let found = Box<Int?>(nil)
+        let running: Running
+        do {
+            running = try runner.start(argv) { line in
+                if found.get() == nil, let p = PodStreams.forwardedPort(line) { found.set(p) }
+            } withheld: { line in
+                line.contains(" is forbidden: User \"") || line.contains("You must be logged in to the server")
+            }
+        } catch let e as RunnerError { throw KipError(e.description) }
+        let started = Date()
+        while found.get() == nil {
+            if !running.isRunning {
+                let status = running.wait()
+                Thread.sleep(forTimeInterval: 0.05)  // the last stderr lines
+                throw failure(argv, ProcessResult(status: status, stderr: Data(running.withheld.utf8)))
+            }
+            if timeout > 0, Date().timeIntervalSince(started) > timeout {
+                running.stop()
+                throw KipError("kubectl port-forward did not say which port it forwards within \(Int(timeout))s")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return (running, found.get()!)
     }
 
     /// Runs `kubectl <first> | kubectl <second>`; throws with the stderr of the first that

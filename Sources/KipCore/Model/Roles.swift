@@ -46,9 +46,10 @@ public enum KipRoles {
             look + kinds.map { rule([$0.group], $0.resources, read + write) } + [approvals]
             + [
                 rule([""], ["secrets"], read + write), rule([""], ["pods"], read), rule([""], ["pods/log"], ["get"]),
-                // `app exec` and `service dump|restore|copy-data`: a WebSocket exec is a GET
-                // that kube-apiserver (1.31+) authorizes as `create` too.
-                rule([""], ["pods/exec"], ["get", "create"]),
+                // `app exec`, `service dump|restore|copy-data` and `service connect`: a
+                // WebSocket exec or port-forward is a GET that kube-apiserver (1.31+)
+                // authorizes as `create` too.
+                rule([""], ["pods/exec", "pods/portforward"], ["get", "create"]),
                 rule(["apps"], ["replicasets"], read), rule(["", "events.k8s.io"], ["events"], read + ["create"]),
             ]
         // Granting: RoleBindings to kip's roles. RBAC's escalation check lets a subject

@@ -44,6 +44,27 @@ public enum PodStreams {
         }
     }
 
+    /// Environment `name` of `project`, for a `--from`/`--to` flag.
+    public static func environment(_ project: Project, _ name: String, flag: String) throws -> Project.Environment {
+        guard let e = project.environment(name) else {
+            throw KipError(
+                "project \(project.name) has no environment \"\(name)\" (--\(flag)); it has: \(project.pipeline.joined(separator: ", "))"
+            )
+        }
+        return e
+    }
+
+    /// A dump restores only into the same engine.
+    public static func checkSameEngine(_ service: String, _ a: String, in from: String, _ b: String, in to: String)
+        throws
+    {
+        guard a == b else {
+            throw KipError(
+                "service \(service) is \(a) in \(from) and \(b) in \(to): a dump of one does not restore into the other"
+            )
+        }
+    }
+
     /// What prints a whole database as SQL that replaces it when read back: pg_dump with
     /// `--clean --if-exists`, mysqldump (whose dump drops each table first). Credentials
     /// come from the container's own environment (the variables the credentials Secret
@@ -75,5 +96,49 @@ public enum PodStreams {
         default:
             return ["sh", "-c", "MYSQL_PWD=\"$MYSQL_PASSWORD\" exec mysql --user \"$MYSQL_USER\" \"$MYSQL_DATABASE\""]
         }
+    }
+
+    // MARK: connect
+
+    /// `kubectl port-forward` of `pod`'s `remote` port to `local` (0: any free one) on the
+    /// loopback address only.
+    public static func forward(namespace: String, pod: String, local: Int, remote: Int) -> [String] {
+        ["port-forward", "-n", namespace, "pod/\(pod)", "\(local):\(remote)", "--address", "127.0.0.1"]
+    }
+
+    /// The local port of kubectl's `Forwarding from 127.0.0.1:41234 -> 5432`.
+    public static func forwardedPort(_ line: String) -> Int? {
+        guard line.hasPrefix("Forwarding from 127.0.0.1:") else { return nil }
+        let rest = line.dropFirst("Forwarding from 127.0.0.1:".count)
+        return Int(rest.prefix { $0.isNumber })
+    }
+
+    /// How a client reaches a forwarded service: its URL (the password masked unless
+    /// `showPassword`), and the variables its own client reads (`psql` PG*, `mysql`
+    /// MYSQL_*, `redis-cli` REDISCLI_AUTH) plus `DATABASE_URL`, for `--exec`.
+    public static func connection(
+        type: String, credentials c: [String: String], port: Int, showPassword: Bool
+    ) -> (url: String, environment: [String: String]) {
+        let user = c["user"] ?? ""
+        let password = c["password"] ?? ""
+        let database = c["database"] ?? ""
+        let scheme = Workloads.engines[type]?.scheme ?? type
+        func url(_ pw: String) -> String {
+            type == "redis"
+                ? "redis://:\(pw)@127.0.0.1:\(port)/0" : "\(scheme)://\(user):\(pw)@127.0.0.1:\(port)/\(database)"
+        }
+        var env = ["DATABASE_URL": url(password)]
+        switch type {
+        case "postgres":
+            env.merge([
+                "PGHOST": "127.0.0.1", "PGPORT": String(port), "PGUSER": user, "PGPASSWORD": password,
+                "PGDATABASE": database,
+            ]) { $1 }
+        case "mysql":
+            env.merge(["MYSQL_HOST": "127.0.0.1", "MYSQL_TCP_PORT": String(port), "MYSQL_PWD": password]) { $1 }
+        default:
+            env.merge(["REDISCLI_AUTH": password, "REDIS_URL": url(password)]) { $1 }
+        }
+        return (url(showPassword ? password : "****"), env)
     }
 }

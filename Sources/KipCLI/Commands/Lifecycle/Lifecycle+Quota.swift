@@ -32,46 +32,8 @@ extension LifecycleCommands {
             let (project, observed) = try ctx.readProject(name, kinds: ["resourcequotas"]) { p in
                 p.environments.filter { $0.name == env }
             }
-            guard let i = project.environments.firstIndex(where: { $0.name == env }) else {
-                throw KipError(
-                    "project \"\(name)\" has no environment \"\(env)\"; it has: \(project.pipeline.joined(separator: ", "))"
-                )
-            }
-            var updated = project
-            var own = inv.has("reset") ? [:] : (project.environments[i].quota ?? [:])
-            for k in given.removed { own[k] = nil }
-            own.merge(given.set) { $1 }
-            updated.environments[i].quota = own.isEmpty ? nil : own
-            let e = updated.environments[i]
-            let cluster = observed.cluster
-            guard let q = Quota.of(e, cluster: cluster) else {
-                throw KipError("quotas are off on this cluster ('kip install --quota off'): give the install one first")
-            }
-            var plan = Plan()
-            plan.owners = [updated.manifest]
-            plan.knownUIDs[Plan.key(updated.manifest)] = project.uid
-            plan.owned = { uids in
-                Render.quota(updated, e, uid: uids[Plan.key(updated.manifest)] ?? "", cluster: cluster)
-            }
-            plan.report = [
-                .success(
-                    "quota of \(name)/\(env): \(q.text)"
-                        + (e.quota.map { " (its own: \(Quota($0).text))" } ?? " (the install's)"))
-            ]
-            let live = (observed.natives[e.namespace] ?? []).first {
-                $0["kind"] == "ResourceQuota" && $0.at("metadata", "name")?.stringValue == Quota.quotaName
-            }
-            let used = live?.at("status", "used")?.stringMap ?? [:]
-            for (k, limit) in q.hard.sorted(by: { $0.key < $1.key }) {
-                guard let u = used[k], let uv = Quantity.value(u), let lv = Quantity.value(limit), uv > lv else {
-                    continue
-                }
-                plan.report.append(
-                    .warning(
-                        "\(name)/\(env) uses \(Quota([k: u]).text), more than \(Quota([k: limit]).text): what runs stays, new pods are refused"
-                    ))
-            }
-            return plan
+            return try QuotaChange.plan(
+                project, env: env, set: given.set, removed: given.removed, reset: inv.has("reset"), observed: observed)
         }
         return 0
     }
@@ -85,9 +47,7 @@ extension LifecycleCommands {
                 "project \"\(name)\" has no environment \"\(env)\"; it has: \(project.pipeline.joined(separator: ", "))"
             )
         }
-        let live = (observed.natives[e.namespace] ?? []).first {
-            $0["kind"] == "ResourceQuota" && $0.at("metadata", "name")?.stringValue == Quota.quotaName
-        }
+        let live = Quota.live(in: observed.natives[e.namespace] ?? [])
         let hard = live?.at("status", "hard")?.stringMap ?? live?.at("spec", "hard")?.stringMap ?? [:]
         let used = live?.at("status", "used")?.stringMap ?? [:]
         let keys = Quota(hard).text.split(separator: ",").map { String($0.split(separator: "=")[0]) }

@@ -5,6 +5,7 @@ extension WorkloadCommands {
     // MARK: service dump / restore / copy-data
 
     static let dataCommands: [CommandSpec] = [
+        connectSpec,
         CommandSpec(
             "dump", "Write a database's dump to stdout (pg_dump, mysqldump).",
             discussion: """
@@ -33,6 +34,67 @@ extension WorkloadCommands {
                 .value("project", "project", "Project (default: the active project)."),
             ], handler: serviceCopyData),
     ]
+
+    static let connectSpec = CommandSpec(
+        "connect", "Forward a local port to a service and print how to connect (or run a client).",
+        discussion: """
+            Runs 'kubectl port-forward' to the service's pod on 127.0.0.1 until Ctrl-C, and prints
+            its URL with the password masked (--show-password prints it). With a command after
+            --, runs it instead, with DATABASE_URL and the client's own variables set (PGHOST,
+            PGPORT, PGUSER, PGPASSWORD, PGDATABASE; MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_PWD;
+            REDISCLI_AUTH), and stops the forward when it exits: 'kip service connect db -- psql'.
+            The password is passed by environment variable only, never on a command line.
+            """,
+        arguments: [
+            ArgumentSpec("name", "Service name."),
+            ArgumentSpec("command", "A client to run against it (e.g. psql).", optional: true, variadic: true),
+        ],
+        options: [
+            .value("port", "port", "The local port (default: any free one)."),
+            .flag("show-password", "Print the URL with its password."),
+        ] + scopeOptions, handler: serviceConnect)
+
+    static func serviceConnect(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        let command = Array(inv.arguments.dropFirst())
+        let local =
+            try inv.value("port").map { v -> Int in
+                guard let n = Int(v), (0...65535).contains(n) else {
+                    throw UsageError(message: "--port '\(v)' is not a port number (1-65535)", command: inv.command)
+                }
+                return n
+            } ?? 0
+        let w = try ctx.environment(inv, reading: .objects(["\(WorkloadKind.service.resource)/\(name)"]))
+        let type = ServiceSpec(json: try w.require(.service, name)["spec"] ?? [:]).type
+        let pod = try ctx.podToExec(
+            in: w.scope.namespace, kind: "statefulsets.apps", selector: "\(WorkloadKind.service.labelKey)=\(name)",
+            what: "service \(name) in \(w.scope.namespace)")
+        var credentials: [String: String] = [:]
+        switch try ctx.readableSecret(SecretNames.credentials(name), in: w.scope.namespace) {
+        case .value(let s):
+            for (k, v) in s?["data"]?.stringMap ?? [:] {
+                credentials[k] = Data(base64Encoded: v).map { String(decoding: $0, as: UTF8.self) }
+            }
+        case .hidden:
+            throw KipError(
+                "you may not read the credentials of service \(name) in \(w.scope.namespace): a developer of it may connect"
+            )
+        }
+        let remote = Workloads.engines[type]?.port ?? 0
+        let (forward, port) = try ctx.forward(
+            PodStreams.forward(namespace: w.scope.namespace, pod: pod, local: local, remote: remote))
+        defer { forward.stop() }
+        let c = PodStreams.connection(
+            type: type, credentials: credentials, port: port, showPassword: inv.has("show-password"))
+        if !command.isEmpty {
+            return try ctx.attachedLocal(command, environment: c.environment)
+        }
+        ctx.printer.success(
+            "forwarding 127.0.0.1:\(port) to service \(name) (\(type)) in \(w.scope.namespace): Ctrl-C stops it")
+        ctx.printer.line("  \(c.url)")
+        let status = forward.wait()
+        throw KipError("the port forward to service \(name) ended (kubectl exited \(status))")
+    }
 
     /// The engine of service `name` in `w`, and the pod its data lives in.
     static func database(_ name: String, _ w: EnvironmentView, _ ctx: Context) throws -> (type: String, pod: String) {
@@ -93,22 +155,13 @@ extension WorkloadCommands {
         }
         let base = try ctx.project(of: inv)
         let project = base.project!
-        func env(_ n: String, _ flag: String) throws -> Project.Environment {
-            guard let e = project.environment(n) else {
-                throw KipError(
-                    "project \(project.name) has no environment \"\(n)\" (--\(flag)); it has: \(project.environments.map(\.name).joined(separator: ", "))"
-                )
-            }
-            return e
-        }
-        let (fromEnv, toEnv) = (try env(fromName, "from"), try env(toName, "to"))
+        let (fromEnv, toEnv) = (
+            try PodStreams.environment(project, fromName, flag: "from"),
+            try PodStreams.environment(project, toName, flag: "to")
+        )
         let views = try ctx.environments([fromEnv, toEnv], of: base, kinds: [WorkloadKind.service.resource])
         let (src, dst) = (try database(name, views[0], ctx), try database(name, views[1], ctx))
-        guard src.type == dst.type else {
-            throw KipError(
-                "service \(name) is \(src.type) in \(fromName) and \(dst.type) in \(toName): a dump of one does not restore into the other"
-            )
-        }
+        try PodStreams.checkSameEngine(name, src.type, in: fromName, dst.type, in: toName)
         let (from, to) = (views[0].scope.namespace, views[1].scope.namespace)
         try LifecycleCommands.confirmProtected(
             [toEnv], project: project.name, action: "replace the data of service \(name)", inv, ctx)
