@@ -587,10 +587,14 @@ extension Context {
             { try driver.get(["ingressclasses.v1.networking.k8s.io"]) },
             { try driver.get(["storageclasses.v1.storage.k8s.io"]) },
             { try driver.get("apiservices.v1.apiregistration.k8s.io", names: ["v1beta1.metrics.k8s.io"]) },
+            // The network plugin, to tell whether isolation holds (nothing when unreadable).
+            { (try? driver.get(["daemonsets.apps"], namespace: "kube-system")) ?? [] },
         ])
-        return InstallRead(
+        var read = InstallRead(
             system: r[0], tlsSecret: r[1].first, roles: r[2], ingressClasses: r[3], storageClasses: r[4],
             metricsAPI: r[5])
+        read.daemonSets = r[6]
+        return read
     }
 
     /// Waits until the API server serves these CRDs (Established).

@@ -187,6 +187,29 @@ public final class APIServer: @unchecked Sendable {
                 body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]],
                 manager: "kube-apiserver")
         }
+        // As kind has: its network plugin, kindnet, which enforces no NetworkPolicy (nor
+        // does kip-sandbox).
+        if let daemonSets = registry.resource(groupVersion: "apps/v1", plural: "daemonsets") {
+            let labels: JSON = ["app": "kindnet", "k8s-app": "kindnet", "tier": "node"]
+            _ = try? create(
+                resource: daemonSets, namespace: "kube-system",
+                body: [
+                    "apiVersion": "apps/v1", "kind": "DaemonSet",
+                    "metadata": ["name": "kindnet", "namespace": "kube-system", "labels": labels],
+                    "spec": [
+                        "selector": ["matchLabels": ["app": "kindnet"]],
+                        "template": [
+                            "metadata": ["labels": labels],
+                            "spec": [
+                                "containers": [
+                                    ["name": "kindnet-cni", "image": "docker.io/kindest/kindnetd:v20250512-df8de77b"]
+                                ]
+                            ],
+                        ],
+                    ],
+                ],
+                manager: "kubectl-create")
+        }
         // As kind has: a default StorageClass, and no IngressClass.
         if let classes = registry.resource(groupVersion: "storage.k8s.io/v1", plural: "storageclasses") {
             _ = try? create(

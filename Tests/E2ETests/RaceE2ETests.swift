@@ -130,6 +130,8 @@ final class RaceE2ETests: XCTestCase {
         try survives(
             ["project", "unprotect", "shop/prod", "--confirm-env", "prod"], path: projectPath, object: project)
         try survives(["project", "remove-env", "shop", "qa", "--confirm", "qa"], path: projectPath, object: project)
+        try survives(["project", "quota", "shop/test", "pods=20"], path: projectPath, object: project)
+        try survives(["project", "env", "set", "shop", "REGION=eu"], path: projectPath, object: project)
         try survives(
             ["project", "add-env", "shop", "pr-1", "--copy-from", "test"], path: projectPath, object: project)
         // A project-wide grant and its revocation write the Project's members.

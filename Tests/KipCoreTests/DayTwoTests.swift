@@ -310,3 +310,29 @@ final class IdleTests: XCTestCase {
         XCTAssertEqual(Sleep.lastChange([], namespace: ns), Durations.parse("2026-12-01T00:00:00Z"))
     }
 }
+
+/// Protection as a pure operation: what changes, what is said, and the Event.
+final class ProtectTests: XCTestCase {
+    func testProtectionWithApprovalsAndItsLifting() throws {
+        let p = Project(
+            name: "shop", displayName: nil, environments: [.init(name: "prod", namespace: "shop-prod")], uid: "u")
+        let on = try Protect.plan(p, env: "prod", on: true, requireApproval: true) { "ada" }
+        let env = on.owners.first?.at("spec", "environments")?.arrayValue?.first
+        XCTAssertEqual(env?["protected"], true)
+        XCTAssertEqual(env?["requireApproval"], true)
+        XCTAssertEqual(on.changes.first?.note, "kip project protect by ada: promotions need approvals")
+        XCTAssertEqual(on.report.count, 2)
+        var protected = p
+        protected.environments[0].protected = true
+        let same = try Protect.plan(protected, env: "prod", on: true, requireApproval: false) {
+            XCTFail("no change: the actor is not asked")
+            return ""
+        }
+        XCTAssertTrue(same.owners.isEmpty)
+        protected.environments[0].requireApproval = true
+        let off = try Protect.plan(protected, env: "prod", on: false, requireApproval: false) { "ada" }
+        XCTAssertNil(
+            off.owners.first?.at("spec", "environments")?.arrayValue?.first?["requireApproval"], "unprotect lifts both")
+        XCTAssertThrowsError(try Protect.plan(p, env: "qa", on: true, requireApproval: false) { "" })
+    }
+}

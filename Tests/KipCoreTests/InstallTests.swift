@@ -75,6 +75,29 @@ final class InstallTests: XCTestCase {
             CRDs.all.count)
     }
 
+    func testInstallSaysWhenTheNetworkPluginLeavesEnvironmentsOpen() throws {
+        func warnings(_ daemonSets: [String], isolation: String? = nil) throws -> [Plan.Line] {
+            var r = read()
+            r.daemonSets = daemonSets.map { ["metadata": ["name": .string($0)]] }
+            var o = InstallOptions(org: nil, domain: nil)
+            if let isolation { o.settings = ["isolation": isolation] }
+            return try Install.plan(o, r, cluster: "c") { [] }.done.filter {
+                if case .warning(let w) = $0 { return w.contains("NetworkPolic") }
+                return false
+            }
+        }
+        XCTAssertEqual(try warnings(["calico-node", "kube-proxy"]), [], "Calico enforces policies")
+        XCTAssertEqual(
+            try warnings(["kindnet", "kube-proxy"]),
+            [
+                .warning(
+                    "the network plugin (kindnet) enforces no NetworkPolicy: environments are not isolated from each other on this cluster; install one that does (Calico, Cilium), or 'kip install --no-isolation' to say so"
+                )
+            ])
+        XCTAssertTrue(try warnings([]).first.map { "\($0)".contains("kip cannot tell") } ?? false)
+        XCTAssertEqual(try warnings(["kindnet"], isolation: "off"), [], "nothing to say once isolation is off")
+    }
+
     func testTheOrgCannotChangeWhileProjectsExist() throws {
         let shop = Project(name: "shop", displayName: nil, environments: [], uid: "u")
         XCTAssertThrowsError(

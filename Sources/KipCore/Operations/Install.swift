@@ -24,6 +24,8 @@ public struct InstallRead: Sendable {
     public var ingressClasses: [JSON]
     public var storageClasses: [JSON]
     public var metricsAPI: [JSON]
+    /// The DaemonSets of kube-system, where a network plugin runs (empty when unreadable).
+    public var daemonSets: [JSON] = []
 
     public init(
         system: [JSON], tlsSecret: JSON?, roles: [JSON], ingressClasses: [JSON], storageClasses: [JSON],
@@ -253,6 +255,27 @@ public enum Install {
                 .warning("the cluster has no metrics API (metrics-server): autoscaled apps keep their minimum replicas")
             )
         }
+        if s.isolated, let w = networkPluginWarning(names(read.daemonSets)) { out.append(.warning(w)) }
         return out
+    }
+
+    /// Network plugins by their DaemonSet in kube-system: those that enforce
+    /// NetworkPolicies, and those that do not.
+    static let enforcing: Set<String> = [
+        "calico-node", "cilium", "weave-net", "kube-router", "antrea-agent", "canal", "kube-ovn-cni", "anetd",
+        "azure-npm",
+    ]
+    static let notEnforcing: Set<String> = ["kindnet", "kube-flannel-ds", "kube-flannel"]
+
+    /// What install says of isolation when the network plugin does not enforce it, or when
+    /// kip cannot tell.
+    static func networkPluginWarning(_ daemonSets: [String]) -> String? {
+        if daemonSets.contains(where: enforcing.contains) { return nil }
+        if let plugin = daemonSets.first(where: notEnforcing.contains) {
+            return
+                "the network plugin (\(plugin)) enforces no NetworkPolicy: environments are not isolated from each other on this cluster; install one that does (Calico, Cilium), or 'kip install --no-isolation' to say so"
+        }
+        return
+            "kip cannot tell whether the network plugin enforces NetworkPolicies (none it knows runs in kube-system): environments are isolated only where it does; 'kip install --no-isolation' if it does not"
     }
 }

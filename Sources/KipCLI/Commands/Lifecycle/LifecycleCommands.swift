@@ -120,46 +120,12 @@ enum LifecycleCommands {
         let (name, env) = try target(inv, ctx)
         try ctx.write {
             let (project, _) = try ctx.readProject(name, kinds: []) { _ in [] }
-            guard let i = project.environments.firstIndex(where: { $0.name == env }) else {
-                throw KipError(
-                    "project \"\(name)\" has no environment \"\(env)\"; it has: \(project.pipeline.joined(separator: ", "))"
-                )
-            }
             // Lifting protection needs the environment named, as a destructive command does.
-            if !on { try Protection.check([project.environments[i]], project: name, inv, ctx) }
-            var updated = project
-            updated.environments[i].protected = on
-            // --require-approval adds to the protection; unprotect lifts both.
-            updated.environments[i].requireApproval =
-                on && (inv.has("require-approval") || project.environments[i].requireApproval)
-            var plan = Plan()
-            if updated != project {
-                plan.owners = [updated.manifest]
-                plan.knownUIDs[Plan.key(updated.manifest)] = project.uid
+            if !on {
+                try Protection.check([project.environments[try Protect.index(project, env)]], project: name, inv, ctx)
             }
-            plan.report = [
-                on
-                    ? .success(
-                        "🔒 \(name)/\(env) is protected: destructive commands there need --confirm-env \(env) (or typing it)"
-                    )
-                    : .success("\(name)/\(env) is no longer protected")
-            ]
-            if updated != project {
-                let e = updated.environments[i]
-                plan.changes = [
-                    .environment(
-                        on ? "Protected" : "Unprotected", on ? "Protect" : "Unprotect", namespace: e.namespace,
-                        note: "kip project \(on ? "protect" : "unprotect") by \(try ctx.actor())"
-                            + (e.requireApproval ? ": promotions need approvals" : ""))
-                ]
-            }
-            if updated.environments[i].requireApproval {
-                plan.report.append(
-                    .success(
-                        "promotions into \(name)/\(env) need an approval by another admin of it ('kip app approve APP --to \(env)')"
-                    ))
-            }
-            return plan
+            return try Protect.plan(
+                project, env: env, on: on, requireApproval: inv.has("require-approval"), actor: ctx.actor)
         }
         return 0
     }
@@ -210,38 +176,40 @@ enum LifecycleCommands {
             throw UsageError(
                 message: "--keep-only names previews of one project: give the project", command: inv.command)
         }
-        var projects = try ctx.everyProject().projects.sorted { $0.name < $1.name }
-        if let only = inv.arguments.first {
-            projects = projects.filter { $0.name == only }
-            if projects.isEmpty {
-                throw ProjectPlanner.unknownProject(only, observed: try ctx.everyProject())
-            }
-        }
+        let projects = try gcProjects(inv.arguments.first, ctx)
         var removed = 0
         for listed in projects where !ProjectPlanner.expired(listed, at: now, keepingOnly: keep).isEmpty {
             // Planned from the Project as read, read again when someone else changed it
             // in between (its resourceVersion is the write's precondition).
-            var first = true
+            var (first, count) = (true, 0)
             try ctx.write {
                 let project = first ? listed : try ctx.project(named: listed.name) ?? listed
                 first = false
-                let (plan, count) = ProjectPlanner.gcPlan(project, at: now, keepingOnly: keep)
-                removed += count
+                let (plan, n) = ProjectPlanner.gcPlan(project, at: now, keepingOnly: keep)
+                count = n
                 return plan
             }
+            removed += count
         }
         var slept = 0
-        if let sleepAfter {
-            for listed in projects {
-                let gone = Set(ProjectPlanner.expired(listed, at: now, keepingOnly: keep).map(\.name))
-                slept += try sleepIdle(listed, except: gone, after: sleepAfter, now: now, ctx)
-            }
+        for listed in projects where sleepAfter != nil {
+            let gone = Set(ProjectPlanner.expired(listed, at: now, keepingOnly: keep).map(\.name))
+            slept += try sleepIdle(listed, except: gone, after: sleepAfter!, now: now, ctx)
         }
         if removed == 0 && slept == 0 {
             ctx.stderr.line(sleepAfter == nil ? "Nothing has expired." : "Nothing has expired or idled.")
             ctx.record(["applied": [], "deleted": [], "messages": []])
         }
         return 0
+    }
+
+    /// Every project, or the one named.
+    static func gcProjects(_ only: String?, _ ctx: Context) throws -> [Project] {
+        let all = try ctx.everyProject().projects.sorted { $0.name < $1.name }
+        guard let only else { return all }
+        let named = all.filter { $0.name == only }
+        if named.isEmpty { throw ProjectPlanner.unknownProject(only, observed: try ctx.everyProject()) }
+        return named
     }
 
     /// `gc --sleep-after`: the project's environments nobody changed for `after`, asleep
