@@ -47,6 +47,19 @@ KUBECONFIG="$work/ada.kubeconfig" KIP_HOME="$work/ada" "$bin/kip" app approve ap
 step kip app promote api --to prod --project yourr-name --yes
 step kip app history api --project yourr-name/prod
 step kubectl get events -n yourr-name-prod
+# Day two: into a running app, a database's data from one environment into another,
+# variables for every app, and each environment's quota.
+step kip app exec api --project yourr-name/test -- sh -c 'echo "api sees $DATABASE_HOST"'
+printf '\n\033[1m$ %s\033[0m\n' "printf 'CREATE TABLE users …' | kip service restore db --project yourr-name/test --yes"
+printf 'CREATE TABLE users (id int);\nINSERT INTO users VALUES (1);\n' | kip service restore db --project yourr-name/test --yes
+step kip service add postgres --name db --project yourr-name/acc --storage 1Gi --wait
+step kip service copy-data db --from test --to acc --project yourr-name --yes
+step kip service dump db --project yourr-name/acc
+step kip service connect db --project yourr-name/acc -- sh -c 'echo "psql would reach $PGUSER@$PGHOST:$PGPORT/$PGDATABASE"'
+step kip project env set yourr-name LOG_LEVEL=info
+step kip app env list api --project yourr-name/test
+step kip project quota yourr-name/prod pods=80
+step kip project quota yourr-name/test
 step kip project show
 step kip project status
 step kip project export yourr-name acc
