@@ -135,6 +135,15 @@ extension Context {
         return changes.map { $0.manifest(at: now, instance: who) }
     }
 
+    /// Tells a change made outside a plan (a database's data replaced) as Events; a
+    /// refused Event is a warning, never a failure of what was done.
+    func tell(_ changes: [ChangeEvent]) {
+        guard !dryRun, let events = try? events(changes), let problem = try? driver().createEvents(events) else {
+            return
+        }
+        printer.warning("the change was made, but its Event was refused: \(problem)")
+    }
+
     /// Adds one write's result to the command's (a command may write more than once).
     func record(_ r: JSON) {
         guard var doc = result else {

@@ -60,6 +60,10 @@ final class DataStreamsE2ETests: XCTestCase {
         XCTAssertEqual(copied.code, 0, "\(copied)")
         XCTAssertEqual(copied.stdout, "✔ copied service db's data from shop-test into shop-acc\n")
         XCTAssertEqual(c.kip("service dump db --project shop/acc").stdout, seed)
+        let events = try c.kubectlJSON(["get", "events", "-n", "shop-acc"])["items"]?.arrayValue ?? []
+        let told = events.first { $0["reason"] == "DataCopied" }
+        XCTAssertEqual(told?.at("involvedObject", "kind"), "Service")
+        XCTAssertTrue((told?["message"]?.stringValue ?? "").contains("its data replaced by shop-test's"), "\(events)")
 
         // The password stays in the pod: the dump and restore read it from the container's
         // own environment, never from a command line kip or kubectl runs.
@@ -132,6 +136,8 @@ final class DataStreamsE2ETests: XCTestCase {
         XCTAssertEqual(r.stdout, "kip-sandbox: pod db-0 port 5432\nping\napp db True True\n")
         let forwards = c.requests().filter { ($0["path"]?.stringValue ?? "").hasSuffix("/portforward") }
         XCTAssertEqual(forwards.count, 1, "one port-forward of db-0")
+        let line = c.kip(["service", "connect", "db", "--project", "shop/test", "--exec", "echo $PGDATABASE"])
+        XCTAssertEqual(line.stdout, "db\n", "\(line)")
         let failing = c.kip(["service", "connect", "db", "--project", "shop/test", "--", "python3", "-c", "exit(4)"])
         XCTAssertEqual(failing.code, 4, "the client's status is kip's")
         XCTAssertEqual(c.kip(["service", "connect", "db", "--port", "http", "--project", "shop/test"]).code, 2)

@@ -40,6 +40,15 @@ public struct ChangeEvent: Equatable, Sendable {
             .joined()
     }
 
+    /// About a service (database) of an environment: its data replaced.
+    public static func service(
+        _ reason: String, _ action: String, _ service: String, in namespace: String, note: String
+    )
+        -> ChangeEvent
+    {
+        ChangeEvent(reason: reason, action: action, kind: "Service", name: service, namespace: namespace, note: note)
+    }
+
     /// About the environment itself (its Namespace).
     public static func environment(_ reason: String, _ action: String, namespace: String, note: String) -> ChangeEvent {
         ChangeEvent(

@@ -227,6 +227,19 @@ extension KubectlDriver {
         return result
     }
 
+    /// Creates Events for a change made by other means than a plan (a database's data
+    /// replaced through exec); what went wrong, never thrown.
+    public func createEvents(_ events: [JSON]) -> String? {
+        if events.isEmpty { return nil }
+        let stream = events.map { $0.serialized() }.joined(separator: "\n") + "\n"
+        do {
+            try kubectl(["create", "-f", "-", "-o", "name"], stdin: Data(stream.utf8))
+            return nil
+        } catch {
+            return (error as? KipError)?.message ?? "\(error)"
+        }
+    }
+
     /// Runs `write` and creates `events` at the same time (no round of their own); an
     /// Event the server refuses is said, never a failed write.
     private func alongside(_ events: [JSON], _ write: @escaping () throws -> [JSON]) throws -> ([JSON], String?) {

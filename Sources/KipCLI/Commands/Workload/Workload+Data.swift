@@ -51,12 +51,20 @@ extension WorkloadCommands {
         ],
         options: [
             .value("port", "port", "The local port (default: any free one)."),
+            .value("exec", "command", "A client command line to run against it (by sh), e.g. 'psql -c \\dt'."),
             .flag("show-password", "Print the URL with its password."),
         ] + scopeOptions, handler: serviceConnect)
 
     static func serviceConnect(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
-        let command = Array(inv.arguments.dropFirst())
+        var command = Array(inv.arguments.dropFirst())
+        if let line = inv.value("exec") {
+            guard command.isEmpty else {
+                throw UsageError(
+                    message: "--exec and a command after -- both name the client: give one", command: inv.command)
+            }
+            command = ["sh", "-c", line]
+        }
         let local =
             try inv.value("port").map { v -> Int in
                 guard let n = Int(v), (0...65535).contains(n) else {
@@ -143,6 +151,11 @@ extension WorkloadCommands {
                 namespace: w.scope.namespace, pod: pod, container: type, command: PodStreams.restore(type), stdin: true,
                 tty: false))
         guard status == 0 else { throw KipError("restore into service \(name) in \(w.scope.namespace) failed") }
+        ctx.tell([
+            .service(
+                "DataRestored", "Restore", name, in: w.scope.namespace,
+                note: "kip service restore by \((try? ctx.actor()) ?? "?"): its data replaced by a dump")
+        ])
         ctx.printer.success("restored service \(name) in \(w.scope.namespace) from stdin")
         return 0
     }
@@ -180,6 +193,11 @@ extension WorkloadCommands {
             into: PodStreams.exec(
                 namespace: to, pod: dst.pod, container: dst.type, command: PodStreams.restore(dst.type), stdin: true,
                 tty: false))
+        ctx.tell([
+            .service(
+                "DataCopied", "CopyData", name, in: to,
+                note: "kip service copy-data by \((try? ctx.actor()) ?? "?"): its data replaced by \(from)'s")
+        ])
         ctx.printer.success("copied service \(name)'s data from \(from) into \(to)")
         return 0
     }
