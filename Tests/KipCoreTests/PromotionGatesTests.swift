@@ -137,6 +137,46 @@ final class PromotionGatesTests: XCTestCase {
         XCTAssertThrowsError(try Promotion.rollbackImage(refused, toRevision: 2))
         XCTAssertThrowsError(try Promotion.rollbackImage(refused, toRevision: nil), "nothing ran before r/api:1")
     }
+
+    func testAFailedRolloutIsMarkedPutBackOrRemovedAsAsked() throws {
+        let dst = view("shop-acc", [app("shop-acc", "r/api:2"), app("shop-acc", "r/api:1")])
+        let failures = ["api": "ImagePullBackOff"]
+        func plan(rollback: Bool, creating: Set<String> = []) throws -> (Plan, PromotionReport.Rollouts) {
+            try PromotionFailures.plan(
+                [item], failures: failures,
+                .init(from: "test", to: "acc", creating: creating, rollback: rollback, keepFailed: false, at: now),
+                dst: dst, by: "ada")
+        }
+        let (kept, k) = try plan(rollback: false)
+        XCTAssertEqual(k, PromotionReport.Rollouts(failed: failures))
+        XCTAssertEqual(
+            kept.changes.first?.note, "kip app promote by ada: the rollout failed (ImagePullBackOff); left as it is")
+        let (back, b) = try plan(rollback: true)
+        XCTAssertEqual(b.putBack, ["api"])
+        XCTAssertEqual(back.report, [.warning("api: put back to r/api:1 in acc (--rollback-on-failure)")])
+        let (gone, g) = try plan(rollback: true, creating: ["api"])
+        XCTAssertEqual(g.removed, ["api"])
+        XCTAssertFalse(gone.deletes.isEmpty, "an app the promotion created is removed")
+    }
+
+    func testApprovalsNeedATargetThatRequiresThem() throws {
+        var p = Project(
+            name: "shop", displayName: nil, environments: [.init(name: "prod", namespace: "shop-prod")], uid: "u")
+        XCTAssertThrowsError(try PromotionGates.approvalTarget(p, "prod")) {
+            XCTAssertEqual(
+                "\($0)",
+                "shop/prod does not require approvals: 'kip project protect shop/prod --require-approval' makes it")
+        }
+        XCTAssertThrowsError(try PromotionGates.approvalTarget(p, "qa"))
+        p.environments[0].requireApproval = true
+        XCTAssertEqual(try PromotionGates.approvalTarget(p, "prod").name, "prod")
+        let plan = PromotionGates.approvalPlan(
+            [("api", "r/api:2")], to: "prod", dst: view("shop-prod", [app("shop-prod", "r/api:1")]), by: "ada",
+            at: "2026-12-04T12:00:00Z")
+        XCTAssertEqual(plan.owners.first?["kind"], "Approval")
+        XCTAssertEqual(plan.owners.first?.at("spec", "image"), "r/api:2")
+        XCTAssertEqual(plan.changes.first?.reason, "Approved")
+    }
 }
 
 /// A change told as an Event: what the events API requires of a new one.
@@ -161,4 +201,5 @@ final class ChangeEventTests: XCTestCase {
         XCTAssertEqual(ChangeEvent.action(["app", "env", "set"]), "EnvSet")
         XCTAssertEqual(ChangeEvent.action(["app", "set-image"]), "SetImage")
     }
+
 }

@@ -165,4 +165,40 @@ public struct PromotionGates {
             ],
         ]
     }
+
+    /// The environment approvals are given for: one of the project's that requires them.
+    public static func approvalTarget(_ project: Project, _ to: String) throws -> Project.Environment {
+        guard let target = project.environment(to) else {
+            throw KipError(
+                "project \"\(project.name)\" has no environment \"\(to)\"; it has: \(project.pipeline.joined(separator: ", "))"
+            )
+        }
+        guard target.requireApproval else {
+            throw KipError(
+                "\(project.name)/\(to) does not require approvals: 'kip project protect \(project.name)/\(to) --require-approval' makes it"
+            )
+        }
+        return target
+    }
+
+    /// `kip app approve`: an Approval per app and image in the target `dst`, by `who`,
+    /// each told as an Event. An approval a promotion has used keeps its name: the new one
+    /// takes another.
+    public static func approvalPlan(
+        _ images: [(app: String, image: String)], to: String, dst: EnvironmentView, by who: String, at: String
+    ) -> Plan {
+        let used = Set(dst.approvals.map { $0.at("metadata", "name")?.stringValue ?? "" }).subtracting(
+            pending(dst.approvals, apps: dst.crs(.app)).map { $0.at("metadata", "name")?.stringValue ?? "" })
+        var plan = Plan()
+        plan.owners = images.map { app, image in
+            approval(app: app, image: image, scope: dst.scope, by: who, at: at, taken: used)
+        }
+        plan.changes = images.map { app, image in
+            .app("Approved", "Approve", app, in: dst.scope.namespace, note: "kip app approve by \(who): \(image)")
+        }
+        plan.report = images.map { app, image in
+            .success("approved \(app) with \(image) for \(to) (by \(who)): one promotion of it into \(to) may go ahead")
+        }
+        return plan
+    }
 }

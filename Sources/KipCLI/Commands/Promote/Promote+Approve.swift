@@ -29,16 +29,7 @@ extension PromoteCommands {
         let w = try ctx.project(of: inv)
         let project = w.project!
         let to = inv.value("to")!
-        guard let target = project.environment(to) else {
-            throw KipError(
-                "project \"\(project.name)\" has no environment \"\(to)\"; it has: \(project.pipeline.joined(separator: ", "))"
-            )
-        }
-        guard target.requireApproval else {
-            throw KipError(
-                "\(project.name)/\(to) does not require approvals: 'kip project protect \(project.name)/\(to) --require-approval' makes it"
-            )
-        }
+        let target = try PromotionGates.approvalTarget(project, to)
         let kinds = [WorkloadKind.app.resource, "deployments.apps", CRDs.approval]
         let images: [(String, String)]
         let dst: EnvironmentView
@@ -61,22 +52,8 @@ extension PromoteCommands {
             images = items.compactMap { i in PromotionGates.image(i).map { (i.app, $0) } }
         }
         if images.isEmpty { throw KipError("\(to) already runs every image of its source: nothing to approve") }
-        let who = try ctx.identity()
-        let at = Promotion.timestamp(ctx.clock())
-        let used = Set(dst.approvals.map { $0.at("metadata", "name")?.stringValue ?? "" }).subtracting(
-            PromotionGates.pending(dst.approvals, apps: dst.crs(.app)).map {
-                $0.at("metadata", "name")?.stringValue ?? ""
-            })
-        var plan = Plan()
-        plan.owners = images.map { app, image in
-            PromotionGates.approval(app: app, image: image, scope: dst.scope, by: who, at: at, taken: used)
-        }
-        plan.changes = images.map { app, image in
-            .app("Approved", "Approve", app, in: dst.scope.namespace, note: "kip app approve by \(who): \(image)")
-        }
-        plan.report = images.map { app, image in
-            .success("approved \(app) with \(image) for \(to) (by \(who)): one promotion of it into \(to) may go ahead")
-        }
+        let plan = PromotionGates.approvalPlan(
+            images, to: to, dst: dst, by: try ctx.identity(), at: Promotion.timestamp(ctx.clock()))
         return (plan, plan.owners.map { $0["spec"] ?? [:] })
     }
 }

@@ -361,58 +361,18 @@ enum PromoteCommands {
     static func recordFailures(_ r: Round, _ failures: [String: String], _ inv: Invocation, _ ctx: Context) throws
         -> PromotionReport.Rollouts
     {
-        let rollback = inv.has("rollback-on-failure")
         let scoped = Invocation(
             command: inv.command, options: ["project": ["\(r.project.name)/\(r.to)"]], arguments: [])
+        let options = PromotionFailures.Options(
+            from: r.from, to: r.to, creating: r.creating, rollback: inv.has("rollback-on-failure"),
+            keepFailed: inv.has("keep-failed"), at: ctx.clock())
         var outcome = PromotionReport.Rollouts(failed: failures)
         try ctx.write {
-            outcome = PromotionReport.Rollouts(failed: failures)
             let dst = try ctx.environment(
                 scoped, reading: .objects(failures.keys.sorted().flatMap { EnvironmentView.appObjects($0) }))
-            var crs: [JSON] = []
-            var deletes: [Plan.Deletion] = []
-            var said: [Plan.Line] = []
-            for i in r.items {
-                guard let why = failures[i.app], let image = PromotionGates.image(i),
-                    let current = dst.cr(.app, i.app)
-                else { continue }
-                let marked = Promotion.failed(current, image: image, reason: why)
-                if rollback && r.creating.contains(i.app) && !inv.has("keep-failed") {
-                    deletes += try dst.deletion(.app, i.app).deletes
-                    outcome.removed.insert(i.app)
-                    said.append(
-                        .warning(
-                            "\(i.app): removed from \(r.to), where this promotion created it (--rollback-on-failure)"))
-                } else if rollback, case .promote(let before, _) = i.outcome, !before.isEmpty {
-                    crs.append(
-                        Promotion.recorded(
-                            Workloads.applyable(marked), previous: marked, image: before, action: "put-back",
-                            from: r.from, at: Promotion.timestamp(ctx.clock()), by: try ctx.actor()))
-                    outcome.putBack.insert(i.app)
-                    said.append(.warning("\(i.app): put back to \(before) in \(r.to) (--rollback-on-failure)"))
-                } else {
-                    crs.append(Workloads.applyable(marked))
-                    if r.creating.contains(i.app) {
-                        said.append(
-                            .warning(
-                                "\(i.app): kept in \(r.to), where this promotion created it, though its rollout failed")
-                        )
-                    }
-                }
-            }
-            var plan = try dst.plan(crs)
-            plan.deletes += deletes
-            plan.report = said
-            let by = try ctx.actor()
-            plan.changes = failures.keys.sorted().map { app in
-                let what =
-                    outcome.putBack.contains(app)
-                    ? "put back" : outcome.removed.contains(app) ? "removed" : "left as it is"
-                return .app(
-                    outcome.putBack.contains(app) ? "PutBack" : "PromotionFailed", "Promote", app,
-                    in: dst.scope.namespace,
-                    note: "kip app promote by \(by): the rollout failed (\(failures[app]!)); \(what)", warning: true)
-            }
+            let (plan, o) = try PromotionFailures.plan(
+                r.items, failures: failures, options, dst: dst, by: try ctx.actor())
+            outcome = o
             return plan
         }
         return outcome
