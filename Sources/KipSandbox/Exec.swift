@@ -271,8 +271,10 @@ struct FakeShell {
                 let text = String(decoding: line, as: UTF8.self)
                 line = []
                 let r = script(text, stdin: [])
-                write(1, r.stdout)
-                write(2, r.stderr)
+                // A terminal's line discipline ends each line with CR LF.
+                func lines(_ b: [UInt8]) -> [UInt8] { tty ? b.flatMap { $0 == 10 ? [13, 10] : [$0] } : b }
+                write(1, lines(r.stdout))
+                write(2, lines(r.stderr))
                 code = r.code
                 if text.trimmingCharacters(in: .whitespaces).hasPrefix("exit") { return code }
                 if tty { write(1, Array("$ ".utf8)) }

@@ -28,6 +28,11 @@ final class DataStreamsE2ETests: XCTestCase {
         let ghost = c.kip(["app", "exec", "ghost", "--project", "shop/test", "--", "true"])
         XCTAssertEqual(ghost.code, 1)
         XCTAssertEqual(ghost.stderr, "Error: app \"ghost\" does not exist in shop-test\n")
+        // On a terminal: -it, a shell typed into, its exit status kip's.
+        let typed = try c.kipInTerminal(
+            ["app", "exec", "api", "--project", "shop/test"], input: ["echo $MODE", "exit 5"], waitFor: "$ ")
+        XCTAssertEqual(typed.code, 5, typed.stdout)
+        XCTAssertTrue(typed.stdout.contains("echo $MODE\nfast\n"), typed.stdout)
         XCTAssertEqual(c.kip("app scale api 0 --project shop/test --wait").code, 0)
         let stopped = c.kip(["app", "exec", "api", "--project", "shop/test", "--", "true"])
         XCTAssertEqual(stopped.stderr, "Error: app api in shop-test runs no pods (it is scaled to 0 or asleep)\n")

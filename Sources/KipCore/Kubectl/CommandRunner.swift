@@ -198,7 +198,20 @@ public final class ProcessRunner: CommandRunner {
         p.standardError = err
         do { try p.run() } catch { throw RunnerError.launch(argv[0], "\(error)") }
         Signals.started(p.processIdentifier)
+        // The child runs in a process group of its own: on a terminal it must be the
+        // foreground one, or reading the terminal (or making it raw, as `exec -t` does)
+        // stops it (SIGTTIN, SIGTTOU). kip takes the terminal back when it is done.
+        let foreground = isatty(0) == 1
+        if foreground {
+            signal(SIGTTOU, SIG_IGN)
+            tcsetpgrp(0, getpgid(p.processIdentifier))
+            kill(p.processIdentifier, SIGCONT)
+        }
         defer {
+            if foreground {
+                tcsetpgrp(0, getpgrp())
+                signal(SIGTTOU, SIG_DFL)
+            }
             Signals.ended(p.processIdentifier)
             Signals.checkInterrupted()
         }
