@@ -200,8 +200,9 @@ public final class ProcessRunner: CommandRunner {
         Signals.started(p.processIdentifier)
         // The child runs in a process group of its own: on a terminal it must be the
         // foreground one, or reading the terminal (or making it raw, as `exec -t` does)
-        // stops it (SIGTTIN, SIGTTOU). kip takes the terminal back when it is done.
-        let foreground = isatty(0) == 1
+        // stops it (SIGTTIN, SIGTTOU). kip takes the terminal back when it is done; a kip
+        // that is not in the foreground itself hands nothing over.
+        let foreground = isatty(0) == 1 && tcgetpgrp(0) == getpgrp()
         if foreground {
             signal(SIGTTOU, SIG_IGN)
             tcsetpgrp(0, getpgid(p.processIdentifier))
