@@ -55,8 +55,8 @@ extension WorkloadCommands {
             .flag("show-password", "Print the URL with its password."),
         ] + scopeOptions, handler: serviceConnect)
 
-    static func serviceConnect(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let name = inv.arguments[0]
+    /// `connect`'s client (`--exec LINE` or the words after `--`) and local port.
+    static func connectOptions(_ inv: Invocation) throws -> (command: [String], port: Int) {
         var command = Array(inv.arguments.dropFirst())
         if let line = inv.value("exec") {
             guard command.isEmpty else {
@@ -65,29 +65,36 @@ extension WorkloadCommands {
             }
             command = ["sh", "-c", line]
         }
-        let local =
+        let port =
             try inv.value("port").map { v -> Int in
                 guard let n = Int(v), (0...65535).contains(n) else {
                     throw UsageError(message: "--port '\(v)' is not a port number (1-65535)", command: inv.command)
                 }
                 return n
             } ?? 0
+        return (command, port)
+    }
+
+    /// The credentials of service `name` (decoded), which a viewer may not read.
+    static func credentials(_ name: String, in namespace: String, _ ctx: Context) throws -> [String: String] {
+        guard case .value(let s) = try ctx.readableSecret(SecretNames.credentials(name), in: namespace) else {
+            throw KipError(
+                "you may not read the credentials of service \(name) in \(namespace): a developer of it may connect")
+        }
+        return (s?["data"]?.stringMap ?? [:]).compactMapValues {
+            Data(base64Encoded: $0).map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    static func serviceConnect(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
+        let name = inv.arguments[0]
+        let (command, local) = try connectOptions(inv)
         let w = try ctx.environment(inv, reading: .objects(["\(WorkloadKind.service.resource)/\(name)"]))
         let type = ServiceSpec(json: try w.require(.service, name)["spec"] ?? [:]).type
         let pod = try ctx.podToExec(
             in: w.scope.namespace, kind: "statefulsets.apps", selector: "\(WorkloadKind.service.labelKey)=\(name)",
             what: "service \(name) in \(w.scope.namespace)")
-        var credentials: [String: String] = [:]
-        switch try ctx.readableSecret(SecretNames.credentials(name), in: w.scope.namespace) {
-        case .value(let s):
-            for (k, v) in s?["data"]?.stringMap ?? [:] {
-                credentials[k] = Data(base64Encoded: v).map { String(decoding: $0, as: UTF8.self) }
-            }
-        case .hidden:
-            throw KipError(
-                "you may not read the credentials of service \(name) in \(w.scope.namespace): a developer of it may connect"
-            )
-        }
+        let credentials = try credentials(name, in: w.scope.namespace, ctx)
         let remote = Workloads.engines[type]?.port ?? 0
         let (forward, port) = try ctx.forward(
             PodStreams.forward(namespace: w.scope.namespace, pod: pod, local: local, remote: remote))
@@ -176,12 +183,7 @@ extension WorkloadCommands {
         let (src, dst) = (try database(name, views[0], ctx), try database(name, views[1], ctx))
         try PodStreams.checkSameEngine(name, src.type, in: fromName, dst.type, in: toName)
         let (from, to) = (views[0].scope.namespace, views[1].scope.namespace)
-        try LifecycleCommands.confirmProtected(
-            [toEnv], project: project.name, action: "replace the data of service \(name)", inv, ctx)
-        if !toEnv.protected {
-            guard try ctx.confirm("Replace the data of service \(name) in \(to) with a copy of \(from)'s?")
-            else { throw KipError("nothing was copied") }
-        }
+        try confirmReplacing(name, in: toEnv, of: project, from: from, inv, ctx)
         if ctx.dryRun {
             ctx.printer.success("would copy service \(name)'s data from \(from) into \(to) (dry run)")
             return 0
@@ -200,5 +202,18 @@ extension WorkloadCommands {
         ])
         ctx.printer.success("copied service \(name)'s data from \(from) into \(to)")
         return 0
+    }
+
+    /// Replacing a database's data: a protected environment named, another asked about.
+    static func confirmReplacing(
+        _ name: String, in env: Project.Environment, of project: Project, from: String, _ inv: Invocation,
+        _ ctx: Context
+    ) throws {
+        try LifecycleCommands.confirmProtected(
+            [env], project: project.name, action: "replace the data of service \(name)", inv, ctx)
+        if !env.protected {
+            guard try ctx.confirm("Replace the data of service \(name) in \(env.namespace) with a copy of \(from)'s?")
+            else { throw KipError("nothing was copied") }
+        }
     }
 }
