@@ -138,6 +138,27 @@ final class PromotionGatesTests: XCTestCase {
         XCTAssertThrowsError(try Promotion.rollbackImage(refused, toRevision: nil), "nothing ran before r/api:1")
     }
 
+    func testARollbackIsPlannedRecordedAndTold() throws {
+        let a = app(
+            "shop-prod", "r/api:2",
+            history: [
+                HistoryEntry(revision: 1, action: "deploy", from: "", imageBefore: "", imageAfter: "r/api:1", at: "t0"),
+                HistoryEntry(
+                    revision: 2, action: "promote", from: "acc", imageBefore: "r/api:1", imageAfter: "r/api:2", at: "t1"
+                ),
+            ])
+        let (plan, image) = try Promotion.rollbackPlan(
+            "api", view("shop-prod", [a]), toRevision: nil, at: now, by: "ada")
+        XCTAssertEqual(image, "r/api:1")
+        XCTAssertEqual(plan.owners.first?.at("spec", "image"), "r/api:1")
+        XCTAssertEqual(Promotion.history(plan.owners.first!).last?.action, "rollback")
+        XCTAssertEqual(plan.changes.first?.note, "kip app rollback by ada: r/api:2 → r/api:1")
+        XCTAssertEqual(plan.report, [.success("api rolled back to r/api:1 in shop-prod (undoing revision 2)")])
+        XCTAssertThrowsError(
+            try Promotion.rollbackPlan("api", view("shop-prod", [a]), toRevision: 2, at: now, by: "ada"),
+            "revision 2 is what runs")
+    }
+
     func testAFailedRolloutIsMarkedPutBackOrRemovedAsAsked() throws {
         let dst = view("shop-acc", [app("shop-acc", "r/api:2"), app("shop-acc", "r/api:1")])
         let failures = ["api": "ImagePullBackOff"]

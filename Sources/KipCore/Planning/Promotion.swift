@@ -384,3 +384,29 @@ public enum Promotion {
         return plan
     }
 }
+
+extension Promotion {
+    /// `kip app rollback APP [--to-revision N]`: the app back at the image the revision
+    /// undone ran (or the one named ran), recorded as a rollback and told as an Event;
+    /// with that image, for the question.
+    public static func rollbackPlan(_ name: String, _ w: EnvironmentView, toRevision: Int?, at: Date, by: String)
+        throws -> (Plan, String)
+    {
+        let a = try w.require(.app, name)
+        let (image, entry) = try rollbackImage(a, toRevision: toRevision)
+        let running = a.at("spec", "image")?.stringValue ?? ""
+        if image == running { throw KipError("app \(name) already runs \(image) in \(w.scope.namespace)") }
+        // A rollback is recorded as one, whatever it undoes; it is not a promotion.
+        let cr = recorded(
+            Workloads.applyable(a), previous: a, image: image, action: "rollback", at: timestamp(at), by: by)
+        var plan = try w.plan([cr])
+        plan.changes = [
+            .app(
+                "RolledBack", "Rollback", name, in: w.scope.namespace,
+                note: "kip app rollback by \(by): \(running) → \(image)")
+        ]
+        let which = toRevision == nil ? "undoing revision \(entry.revision)" : "the image of revision \(entry.revision)"
+        plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (\(which))")]
+        return (plan, image)
+    }
+}

@@ -443,26 +443,8 @@ enum PromoteCommands {
         let written = try ctx.run {
             let w = try ctx.environment(inv, reading: .objects(EnvironmentView.appObjects(name)))
             namespace = w.scope.namespace
-            let a = try w.require(.app, name)
-            let (image, entry) = try Promotion.rollbackImage(a, toRevision: revision)
-            if image == a.at("spec", "image")?.stringValue {
-                throw KipError("app \(name) already runs \(image) in \(w.scope.namespace)")
-            }
-            // A rollback is recorded as one, whatever it undoes; it is not a promotion.
-            let cr = Promotion.recorded(
-                Workloads.applyable(a), previous: a, image: image, action: "rollback",
-                at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
-            var plan = try w.plan([cr])
-            plan.changes = [
-                .app(
-                    "RolledBack", "Rollback", name, in: w.scope.namespace,
-                    note:
-                        "kip app rollback by \(try ctx.actor()): \(a.at("spec", "image")?.stringValue ?? "") → \(image)"
-                )
-            ]
-            let which =
-                revision == nil ? "undoing revision \(entry.revision)" : "the image of revision \(entry.revision)"
-            plan.report = [.success("\(name) rolled back to \(image) in \(w.scope.namespace) (\(which))")]
+            let (plan, image) = try Promotion.rollbackPlan(
+                name, w, toRevision: revision, at: ctx.clock(), by: try ctx.actor())
             return Attempt(plan, question: .yesNo("Roll app \(name) in \(w.scope.namespace) back to \(image)?"))
         }
         if case .declined = written { return 1 }
