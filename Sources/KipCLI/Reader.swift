@@ -259,14 +259,28 @@ extension Context {
     }
 
     /// The environments' namespaces, kip's objects and workloads in them, each with who
-    /// wrote it when (managedFields): one concurrent round.
+    /// wrote it when (managedFields): one concurrent round. An environment the user may
+    /// not read is left out (its namespace too, so nothing judges it idle), not an error.
     func readWithWriters(_ namespaces: [String]) throws -> [JSON] {
         let driver = try driver()
         let kinds = WorkloadKind.allCases.map(\.resource) + ["deployments.apps", "statefulsets.apps"]
-        let reads: [() throws -> [JSON]] =
-            [{ try driver.get("namespaces", names: namespaces) }]
-            + namespaces.map { ns in { try driver.get(kinds, namespace: ns, managedFields: true) } }
-        return try driver.concurrently(reads).flatMap { $0 }
+        let inside = try driver.concurrently(
+            namespaces.map { ns in
+                {
+                    do { return try driver.get(kinds, namespace: ns, managedFields: true) } catch let e as KipError
+                        where e.isForbidden
+                    {
+                        return [["kind": "kip:unreadable", "metadata": ["namespace": .string(ns)]]]
+                    }
+                }
+            })
+        let unreadable = Set(
+            inside.flatMap { $0 }.filter { $0["kind"] == "kip:unreadable" }.compactMap {
+                $0.at("metadata", "namespace")?.stringValue
+            })
+        let readable = namespaces.filter { !unreadable.contains($0) }
+        return try driver.get("namespaces", names: readable)
+            + inside.flatMap { $0 }.filter { $0["kind"] != "kip:unreadable" }
     }
 
     /// Runs kubectl on kip's own standard streams (exec, dump, restore); its status.
