@@ -17,10 +17,13 @@ release:
 check-kubectl:
 	@command -v kubectl >/dev/null 2>&1 || { echo "kubectl is not on PATH: install kubectl (the e2e tests and the demo drive the real kubectl)" >&2; exit 1; }
 
-# Unit tests, golden files, and e2e tests of the built kip + real kubectl against kip-sandbox.
-# Set KIP_E2E_KUBECONFIG to run the e2e tests against a real cluster instead.
+# Unit tests, golden files, and e2e tests of the built kip + real kubectl against kip-sandbox,
+# in KIP_TEST_JOBS parallel workers (default: one per core; scripts/run-tests.py).
+# Set KIP_E2E_KUBECONFIG to run the e2e tests against a real cluster instead;
+# TESTS='regex' runs only the tests whose names match.
 test: check-kubectl lint build validate-manifests
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	@python3 scripts/run-tests.py "$$($(SWIFT) build --show-bin-path)/kipPackageTests.xctest" '$(TESTS)'
 
 # kubernetes-validate (PyPI, pinned) checks every built-in object in the golden files,
 # strictly, against Kubernetes 1.27 and 1.33: independent of kip and of kip-sandbox.

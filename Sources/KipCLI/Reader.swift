@@ -330,7 +330,7 @@ extension Context {
     func waitForDeleted(_ inv: Invocation, _ namespaces: [String], _ observed: Observed) throws -> Bool {
         let ctx = self
         guard inv.has(ProjectCommands.waitDeletedFlag), !ctx.dryRun else { return false }
-        let going = namespaces.filter { ProjectCommands.terminating(observed.namespaces[$0]) }
+        let going = namespaces.filter { ProjectPlanner.terminating(observed.namespaces[$0]) }
         if going.isEmpty { return false }
         ctx.printer.line(
             "Waiting for namespace\(going.count == 1 ? "" : "s") \(going.joined(separator: ", ")) to be deleted...")

@@ -73,15 +73,18 @@ final class PromotionE2ETests: XCTestCase {
         }
         // --to alone: from the stage before, once acc runs it Available.
         try eventually("acc rolled out") {
+            // The counts describe the revision the controller has seen: until then they are
+            // the previous one's.
             let d = try deployment("acc", "api")
-            return d.at("status", "availableReplicas") == 2 && d.at("status", "updatedReplicas") == 2
+            return d.at("status", "observedGeneration") == d.at("metadata", "generation")
+                && d.at("status", "availableReplicas") == 2 && d.at("status", "updatedReplicas") == 2
                 && d.at("status", "replicas") == 2
         }
         let prod = c.kip(["app", "promote", "api", "--to", "prod", "--project", p, "--yes"])
         XCTAssertEqual(
             prod.stdout,
-            "Promote acc → prod (\(p!))\nApps: api\n  api  prod: registry.example.com/api:v1.2.2 → registry.example.com/api:v1.2.3\n✔ api → prod (registry.example.com/api:v1.2.3)\n"
-        )
+            "Promote acc → prod (\(p!))\nApps: api\n  api  prod: registry.example.com/api:v1.2.2 → registry.example.com/api:v1.2.3\n✔ api → prod (registry.example.com/api:v1.2.3)\n",
+            "\(prod)")
         XCTAssertEqual(try deployment("prod", "api").at("spec", "replicas"), 3)
         let history = try JSON.parse(c.kip(["app", "history", "api", "--project", "\(p!)/prod", "-o", "json"]).stdout)
         // The deploy that created it, then the promotion.

@@ -81,6 +81,82 @@ final class DayTwoTests: XCTestCase {
         XCTAssertNil(up.first?.at("metadata", "annotations"), "the count kept is released")
     }
 
+    /// The sleep and wake plans: partial writes by the sleep manager, the report, the
+    /// Event; nothing written when the environment is so already.
+    func testSleepAndWakePlans() {
+        let live: [JSON] = [
+            [
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": ["name": "api", "namespace": "shop-test", "labels": [Keys.managedBy: "kip"]],
+                "spec": ["replicas": 2],
+            ]
+        ]
+        let down = Sleep.plan(
+            project: "shop", env: "test", namespace: "shop-test", down: true, natives: live, actor: "ann")
+        XCTAssertEqual(down.partialManager, Sleep.fieldManager)
+        XCTAssertEqual(down.partial.map { $0.at("spec", "replicas") }, [0])
+        XCTAssertEqual(
+            down.report,
+            [.success("shop/test asleep: 1 workload(s) at 0 (api 2); 'kip project wake shop/test' brings them back")])
+        XCTAssertEqual(down.changes.map(\.reason), ["Slept"])
+        XCTAssertEqual(down.changes.first?.note, "kip project sleep by ann: api 2")
+        let awake = Sleep.plan(
+            project: "shop", env: "test", namespace: "shop-test", down: false, natives: live, actor: "ann")
+        XCTAssertTrue(awake.partial.isEmpty)
+        XCTAssertEqual(awake.report, [.success("shop/test is awake")])
+        XCTAssertTrue(awake.changes.isEmpty)
+    }
+
+    /// gc --sleep-after: each idle environment asleep in one plan, said with how long
+    /// nobody changed it; a restart is a template mark by its own field manager.
+    func testIdleEnvironmentsSleepInOnePlanAndARestartIsAMark() {
+        let project = Project(
+            name: "shop", displayName: nil,
+            environments: [.init(name: "test", namespace: "shop-test"), .init(name: "acc", namespace: "shop-acc")])
+        let api: JSON = [
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": ["name": "api", "namespace": "shop-test", "labels": [Keys.managedBy: "kip"]],
+            "spec": ["replicas": 2],
+        ]
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let plan = Sleep.idlePlan(
+            project, idle: [(project.environments[0], now.addingTimeInterval(-9 * 3600))],
+            observed: Observed(items: [api]), now: now, actor: "gc-bot")
+        XCTAssertEqual(plan.partialManager, Sleep.fieldManager)
+        XCTAssertEqual(plan.partial.count, 1)
+        XCTAssertEqual(
+            plan.report,
+            [
+                .success(
+                    "shop/test asleep: nobody changed it for 9h (api 2); 'kip project wake shop/test' brings it back")
+            ])
+        XCTAssertEqual(plan.changes.map(\.namespace), ["shop-test"])
+
+        let restart = Plan.restart(app: "api", namespace: "shop-test", at: now)
+        XCTAssertEqual(restart.partialManager, Plan.restartFieldManager)
+        XCTAssertEqual(restart.partial, [Plan.restartMark("api", namespace: "shop-test", at: now)])
+        XCTAssertTrue(restart.owners.isEmpty, "a restart writes no App")
+    }
+
+    /// A run of a job: a batch Job named for the time, owned by the CR, run once.
+    func testAJobRunIsOneTryOwnedByItsJob() throws {
+        let cr: JSON = [
+            "apiVersion": .string(Keys.apiVersion), "kind": "Job",
+            "metadata": ["name": "migrate", "namespace": "shop-test", "uid": "u-1"],
+            "spec": ["image": "r/api:7", "command": ["./migrate"]],
+        ]
+        let scope = WorkloadScope(project: "shop", environment: "test", namespace: "shop-test", domain: nil)
+        let (plan, run) = try JobRun.runPlan(cr, at: "20261204T120000Z", scope: scope, actor: "ann")
+        XCTAssertTrue(run.hasPrefix("migrate-run-"), run)
+        let jobs = plan.owned([:])
+        XCTAssertEqual(jobs.count, 1)
+        XCTAssertEqual(jobs.first?.at("metadata", "name")?.stringValue, run)
+        XCTAssertEqual(jobs.first?.at("spec", "backoffLimit"), 0)
+        XCTAssertEqual(jobs.first?.at("spec", "template", "spec", "restartPolicy"), "Never")
+        XCTAssertEqual(plan.report, [.success("job migrate started in shop-test (run \(run))")])
+        XCTAssertEqual(plan.changes.first?.note, "kip job run by ann: \(run) with r/api:7")
+    }
+
     /// A file carries an environment's approval requirement and preview mark; applying a
     /// file adds a requirement, never lifts one.
     func testAFileKeepsApprovalsAndPreviews() throws {
@@ -164,6 +240,58 @@ final class PodStreamsTests: XCTestCase {
         }
         XCTAssertTrue(PodStreams.dump("postgres")[2].contains("--clean --if-exists"))
         XCTAssertThrowsError(try PodStreams.checkMovable("redis", service: "cache"))
+    }
+
+    /// The sessions: what runs, what --dry-run says instead, what a failure leads to, and
+    /// the Event told once the data was replaced.
+    func testSessionsSayWhatRunsAndWhatIsToldAfterwards() {
+        let exec = PodStreams.execSession(namespace: "shop-test", pod: "api-1", app: "api", command: ["sh"], tty: true)
+        XCTAssertEqual(
+            exec.streams, .attach(["exec", "-n", "shop-test", "api-1", "-c", "api", "-i", "-t", "--", "sh"]))
+        XCTAssertEqual(exec.onFailure, .status)
+        XCTAssertNil(exec.dryRun, "a shell changes nothing kip knows of: --dry-run does not stop it")
+        XCTAssertNil(exec.event)
+
+        let dump = PodStreams.dumpSession(namespace: "shop-prod", pod: "db-0", type: "postgres")
+        XCTAssertEqual(
+            dump.streams,
+            .attach(["exec", "-n", "shop-prod", "db-0", "-c", "postgres", "--"] + PodStreams.dump("postgres")))
+        XCTAssertEqual(dump.onFailure, .exit(1))
+        XCTAssertNil(dump.done, "stdout is the dump's alone")
+
+        let restore = PodStreams.restoreSession(
+            service: "db", namespace: "shop-test", pod: "db-0", type: "mysql", actor: "ann")
+        XCTAssertEqual(
+            restore.streams,
+            .attach(["exec", "-n", "shop-test", "db-0", "-c", "mysql", "-i", "--"] + PodStreams.restore("mysql")))
+        XCTAssertEqual(restore.dryRun, "would replace the data of service db in shop-test (dry run)")
+        XCTAssertEqual(restore.onFailure, .error("restore into service db in shop-test failed"))
+        XCTAssertEqual(restore.event?.reason, "DataRestored")
+        XCTAssertEqual(restore.event?.namespace, "shop-test")
+        XCTAssertEqual(restore.event?.note, "kip service restore by ann: its data replaced by a dump")
+
+        let copy = PodStreams.copySession(
+            service: "db", type: "postgres", from: ("shop-prod", "db-0"), to: ("shop-pr-42", "db-0"), actor: "bob")
+        guard case .pipe(let first, let second) = copy.streams else { return XCTFail("a copy is a pipe: \(copy)") }
+        XCTAssertEqual(first.prefix(3), ["exec", "-n", "shop-prod"])
+        XCTAssertFalse(first.contains("-i"), "the dump reads no stdin")
+        XCTAssertEqual(second.prefix(3), ["exec", "-n", "shop-pr-42"])
+        XCTAssertTrue(second.contains("-i"))
+        XCTAssertEqual(copy.event?.reason, "DataCopied")
+        XCTAssertEqual(copy.event?.namespace, "shop-pr-42", "told where the data was replaced")
+        XCTAssertEqual(copy.done, "copied service db's data from shop-prod into shop-pr-42")
+
+        let connect = PodStreams.connectSession(
+            service: "db", namespace: "shop-test", pod: "db-0", type: "postgres", local: 0,
+            credentials: ["user": "app", "password": "s3cret", "database": "app"], showPassword: false, client: [])
+        guard case .forward(let args, let forwarded) = connect.streams else { return XCTFail("\(connect)") }
+        XCTAssertEqual(args, ["port-forward", "-n", "shop-test", "pod/db-0", "0:5432", "--address", "127.0.0.1"])
+        XCTAssertEqual(
+            forwarded.announcement(port: 41234),
+            [
+                "forwarding 127.0.0.1:41234 to service db (postgres) in shop-test: Ctrl-C stops it",
+                "  postgresql://app:****@127.0.0.1:41234/app",
+            ])
     }
 }
 

@@ -205,5 +205,69 @@ final class ProjectPlannerTests: XCTestCase {
             ])
         XCTAssertEqual(plan.strays, ["p-old"])
         XCTAssertEqual(plan.apply.count, 12, "with the two environments' isolation policies and quotas")
+        // Without --prune a stray is named; with it, deleted and said.
+        let kept = plan.plan(project: "p", prune: false)
+        XCTAssertEqual(kept.owners.count, 12)
+        XCTAssertFalse(kept.deletes.contains { $0.ref == "namespace/p-old" })
+        XCTAssertEqual(
+            kept.report.last,
+            .warning(
+                "namespace p-old is labelled with project p but no environment declares it: 'kip project sync p --prune' deletes it"
+            ))
+        let pruned = plan.plan(project: "p", prune: true)
+        XCTAssertTrue(pruned.deletes.contains(Plan.Deletion(ref: "namespace/p-old", namespace: nil)))
+        XCTAssertEqual(pruned.report.last, .success("deleting namespace p-old (no environment declares it)"))
+        let clean = ProjectPlanner.SyncPlan(apply: [], changes: [], strays: [])
+        XCTAssertEqual(
+            clean.plan(project: "p", prune: false).report,
+            [.success("Project \"p\" matches its definition: nothing to change")])
+    }
+
+    /// remove-env, delete and reorder: what each writes and deletes, from what was read.
+    func testRemoveDeleteAndReorderPlans() throws {
+        let proj = Project(
+            name: "p", displayName: nil,
+            environments: [.init(name: "test", namespace: "p-test"), .init(name: "prod", namespace: "p-prod")], uid: "u"
+        )
+        let claim = Plan.Deletion(ref: "\(CRDs.routeClaim)/api-p-test", namespace: nil)
+        let (updated, removed) = try ProjectPlanner.removeEnvironment(proj, env: "test")
+        let remove = ProjectPlanner.removeEnvPlan(
+            updated, removed, namespace: ["metadata": ["name": "p-test"]], released: [claim])
+        XCTAssertEqual(remove.deletes, [Plan.Deletion(ref: "namespace/p-test", namespace: nil), claim])
+        XCTAssertEqual(Project(remove.owners[0])?.pipeline, ["prod"])
+        XCTAssertEqual(remove.knownUIDs[Plan.key(remove.owners[0])], "u", "the Project's uid is its precondition")
+        XCTAssertEqual(remove.report.last, .info("Environment: prod"))
+        let going: JSON = ["metadata": ["name": "p-test", "deletionTimestamp": "2026-12-04T10:00:00Z"]]
+        XCTAssertEqual(
+            ProjectPlanner.removeEnvPlan(updated, removed, namespace: going, released: []).deletes, [],
+            "a namespace already going is not deleted again (a 409 on a real server)")
+
+        let app: JSON = [
+            "apiVersion": .string(Keys.apiVersion), "kind": "App", "metadata": ["name": "api", "namespace": "p-test"],
+        ]
+        let stray: JSON = [
+            "apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "p-old", "labels": [Keys.project: "p"]],
+        ]
+        XCTAssertEqual(
+            ProjectPlanner.removeEnvNotice("p", removed, observed: observed([app])),
+            [
+                "Environment \"test\" of project \"p\" is namespace p-test: 1 app.", "  app api",
+                "Removing it deletes the namespace and everything in it: apps, services and their data, secrets, volumes. This cannot be undone.",
+            ])
+        let (gone, namespaces, aside) = ProjectPlanner.deletePlan(
+            proj, observed: observed([app, stray]), released: [claim])
+        XCTAssertEqual(namespaces, ["p-old", "p-prod", "p-test"])
+        XCTAssertEqual(gone.deletes.first, Plan.Deletion(ref: "\(CRDs.project)/p", namespace: nil))
+        XCTAssertEqual(gone.deletes.last, claim)
+        XCTAssertEqual(aside[1], "  test  p-test: 1 app")
+        XCTAssertEqual(aside[2], "  prod  p-prod: empty")
+        XCTAssertEqual(gone.report.last, .success("Project \"p\" deleted"))
+
+        let same = try ProjectPlanner.reorderPlan(proj, ["test", "prod"], observed: observed([]))
+        XCTAssertTrue(same.owners.isEmpty)
+        XCTAssertEqual(same.report, [.success("Pipeline of p unchanged: test → prod")])
+        let turned = try ProjectPlanner.reorderPlan(proj, ["prod", "test"], observed: observed([]))
+        XCTAssertEqual(turned.owners.compactMap { Project($0)?.pipeline }, [["prod", "test"]])
+        XCTAssertEqual(turned.report, [.success("Promotion pipeline of p: prod → test")])
     }
 }

@@ -136,6 +136,44 @@ final class PreviewTests: XCTestCase {
             .init(name: "pr-7", namespace: "shop-pr-7", preview: true),
         ])
 
+    /// `preview up|down` touch previews only; a later push moves the end; the summary
+    /// gives each app's URL (https when the cluster serves TLS).
+    func testPreviewPlansAndSummary() throws {
+        XCTAssertThrowsError(
+            try Preview.checkIsPreview(shop.environment("prod")!, project: "shop", removing: true)
+        ) {
+            XCTAssertEqual(
+                ($0 as? KipError)?.message,
+                "shop/prod is a stage of the pipeline, not a preview: remove it with 'kip project remove-env shop prod'"
+            )
+        }
+        XCTAssertNoThrow(try Preview.checkIsPreview(shop.environment("pr-7")!, project: "shop", removing: false))
+        let plan = try Preview.extendPlan(shop, env: "pr-7", to: "2026-12-07T12:00:00Z")
+        XCTAssertEqual(plan.owners.count, 1)
+        XCTAssertEqual(Project(plan.owners[0])?.environment("pr-7")?.expiresAt, "2026-12-07T12:00:00Z")
+        XCTAssertEqual(plan.report, [.success("shop/pr-7 now ends at 2026-12-07T12:00:00Z")])
+        XCTAssertThrowsError(try Preview.extendPlan(shop, env: "pr-8", to: "2026-12-07T12:00:00Z"))
+
+        var scope = WorkloadScope(project: "shop", environment: "pr-7", namespace: "shop-pr-7", domain: nil)
+        let apps: [JSON] = [
+            ["metadata": ["name": "api"], "spec": ["image": "r/api:pr-7", "route": ["host": "api-pr-7.example.com"]]],
+            ["metadata": ["name": "worker"], "spec": ["image": "r/worker:1"]],
+        ]
+        var (doc, lines) = Preview.summary(
+            project: "shop", env: "pr-7", apps: apps, scope: scope, expiresAt: nil, created: true)
+        XCTAssertEqual(doc.at("apps")?.arrayValue?.first?["url"], "http://api-pr-7.example.com")
+        XCTAssertEqual(doc["created"], true)
+        XCTAssertEqual(
+            lines,
+            ["Preview shop/pr-7 (namespace shop-pr-7)", "  api  http://api-pr-7.example.com", "  worker  (no route)"])
+        scope.cluster.clusterIssuer = "letsencrypt"
+        (doc, lines) = Preview.summary(
+            project: "shop", env: "pr-7", apps: apps, scope: scope, expiresAt: "2026-12-07T12:00:00Z", created: false)
+        XCTAssertEqual(doc["expiresAt"], "2026-12-07T12:00:00Z")
+        XCTAssertEqual(lines.first, "Preview shop/pr-7 (namespace shop-pr-7), ends 2026-12-07T12:00:00Z")
+        XCTAssertEqual(lines[1], "  api  https://api-pr-7.example.com")
+    }
+
     func testAPreviewIsNoStageAndSurvivesTheProjectsManifest() {
         XCTAssertEqual(shop.stages, ["test", "acc", "prod"])
         XCTAssertEqual(Project(shop.manifest)?.environment("pr-7")?.preview, true)

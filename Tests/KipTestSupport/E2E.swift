@@ -91,12 +91,34 @@ public final class E2ECluster {
         env["HOME"] = home
         env["NO_COLOR"] = "1"
         env["KIP_CLUSTER"] = nil
+        if !isReal, env["KIP_KUBECTL"] == nil, let client = Self.sandboxClient { env["KIP_KUBECTL"] = client }
         return env
     }
+
+    /// The kubectl client the tests run against kip-sandbox, when `kubectl` on PATH is the
+    /// Google Cloud SDK's dispatcher: it asks the server's `/version` and then runs the
+    /// matching `kubectl.1.NN` installed beside it, two Go programs per call. kip-sandbox
+    /// reports 1.33, so the tests run `kubectl.1.33` itself (the client the dispatcher would
+    /// pick) at half the cost. `KIP_E2E_KUBECTL` names another client; on a real cluster the
+    /// tests run `kubectl` as found.
+    public static let sandboxClient: String? = {
+        let env = ProcessInfo.processInfo.environment
+        if let named = env["KIP_E2E_KUBECTL"], !named.isEmpty { return named }
+        for dir in (env["PATH"] ?? "").split(separator: ":") {
+            let path = String(dir) + "/kubectl"
+            guard FileManager.default.isExecutableFile(atPath: path) else { continue }
+            let real = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+            let versioned = real.deletingLastPathComponent().appendingPathComponent("kubectl.1.33").path
+            return FileManager.default.isExecutableFile(atPath: versioned) ? versioned : nil
+        }
+        return nil
+    }()
 
     public func run(_ argv: [String], stdin: String? = nil, env extra: [String: String] = [:]) -> Run {
         var env = environment
         for (k, v) in extra { env[k] = v }
+        var argv = argv
+        if argv.first == "kubectl", let client = env["KIP_KUBECTL"] { argv[0] = client }
         do {
             let r = try ProcessRunner(environment: env).run(argv, stdin: stdin.map { Data($0.utf8) })
             return Run(

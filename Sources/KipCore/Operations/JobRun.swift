@@ -62,6 +62,26 @@ public enum JobRun {
         }.sorted { ($0.started, $0.run) > ($1.started, $1.run) }
     }
 
+    /// `kip job run`: a run of `job` (its CR as read) now, with the image it has, named
+    /// for `at`; owned by the CR, told as a Started Event.
+    public static func runPlan(_ job: JSON, at: String, scope: WorkloadScope, actor: String) throws -> (
+        plan: Plan, run: String
+    ) {
+        let name = job.at("metadata", "name")?.stringValue ?? ""
+        let image = job.at("spec", "image")?.stringValue ?? ""
+        let run = Self.name(job: name, image: image, at: at, purpose: "run")
+        let manifest = try manifest(job, image: image, name: run, scope: scope)
+        var plan = Plan()
+        plan.owned = { _ in [manifest] }
+        plan.report = [.success("job \(name) started in \(scope.namespace) (run \(run))")]
+        plan.changes = [
+            ChangeEvent(
+                reason: "Started", action: "Run", kind: "Job", name: name, namespace: scope.namespace,
+                note: "kip job run by \(actor): \(run) with \(image)")
+        ]
+        return (plan, run)
+    }
+
     /// The batch Job that runs `job` (a Job CR read from the cluster) with `image`.
     /// A scheduled job's template runs once just the same.
     public static func manifest(_ job: JSON, image: String, name: String, scope: WorkloadScope) throws -> JSON {

@@ -93,4 +93,59 @@ extension Sleep {
             return (e, last)
         }
     }
+
+    /// `kip project sleep` (`down`) or `wake` of `project`/`env` in `namespace`, from its
+    /// workloads as read: the partial writes by the sleep field manager, the report and
+    /// the Event; nothing to write when it is so already.
+    public static func plan(project: String, env: String, namespace: String, down: Bool, natives: [JSON], actor: String)
+        -> Plan
+    {
+        let (objects, counts) = down ? Self.down(natives) : up(natives)
+        var plan = Plan()
+        plan.partial = objects
+        plan.partialManager = fieldManager
+        let at = "\(project)/\(env)"
+        if objects.isEmpty {
+            plan.report = [.success(down ? "\(at) sleeps already (or runs nothing)" : "\(at) is awake")]
+            return plan
+        }
+        let list = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        plan.report = [
+            down
+                ? .success(
+                    "\(at) asleep: \(counts.count) workload(s) at 0 (\(list)); 'kip project wake \(at)' brings them back"
+                )
+                : .success("\(at) awake: \(list)")
+        ]
+        plan.changes = [
+            .environment(
+                down ? "Slept" : "Woke", down ? "Sleep" : "Wake", namespace: namespace,
+                note: "kip project \(down ? "sleep" : "wake") by \(actor): \(list)")
+        ]
+        return plan
+    }
+
+    /// `gc --sleep-after`: the idle environments of `project` asleep, in one write by the
+    /// sleep field manager, each said and told.
+    public static func idlePlan(
+        _ project: Project, idle: [(env: Project.Environment, since: Date)], observed: Observed, now: Date,
+        actor: String
+    ) -> Plan {
+        var plan = Plan()
+        plan.partialManager = fieldManager
+        for (e, since) in idle {
+            let (objects, counts) = down(observed.natives[e.namespace] ?? [])
+            plan.partial += objects
+            let list = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+            plan.report.append(
+                .success(
+                    "\(project.name)/\(e.name) asleep: nobody changed it for \(Durations.short(now.timeIntervalSince(since))) (\(list)); 'kip project wake \(project.name)/\(e.name)' brings it back"
+                ))
+            plan.changes.append(
+                .environment(
+                    "Slept", "Sleep", namespace: e.namespace, note: "kip project gc --sleep-after by \(actor): \(list)")
+            )
+        }
+        return plan
+    }
 }

@@ -206,6 +206,15 @@ public enum ProjectPlanner {
         /// Copies to delete (namespace, name): TLS keys earlier versions copied.
         public var removals: [(namespace: String, name: String)] = []
 
+        public init(
+            apply: [JSON], changes: [String], strays: [String], removals: [(namespace: String, name: String)] = []
+        ) {
+            self.apply = apply
+            self.changes = changes
+            self.strays = strays
+            self.removals = removals
+        }
+
         public static func == (a: SyncPlan, b: SyncPlan) -> Bool {
             a.apply == b.apply && a.changes == b.changes && a.strays == b.strays
                 && a.removals.map { "\($0.namespace)/\($0.name)" } == b.removals.map { "\($0.namespace)/\($0.name)" }

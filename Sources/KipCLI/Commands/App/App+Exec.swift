@@ -14,9 +14,9 @@ extension AppCommands {
         let pod = try ctx.podToExec(
             in: w.scope.namespace, kind: "deployments.apps", selector: "\(WorkloadKind.app.labelKey)=\(name)",
             what: "app \(name) in \(w.scope.namespace)")
-        let tty = ctx.terminal.stdinIsTerminal && ctx.terminal.stdoutIsTerminal
-        return try ctx.attached(
-            PodStreams.exec(
-                namespace: w.scope.namespace, pod: pod, container: name, command: command, stdin: true, tty: tty))
+        return try ctx.session(
+            PodStreams.execSession(
+                namespace: w.scope.namespace, pod: pod, app: name, command: command,
+                tty: ctx.terminal.stdinIsTerminal && ctx.terminal.stdoutIsTerminal))
     }
 }

@@ -52,11 +52,7 @@ extension AppCommands {
                 )
             }
             namespace = w.scope.namespace
-            var plan = Plan()
-            plan.partial = [Plan.restartMark(name, namespace: w.scope.namespace, at: ctx.clock())]
-            plan.partialManager = Plan.restartFieldManager
-            plan.report = [.success("app \(name) in \(w.scope.namespace) restarting (a rollout, pod by pod)")]
-            return plan
+            return Plan.restart(app: name, namespace: w.scope.namespace, at: ctx.clock())
         }
         return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(name)])
     }

@@ -173,7 +173,7 @@ extension FileCommands {
             }
             plan.report =
                 g.created
-                ? [.success("project \(name) created (\(ProjectCommands.arrow(g.project.pipeline)))")]
+                ? [.success("project \(name) created (\(ProjectPlanner.arrow(g.project.pipeline)))")]
                 : g.added.isEmpty
                     ? [.success("project \(name) updated")]
                     : g.added.map { .success("environment \($0.name) added (\($0.namespace))") }

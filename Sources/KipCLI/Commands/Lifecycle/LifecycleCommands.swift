@@ -101,17 +101,7 @@ enum LifecycleCommands {
         }
         try ctx.write {
             let (project, observed) = try ctx.readProject(name, kinds: [])
-            let updated = try ProjectPlanner.reorder(project, order)
-            if updated.pipeline == project.pipeline {
-                var plan = Plan()
-                plan.report = [.success("Pipeline of \(name) unchanged: \(ProjectCommands.arrow(project.pipeline))")]
-                return plan
-            }
-            var plan = ProjectPlanner.writePlan(
-                updated, environments: [], pullSecrets: [], cluster: observed.cluster,
-                relabel: updated.environments.filter { observed.namespaces[$0.namespace] != nil })
-            plan.report = [.success("Promotion pipeline of \(name): \(ProjectCommands.arrow(updated.pipeline))")]
-            return plan
+            return try ProjectPlanner.reorderPlan(project, order, observed: observed)
         }
         return 0
     }
@@ -138,30 +128,9 @@ enum LifecycleCommands {
             command: inv.command, options: inv.options.merging(["project": ["\(name)/\(env)"]]) { $1 }, arguments: [])
         try ctx.write {
             let w = try ctx.environment(scoped, reading: .kinds(["deployments.apps", "statefulsets.apps"]))
-            let (objects, counts) = down ? Sleep.down(w.natives) : Sleep.up(w.natives)
-            var plan = Plan()
-            plan.partial = objects
-            plan.partialManager = Sleep.fieldManager
-            let list = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-            if objects.isEmpty {
-                plan.report = [
-                    .success(down ? "\(name)/\(env) sleeps already (or runs nothing)" : "\(name)/\(env) is awake")
-                ]
-                return plan
-            }
-            plan.report = [
-                down
-                    ? .success(
-                        "\(name)/\(env) asleep: \(counts.count) workload(s) at 0 (\(list)); 'kip project wake \(name)/\(env)' brings them back"
-                    )
-                    : .success("\(name)/\(env) awake: \(list)")
-            ]
-            plan.changes = [
-                .environment(
-                    down ? "Slept" : "Woke", down ? "Sleep" : "Wake", namespace: w.scope.namespace,
-                    note: "kip project \(down ? "sleep" : "wake") by \(try ctx.actor()): \(list)")
-            ]
-            return plan
+            return Sleep.plan(
+                project: name, env: env, namespace: w.scope.namespace, down: down, natives: w.natives,
+                actor: try ctx.actor())
         }
         return 0
     }
@@ -224,24 +193,7 @@ enum LifecycleCommands {
             !gone.contains($0.env.name)
         }
         if idle.isEmpty { return 0 }
-        try ctx.write {
-            var plan = Plan()
-            plan.partialManager = Sleep.fieldManager
-            for (e, since) in idle {
-                let (objects, counts) = Sleep.down(observed.natives[e.namespace] ?? [])
-                plan.partial += objects
-                let list = counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-                plan.report.append(
-                    .success(
-                        "\(project.name)/\(e.name) asleep: nobody changed it for \(Durations.short(now.timeIntervalSince(since))) (\(list)); 'kip project wake \(project.name)/\(e.name)' brings it back"
-                    ))
-                plan.changes.append(
-                    .environment(
-                        "Slept", "Sleep", namespace: e.namespace,
-                        note: "kip project gc --sleep-after by \(try ctx.actor()): \(list)"))
-            }
-            return plan
-        }
+        try ctx.write { Sleep.idlePlan(project, idle: idle, observed: observed, now: now, actor: try ctx.actor()) }
         return idle.count
     }
 

@@ -90,11 +90,12 @@ extension ProjectCommands {
             let (updated, removed) = try ProjectPlanner.removeEnvironment(project, env: env)
             // Protected: named by --confirm ENV or --confirm-env ENV, or typed; never --yes alone.
             if inv.value("confirm") != env { try Protection.check([removed], project: name, inv, ctx) }
-            var plan = removeEnvPlan(updated, removed, terminating: terminating(observed.namespaces[removed.namespace]))
-            plan.deletes += try ctx.releasedClaims(selector: "\(Keys.project)=\(name),\(Keys.environment)=\(env)")
+            let plan = ProjectPlanner.removeEnvPlan(
+                updated, removed, namespace: observed.namespaces[removed.namespace],
+                released: try ctx.releasedClaims(selector: "\(Keys.project)=\(name),\(Keys.environment)=\(env)"))
             return Attempt(
                 plan,
-                aside: removeEnvNotice(name, env, removed, observed),
+                aside: ProjectPlanner.removeEnvNotice(name, removed, observed: observed),
                 question: .typed(
                     env, what: "environment \"\(env)\"", flag: inv.value("confirm"), declined: "Not removed."))
         }
@@ -109,40 +110,5 @@ extension ProjectCommands {
             }
         }
         return 0
-    }
-
-    /// The Project without the environment, and its namespace deleted (unless it is
-    /// already going).
-    static func removeEnvPlan(_ updated: Project, _ removed: Project.Environment, terminating: Bool) -> Plan {
-        var plan = Plan()
-        plan.owners = [updated.manifest]
-        plan.knownUIDs[Plan.key(updated.manifest)] = updated.uid
-        if !terminating {
-            plan.deletes = [Plan.Deletion(ref: "namespace/\(removed.namespace)", namespace: nil)]
-        }
-        plan.report = [
-            .success("Removed environment \"\(removed.name)\" (deleting namespace \(removed.namespace))"),
-            .info(
-                updated.environments.count > 1
-                    ? "Promotion pipeline: \(arrow(updated.stages))" : "Environment: \(updated.pipeline.joined())"),
-        ]
-        return plan
-    }
-
-    /// What removing the environment takes with it, said before the typed confirmation.
-    static func removeEnvNotice(_ name: String, _ env: String, _ removed: Project.Environment, _ observed: Observed)
-        -> [String]
-    {
-        let held = (observed.workloads[removed.namespace] ?? []).sorted {
-            ($0["kind"]?.stringValue ?? "", $0.at("metadata", "name")?.stringValue ?? "")
-                < ($1["kind"]?.stringValue ?? "", $1.at("metadata", "name")?.stringValue ?? "")
-        }
-        return ["Environment \"\(env)\" of project \"\(name)\" is namespace \(removed.namespace): \(inventory(held))."]
-            + held.map {
-                "  \(($0["kind"]?.stringValue ?? "").lowercased()) \($0.at("metadata", "name")?.stringValue ?? "")"
-            }
-            + [
-                "Removing it deletes the namespace and everything in it: apps, services and their data, secrets, volumes. This cannot be undone."
-            ]
     }
 }

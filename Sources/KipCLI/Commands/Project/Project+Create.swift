@@ -22,9 +22,8 @@ extension ProjectCommands {
                 inv.options["environments"] == nil || p.pipeline == envs,
                 p.environments.allSatisfy({ observed.namespaces[$0.namespace] != nil })
             {
-                var plan = Plan()
-                plan.report = [.info("= project \(name) exists (environments: \(p.pipeline.joined(separator: ", ")))")]
-                return plan
+                return Plan.unchanged(
+                    .info("= project \(name) exists (environments: \(p.pipeline.joined(separator: ", ")))"))
             }
             var (project, completing) = try ProjectPlanner.create(
                 name: name, environments: inv.options["environments"], displayName: inv.value("display-name"),

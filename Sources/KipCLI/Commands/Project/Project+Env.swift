@@ -50,11 +50,7 @@ extension ProjectCommands {
         try ctx.write {
             let (project, observed) = try ctx.readProject(name, kinds: [CRDs.app, "deployments.apps"])
             let (updated, changed) = try ProjectEnv.change(project, set: set, unset: unset)
-            guard !changed.isEmpty else {
-                var plan = Plan()
-                plan.report = [.info("= variables of project \(name) unchanged")]
-                return plan
-            }
+            guard !changed.isEmpty else { return Plan.unchanged(.info("= variables of project \(name) unchanged")) }
             return ProjectEnv.plan(updated, changed: changed, observed: observed, at: ctx.clock())
         }
         return 0

@@ -55,11 +55,7 @@ extension ProjectCommands {
         let images = try images(inv)
         let expiresAt = try expiry(inv, ctx)
         let existing = try ctx.project(named: name)?.environment(env)
-        if let existing, !existing.preview {
-            throw KipError(
-                "\(name)/\(env) is a stage of the pipeline, not a preview: 'preview up' makes and updates previews only"
-            )
-        }
+        if let existing { try Preview.checkIsPreview(existing, project: name, removing: false) }
         let scoped = ["project": ["\(name)/\(env)"]]
         if existing == nil {
             var options = ["preview": [""], "copy-from": inv.options["copy-from"] ?? []]
@@ -84,17 +80,7 @@ extension ProjectCommands {
     /// A later push: the preview ends `--ttl` from now.
     static func extend(_ name: String, _ env: String, to expiresAt: String, _ ctx: Context) throws {
         try ctx.write {
-            let (project, _) = try ctx.readProject(name, kinds: []) { _ in [] }
-            var updated = project
-            guard let i = updated.environments.firstIndex(where: { $0.name == env }) else {
-                throw KipError("project \"\(name)\" has no environment \"\(env)\" any more: run the same command again")
-            }
-            updated.environments[i].expiresAt = expiresAt
-            var plan = Plan()
-            plan.owners = [updated.manifest]
-            plan.knownUIDs[Plan.key(updated.manifest)] = project.uid
-            plan.report = [.success("\(name)/\(env) now ends at \(expiresAt)")]
-            return plan
+            try Preview.extendPlan(try ctx.readProject(name, kinds: []) { _ in [] }.0, env: env, to: expiresAt)
         }
     }
 
@@ -103,32 +89,12 @@ extension ProjectCommands {
         let w = try ctx.environment(
             Invocation(command: ["project", "preview"], options: ["project": ["\(name)/\(env)"]], arguments: []),
             reading: .kinds([WorkloadKind.app.resource]))
-        let apps: [JSON] = w.crs(.app).map { a in
-            var o: JSON = [
-                "name": a.at("metadata", "name") ?? "", "image": a.at("spec", "image") ?? "",
-            ]
-            if let host = a.at("spec", "route", "host")?.stringValue {
-                o["url"] = .string(
-                    (w.scope.cluster.tlsSecret == nil && w.scope.cluster.clusterIssuer == nil ? "http://" : "https://")
-                        + host)
-            }
-            return o
-        }
-        let expires = w.observed.project(name)?.environment(env)?.expiresAt
-        var doc: JSON = [
-            "project": .string(name), "environment": .string(env), "namespace": .string(w.scope.namespace),
-            "created": .bool(created), "apps": .array(apps),
-        ]
-        if let expires { doc["expiresAt"] = .string(expires) }
+        let (doc, lines) = Preview.summary(
+            project: name, env: env, apps: w.crs(.app), scope: w.scope,
+            expiresAt: w.observed.project(name)?.environment(env)?.expiresAt, created: created)
         // The one document: what the copy and the image changes wrote is said in it.
         ctx.result = nil
-        return try ctx.show(doc) { _ in
-            ctx.printer.line(
-                "Preview \(name)/\(env) (namespace \(w.scope.namespace))" + (expires.map { ", ends \($0)" } ?? ""))
-            for a in apps {
-                ctx.printer.line("  \(a["name"]?.stringValue ?? "")  \(a["url"]?.stringValue ?? "(no route)")")
-            }
-        }
+        return try ctx.show(doc) { _ in for l in lines { ctx.printer.line(l) } }
     }
 
     static func previewDown(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -140,11 +106,7 @@ extension ProjectCommands {
             ctx.stderr.line("\(name)/\(env) is not there: nothing to remove.")
             return 0
         }
-        if !e.preview {
-            throw KipError(
-                "\(name)/\(env) is a stage of the pipeline, not a preview: remove it with 'kip project remove-env \(name) \(env)'"
-            )
-        }
+        try Preview.checkIsPreview(e, project: name, removing: true)
         try Protection.check([e], project: name, inv, ctx)
         // A preview is made to go: the command names it, which is its confirmation.
         var options = inv.options

@@ -56,7 +56,7 @@ extension ProjectCommands {
         if let d = p.displayName { ctx.printer.line("Display name:  \(d)") }
         ctx.printer.line(
             p.environments.count > 1
-                ? "Pipeline:      \(arrow(p.stages))" : "Environment:   \(p.pipeline.joined())")
+                ? "Pipeline:      \(ProjectPlanner.arrow(p.stages))" : "Environment:   \(p.pipeline.joined())")
         ctx.printer.line()
         let rows = environmentRows(p, observed, hidden)
         let kinds = WorkloadKind.allCases.map { $0.plural.uppercased() }

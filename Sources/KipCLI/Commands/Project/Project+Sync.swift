@@ -26,12 +26,9 @@ extension ProjectCommands {
     /// should be; with `--prune`, the namespaces no environment declares, after the
     /// project's name is typed.
     static func syncAttempt(_ sync: ProjectPlanner.SyncPlan, _ name: String, _ inv: Invocation) throws -> Attempt {
-        var plan = Plan()
-        plan.owners = sync.apply
-        plan.report = sync.changes.map { .success($0) }
-        plan.deletes = sync.removals.map { Plan.Deletion(ref: "secrets/\($0.name)", namespace: $0.namespace) }
-        var attempt = Attempt(plan)
-        if inv.has("prune") && !sync.strays.isEmpty {
+        let prune = inv.has("prune") && !sync.strays.isEmpty
+        var attempt = Attempt(sync.plan(project: name, prune: prune))
+        if prune {
             // Destructive: say what goes, and confirm as remove-env does.
             attempt.aside = [
                 "⚠ --prune deletes \(sync.strays.count == 1 ? "this namespace and everything in it" : "these namespaces and everything in them"): \(sync.strays.joined(separator: ", ")). This cannot be undone."
@@ -39,19 +36,6 @@ extension ProjectCommands {
             attempt.question = .typed(
                 name, what: "namespaces \(sync.strays.joined(separator: ", "))", flag: inv.value("confirm"),
                 declined: "Nothing changed.")
-            attempt.plan.deletes += sync.strays.map { Plan.Deletion(ref: "namespace/\($0)", namespace: nil) }
-            attempt.plan.report += sync.strays.map {
-                .success("deleting namespace \($0) (no environment declares it)")
-            }
-        } else {
-            attempt.plan.report += sync.strays.map {
-                .warning(
-                    "namespace \($0) is labelled with project \(name) but no environment declares it: 'kip project sync \(name) --prune' deletes it"
-                )
-            }
-        }
-        if sync.changes.isEmpty && attempt.plan.deletes.isEmpty {
-            attempt.plan.report.append(.success("Project \"\(name)\" matches its definition: nothing to change"))
         }
         return attempt
     }

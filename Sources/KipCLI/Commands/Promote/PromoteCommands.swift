@@ -111,15 +111,27 @@ enum PromoteCommands {
             project, from: inv.value("from"), to: inv.value("to")!, force: inv.has("force"))
         let target = project.environment(to)!
         try Protection.check([target], project: project.name, inv, ctx)
-        // The target's services and volumes too: an app the promotion creates keeps
-        // only the bindings and mounts that exist there.
-        let both = try ctx.environments(
-            [project.environment(from)!, target], of: w,
-            kinds: [
-                WorkloadKind.app.resource, "deployments.apps", WorkloadKind.service.resource,
-                WorkloadKind.volume.resource, "replicasets.apps", "pods",
-            ] + (target.requireApproval ? [CRDs.approval] : []) + (inv.value("pre-job") != nil ? [CRDs.job] : []))
-        let (src, dst) = (both[0], both[1])
+        let both = try ctx.environments([project.environment(from)!, target], of: w, kinds: reads(target, inv))
+        return try planned(inv, ctx, app: app, project: project, from: from, to: to, src: both[0], dst: both[1])
+    }
+
+    /// What a promotion reads in both environments: Apps and what runs them (a promotion
+    /// writes nothing else), and the target's services and volumes too: an app the
+    /// promotion creates keeps only the bindings and mounts that exist there.
+    static func reads(_ target: Project.Environment, _ inv: Invocation) -> [String] {
+        [
+            WorkloadKind.app.resource, "deployments.apps", WorkloadKind.service.resource,
+            WorkloadKind.volume.resource, "replicasets.apps", "pods",
+        ] + (target.requireApproval ? [CRDs.approval] : []) + (inv.value("pre-job") != nil ? [CRDs.job] : [])
+    }
+
+    /// The promotion planned from what was read: refused whole when a single app cannot
+    /// move; apps a gate stops are recorded, not promoted.
+    static func planned(
+        _ inv: Invocation, _ ctx: Context, app: String?, project: Project, from: String, to: String,
+        src: EnvironmentView, dst: EnvironmentView
+    ) throws -> Round {
+        let target = project.environment(to)!
         let items = Promotion.plan(
             apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app), running: dst.runningImages,
             create: !inv.has("no-create"))

@@ -94,21 +94,11 @@ extension WorkloadCommands {
         let pod = try ctx.podToExec(
             in: w.scope.namespace, kind: "statefulsets.apps", selector: "\(WorkloadKind.service.labelKey)=\(name)",
             what: "service \(name) in \(w.scope.namespace)")
-        let credentials = try credentials(name, in: w.scope.namespace, ctx)
-        let remote = Workloads.engines[type]?.port ?? 0
-        let (forward, port) = try ctx.forward(
-            PodStreams.forward(namespace: w.scope.namespace, pod: pod, local: local, remote: remote))
-        defer { forward.stop() }
-        let c = PodStreams.connection(
-            type: type, credentials: credentials, port: port, showPassword: inv.has("show-password"))
-        if !command.isEmpty {
-            return try ctx.attachedLocal(command, environment: c.environment)
-        }
-        ctx.printer.success(
-            "forwarding 127.0.0.1:\(port) to service \(name) (\(type)) in \(w.scope.namespace): Ctrl-C stops it")
-        ctx.printer.line("  \(c.url)")
-        let status = forward.wait()
-        throw KipError("the port forward to service \(name) ended (kubectl exited \(status))")
+        return try ctx.session(
+            PodStreams.connectSession(
+                service: name, namespace: w.scope.namespace, pod: pod, type: type, local: local,
+                credentials: try credentials(name, in: w.scope.namespace, ctx), showPassword: inv.has("show-password"),
+                client: command))
     }
 
     /// The engine of service `name` in `w`, and the pod its data lives in.
@@ -129,12 +119,8 @@ extension WorkloadCommands {
         }
         let w = try ctx.environment(inv, reading: .objects(["\(WorkloadKind.service.resource)/\(name)"]))
         let (type, pod) = try database(name, w, ctx)
-        let status = try ctx.attached(
-            PodStreams.exec(
-                namespace: w.scope.namespace, pod: pod, container: type, command: PodStreams.dump(type), stdin: false,
-                tty: false))
         // stdout is the dump's alone: nothing else is printed on success.
-        return status == 0 ? 0 : 1
+        return try ctx.session(PodStreams.dumpSession(namespace: w.scope.namespace, pod: pod, type: type))
     }
 
     static func serviceRestore(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -149,22 +135,10 @@ extension WorkloadCommands {
                 "restore replaces the data of service \(name) in \(w.scope.namespace): pass --yes to go ahead (stdin holds the dump, so kip cannot ask)"
             )
         }
-        if ctx.dryRun {
-            ctx.printer.success("would replace the data of service \(name) in \(w.scope.namespace) (dry run)")
-            return 0
-        }
-        let status = try ctx.attached(
-            PodStreams.exec(
-                namespace: w.scope.namespace, pod: pod, container: type, command: PodStreams.restore(type), stdin: true,
-                tty: false))
-        guard status == 0 else { throw KipError("restore into service \(name) in \(w.scope.namespace) failed") }
-        ctx.tell([
-            .service(
-                "DataRestored", "Restore", name, in: w.scope.namespace,
-                note: "kip service restore by \((try? ctx.actor()) ?? "?"): its data replaced by a dump")
-        ])
-        ctx.printer.success("restored service \(name) in \(w.scope.namespace) from stdin")
-        return 0
+        return try ctx.session(
+            PodStreams.restoreSession(
+                service: name, namespace: w.scope.namespace, pod: pod, type: type,
+                actor: (try? ctx.actor()) ?? "?"))
     }
 
     static func serviceCopyData(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -184,24 +158,10 @@ extension WorkloadCommands {
         try PodStreams.checkSameEngine(name, src.type, in: fromName, dst.type, in: toName)
         let (from, to) = (views[0].scope.namespace, views[1].scope.namespace)
         try confirmReplacing(name, in: toEnv, of: project, from: from, inv, ctx)
-        if ctx.dryRun {
-            ctx.printer.success("would copy service \(name)'s data from \(from) into \(to) (dry run)")
-            return 0
-        }
-        try ctx.piped(
-            PodStreams.exec(
-                namespace: from, pod: src.pod, container: src.type, command: PodStreams.dump(src.type), stdin: false,
-                tty: false),
-            into: PodStreams.exec(
-                namespace: to, pod: dst.pod, container: dst.type, command: PodStreams.restore(dst.type), stdin: true,
-                tty: false))
-        ctx.tell([
-            .service(
-                "DataCopied", "CopyData", name, in: to,
-                note: "kip service copy-data by \((try? ctx.actor()) ?? "?"): its data replaced by \(from)'s")
-        ])
-        ctx.printer.success("copied service \(name)'s data from \(from) into \(to)")
-        return 0
+        return try ctx.session(
+            PodStreams.copySession(
+                service: name, type: src.type, from: (from, src.pod), to: (to, dst.pod),
+                actor: (try? ctx.actor()) ?? "?"))
     }
 
     /// Replacing a database's data: a protected environment named, another asked about.

@@ -101,19 +101,10 @@ extension WorkloadCommands {
         try ctx.write {
             let w = try ctx.environment(inv, reading: .objects(["\(CRDs.job)/\(name)"]))
             namespace = w.scope.namespace
-            let cr = try w.require(.job, name)
-            let image = cr.at("spec", "image")?.stringValue ?? ""
-            run = JobRun.name(job: name, image: image, at: Promotion.timestamp(ctx.clock()), purpose: "run")
-            let manifest = try JobRun.manifest(cr, image: image, name: run, scope: w.scope)
-            var plan = Plan()
-            plan.owned = { _ in [manifest] }
-            plan.report = [.success("job \(name) started in \(namespace) (run \(run))")]
-            plan.changes = [
-                ChangeEvent(
-                    reason: "Started", action: "Run", kind: "Job", name: name, namespace: namespace,
-                    note: "kip job run by \(try ctx.actor()): \(run) with \(image)")
-            ]
-            return plan
+            let planned = try JobRun.runPlan(
+                try w.require(.job, name), at: Promotion.timestamp(ctx.clock()), scope: w.scope, actor: try ctx.actor())
+            run = planned.run
+            return planned.plan
         }
         return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.job(run)])
     }
