@@ -96,14 +96,19 @@ for n in 1 200; do
   measure_raw kubectl get apps.kipper.run -n shop-test -o json
 done
 
-"$bin/kip" project create promo --environments test,acc > /dev/null
+"$bin/kip" project create promo --environments test,acc,prod > /dev/null
 gen App 50 promo-test test p '{"image":"r/p:2","port":80}' > "$work/p-test.json"
 gen App 50 promo-acc acc p '{"image":"r/p:1","port":80}' > "$work/p-acc.json"
 gen App 50 promo-acc acc p '{"image":"r/p:3","port":80}' > "$work/p-raw.json"
 kubectl apply --server-side --field-manager=bench -f "$work/p-test.json" > /dev/null
 kubectl apply --server-side --field-manager=bench -f "$work/p-acc.json" > /dev/null
-measure_kip "app promote --all (50 apps)" app promote --all --from test --to acc --project promo --yes
+# The Apps were written raw, so no controller runs them: --force promotes what no
+# Deployment shows running.
+measure_kip "app promote --all (50 apps)" app promote --all --from test --to acc --project promo --yes --force
 measure_raw kubectl apply --server-side --field-manager=bench --force-conflicts -f "$work/p-raw.json"
+measure_kip "app promote --all (creating 50 apps)" app promote --all --from acc --to prod --project promo --yes --force
+gen App 50 promo-prod prod q '{"image":"r/p:3","port":80}' > "$work/p-new.json"
+measure_raw kubectl apply --server-side --field-manager=bench -f "$work/p-new.json"
 
 gen App 100 big-test test a '{"image":"r/a:1","port":80,"env":[{"name":"DB_URL","value":"postgres://db.big-test.svc"}]}' > "$work/big.json"
 gen Service 10 big-test test s '{"type":"postgres","version":"16","storage":"1Gi"}' >> "$work/big.json"
@@ -166,10 +171,10 @@ row "app deploy (one app)" "$k" "$r"
 k=$(requests_of "$bin/kip" project create p3 --environments test,acc,prod)
 r=$(requests_of kubectl apply --server-side --field-manager=bench --force-conflicts -f "$work/lat-create.json")
 row "project create (3 environments)" "$k" "$r"
-"$bin/kip" project create promo --environments test,acc > /dev/null
+"$bin/kip" project create promo --environments test,acc,prod > /dev/null
 kubectl apply --server-side --field-manager=bench -f "$work/p-test.json" > /dev/null
 kubectl apply --server-side --field-manager=bench -f "$work/p-acc.json" > /dev/null
-k=$(requests_of "$bin/kip" app promote --all --from test --to acc --project promo --yes)
+k=$(requests_of "$bin/kip" app promote --all --from test --to acc --project promo --yes --force)
 r=$(requests_of kubectl apply --server-side --field-manager=bench --force-conflicts -f "$work/p-raw.json")
 row "app promote --all (50 apps)" "$k" "$r"
 k=$(requests_of "$bin/kip" project list)
