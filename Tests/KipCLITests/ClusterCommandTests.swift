@@ -1,6 +1,7 @@
 import Foundation
 import KipCLI
 import KipCore
+import KipTestSupport
 import XCTest
 
 /// `kip cluster add|use|list|remove` and the active project kept per cluster.

@@ -1,5 +1,6 @@
 import Foundation
 import KipCore
+import KipTestSupport
 import XCTest
 
 final class DriverTests: XCTestCase {

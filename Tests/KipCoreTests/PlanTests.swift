@@ -1,5 +1,6 @@
 import Foundation
 import KipCore
+import KipTestSupport
 import XCTest
 
 /// The one write path: step order, one apply when owners exist, no placeholder uid ever
