@@ -183,6 +183,46 @@ final class AppDeployTests: XCTestCase {
             XCTAssertTrue(($0 as? KipError)?.message.contains("enforces restricted Pod Security") == true, "\($0)")
         }
     }
+
+    /// An app's own secret: created empty first (a precondition for the values write),
+    /// then written with its values by their own manager, before the App whose config
+    /// hash rolls its pods; the 1 MiB limit is the API server's.
+    func testSecretSetWritesTheSecretFirstAndRollsTheApp() throws {
+        let first = try AppSecrets.set(
+            "TOKEN", base64: "czNjcmV0", app: "api", view([]), credentials: [:], dryRun: false)
+        XCTAssertTrue(first.readAgain, "the first write creates the Secret empty, then reads it again")
+        XCTAssertEqual(first.owned([:]).first?.at("metadata", "name"), "api-secrets")
+        XCTAssertNil(first.owned([:]).first?["data"])
+
+        let secret: JSON = [
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": [
+                "name": "api-secrets", "namespace": "shop-test", "resourceVersion": "4",
+                "annotations": [Keys.configSalt: "salt"],
+            ],
+            "data": ["OLD": "eA=="],
+        ]
+        let w = view([app(["image": "r/api:1", "port": 3000]), secret])
+        let plan = try AppSecrets.set("TOKEN", base64: "czNjcmV0", app: "api", w, credentials: [:], dryRun: false)
+        XCTAssertTrue(plan.secretsFirst)
+        let written = plan.secrets([:])
+        XCTAssertEqual(written.first?["data"], ["OLD": "eA==", "TOKEN": "czNjcmV0"])
+        XCTAssertEqual(written.first?.at("metadata", "resourceVersion"), "4", "the precondition")
+        XCTAssertEqual(plan.owners.first?.at("spec", "secretEnv"), ["OLD", "TOKEN"])
+        XCTAssertNotNil(plan.owners.first?.at("metadata", "annotations", Keys.configHash))
+        XCTAssertEqual(plan.report.first, .success("secret TOKEN set for app api in shop-test"))
+
+        let unset = try AppSecrets.unset("OLD", app: "api", w, credentials: [:], dryRun: false, attempt: 0)
+        XCTAssertEqual(unset.secrets([:]).first?["data"], [:])
+        XCTAssertEqual(unset.removedSecretKeys?.keys, ["OLD"])
+        XCTAssertThrowsError(try AppSecrets.unset("NOPE", app: "api", w, credentials: [:], dryRun: false, attempt: 0))
+        XCTAssertNoThrow(
+            try AppSecrets.unset("NOPE", app: "api", w, credentials: [:], dryRun: false, attempt: 1),
+            "a retry finds it gone already")
+
+        let big = Data(count: AppSecrets.limit + 1).base64EncodedString()
+        XCTAssertThrowsError(try AppSecrets.set("BIG", base64: big, app: "api", w, credentials: [:], dryRun: false))
+    }
 }
 
 /// `kip service add` as an operation: what an existing database's data allows, and the
@@ -303,4 +343,5 @@ final class VolumeAddTests: XCTestCase {
         XCTAssertEqual(AppSpec(json: app["spec"] ?? [:]).volumes.map(\.path), ["/data"])
         XCTAssertTrue(plan.report.contains(.info("  mounted into app api")))
     }
+
 }

@@ -99,4 +99,35 @@ final class MemberPlannerTests: XCTestCase {
             try MemberPlanner.revoke(
                 .user, "zed", project: project, in: project.environments, everywhere: true, existing: [:]))
     }
+
+    /// `members`: one row per subject and role with the environments it holds it in;
+    /// "(all)" only when the Project says so; other bindings of kip's roles count, a
+    /// ServiceAccount and non-kip roles do not; an unreadable environment is left out.
+    func testMembersAreARowPerSubjectAndRoleWithItsEnvironments() {
+        var p = project
+        p.members = [Member(kind: .user, name: "alice", role: "developer", everywhere: true)]
+        let listing = MemberListing(
+            p, p.environments,
+            bindings: [
+                "shop-test": [
+                    binding(
+                        "kip-developer-user-alice", "shop-test", role: "developer", subjects: [("User", "alice")],
+                        kips: true),
+                    binding(
+                        "theirs", "shop-test", role: "viewer", subjects: [("Group", "qa"), ("ServiceAccount", "ci")],
+                        kips: false),
+                    binding("other", "shop-test", role: "owner", subjects: [("User", "mallory")], kips: false),
+                ],
+                "shop-prod": [
+                    binding(
+                        "kip-developer-user-alice", "shop-prod", role: "developer", subjects: [("User", "alice")],
+                        kips: true)
+                ],
+            ])
+        XCTAssertEqual(
+            listing.table, [["qa", "Group", "viewer", "test"], ["alice", "User", "developer", "test, prod (all)"]])
+        XCTAssertEqual(listing.document.arrayValue?.last?["everyEnvironment"], true)
+        let partly = MemberListing(p, p.environments, bindings: ["shop-prod": []])
+        XCTAssertTrue(partly.rows.isEmpty, "nothing readable, nobody listed")
+    }
 }
