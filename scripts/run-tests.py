@@ -31,7 +31,7 @@ SUMMARY = re.compile(
 )
 
 
-def listed(binary, pattern):
+def listed(binary):
     out = subprocess.run(
         [binary, "--list-tests"], capture_output=True, text=True, check=True
     ).stdout
@@ -40,9 +40,6 @@ def listed(binary, pattern):
         line = line.strip()
         if "/" in line and "." in line.split("/")[0]:
             names.append(line)
-    if pattern:
-        rx = re.compile(pattern)
-        names = [n for n in names if rx.search(n)]
     return names
 
 
@@ -74,7 +71,9 @@ def main():
         before = json.load(open(TIMES))
     except (OSError, ValueError):
         before = {}
-    work = pieces(listed(binary, pattern))
+    everything = listed(binary)
+    rx = re.compile(pattern) if pattern else None
+    work = pieces([n for n in everything if rx is None or rx.search(n)])
     # Longest first; what the last run did not time goes before what it timed as short.
     work.sort(key=lambda w: -before.get(w, 30.0))
     queue = list(work)
@@ -141,7 +140,9 @@ def main():
             t.join(0.5)
 
     try:
-        times = dict(before)
+        # Kept: the times of pieces that still exist (a filtered run keeps the others').
+        current = set(pieces(everything)) | set(everything)
+        times = {k: v for k, v in before.items() if k in current}
         times.update({r[0]: round(r[1], 1) for r in results})
         os.makedirs(os.path.dirname(TIMES), exist_ok=True)
         json.dump(times, open(TIMES, "w"), indent=1, sort_keys=True)

@@ -184,6 +184,38 @@ final class AppDeployTests: XCTestCase {
         }
     }
 
+    /// A change to an existing app: the App with the new spec, its image change in its
+    /// history and an Event naming it; a change that makes the spec unrunnable refused.
+    func testAChangeToAnAppIsRecordedAndTold() throws {
+        let current = app(["image": "r/api:1", "port": 3000])
+        var spec = AppSpec(json: current["spec"] ?? [:])
+        spec.image = "r/api:2"
+        let plan = try AppDeploy.changePlan(
+            "api", current: current, spec: spec, view([current]), command: ["app", "set-image"],
+            at: "2026-12-04T12:00:00Z", by: "ann")
+        XCTAssertEqual(plan.owners.first?.at("spec", "image"), "r/api:2")
+        XCTAssertEqual(plan.owners.first?.at("metadata", "resourceVersion"), "7", "the precondition")
+        XCTAssertEqual(plan.owners.first?.at("status", "history")?.arrayValue?.last?["imageAfter"], "r/api:2")
+        XCTAssertEqual(plan.changes.map(\.reason), ["ImageChanged"])
+        XCTAssertEqual(plan.changes.first?.note, "kip app set-image by ann: r/api:1 → r/api:2")
+
+        var scaled = AppSpec(json: current["spec"] ?? [:])
+        scaled.volumes = [Mount(volume: "data", path: "/data")]
+        scaled.replicas = 3
+        XCTAssertThrowsError(
+            try AppDeploy.changePlan(
+                "api", current: current, spec: scaled, view([current]), command: ["app", "scale"],
+                at: "2026-12-04T12:00:00Z", by: "ann")
+        ) {
+            XCTAssertTrue(($0 as? KipError)?.message.hasPrefix("app api: 3 replicas with volume data mounted") == true)
+        }
+
+        let deployed = try AppDeploy.plan(options { $0.port = 3000 }, view([]), at: "2026-12-04T12:00:00Z", by: "ann")
+            .plan
+        XCTAssertEqual(deployed.changes.map(\.reason), ["Deployed"])
+        XCTAssertEqual(deployed.changes.first?.note, "kip app deploy by ann: r/api:1")
+    }
+
     /// An app's own secret: created empty first (a precondition for the values write),
     /// then written with its values by their own manager, before the App whose config
     /// hash rolls its pods; the 1 MiB limit is the API server's.

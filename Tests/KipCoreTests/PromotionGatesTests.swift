@@ -42,6 +42,87 @@ final class PromotionGatesTests: XCTestCase {
             target: view("shop-prod", target))
     }
 
+    /// One round of `promote`: the images moved and the apps created, a gate's refusal
+    /// recorded in the target's history (and told), what is said before the question,
+    /// and after a partial write, which apps lack the image.
+    func testAPromotionRoundPlansMovesCreationsAndRefusals() throws {
+        let project = Project(
+            name: "shop", displayName: nil,
+            environments: [
+                .init(name: "test", namespace: "shop-test"), .init(name: "acc", namespace: "shop-acc"),
+                .init(name: "prod", namespace: "shop-prod"),
+            ])
+        func named(_ o: JSON, _ name: String) -> JSON {
+            var o = o
+            o.set(["metadata", "name"], .string(name))
+            if let c = o.at("spec", "template", "spec", "containers")?.arrayValue?.first {
+                var c = c
+                c["name"] = .string(name)
+                o.set(["spec", "template", "spec", "containers"], [c])
+            }
+            return o
+        }
+        let src = view(
+            "shop-test",
+            [
+                app("shop-test", "r/api:2"), deployment("shop-test", "r/api:2", available: 1),
+                named(app("shop-test", "r/web:5"), "web"),
+                named(deployment("shop-test", "r/web:5", available: 0), "web"),
+                named(app("shop-test", "r/new:1"), "new"),
+                named(deployment("shop-test", "r/new:1", available: 1), "new"),
+            ])
+        let dst = view(
+            "shop-prod",
+            [
+                app("shop-prod", "r/api:1", uid: "u-prod"), deployment("shop-prod", "r/api:1", available: 1),
+                named(app("shop-prod", "r/web:4", uid: "u-web"), "web"),
+                named(deployment("shop-prod", "r/web:4", available: 1), "web"),
+            ])
+        var gates = PromotionGates(now: now)
+        gates.force = false
+        let r = try PromotionRound.plan(
+            project: project, from: "test", to: "prod", app: nil, source: src, target: dst, gates: gates,
+            create: true, actor: "ann", now: now)
+        XCTAssertEqual(r.creating, ["new"])
+        XCTAssertEqual(r.refused.keys.sorted(), ["web"], "web is not Available in test")
+        let owners = Dictionary(
+            uniqueKeysWithValues: r.plan.owners.map { ($0.at("metadata", "name")?.stringValue ?? "", $0) })
+        XCTAssertEqual(owners["api"]?.at("spec", "image"), "r/api:2")
+        XCTAssertEqual(owners["new"]?.at("spec", "image"), "r/new:1")
+        XCTAssertEqual(owners["web"]?.at("spec", "image"), "r/web:4", "a refused app keeps its image")
+        XCTAssertEqual(
+            owners["web"]?.at("status", "history")?.arrayValue?.last?["result"], "refused",
+            "and the attempt is in its history")
+        XCTAssertEqual(r.plan.changes.map(\.reason).sorted(), ["Promoted", "Promoted", "PromotionRefused"])
+        XCTAssertEqual(r.plan.summary?.first, "Promote test → prod (shop)")
+        let said = r.notices(force: true)
+        XCTAssertEqual(said.first, .warning("test → prod skips acc (--force)"))
+        XCTAssertTrue(said.contains(.info("Apps: api, new (new in prod), web")), "\(said)")
+
+        // A partial write: api's Deployment kept the old image.
+        let now: [JSON] = [
+            app("shop-prod", "r/api:2"), deployment("shop-prod", "r/api:1", available: 1),
+            named(app("shop-prod", "r/new:1"), "new"), named(deployment("shop-prod", "r/new:1", available: 0), "new"),
+            named(app("shop-prod", "r/web:4"), "web"), named(deployment("shop-prod", "r/web:4", available: 1), "web"),
+        ]
+        XCTAssertEqual(
+            r.notWritten(now: now, error: "boom"), ["api": "boom (run the same promote again to finish)"])
+
+        XCTAssertThrowsError(
+            try PromotionRound.plan(
+                project: project, from: "test", to: "prod", app: "ghost", source: src, target: dst, gates: gates,
+                create: true, actor: "ann", now: self.now)
+        ) { XCTAssertEqual(($0 as? KipError)?.message, "app ghost does not exist in test: nothing to promote") }
+        XCTAssertThrowsError(
+            try PromotionRound.plan(
+                project: project, from: "test", to: "prod", app: "new", source: src, target: dst, gates: gates,
+                create: false, actor: "ann", now: self.now)
+        ) {
+            XCTAssertTrue(
+                ($0 as? KipError)?.message.hasPrefix("app new does not exist in prod: create it first") == true)
+        }
+    }
+
     func testTheSourceMustRunTheImageAvailable() {
         let g = PromotionGates(now: now)
         XCTAssertEqual(check(g, source: [deployment("shop-test", "r/api:2", available: 1)]).refusals, [:])

@@ -53,8 +53,8 @@ public enum AppDeploy {
                 + (o.autoscale == nil ? [] : ["horizontalpodautoscalers.autoscaling/\(o.name)"]))
     }
 
-    /// The plan (the App, recorded in its history as `deploy` at `at` by `by`, and what it
-    /// renders) and the notices to give once, before the first write.
+    /// The plan (the App, recorded in its history as `deploy` at `at` by `by`, what it
+    /// renders, and the Deployed Event) and the notices to give once, before the first write.
     public static func plan(_ o: DeployOptions, _ w: EnvironmentView, at: String, by: String) throws -> (
         plan: Plan, notices: [Plan.Line]
     ) {
@@ -119,7 +119,37 @@ public enum AppDeploy {
         if let host = s.route {
             plan.report.append(.info("URL: \(w.scope.cluster.tls ? "https" : "http")://\(host)"))
         }
+        plan.changes = [
+            .app("Deployed", "Deploy", name, in: w.scope.namespace, note: "kip app deploy by \(by): \(o.image)")
+        ]
         return (plan, notices)
+    }
+
+    /// A change to an existing app (`set-image`, `scale`, `env`, `bind`, `mount`…) by
+    /// `command`: the App with `spec` over `current` (as read), its image change recorded in
+    /// its history, and an Event saying what changed. A spec that is no app is refused,
+    /// unless it was so before and the change does not touch what is wrong.
+    public static func changePlan(
+        _ name: String, current: JSON, spec: AppSpec, _ w: EnvironmentView, command: [String], at: String, by: String
+    ) throws -> Plan {
+        let before = AppSpec(json: current["spec"] ?? [:])
+        if let p = spec.problem,
+            before.problem == nil || before.replicas != spec.replicas || before.autoscale != spec.autoscale
+                || before.volumes != spec.volumes
+        {
+            throw KipError("app \(name): \(p)")
+        }
+        let cr = Promotion.recorded(
+            Workloads.app(name, w.scope, spec: spec, replacing: current), previous: current, image: spec.image,
+            action: "set-image", at: at, by: by)
+        var plan = try w.plan(.app, name, [cr])
+        let image = spec.image != before.image ? ": \(before.image) → \(spec.image)" : ""
+        plan.changes = [
+            .app(
+                image.isEmpty ? "Changed" : "ImageChanged", ChangeEvent.action(command), name, in: w.scope.namespace,
+                note: "kip \(command.joined(separator: " ")) by \(by)\(image)")
+        ]
+        return plan
     }
 
     /// What the app was, kept where no flag names a change; or nothing, on create and

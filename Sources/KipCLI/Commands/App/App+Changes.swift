@@ -13,27 +13,11 @@ extension AppCommands {
         try ctx.write {
             let w = try ctx.environment(inv, reading: .objects(EnvironmentView.appObjects(name, more: more)))
             let current = try w.require(.app, name)
-            let before = AppSpec(json: current["spec"] ?? [:])
-            var spec = before
+            var spec = AppSpec(json: current["spec"] ?? [:])
             try change(&spec, w)
-            if let p = spec.problem,
-                before.problem == nil || before.replicas != spec.replicas || before.autoscale != spec.autoscale
-                    || before.volumes != spec.volumes
-            {
-                throw KipError("app \(name): \(p)")
-            }
-            let cr = Promotion.recorded(
-                Workloads.app(name, w.scope, spec: spec, replacing: current), previous: current, image: spec.image,
-                action: "set-image", at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
-            var plan = try w.plan(.app, name, [cr])
-            let image = spec.image != before.image ? ": \(before.image) → \(spec.image)" : ""
-            plan.changes = [
-                .app(
-                    image.isEmpty ? "Changed" : "ImageChanged", ChangeEvent.action(inv.command), name,
-                    in: w.scope.namespace,
-                    note: "kip \(inv.command.joined(separator: " ")) by \(try ctx.actor())\(image)")
-            ]
-            return plan
+            return try AppDeploy.changePlan(
+                name, current: current, spec: spec, w, command: inv.command, at: Promotion.timestamp(ctx.clock()),
+                by: try ctx.actor())
         }
         return 0
     }

@@ -10,14 +10,9 @@ extension AppCommands {
         try ctx.run {
             let w = try ctx.environment(inv, reading: .objects(AppDeploy.reads(o)))
             namespace = w.scope.namespace
-            var (plan, notices) = try ctx.usage(inv) {
+            let (plan, notices) = try ctx.usage(inv) {
                 try AppDeploy.plan(o, w, at: Promotion.timestamp(ctx.clock()), by: try ctx.actor())
             }
-            plan.changes = [
-                .app(
-                    "Deployed", "Deploy", o.name, in: w.scope.namespace,
-                    note: "kip app deploy by \(try ctx.actor()): \(o.image)")
-            ]
             return Attempt(plan, notices: notices)
         }
         return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(o.name)])

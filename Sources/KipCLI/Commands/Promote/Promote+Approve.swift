@@ -46,7 +46,7 @@ extension PromoteCommands {
                 create: true)
             if let app, let i = items.first, PromotionGates.image(i) == nil {
                 throw KipError(
-                    refusal(i, from: from, to: to, project: project.name, dst: dst)
+                    PromotionRound.refusal(i, from: from, to: to, project: project.name)
                         ?? "app \(app) in \(to) already runs what \(from) runs: nothing to approve")
             }
             images = items.compactMap { i in PromotionGates.image(i).map { (i.app, $0) } }

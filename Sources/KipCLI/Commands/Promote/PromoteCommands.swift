@@ -61,21 +61,19 @@ enum PromoteCommands {
             handler: rollback),
     ]
 
-    /// What one attempt of a promotion read and planned.
+    /// What one attempt of a promotion read and planned: the pure round, the target as
+    /// read, and `--pre-job` (the job run first, with the promoted image).
     struct Round {
-        var project: Project
-        var from: String
-        var to: String
-        var items: [Promotion.Item]
-        var creating: Set<String>
-        var notes: [String]
-        var plan: Plan
+        var core: PromotionRound
         var dst: EnvironmentView
-        var src: EnvironmentView
-        /// Apps a gate refused, and why (recorded in the target's history, not promoted).
-        var refused: [String: String] = [:]
-        /// `--pre-job`: the job run first, with the promoted image.
         var first: (() throws -> Void)?
+        var project: Project { core.project }
+        var from: String { core.from }
+        var to: String { core.to }
+        var items: [Promotion.Item] { core.items }
+        var creating: Set<String> { core.creating }
+        var plan: Plan { core.plan }
+        var refused: [String: String] { core.refused }
     }
 
     /// `--min-soak`, in seconds; a value that is no duration is a usage mistake, said
@@ -125,147 +123,20 @@ enum PromoteCommands {
         ] + (target.requireApproval ? [CRDs.approval] : []) + (inv.value("pre-job") != nil ? [CRDs.job] : [])
     }
 
-    /// The promotion planned from what was read: refused whole when a single app cannot
-    /// move; apps a gate stops are recorded, not promoted.
+    /// The promotion planned from what was read (PromotionRound), and the `--pre-job`
+    /// run with the image it releases.
     static func planned(
         _ inv: Invocation, _ ctx: Context, app: String?, project: Project, from: String, to: String,
         src: EnvironmentView, dst: EnvironmentView
     ) throws -> Round {
-        let target = project.environment(to)!
-        let items = Promotion.plan(
-            apps: app.map { [$0] }, source: src.crs(.app), target: dst.crs(.app), running: dst.runningImages,
-            create: !inv.has("no-create"))
-        // A single app is all or nothing: refuse before writing.
-        if app != nil, let item = items.first,
-            let problem = refusal(item, from: from, to: to, project: project.name, dst: dst)
-        {
-            throw KipError(problem)
-        }
-        if items.isEmpty { throw KipError("no apps in \(from) (\(src.scope.namespace)) to promote") }
-        let verdict = try gates(inv, ctx, target, dst).check(
-            items, from: from, to: to, project: project.name, source: src, target: dst)
-        let passing = items.filter { verdict.refusals[$0.app] == nil }
-        let (new, notes) = try created(passing, src: src, dst: dst, from: from, ctx)
-        let at = Promotion.timestamp(ctx.clock())
-        var plan = Promotion.writePlan(
-            passing, target: dst.crs(.app), scope: dst.scope, from: from, to: to, at: at, by: try ctx.actor(), new: new)
-        plan.owners = PromotionGates.stamped(plan.owners, verdict.approvals)
-        try recordRefusals(&plan, verdict.refusals, items: items, dst: dst, from: from, at: at, ctx)
-        plan.claims = EnvironmentView.claims(new, scope: dst.scope) { _ in nil }
-        plan.summary = ["Promote \(from) → \(to) (\(project.name))"] + (plan.summary ?? [])
-        plan.changes = try changes(items, verdict, from: from, dst: dst, ctx)
-        let creating = Set(new.compactMap { $0.at("metadata", "name")?.stringValue })
-        let released = passing.first.flatMap(PromotionGates.image)
+        let core = try PromotionRound.plan(
+            project: project, from: from, to: to, app: app, source: src, target: dst,
+            gates: try gates(inv, ctx, project.environment(to)!, dst), create: !inv.has("no-create"),
+            actor: try ctx.actor(), now: ctx.clock())
+        let released = core.items.first { core.refused[$0.app] == nil }.flatMap(PromotionGates.image)
         return Round(
-            project: project, from: from, to: to, items: items, creating: creating, notes: notes, plan: plan, dst: dst,
-            src: src, refused: verdict.refusals,
+            core: core, dst: dst,
             first: try released.flatMap { try PreJob.plan(inv.value("pre-job"), image: $0, in: dst, ctx) })
-    }
-
-    /// Each app promoted, or refused by a gate, as an Event in the target.
-    static func changes(
-        _ items: [Promotion.Item], _ verdict: PromotionGates.Verdict, from: String, dst: EnvironmentView,
-        _ ctx: Context
-    ) throws -> [ChangeEvent] {
-        let by = try ctx.actor()
-        return items.compactMap { i in
-            guard let image = PromotionGates.image(i) else { return nil }
-            if let why = verdict.refusals[i.app] {
-                return .app(
-                    "PromotionRefused", "Promote", i.app, in: dst.scope.namespace,
-                    note: "kip app promote by \(by): \(image) from \(from) refused: \(why)", warning: true)
-            }
-            let approved = verdict.approvals[i.app].map {
-                " (approved by \($0.at("spec", "approvedBy")?.stringValue ?? ""))"
-            }
-            return .app(
-                "Promoted", "Promote", i.app, in: dst.scope.namespace,
-                note: "kip app promote by \(by): \(image) from \(from)\(approved ?? "")")
-        }
-    }
-
-    /// Each refused app that the target has gets the attempt in its history (what, who,
-    /// why); nothing else of it changes.
-    static func recordRefusals(
-        _ plan: inout Plan, _ refused: [String: String], items: [Promotion.Item], dst: EnvironmentView, from: String,
-        at: String, _ ctx: Context
-    ) throws {
-        for i in items {
-            guard let why = refused[i.app], let image = PromotionGates.image(i) else { continue }
-            plan.summary = (plan.summary ?? []) + ["\(i.app)  refused: \(why)"]
-            guard let t = dst.cr(.app, i.app) else { continue }
-            let cr = Workloads.applyable(
-                Promotion.attempted(
-                    t, image: image, action: "promote", from: from, at: at, by: try ctx.actor(), result: "refused",
-                    reason: why))
-            plan.owners.append(cr)
-            plan.restore.append(Workloads.asItWas(t))
-            if let uid = t.at("metadata", "uid")?.stringValue { plan.knownUIDs[Plan.key(cr)] = uid }
-        }
-    }
-
-    /// Apps new in the target, created from the source app as a copy makes them.
-    static func created(
-        _ items: [Promotion.Item], src: EnvironmentView, dst: EnvironmentView, from: String, _ ctx: Context
-    )
-        throws -> ([JSON], [String])
-    {
-        let creating = items.compactMap { i -> String? in
-            if case .create = i.outcome { return i.app }
-            return nil
-        }
-        if creating.isEmpty { return ([], []) }
-        for n in creating where dst.runningImages[n] != nil {
-            throw EnvironmentView.notTakingOver("Deployment", n, dst.scope.namespace, .app)
-        }
-        func names(_ k: String) -> Set<String> {
-            Set(dst.crs(WorkloadKind(rawValue: k)!).compactMap { $0.at("metadata", "name")?.stringValue })
-        }
-        var new: [JSON] = []
-        var notes: [String] = []
-        for n in creating {
-            guard let source = src.cr(.app, n) else { continue }
-            let (cr, said) = Promotion.created(
-                source, in: dst.scope, sourceNamespace: src.scope.namespace, from: from,
-                at: Promotion.timestamp(ctx.clock()), by: try ctx.actor(), services: names("Service"),
-                volumes: names("Volume"))
-            new.append(cr)
-            notes += said
-        }
-        return (new, notes)
-    }
-
-    /// What is said before the question: the direction, the apps, and each app's image
-    /// now and after.
-    static func notices(_ r: Round, force: Bool) -> [Plan.Line] {
-        var out: [Plan.Line] = []
-        if force {
-            let p = r.project.pipeline
-            let (si, ti) = (p.firstIndex(of: r.from)!, p.firstIndex(of: r.to)!)
-            if si > ti {
-                out.append(.warning("\(r.from) → \(r.to) goes backwards (--force)"))
-            } else if ti - si > 1 {
-                out.append(.warning("\(r.from) → \(r.to) skips \(p[(si + 1)..<ti].joined(separator: ", ")) (--force)"))
-            }
-        }
-        out.append(.info("Promote \(r.from) → \(r.to) (\(r.project.name))"))
-        out.append(
-            .info(
-                "Apps: \(r.items.map { r.creating.contains($0.app) ? "\($0.app) (new in \(r.to))" : $0.app }.joined(separator: ", "))"
-            ))
-        let width = r.items.map(\.app.count).max() ?? 0
-        for i in r.items {
-            let pad = i.app.padding(toLength: width, withPad: " ", startingAt: 0)
-            switch i.outcome {
-            case .promote(let before, let after): out.append(.info("  \(pad)  \(r.to): \(before) → \(after)"))
-            case .finish(let img, let running):
-                out.append(.info("  \(pad)  \(r.to): \(running.isEmpty ? "(no Deployment)" : running) → \(img)"))
-            case .create(let img): out.append(.info("  \(pad)  \(r.to): (new) → \(img)"))
-            case .unchanged(let img): out.append(.info("  \(pad)  \(r.to): \(img) (already)"))
-            default: break
-            }
-        }
-        return out + r.notes.map { .warning($0) }
     }
 
     static func promote(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -289,7 +160,7 @@ enum PromoteCommands {
                 // Nothing but refusals to record: nothing to ask.
                 let asks = r.refused.count < r.items.count
                 return Attempt(
-                    r.plan, notices: ctx.dryRun || !asks ? [] : notices(r, force: inv.has("force")),
+                    r.plan, notices: ctx.dryRun || !asks ? [] : r.core.notices(force: inv.has("force")),
                     question: asks ? .yesNo("Promote to \(r.to)?", declined: "Nothing promoted.") : nil,
                     first: r.first)
             }
@@ -308,21 +179,7 @@ enum PromoteCommands {
         let now = try ctx.read(
             [WorkloadKind.app.resource, "deployments.apps"], in: r.dst.scope.namespace,
             selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
-        func image(_ kind: String, _ n: String) -> String? {
-            let o = now.first { $0["kind"]?.stringValue == kind && $0.at("metadata", "name")?.stringValue == n }
-            return kind == "App"
-                ? o?.at("spec", "image")?.stringValue
-                : o?.at("spec", "template", "spec", "containers")?.arrayValue?.first?["image"]?.stringValue
-        }
-        var failed: [String: String] = [:]
-        for cr in r.plan.owners {
-            let n = cr.at("metadata", "name")?.stringValue ?? ""
-            let want = cr.at("spec", "image")?.stringValue
-            if image("App", n) != want || image("Deployment", n) != want {
-                failed[n] = "\(error.message) (run the same promote again to finish)"
-            }
-        }
-        return failed
+        return r.core.notWritten(now: now, error: error.message)
     }
 
     /// Each app's outcome (and, with `--wait`, its rollout), as lines and as the result
@@ -331,7 +188,7 @@ enum PromoteCommands {
         -> Int32
     {
         let report = PromotionReport(r.items, failed: failed, refused: r.refused, to: r.to) {
-            refusal($0, from: r.from, to: r.to, project: r.project.name, dst: r.dst)
+            PromotionRound.refusal($0, from: r.from, to: r.to, project: r.project.name)
         }
         for s in report.said {
             switch s {
@@ -388,18 +245,6 @@ enum PromoteCommands {
             return plan
         }
         return outcome
-    }
-
-    static func refusal(_ i: Promotion.Item, from: String, to: String, project: String, dst: EnvironmentView) -> String?
-    {
-        switch i.outcome {
-        case .missingTarget:
-            return
-                "app \(i.app) does not exist in \(to): create it first with 'kip app deploy --name \(i.app) --image IMAGE --port PORT --project \(project) --environment \(to)'"
-        case .missingSource: return "app \(i.app) does not exist in \(from): nothing to promote"
-        case .noImage: return "app \(i.app) in \(from) has no image to promote"
-        default: return nil
-        }
     }
 
     static func history(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
