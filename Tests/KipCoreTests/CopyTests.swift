@@ -270,6 +270,53 @@ final class EnvironmentFileTests: XCTestCase {
         let spec = EnvironmentFile.concrete(
             .app, "api", parsed.environments[0].workloads[.app]!["api"]!, secrets: ["TOKEN"], scope)
         XCTAssertEqual(WorkloadKind.app.resolvedSpec(spec), WorkloadKind.app.resolvedSpec(app["spec"]!))
+
+        // Applied back: the environment as it is holds what the file says, so nothing is
+        // written; the file as a new project creates it and its namespace.
+        let w = EnvironmentView(
+            observed, project: project, projectName: "shop", environment: "test", namespace: "shop-test")
+        let same = try EnvironmentFile.environmentPlan(parsed.environments[0], w, prune: true, changes: [])
+        XCTAssertTrue(same.owners.isEmpty, "\(same.owners)")
+        XCTAssertTrue(same.deletes.isEmpty)
+        var renamed = parsed
+        renamed.project = "shop2"
+        let grown = try EnvironmentFile.grow(renamed, existing: nil, observed: observed)
+        let created = EnvironmentFile.projectPlan(grown, observed: observed)
+        XCTAssertEqual(created.report, [.success("project shop2 created (test)")])
+        XCTAssertEqual(created.owners.first?["kind"], "Project")
+        XCTAssertTrue(
+            created.owned(["Project/shop2": "u-2"]).contains {
+                $0["kind"]?.stringValue == "Namespace" && $0.at("metadata", "name")?.stringValue == "shop2-test"
+            }, "its namespace, owned by the Project")
+    }
+}
+
+/// `function env set|unset`: the variables changed, nothing else; an unknown name refused.
+final class FunctionEnvTests: XCTestCase {
+    func testFunctionVariablesAreSetAndUnsetAndTold() throws {
+        let scope = WorkloadScope(project: "shop", environment: "test", namespace: "shop-test", domain: nil)
+        var fn = Workloads.cr(
+            .function, "resize", scope, spec: ["image": "r/fn:1", "env": [["name": "A", "value": "1"]]])
+        fn.set(["metadata", "uid"], "u-fn")
+        fn.set(["metadata", "resourceVersion"], "5")
+        let w = EnvironmentView(
+            Observed(items: [["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "shop-test"]], fn]),
+            projectName: "shop", environment: "test", namespace: "shop-test")
+        let set = try FunctionEnv.plan(
+            "resize", current: fn, set: [EnvVar(name: "B", value: "2"), EnvVar(name: "A", value: "3")], unset: [], w,
+            command: ["function", "env", "set"], actor: "ann")
+        XCTAssertEqual(
+            set.owners.first?.at("spec", "env"), [["name": "A", "value": "3"], ["name": "B", "value": "2"]])
+        XCTAssertEqual(set.owners.first?.at("spec", "image"), "r/fn:1")
+        XCTAssertEqual(set.owners.first?.at("metadata", "resourceVersion"), "5", "the precondition")
+        XCTAssertEqual(set.changes.first?.note, "kip function env set by ann")
+        let unset = try FunctionEnv.plan(
+            "resize", current: fn, set: nil, unset: ["A"], w, command: ["function", "env", "unset"], actor: "ann")
+        XCTAssertEqual(unset.owners.first?.at("spec", "env")?.arrayValue ?? [], [])
+        XCTAssertThrowsError(
+            try FunctionEnv.plan(
+                "resize", current: fn, set: nil, unset: ["Z"], w, command: ["function", "env", "unset"], actor: "ann")
+        ) { XCTAssertEqual(($0 as? KipError)?.message, "function resize in shop-test has no env var Z") }
     }
 }
 

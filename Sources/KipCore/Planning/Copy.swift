@@ -332,7 +332,7 @@ public enum CopyPlanner {
     /// since are kept. Each new service gets its own fresh password from `password`.
     public static func writePlan(
         _ plan: CopyPlan, project: Project, addsEnvironment: Bool, pullSecrets: [JSON], members: [Member] = [],
-        scope: WorkloadScope, existingSecrets: Set<String>, password: () -> String
+        scope: WorkloadScope, existingSecrets: Set<String>, existingApps: [JSON] = [], password: () -> String
     ) -> Plan {
         let crs = Self.crs(plan, scope: scope)
         var out = Plan()
@@ -376,6 +376,12 @@ public enum CopyPlanner {
                 ))
         }
         out.report += (plan.routeChanges + plan.warnings).map { .warning($0) }
+        // The route hosts of the apps, claimed first (an app the target had keeps its claim).
+        out.claims = EnvironmentView.claims(out.owners, scope: scope) { n in
+            existingApps.first {
+                $0["kind"]?.stringValue == WorkloadKind.app.rawValue && $0.at("metadata", "name")?.stringValue == n
+            }
+        }
         return out
     }
 

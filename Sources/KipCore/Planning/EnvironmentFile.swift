@@ -310,6 +310,43 @@ public enum EnvironmentFile {
             requota: requota, changes: changes)
     }
 
+    /// `project apply`'s write of the project: the Project as the file grows it, the
+    /// namespaces of the environments it adds, the labels of the others when it adds some,
+    /// and the quota objects of the environments whose quota the file changes.
+    public static func projectPlan(_ g: Growth, observed seen: Observed) -> Plan {
+        let others = g.project.environments.filter { e in !g.added.contains { $0.name == e.name } }
+        var plan = ProjectPlanner.writePlan(
+            g.project, environments: g.added, pullSecrets: seen.pullSecrets, cluster: seen.cluster,
+            relabel: g.created || g.added.isEmpty ? [] : others)
+        let requota = g.project.environments.filter { g.requota.contains($0.name) }
+        let owned = plan.owned
+        let key = Plan.key(g.project.manifest)
+        plan.owned = { uids in
+            owned(uids) + requota.flatMap { Render.quota(g.project, $0, uid: uids[key] ?? "", cluster: seen.cluster) }
+        }
+        let name = g.project.name
+        plan.report =
+            g.created
+            ? [.success("project \(name) created (\(ProjectPlanner.arrow(g.project.pipeline)))")]
+            : g.added.isEmpty
+                ? [.success("project \(name) updated")]
+                : g.added.map { .success("environment \($0.name) added (\($0.namespace))") }
+        return plan
+    }
+
+    /// `project apply`'s write of one environment, from it as read (`w`): its CRs as the
+    /// file says, with `prune` the deletions of those the file lacks, each change said.
+    public static func environmentPlan(
+        _ env: Environment, _ w: EnvironmentView, prune: Bool, changes: [Change]
+    ) throws -> Plan {
+        let (crs, deletes) = writes(
+            env, live: WorkloadKind.allCases.flatMap { w.crs($0) }, scope: w.scope, prune: prune)
+        var plan = try w.plan(crs)
+        plan.deletes += deletes
+        plan.report = changes.map { .success("\($0.sign.rawValue) \(env.name): \($0.text)") }
+        return plan
+    }
+
     /// The CRs to write so that the environment holds what `env` of the file says (those
     /// whose resolved spec differs from the live one in `live`, carrying its
     /// resourceVersion), and with `prune` the deletions of those the file lacks.

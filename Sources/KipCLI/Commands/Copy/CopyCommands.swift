@@ -173,17 +173,12 @@ enum CopyCommands {
                     quota: try ProjectCommands.quota(inv)
                 ).0
             }
-            var write = CopyPlanner.writePlan(
+            let write = CopyPlanner.writePlan(
                 copied, project: grown, addsEnvironment: !at.rerun, pullSecrets: pull, members: grown.members,
                 scope: scope,
                 existingSecrets: Set(
                     (observed.secrets[at.target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
-                password: { EnvironmentView.password(ctx.random.bytes(24)) })
-            write.claims = EnvironmentView.claims(write.owners, scope: scope) { n in
-                existing.first {
-                    $0["kind"]?.stringValue == WorkloadKind.app.rawValue && $0.at("metadata", "name")?.stringValue == n
-                }
-            }
+                existingApps: existing, password: { EnvironmentView.password(ctx.random.bytes(24)) })
             return Attempt(write, notices: header)
         }.code
     }

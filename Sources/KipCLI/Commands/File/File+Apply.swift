@@ -36,13 +36,8 @@ extension FileCommands {
         for (e, env, changes) in c.pending where !changes.isEmpty {
             let scoped = Invocation(command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
             try ctx.write {
-                let w = try ctx.environment(scoped)
-                let (crs, deletes) = EnvironmentFile.writes(
-                    e, live: WorkloadKind.allCases.flatMap { w.crs($0) }, scope: w.scope, prune: inv.has("prune"))
-                var plan = try w.plan(crs)
-                plan.deletes += deletes
-                plan.report = changes.map { .success("\($0.sign.rawValue) \(e.name): \($0.text)") }
-                return plan
+                try EnvironmentFile.environmentPlan(
+                    e, try ctx.environment(scoped), prune: inv.has("prune"), changes: changes)
             }
         }
         if c.changes.isEmpty { ctx.printer.success("\(name) matches the file: nothing to change") }
@@ -160,24 +155,7 @@ extension FileCommands {
         try ctx.run { n in
             let seen = n == 0 ? c.observed : try readFor(file, ctx)
             let g = n == 0 ? c.growth : try EnvironmentFile.grow(file, existing: seen.project(name), observed: seen)
-            let others = g.project.environments.filter { e in !g.added.contains { $0.name == e.name } }
-            var plan = ProjectPlanner.writePlan(
-                g.project, environments: g.added, pullSecrets: seen.pullSecrets, cluster: seen.cluster,
-                relabel: g.created || g.added.isEmpty ? [] : others)
-            let requota = g.project.environments.filter { g.requota.contains($0.name) }
-            let owned = plan.owned
-            let key = Plan.key(g.project.manifest)
-            plan.owned = { uids in
-                owned(uids)
-                    + requota.flatMap { Render.quota(g.project, $0, uid: uids[key] ?? "", cluster: seen.cluster) }
-            }
-            plan.report =
-                g.created
-                ? [.success("project \(name) created (\(ProjectPlanner.arrow(g.project.pipeline)))")]
-                : g.added.isEmpty
-                    ? [.success("project \(name) updated")]
-                    : g.added.map { .success("environment \($0.name) added (\($0.namespace))") }
-            return Attempt(plan)
+            return Attempt(EnvironmentFile.projectPlan(g, observed: seen))
         }
     }
 }

@@ -86,31 +86,9 @@ extension WorkloadCommands {
         try ctx.write {
             let w = try ctx.environment(inv, reading: .objects(["\(CRDs.function)/\(name)"]))
             let current = try w.require(.function, name)
-            var spec = FunctionSpec(json: current["spec"] ?? [:])
-            if set {
-                for p in pairs {
-                    if let i = spec.env.firstIndex(where: { $0.name == p.name }) {
-                        spec.env[i] = p
-                    } else {
-                        spec.env.append(p)
-                    }
-                }
-            } else {
-                for k in args where !spec.env.contains(where: { $0.name == k }) {
-                    throw KipError("function \(name) in \(w.scope.namespace) has no env var \(k)")
-                }
-                spec.env.removeAll { args.contains($0.name) }
-            }
-            var cr = Workloads.applyable(current)
-            cr["spec"] = spec.json
-            var plan = try w.plan(.function, name, [cr])
-            plan.changes = [
-                ChangeEvent(
-                    reason: "Changed", action: ChangeEvent.action(inv.command), kind: "Function", name: name,
-                    namespace: w.scope.namespace,
-                    note: "kip \(inv.command.joined(separator: " ")) by \(try ctx.actor())")
-            ]
-            return plan
+            return try FunctionEnv.plan(
+                name, current: current, set: set ? pairs : nil, unset: args, w, command: inv.command,
+                actor: try ctx.actor())
         }
         return 0
     }
