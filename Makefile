@@ -18,7 +18,7 @@ check-kubectl:
 	@command -v kubectl >/dev/null 2>&1 || { echo "kubectl is not on PATH: install kubectl (the e2e tests and the demo drive the real kubectl)" >&2; exit 1; }
 
 # Unit tests, golden files, and e2e tests of the built kip + real kubectl against kip-sandbox,
-# in KIP_TEST_JOBS parallel workers (default: one per core; scripts/run-tests.py).
+# in KIP_TEST_JOBS parallel workers (default: one more than the cores; scripts/run-tests.py).
 # Set KIP_E2E_KUBECONFIG to run the e2e tests against a real cluster instead;
 # TESTS='regex' runs only the tests whose names match.
 test: check-kubectl lint build validate-manifests

@@ -6,8 +6,8 @@ Usage: run-tests.py XCTEST_BINARY [FILTER]
 The built test binary is run once per piece of work: every test of the end-to-end
 modules (E2ETests, KipSandboxTests) on its own, each of the other modules (pure tests,
 milliseconds each) as one piece. An end-to-end test spends most of its time waiting on
-kubectl processes and on the sandbox's clock, so KIP_TEST_JOBS workers (default: the
-number of cores) run side by side. The longest pieces of the last run go first
+kubectl processes and on the sandbox's clock, so KIP_TEST_JOBS workers (default: one
+more than the cores) run side by side. The longest pieces of the last run go first
 (.build/test-times.json), so that no long test starts last.
 
 Prints each piece as it ends (its whole output when it failed), then the failures again
@@ -66,7 +66,8 @@ def main():
         return 2
     binary = sys.argv[1]
     pattern = sys.argv[2] if len(sys.argv) > 2 else ""
-    jobs = int(os.environ.get("KIP_TEST_JOBS") or os.cpu_count() or 1)
+    # One more worker than cores: a piece waits on the sandbox's clock part of the time.
+    jobs = int(os.environ.get("KIP_TEST_JOBS") or (os.cpu_count() or 1) + 1)
     try:
         before = json.load(open(TIMES))
     except (OSError, ValueError):

@@ -88,7 +88,8 @@ final class DataStreamsE2ETests: XCTestCase {
             "Error: shop/prod is protected: to replace the data of service db, pass --confirm-env prod (--yes is not enough)\n"
         )
         XCTAssertEqual(c.kip("service copy-data db --from test --to prod --project shop --confirm-env prod").code, 0)
-        XCTAssertEqual(c.kip("service dump db --project shop/prod").stdout, seed)
+        let prodDump = c.kip("service dump db --project shop/prod")
+        XCTAssertEqual(prodDump.stdout, seed, "\(prodDump)")
 
         let same = c.kip("service copy-data db --from test --to test --project shop")
         XCTAssertEqual(same.code, 2)
