@@ -18,7 +18,7 @@ extension Context {
             try piped(first, into: second)
             status = 0
         case .forward(let args, let forwarded):
-            return try forward(args, forwarded)
+            return try forwarding(args, forwarded)
         }
         guard status == 0 else {
             switch s.onFailure {
@@ -33,7 +33,7 @@ extension Context {
     }
 
     /// A port forward for a client (whose status is kip's), or until Ctrl-C.
-    private func forward(_ args: [String], _ f: PodSession.Forwarded) throws -> Int32 {
+    private func forwarding(_ args: [String], _ f: PodSession.Forwarded) throws -> Int32 {
         let (running, port) = try forward(args)
         defer { running.stop() }
         if !f.client.isEmpty {

@@ -7,6 +7,7 @@ public struct PodSession: Equatable, Sendable {
         /// `kubectl ARGS` on kip's own standard streams.
         case attach([String])
         /// `kubectl A | kubectl B`: the first's stdout is the second's stdin, on no disk.
+        /// Either one failing is said as kubectl's refusal; there is no status to pass on.
         case pipe([String], into: [String])
         /// `kubectl port-forward ARGS` beside kip, then `client` (on kip's streams, with
         /// the connection's variables) or, with no client, the forward until Ctrl-C.
@@ -129,7 +130,6 @@ extension PodStreams {
                     tty: false
                 )),
             dryRun: "would copy service \(service)'s data from \(from.namespace) into \(to.namespace) (dry run)",
-            onFailure: .error("copying service \(service)'s data from \(from.namespace) into \(to.namespace) failed"),
             done: "copied service \(service)'s data from \(from.namespace) into \(to.namespace)",
             event: .service(
                 "DataCopied", "CopyData", service, in: to.namespace,
