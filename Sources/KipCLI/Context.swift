@@ -414,6 +414,13 @@ public final class Context {
         return value
     }
 
+    /// The line typed after `prompt` on stderr (spaces around it dropped); nil at the end
+    /// of input.
+    func typed(_ prompt: String) -> String? {
+        stderr.write(prompt)
+        return stdin.readLine()?.trimmingCharacters(in: .whitespaces)
+    }
+
     /// Asks to type `expected` to confirm a destructive action; `--yes` or `--confirm
     /// NAME` answer without a terminal.
     public func confirmTyped(_ expected: String, what: String, confirmFlag: String?) throws -> Bool {

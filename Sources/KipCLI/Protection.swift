@@ -60,7 +60,25 @@ enum Protection {
         guard let action = action(inv) else { return }
         let due = envs.filter { $0.protected && !ctx.confirmedProtected.contains($0.namespace) }
         if due.isEmpty { return }
-        try LifecycleCommands.confirmProtected(due, project: project, action: action, inv, ctx)
+        try confirmProtected(due, project: project, action: action, inv, ctx)
         for e in due { ctx.confirmedProtected.insert(e.namespace) }
+    }
+
+    /// In a protected environment a destructive command needs the environment named:
+    /// `--confirm-env ENV`, or typed on a terminal; `--yes` is not enough.
+    static func confirmProtected(
+        _ envs: [Project.Environment], project: String, action: String, _ inv: Invocation, _ ctx: Context
+    ) throws {
+        let given = Set(inv.values("confirm-env").flatMap { $0.split(separator: ",").map(String.init) })
+        for e in envs where e.protected && !given.contains(e.name) {
+            guard ctx.terminal.stdinIsTerminal, !ctx.dryRun else {
+                throw KipError(
+                    "\(project)/\(e.name) is protected: to \(action), pass --confirm-env \(e.name) (--yes is not enough)"
+                )
+            }
+            guard ctx.typed("🔒 \(project)/\(e.name) is protected. Type '\(e.name)' to \(action): ") == e.name else {
+                throw KipError("\(project)/\(e.name) is protected and was not named: nothing was changed")
+            }
+        }
     }
 }

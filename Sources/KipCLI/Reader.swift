@@ -248,7 +248,7 @@ extension Context {
     /// The pod an exec goes to: a ready one of the current revision of the workload of
     /// kind `kind` that `selector` picks (its ReplicaSets and pods read beside it).
     func podToExec(in namespace: String, kind: String, selector: String, what: String) throws -> String {
-        let items = try read([kind, "replicasets.apps", "pods"], in: namespace, selector: selector)
+        let items = try driver().get([kind, "replicasets.apps", "pods"], namespace: namespace, selector: selector)
         let workloads = items.filter { $0["kind"]?.stringValue != "ReplicaSet" && $0["kind"]?.stringValue != "Pod" }
         guard let w = workloads.first else {
             throw KipError("\(what) has no \(kind.split(separator: ".")[0].dropLast()) yet: run 'kip project sync'")
@@ -261,7 +261,11 @@ extension Context {
     /// The environments' namespaces, kip's objects and workloads in them, each with who
     /// wrote it when (managedFields): one concurrent round. An environment the user may
     /// not read is left out (its namespace too, so nothing judges it idle), not an error.
-    func readWithWriters(_ namespaces: [String]) throws -> [JSON] {
+    func lastWrites(in namespaces: [String]) throws -> Observed {
+        Observed(items: try readWithWriters(namespaces))
+    }
+
+    private func readWithWriters(_ namespaces: [String]) throws -> [JSON] {
         let driver = try driver()
         let kinds = WorkloadKind.allCases.map(\.resource) + ["deployments.apps", "statefulsets.apps"]
         let inside = try driver.concurrently(
@@ -317,10 +321,17 @@ extension Context {
         return true
     }
 
-    /// Whole kinds in one namespace, read now (what a command learns it needs only from
-    /// what it has read: the apps bound to a service, a promotion's result read back).
-    func read(_ kinds: [String], in namespace: String, selector: String? = nil) throws -> [JSON] {
-        try driver().get(kinds, namespace: namespace, selector: selector)
+    /// Kip's own objects of `kinds` in one namespace, read now: what a command learns it
+    /// needs only from what it read first (what an earlier copy left in its target, which
+    /// apps a partial promotion wrote).
+    func managed(_ kinds: [String], in namespace: String) throws -> [JSON] {
+        try driver().get(kinds, namespace: namespace, selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+    }
+
+    /// The Approvals of an environment that requires them (`app history` shows those not
+    /// used yet).
+    func approvals(in namespace: String) throws -> [JSON] {
+        try driver().get([CRDs.approval], namespace: namespace)
     }
 
     // MARK: projects

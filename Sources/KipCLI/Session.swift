@@ -19,6 +19,10 @@ extension Context {
             status = 0
         case .forward(let args, let forwarded):
             return try forwarding(args, forwarded)
+        case .follow(let args):
+            let out = stdout
+            try stream(args) { out.write(data: $0) }
+            status = 0
         }
         guard status == 0 else {
             switch s.onFailure {

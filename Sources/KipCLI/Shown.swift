@@ -5,15 +5,18 @@ extension Context {
     /// The one place a command that looks chooses its output form: `-o json|yaml` prints
     /// `document` alone on stdout; `-o name` one name a line (`names`; a command with no
     /// names to give prints its text on stderr); otherwise `text(wide)` (`-o wide` true),
-    /// or, when there is nothing to show, `empty` on stderr. Always exit 0.
+    /// or, when there is nothing to show, `empty` on stderr, then `notes` (what was left
+    /// out, how to read it). Always exit 0.
     @discardableResult
     func show(
         _ document: @autoclosure () throws -> JSON, names: [String]? = nil, empty: String? = nil,
-        text: (_ wide: Bool) throws -> Void
+        notes: [Plan.Line] = [], text: (_ wide: Bool) throws -> Void
     ) throws -> Int32 {
         switch output {
         case "json", "yaml":
             printer.document(try document(), format: output)
+            // The command's one document: what it wrote before is said in it.
+            result = nil
         case "name" where names != nil:
             for n in names ?? [] { printer.name(n) }
         default:
@@ -22,6 +25,7 @@ extension Context {
             } else {
                 try text(output == "wide")
             }
+            printer.report(notes)
         }
         return 0
     }
@@ -43,8 +47,24 @@ extension Context {
         try show(w.document(items), names: w.names(items), empty: items.isEmpty ? empty : nil, text: text)
     }
 
-    /// A document on stdout in `documentFormat` (what `project export` prints).
-    func emit(_ doc: JSON) { printer.document(doc, format: documentFormat) }
+    /// What an export gives, in `documentFormat`: `document` alone on stdout, or with
+    /// `--dir` the `files` under it and `wrote` on stderr; `notes` on stderr either way
+    /// (first: what the files need that they do not hold).
+    @discardableResult
+    func export(
+        _ document: JSON, files: [(path: String, doc: JSON)], into dir: String?, wrote: String, notes: [Plan.Line] = []
+    )
+        throws -> Int32
+    {
+        printer.report(notes)
+        guard let dir else {
+            printer.document(document, format: documentFormat)
+            return 0
+        }
+        try writeDocuments(files, into: dir)
+        stderr.line(wrote)
+        return 0
+    }
 
     /// Documents as files under `dir` (`path` relative to it), in `documentFormat`. A
     /// sub-folder that is a symbolic link is refused: it would send the files elsewhere.

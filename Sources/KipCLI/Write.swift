@@ -16,16 +16,24 @@ struct Attempt {
     /// Run once, after the question and before the first write (a release phase:
     /// `--pre-job`); when it fails, nothing is written.
     var first: (() throws -> Void)?
+    /// Changes of kip's own config, made after the cluster's write succeeded (and only
+    /// then): never under `--dry-run`, when declined or after a failed write.
+    var config: [KipConfig.Change] = []
+    /// The command's result document for `-o json|yaml` when it is not the list of what
+    /// was written (an approval's images, a preview's apps).
+    var result: JSON?
 
     init(
         _ plan: Plan, notices: [Plan.Line] = [], aside: [String] = [], question: Question? = nil,
-        first: (() throws -> Void)? = nil
+        first: (() throws -> Void)? = nil, config: [KipConfig.Change] = [], result: JSON? = nil
     ) {
         self.plan = plan
         self.notices = notices
         self.aside = aside
         self.question = question
         self.first = first
+        self.config = config
+        self.result = result
     }
 }
 
@@ -93,6 +101,8 @@ extension Context {
         if dryRun {
             if let summary = a.plan.summary, output != "json" && output != "yaml" {
                 for l in summary { printer.line(l) }
+            } else if a.plan.writesNothing && output != "json" && output != "yaml" {
+                printer.report(a.plan.report)
             } else {
                 printer.manifests(a.plan.manifests, format: output)
             }
@@ -100,22 +110,21 @@ extension Context {
             return .dryRun(a.plan)
         }
         for l in a.aside { stderr.line(l) }
-        if let q = a.question, !(try q.ask(self)) {
-            stderr.line(q.declined)
-            return .declined
-        }
+        if let q = a.question, !(try q.ask(self)) { return declined(q.declined) }
         try a.first?()
-        let driver = try driver()
+        // A plan that changes only kip's config starts no kubectl.
+        let driver = a.plan.writesNothing && !a.plan.readAgain ? nil : try driver()
         var last: KipError?
         for n in 0..<attempts {
             if n > 0 { a = try attempt(n) }
             do {
                 a.plan.events = try events(a.plan.changes)
-                let applied = try driver.execute(a.plan)
+                let applied = try driver?.execute(a.plan) ?? Applied()
                 if a.plan.readAgain && n < attempts - 1 { continue }
+                if !a.config.isEmpty { try config.update { cfg in for c in a.config { try cfg.apply(c) } } }
                 printer.report(a.plan.report)
                 if let why = applied.eventProblem { printer.warning("the change is not told as an Event: \(why)") }
-                record(Self.result(a.plan, applied))
+                if let r = a.result { result = r } else { record(Self.result(a.plan, applied)) }
                 return .applied(a.plan, applied)
             } catch let e as KipError where e.isConflict {
                 last = e
@@ -125,6 +134,13 @@ extension Context {
         var e = last ?? KipError("conflict")
         e.message = "others kept changing the same objects (\(attempts) tries): \(e.message); run the command again"
         throw e
+    }
+
+    /// A question answered no (at a prompt or in a wizard): said on stderr; nothing is
+    /// written and the command exits 1.
+    func declined(_ line: String) -> Written {
+        stderr.line(line)
+        return .declined
     }
 
     /// The plan's changes as Events: now, reported by who runs kip.
@@ -143,6 +159,11 @@ extension Context {
         }
         printer.warning("the change was made, but its Event was refused: \(problem)")
     }
+
+    /// The command's result document when it is known only after its write (a
+    /// promotion's report, which its rollouts complete): it replaces what the write
+    /// recorded, for `-o json|yaml` and `--notify`.
+    func conclude(_ document: JSON) { result = document }
 
     /// Adds one write's result to the command's (a command may write more than once).
     func record(_ r: JSON) {
@@ -181,12 +202,13 @@ extension Context {
                     return r
                 }),
             "messages": .array(
-                plan.report.map { l in
+                plan.report.compactMap { l in
                     switch l {
                     case .success(let s): return ["level": "success", "text": .string(s)]
                     case .info(let s):
                         return ["level": "info", "text": .string(s.trimmingCharacters(in: .whitespaces))]
                     case .warning(let s): return ["level": "warning", "text": .string(s)]
+                    case .note: return nil
                     }
                 }),
         ]
@@ -222,6 +244,7 @@ extension Printer {
             case .success(let s): success(s)
             case .info(let s): line(s)
             case .warning(let s): warning(s)
+            case .note(let s): err.line(Self.safe(s))
             }
         }
     }

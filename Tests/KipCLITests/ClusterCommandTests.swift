@@ -111,4 +111,44 @@ final class ClusterCommandTests: XCTestCase {
                 "+ kubectl --context kind-a get projects.v1alpha1.kipper.run -o json --request-timeout=30s\n"),
             t.stderr)
     }
+
+    /// A config change is a step of the command's plan: made after the write, never under
+    /// --dry-run, and said in the result document with -o json.
+    func testConfigChangesAreStepsNotMadeUnderDryRun() throws {
+        let t = TestContext(runner: fakeKubectl())
+        XCTAssertEqual(run(t, "cluster add a --context kind-a --dry-run"), 0, t.stderr)
+        XCTAssertEqual(t.stdout, "Would add cluster \"a\" (context kind-a) to kip's config.\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: t.context.config.path), "nothing written")
+        XCTAssertEqual(run(t, "cluster add a --context kind-a"), 0, t.stderr)
+        XCTAssertEqual(run(t, "project use shop/test"), 0, t.stderr)
+        let start = t.stdout.count
+        XCTAssertEqual(run(t, "project use shop/prod --dry-run"), 0, t.stderr)
+        XCTAssertEqual(
+            String(t.stdout.dropFirst(start)), "Would make shop/prod the active project on cluster \"a\".\n")
+        XCTAssertEqual(try t.context.config.load().active["a"], .init(project: "shop", environment: "test"))
+        XCTAssertEqual(run(t, "cluster remove a --dry-run"), 0, t.stderr)
+        XCTAssertNotNil(try t.context.config.load().clusters["a"])
+        let j = TestContext(runner: fakeKubectl(), home: t.home)
+        XCTAssertEqual(run(j, "project use shop/prod -o json"), 0, j.stderr)
+        let doc = try JSON.parse(Data(j.stdout.utf8))
+        XCTAssertEqual(doc["applied"], [], "no object in the cluster was written")
+        XCTAssertEqual(
+            doc.at("messages")?.arrayValue?.first?["text"]?.stringValue, "Active project: shop/prod on cluster \"a\"")
+        XCTAssertEqual(try t.context.config.load().active["a"], .init(project: "shop", environment: "prod"))
+    }
+
+    func testWhichProjectIsActiveIsAListingOfItsOwn() throws {
+        let t = TestContext(runner: fakeKubectl())
+        _ = run(t, "cluster add a --context kind-a")
+        let start = t.stderr.count
+        XCTAssertEqual(run(t, "project use"), 0)
+        XCTAssertEqual(
+            String(t.stderr.dropFirst(start)),
+            "No active project on cluster \"a\": set one with 'kip project use NAME'\n")
+        _ = run(t, "project use shop/test")
+        let j = TestContext(runner: fakeKubectl(), home: t.home)
+        XCTAssertEqual(run(j, "project use -o json"), 0, j.stderr)
+        XCTAssertEqual(
+            try JSON.parse(Data(j.stdout.utf8)), ["cluster": "a", "project": "shop", "environment": "test"])
+    }
 }

@@ -12,6 +12,9 @@ public struct PodSession: Equatable, Sendable {
         /// `kubectl port-forward ARGS` beside kip, then `client` (on kip's streams, with
         /// the connection's variables) or, with no client, the forward until Ctrl-C.
         case forward([String], Forwarded)
+        /// `kubectl ARGS` whose output is kip's, handed on as it comes (`logs --follow`);
+        /// its failure is said as kubectl's refusal.
+        case follow([String])
     }
 
     /// What is forwarded and how a client reaches it once the local port is known.
@@ -82,6 +85,23 @@ public struct PodSession: Equatable, Sendable {
 }
 
 extension PodStreams {
+    /// `app logs` / `function logs`: every pod of the workload by its label, each line
+    /// prefixed with its pod. kubectl refuses to follow more streams than
+    /// `--max-log-requests` (5 unless told): room for every pod the workload may run,
+    /// twice over for a rollout's old and new ones.
+    public static func logsSession(
+        namespace: String, selector: String, pods: Int, tail: Int?, follow: Bool, previous: Bool, since: String?
+    ) -> PodSession {
+        var args = [
+            "logs", "-n", namespace, "-l", selector, "--prefix", "--all-containers", "--max-log-requests",
+            String(max(20, pods * 2)), "--tail", tail.map(String.init) ?? "-1",
+        ]
+        if follow { args.append("--follow") }
+        if previous { args.append("--previous") }
+        if let since { args += ["--since", since] }
+        return PodSession(.follow(args))
+    }
+
     /// `app exec`: the command in the app's container, stdin passed on, a terminal when
     /// kip has one; the command's status is kip's.
     public static func execSession(namespace: String, pod: String, app: String, command: [String], tty: Bool)

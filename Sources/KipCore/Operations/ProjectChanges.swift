@@ -136,6 +136,17 @@ extension Plan {
         return plan
     }
 
+    /// A plan that finds nothing to do: `line` said on stderr, also under `--dry-run`.
+    public static func nothing(_ line: String) -> Plan { unchanged(.note(line)) }
+
+    /// A plan that changes only kip's own config (the Attempt carries the change): `done`
+    /// said once it is made, `would` under `--dry-run`.
+    public static func local(_ done: Line, would: String) -> Plan {
+        var plan = unchanged(done)
+        plan.summary = [would]
+        return plan
+    }
+
     /// `app restart`: a rolling restart of the app's Deployment, by a field manager of its
     /// own so that kip's next write keeps the mark.
     public static func restart(app: String, namespace: String, at: Date) -> Plan {

@@ -17,6 +17,9 @@ public struct Plan {
         case success(String)
         case info(String)
         case warning(String)
+        /// Said on stderr, plain, and left out of the result document: that there was
+        /// nothing to do, or how to read what was printed.
+        case note(String)
     }
 
     public struct Deletion: Equatable, Sendable {
@@ -111,6 +114,14 @@ public struct Plan {
 
     /// True when every owner already exists, so one apply writes the owners and what
     /// they own together.
+    /// True when carrying the plan out sends nothing to the cluster (it says something,
+    /// or changes only kip's config).
+    public var writesNothing: Bool {
+        owners.isEmpty && deletes.isEmpty && patches.isEmpty && partial.isEmpty && restarts.isEmpty
+            && claims.isEmpty && restore.isEmpty && changes.isEmpty && removedSecretKeys == nil
+            && owned(knownUIDs).isEmpty && secrets(knownUIDs).isEmpty
+    }
+
     public var ownersKnown: Bool { owners.allSatisfy { knownUIDs[Self.key($0)] != nil } }
 
     /// Every object the plan applies, in order, for printing: owners not yet created
@@ -154,6 +165,8 @@ public struct Applied: Sendable {
     /// Owners that did not exist before (by `Plan.key`).
     public var created: Set<String> = []
     public var uids: [String: String] = [:]
+
+    public init() {}
 }
 
 extension KubectlDriver {

@@ -22,19 +22,12 @@ extension AppCommands {
         }
         let w = try ctx.environment(inv, reading: .objects(["\(kind.resource)/\(name)"]))
         let spec = AppSpec(json: try w.require(kind, name)["spec"] ?? [:])
-        // kubectl refuses to follow more streams than --max-log-requests (default 5): room
-        // for every pod the app may run, twice over for a rollout's old and new ones.
-        let pods = spec.autoscale?.max ?? spec.replicas ?? AppSpec.defaultReplicas
-        var args = [
-            "logs", "-n", w.scope.namespace, "-l", "\(kind.labelKey)=\(name)", "--prefix",
-            "--all-containers", "--max-log-requests", String(max(20, pods * 2)), "--tail", inv.value("tail") ?? "-1",
-        ]
-        if inv.has("follow") { args.append("--follow") }
-        if inv.has("previous") { args.append("--previous") }
-        if let s = inv.value("since") { args += ["--since", s] }
-        let out = ctx.stdout
-        try ctx.stream(args) { out.write(data: $0) }
-        return 0
+        return try ctx.session(
+            PodStreams.logsSession(
+                namespace: w.scope.namespace, selector: "\(kind.labelKey)=\(name)",
+                pods: spec.autoscale?.max ?? spec.replicas ?? AppSpec.defaultReplicas,
+                tail: inv.value("tail").flatMap { Int($0) }, follow: inv.has("follow"), previous: inv.has("previous"),
+                since: inv.value("since")))
     }
 
     /// A rolling restart: a new pod template annotation (`kubectl.kubernetes.io/restartedAt`,

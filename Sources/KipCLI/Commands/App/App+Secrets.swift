@@ -22,9 +22,7 @@ extension AppCommands {
         try Check.envKey(key)
         var value: Data?
         if let path = inv.value("from-file") {
-            guard let d = FileManager.default.contents(atPath: path) else {
-                throw KipError("--from-file \(path): cannot read it")
-            }
+            let d = try ctx.input(path, flag: "--from-file", limit: AppSecrets.limit)
             if d.isEmpty && !inv.has("allow-empty") {
                 throw KipError("--from-file \(path) is empty: pass --allow-empty to set an empty value")
             }

@@ -30,13 +30,7 @@ enum ClusterCommands {
         guard !name.isEmpty, !name.contains("/"), name.count <= 253 else {
             throw KipError("cluster name '\(name)' is not usable: use letters, digits, '.', '-' (e.g. apprunr.com)")
         }
-        var kubeconfig = inv.value("kubeconfig")
-        if let k = kubeconfig, !k.hasPrefix("/") {
-            kubeconfig = FileManager.default.currentDirectoryPath + "/" + k
-        }
-        if let k = kubeconfig, !FileManager.default.fileExists(atPath: k) {
-            throw KipError("kubeconfig \(k) does not exist")
-        }
+        let kubeconfig = try inv.value("kubeconfig").map { try ctx.inputPath($0, flag: "--kubeconfig") }
         let context = try inv.value("context") ?? ctx.currentContext(kubeconfig: kubeconfig)
         let contexts = try ctx.contexts(kubeconfig: kubeconfig)
         guard contexts.contains(context) else {
@@ -44,21 +38,19 @@ enum ClusterCommands {
                 "context '\(context)' is not in the kubeconfig; it has: \(contexts.isEmpty ? "none" : contexts.joined(separator: ", "))"
             )
         }
-        let becameCurrent: Bool = try ctx.config.update { cfg in
-            if let existing = cfg.clusters[name], existing.context != context || existing.kubeconfig != kubeconfig {
-                throw KipError(
-                    "cluster '\(name)' already exists with context '\(existing.context ?? "")': remove it first with 'kip cluster remove \(name)'"
-                )
-            }
-            cfg.clusters[name] = cfg.clusters[name] ?? KipConfig.Cluster(context: context, kubeconfig: kubeconfig)
-            if cfg.currentCluster == nil || inv.has("set-current") {
-                cfg.currentCluster = name
-                return true
-            }
-            return false
-        }
-        ctx.printer.success("Cluster \"\(name)\" added (context \(context))" + (becameCurrent ? ", now current" : ""))
-        return 0
+        let cfg = try ctx.config.load()
+        let current = cfg.currentCluster == nil || inv.has("set-current")
+        return try ctx.run {
+            Attempt(
+                Plan.local(
+                    .success("Cluster \"\(name)\" added (context \(context))" + (current ? ", now current" : "")),
+                    would: "Would add cluster \"\(name)\" (context \(context)) to kip's config."),
+                config: [
+                    .addCluster(
+                        name: name, KipConfig.Cluster(context: context, kubeconfig: kubeconfig),
+                        makeCurrent: inv.has("set-current"))
+                ])
+        }.code
     }
 
     static func list(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
@@ -70,18 +62,21 @@ enum ClusterCommands {
                 (name, cfg.currentCluster == name, c.context ?? "", c.kubeconfig ?? "", cfg.active[name]?.display ?? "")
             )
         }
+        var notes: [Plan.Line] = []
         if entries.isEmpty {
             // What kip uses without config, in every output form.
             if let ctxName = try? ctx.currentContext(kubeconfig: ctx.globals.value("kubeconfig")) {
                 entries.append(
                     (ctxName, true, ctxName, ctx.globals.value("kubeconfig") ?? "", cfg.active[ctxName]?.display ?? ""))
-                ctx.stderr.line(
-                    "No clusters added; kubectl's current context is used (add one with 'kip cluster add NAME').")
+                notes.append(
+                    .note("No clusters added; kubectl's current context is used (add one with 'kip cluster add NAME').")
+                )
             }
         }
         let doc = document(entries, cfg)
         let none = "No clusters: add one with 'kip cluster add NAME --context CONTEXT'."
-        return try ctx.show(doc, names: entries.map(\.name), empty: entries.isEmpty ? none : nil) { wide in
+        return try ctx.show(doc, names: entries.map(\.name), empty: entries.isEmpty ? none : nil, notes: notes) {
+            wide in
             var header = ["CURRENT", "NAME", "CONTEXT", "ACTIVE PROJECT"]
             if wide { header.append("KUBECONFIG") }
             ctx.printer.table(
@@ -117,34 +112,24 @@ enum ClusterCommands {
 
     static func use(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
-        let active: KipConfig.Active? = try ctx.config.update { cfg in
-            guard cfg.clusters[name] != nil else { throw unknown(name, cfg) }
-            cfg.currentCluster = name
-            return cfg.active[name]
-        }
-        ctx.printer.success("Current cluster: \"\(name)\"")
-        if let active { ctx.printer.line("  Active project: \(active.display)") }
-        return 0
+        let cfg = try ctx.config.load()
+        guard cfg.clusters[name] != nil else { throw cfg.unknownCluster(name) }
+        var plan = Plan.local(
+            .success("Current cluster: \"\(name)\""), would: "Would make cluster \"\(name)\" current.")
+        if let active = cfg.active[name] { plan.report.append(.info("  Active project: \(active.display)")) }
+        return try ctx.run { Attempt(plan, config: [.useCluster(name)]) }.code
     }
 
     static func remove(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
-        try ctx.config.update { cfg in
-            guard cfg.clusters[name] != nil else { throw unknown(name, cfg) }
-            cfg.clusters[name] = nil
-            cfg.active[name] = nil
-            if cfg.currentCluster == name { cfg.currentCluster = nil }
-        }
-        ctx.printer.success("Cluster \"\(name)\" removed from kip's config")
-        return 0
-    }
-
-    static func unknown(_ name: String, _ cfg: KipConfig) -> KipError {
-        let known = cfg.clusters.keys.sorted()
-        return KipError(
-            "unknown cluster '\(name)': "
-                + (known.isEmpty
-                    ? "add it with 'kip cluster add \(name) --context CONTEXT'"
-                    : "known clusters are \(known.joined(separator: ", "))"))
+        let cfg = try ctx.config.load()
+        guard cfg.clusters[name] != nil else { throw cfg.unknownCluster(name) }
+        return try ctx.run {
+            Attempt(
+                Plan.local(
+                    .success("Cluster \"\(name)\" removed from kip's config"),
+                    would: "Would remove cluster \"\(name)\" from kip's config."),
+                config: [.removeCluster(name)])
+        }.code
     }
 }

@@ -44,16 +44,17 @@ enum CopyCommands {
             throw KipError(
                 "the wizard needs a terminal: in scripts use '--plan -o yaml > plan.yaml' and '--overrides plan.yaml'")
         }
+        // The file is read before anything in the cluster: a wrong path costs no round.
+        let overrides = try inv.value("overrides").map {
+            try ctx.inputText($0, flag: "--overrides", blank: "pass the plan 'kip project copy --plan' printed")
+        }
         let at = try site(inv, ctx, project: name, env: env, from: src)
-        var plan = try copyPlan(inv, at, env: env, from: src)
+        var plan = try copyPlan(inv, at, overrides: overrides, env: env, from: src)
         if inv.has("plan") {
             return try ctx.show(CopyPlanner.document(plan)) { _ in Wizard.printPlan(plan, ctx) }
         }
         if inv.has("customize") {
-            guard try Wizard(plan: plan, ctx: ctx).run(&plan) else {
-                ctx.stderr.line("Nothing created.")
-                return 1
-            }
+            guard try Wizard(plan: plan, ctx: ctx).run(&plan) else { return ctx.declined("Nothing created.").code }
         }
         if let p = CopyPlanner.problem(plan) { throw KipError(p + "; change it in the plan (--overrides)") }
         return try write(plan, at, inv, ctx, env: env, from: src)
@@ -107,9 +108,7 @@ enum CopyCommands {
                 observed: observed)
         }
         let there = Observed(
-            items: try ctx.read(
-                WorkloadKind.allCases.map(\.resource) + ["secrets"], in: existing.namespace,
-                selector: "\(Keys.managedBy)=\(Keys.managedByValue)"))
+            items: try ctx.managed(WorkloadKind.allCases.map(\.resource) + ["secrets"], in: existing.namespace))
         observed.workloads[existing.namespace] = there.workloads[existing.namespace] ?? []
         observed.secrets[existing.namespace] = there.secrets[existing.namespace] ?? []
         return CopySite(
@@ -118,7 +117,9 @@ enum CopyCommands {
 
     /// The copy plan: what the source holds, with `--overrides` and `--prod-defaults`;
     /// refused when the target holds what no copy from the source put there.
-    static func copyPlan(_ inv: Invocation, _ at: CopySite, env: String, from src: String) throws -> CopyPlan {
+    static func copyPlan(_ inv: Invocation, _ at: CopySite, overrides: String?, env: String, from src: String) throws
+        -> CopyPlan
+    {
         var plan = CopyPlanner.plan(project: at.project, source: at.source, target: at.target, observed: at.observed)
         let foreign = CopyPlanner.foreign(plan, observed: at.observed)
         if !foreign.isEmpty {
@@ -126,16 +127,12 @@ enum CopyCommands {
                 "environment \(env) already holds \(foreign.prefix(5).joined(separator: ", ")) that did not come from copying \(src): copy into a new environment"
             )
         }
-        if let file = inv.value("overrides") {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw KipError("cannot read --overrides \(file)")
-            }
-            let text = String(decoding: data, as: UTF8.self)
+        if let file = inv.value("overrides"), let text = overrides {
             let doc: JSON
             do {
                 doc =
                     text.trimmingCharacters(in: .whitespaces).hasPrefix("{")
-                    ? try JSON.parse(data) : try MiniYAML.parse(text)
+                    ? try JSON.parse(Data(text.utf8)) : try MiniYAML.parse(text)
             } catch {
                 throw KipError("--overrides \(file) is neither JSON nor the YAML --plan prints: \(error)")
             }

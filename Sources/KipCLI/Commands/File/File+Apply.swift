@@ -19,18 +19,17 @@ extension FileCommands {
         let name = file.project
         let c = try compare(file, inv, ctx)
         if ctx.dryRun {
-            try ctx.show(["changes": JSON.strings(c.changes), "todo": JSON.strings(c.todo)]) { _ in
+            let same: [Plan.Line] = c.changes.isEmpty ? [.note("No changes: the cluster matches the file.")] : []
+            try ctx.show(
+                ["changes": JSON.strings(c.changes), "todo": JSON.strings(c.todo)],
+                notes: same + c.todo.map { .warning($0) }
+            ) { _ in
                 for l in c.changes { ctx.printer.line(l) }
-                if c.changes.isEmpty { ctx.stderr.line("No changes: the cluster matches the file.") }
-                for t in c.todo { ctx.printer.warning(t) }
             }
             return c.changes.isEmpty ? 0 : 1
         }
-        guard try confirm(c, name, inv, ctx) else {
-            ctx.stderr.line("Nothing applied.")
-            return 1
-        }
-        try writeProject(file, c, ctx)
+        let asked = Question(ask: { try confirm(c, name, inv, $0) }, declined: "Nothing applied.")
+        if case .declined = try writeProject(file, c, asking: asked, ctx) { return 1 }
         // Then each environment's workloads, through the same plan as every write (read
         // again there, so a change by someone else in between is not lost).
         for (e, env, changes) in c.pending where !changes.isEmpty {
@@ -117,17 +116,23 @@ extension FileCommands {
         }
     }
 
+    /// What `--prune` deletes, each `ENV: kind name`.
+    static func removals(_ c: Comparison) -> [String] {
+        c.pending.flatMap { e in e.changes.filter { $0.sign == .remove }.map { "\(e.file.name): \($0.text)" } }
+    }
+
+    /// Said before the question: what `--prune` deletes.
+    static func aside(_ c: Comparison) -> [String] {
+        let r = removals(c)
+        return r.isEmpty
+            ? [] : ["--prune deletes what the file does not have (their data with them): \(r.joined(separator: ", "))."]
+    }
+
     /// `--prune` deleting what the file lacks asks for the project's name (and protected
     /// environments for theirs); a file that lacks `protected: true` lifts protection,
     /// named as unprotect needs. False when declined.
     static func confirm(_ c: Comparison, _ name: String, _ inv: Invocation, _ ctx: Context) throws -> Bool {
-        let removals = c.pending.flatMap { e in
-            e.changes.filter { $0.sign == .remove }.map { "\(e.file.name): \($0.text)" }
-        }
-        if !removals.isEmpty {
-            ctx.stderr.line(
-                "--prune deletes what the file does not have (their data with them): \(removals.joined(separator: ", "))."
-            )
+        if !removals(c).isEmpty {
             guard try ctx.confirmTyped(name, what: "what the file does not have", confirmFlag: nil) else {
                 return false
             }
@@ -142,20 +147,23 @@ extension FileCommands {
             e.protected && c.growth.project.environment(e.name)?.protected == false
         }
         if !lifted.isEmpty {
-            try LifecycleCommands.confirmProtected(lifted, project: name, action: "lift its protection", inv, ctx)
+            try Protection.confirmProtected(lifted, project: name, action: "lift its protection", inv, ctx)
         }
         return true
     }
 
-    /// The project and the namespaces it gains; again from the Project as it is now when
-    /// someone else changed it.
-    static func writeProject(_ file: EnvironmentFile.Document, _ c: Comparison, _ ctx: Context) throws {
+    /// The project and the namespaces it gains (nothing, when it has them), after the
+    /// question; again from the Project as it is now when someone else changed it.
+    static func writeProject(_ file: EnvironmentFile.Document, _ c: Comparison, asking: Question, _ ctx: Context)
+        throws -> Written
+    {
         let name = file.project
-        guard c.growth.created || !c.growth.added.isEmpty || c.growth.settingsChanged else { return }
-        try ctx.run { n in
+        let grows = c.growth.created || !c.growth.added.isEmpty || c.growth.settingsChanged
+        return try ctx.run { n in
+            guard grows else { return Attempt(Plan(), aside: aside(c), question: asking) }
             let seen = n == 0 ? c.observed : try readFor(file, ctx)
             let g = n == 0 ? c.growth : try EnvironmentFile.grow(file, existing: seen.project(name), observed: seen)
-            return Attempt(EnvironmentFile.projectPlan(g, observed: seen))
+            return Attempt(EnvironmentFile.projectPlan(g, observed: seen), aside: aside(c), question: asking)
         }
     }
 }

@@ -25,15 +25,12 @@ extension FileCommands {
         let format = ctx.documentFormat
         let dir = inv.value("dir")
         if inv.value("format") == "manifests" { return try exportManifests(project, envs, observed, dir: dir, ctx) }
-        guard let dir else {
-            ctx.emit(EnvironmentFile.export(project, envs, observed: observed))
-            return 0
-        }
-        try ctx.writeDocuments(
-            envs.map { ("\(name)-\($0.name).\(format)", EnvironmentFile.export(project, [$0], observed: observed)) },
-            into: dir)
-        ctx.stderr.line("Wrote \(envs.count) file(s) under \(dir)/.")
-        return 0
+        return try ctx.export(
+            EnvironmentFile.export(project, envs, observed: observed),
+            files: envs.map {
+                ("\(name)-\($0.name).\(format)", EnvironmentFile.export(project, [$0], observed: observed))
+            },
+            into: dir, wrote: "Wrote \(envs.count) file(s) under \(dir ?? "")/.")
     }
 
     /// `--format manifests`: plain Kubernetes objects, one file each under `--dir` (or
@@ -41,46 +38,23 @@ extension FileCommands {
     static func exportManifests(
         _ project: Project, _ envs: [Project.Environment], _ observed: Observed, dir: String?, _ ctx: Context
     ) throws -> Int32 {
-        let format = ctx.documentFormat
-        let (files, missing) = ManifestExport.files(project, envs, observed: observed, fileExtension: format)
-        ctx.stderr.line(ManifestExport.secretsNotice(missing))
-        guard let dir else {
-            ctx.emit(["apiVersion": "v1", "kind": "List", "items": .array(files.map(\.1))])
-            return 0
-        }
-        try ctx.writeDocuments(files.map { ($0.path, $0.object) }, into: dir)
-        ctx.stderr.line(
-            "Wrote \(files.count) manifests under \(dir)/ (no CRs: kip's own commands do not work on them).")
-        return 0
+        let (files, missing) = ManifestExport.files(
+            project, envs, observed: observed, fileExtension: ctx.documentFormat)
+        return try ctx.export(
+            ["apiVersion": "v1", "kind": "List", "items": .array(files.map(\.1))],
+            files: files.map { ($0.path, $0.object) }, into: dir,
+            wrote:
+                "Wrote \(files.count) manifests under \(dir ?? "")/ (no CRs: kip's own commands do not work on them).",
+            notes: [.note(ManifestExport.secretsNotice(missing))])
     }
 
     /// The file named by `--file` (or `-f`), parsed and checked. What is not one file of
     /// one document gets one line saying so: a directory (what `export --dir` writes), an
     /// empty file, more than `MiniYAML.maxBytes`, a second document.
     static func load(_ file: String, _ ctx: Context) throws -> EnvironmentFile.Document {
-        var data: Data
-        if file == "-" {
-            data = ctx.stdin.readAll()
-        } else {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: file, isDirectory: &isDir), isDir.boolValue {
-                throw KipError(
-                    "\(file) is a directory: pass one file (export --dir writes one per environment: apply each with -f)"
-                )
-            }
-            guard let d = FileManager.default.contents(atPath: file) else {
-                throw KipError("cannot read \(file): check the path and its permissions")
-            }
-            data = d
-        }
-        if data.count > MiniYAML.maxBytes {
-            throw KipError("\(file) has \(data.count) bytes; kip reads files of at most \(MiniYAML.maxBytes)")
-        }
-        if data.starts(with: [0xEF, 0xBB, 0xBF]) { data = data.dropFirst(3) }
-        let text = String(decoding: data, as: UTF8.self)
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw KipError("\(file) is empty: pass the file 'kip project export' wrote")
-        }
+        let text = try ctx.inputText(
+            file, flag: "-f", folder: "pass one file (export --dir writes one per environment: apply each with -f)",
+            blank: "pass the file 'kip project export' wrote")
         let doc: JSON
         do {
             doc =

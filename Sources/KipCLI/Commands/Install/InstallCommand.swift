@@ -74,16 +74,13 @@ enum InstallCommand {
         let read = try ctx.readForInstall(tlsSecret: Install.tlsSecret(o))
         let outcome = try Install.plan(o, read, cluster: cluster) { try ctx.everyProject().projects }
         // Nothing here is written against a resourceVersion: no conflict to plan again for.
-        guard try ctx.run({ Attempt(outcome.plan, notices: outcome.notices) }).applied != nil else { return 0 }
+        let settings = KipConfig.Change.settings(
+            cluster: cluster, org: outcome.settings.org, domain: outcome.settings.domain)
+        guard try ctx.run({ Attempt(outcome.plan, notices: outcome.notices, config: [settings]) }).applied != nil
+        else { return 0 }
         // Ready when it says so: the new kinds are served once the CRDs are Established.
         try ctx.waitEstablished(CRDs.all.compactMap { $0.at("metadata", "name")?.stringValue })
         ctx.printer.report(outcome.done)
-        try ctx.config.update { cfg in
-            guard var c = cfg.clusters[cluster] else { return }
-            c.org = outcome.settings.org
-            c.domain = outcome.settings.domain
-            cfg.clusters[cluster] = c
-        }
         return 0
     }
 }

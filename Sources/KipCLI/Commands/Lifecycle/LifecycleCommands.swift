@@ -166,8 +166,8 @@ enum LifecycleCommands {
             slept += try sleepIdle(listed, except: gone, after: sleepAfter!, now: now, ctx)
         }
         if removed == 0 && slept == 0 {
-            ctx.stderr.line(sleepAfter == nil ? "Nothing has expired." : "Nothing has expired or idled.")
-            ctx.record(["applied": [], "deleted": [], "messages": []])
+            // Said as any write that finds nothing to do: an empty result for -o json.
+            try ctx.write { Plan.nothing(sleepAfter == nil ? "Nothing has expired." : "Nothing has expired or idled.") }
         }
         return 0
     }
@@ -188,31 +188,12 @@ enum LifecycleCommands {
     ) throws -> Int {
         let envs = project.environments.filter { !gone.contains($0.name) && !$0.protected }
         if envs.isEmpty { return 0 }
-        let observed = Observed(items: try ctx.readWithWriters(envs.map(\.namespace)))
+        let observed = try ctx.lastWrites(in: envs.map(\.namespace))
         let idle = Sleep.idle(project, observed: observed, now: now, after: after).filter {
             !gone.contains($0.env.name)
         }
         if idle.isEmpty { return 0 }
         try ctx.write { Sleep.idlePlan(project, idle: idle, observed: observed, now: now, actor: try ctx.actor()) }
         return idle.count
-    }
-
-    /// In a protected environment a destructive command needs the environment named:
-    /// `--confirm-env ENV`, or typed on a terminal; `--yes` is not enough.
-    static func confirmProtected(
-        _ envs: [Project.Environment], project: String, action: String, _ inv: Invocation, _ ctx: Context
-    ) throws {
-        let given = Set(inv.values("confirm-env").flatMap { $0.split(separator: ",").map(String.init) })
-        for e in envs where e.protected && !given.contains(e.name) {
-            guard ctx.terminal.stdinIsTerminal, !ctx.dryRun else {
-                throw KipError(
-                    "\(project)/\(e.name) is protected: to \(action), pass --confirm-env \(e.name) (--yes is not enough)"
-                )
-            }
-            ctx.stderr.write("🔒 \(project)/\(e.name) is protected. Type '\(e.name)' to \(action): ")
-            guard ctx.stdin.readLine()?.trimmingCharacters(in: .whitespaces) == e.name else {
-                throw KipError("\(project)/\(e.name) is protected and was not named: nothing was changed")
-            }
-        }
     }
 }

@@ -19,14 +19,13 @@ extension MemberCommands {
             user.map {
                 "Access of user \"\($0)\"\(groups.isEmpty ? "" : " in groups \(groups.joined(separator: ", "))") to"
             } ?? "Your access to"
-        return try ctx.show(.array(check.document)) { _ in
+        let note: Plan.Line =
+            .note(
+                "note: only what is granted to the user and to every authenticated user shows; add --group for their groups (the identity provider knows them)"
+            )
+        return try ctx.show(.array(check.document), notes: user != nil && groups.isEmpty ? [note] : []) { _ in
             ctx.printer.line("\(who) project \(project.name):")
             ctx.printer.table(AccessCheck.header, check.rows)
-            if user != nil && groups.isEmpty {
-                ctx.stderr.line(
-                    "note: only what is granted to the user and to every authenticated user shows; add --group for their groups (the identity provider knows them)"
-                )
-            }
         }
     }
 }

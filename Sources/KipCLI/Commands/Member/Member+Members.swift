@@ -9,16 +9,14 @@ extension MemberCommands {
             inv, project: inv.arguments.first, chosen: [], tolerant: true)
         let hidden = envs.filter { bindings[$0.namespace] == nil }.map(\.name)
         let listing = MemberListing(project, envs, bindings: bindings)
-        return try ctx.show(listing.document) { _ in
-            if !hidden.isEmpty {
-                ctx.printer.warning("not shown: \(hidden.joined(separator: ", ")) (you may not read the members there)")
-            }
-            if listing.rows.isEmpty {
-                ctx.stderr.line(
-                    "No members in \(project.name) yet. Add one with 'kip project grant USER --role developer --project \(project.name)'."
-                )
-                return
-            }
+        return try ctx.show(
+            listing.document,
+            empty: listing.rows.isEmpty
+                ? "No members in \(project.name) yet. Add one with 'kip project grant USER --role developer --project \(project.name)'."
+                : nil,
+            notes: hidden.isEmpty
+                ? [] : [.warning("not shown: \(hidden.joined(separator: ", ")) (you may not read the members there)")]
+        ) { _ in
             ctx.printer.table(["MEMBER", "KIND", "ROLE", "ENVIRONMENTS"], listing.table)
         }
     }

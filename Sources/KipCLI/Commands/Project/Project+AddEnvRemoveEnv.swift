@@ -97,18 +97,14 @@ extension ProjectCommands {
                 plan,
                 aside: ProjectPlanner.removeEnvNotice(name, removed, observed: observed),
                 question: .typed(
-                    env, what: "environment \"\(env)\"", flag: inv.value("confirm"), declined: "Not removed."))
+                    env, what: "environment \"\(env)\"", flag: inv.value("confirm"), declined: "Not removed."),
+                config: [.forgetEnvironment(cluster: cluster, project: name, environment: env)])
         }
         guard case .applied(let plan, _) = written else { return written.code }
         let removed = plan.deletes.first { $0.ref.hasPrefix("namespace/") }.map {
             String($0.ref.dropFirst("namespace/".count))
         }
         try ctx.awaitDeletion(removed.map { [$0] } ?? [], inv)
-        try ctx.config.update { cfg in
-            if cfg.active[cluster]?.project == name, cfg.active[cluster]?.environment == env {
-                cfg.active[cluster]?.environment = nil
-            }
-        }
         return 0
     }
 }

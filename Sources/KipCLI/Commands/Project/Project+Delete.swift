@@ -17,12 +17,10 @@ extension ProjectCommands {
             Attempt(
                 plan, aside: aside,
                 question: .typed(
-                    name, what: "project \"\(name)\"", flag: inv.value("confirm"), declined: "Not deleted."))
+                    name, what: "project \"\(name)\"", flag: inv.value("confirm"), declined: "Not deleted."),
+                config: [.forgetProject(cluster: cluster, project: name)])
         }
         guard case .applied = written else { return written.code }
-        try ctx.config.update { cfg in
-            if cfg.active[cluster]?.project == name { cfg.active[cluster] = nil }
-        }
         try ctx.awaitDeletion(namespaces, inv)
         return 0
     }

@@ -92,8 +92,6 @@ extension ProjectCommands {
         let (doc, lines) = Preview.summary(
             project: name, env: env, apps: w.crs(.app), scope: w.scope,
             expiresAt: w.observed.project(name)?.environment(env)?.expiresAt, created: created)
-        // The one document: what the copy and the image changes wrote is said in it.
-        ctx.result = nil
         return try ctx.show(doc) { _ in for l in lines { ctx.printer.line(l) } }
     }
 
@@ -103,8 +101,7 @@ extension ProjectCommands {
             throw ProjectPlanner.unknownProject(name, observed: try ctx.everyProject())
         }
         guard let e = project.environment(env) else {
-            ctx.stderr.line("\(name)/\(env) is not there: nothing to remove.")
-            return 0
+            return try ctx.run { Attempt(Plan.nothing("\(name)/\(env) is not there: nothing to remove.")) }.code
         }
         try Preview.checkIsPreview(e, project: name, removing: true)
         try Protection.check([e], project: name, inv, ctx)

@@ -20,20 +20,13 @@ extension ProjectCommands {
         }
         let given = inv.arguments.count == 2 && arg != "-" ? "\(arg)/\(inv.arguments[1])" : arg
         let active = try Resolver.active(given, observed: try ctx.everyProject(on: target))
-        if ctx.dryRun {
-            ctx.printer.line("Would make \(active.display) the active project on cluster \"\(target.name)\".")
-            return 0
-        }
-        try ctx.config.update { cfg in
-            if let was = cfg.active[target.name], was != active {
-                var previous = cfg.previous ?? [:]
-                previous[target.name] = was
-                cfg.previous = previous
-            }
-            cfg.active[target.name] = active
-        }
-        ctx.printer.success("Active project: \(active.display) on cluster \"\(target.name)\"")
-        return 0
+        return try ctx.run {
+            Attempt(
+                Plan.local(
+                    .success("Active project: \(active.display) on cluster \"\(target.name)\""),
+                    would: "Would make \(active.display) the active project on cluster \"\(target.name)\"."),
+                config: [.activate(cluster: target.name, active)])
+        }.code
     }
 
     /// `--clear` forgets the active project; no argument says which it is.
@@ -42,13 +35,26 @@ extension ProjectCommands {
             if !inv.arguments.isEmpty {
                 throw UsageError(message: "--clear takes no project", command: ["project", "use"])
             }
-            try ctx.config.update { $0.active[target.name] = nil }
-            ctx.printer.success("No active project on cluster \"\(target.name)\"")
-        } else if let a = try ctx.config.load().active[target.name] {
-            ctx.printer.line("Active project: \(a.display) on cluster \"\(target.name)\"")
-        } else {
-            ctx.stderr.line("No active project on cluster \"\(target.name)\": set one with 'kip project use NAME'")
+            return try ctx.run {
+                Attempt(
+                    Plan.local(
+                        .success("No active project on cluster \"\(target.name)\""),
+                        would: "Would clear the active project on cluster \"\(target.name)\"."),
+                    config: [.clearActive(cluster: target.name)])
+            }.code
         }
-        return 0
+        let active = try ctx.config.load().active[target.name]
+        var doc: JSON = ["cluster": .string(target.name)]
+        if let active {
+            doc["project"] = .string(active.project)
+            if let e = active.environment { doc["environment"] = .string(e) }
+        }
+        return try ctx.show(
+            doc,
+            empty: active == nil
+                ? "No active project on cluster \"\(target.name)\": set one with 'kip project use NAME'" : nil
+        ) { _ in
+            ctx.printer.line("Active project: \(active!.display) on cluster \"\(target.name)\"")
+        }
     }
 }

@@ -17,8 +17,7 @@ extension PromoteCommands {
         }
         return try ctx.run {
             let (plan, approved) = try approvals(inv, ctx, app: app)
-            ctx.result = .array(approved)
-            return Attempt(plan)
+            return Attempt(plan, result: .array(approved))
         }.code
     }
 

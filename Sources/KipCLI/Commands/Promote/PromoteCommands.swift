@@ -176,9 +176,7 @@ enum PromoteCommands {
     /// `--all`: kubectl goes on past a failed object and says only what failed, so read
     /// back which apps carry the new image on both their App and their Deployment.
     static func readBack(_ r: Round, _ error: KipError, _ ctx: Context) throws -> [String: String] {
-        let now = try ctx.read(
-            [WorkloadKind.app.resource, "deployments.apps"], in: r.dst.scope.namespace,
-            selector: "\(Keys.managedBy)=\(Keys.managedByValue)")
+        let now = try ctx.managed([WorkloadKind.app.resource, "deployments.apps"], in: r.dst.scope.namespace)
         return r.core.notWritten(now: now, error: error.message)
     }
 
@@ -198,7 +196,7 @@ enum PromoteCommands {
             }
         }
         func document(_ rollouts: PromotionReport.Rollouts) {
-            ctx.result = report.document(project: r.project.name, from: r.from, to: r.to, r.items, rollouts: rollouts)
+            ctx.conclude(report.document(project: r.project.name, from: r.from, to: r.to, r.items, rollouts: rollouts))
         }
         document(.init())
         if all { ctx.printer.line(report.done(of: r.items.count)) }
@@ -280,7 +278,7 @@ enum PromoteCommands {
         guard let p = w.scope.project, let env = w.scope.environment,
             w.observed.project(p)?.environment(env)?.requireApproval == true
         else { return [] }
-        let approvals = try ctx.read([CRDs.approval], in: w.scope.namespace)
+        let approvals = try ctx.approvals(in: w.scope.namespace)
         return PromotionGates.pending(approvals, apps: w.crs(.app)).filter { $0.at("spec", "app")?.stringValue == app }
     }
 

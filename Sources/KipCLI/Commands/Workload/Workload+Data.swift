@@ -169,7 +169,7 @@ extension WorkloadCommands {
         _ name: String, in env: Project.Environment, of project: Project, from: String, _ inv: Invocation,
         _ ctx: Context
     ) throws {
-        try LifecycleCommands.confirmProtected(
+        try Protection.confirmProtected(
             [env], project: project.name, action: "replace the data of service \(name)", inv, ctx)
         if !env.protected {
             guard try ctx.confirm("Replace the data of service \(name) in \(env.namespace) with a copy of \(from)'s?")
