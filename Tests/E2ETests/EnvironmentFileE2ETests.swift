@@ -112,8 +112,13 @@ final class EnvironmentFileE2ETests: XCTestCase {
         XCTAssertEqual(dry.stdout, "~ test: app api image: r/api:1 → r/api:2\n- test: job nightly\n")
         let refused = kip("project apply -f \(path) --prune")
         XCTAssertEqual(refused.code, 1, "no terminal, no --yes: nothing pruned")
+        // The refusal names options the command has.
+        XCTAssertTrue(refused.stderr.contains("pass --confirm \(p!) or --yes"), refused.stderr)
+        let wrong = kip("project apply -f \(path) --prune --confirm other")
+        XCTAssertEqual(wrong.code, 1, "\(wrong)")
+        XCTAssertTrue(wrong.stderr.contains("--confirm 'other' does not match '\(p!)'"), wrong.stderr)
         if !c.isReal { XCTAssertEqual(writes(), before, "a dry run and a refusal write nothing") }
-        XCTAssertEqual(kip("project apply -f \(path) --prune --yes").code, 0)
+        XCTAssertEqual(kip("project apply -f \(path) --prune --confirm PROJ").code, 0)
         XCTAssertEqual(try c.names("jobs.kipper.run", namespace: "\(p!)-test"), [])
         XCTAssertEqual(
             try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "\(p!)-test"]).at("spec", "image"), "r/api:2")

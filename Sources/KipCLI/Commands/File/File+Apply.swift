@@ -133,7 +133,8 @@ extension FileCommands {
     /// named as unprotect needs. False when declined.
     static func confirm(_ c: Comparison, _ name: String, _ inv: Invocation, _ ctx: Context) throws -> Bool {
         if !removals(c).isEmpty {
-            guard try ctx.confirmTyped(name, what: "what the file does not have", confirmFlag: nil) else {
+            guard try ctx.confirmTyped(name, what: "what the file does not have", confirmFlag: inv.value("confirm"))
+            else {
                 return false
             }
             // Judged by the environments as they are, not as the file would leave them.

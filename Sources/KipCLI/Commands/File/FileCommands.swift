@@ -47,7 +47,9 @@ enum FileCommands {
                         "as", "env",
                         "With --environment: apply that environment of the file as this one (e.g. test's as prod)."),
                     .value("project", "name", "Apply it as this project (default: the file's)."),
-                    .flag("prune", "Delete what the file does not have."), ProjectCommands.waitDeletedFlag.spec,
+                    .flag("prune", "Delete what the file does not have."),
+                    .value("confirm", "name", "Confirm --prune by naming the project (for scripts)."),
+                    ProjectCommands.waitDeletedFlag.spec,
                 ], handler: apply),
             CommandSpec(
                 "drift", "What differs from what kip wrote: exit 0 none, 1 some, 2 on error.",
