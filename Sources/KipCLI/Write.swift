@@ -94,31 +94,78 @@ extension Context {
 
     /// The same, for a command that planned its first attempt from what it had already
     /// read: `attempt(n)` is told which attempt it is (0 the first).
+    ///
+    /// A command that writes in steps (a file's project, then each environment; sync,
+    /// then each environment's workloads; gc, one project after the other) gives the
+    /// steps after the first in `then`, which is asked for them once the first is planned
+    /// (under `--dry-run`) or written. Each step is planned after the one before it was
+    /// written, and is read and planned again on its own 409. The first step's notices and
+    /// question are the command's: said and asked once, before anything is written; a
+    /// later step asks nothing. Under `--dry-run` every step is planned against the
+    /// cluster as it is and printed as one document.
     @discardableResult
-    func run(attempts: Int = 10, _ attempt: (Int) throws -> Attempt) throws -> Written {
-        var a = try attempt(0)
+    func run(
+        attempts: Int = 10, _ attempt: (Int) throws -> Attempt,
+        then: () throws -> [(Int) throws -> Attempt] = { [] }
+    ) throws -> Written {
+        let a = try attempt(0)
         printer.report(a.notices)
         if dryRun {
-            if let summary = a.plan.summary, output != "json" && output != "yaml" {
-                for l in summary { printer.line(l) }
-            } else if a.plan.writesNothing && output != "json" && output != "yaml" {
-                printer.report(a.plan.report)
-            } else {
-                printer.manifests(a.plan.manifests, format: output)
+            var plans = [a.plan]
+            for step in try then() {
+                let b = try step(0)
+                printer.report(b.notices)
+                plans.append(b.plan)
             }
-            for l in a.plan.deletionLines { stderr.line(l) }
+            printDryRun(plans)
             return .dryRun(a.plan)
         }
         for l in a.aside { stderr.line(l) }
         if let q = a.question, !(try q.ask(self)) { return declined(q.declined) }
         try a.first?()
+        let written = try execute(a, attempts: attempts, attempt)
+        for step in try then() {
+            let b = try step(0)
+            printer.report(b.notices)
+            try execute(b, attempts: attempts, step)
+        }
+        return written
+    }
+
+    /// `--dry-run`: the plans' manifests as one List (`-o json|yaml`, and in text for
+    /// plans that write), a plan's summary or, for one that writes nothing, its lines in
+    /// text; deletions on stderr.
+    private func printDryRun(_ plans: [Plan]) {
+        let text = output != "json" && output != "yaml"
+        var manifests: [JSON] = []
+        var printsManifests = !text
+        for p in plans {
+            if text, let summary = p.summary {
+                for l in summary { printer.line(l) }
+            } else if text && p.writesNothing {
+                printer.report(p.report)
+            } else {
+                manifests += p.manifests
+                printsManifests = true
+            }
+        }
+        if printsManifests { printer.manifests(manifests, format: output) }
+        for p in plans { for l in p.deletionLines { stderr.line(l) } }
+    }
+
+    /// One step carried out: written, and on a 409 read, planned and written again; then
+    /// its config changes, its lines and its result.
+    @discardableResult
+    private func execute(_ first: Attempt, attempts: Int, _ attempt: (Int) throws -> Attempt) throws -> Written {
+        var a = first
         // A plan that changes only kip's config starts no kubectl.
-        let driver = a.plan.writesNothing && !a.plan.readAgain ? nil : try driver()
+        var driver: KubectlDriver?
         var last: KipError?
         for n in 0..<attempts {
             if n > 0 { a = try attempt(n) }
             do {
                 a.plan.events = try events(a.plan.changes)
+                if !a.plan.writesNothing || a.plan.readAgain { driver = try driver ?? self.driver() }
                 let applied = try driver?.execute(a.plan) ?? Applied()
                 if a.plan.readAgain && n < attempts - 1 { continue }
                 if !a.config.isEmpty { try config.update { cfg in for c in a.config { try cfg.apply(c) } } }

@@ -176,6 +176,17 @@ final class EnvironmentFileE2ETests: XCTestCase {
             test: deployment api: spec.template.spec.containers[0].image: r/api:2 (kip) → r/api:hacked (live)
 
             """)
+        // A dry run of a write in steps (the project, then each environment) is one
+        // document: it changes nothing.
+        let writesBefore = c.isReal ? 0 : writes()
+        let dry = kip("project sync PROJ --workloads --dry-run -o json")
+        XCTAssertEqual(dry.code, 0, "\(dry)")
+        let list = try JSON.parse(Data(dry.stdout.utf8))
+        XCTAssertEqual(list["kind"], "List", dry.stdout)
+        let kinds = Set((list["items"]?.arrayValue ?? []).compactMap { $0["kind"]?.stringValue })
+        XCTAssertTrue(kinds.isSuperset(of: ["Namespace", "Deployment"]), "\(kinds)")
+        if !c.isReal { XCTAssertEqual(writes(), writesBefore, "a dry run writes nothing") }
+        XCTAssertEqual(kip("project drift PROJ").code, 1, "still drifted")
         XCTAssertEqual(kip("project sync PROJ --workloads").code, 0)
         XCTAssertEqual(kip("project drift PROJ").code, 0)
         XCTAssertEqual(kip("project drift nope").code, 2, "an error is 2")

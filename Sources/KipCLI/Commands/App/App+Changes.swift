@@ -10,16 +10,24 @@ extension AppCommands {
         _ inv: Invocation, _ ctx: Context, _ name: String, reading more: [String] = [],
         _ change: @escaping (inout AppSpec, EnvironmentView) throws -> Void
     ) throws -> Int32 {
-        try ctx.write {
+        try ctx.run(changeStep(inv, ctx, name, reading: more, change)).code
+    }
+
+    /// One app's change as a step of a write: read, changed, planned; again on a 409.
+    static func changeStep(
+        _ inv: Invocation, _ ctx: Context, _ name: String, reading more: [String] = [],
+        _ change: @escaping (inout AppSpec, EnvironmentView) throws -> Void
+    ) -> (Int) throws -> Attempt {
+        { _ in
             let w = try ctx.environment(inv, reading: .objects(EnvironmentView.appObjects(name, more: more)))
             let current = try w.require(.app, name)
             var spec = AppSpec(json: current["spec"] ?? [:])
             try change(&spec, w)
-            return try AppDeploy.changePlan(
-                name, current: current, spec: spec, w, command: inv.command, at: Promotion.timestamp(ctx.clock()),
-                by: try ctx.actor())
+            return Attempt(
+                try AppDeploy.changePlan(
+                    name, current: current, spec: spec, w, command: inv.command, at: Promotion.timestamp(ctx.clock()),
+                    by: try ctx.actor()))
         }
-        return 0
     }
 
     static func bind(_ inv: Invocation, _ ctx: Context) throws -> Int32 {

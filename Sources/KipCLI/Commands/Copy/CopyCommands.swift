@@ -57,6 +57,18 @@ enum CopyCommands {
             guard try Wizard(plan: plan, ctx: ctx).run(&plan) else { return ctx.declined("Nothing created.").code }
         }
         if let p = CopyPlanner.problem(plan) { throw KipError(p + "; change it in the plan (--overrides)") }
+        return try ctx.run(write(plan, at, inv, ctx, env: env, from: src)).code
+    }
+
+    /// A copy as it is asked, without a wizard or a plan to print (`preview up`): the
+    /// write's first step.
+    static func copyStep(_ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String)
+        throws -> (Int) throws -> Attempt
+    {
+        if let p = Naming.checkEnvironment(env) { throw KipError(p) }
+        let at = try site(inv, ctx, project: name, env: env, from: src)
+        let plan = try copyPlan(inv, at, overrides: nil, env: env, from: src)
+        if let p = CopyPlanner.problem(plan) { throw KipError(p + "; change it in the plan (--overrides)") }
         return try write(plan, at, inv, ctx, env: env, from: src)
     }
 
@@ -142,11 +154,11 @@ enum CopyCommands {
         return plan
     }
 
-    /// Writes the copy. The copy plan is what was asked (and reviewed); a second attempt
+    /// The copy's write. The copy plan is what was asked (and reviewed); a second attempt
     /// applies it to the Project as it is then.
     static func write(
         _ copied: CopyPlan, _ at: CopySite, _ inv: Invocation, _ ctx: Context, env: String, from src: String
-    ) throws -> Int32 {
+    ) throws -> (Int) throws -> Attempt {
         let name = at.project.name
         let observed = at.observed
         let pull = (observed.secrets[at.source.namespace] ?? []).filter(Render.isPullSecret)
@@ -159,7 +171,7 @@ enum CopyCommands {
         let placement = try ProjectCommands.placement(inv)
         let expiry = try ProjectCommands.expiry(inv, ctx)
         let existing = observed.workloads[at.target.namespace] ?? []
-        return try ctx.run { n in
+        return { n in
             var grown = at.updated
             if n > 0, !at.rerun {
                 guard let now = try ctx.project(named: name) else {
@@ -177,6 +189,6 @@ enum CopyCommands {
                     (observed.secrets[at.target.namespace] ?? []).compactMap { $0.at("metadata", "name")?.stringValue }),
                 existingApps: existing, password: { EnvironmentView.password(ctx.random.bytes(24)) })
             return Attempt(write, notices: header)
-        }.code
+        }
     }
 }

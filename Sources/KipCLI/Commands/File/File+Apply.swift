@@ -29,16 +29,7 @@ extension FileCommands {
             return c.changes.isEmpty ? 0 : 1
         }
         let asked = Question(ask: { try confirm(c, name, inv, $0) }, declined: "Nothing applied.")
-        if case .declined = try writeProject(file, c, asking: asked, ctx) { return 1 }
-        // Then each environment's workloads, through the same plan as every write (read
-        // again there, so a change by someone else in between is not lost).
-        for (e, env, changes) in c.pending where !changes.isEmpty {
-            let scoped = Invocation(command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
-            try ctx.write {
-                try EnvironmentFile.environmentPlan(
-                    e, try ctx.environment(scoped), prune: inv.has("prune"), changes: changes)
-            }
-        }
+        if case .declined = try write(file, c, asking: asked, inv, ctx) { return 1 }
         if c.changes.isEmpty { ctx.printer.success("\(name) matches the file: nothing to change") }
         for t in c.todo { ctx.printer.warning(t) }
         return 0
@@ -154,17 +145,28 @@ extension FileCommands {
     }
 
     /// The project and the namespaces it gains (nothing, when it has them), after the
-    /// question; again from the Project as it is now when someone else changed it.
-    static func writeProject(_ file: EnvironmentFile.Document, _ c: Comparison, asking: Question, _ ctx: Context)
-        throws -> Written
-    {
+    /// question; again from the Project as it is now when someone else changed it. Then
+    /// each environment's workloads as a step of the same write, planned from the
+    /// environment as it is then (a change by someone else in between is not lost).
+    static func write(
+        _ file: EnvironmentFile.Document, _ c: Comparison, asking: Question, _ inv: Invocation, _ ctx: Context
+    ) throws -> Written {
         let name = file.project
         let grows = c.growth.created || !c.growth.added.isEmpty || c.growth.settingsChanged
-        return try ctx.run { n in
-            guard grows else { return Attempt(Plan(), aside: aside(c), question: asking) }
-            let seen = n == 0 ? c.observed : try readFor(file, ctx)
-            let g = n == 0 ? c.growth : try EnvironmentFile.grow(file, existing: seen.project(name), observed: seen)
-            return Attempt(EnvironmentFile.projectPlan(g, observed: seen), aside: aside(c), question: asking)
+        let steps: [(Int) throws -> Attempt] = c.pending.filter { !$0.changes.isEmpty }.map { e, env, changes in
+            let scoped = Invocation(command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
+            return { _ in
+                Attempt(
+                    try EnvironmentFile.environmentPlan(
+                        e, try ctx.environment(scoped), prune: inv.has("prune"), changes: changes))
+            }
         }
+        return try ctx.run(
+            { n in
+                guard grows else { return Attempt(Plan(), aside: aside(c), question: asking) }
+                let seen = n == 0 ? c.observed : try readFor(file, ctx)
+                let g = n == 0 ? c.growth : try EnvironmentFile.grow(file, existing: seen.project(name), observed: seen)
+                return Attempt(EnvironmentFile.projectPlan(g, observed: seen), aside: aside(c), question: asking)
+            }, then: { steps })
     }
 }

@@ -146,30 +146,32 @@ enum LifecycleCommands {
                 message: "--keep-only names previews of one project: give the project", command: inv.command)
         }
         let projects = try gcProjects(inv.arguments.first, ctx)
-        var removed = 0
-        for listed in projects where !ProjectPlanner.expired(listed, at: now, keepingOnly: keep).isEmpty {
-            // Planned from the Project as read, read again when someone else changed it
-            // in between (its resourceVersion is the write's precondition).
-            var (first, count) = (true, 0)
-            try ctx.write {
-                let project = first ? listed : try ctx.project(named: listed.name) ?? listed
-                first = false
-                let (plan, n) = ProjectPlanner.gcPlan(project, at: now, keepingOnly: keep)
-                count = n
-                return plan
+        // Planned from each Project as listed, read again when someone else changed it
+        // in between (its resourceVersion is the write's precondition).
+        var steps: [(Int) throws -> Attempt] = projects.filter {
+            !ProjectPlanner.expired($0, at: now, keepingOnly: keep).isEmpty
+        }.map { listed in
+            { n in
+                let project = n == 0 ? listed : try ctx.project(named: listed.name) ?? listed
+                return Attempt(ProjectPlanner.gcPlan(project, at: now, keepingOnly: keep).plan)
             }
-            removed += count
         }
-        var slept = 0
-        for listed in projects where sleepAfter != nil {
-            let gone = Set(ProjectPlanner.expired(listed, at: now, keepingOnly: keep).map(\.name))
-            slept += try sleepIdle(listed, except: gone, after: sleepAfter!, now: now, ctx)
+        if let sleepAfter {
+            // What has idled is judged before anything is written, the expired left out.
+            for listed in projects {
+                let gone = Set(ProjectPlanner.expired(listed, at: now, keepingOnly: keep).map(\.name))
+                if let step = try sleepIdle(listed, except: gone, after: sleepAfter, now: now, ctx) {
+                    steps.append(step)
+                }
+            }
         }
-        if removed == 0 && slept == 0 {
+        guard let first = steps.first else {
             // Said as any write that finds nothing to do: an empty result for -o json.
-            try ctx.write { Plan.nothing(sleepAfter == nil ? "Nothing has expired." : "Nothing has expired or idled.") }
+            return try ctx.run {
+                Attempt(Plan.nothing(sleepAfter == nil ? "Nothing has expired." : "Nothing has expired or idled."))
+            }.code
         }
-        return 0
+        return try ctx.run(first, then: { Array(steps.dropFirst()) }).code
     }
 
     /// Every project, or the one named.
@@ -182,18 +184,19 @@ enum LifecycleCommands {
     }
 
     /// `gc --sleep-after`: the project's environments nobody changed for `after`, asleep
-    /// in one write; how many.
+    /// in one write; nil when none has idled.
     static func sleepIdle(
         _ project: Project, except gone: Set<String>, after: TimeInterval, now: Date, _ ctx: Context
-    ) throws -> Int {
+    ) throws -> ((Int) throws -> Attempt)? {
         let envs = project.environments.filter { !gone.contains($0.name) && !$0.protected }
-        if envs.isEmpty { return 0 }
+        if envs.isEmpty { return nil }
         let observed = try ctx.lastWrites(in: envs.map(\.namespace))
         let idle = Sleep.idle(project, observed: observed, now: now, after: after).filter {
             !gone.contains($0.env.name)
         }
-        if idle.isEmpty { return 0 }
-        try ctx.write { Sleep.idlePlan(project, idle: idle, observed: observed, now: now, actor: try ctx.actor()) }
-        return idle.count
+        if idle.isEmpty { return nil }
+        return { _ in
+            Attempt(Sleep.idlePlan(project, idle: idle, observed: observed, now: now, actor: try ctx.actor()))
+        }
     }
 }

@@ -50,37 +50,48 @@ extension ProjectCommands {
         }
     }
 
+    /// One write: the copy (a new preview) or its new end (`--ttl`), then each app's
+    /// image as a step planned after the copy was written; then, with `--wait`, their
+    /// rollouts; then each app's URL.
     static func previewUp(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let (name, env) = try LifecycleCommands.target(inv, ctx)
         let images = try images(inv)
         let expiresAt = try expiry(inv, ctx)
         let existing = try ctx.project(named: name)?.environment(env)
         if let existing { try Preview.checkIsPreview(existing, project: name, removing: false) }
-        let scoped = ["project": ["\(name)/\(env)"]]
+        let scoped = Invocation(command: ["app", "set-image"], options: ["project": ["\(name)/\(env)"]], arguments: [])
+        var steps = images.map { app, image in
+            AppCommands.changeStep(scoped, ctx, app) { spec, _ in spec.image = image }
+        }
         if existing == nil {
             var options = ["preview": [""], "copy-from": inv.options["copy-from"] ?? []]
             if let ttl = inv.options["ttl"] { options["ttl"] = ttl }
-            let made = try CopyCommands.copy(
-                Invocation(command: ["project", "add-env"], options: options, arguments: [name, env]), ctx,
-                project: name, env: env, from: inv.value("copy-from")!)
-            if made != 0 { return made }
+            let add = Invocation(command: ["project", "add-env"], options: options, arguments: [name, env])
+            steps.insert(
+                try CopyCommands.copyStep(add, ctx, project: name, env: env, from: inv.value("copy-from")!), at: 0)
         } else if let expiresAt {
-            try extend(name, env, to: expiresAt, ctx)
+            steps.insert(extendStep(name, env, to: expiresAt, ctx), at: 0)
         }
-        for (app, image) in images {
-            var options = scoped
-            if inv.has(rolloutWaitFlag) { options[rolloutWaitFlag.spec.long] = [""] }
-            let code = try AppCommands.setImage(
-                Invocation(command: ["app", "set-image"], options: options, arguments: [app, image]), ctx)
-            if code != 0 { return code }
+        if let first = steps.first {
+            // Under --dry-run a new preview's apps are not there yet to plan an image for.
+            let written = try ctx.run(first, then: { ctx.dryRun && existing == nil ? [] : Array(steps.dropFirst()) })
+            if written.code != 0 || ctx.dryRun { return written.code }
+        }
+        if inv.has(rolloutWaitFlag) && !images.isEmpty,
+            let ns = try ctx.project(named: name)?.environment(env)?.namespace
+        {
+            _ = try AppCommands.waitIfAsked(inv, ctx, ns, images.map { RolloutWait.app($0.app) })
         }
         return try showPreview(name, env, created: existing == nil, ctx)
     }
 
     /// A later push: the preview ends `--ttl` from now.
-    static func extend(_ name: String, _ env: String, to expiresAt: String, _ ctx: Context) throws {
-        try ctx.write {
-            try Preview.extendPlan(try ctx.readProject(name, kinds: []) { _ in [] }.0, env: env, to: expiresAt)
+    static func extendStep(_ name: String, _ env: String, to expiresAt: String, _ ctx: Context)
+        -> (Int) throws -> Attempt
+    {
+        { _ in
+            Attempt(
+                try Preview.extendPlan(try ctx.readProject(name, kinds: []) { _ in [] }.0, env: env, to: expiresAt))
         }
     }
 

@@ -7,19 +7,19 @@ extension ProjectCommands {
     static func sync(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = try ctx.projectName(inv.arguments.first)
         var project: Project!
-        let written = try ctx.run { n in
-            var (p, observed) = try ctx.readProject(name, kinds: ["secrets", "serviceaccounts"], strays: true)
-            if n == 0, try ctx.waitForDeleted(inv, p.environments.map(\.namespace), observed) {
-                (p, observed) = try ctx.readProject(name, kinds: ["secrets", "serviceaccounts"], strays: true)
-            }
-            project = p
-            observed.secrets["default"] =
-                Observed(items: try ctx.defaultSecrets()).secrets["default"]
-            return try syncAttempt(try ProjectPlanner.sync(p, observed: observed), name, inv)
-        }
-        if case .declined = written { return 1 }
-        if inv.has("workloads") { try rewriteWorkloads(project, inv, ctx) }
-        return 0
+        let written = try ctx.run(
+            { n in
+                var (p, observed) = try ctx.readProject(name, kinds: ["secrets", "serviceaccounts"], strays: true)
+                if n == 0, try ctx.waitForDeleted(inv, p.environments.map(\.namespace), observed) {
+                    (p, observed) = try ctx.readProject(name, kinds: ["secrets", "serviceaccounts"], strays: true)
+                }
+                project = p
+                observed.secrets["default"] =
+                    Observed(items: try ctx.defaultSecrets()).secrets["default"]
+                return try syncAttempt(try ProjectPlanner.sync(p, observed: observed), name, inv)
+            },
+            then: { inv.has("workloads") ? rewriteWorkloads(project, inv, ctx) : [] })
+        return written.code
     }
 
     /// What sync writes: the Project's namespaces, bindings and secret copies as they
@@ -41,21 +41,21 @@ extension ProjectCommands {
     }
 
     /// `--workloads`: what kip renders, applied again over whatever changed it behind
-    /// kip's back, environment by environment.
-    static func rewriteWorkloads(_ project: Project, _ inv: Invocation, _ ctx: Context) throws {
-        let name = project.name
-        // What kip renders, applied again over whatever changed it behind kip's back.
-        for env in project.environments {
+    /// kip's back, a step per environment.
+    static func rewriteWorkloads(_ project: Project, _ inv: Invocation, _ ctx: Context)
+        -> [(Int) throws -> Attempt]
+    {
+        project.environments.map { env in
             let scoped = Invocation(
-                command: inv.command, options: ["project": ["\(name)/\(env.name)"]], arguments: [])
-            try ctx.write {
+                command: inv.command, options: ["project": ["\(project.name)/\(env.name)"]], arguments: [])
+            return { _ in
                 let w = try ctx.environment(scoped)
                 let crs = WorkloadKind.allCases.flatMap { w.crs($0) }
                 var p = try w.plan(crs)
                 p.report =
                     crs.isEmpty
                     ? [] : [.success("\(env.name): \(crs.count) workload(s) written as kip renders them")]
-                return p
+                return Attempt(p)
             }
         }
     }
