@@ -242,6 +242,30 @@ final class PodStreamsTests: XCTestCase {
         XCTAssertThrowsError(try PodStreams.checkMovable("redis", service: "cache"))
     }
 
+    /// `app logs`: every pod by its label, prefixed, with room for a rollout's old and new
+    /// pods beyond kubectl's default of 5 streams; the rest only when asked.
+    func testLogsFollowEveryPodOfTheWorkload() {
+        let all = PodStreams.logsSession(
+            namespace: "shop-test", selector: "kipper.run/app=api", pods: 15, tail: nil, follow: true, previous: false,
+            since: "10m")
+        XCTAssertEqual(
+            all.streams,
+            .follow([
+                "logs", "-n", "shop-test", "-l", "kipper.run/app=api", "--prefix", "--all-containers",
+                "--max-log-requests", "30", "--tail", "-1", "--follow", "--since", "10m",
+            ]))
+        XCTAssertNil(all.dryRun, "reading logs changes nothing: --dry-run does not stop it")
+        XCTAssertNil(all.event)
+        let few = PodStreams.logsSession(
+            namespace: "n", selector: "s", pods: 1, tail: 5, follow: false, previous: true, since: nil)
+        XCTAssertEqual(
+            few.streams,
+            .follow([
+                "logs", "-n", "n", "-l", "s", "--prefix", "--all-containers", "--max-log-requests", "20", "--tail", "5",
+                "--previous",
+            ]))
+    }
+
     /// The sessions: what runs, what --dry-run says instead, what a failure leads to, and
     /// the Event told once the data was replaced.
     func testSessionsSayWhatRunsAndWhatIsToldAfterwards() {
