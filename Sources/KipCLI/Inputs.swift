@@ -44,6 +44,16 @@ extension Context {
         return text
     }
 
+    /// A `.env` file (`--from-file`, `--from-env-file`; `-` is stdin), parsed: UTF-8, at
+    /// most a Secret's size.
+    func inputDotEnv(_ path: String, flag: String) throws -> [(key: String, value: String)] {
+        let data = try input(path, flag: flag, limit: AppSecrets.limit)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw KipError("\(flag) \(path) is not UTF-8 text: save it as UTF-8")
+        }
+        return try DotEnv.parse(text, file: path)
+    }
+
     /// A path kip keeps (a cluster's `--kubeconfig`): absolute, and there.
     func inputPath(_ path: String, flag: String) throws -> String {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

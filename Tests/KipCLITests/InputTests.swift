@@ -37,6 +37,14 @@ final class InputTests: XCTestCase {
                 "Error: --from-file \(home)/dir is a directory: name a file\n"
             ),
             (
+                ["app", "secret", "set", "web", "--from-env-file", home + "/dir", "--project", "shop/test"],
+                "Error: --from-env-file \(home)/dir is a directory: name a file\n"
+            ),
+            (
+                ["app", "env", "set", "web", "--from-file", home + "/none.env", "--project", "shop/test"],
+                "Error: --from-file \(home)/none.env does not exist: check the path\n"
+            ),
+            (
                 ["project", "add-env", "shop", "acc", "--copy-from", "test", "--overrides", home + "/none.yaml"],
                 "Error: --overrides \(home)/none.yaml does not exist: check the path\n"
             ),

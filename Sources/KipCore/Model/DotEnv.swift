@@ -65,14 +65,4 @@ public enum DotEnv {
         if let hash = v.range(of: " #") { return String(v[..<hash.lowerBound]).trimmingCharacters(in: .whitespaces) }
         return v
     }
-
-    /// The file at `path`, parsed; `-` is stdin.
-    public static func read(_ path: String) throws -> [(key: String, value: String)] {
-        let data =
-            path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
-        guard let data, let text = String(data: data, encoding: .utf8) else {
-            throw KipError("\(path): cannot read it as UTF-8 text")
-        }
-        return try parse(text, file: path)
-    }
 }

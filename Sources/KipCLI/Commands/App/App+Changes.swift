@@ -101,12 +101,14 @@ extension AppCommands {
 
     /// `env set`'s variables: a `--from-file` .env file's, then the KEY=VALUE pairs given
     /// (which win).
-    static func envPairs(_ inv: Invocation) throws -> [EnvVar] {
+    static func envPairs(_ inv: Invocation, _ ctx: Context) throws -> [EnvVar] {
         var pairs = try Check.env(Array(inv.arguments.dropFirst()))
         if let file = inv.value("from-file") {
             let given = Set(pairs.map(\.name))
             pairs =
-                try DotEnv.read(file).filter { !given.contains($0.key) }.map { EnvVar(name: $0.key, value: $0.value) }
+                try ctx.inputDotEnv(file, flag: "--from-file").filter { !given.contains($0.key) }.map {
+                    EnvVar(name: $0.key, value: $0.value)
+                }
                 + pairs
         } else if pairs.isEmpty {
             throw UsageError(
@@ -117,7 +119,7 @@ extension AppCommands {
     }
 
     static func envSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
-        let pairs = try envPairs(inv)
+        let pairs = try envPairs(inv, ctx)
         return try update(inv, ctx, inv.arguments[0]) { spec, _ in
             for p in pairs {
                 if let i = spec.env.firstIndex(where: { $0.name == p.name }) {

@@ -12,7 +12,7 @@ extension AppCommands {
                 throw UsageError(
                     message: "--from-env-file names the keys: give no KEY and no --from-file", command: inv.command)
             }
-            return try secretSetMany(app, try DotEnv.read(file), inv, ctx)
+            return try secretSetMany(app, try ctx.inputDotEnv(file, flag: "--from-env-file"), inv, ctx)
         }
         guard inv.arguments.count > 1 else {
             throw UsageError(

@@ -57,7 +57,7 @@ enum CopyCommands {
             guard try Wizard(plan: plan, ctx: ctx).run(&plan) else { return ctx.declined("Nothing created.").code }
         }
         if let p = CopyPlanner.problem(plan) { throw KipError(p + "; change it in the plan (--overrides)") }
-        return try ctx.run(write(plan, at, inv, ctx, env: env, from: src)).code
+        return try ctx.run(copying(plan, at, inv, ctx, env: env, from: src)).code
     }
 
     /// A copy as it is asked, without a wizard or a plan to print (`preview up`): the
@@ -69,7 +69,7 @@ enum CopyCommands {
         let at = try site(inv, ctx, project: name, env: env, from: src)
         let plan = try copyPlan(inv, at, overrides: nil, env: env, from: src)
         if let p = CopyPlanner.problem(plan) { throw KipError(p + "; change it in the plan (--overrides)") }
-        return try write(plan, at, inv, ctx, env: env, from: src)
+        return try copying(plan, at, inv, ctx, env: env, from: src)
     }
 
     /// Reads the project and both environments: the source namespace guessed from the
@@ -154,9 +154,9 @@ enum CopyCommands {
         return plan
     }
 
-    /// The copy's write. The copy plan is what was asked (and reviewed); a second attempt
-    /// applies it to the Project as it is then.
-    static func write(
+    /// The copy as the Runner's attempt. The copy plan is what was asked (and reviewed); a
+    /// second attempt applies it to the Project as it is then.
+    static func copying(
         _ copied: CopyPlan, _ at: CopySite, _ inv: Invocation, _ ctx: Context, env: String, from src: String
     ) throws -> (Int) throws -> Attempt {
         let name = at.project.name

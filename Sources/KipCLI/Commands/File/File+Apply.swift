@@ -29,7 +29,7 @@ extension FileCommands {
             return c.changes.isEmpty ? 0 : 1
         }
         let asked = Question(ask: { try confirm(c, name, inv, $0) }, declined: "Nothing applied.")
-        if case .declined = try write(file, c, asking: asked, inv, ctx) { return 1 }
+        if case .declined = try carryOut(file, c, asking: asked, inv, ctx) { return 1 }
         if c.changes.isEmpty { ctx.printer.success("\(name) matches the file: nothing to change") }
         for t in c.todo { ctx.printer.warning(t) }
         return 0
@@ -148,7 +148,7 @@ extension FileCommands {
     /// question; again from the Project as it is now when someone else changed it. Then
     /// each environment's workloads as a step of the same write, planned from the
     /// environment as it is then (a change by someone else in between is not lost).
-    static func write(
+    static func carryOut(
         _ file: EnvironmentFile.Document, _ c: Comparison, asking: Question, _ inv: Invocation, _ ctx: Context
     ) throws -> Written {
         let name = file.project

@@ -34,7 +34,7 @@ extension ProjectCommands {
 
     static func envSet(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         // The pairs follow the project, as an app's follow the app.
-        let pairs = try AppCommands.envPairs(inv)
+        let pairs = try AppCommands.envPairs(inv, ctx)
         return try changeEnv(inv.arguments[0], set: pairs, unset: [], ctx)
     }
 

@@ -82,7 +82,7 @@ extension WorkloadCommands {
     static func functionEnv(_ inv: Invocation, _ ctx: Context, set: Bool) throws -> Int32 {
         let name = inv.arguments[0]
         let args = Array(inv.arguments.dropFirst())
-        let pairs = set ? try AppCommands.envPairs(inv) : []
+        let pairs = set ? try AppCommands.envPairs(inv, ctx) : []
         try ctx.write {
             let w = try ctx.environment(inv, reading: .objects(["\(CRDs.function)/\(name)"]))
             let current = try w.require(.function, name)
