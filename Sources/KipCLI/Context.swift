@@ -86,8 +86,9 @@ public final class Context {
     public let random: RandomSource
     public let config: ConfigStore
     public let runner: CommandRunner
-    /// Global option values of this invocation.
-    public var globals = Invocation(command: [])
+    /// The command line this context runs (its global options with it); empty for the
+    /// context a process starts with, from which each command gets its own.
+    public let globals: Invocation
     /// What every driver of this command has learnt of namespaces (for refusals).
     let places = Places()
     /// The kubectl processes and sequential rounds of this command (every driver's).
@@ -95,8 +96,10 @@ public final class Context {
 
     public init(
         stdin: Input, stdout: Output, stderr: Output, terminal: Terminal, env: [String: String],
-        clock: @escaping () -> Date, random: RandomSource, config: ConfigStore, runner: CommandRunner
+        clock: @escaping () -> Date, random: RandomSource, config: ConfigStore, runner: CommandRunner,
+        globals: Invocation = Invocation(command: [])
     ) {
+        self.globals = globals
         self.stdin = stdin
         self.stdout = stdout
         self.stderr = stderr
@@ -106,6 +109,16 @@ public final class Context {
         self.random = random
         self.config = config
         self.runner = runner
+    }
+
+    /// The context of one command line: the same streams, clock, config and kubectl, and
+    /// nothing a command before it learnt or printed (its result, its printer's form).
+    public func command(_ inv: Invocation) -> Context {
+        let c = Context(
+            stdin: stdin, stdout: stdout, stderr: stderr, terminal: terminal, env: env, clock: clock, random: random,
+            config: config, runner: runner, globals: inv)
+        c.startDeadline = startDeadline
+        return c
     }
 
     public var output: String { globals.value("output") ?? "table" }

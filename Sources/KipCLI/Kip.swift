@@ -68,8 +68,10 @@ public enum Kip {
     }
 
     /// Parses and runs one command line; returns the exit code. Only `main` exits.
-    public static func run(_ args: [String], _ ctx: Context) -> Int32 {
+    public static func run(_ args: [String], _ process: Context) -> Int32 {
         let parser = Parser(root: root)
+        // Until the command line is parsed, the process's context; then the command's own.
+        var ctx = process
         defer {
             if ctx.verbose && ctx.rounds.processes > 0 {
                 ctx.stderr.line("kip: \(ctx.rounds.processes) kubectl processes in \(ctx.rounds.rounds) rounds")
@@ -85,7 +87,7 @@ public enum Kip {
                 return 0
             case .run(var inv):
                 inv = scopeFromEnvironment(inv, ctx)
-                ctx.globals = inv
+                ctx = process.command(inv)
                 // With --wait, the wait reports its own time-out; the bound comes just after.
                 if let start = ctx.startDeadline, let bound = try ctx.commandTimeout() {
                     start(bound.seconds + (inv.has("wait") ? 30 : 0), bound.text)

@@ -20,15 +20,15 @@ final class RunnerTests: XCTestCase {
         return p
     }
 
-    /// A context on a cluster in kip's config, with `--yes`/`--dry-run`/`-o` as given.
-    func context(_ runner: RecordingRunner, _ globals: [String: [String]] = [:]) throws -> TestContext {
+    /// A command's context on a cluster in kip's config, with `--yes`/`--dry-run`/`-o` as
+    /// given, and its test context (streams, config).
+    func context(_ runner: RecordingRunner, _ globals: [String: [String]] = [:]) throws -> (Context, TestContext) {
         let t = TestContext(runner: runner)
         try t.context.config.update {
             $0.clusters["c"] = .init(context: "kind-c", kubeconfig: nil)
             $0.currentCluster = "c"
         }
-        t.context.globals = Invocation(command: ["test"], options: globals, arguments: [])
-        return t
+        return (t.context.command(Invocation(command: ["test"], options: globals, arguments: [])), t)
     }
 
     func applies(_ r: RecordingRunner) -> [String] {
@@ -44,10 +44,10 @@ final class RunnerTests: XCTestCase {
             let items: [JSON] = argv.contains("apply") ? o.map { [$0] } ?? [] : []
             return ProcessResult(status: 0, stdout: JSON.object(["kind": "List", "items": .array(items)]).data)
         }
-        let t = try context(r, ["yes": [""]])
+        let (ctx, t) = try context(r, ["yes": [""]])
         var asked = 0
         var plannedSecondAfter: Int?
-        let written = try t.context.run(
+        let written = try ctx.run(
             { _ in
                 Attempt(
                     self.plan("first", "first written"),
@@ -71,14 +71,14 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(applies(r), ["first", "second"])
         XCTAssertEqual(t.stdout, "✔ first written\n✔ second written\n")
         XCTAssertEqual(
-            t.context.result?["applied"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["first", "second"])
+            ctx.result?["applied"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["first", "second"])
     }
 
     func testADeclinedQuestionPlansNoLaterStepAndWritesNothing() throws {
         let r = RecordingRunner()
-        let t = try context(r)
+        let (ctx, t) = try context(r)
         var later = false
-        let written = try t.context.run(
+        let written = try ctx.run(
             { _ in Attempt(self.plan("first", "x"), question: Question(ask: { _ in false }, declined: "Not today.")) },
             then: {
                 later = true
@@ -92,8 +92,8 @@ final class RunnerTests: XCTestCase {
 
     func testADryRunOfStepsIsOneDocumentAndRunsNothing() throws {
         let r = RecordingRunner()
-        let t = try context(r, ["dry-run": [""], "output": ["json"]])
-        let written = try t.context.run(
+        let (ctx, t) = try context(r, ["dry-run": [""], "output": ["json"]])
+        let written = try ctx.run(
             { _ in Attempt(self.plan("first", "x"), config: [.clearActive(cluster: "c")]) },
             then: { [{ _ in Attempt(self.plan("second", "y")) }] })
         guard case .dryRun = written else { return XCTFail("\(written)") }
@@ -118,10 +118,10 @@ final class RunnerTests: XCTestCase {
             }
             return ProcessResult(status: 0, stdout: Data(#"{"kind":"List","items":[]}"#.utf8))
         }
-        let t = try context(r)
+        let (ctx, t) = try context(r)
         var firstAttempts: [Int] = []
         var secondAttempts: [Int] = []
-        try t.context.run(
+        try ctx.run(
             { n in
                 firstAttempts.append(n)
                 return Attempt(self.plan("first", "x"))
@@ -145,25 +145,25 @@ final class RunnerTests: XCTestCase {
                 ? ProcessResult(status: 1, stderr: Data("error: the server is gone\n".utf8))
                 : ProcessResult(status: 0, stdout: Data(#"{"kind":"List","items":[]}"#.utf8))
         }
-        let t = try context(failing)
+        let (ctx, t) = try context(failing)
         try t.context.config.update { $0.active["c"] = .init(project: "shop", environment: "test") }
         XCTAssertThrowsError(
-            try t.context.run {
+            try ctx.run {
                 Attempt(self.plan("first", "x"), config: [.forgetProject(cluster: "c", project: "shop")])
             })
         XCTAssertNotNil(try t.context.config.load().active["c"], "a failed write changes no config")
-        let ok = try context(RecordingRunner())
+        let (okCtx, ok) = try context(RecordingRunner())
         try ok.context.config.update { $0.active["c"] = .init(project: "shop", environment: "test") }
-        try ok.context.run { Attempt(self.plan("first", "x"), config: [.forgetProject(cluster: "c", project: "shop")]) }
+        try okCtx.run { Attempt(self.plan("first", "x"), config: [.forgetProject(cluster: "c", project: "shop")]) }
         XCTAssertNil(try ok.context.config.load().active["c"])
     }
 
     func testAPlanThatWritesNothingStartsNoKubectl() throws {
         let r = RecordingRunner()
-        let t = try context(r)
-        try t.context.run { Attempt(Plan.nothing("Nothing has expired.")) }
+        let (ctx, t) = try context(r)
+        try ctx.run { Attempt(Plan.nothing("Nothing has expired.")) }
         XCTAssertEqual(r.calls, [])
         XCTAssertEqual(t.stderr, "Nothing has expired.\n")
-        XCTAssertEqual(t.context.result, ["applied": [], "deleted": [], "messages": []])
+        XCTAssertEqual(ctx.result, ["applied": [], "deleted": [], "messages": []])
     }
 }
