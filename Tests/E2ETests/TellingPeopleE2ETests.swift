@@ -36,6 +36,19 @@ final class TellingPeopleE2ETests: XCTestCase {
         XCTAssertEqual(
             try c.kubectlJSON(["get", "apps.kipper.run", "api", "-n", "shop-pr-42"]).at("spec", "image"), "r/api:pr42b")
 
+        // An app the preview does not have is refused before anything is written: the
+        // end stays as it was, and a new preview is not made.
+        let endNow = env?["expiresAt"]?.stringValue
+        let unknown = c.kip("project preview up shop/pr-42 --copy-from test --image nope=r/x:1 --ttl 5h")
+        XCTAssertEqual(unknown.code, 1, "\(unknown)")
+        XCTAssertTrue(unknown.stderr.contains("app \"nope\" does not exist in shop-pr-42"), unknown.stderr)
+        let after = try c.kubectlJSON(["get", "projects.kipper.run", "shop"]).at("spec", "environments")?.arrayValue
+        XCTAssertEqual(after?.first { $0["name"] == "pr-42" }?["expiresAt"]?.stringValue, endNow)
+        let unknownNew = c.kip("project preview up shop/pr-43 --copy-from test --image nope=r/x:1")
+        XCTAssertEqual(unknownNew.code, 1, "\(unknownNew)")
+        XCTAssertTrue(unknownNew.stderr.contains("app \"nope\" is not in test"), unknownNew.stderr)
+        XCTAssertFalse(c.kip("project list").stdout.contains("pr-43"), "no preview made")
+
         let stage = c.kip("project preview up shop/acc --copy-from test")
         XCTAssertEqual(stage.code, 1)
         XCTAssertTrue(stage.stderr.contains("shop/acc is a stage of the pipeline, not a preview"), stage.stderr)

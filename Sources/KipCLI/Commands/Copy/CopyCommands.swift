@@ -61,13 +61,19 @@ enum CopyCommands {
     }
 
     /// A copy as it is asked, without a wizard or a plan to print (`preview up`): the
-    /// write's first step.
-    static func copyStep(_ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String)
-        throws -> (Int) throws -> Attempt
-    {
+    /// write's first step; refused before anything is written when the source lacks one
+    /// of `apps` (the ones the steps after it change).
+    static func copyStep(
+        _ inv: Invocation, _ ctx: Context, project name: String, env: String, from src: String, apps: [String]
+    ) throws -> (Int) throws -> Attempt {
         if let p = Naming.checkEnvironment(env) { throw KipError(p) }
         let at = try site(inv, ctx, project: name, env: env, from: src)
         let plan = try copyPlan(inv, at, overrides: nil, env: env, from: src)
+        if let missing = apps.first(where: { a in !plan.apps.contains { $0.name == a } }) {
+            throw KipError(
+                "app \"\(missing)\" is not in \(src) (\(at.source.namespace)); apps there: \(plan.apps.map(\.name).joined(separator: ", ")); nothing was created"
+            )
+        }
         if let p = CopyPlanner.problem(plan) { throw KipError(p + "; change it in the plan (--overrides)") }
         return try copying(plan, at, inv, ctx, env: env, from: src)
     }

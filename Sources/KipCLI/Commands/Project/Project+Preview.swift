@@ -68,9 +68,15 @@ extension ProjectCommands {
             if let ttl = inv.options["ttl"] { options["ttl"] = ttl }
             let add = Invocation(command: ["project", "add-env"], options: options, arguments: [name, env])
             steps.insert(
-                try CopyCommands.copyStep(add, ctx, project: name, env: env, from: inv.value("copy-from")!), at: 0)
-        } else if let expiresAt {
-            steps.insert(extendStep(name, env, to: expiresAt, ctx), at: 0)
+                try CopyCommands.copyStep(
+                    add, ctx, project: name, env: env, from: inv.value("copy-from")!, apps: images.map(\.app)), at: 0)
+        } else {
+            // Every app named is there before the first write (the new end, or an image).
+            if images.count > (expiresAt == nil ? 1 : 0) {
+                let w = try ctx.environment(scoped, reading: .kinds([WorkloadKind.app.resource]))
+                for (app, _) in images { _ = try w.require(.app, app) }
+            }
+            if let expiresAt { steps.insert(extendStep(name, env, to: expiresAt, ctx), at: 0) }
         }
         if let first = steps.first {
             // Under --dry-run a new preview's apps are not there yet to plan an image for.
