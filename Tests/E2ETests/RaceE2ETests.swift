@@ -34,10 +34,11 @@ final class RaceE2ETests: XCTestCase {
     /// then one successful write of that object, and the other writer's annotation kept.
     /// A write that carries no precondition (server-side apply of fields kip alone owns, a
     /// deletion) cannot conflict: it must succeed at once and keep the other writer's change.
+    @discardableResult
     func survives(
         _ args: [String], path: String, object: (kind: String, name: String, namespace: String?), stdin: String? = nil,
         precondition: Bool = true, file: StaticString = #filePath, line: UInt = #line
-    ) throws {
+    ) throws -> Run {
         let added = c.kubectl(["create", "--raw", "/kip-sandbox/faults", "-f", "-"], stdin: "PATCH \(path):race:once")
         XCTAssertEqual(added.code, 0, "adding the fault: \(added)", file: file, line: line)
         let before = c.requests().count
@@ -63,6 +64,7 @@ final class RaceE2ETests: XCTestCase {
         XCTAssertNotNil(
             o.at("metadata", "annotations", "kip-sandbox/race"), "the other writer's change is kept", file: file,
             line: line)
+        return r
     }
 
     func app(_ name: String, _ ns: String = "shop-test") -> (String, String, String?) { ("apps.kipper.run", name, ns) }
@@ -78,7 +80,13 @@ final class RaceE2ETests: XCTestCase {
             ["app", "deploy", "--name", "web", "--image", "r/web:3", "--port", "8080"] + t, path: appPath("web"),
             object: app("web"))
         try survives(["app", "set-image", "web", "r/web:4"] + t, path: appPath("web"), object: app("web"))
-        try survives(["app", "scale", "web", "2"] + t, path: appPath("web"), object: app("web"))
+        XCTAssertEqual(
+            c.kip(["app", "deploy", "--name", "web", "--image", "r/web:4", "--port", "8080", "--autoscale", "2:4"] + t)
+                .code, 0)
+        let scaled = try survives(["app", "scale", "web", "2"] + t, path: appPath("web"), object: app("web"))
+        XCTAssertEqual(
+            scaled.stderr.components(separatedBy: "autoscaling of web is turned off").count, 2,
+            "what the change turns off is said once, not again on the retry: \(scaled.stderr)")
         try survives(["app", "env", "set", "web", "A=1"] + t, path: appPath("web"), object: app("web"))
         try survives(["app", "env", "unset", "web", "A"] + t, path: appPath("web"), object: app("web"))
         try survives(

@@ -8,25 +8,31 @@ extension AppCommands {
     /// precondition, so a concurrent change is re-read and applied again, never lost.
     static func update(
         _ inv: Invocation, _ ctx: Context, _ name: String, reading more: [String] = [],
+        notices: @escaping (AppSpec) -> [Plan.Line] = { _ in [] },
         _ change: @escaping (inout AppSpec, EnvironmentView) throws -> Void
     ) throws -> Int32 {
-        try ctx.run(changeStep(inv, ctx, name, reading: more, change)).code
+        try ctx.run(changeStep(inv, ctx, name, reading: more, notices: notices, change)).code
     }
 
     /// One app's change as a step of a write: read, changed, planned; again on a 409.
+    /// `notices` says, from the spec as read, what the change turns off (said once,
+    /// before the first write).
     static func changeStep(
         _ inv: Invocation, _ ctx: Context, _ name: String, reading more: [String] = [],
+        notices: @escaping (AppSpec) -> [Plan.Line] = { _ in [] },
         _ change: @escaping (inout AppSpec, EnvironmentView) throws -> Void
     ) -> (Int) throws -> Attempt {
         { _ in
             let w = try ctx.environment(inv, reading: .objects(EnvironmentView.appObjects(name, more: more)))
             let current = try w.require(.app, name)
             var spec = AppSpec(json: current["spec"] ?? [:])
+            let said = notices(spec)
             try change(&spec, w)
             return Attempt(
                 try AppDeploy.changePlan(
                     name, current: current, spec: spec, w, command: inv.command, at: Promotion.timestamp(ctx.clock()),
-                    by: try ctx.actor()))
+                    by: try ctx.actor()),
+                notices: said)
         }
     }
 
@@ -58,10 +64,11 @@ extension AppCommands {
         }
         try ctx.confirmUnusual(Limits.unusual(replicas: n), of: "app \(inv.arguments[0])")
         var namespace = ""
-        _ = try update(inv, ctx, inv.arguments[0]) { spec, w in
-            if spec.autoscale != nil {
-                ctx.printer.warning("autoscaling of \(inv.arguments[0]) is turned off: it now runs \(n) replicas")
-            }
+        let off: (AppSpec) -> [Plan.Line] = { spec in
+            spec.autoscale == nil
+                ? [] : [.warning("autoscaling of \(inv.arguments[0]) is turned off: it now runs \(n) replicas")]
+        }
+        _ = try update(inv, ctx, inv.arguments[0], notices: off) { spec, w in
             spec.autoscale = nil
             spec.replicas = n
             namespace = w.scope.namespace

@@ -8,7 +8,7 @@ extension ProjectCommands {
         let name = inv.arguments[0]
         if let p = Naming.checkProject(name) { throw KipError(p) }
         _ = try quota(inv)
-        try ctx.write {
+        try ctx.run {
             let envs = inv.options["environments"] ?? [Naming.defaultEnvironment]
             func read() throws -> Observed {
                 try ctx.readForPlanning(project: name, environments: envs) { org in
@@ -22,8 +22,9 @@ extension ProjectCommands {
                 inv.options["environments"] == nil || p.pipeline == envs,
                 p.environments.allSatisfy({ observed.namespaces[$0.namespace] != nil })
             {
-                return Plan.unchanged(
-                    .info("= project \(name) exists (environments: \(p.pipeline.joined(separator: ", ")))"))
+                return Attempt(
+                    Plan.unchanged(
+                        .info("= project \(name) exists (environments: \(p.pipeline.joined(separator: ", ")))")))
             }
             var (project, completing) = try ProjectPlanner.create(
                 name: name, environments: inv.options["environments"], displayName: inv.value("display-name"),
@@ -31,12 +32,15 @@ extension ProjectCommands {
             if let q = try quota(inv), !completing {
                 for i in project.environments.indices { project.environments[i].quota = q }
             }
-            if !ctx.dryRun {
-                ctx.printer.line(completing ? "Completing project \"\(name)\"..." : "Creating project \"\(name)\"...")
-            }
-            return ProjectPlanner.writePlan(
-                project, environments: project.environments, pullSecrets: observed.pullSecrets,
-                cluster: observed.cluster)
+            // Said once, before the first write: a retry reads and plans again silently.
+            let header: [Plan.Line] =
+                ctx.dryRun
+                ? [] : [.info(completing ? "Completing project \"\(name)\"..." : "Creating project \"\(name)\"...")]
+            return Attempt(
+                ProjectPlanner.writePlan(
+                    project, environments: project.environments, pullSecrets: observed.pullSecrets,
+                    cluster: observed.cluster),
+                notices: header)
         }
         return 0
     }
