@@ -449,11 +449,10 @@ public final class Context {
                 "refusing to delete \(what) without confirmation: no terminal to ask on; pass --confirm \(expected) or --yes"
             )
         }
-        stderr.write("Type '\(expected)' to confirm: ")
-        guard let answer = stdin.readLine() else {
+        guard let answer = typed("Type '\(expected)' to confirm: ") else {
             stderr.line()
             return false
         }
-        return answer.trimmingCharacters(in: .whitespaces) == expected
+        return answer == expected
     }
 }

@@ -44,6 +44,20 @@ extension Context {
         return text
     }
 
+    /// A document file (`-f`, `--overrides`), parsed: JSON when it starts with `{`, else
+    /// the YAML kip reads; `yaml` names that YAML in the refusal.
+    func inputDocument(_ path: String, flag: String, folder: String? = nil, blank: String, yaml: String) throws
+        -> JSON
+    {
+        let text = try inputText(path, flag: flag, folder: folder, blank: blank)
+        do {
+            return text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{")
+                ? try JSON.parse(Data(text.utf8)) : try MiniYAML.parse(text)
+        } catch {
+            throw KipError("\(flag) \(path) is neither JSON nor \(yaml): \(error)")
+        }
+    }
+
     /// A `.env` file (`--from-file`, `--from-env-file`; `-` is stdin), parsed: UTF-8, at
     /// most a Secret's size.
     func inputDotEnv(_ path: String, flag: String) throws -> [(key: String, value: String)] {

@@ -224,12 +224,6 @@ extension Context {
         result = doc
     }
 
-    /// A write whose plan needs no notices or question.
-    @discardableResult
-    func write(_ build: () throws -> Plan) throws -> Applied? {
-        try run { Attempt(try build()) }.applied
-    }
-
     /// What a write did, for `-o json|yaml`: the objects written (kind, name, namespace;
     /// never a Secret's data), the deletions, and the lines it printed.
     static func result(_ plan: Plan, _ applied: Applied) -> JSON {

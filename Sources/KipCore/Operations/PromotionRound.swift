@@ -31,7 +31,7 @@ public struct PromotionRound {
             throw KipError(problem)
         }
         if items.isEmpty { throw KipError("no apps in \(from) (\(src.scope.namespace)) to promote") }
-        let verdict = try gates.check(items, from: from, to: to, project: project.name, source: src, target: dst)
+        let verdict = gates.check(items, from: from, to: to, project: project.name, source: src, target: dst)
         let passing = items.filter { verdict.refusals[$0.app] == nil }
         let at = Promotion.timestamp(now)
         let (new, notes) = try created(passing, src: src, dst: dst, from: from, at: at, actor: actor)

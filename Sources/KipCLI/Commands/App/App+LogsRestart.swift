@@ -36,7 +36,7 @@ extension AppCommands {
     static func restart(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let name = inv.arguments[0]
         var namespace = ""
-        try ctx.write {
+        try ctx.run {
             let w = try ctx.environment(inv, reading: .objects(EnvironmentView.appObjects(name)))
             _ = try w.require(.app, name)
             guard w.native("Deployment", name) != nil else {
@@ -45,7 +45,7 @@ extension AppCommands {
                 )
             }
             namespace = w.scope.namespace
-            return Plan.restart(app: name, namespace: w.scope.namespace, at: ctx.clock())
+            return Attempt(Plan.restart(app: name, namespace: w.scope.namespace, at: ctx.clock()))
         }
         return try waitIfAsked(inv, ctx, namespace, [RolloutWait.app(name)])
     }

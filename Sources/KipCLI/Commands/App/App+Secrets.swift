@@ -28,16 +28,17 @@ extension AppCommands {
             }
             value = d
         }
-        try ctx.write {
+        try ctx.run {
             let w = try ctx.environment(
                 inv, reading: .objects(EnvironmentView.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
             if value == nil {
                 value = try ctx.readSecret(
                     prompt: "Value for \(key) (input hidden): ", allowEmpty: inv.has("allow-empty"))
             }
-            return try AppSecrets.set(
-                key, base64: value?.base64EncodedString() ?? "", app: app, w,
-                credentials: try ctx.credentials(of: w.cr(.app, app), in: w), dryRun: ctx.dryRun)
+            return Attempt(
+                try AppSecrets.set(
+                    key, base64: value?.base64EncodedString() ?? "", app: app, w,
+                    credentials: try ctx.credentials(of: w.cr(.app, app), in: w), dryRun: ctx.dryRun))
         }
         return 0
     }
@@ -48,12 +49,13 @@ extension AppCommands {
         _ app: String, _ pairs: [(key: String, value: String)], _ inv: Invocation, _ ctx: Context
     ) throws -> Int32 {
         if pairs.isEmpty { throw KipError("\(inv.value("from-env-file") ?? ""): no KEY=VALUE in it") }
-        try ctx.write {
+        try ctx.run {
             let w = try ctx.environment(
                 inv, reading: .objects(EnvironmentView.appObjects(app, more: ["secrets/\(SecretNames.app(app))"])))
-            return try AppSecrets.set(
-                pairs.map { ($0.key, Data($0.value.utf8).base64EncodedString()) }, app: app, w,
-                credentials: try ctx.credentials(of: w.cr(.app, app), in: w), dryRun: ctx.dryRun)
+            return Attempt(
+                try AppSecrets.set(
+                    pairs.map { ($0.key, Data($0.value.utf8).base64EncodedString()) }, app: app, w,
+                    credentials: try ctx.credentials(of: w.cr(.app, app), in: w), dryRun: ctx.dryRun))
         }
         return 0
     }

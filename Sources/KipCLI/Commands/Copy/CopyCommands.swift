@@ -46,7 +46,9 @@ enum CopyCommands {
         }
         // The file is read before anything in the cluster: a wrong path costs no round.
         let overrides = try inv.value("overrides").map {
-            try ctx.inputText($0, flag: "--overrides", blank: "pass the plan 'kip project copy --plan' printed")
+            try ctx.inputDocument(
+                $0, flag: "--overrides", blank: "pass the plan 'kip project copy --plan' printed",
+                yaml: "the YAML --plan prints")
         }
         let at = try site(inv, ctx, project: name, env: env, from: src)
         var plan = try copyPlan(inv, at, overrides: overrides, env: env, from: src)
@@ -135,7 +137,7 @@ enum CopyCommands {
 
     /// The copy plan: what the source holds, with `--overrides` and `--prod-defaults`;
     /// refused when the target holds what no copy from the source put there.
-    static func copyPlan(_ inv: Invocation, _ at: CopySite, overrides: String?, env: String, from src: String) throws
+    static func copyPlan(_ inv: Invocation, _ at: CopySite, overrides: JSON?, env: String, from src: String) throws
         -> CopyPlan
     {
         var plan = CopyPlanner.plan(project: at.project, source: at.source, target: at.target, observed: at.observed)
@@ -145,17 +147,7 @@ enum CopyCommands {
                 "environment \(env) already holds \(foreign.prefix(5).joined(separator: ", ")) that did not come from copying \(src): copy into a new environment"
             )
         }
-        if let file = inv.value("overrides"), let text = overrides {
-            let doc: JSON
-            do {
-                doc =
-                    text.trimmingCharacters(in: .whitespaces).hasPrefix("{")
-                    ? try JSON.parse(Data(text.utf8)) : try MiniYAML.parse(text)
-            } catch {
-                throw KipError("--overrides \(file) is neither JSON nor the YAML --plan prints: \(error)")
-            }
-            try CopyPlanner.applyOverrides(doc, to: &plan)
-        }
+        if let overrides { try CopyPlanner.applyOverrides(overrides, to: &plan) }
         if inv.has("prod-defaults") { CopyPlanner.prodDefaults(&plan) }
         return plan
     }

@@ -52,17 +52,9 @@ extension FileCommands {
     /// one document gets one line saying so: a directory (what `export --dir` writes), an
     /// empty file, more than `MiniYAML.maxBytes`, a second document.
     static func load(_ file: String, _ ctx: Context) throws -> EnvironmentFile.Document {
-        let text = try ctx.inputText(
+        let doc = try ctx.inputDocument(
             file, flag: "-f", folder: "pass one file (export --dir writes one per environment: apply each with -f)",
-            blank: "pass the file 'kip project export' wrote")
-        let doc: JSON
-        do {
-            doc =
-                text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{")
-                ? try JSON.parse(Data(text.utf8)) : try MiniYAML.parse(text)
-        } catch {
-            throw KipError("\(file) is neither JSON nor YAML kip reads: \(error)")
-        }
+            blank: "pass the file 'kip project export' wrote", yaml: "YAML kip reads")
         do { return try EnvironmentFile.parse(doc) } catch var e as KipError {
             e.message = "\(file): \(e.message); nothing was written"
             throw e

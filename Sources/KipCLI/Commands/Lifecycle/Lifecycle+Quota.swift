@@ -28,12 +28,14 @@ extension LifecycleCommands {
         let pairs = Array(inv.arguments.dropFirst())
         let given = try ctx.usage(inv) { try Quota.parse(pairs) }
         if pairs.isEmpty && !inv.has("reset") { return try showQuota(name, env, ctx) }
-        try ctx.write {
+        try ctx.run {
             let (project, observed) = try ctx.readProject(name, kinds: ["resourcequotas"]) { p in
                 p.environments.filter { $0.name == env }
             }
-            return try QuotaChange.plan(
-                project, env: env, set: given.set, removed: given.removed, reset: inv.has("reset"), observed: observed)
+            return Attempt(
+                try QuotaChange.plan(
+                    project, env: env, set: given.set, removed: given.removed, reset: inv.has("reset"),
+                    observed: observed))
         }
         return 0
     }

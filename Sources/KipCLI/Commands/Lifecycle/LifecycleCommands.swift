@@ -99,23 +99,24 @@ enum LifecycleCommands {
         let order = list.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespaces)
         }
-        try ctx.write {
+        try ctx.run {
             let (project, observed) = try ctx.readProject(name, kinds: [])
-            return try ProjectPlanner.reorderPlan(project, order, observed: observed)
+            return Attempt(try ProjectPlanner.reorderPlan(project, order, observed: observed))
         }
         return 0
     }
 
     static func protect(_ inv: Invocation, _ ctx: Context, _ on: Bool) throws -> Int32 {
         let (name, env) = try target(inv, ctx)
-        try ctx.write {
+        try ctx.run {
             let (project, _) = try ctx.readProject(name, kinds: []) { _ in [] }
             // Lifting protection needs the environment named, as a destructive command does.
             if !on {
                 try Protection.check([project.environments[try Protect.index(project, env)]], project: name, inv, ctx)
             }
-            return try Protect.plan(
-                project, env: env, on: on, requireApproval: inv.has("require-approval"), actor: ctx.actor)
+            return Attempt(
+                try Protect.plan(
+                    project, env: env, on: on, requireApproval: inv.has("require-approval"), actor: ctx.actor))
         }
         return 0
     }
@@ -126,11 +127,12 @@ enum LifecycleCommands {
         let (name, env) = try target(inv, ctx)
         let scoped = Invocation(
             command: inv.command, options: inv.options.merging(["project": ["\(name)/\(env)"]]) { $1 }, arguments: [])
-        try ctx.write {
+        try ctx.run {
             let w = try ctx.environment(scoped, reading: .kinds(["deployments.apps", "statefulsets.apps"]))
-            return Sleep.plan(
-                project: name, env: env, namespace: w.scope.namespace, down: down, natives: w.natives,
-                actor: try ctx.actor())
+            return Attempt(
+                Sleep.plan(
+                    project: name, env: env, namespace: w.scope.namespace, down: down, natives: w.natives,
+                    actor: try ctx.actor()))
         }
         return 0
     }

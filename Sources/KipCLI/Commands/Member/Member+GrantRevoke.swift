@@ -11,11 +11,12 @@ extension MemberCommands {
         }
         try checkSubject(kind, who, inv)
         let chosen = inv.values("environment")
-        try ctx.write {
+        try ctx.run {
             let (project, envs, existing) = try ctx.readMembers(inv, chosen: chosen)
-            return try MemberPlanner.grant(
-                Member(kind: kind, name: who, role: role, everywhere: chosen.isEmpty), project: project, in: envs,
-                existing: existing)
+            return Attempt(
+                try MemberPlanner.grant(
+                    Member(kind: kind, name: who, role: role, everywhere: chosen.isEmpty), project: project, in: envs,
+                    existing: existing))
         }
         return 0
     }
@@ -32,10 +33,11 @@ extension MemberCommands {
     static func revoke(_ inv: Invocation, _ ctx: Context) throws -> Int32 {
         let (kind, who) = try subject(inv)
         let chosen = inv.values("environment")
-        try ctx.write {
+        try ctx.run {
             let (project, envs, existing) = try ctx.readMembers(inv, chosen: chosen)
-            return try MemberPlanner.revoke(
-                kind, who, project: project, in: envs, everywhere: chosen.isEmpty, existing: existing)
+            return Attempt(
+                try MemberPlanner.revoke(
+                    kind, who, project: project, in: envs, everywhere: chosen.isEmpty, existing: existing))
         }
         return 0
     }

@@ -47,11 +47,13 @@ extension ProjectCommands {
     }
 
     static func changeEnv(_ name: String, set: [EnvVar], unset: [String], _ ctx: Context) throws -> Int32 {
-        try ctx.write {
+        try ctx.run {
             let (project, observed) = try ctx.readProject(name, kinds: [CRDs.app, "deployments.apps"])
             let (updated, changed) = try ProjectEnv.change(project, set: set, unset: unset)
-            guard !changed.isEmpty else { return Plan.unchanged(.info("= variables of project \(name) unchanged")) }
-            return ProjectEnv.plan(updated, changed: changed, observed: observed, at: ctx.clock())
+            guard !changed.isEmpty else {
+                return Attempt(Plan.unchanged(.info("= variables of project \(name) unchanged")))
+            }
+            return Attempt(ProjectEnv.plan(updated, changed: changed, observed: observed, at: ctx.clock()))
         }
         return 0
     }

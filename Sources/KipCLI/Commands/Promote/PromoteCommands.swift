@@ -234,13 +234,13 @@ enum PromoteCommands {
             from: r.from, to: r.to, creating: r.creating, rollback: inv.has("rollback-on-failure"),
             keepFailed: inv.has("keep-failed"), at: ctx.clock())
         var outcome = PromotionReport.Rollouts(failed: failures)
-        try ctx.write {
+        try ctx.run {
             let dst = try ctx.environment(
                 scoped, reading: .objects(failures.keys.sorted().flatMap { EnvironmentView.appObjects($0) }))
             let (plan, o) = try PromotionFailures.plan(
                 r.items, failures: failures, options, dst: dst, by: try ctx.actor())
             outcome = o
-            return plan
+            return Attempt(plan)
         }
         return outcome
     }

@@ -68,12 +68,14 @@ extension WorkloadCommands {
             port: try inv.get(FunctionOpts.port) ?? FunctionSpec.defaultPort,
             env: Check.unique(try inv.get(FunctionOpts.env)))
         var namespace = ""
-        try ctx.write {
+        try ctx.run {
             let w = try ctx.environment(inv)
             try w.checkNameFree(name, for: .function)
             namespace = w.scope.namespace
-            return try w.plan(
-                .function, name, [Workloads.cr(.function, name, w.scope, spec: spec.json)], adopt: inv.has(adoptFlag))
+            return Attempt(
+                try w.plan(
+                    .function, name, [Workloads.cr(.function, name, w.scope, spec: spec.json)],
+                    adopt: inv.has(adoptFlag)))
         }
         return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.function(name)])
     }
@@ -83,12 +85,13 @@ extension WorkloadCommands {
         let name = inv.arguments[0]
         let args = Array(inv.arguments.dropFirst())
         let pairs = set ? try AppCommands.envPairs(inv, ctx) : []
-        try ctx.write {
+        try ctx.run {
             let w = try ctx.environment(inv, reading: .objects(["\(CRDs.function)/\(name)"]))
             let current = try w.require(.function, name)
-            return try FunctionEnv.plan(
-                name, current: current, set: set ? pairs : nil, unset: args, w, command: inv.command,
-                actor: try ctx.actor())
+            return Attempt(
+                try FunctionEnv.plan(
+                    name, current: current, set: set ? pairs : nil, unset: args, w, command: inv.command,
+                    actor: try ctx.actor()))
         }
         return 0
     }

@@ -79,10 +79,10 @@ extension WorkloadCommands {
             )
         }
         var namespace = ""
-        try ctx.write {
+        try ctx.run {
             let w = try ctx.environment(inv)
             namespace = w.scope.namespace
-            return try JobAdd.plan(name, spec, w, adopt: inv.has(adoptFlag))
+            return Attempt(try JobAdd.plan(name, spec, w, adopt: inv.has(adoptFlag)))
         }
         if spec.schedule != nil && inv.has("wait") && !ctx.dryRun {
             ctx.printer.line(
@@ -98,13 +98,13 @@ extension WorkloadCommands {
         let name = inv.arguments[0]
         var namespace = ""
         var run = ""
-        try ctx.write {
+        try ctx.run {
             let w = try ctx.environment(inv, reading: .objects(["\(CRDs.job)/\(name)"]))
             namespace = w.scope.namespace
             let planned = try JobRun.runPlan(
                 try w.require(.job, name), at: Promotion.timestamp(ctx.clock()), scope: w.scope, actor: try ctx.actor())
             run = planned.run
-            return planned.plan
+            return Attempt(planned.plan)
         }
         return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.job(run)])
     }

@@ -69,11 +69,11 @@ extension WorkloadCommands {
         o.adopt = inv.has(adoptFlag)
         try ctx.confirmUnusual(Limits.unusual(storage: o.spec.storage), of: "service \(name)")
         var namespace = ""
-        try ctx.write {
+        try ctx.run {
             let (kinds, objects) = ServiceAdd.reads(o)
             let w = try ctx.environment(inv, reading: .mixed(kinds: kinds, objects: objects))
             namespace = w.scope.namespace
-            return try ServiceAdd.plan(o, w)
+            return Attempt(try ServiceAdd.plan(o, w))
         }
         return try AppCommands.waitIfAsked(inv, ctx, namespace, [RolloutWait.service(name)])
     }

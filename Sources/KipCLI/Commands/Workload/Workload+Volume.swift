@@ -63,11 +63,12 @@ extension WorkloadCommands {
         let mode = try inv.get(VolumeOpts.accessMode)
         let storageClass = try inv.get(VolumeOpts.storageClass)
         try ctx.confirmUnusual(Limits.unusual(storage: size), of: "volume \(name)")
-        try ctx.write {
+        try ctx.run {
             let w = try ctx.environment(inv)
-            return try VolumeAdd.plan(
-                name, VolumeSpec(size: size, accessMode: mode, storageClass: storageClass), mounts: mounts, w,
-                adopt: inv.has(adoptFlag))
+            return Attempt(
+                try VolumeAdd.plan(
+                    name, VolumeSpec(size: size, accessMode: mode, storageClass: storageClass), mounts: mounts, w,
+                    adopt: inv.has(adoptFlag)))
         }
         return 0
     }
